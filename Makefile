@@ -1,0 +1,35 @@
+# Thin wrapper over CMake. `make test` and `make demo` install what is missing first.
+BUILD   ?= build
+ASAN    ?= build-asan
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure:
+	@cmake -S . -B $(BUILD) -DMQTLS_WERROR=$${MQTLS_WERROR:-ON} $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Every test: unit + integration (normal build), the unit and integration tests again under
+# ASan+UBSan, then a bounded fuzz run. Ends with ctest's summary line.
+test: deps
+	@scripts/run-tests.sh
+
+demo: deps build
+	@scripts/demo.sh
+
+bench: deps
+	@scripts/bench.sh
+
+install: build
+	@cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN) build-fuzz build-bench

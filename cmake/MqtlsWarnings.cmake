@@ -1,0 +1,17 @@
+# Warning flags for all project code (STYLE.md "Build"), plus optional sanitizers.
+function(mqtls_set_warnings target)
+  target_compile_options(${target} INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef)
+  if(MQTLS_WERROR)
+    target_compile_options(${target} INTERFACE -Werror)
+  endif()
+endfunction()
+
+if(MQTLS_SANITIZE)
+  add_compile_options(-fsanitize=${MQTLS_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${MQTLS_SANITIZE})
+endif()
+
+# Banned functions (STYLE.md): poison them in project code.
+add_compile_options("SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/../src/common/banned.h")

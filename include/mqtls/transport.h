@@ -1,0 +1,64 @@
+/** @file transport.h
+ *  @brief The transport vtable: tcp, tls and websocket stack on it; tests script it.
+ *
+ *  All operations are non-blocking. I/O conventions are translated once, here: a transport
+ *  returns MQTLS_OK with progress, MQTLS_ERR_WOULD_BLOCK (wait for want()), MQTLS_ERR_CLOSED
+ *  (orderly close by the peer), or an error status with details in the mqtls_error_t given
+ *  at creation. */
+#ifndef MQTLS_TRANSPORT_H
+#define MQTLS_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtls/error.h"
+#include "mqtls/export.h"
+#include "mqtls/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Readiness the transport waits for (for poll/epoll). */
+#define MQTLS_WANT_READ 0x1u
+#define MQTLS_WANT_WRITE 0x2u
+
+typedef struct mqtls_iovec {
+    const uint8_t *base;
+    size_t len;
+} mqtls_iovec_t;
+
+typedef struct mqtls_transport mqtls_transport_t;
+
+typedef struct mqtls_transport_ops {
+    const char *name; /**< "tcp", "tls", "ws", "fake" */
+    /** Advance connecting (DNS, TCP connect, TLS handshake, WS upgrade). MQTLS_OK when the
+     *  transport is ready for data; MQTLS_ERR_WOULD_BLOCK to call again when want() is met. */
+    mqtls_status_t (*connect)(mqtls_transport_t *t, int64_t now_ms);
+    /** Read up to @p cap bytes. MQTLS_OK with *got > 0; WOULD_BLOCK; CLOSED; error. */
+    mqtls_status_t (*read)(mqtls_transport_t *t, uint8_t *buf, size_t cap, size_t *got);
+    /** Write a gather list. MQTLS_OK with *sent > 0 (may be partial); WOULD_BLOCK; error. */
+    mqtls_status_t (*writev)(mqtls_transport_t *t, const mqtls_iovec_t *iov, size_t iov_count,
+                             size_t *sent);
+    /** Bytes already received and buffered inside the transport (read without polling). */
+    size_t (*pending)(mqtls_transport_t *t);
+    /** The socket, or -1 before connect / for in-memory transports. */
+    int (*fd)(mqtls_transport_t *t);
+    /** MQTLS_WANT_* the transport waits for now. */
+    unsigned (*want)(mqtls_transport_t *t);
+    /** Close the connection (sends close_notify for TLS); the transport may connect again. */
+    void (*close)(mqtls_transport_t *t);
+    /** Free everything, including @p t. */
+    void (*destroy)(mqtls_transport_t *t);
+} mqtls_transport_ops_t;
+
+/** Base of every transport; implementations embed it as their first member. */
+struct mqtls_transport {
+    const mqtls_transport_ops_t *ops;
+    mqtls_error_t *err; /**< borrowed: where failures are recorded (may be NULL) */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MQTLS_TRANSPORT_H */

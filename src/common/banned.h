@@ -1,0 +1,10 @@
+/* Banned functions (../shared/STYLE.md): force-included into every project translation unit. */
+#ifndef MQTLS_BANNED_H
+#define MQTLS_BANNED_H
+#if defined(__GNUC__) && !defined(MQTLS_ALLOW_BANNED)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#pragma GCC poison sprintf strcpy strcat strtok atoi gets alloca
+#endif
+#endif

@@ -1,0 +1,61 @@
+/* mqtls: command-line front end. Dispatches to cmd_<name>.c; see --help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+#ifdef MQTLS_HAVE_CMD_PUB
+    {"pub", mqtls_cmd_pub, "publish messages (mosquitto_pub-style flags)"},
+#endif
+#ifdef MQTLS_HAVE_CMD_SUB
+    {"sub", mqtls_cmd_sub, "subscribe and print messages (mosquitto_sub-style flags)"},
+#endif
+#ifdef MQTLS_HAVE_CMD_DOCTOR
+    {"doctor", mqtls_cmd_doctor, "check certificates, keys and a broker, step by step"},
+#endif
+#ifdef MQTLS_HAVE_CMD_EXPLAIN
+    {"explain", mqtls_cmd_explain, "explain error codes or a pasted log (esp-tls, mosquitto, ...)"},
+#endif
+#ifdef MQTLS_HAVE_CMD_PKI
+    {"pki", mqtls_cmd_pki, "make a correct CA / server / client certificate set"},
+#endif
+#ifdef MQTLS_HAVE_CMD_BENCH
+    {"bench", mqtls_cmd_bench, "load a broker with many certificate-authenticated clients"},
+#endif
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mqtls <command> [options]\n\ncommands:\n");
+    for (const command_t *c = commands; c->name != NULL; c++) {
+        fprintf(out, "  %-9s %s\n", c->name, c->summary);
+    }
+    fprintf(out, "\n'mqtls <command> --help' describes each command.\n"
+                 "exit codes: 0 ok, 1 connection/TLS/MQTT failure, 2 usage, 3 timeout,\n"
+                 "            4 file error, 5 refused by the broker (docs/cli/exit-codes.md)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? MQTLS_EXIT_USAGE : MQTLS_EXIT_OK;
+    }
+    for (const command_t *c = commands; c->name != NULL; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            return c->run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "mqtls: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return MQTLS_EXIT_USAGE;
+}
