@@ -83,6 +83,9 @@ int th_pki_make(th_pki_t *pki)
     path_join(pki->other_ca_crt, pki->dir, "other-ca.crt");
     path_join(pki->other_client_crt, pki->dir, "other-client.crt");
     path_join(pki->other_client_key, pki->dir, "other-client.key");
+    path_join(pki->weak_ca_crt, pki->dir, "weak-ca.crt");
+    path_join(pki->weak_server_crt, pki->dir, "weak-server.crt");
+    path_join(pki->weak_server_key, pki->dir, "weak-server.key");
     return 0;
 }
 
@@ -166,9 +169,13 @@ static int write_conf(th_broker_t *b, const th_pki_t *pki, const char *extra_con
                 "cafile %s\ncertfile %s\nkeyfile %s\n"
                 "listener %u 127.0.0.1\n"
                 "cafile %s\ncertfile %s\nkeyfile %s\n"
+                "require_certificate true\nuse_identity_as_username true\n"
+                "listener %u 127.0.0.1\n"
+                "cafile %s\ncertfile %s\nkeyfile %s\n"
                 "require_certificate true\nuse_identity_as_username true\n",
                 b->port_tls, pki->ca_crt, pki->server_crt, pki->server_key, b->port_mtls,
-                pki->ca_crt, pki->server_crt, pki->server_key);
+                pki->ca_crt, pki->server_crt, pki->server_key, b->port_weak, pki->ca_crt,
+                pki->weak_server_crt, pki->weak_server_key);
     }
     if (extra_conf != NULL) {
         fprintf(f, "%s\n", extra_conf);
@@ -193,8 +200,8 @@ static int spawn(th_broker_t *b)
         _exit(127);
     }
     b->pid = pid;
-    uint16_t ports[3] = {b->port_plain, b->port_tls, b->port_mtls};
-    for (size_t i = 0; i < 3; i++) {
+    uint16_t ports[4] = {b->port_plain, b->port_tls, b->port_mtls, b->port_weak};
+    for (size_t i = 0; i < 4; i++) {
         if (ports[i] != 0 && th_wait_port(ports[i], 10000) != 0) {
             fprintf(stderr, "harness: mosquitto did not open port %u (log: %s)\n", ports[i],
                     b->log);
@@ -223,6 +230,10 @@ int th_broker_start(th_broker_t *b, const th_pki_t *pki, const char *extra_conf)
         do {
             b->port_mtls = th_free_port();
         } while (b->port_mtls == b->port_plain || b->port_mtls == b->port_tls);
+        do {
+            b->port_weak = th_free_port();
+        } while (b->port_weak == b->port_plain || b->port_weak == b->port_tls ||
+                 b->port_weak == b->port_mtls);
     }
     if (b->port_plain == 0 || write_conf(b, pki, extra_conf) != 0) {
         return -1;

@@ -16,6 +16,8 @@ typedef struct th_pki {
     char client_crt[TH_PATH_MAX], client_key[TH_PATH_MAX];
     char other_ca_crt[TH_PATH_MAX];                               /* unrelated CA */
     char other_client_crt[TH_PATH_MAX], other_client_key[TH_PATH_MAX]; /* signed by other CA */
+    char weak_ca_crt[TH_PATH_MAX];                      /* RSA-1024 CA */
+    char weak_server_crt[TH_PATH_MAX], weak_server_key[TH_PATH_MAX]; /* signed by weak CA */
 } th_pki_t;
 
 /* Make a PKI in a new temp dir with tests/harness/make-pki.sh. 0 on success. */
@@ -28,6 +30,7 @@ typedef struct th_broker {
     uint16_t port_plain;    /* plain MQTT, anonymous */
     uint16_t port_tls;      /* TLS, server authentication only, anonymous */
     uint16_t port_mtls;     /* TLS, require_certificate true, use_identity_as_username true */
+    uint16_t port_weak;     /* mutual TLS with weak-server.crt (RSA-1024 CA): -0x2700 BAD_KEY */
     char dir[TH_PATH_MAX];  /* temp dir: mosquitto.conf, mosquitto.log, persistence */
     char conf[TH_PATH_MAX];
     char log[TH_PATH_MAX];
