@@ -1,0 +1,1008 @@
+/* mqtls pki engine: CA creation and certificate issuance on mbedTLS x509write.
+ *
+ * Profile (what `openssl verify -x509_strict` and mosquitto expect, RFC 5280):
+ *  - serial: 16 random bytes, top bit cleared so the INTEGER is positive and at most 16 bytes
+ *    (RFC 5280 4.1.2.2: positive, at most 20 octets);
+ *  - validity starts one hour in the past so a device whose clock lags still accepts it;
+ *  - CA: basicConstraints cA=TRUE critical, keyUsage keyCertSign|cRLSign critical, SKID
+ *    (RFC 5280 4.2.1.2 requires SKID in CA certificates);
+ *  - leaf: cA=FALSE, AKID (RFC 5280 4.2.1.1), SKID, keyUsage critical, EKU, server SAN. */
+#include "mqtls/pki.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
+
+#include "pki/pki_compat.h"
+#include "pki/pki_internal.h"
+
+/* PEM of an RSA-4096 key is about 3.3 KB and of a certificate about 2 KB. */
+#define PEM_CAP 16384u
+/* Room for the DER of subjectAltName and extendedKeyUsage values. */
+#define EXT_CAP 4096u
+#define SECONDS_PER_DAY 86400
+#define VALIDITY_BACKDATE_S 3600
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+mqtls_status_t mqtls__pki_fail(mqtls_error_t *err, mqtls_status_t st, int mbed_ret, int sys_errno,
+                               const char *fmt, ...)
+{
+    if (err == NULL) {
+        return st;
+    }
+    memset(err, 0, sizeof *err);
+    err->layer = MQTLS_LAYER_CONFIG;
+    err->status = st;
+    err->mbedtls_ret = mbed_ret;
+    err->sys_errno = sys_errno;
+    err->tls_alert = -1;
+    err->connack_reason = -1;
+    err->disconnect_reason = -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+    va_end(ap);
+    size_t used = n < 0 ? 0 : (size_t)n;
+    if (used < sizeof err->detail && mbed_ret != 0) {
+        char text[96];
+        mbedtls_strerror(mbed_ret, text, sizeof text);
+        (void)snprintf(err->detail + used, sizeof err->detail - used, ": mbedTLS -0x%04X %s",
+                       (unsigned)-mbed_ret, text);
+    } else if (used < sizeof err->detail && sys_errno != 0) {
+        (void)snprintf(err->detail + used, sizeof err->detail - used, ": %s", strerror(sys_errno));
+    }
+    return st;
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+mqtls_status_t mqtls__pki_read_file(const char *path, unsigned char **buf, size_t *len,
+                                    mqtls_error_t *err)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
+    }
+    size_t cap = 4096;
+    size_t used = 0;
+    unsigned char *data = malloc(cap);
+    mqtls_status_t st = data != NULL ? MQTLS_OK : MQTLS_ERR_NOMEM;
+    /* Bounded: certificate and key files are small; refuse anything above 4 MiB. */
+    while (st == MQTLS_OK) {
+        if (used + 1 >= cap) {
+            if (cap >= (4u << 20)) {
+                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, 0, "%s: larger than 4 MiB",
+                                     path);
+                break;
+            }
+            unsigned char *bigger = realloc(data, cap * 2);
+            if (bigger == NULL) {
+                st = MQTLS_ERR_NOMEM;
+                break;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+        size_t n = fread(data + used, 1, cap - used - 1, f);
+        used += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
+            }
+            break;
+        }
+    }
+    (void)fclose(f);
+    if (st == MQTLS_ERR_NOMEM) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "%s", path);
+    }
+    if (st == MQTLS_OK && used == 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_EMPTY, 0, 0, "%s", path);
+    }
+    if (st != MQTLS_OK) {
+        free(data);
+        return st;
+    }
+    data[used] = '\0';
+    *buf = data;
+    *len = used + 1;
+    return MQTLS_OK;
+}
+
+/* Create @p path with O_EXCL so a key is never readable by others even for an instant and a
+ * symlink planted at the path is not followed. With @p force the old file is unlinked first
+ * (re-using it would keep its old, possibly wider, mode). */
+static mqtls_status_t write_new_file(const char *path, const unsigned char *data, size_t len,
+                                     mode_t mode, int force, mqtls_error_t *err)
+{
+    if (force && unlink(path) != 0 && errno != ENOENT) {
+        return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int e = errno;
+        return mqtls__pki_fail(err, e == EEXIST ? MQTLS_ERR_FILE_EXISTS : MQTLS_ERR_FILE_WRITE, 0,
+                               e, "%s", path);
+    }
+    mqtls_status_t st = MQTLS_OK;
+    /* umask can only remove bits; fchmod makes the mode exact (e.g. 0644 under umask 077). */
+    if (fchmod(fd, mode) != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
+    }
+    size_t off = 0;
+    for (int tries = 0; st == MQTLS_OK && off < len && tries < 1000; tries++) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (st == MQTLS_OK && off < len) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, EIO, "%s", path);
+    }
+    if (close(fd) != 0 && st == MQTLS_OK) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
+    }
+    if (st != MQTLS_OK) {
+        (void)unlink(path);
+    }
+    return st;
+}
+
+static mqtls_status_t join_path(char *out, size_t cap, const char *dir, const char *base,
+                                const char *ext, mqtls_error_t *err)
+{
+    size_t dlen = strlen(dir);
+    const char *sep = (dlen > 0 && dir[dlen - 1] == '/') ? "" : "/";
+    int n = snprintf(out, cap, "%s%s%s%s", dir, sep, base, ext);
+    if (n < 0 || (size_t)n >= cap) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "path too long: %s", dir);
+    }
+    return MQTLS_OK;
+}
+
+/* A missing directory is the likeliest mistake: say so, with the fix. */
+static mqtls_status_t check_dir(const char *dir, mqtls_error_t *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, 0,
+                               "%s is not a directory (create it: mkdir -p %s)", dir, dir);
+    }
+    return MQTLS_OK;
+}
+
+/* Refuse before generating anything, so a refused run leaves no half-written set. */
+static mqtls_status_t check_outputs(const mqtls_pki_result_t *r, bool force, mqtls_error_t *err)
+{
+    const char *paths[] = {r->key_path, r->cert_path};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat sb;
+        if (lstat(paths[i], &sb) == 0) {
+            if (!force) {
+                return mqtls__pki_fail(err, MQTLS_ERR_FILE_EXISTS, 0, 0,
+                                       "%s exists (use --force to overwrite)", paths[i]);
+            }
+            if (S_ISDIR(sb.st_mode)) {
+                return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, EISDIR, "%s", paths[i]);
+            }
+        }
+    }
+    return MQTLS_OK;
+}
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int64_t mqtls__pki_x509_time_to_epoch(const mbedtls_x509_time *t)
+{
+    return days_from_civil(t->year, t->mon, t->day) * SECONDS_PER_DAY + (int64_t)t->hour * 3600 +
+           (int64_t)t->min * 60 + t->sec;
+}
+
+/* "YYYYMMDDhhmmss" as mbedtls_x509write_crt_set_validity wants (UTC). */
+static void format_x509_time(int64_t epoch, char out[32])
+{
+    int64_t z = (epoch >= 0 ? epoch : epoch - (SECONDS_PER_DAY - 1)) / SECONDS_PER_DAY;
+    int64_t secs = epoch - z * SECONDS_PER_DAY;
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const int64_t m = mp + (mp < 10 ? 3 : -9);
+    const int64_t y = yoe + era * 400 + (m <= 2);
+    (void)snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", (int)y, (int)m, (int)d, (int)(secs / 3600),
+                   (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+/* A client name is also a file name: keep it to a portable, shell-safe set. */
+static int is_safe_file_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* RFC 1035 / RFC 6125 host name, optionally with a leading "*." wildcard label. */
+static int is_dns_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253) {
+        return 0;
+    }
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '*' && i == 0 && n > 2 && s[1] == '.') {
+            label = 1;
+            continue;
+        }
+        if (c == '.') {
+            if (label == 0 || s[i - 1] == '-') {
+                return 0;
+            }
+            label = 0;
+            continue;
+        }
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_';
+        if (!ok || (c == '-' && label == 0) || ++label > 63) {
+            return 0;
+        }
+    }
+    return label > 0 && s[n - 1] != '-';
+}
+
+/* Parse an IPv4 or IPv6 literal; returns the address length (4 or 16), 0 if not an IP. */
+static size_t parse_ip(const char *s, unsigned char out[16])
+{
+    if (inet_pton(AF_INET, s, out) == 1) {
+        return 4;
+    }
+    if (inet_pton(AF_INET6, s, out) == 1) {
+        return 16;
+    }
+    return 0;
+}
+
+/* "CN=<name>" for mbedtls_x509_string_to_names: ',' must be escaped; 2.28 accepts no other
+ * escape, so names with a backslash or control characters are refused. */
+static mqtls_status_t cn_string(const char *name, char *out, size_t cap, mqtls_error_t *err)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64) { /* RFC 5280 ub-common-name = 64 */
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "name must be 1 to 64 characters");
+    }
+    size_t o = 0;
+    const char prefix[] = "CN=";
+    memcpy(out, prefix, sizeof prefix - 1);
+    o = sizeof prefix - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
+                                   "name contains a control character or backslash");
+        }
+        if (o + 3 >= cap) {
+            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "name too long");
+        }
+        if (c == ',') {
+            out[o++] = '\\';
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return MQTLS_OK;
+}
+
+/* The CA's subject DN as a string that mbedtls_x509_string_to_names re-encodes to the same
+ * attributes, in the same order (used as the issuer of what it signs). */
+static mqtls_status_t dn_string(const mbedtls_x509_name *dn, char *out, size_t cap,
+                                mqtls_error_t *err)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int guard = 0; dn != NULL && guard < 64; dn = dn->next, guard++) {
+        if (dn->oid.p == NULL) {
+            continue;
+        }
+        const char *sn = NULL;
+        if (mbedtls_oid_get_attr_short_name(&dn->oid, &sn) != 0 || sn == NULL) {
+            return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
+                                   "CA subject has an attribute mbedTLS cannot name");
+        }
+        size_t need = strlen(sn) + 2 + dn->val.len * 2 + 1;
+        if (o + need >= cap) {
+            return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0, "CA subject too long");
+        }
+        if (o > 0) {
+            out[o++] = ',';
+        }
+        size_t snl = strlen(sn);
+        memcpy(out + o, sn, snl);
+        o += snl;
+        out[o++] = '=';
+        for (size_t i = 0; i < dn->val.len; i++) {
+            unsigned char c = dn->val.p[i];
+            if (c == '\\' || c == 0) {
+                return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
+                                       "CA subject contains a character mbedTLS cannot re-encode");
+            }
+            if (c == ',') {
+                out[o++] = '\\';
+            }
+            out[o++] = (char)c;
+        }
+        out[o] = '\0';
+    }
+    return MQTLS_OK;
+}
+
+/* ---- DER of the extensions x509write 2.28 has no helper for ------------------------------ */
+
+/* subjectAltName (RFC 5280 4.2.1.6): SEQUENCE OF GeneralName, dNSName [2] IA5String,
+ * iPAddress [7] OCTET STRING (4 or 16 bytes). asn1write fills the buffer from the end, so
+ * entries are written last-first. */
+typedef struct {
+    int is_ip;
+    const char *text;
+} san_entry_t;
+
+static int write_san(unsigned char *buf, size_t cap, const san_entry_t *e, size_t count,
+                     unsigned char **start)
+{
+    unsigned char *p = buf + cap;
+    size_t total = 0;
+    int ret;
+    for (size_t i = count; i-- > 0;) {
+        size_t len = 0;
+        if (e[i].is_ip) {
+            unsigned char ip[16];
+            size_t iplen = parse_ip(e[i].text, ip);
+            if (iplen == 0) {
+                return MBEDTLS_ERR_ASN1_INVALID_DATA;
+            }
+            ret = mbedtls_asn1_write_raw_buffer(&p, buf, ip, iplen);
+            if (ret < 0) {
+                return ret;
+            }
+            len += (size_t)ret;
+            ret = mbedtls_asn1_write_len(&p, buf, len);
+            if (ret < 0) {
+                return ret;
+            }
+            len += (size_t)ret;
+            ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7);
+        } else {
+            ret = mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)e[i].text,
+                                                strlen(e[i].text));
+            if (ret < 0) {
+                return ret;
+            }
+            len += (size_t)ret;
+            ret = mbedtls_asn1_write_len(&p, buf, len);
+            if (ret < 0) {
+                return ret;
+            }
+            len += (size_t)ret;
+            ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2);
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        len += (size_t)ret;
+        total += len;
+    }
+    ret = mbedtls_asn1_write_len(&p, buf, total);
+    if (ret < 0) {
+        return ret;
+    }
+    total += (size_t)ret;
+    ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    if (ret < 0) {
+        return ret;
+    }
+    total += (size_t)ret;
+    *start = p;
+    return (int)total;
+}
+
+/* extendedKeyUsage (RFC 5280 4.2.1.12): SEQUENCE OF KeyPurposeId, here exactly one. */
+static int write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid_len,
+                     unsigned char **start)
+{
+    unsigned char *p = buf + cap;
+    size_t total = 0;
+    int ret = mbedtls_asn1_write_oid(&p, buf, oid, oid_len);
+    if (ret < 0) {
+        return ret;
+    }
+    total += (size_t)ret;
+    ret = mbedtls_asn1_write_len(&p, buf, total);
+    if (ret < 0) {
+        return ret;
+    }
+    total += (size_t)ret;
+    ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    if (ret < 0) {
+        return ret;
+    }
+    total += (size_t)ret;
+    *start = p;
+    return (int)total;
+}
+
+/* ---- keys and randomness ----------------------------------------------------------------- */
+
+typedef struct {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+} rng_t;
+
+static int rng_setup(rng_t *r)
+{
+    static const char pers[] = "mqtls pki";
+    mbedtls_entropy_init(&r->entropy);
+    mbedtls_ctr_drbg_init(&r->drbg);
+    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
+                                 (const unsigned char *)pers, sizeof pers - 1);
+}
+
+static void rng_free(rng_t *r)
+{
+    mbedtls_ctr_drbg_free(&r->drbg);
+    mbedtls_entropy_free(&r->entropy);
+}
+
+static int gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits, rng_t *r)
+{
+    int ret;
+    if (type == MQTLS_PKI_KEY_RSA) {
+        ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
+        if (ret == 0) {
+            ret = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), mbedtls_ctr_drbg_random, &r->drbg, bits,
+                                      65537);
+        }
+    } else {
+        ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+        if (ret == 0) {
+            ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+                                      mbedtls_ctr_drbg_random, &r->drbg);
+        }
+    }
+    return ret;
+}
+
+static mqtls_status_t check_key_request(const mqtls_pki_req_t *req, mqtls_error_t *err)
+{
+    if (req->key_type == MQTLS_PKI_KEY_RSA) {
+        if (req->rsa_bits != 2048 && req->rsa_bits != 3072 && req->rsa_bits != 4096) {
+            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
+                                   "RSA key size must be 2048, 3072 or 4096 (got %u)",
+                                   req->rsa_bits);
+        }
+    } else if (req->key_type != MQTLS_PKI_KEY_AUTO && req->key_type != MQTLS_PKI_KEY_EC) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "unknown key type");
+    }
+    if (req->days > MQTLS_PKI_DAYS_MAX) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "days must be 1 to %u",
+                               MQTLS_PKI_DAYS_MAX);
+    }
+    return MQTLS_OK;
+}
+
+/* ---- the common signing path ------------------------------------------------------------- */
+
+typedef struct {
+    const char *subject; /* "CN=..." */
+    const char *issuer;  /* NULL: self-signed */
+    mbedtls_pk_context *subject_key;
+    mbedtls_pk_context *issuer_key;
+    int64_t not_before;
+    int64_t not_after;
+    int is_ca;
+    unsigned key_usage;
+    const unsigned char *san; /* DER or NULL */
+    size_t san_len;
+    const unsigned char *eku; /* DER or NULL */
+    size_t eku_len;
+} cert_spec_t;
+
+static mqtls_status_t sign_cert(const cert_spec_t *s, rng_t *r, unsigned char *pem, size_t cap,
+                                mqtls_error_t *err)
+{
+    mbedtls_x509write_cert crt;
+    mbedtls_x509write_crt_init(&crt);
+    mqtls_status_t st = MQTLS_OK;
+    const char *what = "serial";
+    int ret;
+    unsigned char serial[16];
+    char from[32];
+    char to[32];
+
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, s->subject_key);
+    mbedtls_x509write_crt_set_issuer_key(&crt, s->issuer_key);
+
+    ret = mbedtls_ctr_drbg_random(&r->drbg, serial, sizeof serial);
+    if (ret != 0) {
+        goto out;
+    }
+    serial[0] &= 0x7f; /* positive without a leading 0x00: at most 16 content bytes */
+    serial[0] |= 0x40; /* and exactly 16: never a shorter, zero-led or zero serial */
+    ret = pki_crt_set_serial(&crt, serial, sizeof serial);
+    if (ret != 0) {
+        goto out;
+    }
+    what = "validity";
+    format_x509_time(s->not_before, from);
+    format_x509_time(s->not_after, to);
+    ret = mbedtls_x509write_crt_set_validity(&crt, from, to);
+    if (ret != 0) {
+        goto out;
+    }
+    what = "subject name";
+    ret = mbedtls_x509write_crt_set_subject_name(&crt, s->subject);
+    if (ret != 0) {
+        goto out;
+    }
+    what = "issuer name";
+    ret = mbedtls_x509write_crt_set_issuer_name(&crt, s->issuer != NULL ? s->issuer : s->subject);
+    if (ret != 0) {
+        goto out;
+    }
+    what = "basicConstraints";
+    ret = mbedtls_x509write_crt_set_basic_constraints(&crt, s->is_ca, -1);
+    if (ret != 0) {
+        goto out;
+    }
+    what = "subjectKeyIdentifier";
+    ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
+    if (ret != 0) {
+        goto out;
+    }
+    if (s->issuer != NULL) {
+        what = "authorityKeyIdentifier";
+        ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
+        if (ret != 0) {
+            goto out;
+        }
+    }
+    what = "keyUsage";
+    ret = mbedtls_x509write_crt_set_key_usage(&crt, s->key_usage);
+    if (ret != 0) {
+        goto out;
+    }
+    if (s->eku != NULL) {
+        what = "extendedKeyUsage";
+        ret = mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
+                                                  0, s->eku, s->eku_len);
+        if (ret != 0) {
+            goto out;
+        }
+    }
+    if (s->san != NULL) {
+        /* Not critical: the subject DN is not empty (RFC 5280 4.2.1.6). */
+        what = "subjectAltName";
+        ret = mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+                                                  s->san, s->san_len);
+        if (ret != 0) {
+            goto out;
+        }
+    }
+    what = "signature";
+    ret = mbedtls_x509write_crt_pem(&crt, pem, cap, mbedtls_ctr_drbg_random, &r->drbg);
+
+out:
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "certificate %s", what);
+    }
+    mbedtls_x509write_crt_free(&crt);
+    return st;
+}
+
+static int64_t now_or(int64_t now_s)
+{
+    return now_s != 0 ? now_s : (int64_t)time(NULL);
+}
+
+/* Write key (0600) then certificate (0644). */
+static mqtls_status_t write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_context *key,
+                                 const unsigned char *cert_pem, bool force, mqtls_error_t *err)
+{
+    unsigned char *key_pem = calloc(1, PEM_CAP);
+    if (key_pem == NULL) {
+        return mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "key buffer");
+    }
+    mqtls_status_t st = MQTLS_OK;
+    int ret = mbedtls_pk_write_key_pem(key, key_pem, PEM_CAP);
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "encoding the private key");
+    }
+    if (st == MQTLS_OK) {
+        st = write_new_file(paths->key_path, key_pem, strlen((const char *)key_pem), 0600,
+                            force ? 1 : 0, err);
+    }
+    mbedtls_platform_zeroize(key_pem, PEM_CAP);
+    free(key_pem);
+    if (st == MQTLS_OK) {
+        st = write_new_file(paths->cert_path, cert_pem, strlen((const char *)cert_pem), 0644,
+                            force ? 1 : 0, err);
+        if (st != MQTLS_OK) {
+            (void)unlink(paths->key_path); /* a key without its certificate is useless */
+        }
+    }
+    return st;
+}
+
+/* ---- public API ---------------------------------------------------------------------------- */
+
+mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *req, mqtls_pki_result_t *res,
+                                   mqtls_error_t *err)
+{
+    if (req == NULL || req->dir == NULL || req->dir[0] == '\0') {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "no PKI directory given");
+    }
+    mqtls_status_t st = check_key_request(req, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    char subject[200];
+    st = cn_string(req->name != NULL ? req->name : MQTLS_PKI_CA_NAME_DEFAULT, subject,
+                   sizeof subject, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mqtls_pki_result_t paths;
+    memset(&paths, 0, sizeof paths);
+    if ((st = join_path(paths.cert_path, sizeof paths.cert_path, req->dir, "ca", ".crt", err)) !=
+            MQTLS_OK ||
+        (st = join_path(paths.key_path, sizeof paths.key_path, req->dir, "ca", ".key", err)) !=
+            MQTLS_OK ||
+        (st = check_dir(req->dir, err)) != MQTLS_OK ||
+        (st = check_outputs(&paths, req->force, err)) != MQTLS_OK) {
+        return st;
+    }
+
+    rng_t r;
+    mbedtls_pk_context key;
+    mbedtls_pk_init(&key);
+    unsigned char *pem = calloc(1, PEM_CAP);
+    int ret = rng_setup(&r);
+    if (pem == NULL) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
+        goto out;
+    }
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "seeding the random generator");
+        goto out;
+    }
+    ret = gen_key(&key, req->key_type, req->rsa_bits, &r);
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "generating the CA key");
+        goto out;
+    }
+    int64_t now = now_or(req->now_s);
+    unsigned days = req->days != 0 ? req->days : MQTLS_PKI_CA_DAYS_DEFAULT;
+    cert_spec_t spec = {
+        .subject = subject,
+        .issuer = NULL,
+        .subject_key = &key,
+        .issuer_key = &key,
+        .not_before = now - VALIDITY_BACKDATE_S,
+        .not_after = now + (int64_t)days * SECONDS_PER_DAY,
+        .is_ca = 1,
+        .key_usage = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN,
+    };
+    st = sign_cert(&spec, &r, pem, PEM_CAP, err);
+    if (st == MQTLS_OK) {
+        st = write_pair(&paths, &key, pem, req->force, err);
+    }
+    if (st == MQTLS_OK && res != NULL) {
+        *res = paths;
+    }
+out:
+    free(pem);
+    mbedtls_pk_free(&key);
+    rng_free(&r);
+    return st;
+}
+
+/* The CA of @p dir: certificate and private key, checked to belong together. */
+static mqtls_status_t load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
+                              rng_t *r, mqtls_error_t *err)
+{
+    char path[MQTLS_PKI_PATH_MAX];
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    mqtls_status_t st = join_path(path, sizeof path, dir, "ca", ".crt", err);
+    if (st == MQTLS_OK) {
+        st = mqtls__pki_read_file(path, &buf, &len, err);
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    int ret = mbedtls_x509_crt_parse(ca, buf, len);
+    free(buf);
+    if (ret != 0) {
+        return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, ret < 0 ? ret : 0, 0, "%s", path);
+    }
+    if (!pki_crt_ca_istrue(ca)) {
+        return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0, "%s: not a CA (basicConstraints)",
+                               path);
+    }
+    st = join_path(path, sizeof path, dir, "ca", ".key", err);
+    if (st == MQTLS_OK) {
+        st = mqtls__pki_read_file(path, &buf, &len, err);
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    ret = pki_pk_parse_key(ca_key, buf, len, mbedtls_ctr_drbg_random, &r->drbg);
+    mbedtls_platform_zeroize(buf, len);
+    free(buf);
+    if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
+        return mqtls__pki_fail(err, MQTLS_ERR_KEY_PASSWORD_REQUIRED, 0, 0, "%s", path);
+    }
+    if (ret != 0) {
+        return mqtls__pki_fail(err, MQTLS_ERR_KEY_PARSE, ret, 0, "%s", path);
+    }
+    ret = pki_pk_check_pair(&ca->pk, ca_key, mbedtls_ctr_drbg_random, &r->drbg);
+    if (ret != 0) {
+        return mqtls__pki_fail(err, MQTLS_ERR_KEY_MISMATCH, 0, 0, "%s does not match ca.crt", path);
+    }
+    return MQTLS_OK;
+}
+
+/* Server SAN entries: the name first (as DNS, or as IP if it is an address), then --dns and
+ * --ip, without duplicates. */
+static mqtls_status_t collect_san(const mqtls_pki_req_t *req, san_entry_t *out, size_t cap,
+                                  size_t *count, mqtls_error_t *err)
+{
+    unsigned char ip[16];
+    size_t n = 0;
+    size_t total = 1 + req->dns_count + req->ip_count;
+    if (total > cap) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "at most %zu SAN entries", cap);
+    }
+    out[n].is_ip = parse_ip(req->name, ip) != 0;
+    out[n].text = req->name;
+    if (!out[n].is_ip && !is_dns_name(req->name)) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "'%s' is not a valid host name",
+                               req->name);
+    }
+    n++;
+    for (size_t i = 0; i < req->dns_count + req->ip_count; i++) {
+        int is_ip = i >= req->dns_count;
+        const char *t = is_ip ? req->ips[i - req->dns_count] : req->dns[i];
+        if (t == NULL || (is_ip ? parse_ip(t, ip) == 0 : !is_dns_name(t))) {
+            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "'%s' is not a valid %s",
+                                   t != NULL ? t : "(null)",
+                                   is_ip ? "IPv4/IPv6 address" : "DNS name");
+        }
+        int dup = 0;
+        for (size_t j = 0; j < n; j++) {
+            dup |= out[j].is_ip == is_ip && strcmp(out[j].text, t) == 0;
+        }
+        if (!dup) {
+            out[n].is_ip = is_ip;
+            out[n].text = t;
+            n++;
+        }
+    }
+    *count = n;
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *req,
+                               mqtls_pki_result_t *res, mqtls_error_t *err)
+{
+    if (req == NULL || req->dir == NULL || req->dir[0] == '\0') {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "no PKI directory given");
+    }
+    if (kind != MQTLS_PKI_SERVER && kind != MQTLS_PKI_CLIENT) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "unknown certificate kind");
+    }
+    if (req->name == NULL || req->name[0] == '\0') {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "a name is required");
+    }
+    if (kind == MQTLS_PKI_CLIENT && !is_safe_file_name(req->name)) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
+                               "client name '%s' must be 1-64 of [A-Za-z0-9._-] and not start "
+                               "with '.' or '-' (it is also the file name)",
+                               req->name);
+    }
+    if (kind == MQTLS_PKI_CLIENT && (req->dns_count != 0 || req->ip_count != 0)) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
+                               "client certificates take no DNS or IP names");
+    }
+    mqtls_status_t st = check_key_request(req, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    char subject[200];
+    if ((st = cn_string(req->name, subject, sizeof subject, err)) != MQTLS_OK) {
+        return st;
+    }
+    san_entry_t san[64];
+    size_t san_count = 0;
+    if (kind == MQTLS_PKI_SERVER &&
+        (st = collect_san(req, san, sizeof san / sizeof san[0], &san_count, err)) != MQTLS_OK) {
+        return st;
+    }
+    const char *base = kind == MQTLS_PKI_SERVER ? "server" : req->name;
+    mqtls_pki_result_t paths;
+    memset(&paths, 0, sizeof paths);
+    if ((st = join_path(paths.cert_path, sizeof paths.cert_path, req->dir, base, ".crt", err)) !=
+            MQTLS_OK ||
+        (st = join_path(paths.key_path, sizeof paths.key_path, req->dir, base, ".key", err)) !=
+            MQTLS_OK ||
+        (st = check_dir(req->dir, err)) != MQTLS_OK ||
+        (st = check_outputs(&paths, req->force, err)) != MQTLS_OK) {
+        return st;
+    }
+
+    rng_t r;
+    mbedtls_x509_crt ca;
+    mbedtls_pk_context ca_key;
+    mbedtls_pk_context key;
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_pk_init(&ca_key);
+    mbedtls_pk_init(&key);
+    unsigned char *pem = calloc(1, PEM_CAP);
+    unsigned char *ext = calloc(2, EXT_CAP);
+    int ret = rng_setup(&r);
+    if (pem == NULL || ext == NULL) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
+        goto out;
+    }
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "seeding the random generator");
+        goto out;
+    }
+    if ((st = load_ca(req->dir, &ca, &ca_key, &r, err)) != MQTLS_OK) {
+        goto out;
+    }
+    char issuer[512];
+    if ((st = dn_string(&ca.subject, issuer, sizeof issuer, err)) != MQTLS_OK) {
+        goto out;
+    }
+
+    /* Key type follows the CA unless the request overrides it. */
+    mqtls_pki_key_type_t type = req->key_type;
+    unsigned bits = req->rsa_bits;
+    if (type == MQTLS_PKI_KEY_AUTO) {
+        if (mbedtls_pk_can_do(&ca_key, MBEDTLS_PK_RSA)) {
+            type = MQTLS_PKI_KEY_RSA;
+            bits = (unsigned)mbedtls_pk_get_bitlen(&ca_key);
+            if (bits != 2048 && bits != 3072 && bits != 4096) {
+                bits = bits < 2048 ? 2048 : 4096;
+            }
+        } else {
+            type = MQTLS_PKI_KEY_EC;
+        }
+    }
+    int64_t now = now_or(req->now_s);
+    unsigned days = req->days != 0 ? req->days : MQTLS_PKI_LEAF_DAYS_DEFAULT;
+    int64_t not_after = now + (int64_t)days * SECONDS_PER_DAY;
+    int64_t ca_end = mqtls__pki_x509_time_to_epoch(&ca.valid_to);
+    if (ca_end <= now) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
+                             "ca.crt expired on %04d-%02d-%02d: create a new CA (pki init --force)",
+                             ca.valid_to.year, ca.valid_to.mon, ca.valid_to.day);
+        goto out;
+    }
+    if (not_after > ca_end) {
+        not_after = ca_end; /* a leaf outliving its CA only fails later, confusingly */
+    }
+    ret = gen_key(&key, type, bits, &r);
+    if (ret != 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "generating the key");
+        goto out;
+    }
+    unsigned char *san_der = NULL;
+    unsigned char *eku_der = NULL;
+    int san_len = 0;
+    if (kind == MQTLS_PKI_SERVER) {
+        san_len = write_san(ext, EXT_CAP, san, san_count, &san_der);
+        if (san_len < 0) {
+            st = mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, san_len, 0, "subjectAltName");
+            goto out;
+        }
+    }
+    int eku_len = kind == MQTLS_PKI_SERVER
+                      ? write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_SERVER_AUTH,
+                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH), &eku_der)
+                      : write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_CLIENT_AUTH,
+                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH), &eku_der);
+    if (eku_len < 0) {
+        st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, eku_len, 0, "extendedKeyUsage");
+        goto out;
+    }
+    unsigned ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+    if (kind == MQTLS_PKI_SERVER && type == MQTLS_PKI_KEY_RSA) {
+        ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT; /* TLS 1.2 RSA key exchange */
+    }
+    cert_spec_t spec = {
+        .subject = subject,
+        .issuer = issuer,
+        .subject_key = &key,
+        .issuer_key = &ca_key,
+        .not_before = now - VALIDITY_BACKDATE_S,
+        .not_after = not_after,
+        .is_ca = 0,
+        .key_usage = ku,
+        .san = san_der,
+        .san_len = san_len > 0 ? (size_t)san_len : 0,
+        .eku = eku_der,
+        .eku_len = (size_t)eku_len,
+    };
+    st = sign_cert(&spec, &r, pem, PEM_CAP, err);
+    if (st == MQTLS_OK) {
+        st = write_pair(&paths, &key, pem, req->force, err);
+    }
+    if (st == MQTLS_OK && res != NULL) {
+        *res = paths;
+    }
+out:
+    free(ext);
+    free(pem);
+    mbedtls_pk_free(&key);
+    mbedtls_pk_free(&ca_key);
+    mbedtls_x509_crt_free(&ca);
+    rng_free(&r);
+    return st;
+}
