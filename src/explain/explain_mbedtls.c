@@ -1,0 +1,43 @@
+/* The only translation unit of src/explain that includes mbedTLS: names of error codes as
+ * the LINKED mbedTLS knows them. Every 2.x/3.x difference is kept here. */
+#include "explain_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__has_include)
+#if __has_include(<mbedtls/build_info.h>)
+#include <mbedtls/build_info.h> /* 3.x */
+#else
+#include <mbedtls/config.h> /* 2.x */
+#endif
+#else
+#include <mbedtls/config.h>
+#endif
+#include <mbedtls/error.h>
+#include <mbedtls/version.h>
+
+bool mqtls__explain_mbedtls_text(unsigned magnitude, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0) {
+        return false;
+    }
+    buf[0] = '\0';
+    if (magnitude == 0 || magnitude > 0xFFFFu) {
+        return false;
+    }
+#if defined(MBEDTLS_ERROR_C)
+    mbedtls_strerror(-(int)magnitude, buf, cap);
+    /* mbedtls_strerror writes "MODULE - text" for every part it knows and
+     * "UNKNOWN ERROR CODE (xxxx)" for a part it does not. */
+    return strstr(buf, " - ") != NULL;
+#else
+    (void)snprintf(buf, cap, "(mbedTLS built without MBEDTLS_ERROR_C)");
+    return false;
+#endif
+}
+
+const char *mqtls__explain_mbedtls_version(void)
+{
+    return MBEDTLS_VERSION_STRING;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# CLI contract of `mqtls explain`: exit codes (0 recognised, 1 nothing, 2 usage), --json shape,
+# stdin logs, no colour when not a tty. $1 = explain_cli binary, $2 = this folder.
+set -u
+cli=$1
+dir=$2
+fail=0
+check() { # name expected_rc actual_rc
+    if [ "$2" != "$3" ]; then echo "FAIL $1: exit $3, expected $2"; fail=1; else echo "ok   $1"; fi
+}
+out=$("$cli" -0x2700 0x10000 test.mosquitto.org); check "codes recognised" 0 $?
+printf "%s\n" "$out" | grep -q "1\. weak-key" || { echo "FAIL weak-key not first"; fail=1; }
+printf "%s\n" "$out" | grep -q "2020-06-09" || { echo "FAIL no test.mosquitto.org note"; fail=1; }
+printf '%s' "$out" | grep -q "$(printf '\033')" && { echo "FAIL colour on a pipe"; fail=1; }
+out=$("$cli" < "$dir/seed_esp32.log"); check "seed log on stdin" 0 $?
+printf "%s\n" "$out" | grep -q "1\. weak-key" || { echo "FAIL seed: weak-key not first"; fail=1; }
+printf "%s\n" "$out" | grep -q "BADCERT_BAD_KEY" || { echo "FAIL seed: BAD_KEY not named"; fail=1; }
+out=$("$cli" --json - < "$dir/seed_esp32.log"); check "--json" 0 $?
+printf "%s\n" "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["causes"][0]["id"]=="weak-key", d; assert all(k in d["causes"][0] for k in ("id","title","explanation","fix","evidence")); assert d["inputs"]' \
+    || { echo "FAIL --json shape"; fail=1; }
+"$cli" nonsense-word >/dev/null 2>&1; check "nothing recognised" 1 $?
+err=$("$cli" nonsense-word 2>&1 >/dev/null); printf "%s\n" "$err" | grep -q "could not parse 'nonsense-word'" \
+    || { echo "FAIL unparsed not reported"; fail=1; }
+printf 'hello\nworld\n' | "$cli" >/dev/null 2>&1; check "garbage stdin" 1 $?
+"$cli" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
+"$cli" --help >/dev/null 2>&1; check "--help" 0 $?
+"$cli" alert 48 | grep -q "client-ca-not-accepted"; check "alert as two words" 0 $?
+"$cli" --json nonsense | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["unparsed"]==["nonsense"] and d["causes"]==[]' \
+    || { echo "FAIL --json on nothing"; fail=1; }
+exit $fail

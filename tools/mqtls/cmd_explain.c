@@ -1,0 +1,323 @@
+/* mqtls explain: explain error codes, verify flags, alerts, reason codes or a pasted log.
+ * The engine (src/explain) does the work; this file reads arguments/stdin and prints.
+ * Usage and examples: docs/cli/explain.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "mqtls/explain.h"
+
+/* stdin is read up to this many bytes; the rest is ignored (and said so). */
+#define STDIN_MAX_BYTES (16u * 1024u * 1024u)
+
+typedef struct style {
+    const char *bold;
+    const char *dim;
+    const char *red;
+    const char *yellow;
+    const char *reset;
+} style_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mqtls explain [--json] [--color|--no-color] <code|flags|name|phrase>...\n"
+            "       mqtls explain [--json] [-] < log.txt\n"
+            "\n"
+            "Explains what a TLS/certificate/MQTT failure means and how to fix it.\n"
+            "Arguments, in any form they are printed:\n"
+            "  -0x2700  0x2700  -9984  2700      mbedTLS error codes (high+low parts split)\n"
+            "  0x10000  0x10008  65536           mbedTLS verify flags (BADCERT_* bits)\n"
+            "  0x8008  32794                     esp-tls / esp_err_t codes\n"
+            "  alert 48  unknown_ca              TLS alerts\n"
+            "  5  0x87  0x8C                     MQTT 3.1.1 CONNACK / MQTT 5 reason codes\n"
+            "  ECONNREFUSED  ETIMEDOUT           errno names\n"
+            "  \"ca md too weak\"  test.mosquitto.org   message phrases, host names\n"
+            "With no argument (or '-'), a log is read from stdin: ESP-IDF esp-tls/MQTT_CLIENT,\n"
+            "mosquitto_pub/sub, mosquitto broker, Paho and OpenSSL messages are recognised.\n"
+            "\n"
+            "  --json       one JSON object: {\"inputs\":[...],\"causes\":[...]}\n"
+            "  --color      colour even when stdout is not a terminal (--no-color: never)\n"
+            "exit: 0 something recognised, 1 nothing recognised, 2 usage, 4 stdin unreadable\n");
+}
+
+/* Read all of stdin (bounded). @return heap buffer (caller frees) or NULL on error. */
+static char *read_stdin(size_t *len, bool *truncated)
+{
+    size_t cap = 64u * 1024u;
+    size_t used = 0;
+    char *buf = malloc(cap);
+    *truncated = false;
+    if (buf == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        if (used == cap) {
+            if (cap >= STDIN_MAX_BYTES) {
+                char sink[4096];
+                *truncated = fread(sink, 1, sizeof sink, stdin) > 0;
+                break;
+            }
+            size_t ncap = cap * 2u > STDIN_MAX_BYTES ? STDIN_MAX_BYTES : cap * 2u;
+            char *nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t n = fread(buf + used, 1, cap - used, stdin);
+        used += n;
+        if (n == 0) {
+            if (ferror(stdin)) {
+                free(buf);
+                return NULL;
+            }
+            break;
+        }
+    }
+    *len = used;
+    return buf;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        default:
+            if (*p < 0x20) {
+                fprintf(out, "\\u%04x", *p);
+            } else {
+                fputc(*p, out);
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void print_json(FILE *out, const mqtls_explain_result_t *r)
+{
+    fputs("{\"inputs\": [", out);
+    for (size_t i = 0; i < r->input_count; i++) {
+        const mqtls_explain_input_t *in = &r->inputs[i];
+        fputs(i ? ", {" : "{", out);
+        fputs("\"kind\": ", out);
+        json_str(out, in->kind);
+        fputs(", \"text\": ", out);
+        json_str(out, in->text);
+        fputs(", \"meaning\": ", out);
+        json_str(out, in->meaning);
+        fputs("}", out);
+    }
+    fputs("], \"causes\": [", out);
+    for (size_t i = 0; i < r->cause_count; i++) {
+        const mqtls_explain_cause_t *c = &r->causes[i];
+        fputs(i ? ", {" : "{", out);
+        fputs("\"id\": ", out);
+        json_str(out, c->id);
+        fputs(", \"title\": ", out);
+        json_str(out, c->title);
+        fputs(", \"explanation\": ", out);
+        json_str(out, c->explanation);
+        fputs(", \"note\": ", out);
+        json_str(out, c->note);
+        fputs(", \"fix\": ", out);
+        json_str(out, c->fix);
+        fputs(", \"evidence\": ", out);
+        json_str(out, c->evidence);
+        fprintf(out, ", \"score\": %d}", c->score);
+    }
+    fputs("], \"unparsed\": [", out);
+    for (size_t i = 0; i < r->unparsed_count; i++) {
+        if (i) {
+            fputs(", ", out);
+        }
+        json_str(out, r->unparsed[i]);
+    }
+    fprintf(out, "], \"verify_flags\": %lu}\n", (unsigned long)r->verify_flags);
+}
+
+static void print_indented(FILE *out, const char *text, const char *indent)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        int n = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+        fprintf(out, "%s%.*s\n", indent, n, p);
+        p += n;
+        if (*p == '\n') {
+            p++;
+        }
+    }
+}
+
+static void print_human(FILE *out, const mqtls_explain_result_t *r, const style_t *st)
+{
+    fprintf(out, "%sRecognised%s (%zu):\n", st->bold, st->reset, r->input_count);
+    for (size_t i = 0; i < r->input_count; i++) {
+        const mqtls_explain_input_t *in = &r->inputs[i];
+        fprintf(out, "  %s[%s]%s %s\n      %s\n", st->dim, in->kind, st->reset, in->text,
+                in->meaning);
+    }
+    if (r->inputs_dropped > 0) {
+        fprintf(out, "  (%zu more inputs not listed)\n", r->inputs_dropped);
+    }
+    if (r->cause_count == 0) {
+        fprintf(out, "\nNo single cause follows from these inputs. Run the step-by-step check:\n"
+                     "  mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key "
+                     "client.key\n");
+        return;
+    }
+    fprintf(out, "\n%sLikely causes, most likely first:%s\n", st->bold, st->reset);
+    for (size_t i = 0; i < r->cause_count; i++) {
+        const mqtls_explain_cause_t *c = &r->causes[i];
+        fprintf(out, "\n%s%zu. %s%s%s — %s (score %d)\n", st->bold, i + 1,
+                i == 0 ? st->red : st->yellow, c->id, st->reset, c->title, c->score);
+        fprintf(out, "   %swhy:%s      %s\n", st->dim, st->reset, c->explanation);
+        if (c->note[0] != '\0') {
+            fprintf(out, "   %snote:%s     %s\n", st->dim, st->reset, c->note);
+        }
+        fprintf(out, "   %sevidence:%s %s\n", st->dim, st->reset, c->evidence);
+        fprintf(out, "   %sfix:%s\n", st->dim, st->reset);
+        print_indented(out, c->fix, "      ");
+        fprintf(out, "   %sdocs:%s     docs/troubleshooting.md#%s\n", st->dim, st->reset, c->id);
+    }
+}
+
+int mqtls_cmd_explain(int argc, char **argv)
+{
+    bool json = false;
+    int color = -1; /* -1 auto */
+    bool want_stdin = false;
+    int first_arg = argc;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            first_arg = i + 1;
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--color") == 0) {
+            color = 1;
+        } else if (strcmp(a, "--no-color") == 0) {
+            color = 0;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return MQTLS_EXIT_OK;
+        } else if (strcmp(a, "-") == 0) {
+            want_stdin = true;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "mqtls: explain: unknown option '%s' (MQTLS_ERR_USAGE)\n", a);
+            usage(stderr);
+            return MQTLS_EXIT_USAGE;
+        } else {
+            /* "-0x2700" and "-9984" are codes, not options: everything else is input. */
+            continue;
+        }
+        argv[i] = NULL; /* consumed */
+    }
+    mqtls_explain_result_t *r = malloc(sizeof *r);
+    if (r == NULL) {
+        fprintf(stderr, "mqtls: explain: out of memory (MQTLS_ERR_NOMEM)\n");
+        return MQTLS_EXIT_FAIL;
+    }
+    mqtls_explain_init(r);
+    size_t arg_count = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i] == NULL || (i < first_arg && strcmp(argv[i], "--") == 0)) {
+            continue;
+        }
+        char joined[160];
+        const char *a = argv[i];
+        /* "alert 48" typed as two words */
+        if ((strcmp(a, "alert") == 0 || strcmp(a, "ALERT") == 0) && i + 1 < argc &&
+            argv[i + 1] != NULL) {
+            (void)snprintf(joined, sizeof joined, "alert %s", argv[i + 1]);
+            a = joined;
+            i++;
+        }
+        arg_count++;
+        (void)mqtls_explain_arg(r, a);
+    }
+    if (arg_count == 0 && !want_stdin) {
+        if (isatty(STDIN_FILENO)) {
+            usage(stderr);
+            free(r);
+            return MQTLS_EXIT_USAGE;
+        }
+        want_stdin = true;
+    }
+    size_t lines = 0;
+    bool truncated = false;
+    if (want_stdin) {
+        size_t len = 0;
+        char *text = read_stdin(&len, &truncated);
+        if (text == NULL) {
+            fprintf(stderr, "mqtls: explain: read stdin: %s (MQTLS_ERR_FILE_UNREADABLE)\n",
+                    strerror(errno));
+            free(r);
+            return MQTLS_EXIT_FILE;
+        }
+        for (size_t k = 0; k < len; k++) {
+            lines += text[k] == '\n';
+        }
+        (void)mqtls_explain_text(r, text, len);
+        free(text);
+    }
+    mqtls_explain_finish(r);
+
+    static const style_t plain = {"", "", "", "", ""};
+    static const style_t ansi = {"\033[1m", "\033[2m", "\033[31m", "\033[33m", "\033[0m"};
+    bool use_color =
+        color == 1 || (color == -1 && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
+    const style_t *st = use_color ? &ansi : &plain;
+    bool recognised = mqtls_explain_recognised(r);
+    if (json) {
+        print_json(stdout, r);
+    } else if (recognised) {
+        print_human(stdout, r, st);
+    }
+    if (truncated) {
+        fprintf(stderr, "mqtls: explain: only the first %u bytes of stdin were read\n",
+                STDIN_MAX_BYTES);
+    }
+    for (size_t i = 0; i < r->unparsed_count; i++) {
+        fprintf(stderr,
+                "mqtls: explain: could not parse '%s' (not a known code, flag word, "
+                "alert, reason code, errno name or message)\n",
+                r->unparsed[i]);
+    }
+    if (!recognised) {
+        if (want_stdin) {
+            fprintf(stderr,
+                    "mqtls: explain: nothing recognised in %zu line(s) of input; paste "
+                    "the lines around the first error (esp-tls, mosquitto, OpenSSL ...)\n",
+                    lines);
+        }
+        free(r);
+        return MQTLS_EXIT_FAIL;
+    }
+    free(r);
+    return MQTLS_EXIT_OK;
+}
