@@ -58,6 +58,12 @@ MQTLS_API const char *mqtls_layer_name(mqtls_layer_t layer);
  *  @return the length it would have written (snprintf semantics). Thread-safe. */
 MQTLS_API size_t mqtls_strerror(const mqtls_error_t *err, char *buf, size_t cap);
 
+/** @brief The reasons in X.509 verify flags, one per line ("\n"-separated, as
+ *  mbedtls_x509_crt_verify_info() prints them), e.g. "The certificate is not correctly signed
+ *  by the trusted CA". @p buf is always NUL-terminated when @p cap > 0.
+ *  @return the length written (0 if @p flags is 0). Thread-safe. */
+MQTLS_API size_t mqtls_verify_info(uint32_t flags, char *buf, size_t cap);
+
 /** @brief Name of a TLS AlertDescription, e.g. 48 -> "unknown_ca"; "unknown alert" otherwise. */
 MQTLS_API const char *mqtls_tls_alert_name(int alert);
 

@@ -50,6 +50,8 @@ extern "C" {
     X(MQTLS_ERR_BAD_REASON_CODE,     -28, "reason code not allowed in this packet")              \
     X(MQTLS_ERR_VERSION,             -29, "field or packet not supported by this protocol version") \
     X(MQTLS_ERR_STRING_TOO_LONG,     -30, "string or binary longer than 65535 bytes")            \
+    X(MQTLS_ERR_CONNACK_FLAGS,       -31, "invalid CONNACK acknowledge flags")                   \
+    X(MQTLS_ERR_NO_REASON_CODES,     -32, "SUBACK/UNSUBACK carries no reason code")              \
     /* --- client / session / API ------------------------------------------------------ */      \
     X(MQTLS_ERR_INVALID_ARG,        -100, "invalid argument")                                    \
     X(MQTLS_ERR_STATE,              -101, "operation not allowed in the current state")          \

@@ -53,9 +53,11 @@ typedef struct mqtls_cert_fact {
 typedef struct mqtls_tls_facts {
     int handshake_ret;        /**< last mbedtls_ssl_handshake() return, 0 = success */
     uint32_t verify_flags;    /**< merged flags from mbedtls_ssl_get_verify_result() */
-    mqtls_cert_fact_t chain[MQTLS_MAX_CHAIN_DEPTH]; /**< verified chain: 0 = leaf, up to the root */
+    mqtls_cert_fact_t chain[MQTLS_MAX_CHAIN_DEPTH]; /**< verified chain: 0 = leaf, up to the root
+                                                         (empty after a resumed handshake) */
     size_t chain_len;
-    mqtls_cert_fact_t presented[MQTLS_MAX_CHAIN_DEPTH]; /**< as the server sent them, in order */
+    mqtls_cert_fact_t presented[MQTLS_MAX_CHAIN_DEPTH]; /**< as the server sent them, in order
+                                                             (TLS 1.2; encrypted in TLS 1.3) */
     size_t presented_len;
     int alert_received;       /**< AlertDescription of a fatal alert from the peer, -1 none */
     int alert_sent;           /**< alert we sent, -1 none */
@@ -74,6 +76,12 @@ typedef struct mqtls_tls_facts {
     bool ip_san_matched_by_us;/**< mbedTLS < 3.5 cannot match iPAddress SANs: we did */
     char server_name[256];    /**< the name used for SNI / checking */
     uint32_t handshake_ms;
+    bool insecure;            /**< verification was OFF (cfg->insecure): warn loudly */
+    bool session_offered;     /**< a saved session was offered for resumption */
+    bool peer_silent_close;   /**< the peer closed/reset without sending one byte after our
+                                   ClientHello (what a plain MQTT port does) */
+    bool records_truncated;   /**< handshake bigger than the parser's buffer: presented /
+                                   ca_names may be incomplete */
 } mqtls_tls_facts_t;
 
 /** @brief Zero @p facts (alerts = -1). Cannot fail. */

@@ -1,0 +1,133 @@
+/* Every mbedTLS version difference of src/net, in one place (STYLE.md). Tested with 2.28
+ * (Debian 12); the 3.x branches follow the 3.6 API. */
+#include "tls_internal.h"
+
+#include <string.h>
+
+#include "mbedtls/version.h"
+
+int mqtls__compat_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
+                               const char *password, mbedtls_ctr_drbg_context *drbg)
+{
+    const unsigned char *pwd = (const unsigned char *)password;
+    size_t pwd_len = password != NULL ? strlen(password) : 0;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len);
+#endif
+}
+
+int mqtls__compat_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
+                                mbedtls_ctr_drbg_context *drbg)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
+                                          uint16_t max_version, mqtls_error_t *err)
+{
+    if (min_version == 0) {
+        min_version = 0x0303; /* DESIGN.md: TLS 1.2 minimum */
+    }
+    if (min_version < 0x0303) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS versions below 1.2 (0x%04X) are not allowed",
+                               (unsigned)min_version);
+    }
+    if (max_version != 0 && max_version < min_version) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "max TLS version 0x%04X is below the minimum 0x%04X",
+                               (unsigned)max_version, (unsigned)min_version);
+    }
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)min_version);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    uint16_t highest = 0x0304;
+#else
+    uint16_t highest = 0x0303;
+#endif
+    if (min_version > highest) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "TLS 1.3 is not enabled in the linked mbedTLS");
+    }
+    mbedtls_ssl_conf_max_tls_version(
+        conf, (mbedtls_ssl_protocol_version)(max_version != 0 && max_version < highest ? max_version
+                                                                                       : highest));
+#else
+    /* 2.28: TLS 1.3 is not available (its prototype is not for production). */
+    if (min_version > 0x0303) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "TLS 1.3 needs mbedTLS 3.x; the linked mbedTLS is %s",
+                               MBEDTLS_VERSION_STRING);
+    }
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+    return MQTLS_OK;
+}
+
+bool mqtls__compat_matches_ip_san(void)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03050000
+    return true;
+#else
+    return false;
+#endif
+}
+
+int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x04010000
+    return mbedtls_ssl_get_fatal_alert(ssl);
+#elif MBEDTLS_VERSION_NUMBER < 0x03000000
+    /* 2.x: after MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE the alert is still in in_msg. */
+    if (ssl->in_msg != NULL && ssl->in_msgtype == MBEDTLS_SSL_MSG_ALERT &&
+        ssl->in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_FATAL) {
+        return ssl->in_msg[1];
+    }
+    return -1;
+#else
+    /* 3.x before 4.1 does not expose it; a plaintext alert is still caught by the record
+     * parser in tls_mbedtls.c. */
+    (void)ssl;
+    return -1;
+#endif
+}
+
+uint16_t mqtls__compat_tls_version(const mbedtls_ssl_context *ssl)
+{
+    const char *v = mbedtls_ssl_get_version(ssl);
+    if (strcmp(v, "TLSv1.2") == 0) {
+        return 0x0303;
+    }
+    if (strcmp(v, "TLSv1.3") == 0) {
+        return 0x0304;
+    }
+    if (strcmp(v, "TLSv1.1") == 0) {
+        return 0x0302;
+    }
+    return 0;
+}
+
+bool mqtls__compat_is_tls13(const mbedtls_ssl_context *ssl)
+{
+    return mqtls__compat_tls_version(ssl) == 0x0304;
+}
+
+bool mqtls__compat_read_again(int ret)
+{
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+        return true; /* 3.6: TLS 1.3 NewSessionTicket, not data */
+    }
+#endif
+    (void)ret;
+    return false;
+}

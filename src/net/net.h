@@ -1,0 +1,110 @@
+/** @file net.h
+ *  @brief Internal API of src/net: the TCP transport, the shareable TLS context and the TLS
+ *  transport. Used by src/runtime (and tests); never installed.
+ *
+ *  Threading: a transport is used by one thread at a time. A mqtls__tls_ctx_t may be shared by
+ *  any number of TLS transports on any threads once created (mbedTLS is built with
+ *  MBEDTLS_THREADING_C; the RNG has its own mutex). */
+#ifndef MQTLS_NET_H
+#define MQTLS_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtls/error.h"
+#include "mqtls/status.h"
+#include "mqtls/tls.h"
+#include "mqtls/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Create a non-blocking TCP transport to @p host : @p port. Nothing happens on the
+ *  network until ops->connect(): the first connect() resolves the name with a *blocking*
+ *  getaddrinfo() (IPv4/IPv6 literals resolve without DNS), then tries every address in turn
+ *  with a non-blocking connect() and TCP_NODELAY.
+ *  @param[in]  host  Name or IPv4/IPv6 literal ("::1", no brackets). Copied.
+ *  @param[in]  port  TCP port.
+ *  @param[in]  connect_timeout_ms  Deadline for all addresses together (0 = 30 s), measured
+ *              with the now_ms given to connect().
+ *  @param[in]  err   Where failures are recorded; borrowed until destroy; may be NULL.
+ *  @param[out] out   The transport; caller destroys it with (*out)->ops->destroy(*out).
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM.
+ *  connect() then returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, MQTLS_ERR_DNS (detail =
+ *  gai_strerror), MQTLS_ERR_CONN_REFUSED, MQTLS_ERR_CONNECT_TIMEOUT, MQTLS_ERR_NET_UNREACHABLE
+ *  or MQTLS_ERR_IO (errno in err->sys_errno). read/writev add MQTLS_ERR_CLOSED and
+ *  MQTLS_ERR_CONN_RESET. Writes use MSG_NOSIGNAL: never SIGPIPE. */
+mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
+                                 mqtls_error_t *err, mqtls_transport_t **out);
+
+/** Long-lived TLS configuration: parsed CAs, client certificate and key, RNG, mbedTLS config.
+ *  Build it once and share it between reconnects and between thousands of connections. */
+typedef struct mqtls__tls_ctx mqtls__tls_ctx_t;
+
+/** @brief Parse the credentials of @p cfg and build the TLS configuration.
+ *  Files or buffers; PEM or DER detected from the content; PEM chains; PEM buffers with or
+ *  without their trailing NUL; a CA directory; an encrypted key with cfg->key_password (used
+ *  for the call only, never copied or logged).
+ *  @param[in]  cfg  Borrowed for the call (strings that must outlive it are copied).
+ *  @param[in]  err  Where a failure is recorded (layer CONFIG); may be NULL.
+ *  @param[out] out  The context; free it with mqtls__tls_ctx_destroy().
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (detail says which: e.g. a certificate without a
+ *          key); MQTLS_ERR_NOMEM; MQTLS_ERR_FILE_UNREADABLE (errno + file name);
+ *          MQTLS_ERR_FILE_EMPTY; MQTLS_ERR_CA_PARSE; MQTLS_ERR_CERT_PARSE; MQTLS_ERR_KEY_PARSE;
+ *          MQTLS_ERR_KEY_PASSWORD_REQUIRED; MQTLS_ERR_KEY_PASSWORD_WRONG;
+ *          MQTLS_ERR_KEY_UNSUPPORTED; MQTLS_ERR_KEY_MISMATCH; MQTLS_ERR_TLS_SETUP. */
+mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
+                                     mqtls__tls_ctx_t **out);
+
+/** @brief Free @p ctx (NULL is fine). Every transport created from it must be gone. */
+void mqtls__tls_ctx_destroy(mqtls__tls_ctx_t *ctx);
+
+/** @brief Gather each handshake flight into one send (default on). Off only to measure the
+ *  cost (one TCP segment per TLS record, the delayed-ACK stall). Set before creating
+ *  transports. */
+void mqtls__tls_ctx_set_flight_gathering(mqtls__tls_ctx_t *ctx, bool on);
+
+/** @brief Wrap @p inner (TCP now, WebSocket later) in TLS.
+ *  @param[in] ctx    Shared configuration; borrowed until destroy.
+ *  @param[in] inner  Owned from now on, even on failure (destroyed with the TLS transport).
+ *  @param[in] host   The host connected to: the SNI and the name checked unless the context
+ *                    has a server_name. IP literals get no SNI (RFC 6066 section 3) but the
+ *                    iPAddress SAN is still checked. Copied.
+ *  @param[in] facts  Borrowed until destroy: re-initialised and filled at every handshake.
+ *  @param[in] err    Where failures are recorded; borrowed until destroy; may be NULL.
+ *  @param[out] out   The transport.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM; MQTLS_ERR_TLS_SETUP.
+ *  connect() returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, the inner transport's errors,
+ *  MQTLS_ERR_TLS_VERIFY (verify_flags, depth_flags), MQTLS_ERR_TLS_ALERT (tls_alert),
+ *  MQTLS_ERR_TLS_NOT_TLS, MQTLS_ERR_TLS_HANDSHAKE (err->mbedtls_ret always set).
+ *  read() may return MQTLS_ERR_TLS_ALERT (TLS 1.3 rejects a client certificate after the
+ *  handshake) and MQTLS_ERR_TLS_IO. writev() with iov_count 0 only flushes ciphertext that
+ *  is still buffered (want() has MQTLS_WANT_WRITE while there is some): MQTLS_OK when all is
+ *  out. close() sends close_notify; a later connect() offers the saved session for
+ *  resumption (facts->session_resumed), unless cfg->no_session_resumption. */
+mqtls_status_t mqtls__tls_create(mqtls__tls_ctx_t *ctx, mqtls_transport_t *inner, const char *host,
+                                 mqtls_tls_facts_t *facts, mqtls_error_t *err,
+                                 mqtls_transport_t **out);
+
+/** @brief Test hook: run the TLS record parser of the TLS transport over @p count chunks of
+ *  bytes "received from a server", filling @p facts (presented chain, cert_requested,
+ *  ca_names, alert_received, peer_not_tls, first_bytes, records_truncated).
+ *  @return false when the bytes are not TLS. */
+bool mqtls__tls_parse_records(mqtls_tls_facts_t *facts, const uint8_t *const *chunks,
+                              const size_t *lens, size_t count);
+
+/** @brief Record a failure in @p err (may be NULL): layer, status, errno, printf detail.
+ *  @return @p status, so that callers can `return mqtls__net_fail(...)`. */
+mqtls_status_t mqtls__net_fail(mqtls_error_t *err, mqtls_layer_t layer, mqtls_status_t status,
+                               int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/** @brief Monotonic clock in milliseconds (for facts->handshake_ms). */
+int64_t mqtls__net_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MQTLS_NET_H */

@@ -1,0 +1,354 @@
+/* Non-blocking TCP transport (net.h). errno and getaddrinfo() codes are translated to
+ * mqtls_status_t here, once (STYLE.md "Errors"). */
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TCP_DEFAULT_CONNECT_TIMEOUT_MS 30000u
+/* Gather lists longer than this are sent in several calls (partial write semantics). */
+#define TCP_MAX_IOV 64
+
+typedef enum {
+    TCP_IDLE,
+    TCP_CONNECTING,
+    TCP_CONNECTED,
+} tcp_state_t;
+
+typedef struct tcp {
+    mqtls_transport_t base;
+    char *host;
+    uint16_t port;
+    uint32_t connect_timeout_ms;
+    tcp_state_t state;
+    int fd;
+    unsigned want;
+    struct addrinfo *ai;  /* resolved addresses */
+    struct addrinfo *cur; /* address being tried */
+    int64_t deadline_ms;
+    int last_errno; /* of the last address that failed, reported if all fail */
+} tcp_t;
+
+mqtls_status_t mqtls__net_fail(mqtls_error_t *err, mqtls_layer_t layer, mqtls_status_t status,
+                               int sys_errno, const char *fmt, ...)
+{
+    if (err != NULL) {
+        err->layer = layer;
+        err->status = status;
+        err->sys_errno = sys_errno;
+        if (fmt != NULL) {
+            va_list ap;
+            va_start(ap, fmt);
+            (void)vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return status;
+}
+
+int64_t mqtls__net_now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void tcp_close_fd(tcp_t *t)
+{
+    if (t->fd >= 0) {
+        (void)close(t->fd);
+        t->fd = -1;
+    }
+}
+
+static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
+{
+    mqtls_status_t st;
+    switch (e) {
+    case ECONNREFUSED:
+        st = MQTLS_ERR_CONN_REFUSED;
+        break;
+    case ETIMEDOUT:
+        st = MQTLS_ERR_CONNECT_TIMEOUT;
+        break;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EADDRNOTAVAIL:
+        st = MQTLS_ERR_NET_UNREACHABLE;
+        break;
+    case ECONNRESET:
+    case EPIPE:
+        st = MQTLS_ERR_CONN_RESET;
+        break;
+    default:
+        st = MQTLS_ERR_IO;
+        break;
+    }
+    return mqtls__net_fail(t->base.err, MQTLS_LAYER_TCP, st, e, "%s %s port %u: %s", what, t->host,
+                           (unsigned)t->port, strerror(e));
+}
+
+/* Start a non-blocking connect to t->cur; skip addresses whose socket() fails. */
+static mqtls_status_t start_next(tcp_t *t)
+{
+    for (; t->cur != NULL; t->cur = t->cur->ai_next) {
+        tcp_close_fd(t);
+        t->fd = socket(t->cur->ai_family, t->cur->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       t->cur->ai_protocol);
+        if (t->fd < 0) {
+            t->last_errno = errno;
+            continue;
+        }
+        /* MQTT packets are small and latency matters more than segment count; the TLS layer
+         * gathers its records itself. */
+        int one = 1;
+        (void)setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(t->fd, t->cur->ai_addr, t->cur->ai_addrlen) == 0) {
+            t->state = TCP_CONNECTED;
+            t->want = MQTLS_WANT_READ;
+            return MQTLS_OK;
+        }
+        if (errno == EINPROGRESS || errno == EINTR) {
+            t->state = TCP_CONNECTING;
+            t->want = MQTLS_WANT_WRITE;
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        t->last_errno = errno;
+    }
+    tcp_close_fd(t);
+    t->state = TCP_IDLE;
+    return map_errno(t, t->last_errno != 0 ? t->last_errno : ECONNREFUSED, "connect to");
+}
+
+static mqtls_status_t tcp_connect(mqtls_transport_t *base, int64_t now_ms)
+{
+    tcp_t *t = (tcp_t *)base;
+    if (t->state == TCP_CONNECTED) {
+        return MQTLS_OK;
+    }
+    if (t->state == TCP_IDLE) {
+        char port[8];
+        (void)snprintf(port, sizeof port, "%u", (unsigned)t->port);
+        struct addrinfo hints;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        if (t->ai != NULL) {
+            freeaddrinfo(t->ai);
+            t->ai = NULL;
+        }
+        /* Blocking resolution, once per connect: literals never touch DNS. A resolver thread
+         * would make this non-blocking; noted in net.h. */
+        int rc = getaddrinfo(t->host, port, &hints, &t->ai);
+        if (rc != 0) {
+            t->ai = NULL;
+            return mqtls__net_fail(t->base.err, MQTLS_LAYER_DNS, MQTLS_ERR_DNS,
+                                   rc == EAI_SYSTEM ? errno : 0, "getaddrinfo %s: %s", t->host,
+                                   gai_strerror(rc));
+        }
+        t->cur = t->ai;
+        t->last_errno = 0;
+        t->deadline_ms = now_ms + (int64_t)t->connect_timeout_ms;
+        return start_next(t);
+    }
+    /* TCP_CONNECTING: writable means the connect finished, one way or the other. */
+    struct pollfd pfd = {.fd = t->fd, .events = POLLOUT, .revents = 0};
+    int n = poll(&pfd, 1, 0);
+    if (n == 0) {
+        if (now_ms >= t->deadline_ms) {
+            tcp_close_fd(t);
+            t->state = TCP_IDLE;
+            return mqtls__net_fail(t->base.err, MQTLS_LAYER_TCP, MQTLS_ERR_CONNECT_TIMEOUT,
+                                   ETIMEDOUT, "connect to %s port %u: no answer in %u ms", t->host,
+                                   (unsigned)t->port, (unsigned)t->connect_timeout_ms);
+        }
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (n < 0 || getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
+        soerr = errno;
+    }
+    if (soerr == 0) {
+        t->state = TCP_CONNECTED;
+        t->want = MQTLS_WANT_READ;
+        return MQTLS_OK;
+    }
+    t->last_errno = soerr;
+    t->cur = t->cur->ai_next; /* all addresses are tried */
+    return start_next(t);
+}
+
+static mqtls_status_t tcp_read(mqtls_transport_t *base, uint8_t *buf, size_t cap, size_t *got)
+{
+    tcp_t *t = (tcp_t *)base;
+    *got = 0;
+    if (t->state != TCP_CONNECTED) {
+        return MQTLS_ERR_STATE;
+    }
+    for (int tries = 0; tries < 8; tries++) {
+        ssize_t n = recv(t->fd, buf, cap, 0);
+        if (n > 0) {
+            *got = (size_t)n;
+            return MQTLS_OK;
+        }
+        if (n == 0) {
+            return MQTLS_ERR_CLOSED;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            t->want = MQTLS_WANT_READ;
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        return map_errno(t, errno, "recv from");
+    }
+    return MQTLS_ERR_WOULD_BLOCK;
+}
+
+static mqtls_status_t tcp_writev(mqtls_transport_t *base, const mqtls_iovec_t *iov,
+                                 size_t iov_count, size_t *sent)
+{
+    tcp_t *t = (tcp_t *)base;
+    *sent = 0;
+    if (t->state != TCP_CONNECTED) {
+        return MQTLS_ERR_STATE;
+    }
+    struct iovec v[TCP_MAX_IOV];
+    size_t n_iov = 0;
+    for (size_t i = 0; i < iov_count && n_iov < TCP_MAX_IOV; i++) {
+        if (iov[i].len == 0) {
+            continue;
+        }
+        v[n_iov].iov_base = (void *)(uintptr_t)iov[i].base; /* sendmsg does not write */
+        v[n_iov].iov_len = iov[i].len;
+        n_iov++;
+    }
+    if (n_iov == 0) {
+        return MQTLS_OK;
+    }
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = v;
+    msg.msg_iovlen = n_iov;
+    for (int tries = 0; tries < 8; tries++) {
+        /* MSG_NOSIGNAL: a peer that closed gives EPIPE, never SIGPIPE. */
+        ssize_t n = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+        if (n >= 0) {
+            *sent = (size_t)n;
+            t->want = MQTLS_WANT_READ;
+            return MQTLS_OK;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            t->want = MQTLS_WANT_READ | MQTLS_WANT_WRITE;
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        return map_errno(t, errno, "send to");
+    }
+    return MQTLS_ERR_WOULD_BLOCK;
+}
+
+static size_t tcp_pending(mqtls_transport_t *base)
+{
+    (void)base;
+    return 0; /* the kernel buffers; poll() sees it */
+}
+
+static int tcp_fd(mqtls_transport_t *base)
+{
+    return ((tcp_t *)base)->fd;
+}
+
+static unsigned tcp_want(mqtls_transport_t *base)
+{
+    return ((tcp_t *)base)->want;
+}
+
+static void tcp_close(mqtls_transport_t *base)
+{
+    tcp_t *t = (tcp_t *)base;
+    tcp_close_fd(t);
+    t->state = TCP_IDLE;
+    t->want = 0;
+    if (t->ai != NULL) {
+        freeaddrinfo(t->ai);
+        t->ai = NULL;
+    }
+    t->cur = NULL;
+}
+
+static void tcp_destroy(mqtls_transport_t *base)
+{
+    if (base == NULL) {
+        return;
+    }
+    tcp_t *t = (tcp_t *)base;
+    tcp_close(base);
+    free(t->host);
+    free(t);
+}
+
+static const mqtls_transport_ops_t tcp_ops = {
+    .name = "tcp",
+    .connect = tcp_connect,
+    .read = tcp_read,
+    .writev = tcp_writev,
+    .pending = tcp_pending,
+    .fd = tcp_fd,
+    .want = tcp_want,
+    .close = tcp_close,
+    .destroy = tcp_destroy,
+};
+
+mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
+                                 mqtls_error_t *err, mqtls_transport_t **out)
+{
+    if (out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    if (host == NULL || host[0] == '\0' || port == 0) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "tcp: host and port are required");
+    }
+    tcp_t *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        return mqtls__net_fail(err, MQTLS_LAYER_TCP, MQTLS_ERR_NOMEM, ENOMEM, "tcp: calloc");
+    }
+    size_t len = strlen(host);
+    t->host = malloc(len + 1);
+    if (t->host == NULL) {
+        free(t);
+        return mqtls__net_fail(err, MQTLS_LAYER_TCP, MQTLS_ERR_NOMEM, ENOMEM, "tcp: malloc");
+    }
+    memcpy(t->host, host, len + 1);
+    t->base.ops = &tcp_ops;
+    t->base.err = err;
+    t->port = port;
+    t->connect_timeout_ms =
+        connect_timeout_ms != 0 ? connect_timeout_ms : TCP_DEFAULT_CONNECT_TIMEOUT_MS;
+    t->fd = -1;
+    t->state = TCP_IDLE;
+    *out = &t->base;
+    return MQTLS_OK;
+}

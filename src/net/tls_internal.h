@@ -1,0 +1,62 @@
+/* Internal to src/net: the TLS context layout and the mbedTLS version shims
+ * (mbedtls_compat.c holds every #if MBEDTLS_VERSION_NUMBER of this module). */
+#ifndef MQTLS_NET_TLS_INTERNAL_H
+#define MQTLS_NET_TLS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+#include "net.h"
+
+#define MQTLS_ALPN_MAX 8
+
+struct mqtls__tls_ctx {
+    mbedtls_ssl_config conf;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt cert;
+    mbedtls_pk_context key;
+    bool has_ca;
+    bool has_cert;
+    bool insecure;
+    bool resumption;
+    bool gather_flights;
+    char *server_name;                    /* owned copy of cfg->server_name, or NULL */
+    const char *alpn[MQTLS_ALPN_MAX + 1]; /* NULL-terminated; strings owned */
+};
+
+/* creds.c: parse the credentials of @p cfg into @p ctx (ca, cert, key). */
+mqtls_status_t mqtls__creds_load(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg_t *cfg,
+                                 mqtls_error_t *err);
+
+/* mbedtls_compat.c */
+int mqtls__compat_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
+                               const char *password, mbedtls_ctr_drbg_context *drbg);
+int mqtls__compat_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
+                                mbedtls_ctr_drbg_context *drbg);
+/* min/max as 0x0303 / 0x0304; 0 = default/highest. MQTLS_ERR_NOT_SUPPORTED if unavailable. */
+mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
+                                          uint16_t max_version, mqtls_error_t *err);
+/* Whether mbedTLS matches iPAddress SANs itself (>= 3.5), so an IP host can be given to
+ * mbedtls_ssl_set_hostname(); older versions would send the IP as SNI and only compare it
+ * with the CN / dNSName SANs. */
+bool mqtls__compat_matches_ip_san(void);
+/* AlertDescription of the fatal alert mbedTLS just reported, -1 if unknown. */
+int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl);
+/* Negotiated version as 0x0303 / 0x0304, 0 if none. */
+uint16_t mqtls__compat_tls_version(const mbedtls_ssl_context *ssl);
+/* TLS 1.3 was negotiated (encrypted handshake: the record parser sees only the hello). */
+bool mqtls__compat_is_tls13(const mbedtls_ssl_context *ssl);
+
+/* mbedtls_ssl_read() returned a non-error that means "call again" (TLS 1.3 tickets). */
+bool mqtls__compat_read_again(int ret);
+
+#endif

@@ -1,0 +1,468 @@
+/* TLS transport without a network: the record parser on hand-made byte streams split at every
+ * boundary, and the TLS transport over a scripted inner transport (not-TLS peers, alerts,
+ * one send per handshake flight). Plus the TCP transport's refused / DNS errors. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mqtls/error.h"
+#include "mqtls/tls.h"
+#include "net/net.h"
+
+/* ---- hand-made server flight ---------------------------------------------------------- */
+
+typedef struct {
+    uint8_t b[40000];
+    size_t len;
+} bytes_t;
+
+static void put8(bytes_t *o, unsigned v)
+{
+    o->b[o->len++] = (uint8_t)v;
+}
+static void put16(bytes_t *o, size_t v)
+{
+    put8(o, (unsigned)(v >> 8) & 0xFF);
+    put8(o, (unsigned)v & 0xFF);
+}
+static void put24(bytes_t *o, size_t v)
+{
+    put8(o, (unsigned)(v >> 16) & 0xFF);
+    put16(o, v & 0xFFFF);
+}
+static void putn(bytes_t *o, const uint8_t *p, size_t n)
+{
+    memcpy(o->b + o->len, p, n);
+    o->len += n;
+}
+
+/* Handshake messages: ServerHello (dummy body), Certificate with two fake DER certs,
+ * CertificateRequest with one DN, ServerHelloDone. */
+static void make_messages(bytes_t *hs, size_t cert0_len)
+{
+    static uint8_t cert0[20000], cert1[300];
+    memset(cert0, 0xA0, sizeof cert0);
+    memset(cert1, 0xB1, sizeof cert1);
+    hs->len = 0;
+    put8(hs, 2);
+    put24(hs, 38);
+    for (int i = 0; i < 38; i++) {
+        put8(hs, 0x03);
+    }
+    put8(hs, 11);
+    put24(hs, 3 + 3 + cert0_len + 3 + sizeof cert1);
+    put24(hs, 3 + cert0_len + 3 + sizeof cert1);
+    put24(hs, cert0_len);
+    putn(hs, cert0, cert0_len);
+    put24(hs, sizeof cert1);
+    putn(hs, cert1, sizeof cert1);
+    static const uint8_t dn[] = {0x00, 0x05, 0x30, 0x03, 0x31, 0x01, 0x00};
+    put8(hs, 13);
+    put24(hs, 1 + 1 + 2 + 2 + 2 + sizeof dn);
+    put8(hs, 1);
+    put8(hs, 64); /* ecdsa_sign */
+    put16(hs, 2);
+    put16(hs, 0x0403);
+    put16(hs, sizeof dn);
+    putn(hs, dn, sizeof dn);
+    put8(hs, 14);
+    put24(hs, 0);
+}
+
+/* Wrap @p hs into handshake records of at most @p frag bytes each. */
+static void make_records(bytes_t *out, const bytes_t *hs, size_t frag)
+{
+    out->len = 0;
+    for (size_t pos = 0; pos < hs->len; pos += frag) {
+        size_t n = hs->len - pos < frag ? hs->len - pos : frag;
+        put8(out, 22);
+        put16(out, 0x0303);
+        put16(out, n);
+        putn(out, hs->b + pos, n);
+    }
+}
+
+static void test_parser_flight_split_everywhere_records_facts(void **state)
+{
+    (void)state;
+    static bytes_t hs, wire;
+    make_messages(&hs, 500);
+    for (size_t frag = 7; frag <= 1000; frag = frag * 3 + 1) { /* messages span records */
+        make_records(&wire, &hs, frag);
+        for (size_t cut = 1; cut < wire.len; cut += 13) { /* records span reads */
+            mqtls_tls_facts_t f;
+            mqtls_tls_facts_init(&f);
+            const uint8_t *chunks[2] = {wire.b, wire.b + cut};
+            size_t lens[2] = {cut, wire.len - cut};
+            assert_true(mqtls__tls_parse_records(&f, chunks, lens, 2));
+            assert_true(f.server_hello_seen);
+            assert_int_equal(f.presented_len, 2);
+            assert_int_equal(f.presented[0].der_len, 500);
+            assert_int_equal(f.presented[0].der[499], 0xA0);
+            assert_int_equal(f.presented[1].der_len, 300);
+            assert_int_equal(f.presented[1].der[0], 0xB1);
+            assert_true(f.cert_requested);
+            assert_int_equal(f.ca_names_len, 7);
+            assert_int_equal(f.ca_names[2], 0x30);
+            assert_false(f.peer_not_tls);
+            assert_false(f.records_truncated);
+            assert_int_equal(f.alert_received, -1);
+            mqtls_tls_facts_free(&f);
+        }
+    }
+}
+
+static void test_parser_oversized_message_is_dropped_without_overflow(void **state)
+{
+    (void)state;
+    static bytes_t hs, wire;
+    make_messages(&hs, 20000); /* Certificate message > 16 KiB parser buffer */
+    make_records(&wire, &hs, 16384);
+    mqtls_tls_facts_t f;
+    mqtls_tls_facts_init(&f);
+    const uint8_t *chunks[1] = {wire.b};
+    size_t lens[1] = {wire.len};
+    assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
+    assert_true(f.server_hello_seen);
+    assert_true(f.records_truncated);
+    assert_int_equal(f.presented_len, 0);
+    mqtls_tls_facts_free(&f);
+}
+
+static void test_parser_alert_and_not_tls(void **state)
+{
+    (void)state;
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 48};
+    mqtls_tls_facts_t f;
+    mqtls_tls_facts_init(&f);
+    const uint8_t *chunks[7];
+    size_t lens[7];
+    for (size_t i = 0; i < 7; i++) {
+        chunks[i] = alert + i;
+        lens[i] = 1;
+    }
+    assert_true(mqtls__tls_parse_records(&f, chunks, lens, 7));
+    assert_int_equal(f.alert_received, 48);
+    mqtls_tls_facts_free(&f);
+
+    static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n";
+    chunks[0] = http;
+    lens[0] = sizeof http - 1;
+    assert_false(mqtls__tls_parse_records(&f, chunks, lens, 1));
+    assert_true(f.peer_not_tls);
+    assert_int_equal(f.first_bytes_len, 16);
+    assert_memory_equal(f.first_bytes, "HTTP/1.1 400 Bad", 16);
+    mqtls_tls_facts_free(&f);
+
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00};
+    chunks[0] = connack;
+    lens[0] = sizeof connack;
+    assert_false(mqtls__tls_parse_records(&f, chunks, lens, 1));
+    assert_true(f.peer_not_tls);
+    assert_int_equal(f.first_bytes_len, 4);
+    mqtls_tls_facts_free(&f);
+}
+
+/* ---- scripted inner transport ---------------------------------------------------------- */
+
+typedef struct {
+    mqtls_transport_t base;
+    const uint8_t *rx;
+    size_t rx_len;
+    size_t rx_pos;
+    size_t rx_step; /* bytes per read */
+    size_t writes;  /* writev calls that sent bytes */
+    size_t written;
+} fake_t;
+
+static mqtls_status_t fake_connect(mqtls_transport_t *t, int64_t now_ms)
+{
+    (void)t;
+    (void)now_ms;
+    return MQTLS_OK;
+}
+static mqtls_status_t fake_read(mqtls_transport_t *t, uint8_t *buf, size_t cap, size_t *got)
+{
+    fake_t *f = (fake_t *)t;
+    *got = 0;
+    if (f->rx_pos == f->rx_len) {
+        return MQTLS_ERR_CLOSED;
+    }
+    size_t n = f->rx_len - f->rx_pos;
+    n = n < cap ? n : cap;
+    n = n < f->rx_step ? n : f->rx_step;
+    memcpy(buf, f->rx + f->rx_pos, n);
+    f->rx_pos += n;
+    *got = n;
+    return MQTLS_OK;
+}
+static mqtls_status_t fake_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov, size_t cnt,
+                                  size_t *sent)
+{
+    fake_t *f = (fake_t *)t;
+    *sent = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        *sent += iov[i].len;
+    }
+    if (*sent > 0) {
+        f->writes++;
+        f->written += *sent;
+    }
+    return MQTLS_OK;
+}
+static size_t fake_pending(mqtls_transport_t *t)
+{
+    (void)t;
+    return 0;
+}
+static int fake_fd(mqtls_transport_t *t)
+{
+    (void)t;
+    return -1;
+}
+static unsigned fake_want(mqtls_transport_t *t)
+{
+    (void)t;
+    return MQTLS_WANT_READ;
+}
+static void fake_close(mqtls_transport_t *t)
+{
+    (void)t;
+}
+static void fake_destroy(mqtls_transport_t *t)
+{
+    (void)t; /* lives on the test's stack */
+}
+static const mqtls_transport_ops_t fake_ops = {
+    .name = "fake",
+    .connect = fake_connect,
+    .read = fake_read,
+    .writev = fake_writev,
+    .pending = fake_pending,
+    .fd = fake_fd,
+    .want = fake_want,
+    .close = fake_close,
+    .destroy = fake_destroy,
+};
+
+static mqtls__tls_ctx_t *insecure_ctx(void)
+{
+    mqtls_tls_cfg_t cfg = {.enabled = true, .insecure = true};
+    mqtls__tls_ctx_t *ctx = NULL;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    assert_int_equal(mqtls__tls_ctx_create(&cfg, &err, &ctx), MQTLS_OK);
+    return ctx;
+}
+
+/* Run a handshake against the scripted peer; returns the status. */
+static mqtls_status_t handshake(fake_t *fake, mqtls_tls_facts_t *facts, mqtls_error_t *err)
+{
+    mqtls__tls_ctx_t *ctx = insecure_ctx();
+    mqtls_transport_t *t = NULL;
+    mqtls_error_init(err);
+    fake->base.ops = &fake_ops;
+    assert_int_equal(mqtls__tls_create(ctx, &fake->base, "localhost", facts, err, &t), MQTLS_OK);
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 100 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
+        st = t->ops->connect(t, 0);
+    }
+    assert_true(facts->insecure);
+    t->ops->destroy(t);
+    mqtls__tls_ctx_destroy(ctx);
+    return st;
+}
+
+static void test_tls_peer_answers_http_is_not_tls(void **state)
+{
+    (void)state;
+    static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    fake_t fake = {.rx = http, .rx_len = sizeof http - 1, .rx_step = 3};
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+    assert_int_equal(handshake(&fake, &facts, &err), MQTLS_ERR_TLS_NOT_TLS);
+    assert_int_equal(err.status, MQTLS_ERR_TLS_NOT_TLS);
+    assert_int_equal(err.layer, MQTLS_LAYER_TLS);
+    assert_true(facts.peer_not_tls);
+    assert_memory_equal(facts.first_bytes, "HTT", 3);
+    assert_non_null(strstr(err.detail, "HTT"));
+    mqtls_tls_facts_free(&facts);
+}
+
+static void test_tls_peer_answers_connack_is_not_tls(void **state)
+{
+    (void)state;
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x05};
+    fake_t fake = {.rx = connack, .rx_len = sizeof connack, .rx_step = 64};
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+    assert_int_equal(handshake(&fake, &facts, &err), MQTLS_ERR_TLS_NOT_TLS);
+    assert_true(facts.peer_not_tls);
+    assert_int_equal(facts.first_bytes[0], 0x20);
+    mqtls_tls_facts_free(&facts);
+}
+
+static void test_tls_fatal_alert_split_is_reported(void **state)
+{
+    (void)state;
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40};
+    fake_t fake = {.rx = alert, .rx_len = sizeof alert, .rx_step = 1};
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+    assert_int_equal(handshake(&fake, &facts, &err), MQTLS_ERR_TLS_ALERT);
+    assert_int_equal(err.tls_alert, 40);
+    assert_int_equal(facts.alert_received, 40);
+    assert_int_not_equal(err.mbedtls_ret, 0);
+    assert_non_null(strstr(err.detail, "handshake_failure"));
+    mqtls_tls_facts_free(&facts);
+}
+
+static void test_tls_silent_close_after_hello_is_not_tls(void **state)
+{
+    (void)state;
+    fake_t fake = {.rx = NULL, .rx_len = 0, .rx_step = 1};
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+    assert_int_equal(handshake(&fake, &facts, &err), MQTLS_ERR_TLS_NOT_TLS);
+    assert_true(facts.peer_silent_close);
+    assert_false(facts.peer_not_tls);
+    assert_non_null(strstr(err.detail, "closed the connection"));
+    assert_int_equal(fake.writes, 1); /* the ClientHello left in one send */
+    mqtls_tls_facts_free(&facts);
+}
+
+/* ---- tcp -------------------------------------------------------------------------------- */
+
+static void test_tcp_closed_port_is_refused(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t alen = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+    uint16_t port = ntohs(a.sin_port);
+    (void)close(s); /* nothing listens there now */
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    mqtls_transport_t *t = NULL;
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", port, 2000, &err, &t), MQTLS_OK);
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
+        if (t->ops->fd(t) >= 0) {
+            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
+            (void)poll(&p, 1, 10);
+        }
+        st = t->ops->connect(t, 0);
+    }
+    assert_int_equal(st, MQTLS_ERR_CONN_REFUSED);
+    assert_int_equal(err.layer, MQTLS_LAYER_TCP);
+    assert_non_null(strstr(err.detail, "127.0.0.1"));
+    t->ops->destroy(t);
+}
+
+static void test_tcp_bad_name_is_dns_error(void **state)
+{
+    (void)state;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    mqtls_transport_t *t = NULL;
+    /* RFC 2606 .invalid never resolves. */
+    assert_int_equal(mqtls__tcp_create("broker.invalid", 8883, 2000, &err, &t), MQTLS_OK);
+    assert_int_equal(t->ops->connect(t, 0), MQTLS_ERR_DNS);
+    assert_int_equal(err.layer, MQTLS_LAYER_DNS);
+    assert_non_null(strstr(err.detail, "getaddrinfo broker.invalid"));
+    t->ops->destroy(t);
+}
+
+static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
+{
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
+        if (t->ops->fd(t) >= 0) {
+            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
+            (void)poll(&p, 1, 10);
+        }
+        st = t->ops->connect(t, 0);
+    }
+    return st;
+}
+
+static void test_tcp_ipv6_literal_roundtrip_and_peer_close(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET6, SOCK_STREAM, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0) {
+        (void)close(ls);
+        skip(); /* no ::1 on this machine */
+    }
+    socklen_t alen = sizeof a;
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    mqtls_transport_t *t = NULL;
+    assert_int_equal(mqtls__tcp_create("::1", ntohs(a.sin6_port), 2000, &err, &t), MQTLS_OK);
+    assert_int_equal(tcp_connect_wait(t), MQTLS_OK);
+    int peer = accept(ls, NULL, NULL);
+    assert_true(peer >= 0);
+    /* gather write arrives in order */
+    const mqtls_iovec_t iov[2] = {{(const uint8_t *)"he", 2}, {(const uint8_t *)"llo", 3}};
+    size_t sent = 0;
+    assert_int_equal(t->ops->writev(t, iov, 2, &sent), MQTLS_OK);
+    assert_int_equal(sent, 5);
+    char buf[8] = {0};
+    assert_int_equal(recv(peer, buf, sizeof buf, 0), 5);
+    assert_string_equal(buf, "hello");
+    uint8_t in[8];
+    size_t got = 0;
+    assert_int_equal(t->ops->read(t, in, sizeof in, &got), MQTLS_ERR_WOULD_BLOCK);
+    assert_int_equal(send(peer, "ok", 2, 0), 2);
+    struct pollfd p = {.fd = t->ops->fd(t), .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    assert_int_equal(t->ops->read(t, in, sizeof in, &got), MQTLS_OK);
+    assert_int_equal(got, 2);
+    (void)close(peer);
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    assert_int_equal(t->ops->read(t, in, sizeof in, &got), MQTLS_ERR_CLOSED);
+    /* Writing into the closed connection: an error, never SIGPIPE (the test would die). */
+    mqtls_status_t st = MQTLS_OK;
+    for (int i = 0; i < 50 && st == MQTLS_OK; i++) {
+        st = t->ops->writev(t, iov, 2, &sent);
+        (void)poll(NULL, 0, 2);
+    }
+    assert_int_equal(st, MQTLS_ERR_CONN_RESET);
+    t->ops->destroy(t);
+    (void)close(ls);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parser_flight_split_everywhere_records_facts),
+        cmocka_unit_test(test_parser_oversized_message_is_dropped_without_overflow),
+        cmocka_unit_test(test_parser_alert_and_not_tls),
+        cmocka_unit_test(test_tls_peer_answers_http_is_not_tls),
+        cmocka_unit_test(test_tls_peer_answers_connack_is_not_tls),
+        cmocka_unit_test(test_tls_fatal_alert_split_is_reported),
+        cmocka_unit_test(test_tls_silent_close_after_hello_is_not_tls),
+        cmocka_unit_test(test_tcp_closed_port_is_refused),
+        cmocka_unit_test(test_tcp_bad_name_is_dns_error),
+        cmocka_unit_test(test_tcp_ipv6_literal_roundtrip_and_peer_close),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
