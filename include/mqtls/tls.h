@@ -34,6 +34,8 @@ typedef struct mqtls_tls_cfg {
     const char *key_password;     /**< never logged, never printed */
     const char *server_name;      /**< SNI and the name checked; NULL = the URI's host */
     bool insecure;                /**< skip ALL verification; logged loudly at every connect */
+    bool no_hostname_check;       /**< verify the chain but not the name (esp-mqtt's
+                                       skip_cert_common_name_check); MITM risk, logged */
     const char *const *alpn;      /**< NULL-terminated protocol list, or NULL */
     uint16_t min_version;         /**< 0x0303 = TLS 1.2 (default), 0x0304 = TLS 1.3 */
     uint16_t max_version;         /**< 0 = highest supported */

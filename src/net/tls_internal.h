@@ -27,6 +27,7 @@ struct mqtls__tls_ctx {
     bool has_ca;
     bool has_cert;
     bool insecure;
+    bool no_hostname_check; /* chain verified, name not (cfg->no_hostname_check) */
     bool resumption;
     bool gather_flights;
     char *server_name;                    /* owned copy of cfg->server_name, or NULL */

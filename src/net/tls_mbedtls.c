@@ -545,6 +545,9 @@ static int on_verify(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
             *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
         }
     }
+    if (depth == 0 && t->ctx->no_hostname_check) {
+        *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH; /* asked for: chain only */
+    }
     if (depth >= 0 && depth < MQTLS_MAX_CHAIN_DEPTH) {
         mqtls_cert_fact_t *c = &f->chain[depth];
         free(c->der);
@@ -597,7 +600,7 @@ static mqtls_status_t start_handshake(tls_t *t)
         return mqtls__net_fail(t->base.err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "mbedtls_ssl_set_hostname -0x%04X", (unsigned)-ret);
     }
-    t->facts->hostname_checked = !t->ctx->insecure;
+    t->facts->hostname_checked = !t->ctx->insecure && !t->ctx->no_hostname_check;
     t->facts->insecure = t->ctx->insecure;
     mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
     if (t->has_saved && t->ctx->resumption) {
@@ -1144,6 +1147,7 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
     mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->drbg);
     /* DESIGN.md: verification on by default; `insecure` is explicit (and loud, upstairs). */
     ctx->insecure = cfg->insecure;
+    ctx->no_hostname_check = cfg->no_hostname_check;
     if (!cfg->insecure && !ctx->has_ca &&
         mbedtls_x509_crt_parse_file(&ctx->ca, MQTLS_SYSTEM_CA_FILE) >= 0 && ctx->ca.version != 0) {
         ctx->has_ca = true; /* like curl: the system store when no CA is given */

@@ -340,6 +340,24 @@ static void test_hostname_mismatch_is_cn_mismatch(void **state)
     tls_done(&c);
 }
 
+static void test_no_hostname_check_skips_name_but_still_verifies_chain(void **state)
+{
+    (void)state;
+    conn_t c;
+    mqtls_tls_cfg_t cfg = mtls_cfg();
+    cfg.server_name = "broker.example.com"; /* not in the certificate */
+    cfg.no_hostname_check = true;
+    assert_int_equal(tls_open(&c, &cfg, "127.0.0.1", broker.port_mtls), MQTLS_OK);
+    assert_false(c.facts.hostname_checked);
+    assert_false(c.facts.insecure);
+    tls_done(&c);
+    cfg.ca_file = pki.other_ca_crt; /* the chain is still checked */
+    assert_int_equal(tls_open(&c, &cfg, "127.0.0.1", broker.port_mtls), MQTLS_ERR_TLS_VERIFY);
+    assert_true(c.err.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
+    assert_false(c.err.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
+    tls_done(&c);
+}
+
 static void test_insecure_connects_and_says_so(void **state)
 {
     (void)state;
@@ -524,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_closed_port_is_refused),
         cmocka_unit_test(test_connect_by_ip_matches_ip_san),
         cmocka_unit_test(test_hostname_mismatch_is_cn_mismatch),
+        cmocka_unit_test(test_no_hostname_check_skips_name_but_still_verifies_chain),
         cmocka_unit_test(test_insecure_connects_and_says_so),
         cmocka_unit_test(test_session_resumed_on_reconnect),
         cmocka_unit_test(test_large_publish_roundtrip_through_tls),
