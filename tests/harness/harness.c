@@ -60,6 +60,22 @@ static void path_join(char *out, const char *dir, const char *name)
     }
 }
 
+static void pki_paths(th_pki_t *pki)
+{
+    path_join(pki->ca_crt, pki->dir, "ca.crt");
+    path_join(pki->ca_key, pki->dir, "ca.key");
+    path_join(pki->server_crt, pki->dir, "server.crt");
+    path_join(pki->server_key, pki->dir, "server.key");
+    path_join(pki->client_crt, pki->dir, "client.crt");
+    path_join(pki->client_key, pki->dir, "client.key");
+    path_join(pki->other_ca_crt, pki->dir, "other-ca.crt");
+    path_join(pki->other_client_crt, pki->dir, "other-client.crt");
+    path_join(pki->other_client_key, pki->dir, "other-client.key");
+    path_join(pki->weak_ca_crt, pki->dir, "weak-ca.crt");
+    path_join(pki->weak_server_crt, pki->dir, "weak-server.crt");
+    path_join(pki->weak_server_key, pki->dir, "weak-server.key");
+}
+
 int th_pki_make(th_pki_t *pki)
 {
     memset(pki, 0, sizeof *pki);
@@ -74,19 +90,16 @@ int th_pki_make(th_pki_t *pki)
         fprintf(stderr, "harness: make-pki.sh failed\n");
         return -1;
     }
-    path_join(pki->ca_crt, pki->dir, "ca.crt");
-    path_join(pki->ca_key, pki->dir, "ca.key");
-    path_join(pki->server_crt, pki->dir, "server.crt");
-    path_join(pki->server_key, pki->dir, "server.key");
-    path_join(pki->client_crt, pki->dir, "client.crt");
-    path_join(pki->client_key, pki->dir, "client.key");
-    path_join(pki->other_ca_crt, pki->dir, "other-ca.crt");
-    path_join(pki->other_client_crt, pki->dir, "other-client.crt");
-    path_join(pki->other_client_key, pki->dir, "other-client.key");
-    path_join(pki->weak_ca_crt, pki->dir, "weak-ca.crt");
-    path_join(pki->weak_server_crt, pki->dir, "weak-server.crt");
-    path_join(pki->weak_server_key, pki->dir, "weak-server.key");
+    pki_paths(pki);
     return 0;
+}
+
+int th_pki_load(th_pki_t *pki, const char *dir)
+{
+    memset(pki, 0, sizeof *pki);
+    snprintf(pki->dir, sizeof pki->dir, "%s", dir);
+    pki_paths(pki);
+    return access(pki->weak_server_key, R_OK) == 0 && access(pki->client_key, R_OK) == 0 ? 0 : -1;
 }
 
 static void remove_tree(const char *dir)

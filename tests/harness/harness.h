@@ -22,6 +22,9 @@ typedef struct th_pki {
 
 /* Make a PKI in a new temp dir with tests/harness/make-pki.sh. 0 on success. */
 int th_pki_make(th_pki_t *pki);
+/* Fill @p pki with the paths of a PKI that make-pki.sh already made in @p dir (not removed by
+ * th_pki_remove). 0 on success, -1 if a file is missing. */
+int th_pki_load(th_pki_t *pki, const char *dir);
 /* Remove the temp dir. */
 void th_pki_remove(th_pki_t *pki);
 
