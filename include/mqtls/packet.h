@@ -139,6 +139,8 @@ typedef struct mqtls_filter_list {
     const mqtls_topic_filter_t *items;
     size_t count;
     mqtls_bytes_t raw;
+    bool no_options; /**< raw form only: entries carry no options byte (set for UNSUBSCRIBE by
+                          the decoder; the encoder decides by packet type, not by this) */
 } mqtls_filter_list_t;
 
 typedef struct mqtls_connect {
@@ -175,12 +177,21 @@ typedef struct mqtls_publish {
     mqtls_bytes_t payload;
 } mqtls_publish_t;
 
+/** Wire form of the optional trailing fields of PUBACK..PUBCOMP, DISCONNECT and AUTH in MQTT 5
+ *  (3.4.2.1, 3.14.2.1, 3.15.2.1). The encoder writes the shortest form that carries the reason
+ *  code and properties, but never a shorter one than @c form asks for; the decoder records the
+ *  form it saw, so decode -> encode is byte-identical. 0 (a zeroed struct) = shortest. */
+#define MQTLS_FORM_SHORTEST 0u /**< omit what the spec lets us omit */
+#define MQTLS_FORM_REASON 1u   /**< reason code present, property length omitted */
+#define MQTLS_FORM_FULL 2u     /**< reason code and property length present */
+
 /** PUBACK, PUBREC, PUBREL, PUBCOMP. Encoders use the short form (2 bytes) when reason is 0 and
  *  there are no properties, as [MQTT-3.4.2.1] allows. */
 typedef struct mqtls_ack {
     uint16_t packet_id;
     uint8_t reason; /**< MQTT 5 only; 0 = success */
     mqtls_properties_t props;
+    uint8_t form; /**< MQTLS_FORM_*; MQTT 5 only */
 } mqtls_ack_t;
 
 typedef struct mqtls_subscribe {
@@ -200,6 +211,7 @@ typedef struct mqtls_suback {
 typedef struct mqtls_disconnect {
     uint8_t reason;
     mqtls_properties_t props;
+    uint8_t form; /**< MQTLS_FORM_*; MQTT 5 only */
 } mqtls_disconnect_t;
 
 /** Any control packet. @c type selects the union member:
@@ -246,9 +258,19 @@ MQTLS_API mqtls_status_t mqtls_packet_frame(const uint8_t *in, size_t in_len,
  *  @param[in]  cfg         Version and limits; NULL = MQTT 5, no extra limit.
  *  @param[out] pkt         The packet, on MQTLS_OK.
  *  @param[out] used        Bytes consumed; 0 unless MQTLS_OK.
+ *  A prefix of a packet gives MQTLS_ERR_NEED_MORE or, when the bytes seen already break a
+ *  rule (type, flags, remaining length, size limit), the same status the whole packet gives.
+ *  CONNECT is decoded by its own protocol name/level ("MQIsdp" 3, "MQTT" 4 or 5); other
+ *  packets by @c cfg->version (3.1 decodes like 3.1.1).
  *  @return MQTLS_OK; MQTLS_ERR_NEED_MORE (call again with more bytes); MQTLS_ERR_INVALID_ARG;
  *          otherwise a specific malformed-packet status (-2 .. -99): the connection must be
- *          closed (MQTT 5: DISCONNECT 0x81 Malformed Packet or 0x82 Protocol Error). */
+ *          closed (MQTT 5: DISCONNECT 0x81 Malformed Packet or 0x82 Protocol Error).
+ *          Statuses: REMAINING_LENGTH, PACKET_TOO_LARGE, BAD_PACKET_TYPE, BAD_FLAGS, BAD_QOS,
+ *          UTF8_INVALID/NONMINIMAL/NUL/SURROGATE, TOPIC_EMPTY, TOPIC_WILDCARD, FILTER_INVALID,
+ *          PACKET_ID_ZERO, NO_TOPIC_FILTERS, SUB_OPTIONS, PROP_DUPLICATE, PROP_NOT_ALLOWED,
+ *          PROP_UNKNOWN, PROP_LENGTH, PROP_VALUE, TRAILING_BYTES, TRUNCATED_FIELD, BAD_PROTOCOL,
+ *          CONNECT_FLAGS, CONNACK_FLAGS, BAD_REASON_CODE, NO_REASON_CODES, MALFORMED (a
+ *          non-minimal variable byte integer inside the packet). */
 MQTLS_API mqtls_status_t mqtls_packet_decode(const uint8_t *in, size_t in_len,
                                              const mqtls_codec_cfg_t *cfg, mqtls_packet_t *pkt,
                                              size_t *used);
@@ -268,7 +290,10 @@ MQTLS_API bool mqtls_props_find(const mqtls_properties_t *props, uint8_t id,
                                 mqtls_property_t *out);
 
 /** @brief Iterate a decoded or caller-built filter list (SUBSCRIBE / UNSUBSCRIBE).
- *  @return MQTLS_OK with @p out set; MQTLS_ERR_NEED_MORE at the end. */
+ *  @param[in]     list    The list, borrowed; @p out's views point into it.
+ *  @param[in,out] cursor  Start at 0.
+ *  @return MQTLS_OK with @p out set; MQTLS_ERR_NEED_MORE at the end; MQTLS_ERR_MALFORMED if a
+ *          caller-built raw list is invalid; MQTLS_ERR_INVALID_ARG. */
 MQTLS_API mqtls_status_t mqtls_filters_next(const mqtls_filter_list_t *list, size_t *cursor,
                                             mqtls_topic_filter_t *out);
 
@@ -276,7 +301,10 @@ MQTLS_API mqtls_status_t mqtls_filters_next(const mqtls_filter_list_t *list, siz
 
 /** @brief Encode @p pkt for protocol @p version into @p buf.
  *  Validates what it writes (strings, topic names, filters, QoS, property placement) and
- *  refuses to produce a packet the decoder would reject.
+ *  refuses to produce a packet the decoder would reject. A CONNECT is written for
+ *  @c pkt->u.connect.version when that is set (3, 4 or 5), else for @p version.
+ *  Property blocks and filter lists are written from @c items when not NULL, else @c raw is
+ *  validated and copied, so decode -> encode gives back the same bytes.
  *  @param[in]  pkt       Borrowed for the call.
  *  @param[out] buf       Destination; may be NULL when @p cap is 0 (size query).
  *  @param[out] written   Bytes written on MQTLS_OK; the exact size needed on
@@ -286,14 +314,18 @@ MQTLS_API mqtls_status_t mqtls_filters_next(const mqtls_filter_list_t *list, siz
 MQTLS_API mqtls_status_t mqtls_packet_encode(const mqtls_packet_t *pkt, mqtls_version_t version,
                                              uint8_t *buf, size_t cap, size_t *written);
 
-/** @brief Exact encoded size of @p pkt, or a validation status. */
+/** @brief Exact encoded size of @p pkt, or a validation status.
+ *  @param[out] size  Bytes mqtls_packet_encode() would write, on MQTLS_OK.
+ *  @return MQTLS_OK or any status of mqtls_packet_encode() except MQTLS_ERR_BUFFER_TOO_SMALL. */
 MQTLS_API mqtls_status_t mqtls_packet_encoded_size(const mqtls_packet_t *pkt,
                                                    mqtls_version_t version, size_t *size);
 
 /** @brief Encode everything of a PUBLISH except its payload (fixed header, topic, packet id,
  *  properties), so the payload can be sent from the caller's buffer without a copy.
- *  The remaining length written accounts for @p pub->payload.len.
- *  @return as mqtls_packet_encode(). */
+ *  The remaining length written accounts for @p pub->payload.len; send exactly
+ *  @p pub->payload.len bytes after the @p written header bytes.
+ *  @return as mqtls_packet_encode(); on MQTLS_ERR_BUFFER_TOO_SMALL @p written is the header
+ *          size needed. */
 MQTLS_API mqtls_status_t mqtls_packet_encode_publish_header(const mqtls_publish_t *pub,
                                                             mqtls_version_t version, uint8_t *buf,
                                                             size_t cap, size_t *written);
