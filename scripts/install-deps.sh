@@ -13,6 +13,8 @@ PACKAGES=(
   valgrind                                  # callgrind / dhat benchmarks
   libmosquitto-dev libpaho-mqtt-dev         # side-by-side benchmarks
   iproute2                                  # ss, ip: free-port and namespace helpers
+  python3                                   # CLI tests: JSON and option-page checks
+  websockify                                # WebSocket->TCP bridge for ws:// tests
 )
 
 missing=()
