@@ -104,6 +104,54 @@ mqtls_status_t mqtls__net_fail(mqtls_error_t *err, mqtls_layer_t layer, mqtls_st
 /** @brief Monotonic clock in milliseconds (for facts->handshake_ms). */
 int64_t mqtls__net_now_ms(void);
 
+/* ---- WebSocket transport (ws.c): MQTT over WebSocket, RFC 6455 + MQTT 5.0/3.1.1 section 6 */
+
+/** @brief Wrap @p inner (TCP for ws://, TLS-over-TCP for wss://) in a WebSocket client.
+ *  connect() drives inner's connect, then the HTTP/1.1 Upgrade (Host with port, random
+ *  Sec-WebSocket-Key, version 13, Sec-WebSocket-Protocol) and validates the 101 answer
+ *  (Upgrade/Connection, Sec-WebSocket-Accept, the subprotocol echo). read() returns the
+ *  payload of binary/continuation frames as a byte stream (MQTT framing is the codec's job),
+ *  answers PING with PONG and turns a CLOSE into MQTLS_ERR_CLOSED after answering it.
+ *  writev() sends its gather list as ONE masked binary frame; a frame that could not be
+ *  finished is completed by the next writev() calls (the caller passes the unsent rest, as
+ *  with any stream); bytes reported sent are owned by the transport and leave on later calls
+ *  (want() has MQTLS_WANT_WRITE; writev() with iov_count 0 flushes them and the inner
+ *  transport). close() sends CLOSE 1000 once, best effort.
+ *  @param[in] inner  Owned from now on, even on failure (destroyed with this transport).
+ *  @param[in] host   For the Host header (IPv6 literals get brackets). Copied.
+ *  @param[in] port   For the Host header.
+ *  @param[in] path   Request target, starting with '/'; NULL = "/mqtt". Copied.
+ *  @param[in] subprotocol  Sec-WebSocket-Protocol offered, sent verbatim (a comma list is
+ *                    allowed, e.g. "mqtt,binary"); NULL = "mqtt" [MQTT-6.0.0-3]; "" = no
+ *                    header (bridges such as websockify 0.10 refuse unknown subprotocols).
+ *                    A 101 without an echo is accepted and noted (mqtls__ws_note); an echo
+ *                    that was not offered fails. Copied.
+ *  @param[in] err    Where failures are recorded (layer WS); borrowed until destroy; may be NULL.
+ *  @param[out] out   The transport; destroy with (*out)->ops->destroy(*out).
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (path/host with spaces or CR/LF, path too long);
+ *          MQTLS_ERR_NOMEM.
+ *  connect() returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, the inner transport's errors,
+ *  MQTLS_ERR_WS_HANDSHAKE (detail: the status line of a non-101 answer, e.g.
+ *  "HTTP/1.1 404 Not Found", or the header that is wrong), MQTLS_ERR_OS (no randomness).
+ *  read() and writev() add MQTLS_ERR_WS_PROTOCOL (text frame, masked server frame, reserved
+ *  bits or opcode, bad control frame, length over MQTLS_WS_MAX_FRAME_LEN) and
+ *  MQTLS_ERR_CLOSED (the server's CLOSE code and reason in err->detail). */
+mqtls_status_t mqtls__ws_create(mqtls_transport_t *inner, const char *host, uint16_t port,
+                                const char *path, const char *subprotocol, mqtls_error_t *err,
+                                mqtls_transport_t **out);
+
+/** @brief A note about the last handshake of WebSocket transport @p t that is not a failure
+ *  (e.g. the server did not echo the subprotocol), or NULL. Valid until the next connect. */
+const char *mqtls__ws_note(const mqtls_transport_t *t);
+
+/** @brief The subprotocol the server selected in the last handshake ("" if none echoed). */
+const char *mqtls__ws_subprotocol(const mqtls_transport_t *t);
+
+/** @brief Test hook: Sec-WebSocket-Accept for @p key (RFC 6455 4.2.2: base64 of the SHA-1 of
+ *  key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11") into @p out (29 bytes with the NUL).
+ *  @return false if hashing failed. */
+bool mqtls__ws_accept_for_key(const char *key, char out[29]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1022 @@
+/* WebSocket client transport (net.h): RFC 6455 over any inner transport, for MQTT over
+ * WebSocket (MQTT 5.0 and 3.1.1 section 6). The MQTT byte stream is carried in binary frames;
+ * packets and frames are independent [MQTT-6.0.0-2], so this layer never looks at MQTT. */
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "mbedtls/base64.h"
+#include "mbedtls/sha1.h"
+#include "mbedtls/version.h"
+
+/* The whole HTTP answer to the Upgrade must fit here (it is also the receive buffer). */
+#define WS_HS_MAX 8192u
+/* Masked payload is staged here: one inner write per chunk, no allocation per write. */
+#define WS_SCRATCH 16384u
+/* Largest frame header a client sends: 2 + 8 (64-bit length) + 4 (mask). */
+#define WS_HDR_MAX 14u
+/* Largest control frame: 2 + 4 (mask) + 125 (RFC 6455 5.5). */
+#define WS_CTRL_MAX 131u
+#define WS_OUT_CAP (WS_SCRATCH + WS_HDR_MAX + WS_CTRL_MAX)
+/* Frames longer than this are refused: an MQTT packet is at most 268,435,455 + 5 bytes, and a
+ * bigger frame from a broker is a broken peer, not data (protects the length arithmetic). */
+#ifndef MQTLS_WS_MAX_FRAME_LEN
+#define MQTLS_WS_MAX_FRAME_LEN ((uint64_t)1 << 30)
+#endif
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_PATH_MAX 1024u
+
+enum {
+    OP_CONT = 0x0,
+    OP_TEXT = 0x1,
+    OP_BINARY = 0x2,
+    OP_CLOSE = 0x8,
+    OP_PING = 0x9,
+    OP_PONG = 0xA,
+};
+
+typedef enum {
+    WS_IDLE,
+    WS_INNER,    /* inner transport connecting */
+    WS_REQUEST,  /* sending the Upgrade request */
+    WS_RESPONSE, /* reading the 101 */
+    WS_OPEN,
+    WS_DEAD, /* protocol error or peer CLOSE: only close()/destroy() make sense */
+} ws_state_t;
+
+typedef struct ws {
+    mqtls_transport_t base;
+    mqtls_transport_t *inner;
+    char *host;
+    char *path;
+    char *subprotocol;
+    uint16_t port;
+    ws_state_t state;
+    mqtls_status_t dead_status; /* returned by read/writev in WS_DEAD */
+    unsigned want;
+    char key[25];      /* base64 of 16 random bytes */
+    char selected[64]; /* subprotocol echoed by the server */
+    const char *note;
+    char note_buf[128];
+
+    /* Receive side: raw bytes from inner (also the handshake answer). */
+    uint8_t rbuf[WS_HS_MAX];
+    size_t rlen, roff;
+    size_t hs_scan; /* where the search for the end of the HTTP header resumes */
+    uint8_t hdr[WS_HDR_MAX];
+    size_t hdr_len;
+    bool in_payload;
+    uint8_t opcode;
+    bool fin;
+    uint64_t payload_left;
+    uint8_t ctrl[125];
+    size_t ctrl_len;
+    bool msg_open;    /* a fragmented binary message is in progress */
+    bool peer_closed; /* CLOSE seen while data was being returned: CLOSED next read */
+
+    /* Send side: header + masked payload (and queued control frames) waiting for inner. */
+    uint8_t out[WS_OUT_CAP];
+    size_t out_len, out_off;
+    uint64_t frame_left; /* payload bytes of the current frame not yet masked into out */
+    uint64_t frame_pos;  /* payload bytes already masked (mask index) */
+    uint8_t mask[4];
+    uint8_t ctrl_out[WS_CTRL_MAX]; /* a PONG/CLOSE waiting for the current frame to end */
+    size_t ctrl_out_len;
+    bool close_sent;
+
+    /* Random bytes for keys and masks: fetched in blocks, one syscall per 64 frames. */
+    uint8_t rnd[256];
+    size_t rnd_left;
+} ws_t;
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+/* Record a WebSocket-layer failure (a macro so that the format is checked). */
+#define WS_FAIL(t, st, ...) mqtls__net_fail((t)->base.err, MQTLS_LAYER_WS, (st), 0, __VA_ARGS__)
+
+/* RFC 6455 10.3: masks must be unpredictable, so they come from the kernel CSPRNG. */
+static bool random_bytes(ws_t *t, uint8_t *dst, size_t n)
+{
+    while (n > 0) {
+        if (t->rnd_left == 0) {
+            size_t have = 0;
+            for (int tries = 0; tries < 16 && have < sizeof t->rnd; tries++) {
+                ssize_t r = getrandom(t->rnd + have, sizeof t->rnd - have, 0);
+                if (r > 0) {
+                    have += (size_t)r;
+                } else if (r < 0 && errno != EINTR) {
+                    break;
+                }
+            }
+            if (have < sizeof t->rnd) {
+                (void)mqtls__net_fail(t->base.err, MQTLS_LAYER_WS, MQTLS_ERR_OS, errno,
+                                      "ws: getrandom failed");
+                return false;
+            }
+            t->rnd_left = sizeof t->rnd;
+        }
+        size_t k = n < t->rnd_left ? n : t->rnd_left;
+        memcpy(dst, t->rnd + sizeof t->rnd - t->rnd_left, k);
+        t->rnd_left -= k;
+        dst += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* The single mbedTLS version difference of this file: SHA-1 lost its _ret suffix in 3.0. */
+static int sha1(const uint8_t *in, size_t len, uint8_t digest[20])
+{
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
+    return mbedtls_sha1_ret(in, len, digest);
+#else
+    return mbedtls_sha1(in, len, digest);
+#endif
+}
+
+bool mqtls__ws_accept_for_key(const char *key, char out[29])
+{
+    uint8_t buf[64 + sizeof WS_GUID];
+    size_t klen = strlen(key);
+    if (klen > 64) {
+        return false;
+    }
+    memcpy(buf, key, klen);
+    memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
+    uint8_t digest[20];
+    if (sha1(buf, klen + sizeof WS_GUID - 1, digest) != 0) {
+        return false;
+    }
+    size_t olen = 0;
+    return mbedtls_base64_encode((unsigned char *)out, 29, &olen, digest, sizeof digest) == 0 &&
+           olen == 28;
+}
+
+/* Case-insensitive: does the comma-separated @p list contain the token @p tok? */
+static bool list_has_token(const char *list, const char *tok, size_t tok_len)
+{
+    const char *p = list;
+    for (int guard = 0; guard < 256 && *p != '\0'; guard++) {
+        while (*p == ' ' || *p == '\t' || *p == ',') {
+            p++;
+        }
+        const char *s = p;
+        while (*p != '\0' && *p != ',') {
+            p++;
+        }
+        const char *e = p;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
+            e--;
+        }
+        if ((size_t)(e - s) == tok_len && tok_len > 0 && strncasecmp(s, tok, tok_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t iov_total(const mqtls_iovec_t *iov, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += iov[i].len;
+    }
+    return total;
+}
+
+/* Write what is staged in out. MQTLS_OK once all of it is with the inner transport. */
+static mqtls_status_t flush_out(ws_t *t)
+{
+    for (int rounds = 0; t->out_off < t->out_len && rounds < 64; rounds++) {
+        mqtls_iovec_t v = {.base = t->out + t->out_off, .len = t->out_len - t->out_off};
+        size_t sent = 0;
+        mqtls_status_t st = t->inner->ops->writev(t->inner, &v, 1, &sent);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        if (sent == 0) {
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        t->out_off += sent;
+    }
+    if (t->out_off < t->out_len) {
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
+    t->out_off = 0;
+    t->out_len = 0;
+    return MQTLS_OK;
+}
+
+/* Build a masked control frame in ctrl_out (RFC 6455 5.5). A newer PONG replaces an older one
+ * (5.5.3 allows answering only the latest PING); a CLOSE replaces anything. */
+static bool queue_control(ws_t *t, uint8_t opcode, const uint8_t *payload, size_t len)
+{
+    if (t->close_sent || len > 125) {
+        return false;
+    }
+    if (t->ctrl_out_len > 0 && opcode == OP_PONG && (t->ctrl_out[0] & 0x0F) == OP_CLOSE) {
+        return false;
+    }
+    uint8_t mask[4];
+    if (!random_bytes(t, mask, sizeof mask)) {
+        return false;
+    }
+    t->ctrl_out[0] = (uint8_t)(0x80u | opcode);
+    t->ctrl_out[1] = (uint8_t)(0x80u | len);
+    memcpy(t->ctrl_out + 2, mask, 4);
+    for (size_t i = 0; i < len; i++) {
+        t->ctrl_out[6 + i] = (uint8_t)(payload[i] ^ mask[i & 3u]);
+    }
+    t->ctrl_out_len = 6 + len;
+    if (opcode == OP_CLOSE) {
+        t->close_sent = true;
+    }
+    return true;
+}
+
+/* Move a queued control frame into out, but never into the middle of a data frame. */
+static void stage_control(ws_t *t)
+{
+    if (t->ctrl_out_len > 0 && t->frame_left == 0 && t->out_len + t->ctrl_out_len <= WS_OUT_CAP) {
+        memcpy(t->out + t->out_len, t->ctrl_out, t->ctrl_out_len);
+        t->out_len += t->ctrl_out_len;
+        t->ctrl_out_len = 0;
+    }
+}
+
+static bool queue_close(ws_t *t, uint16_t code)
+{
+    uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    return queue_control(t, OP_CLOSE, p, sizeof p);
+}
+
+static void reset_session(ws_t *t)
+{
+    t->rlen = t->roff = t->hs_scan = 0;
+    t->hdr_len = 0;
+    t->in_payload = false;
+    t->payload_left = 0;
+    t->ctrl_len = 0;
+    t->msg_open = false;
+    t->peer_closed = false;
+    t->out_len = t->out_off = 0;
+    t->frame_left = t->frame_pos = 0;
+    t->ctrl_out_len = 0;
+    t->close_sent = false;
+    t->dead_status = MQTLS_OK;
+    t->selected[0] = '\0';
+    t->note = NULL;
+}
+
+/* A protocol violation by the server: send CLOSE 1002 once, best effort (RFC 6455 7.4.1). */
+static mqtls_status_t protocol_error(ws_t *t, const char *what)
+{
+    if (queue_close(t, 1002)) {
+        stage_control(t);
+        (void)flush_out(t);
+    }
+    t->state = WS_DEAD;
+    t->dead_status = MQTLS_ERR_WS_PROTOCOL;
+    return WS_FAIL(t, MQTLS_ERR_WS_PROTOCOL, "ws: %s", what);
+}
+
+/* ---- handshake ------------------------------------------------------------------------ */
+
+static mqtls_status_t build_request(ws_t *t)
+{
+    uint8_t nonce[16];
+    if (!random_bytes(t, nonce, sizeof nonce)) {
+        return MQTLS_ERR_OS;
+    }
+    size_t olen = 0;
+    if (mbedtls_base64_encode((unsigned char *)t->key, sizeof t->key, &olen, nonce, sizeof nonce) !=
+        0) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: %s", "base64 of the key failed");
+    }
+    bool v6 = strchr(t->host, ':') != NULL; /* RFC 7230 5.4: IPv6 literals in brackets */
+    int n = snprintf((char *)t->out, WS_OUT_CAP,
+                     "GET %s HTTP/1.1\r\n"
+                     "Host: %s%s%s:%u\r\n"
+                     "Upgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: %s\r\n"
+                     "Sec-WebSocket-Version: 13\r\n"
+                     "%s%s%s"
+                     "\r\n",
+                     t->path, v6 ? "[" : "", t->host, v6 ? "]" : "", (unsigned)t->port, t->key,
+                     t->subprotocol[0] != '\0' ? "Sec-WebSocket-Protocol: " : "", t->subprotocol,
+                     t->subprotocol[0] != '\0' ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= WS_OUT_CAP) {
+        return WS_FAIL(t, MQTLS_ERR_INVALID_ARG, "ws: %s", "Upgrade request too long");
+    }
+    t->out_len = (size_t)n;
+    t->out_off = 0;
+    return MQTLS_OK;
+}
+
+/* Validate the complete HTTP answer in rbuf[0..hdr_end) (NUL-terminated lines in place). */
+static mqtls_status_t check_response(ws_t *t, size_t hdr_end)
+{
+    char *p = (char *)t->rbuf;
+    char *end = p + hdr_end;
+    /* Split into NUL-terminated lines. */
+    for (char *c = p; c < end; c++) {
+        if (*c == '\r' || *c == '\n') {
+            *c = '\0';
+        }
+    }
+    /* Status line: HTTP/1.x SP 3DIGIT SP reason (RFC 7230 3.1.2). */
+    const char *status = p;
+    if (strncmp(status, "HTTP/1.", 7) != 0 || strlen(status) < 12 || status[8] != ' ') {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: not an HTTP answer: \"%.60s\"", status);
+    }
+    if (strncmp(status + 9, "101", 3) != 0 || (status[12] != ' ' && status[12] != '\0')) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "%.150s", status);
+    }
+    const char *upgrade = NULL;
+    const char *connection = NULL;
+    const char *accept = NULL;
+    const char *protocol = NULL;
+    const char *extensions = NULL;
+    char *line = p + strlen(p) + 1;
+    for (int guard = 0; guard < 512 && line < end; guard++) {
+        size_t len = strlen(line);
+        char *colon = strchr(line, ':');
+        if (len > 0 && colon != NULL) {
+            *colon = '\0';
+            char *v = colon + 1;
+            while (*v == ' ' || *v == '\t') {
+                v++;
+            }
+            char *ve = v + strlen(v);
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) {
+                *--ve = '\0';
+            }
+            if (strcasecmp(line, "Upgrade") == 0) {
+                upgrade = v;
+            } else if (strcasecmp(line, "Connection") == 0) {
+                connection = v;
+            } else if (strcasecmp(line, "Sec-WebSocket-Accept") == 0) {
+                accept = v;
+            } else if (strcasecmp(line, "Sec-WebSocket-Protocol") == 0) {
+                protocol = v;
+            } else if (strcasecmp(line, "Sec-WebSocket-Extensions") == 0) {
+                extensions = v;
+            }
+        }
+        line += len + 1;
+    }
+    /* RFC 6455 4.1, client requirements on the server's handshake, items 2..6. */
+    if (upgrade == NULL || strcasecmp(upgrade, "websocket") != 0) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                       "ws: 101 without \"Upgrade: websocket\" (got \"%.60s\")",
+                       upgrade != NULL ? upgrade : "");
+    }
+    if (connection == NULL || !list_has_token(connection, "upgrade", 7)) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                       "ws: 101 without \"Connection: Upgrade\" (got \"%.60s\")",
+                       connection != NULL ? connection : "");
+    }
+    char expect[29];
+    if (!mqtls__ws_accept_for_key(t->key, expect)) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: %s", "SHA-1 failed");
+    }
+    if (accept == NULL || strcmp(accept, expect) != 0) {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                       "ws: wrong Sec-WebSocket-Accept \"%.40s\" (a proxy answered for the "
+                       "server?)",
+                       accept != NULL ? accept : "(missing)");
+    }
+    if (extensions != NULL && extensions[0] != '\0') {
+        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                       "ws: server selected extension \"%.60s\" that was not offered", extensions);
+    }
+    if (protocol == NULL || protocol[0] == '\0') {
+        if (t->subprotocol[0] != '\0') {
+            /* Some bridges omit the echo; MQTT still works, so accept and say so. */
+            (void)snprintf(t->note_buf, sizeof t->note_buf,
+                           "server did not echo Sec-WebSocket-Protocol (offered \"%.60s\")",
+                           t->subprotocol);
+            t->note = t->note_buf;
+        }
+    } else {
+        /* [MQTT-6.0.0-4] the server selects one of the offered subprotocols; RFC 6455 4.1
+         * item 6: anything else fails the connection. */
+        if (!list_has_token(t->subprotocol, protocol, strlen(protocol))) {
+            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                           "ws: server selected subprotocol \"%.60s\" that was not offered",
+                           protocol);
+        }
+        (void)snprintf(t->selected, sizeof t->selected, "%s", protocol);
+    }
+    return MQTLS_OK;
+}
+
+static mqtls_status_t read_response(ws_t *t)
+{
+    for (int rounds = 0; rounds < 64; rounds++) {
+        /* Look for the blank line that ends the header; the answer may arrive split anywhere. */
+        size_t from = t->hs_scan;
+        for (size_t i = from; i + 4 <= t->rlen; i++) {
+            if (memcmp(t->rbuf + i, "\r\n\r\n", 4) == 0) {
+                size_t hdr_end = i + 4;
+                mqtls_status_t st = check_response(t, hdr_end);
+                if (st != MQTLS_OK) {
+                    return st;
+                }
+                t->roff = hdr_end; /* frames that came with the 101 are kept */
+                return MQTLS_OK;
+            }
+        }
+        t->hs_scan = t->rlen >= 3 ? t->rlen - 3 : 0;
+        if (t->rlen == sizeof t->rbuf) {
+            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: HTTP answer header longer than %s",
+                           "8192 bytes");
+        }
+        size_t got = 0;
+        mqtls_status_t st =
+            t->inner->ops->read(t->inner, t->rbuf + t->rlen, sizeof t->rbuf - t->rlen, &got);
+        if (st == MQTLS_ERR_CLOSED) {
+            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
+                           "ws: connection closed %s (is this a WebSocket endpoint?)",
+                           t->rlen == 0 ? "before any HTTP answer" : "inside the HTTP answer");
+        }
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        t->rlen += got;
+    }
+    return MQTLS_ERR_WOULD_BLOCK;
+}
+
+static mqtls_status_t ws_connect(mqtls_transport_t *base, int64_t now_ms)
+{
+    ws_t *t = (ws_t *)base;
+    mqtls_status_t st;
+    switch (t->state) {
+    case WS_DEAD:
+        t->inner->ops->close(t->inner);
+        /* fall through */
+    case WS_IDLE:
+        mqtls_error_init(t->base.err); /* a new attempt: no stale detail */
+        reset_session(t);
+        t->state = WS_INNER;
+        /* fall through */
+    case WS_INNER:
+        st = t->inner->ops->connect(t->inner, now_ms);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            t->want = t->inner->ops->want(t->inner);
+            return st;
+        }
+        if (st != MQTLS_OK) {
+            goto failed;
+        }
+        st = build_request(t);
+        if (st != MQTLS_OK) {
+            goto failed;
+        }
+        t->state = WS_REQUEST;
+        /* fall through */
+    case WS_REQUEST:
+        st = flush_out(t);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            t->want = MQTLS_WANT_WRITE;
+            return st;
+        }
+        if (st != MQTLS_OK) {
+            goto failed;
+        }
+        t->state = WS_RESPONSE;
+        /* fall through */
+    case WS_RESPONSE:
+        st = read_response(t);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            /* A TLS inner may still hold the request: its want() says so. */
+            t->want = t->inner->ops->want(t->inner) | MQTLS_WANT_READ;
+            return st;
+        }
+        if (st != MQTLS_OK) {
+            goto failed;
+        }
+        t->state = WS_OPEN;
+        t->want = MQTLS_WANT_READ;
+        return MQTLS_OK;
+    case WS_OPEN:
+        return MQTLS_OK;
+    }
+    return MQTLS_ERR_STATE;
+failed:
+    t->inner->ops->close(t->inner); /* a failed upgrade leaves nothing usable */
+    t->state = WS_IDLE;
+    t->want = 0;
+    return st;
+}
+
+/* ---- receive -------------------------------------------------------------------------- */
+
+/* Header complete in t->hdr: validate it (RFC 6455 5.2) and enter the payload. */
+static mqtls_status_t start_frame(ws_t *t, uint64_t len)
+{
+    uint8_t b0 = t->hdr[0];
+    if ((b0 & 0x70u) != 0) {
+        return protocol_error(t, "reserved bits RSV1-3 set without a negotiated extension");
+    }
+    t->fin = (b0 & 0x80u) != 0;
+    t->opcode = (uint8_t)(b0 & 0x0Fu);
+    if (len > MQTLS_WS_MAX_FRAME_LEN) {
+        return protocol_error(t, "frame length over the limit (MQTLS_WS_MAX_FRAME_LEN)");
+    }
+    switch (t->opcode) {
+    case OP_CONT:
+        if (!t->msg_open) {
+            return protocol_error(t, "continuation frame without a started message");
+        }
+        t->msg_open = !t->fin;
+        break;
+    case OP_BINARY:
+        if (t->msg_open) {
+            return protocol_error(t, "new binary message inside a fragmented one");
+        }
+        t->msg_open = !t->fin;
+        break;
+    case OP_TEXT:
+        /* [MQTT-6.0.0-1] MQTT is carried in binary frames; anything else closes. */
+        return protocol_error(t, "text frame (MQTT over WebSocket uses binary frames only)");
+    case OP_CLOSE:
+    case OP_PING:
+    case OP_PONG:
+        if (!t->fin || len > 125) {
+            return protocol_error(t, "fragmented or oversized control frame");
+        }
+        t->ctrl_len = 0;
+        break;
+    default:
+        return protocol_error(t, "reserved opcode");
+    }
+    t->in_payload = true;
+    t->payload_left = len;
+    return MQTLS_OK;
+}
+
+/* Consume header bytes from rbuf. MQTLS_OK when a header was completed. */
+static mqtls_status_t parse_header(ws_t *t, bool *done)
+{
+    *done = false;
+    while (t->roff < t->rlen) {
+        t->hdr[t->hdr_len++] = t->rbuf[t->roff++];
+        if (t->hdr_len < 2) {
+            continue;
+        }
+        if ((t->hdr[1] & 0x80u) != 0) {
+            /* RFC 6455 5.1: a client MUST close on a masked frame from the server. */
+            return protocol_error(t, "masked frame from the server");
+        }
+        uint8_t l7 = (uint8_t)(t->hdr[1] & 0x7Fu);
+        size_t need = 2u + (l7 == 126 ? 2u : l7 == 127 ? 8u : 0u);
+        if (t->hdr_len < need) {
+            continue;
+        }
+        uint64_t len = l7;
+        if (l7 == 126) {
+            len = ((uint64_t)t->hdr[2] << 8) | t->hdr[3];
+        } else if (l7 == 127) {
+            len = 0;
+            for (size_t i = 2; i < 10; i++) {
+                len = (len << 8) | t->hdr[i];
+            }
+            if ((len >> 63) != 0) {
+                return protocol_error(t, "64-bit frame length with the top bit set");
+            }
+        }
+        t->hdr_len = 0;
+        *done = true;
+        return start_frame(t, len);
+    }
+    return MQTLS_OK;
+}
+
+/* A control frame's payload is complete. MQTLS_ERR_CLOSED for a CLOSE. */
+static mqtls_status_t handle_control(ws_t *t)
+{
+    t->in_payload = false;
+    if (t->opcode == OP_PING) {
+        if (queue_control(t, OP_PONG, t->ctrl, t->ctrl_len)) {
+            stage_control(t);
+            mqtls_status_t st = flush_out(t);
+            if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+                return st;
+            }
+        }
+        return MQTLS_OK;
+    }
+    if (t->opcode == OP_PONG) {
+        return MQTLS_OK; /* unsolicited PONGs are allowed (RFC 6455 5.5.3) */
+    }
+    /* CLOSE: a 1-byte body is invalid (5.5.1); answer with the same code, then the TCP/TLS
+     * connection is the server's to end. */
+    if (t->ctrl_len == 1) {
+        return protocol_error(t, "CLOSE frame with a 1-byte body");
+    }
+    unsigned code = t->ctrl_len >= 2 ? ((unsigned)t->ctrl[0] << 8) | t->ctrl[1] : 1005u;
+    if (!t->close_sent) {
+        uint16_t reply = code == 1005u ? 1000u : (uint16_t)code;
+        (void)queue_close(t, reply);
+        stage_control(t);
+        (void)flush_out(t);
+    }
+    t->state = WS_DEAD;
+    t->dead_status = MQTLS_ERR_CLOSED;
+    char reason[126];
+    size_t rlen = t->ctrl_len > 2 ? t->ctrl_len - 2 : 0;
+    memcpy(reason, t->ctrl + 2, rlen);
+    reason[rlen] = '\0';
+    for (size_t i = 0; i < rlen; i++) {
+        if (reason[i] < 0x20 || reason[i] == 0x7F) {
+            reason[i] = '?'; /* detail is printed: no control characters */
+        }
+    }
+    if (t->base.err != NULL) {
+        (void)mqtls__net_fail(t->base.err, MQTLS_LAYER_WS, MQTLS_ERR_CLOSED, 0,
+                              "ws: server sent CLOSE %u%s%.100s", code, rlen > 0 ? " " : "",
+                              reason);
+    }
+    return MQTLS_ERR_CLOSED;
+}
+
+static mqtls_status_t ws_read(mqtls_transport_t *base, uint8_t *buf, size_t cap, size_t *got)
+{
+    ws_t *t = (ws_t *)base;
+    *got = 0;
+    if (t->state == WS_DEAD) {
+        return t->dead_status;
+    }
+    if (t->state != WS_OPEN) {
+        return MQTLS_ERR_STATE;
+    }
+    if (t->peer_closed) {
+        t->state = WS_DEAD;
+        return MQTLS_ERR_CLOSED;
+    }
+    /* A PONG that waited for a frame to end, or staged bytes: push them, best effort. */
+    stage_control(t);
+    if (t->out_len > 0) {
+        mqtls_status_t st = flush_out(t);
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return st;
+        }
+    }
+    size_t n = 0;
+    for (int rounds = 0; rounds < 256 && n < cap; rounds++) {
+        if (t->roff == t->rlen) {
+            t->roff = t->rlen = 0;
+            if (n > 0) {
+                break; /* deliver now, do not wait for more */
+            }
+            size_t g = 0;
+            mqtls_status_t st;
+            bool direct = t->in_payload && t->opcode != OP_CLOSE && t->opcode != OP_PING &&
+                          t->opcode != OP_PONG && t->payload_left > 0;
+            if (direct) {
+                /* Large payloads go straight to the caller: no copy through rbuf. */
+                size_t k = t->payload_left < cap ? (size_t)t->payload_left : cap;
+                st = t->inner->ops->read(t->inner, buf, k, &g);
+            } else {
+                st = t->inner->ops->read(t->inner, t->rbuf, sizeof t->rbuf, &g);
+            }
+            if (st == MQTLS_ERR_WOULD_BLOCK) {
+                t->want = t->inner->ops->want(t->inner) | MQTLS_WANT_READ;
+                return st;
+            }
+            if (st == MQTLS_ERR_CLOSED) {
+                t->state = WS_DEAD;
+                t->dead_status = MQTLS_ERR_CLOSED;
+                return mqtls__net_fail(t->base.err, MQTLS_LAYER_WS, MQTLS_ERR_CLOSED, 0,
+                                       "ws: connection closed without a WebSocket CLOSE");
+            }
+            if (st != MQTLS_OK) {
+                return st;
+            }
+            if (direct) {
+                n = g;
+                t->payload_left -= g;
+                if (t->payload_left == 0) {
+                    t->in_payload = false;
+                }
+                break;
+            }
+            t->rlen = g;
+            continue;
+        }
+        if (!t->in_payload) {
+            bool done = false;
+            mqtls_status_t st = parse_header(t, &done);
+            if (st != MQTLS_OK) {
+                return st;
+            }
+            if (!done) {
+                continue; /* every buffered byte was header: read more */
+            }
+            if (t->payload_left == 0 && t->opcode < OP_CLOSE) {
+                t->in_payload = false; /* empty data frame */
+                continue;
+            }
+            if (t->payload_left > 0) {
+                continue;
+            }
+            /* An empty control frame: handled right below with ctrl_len 0. */
+        }
+        size_t avail = t->rlen - t->roff;
+        size_t k = avail < t->payload_left ? avail : (size_t)t->payload_left;
+        if (t->opcode >= OP_CLOSE) {
+            memcpy(t->ctrl + t->ctrl_len, t->rbuf + t->roff, k);
+            t->ctrl_len += k;
+            t->roff += k;
+            t->payload_left -= k;
+            if (t->payload_left == 0) {
+                mqtls_status_t st = handle_control(t);
+                if (st == MQTLS_ERR_CLOSED && n > 0) {
+                    t->state = WS_OPEN; /* hand over the data first, CLOSED next time */
+                    t->peer_closed = true;
+                    break;
+                }
+                if (st != MQTLS_OK) {
+                    return st;
+                }
+            }
+            continue;
+        }
+        k = k < cap - n ? k : cap - n;
+        memcpy(buf + n, t->rbuf + t->roff, k);
+        n += k;
+        t->roff += k;
+        t->payload_left -= k;
+        if (t->payload_left == 0) {
+            t->in_payload = false;
+        }
+    }
+    *got = n;
+    if (n == 0) {
+        t->want = MQTLS_WANT_READ;
+        return MQTLS_ERR_WOULD_BLOCK; /* only frame headers/control frames were consumed */
+    }
+    return MQTLS_OK;
+}
+
+/* ---- send ----------------------------------------------------------------------------- */
+
+static mqtls_status_t ws_writev(mqtls_transport_t *base, const mqtls_iovec_t *iov, size_t iov_count,
+                                size_t *sent)
+{
+    ws_t *t = (ws_t *)base;
+    *sent = 0;
+    if (t->state == WS_DEAD) {
+        return t->dead_status;
+    }
+    if (t->state != WS_OPEN) {
+        return MQTLS_ERR_STATE;
+    }
+    stage_control(t);
+    mqtls_status_t st = flush_out(t);
+    if (st == MQTLS_ERR_WOULD_BLOCK) {
+        t->want = MQTLS_WANT_READ | MQTLS_WANT_WRITE;
+        return st;
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    size_t total = iov != NULL ? iov_total(iov, iov_count) : 0;
+    if (total == 0) {
+        /* Flush request: ours is out, now the inner transport's (TLS may buffer). */
+        size_t ignored = 0;
+        return t->inner->ops->writev(t->inner, NULL, 0, &ignored);
+    }
+    if (t->frame_left == 0) {
+        /* RFC 6455 5.2/5.3: FIN + binary, MASK bit, minimal length, fresh random mask. */
+        if (!random_bytes(t, t->mask, sizeof t->mask)) {
+            return MQTLS_ERR_OS;
+        }
+        size_t h = 0;
+        t->out[h++] = 0x80u | OP_BINARY;
+        if (total < 126) {
+            t->out[h++] = (uint8_t)(0x80u | total);
+        } else if (total <= 0xFFFFu) {
+            t->out[h++] = 0x80u | 126u;
+            t->out[h++] = (uint8_t)(total >> 8);
+            t->out[h++] = (uint8_t)total;
+        } else {
+            t->out[h++] = 0x80u | 127u;
+            for (int s = 56; s >= 0; s -= 8) {
+                t->out[h++] = (uint8_t)((uint64_t)total >> s);
+            }
+        }
+        memcpy(t->out + h, t->mask, 4);
+        h += 4;
+        t->out_len = h;
+        t->out_off = 0;
+        t->frame_left = total;
+        t->frame_pos = 0;
+    }
+    size_t consumed = 0;
+    size_t i = 0;
+    size_t off = 0;
+    /* Bounded: each round stages up to WS_SCRATCH bytes or stops on a short write. */
+    for (size_t rounds = 0; rounds <= total / WS_SCRATCH + 2; rounds++) {
+        while (t->frame_left > 0 && i < iov_count && t->out_len < WS_SCRATCH + WS_HDR_MAX) {
+            size_t room = WS_SCRATCH + WS_HDR_MAX - t->out_len;
+            size_t k = iov[i].len - off;
+            k = k < room ? k : room;
+            k = (uint64_t)k < t->frame_left ? k : (size_t)t->frame_left;
+            const uint8_t *src = iov[i].base + off;
+            uint8_t *dst = t->out + t->out_len;
+            for (size_t j = 0; j < k; j++) {
+                dst[j] = (uint8_t)(src[j] ^ t->mask[(t->frame_pos + j) & 3u]);
+            }
+            t->out_len += k;
+            t->frame_pos += k;
+            t->frame_left -= k;
+            consumed += k;
+            off += k;
+            if (off == iov[i].len) {
+                i++;
+                off = 0;
+            }
+        }
+        stage_control(t); /* only once the frame is complete */
+        st = flush_out(t);
+        if (st != MQTLS_OK || t->frame_left == 0 || i >= iov_count) {
+            break;
+        }
+    }
+    if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+        return st;
+    }
+    *sent = consumed;
+    t->want = MQTLS_WANT_READ | (t->out_len > t->out_off ? MQTLS_WANT_WRITE : 0u);
+    if (consumed == 0) {
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
+    return MQTLS_OK;
+}
+
+/* ---- the rest of the vtable ----------------------------------------------------------- */
+
+static size_t ws_pending(mqtls_transport_t *base)
+{
+    ws_t *t = (ws_t *)base;
+    if (t->state != WS_OPEN) {
+        return 0;
+    }
+    return (t->rlen - t->roff) + t->inner->ops->pending(t->inner);
+}
+
+static int ws_fd(mqtls_transport_t *base)
+{
+    ws_t *t = (ws_t *)base;
+    return t->inner->ops->fd(t->inner);
+}
+
+static unsigned ws_want(mqtls_transport_t *base)
+{
+    ws_t *t = (ws_t *)base;
+    if (t->state == WS_INNER) {
+        return t->inner->ops->want(t->inner);
+    }
+    if (t->state == WS_OPEN) {
+        unsigned w = MQTLS_WANT_READ;
+        if (t->out_len > t->out_off || t->ctrl_out_len > 0) {
+            w |= MQTLS_WANT_WRITE;
+        }
+        return w | (t->inner->ops->want(t->inner) & MQTLS_WANT_WRITE);
+    }
+    return t->want;
+}
+
+static void ws_close(mqtls_transport_t *base)
+{
+    ws_t *t = (ws_t *)base;
+    /* RFC 6455 7.1.2: start the closing handshake with 1000, best effort and one try; never
+     * in the middle of a data frame (that would corrupt the stream). */
+    if (t->state == WS_OPEN && t->frame_left == 0 && queue_close(t, 1000)) {
+        stage_control(t);
+        if (flush_out(t) == MQTLS_OK) {
+            size_t ignored = 0;
+            (void)t->inner->ops->writev(t->inner, NULL, 0, &ignored);
+        }
+    }
+    t->inner->ops->close(t->inner);
+    reset_session(t);
+    t->state = WS_IDLE;
+    t->want = 0;
+}
+
+static void ws_destroy(mqtls_transport_t *base)
+{
+    if (base == NULL) {
+        return;
+    }
+    ws_t *t = (ws_t *)base;
+    ws_close(base);
+    t->inner->ops->destroy(t->inner);
+    free(t->host);
+    free(t->path);
+    free(t->subprotocol);
+    free(t);
+}
+
+static const mqtls_transport_ops_t ws_ops = {
+    .name = "ws",
+    .connect = ws_connect,
+    .read = ws_read,
+    .writev = ws_writev,
+    .pending = ws_pending,
+    .fd = ws_fd,
+    .want = ws_want,
+    .close = ws_close,
+    .destroy = ws_destroy,
+};
+
+const char *mqtls__ws_note(const mqtls_transport_t *t)
+{
+    return t != NULL && t->ops == &ws_ops ? ((const ws_t *)t)->note : NULL;
+}
+
+const char *mqtls__ws_subprotocol(const mqtls_transport_t *t)
+{
+    return t != NULL && t->ops == &ws_ops ? ((const ws_t *)t)->selected : "";
+}
+
+static char *dup_str(const char *s)
+{
+    size_t len = strlen(s);
+    char *d = malloc(len + 1);
+    if (d != NULL) {
+        memcpy(d, s, len + 1);
+    }
+    return d;
+}
+
+/* Header values are sent verbatim: refuse anything that could split or fold the request. */
+static bool is_clean(const char *s, bool allow_space)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7F || (!allow_space && c == ' ')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+mqtls_status_t mqtls__ws_create(mqtls_transport_t *inner, const char *host, uint16_t port,
+                                const char *path, const char *subprotocol, mqtls_error_t *err,
+                                mqtls_transport_t **out)
+{
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (path == NULL) {
+        path = "/mqtt";
+    }
+    if (subprotocol == NULL) {
+        subprotocol = "mqtt"; /* [MQTT-6.0.0-3] */
+    }
+    if (inner == NULL || host == NULL || host[0] == '\0' || out == NULL || path[0] != '/' ||
+        strlen(path) > WS_PATH_MAX || strlen(host) > 255 || strlen(subprotocol) > 255 ||
+        !is_clean(path, false) || !is_clean(host, false) || !is_clean(subprotocol, true)) {
+        if (inner != NULL) {
+            inner->ops->destroy(inner);
+        }
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "ws: inner, host, out and a path starting with '/' (no spaces or "
+                               "control characters) are required");
+    }
+    ws_t *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        inner->ops->destroy(inner);
+        return mqtls__net_fail(err, MQTLS_LAYER_WS, MQTLS_ERR_NOMEM, ENOMEM, "ws: calloc");
+    }
+    t->host = dup_str(host);
+    t->path = dup_str(path);
+    t->subprotocol = dup_str(subprotocol);
+    t->inner = inner;
+    if (t->host == NULL || t->path == NULL || t->subprotocol == NULL) {
+        free(t->host);
+        free(t->path);
+        free(t->subprotocol);
+        inner->ops->destroy(inner);
+        free(t);
+        return mqtls__net_fail(err, MQTLS_LAYER_WS, MQTLS_ERR_NOMEM, ENOMEM, "ws: malloc");
+    }
+    t->base.ops = &ws_ops;
+    t->base.err = err;
+    t->port = port;
+    t->state = WS_IDLE;
+    reset_session(t);
+    *out = &t->base;
+    return MQTLS_OK;
+}

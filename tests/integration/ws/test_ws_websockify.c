@@ -1,0 +1,494 @@
+/* WebSocket transport against a real bridge: websockify 0.10 (Debian) in front of a plain
+ * mosquitto (Debian's mosquitto has no WebSocket listener). ws:// = WS over TCP, wss:// = WS
+ * over the TLS transport with websockify --cert/--key from the harness PKI.
+ *
+ * websockify 0.10 facts (websocket.py, websockifyserver.py): it refuses any offered
+ * subprotocol except "binary" ("HTTP/1.1 400 Invalid protocol selected"), accepts a request
+ * without Sec-WebSocket-Protocol, and sends everything as binary frames (opcode 0x2).
+ * Every wait has a deadline; every process started here is stopped by its PID. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "mqtls/error.h"
+#include "mqtls/tls.h"
+#include "net/net.h"
+
+static th_pki_t pki;
+static th_broker_t broker;
+static char tmpdir[TH_PATH_MAX];
+static pid_t wsk_plain_pid;
+static pid_t wsk_tls_pid;
+static uint16_t ws_port;  /* websockify, plain */
+static uint16_t wss_port; /* websockify --ssl-only */
+
+/* MQTT 3.1.1 CONNECT, clean session, keepalive 60, empty client id [MQTT-3.1.3-6]. */
+static const uint8_t connect_311[] = {0x10, 0x0C, 0x00, 0x04, 'M',  'Q',  'T',
+                                      'T',  0x04, 0x02, 0x00, 0x3C, 0x00, 0x00};
+static const uint8_t connack_ok[] = {0x20, 0x02, 0x00, 0x00};
+
+/* ---- processes ------------------------------------------------------------------------- */
+
+static pid_t start_websockify(uint16_t listen_port, bool tls, const char *log_name)
+{
+    char listen[64];
+    char target[64];
+    char log[TH_PATH_MAX + 32];
+    (void)snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)listen_port);
+    (void)snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)broker.port_plain);
+    (void)snprintf(log, sizeof log, "%s/%s", tmpdir, log_name);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            (void)dup2(fd, 1);
+            (void)dup2(fd, 2);
+            (void)close(fd);
+        }
+        if (tls) {
+            execlp("websockify", "websockify", "--ssl-only", "--cert", pki.server_crt, "--key",
+                   pki.server_key, listen, target, (char *)NULL);
+        } else {
+            execlp("websockify", "websockify", listen, target, (char *)NULL);
+        }
+        _exit(127);
+    }
+    if (th_wait_port(listen_port, 10000) != 0) {
+        (void)kill(pid, SIGKILL);
+        (void)waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return pid;
+}
+
+static void stop_pid(pid_t *pid)
+{
+    if (*pid <= 0) {
+        return;
+    }
+    (void)kill(*pid, SIGTERM);
+    int64_t deadline = th_now_ms() + 5000;
+    while (th_now_ms() < deadline) {
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = 0;
+            return;
+        }
+        (void)poll(NULL, 0, 20);
+    }
+    (void)kill(*pid, SIGKILL);
+    (void)waitpid(*pid, NULL, 0);
+    *pid = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (system("command -v websockify > /dev/null 2>&1") != 0) {
+        fprintf(stderr, "websockify is not installed (scripts/install-deps.sh)\n");
+        return -1; /* a failure, never a silent skip */
+    }
+    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/mqtls-ws-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL || th_pki_make(&pki) != 0 ||
+        th_broker_start(&broker, &pki, NULL) != 0) {
+        return -1;
+    }
+    ws_port = th_free_port();
+    wsk_plain_pid = start_websockify(ws_port, false, "websockify.log");
+    wss_port = th_free_port();
+    wsk_tls_pid = start_websockify(wss_port, true, "websockify-tls.log");
+    return wsk_plain_pid > 0 && wsk_tls_pid > 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    stop_pid(&wsk_plain_pid);
+    stop_pid(&wsk_tls_pid);
+    th_broker_cleanup(&broker);
+    th_pki_remove(&pki);
+    char p[TH_PATH_MAX + 32];
+    (void)snprintf(p, sizeof p, "%s/websockify.log", tmpdir);
+    (void)unlink(p);
+    (void)snprintf(p, sizeof p, "%s/websockify-tls.log", tmpdir);
+    (void)unlink(p);
+    (void)rmdir(tmpdir);
+    return 0;
+}
+
+/* ---- driving a transport with poll() --------------------------------------------------- */
+
+static void wait_for(mqtls_transport_t *t, int64_t deadline)
+{
+    int fd = t->ops->fd(t);
+    int64_t left = deadline - th_now_ms();
+    if (fd < 0 || left <= 0) {
+        return;
+    }
+    unsigned w = t->ops->want(t);
+    struct pollfd p = {.fd = fd,
+                       .events = (short)(((w & MQTLS_WANT_READ) ? POLLIN : 0) |
+                                         ((w & MQTLS_WANT_WRITE) ? POLLOUT : 0)),
+                       .revents = 0};
+    (void)poll(&p, 1, left < 100 ? (int)left : 100);
+}
+
+static mqtls_status_t drive_connect(mqtls_transport_t *t, int timeout_ms)
+{
+    int64_t deadline = th_now_ms() + timeout_ms;
+    for (int i = 0; i < 100000; i++) {
+        mqtls_status_t st = t->ops->connect(t, th_now_ms());
+        if (st != MQTLS_ERR_WOULD_BLOCK) {
+            return st;
+        }
+        if (th_now_ms() >= deadline) {
+            return MQTLS_ERR_TIMEOUT;
+        }
+        wait_for(t, deadline);
+    }
+    return MQTLS_ERR_TIMEOUT;
+}
+
+static mqtls_status_t write_iov(mqtls_transport_t *t, const mqtls_iovec_t *iov_in, size_t count)
+{
+    mqtls_iovec_t iov[4];
+    assert_true(count <= 4);
+    memcpy(iov, iov_in, count * sizeof *iov);
+    int64_t deadline = th_now_ms() + 10000;
+    size_t first = 0;
+    for (int i = 0; i < 1000000 && first < count; i++) {
+        size_t sent = 0;
+        mqtls_status_t st = t->ops->writev(t, iov + first, count - first, &sent);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            if (th_now_ms() >= deadline) {
+                return MQTLS_ERR_TIMEOUT;
+            }
+            wait_for(t, deadline);
+            continue;
+        }
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        /* The caller's side of a partial write: pass the unsent rest next time. */
+        while (sent > 0 && first < count) {
+            size_t k = sent < iov[first].len ? sent : iov[first].len;
+            iov[first].base += k;
+            iov[first].len -= k;
+            sent -= k;
+            if (iov[first].len == 0) {
+                first++;
+            }
+        }
+        while (first < count && iov[first].len == 0) {
+            first++;
+        }
+    }
+    for (int i = 0; i < 1000000 && (t->ops->want(t) & MQTLS_WANT_WRITE); i++) {
+        size_t sent = 0;
+        mqtls_status_t st = t->ops->writev(t, NULL, 0, &sent);
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return st;
+        }
+        if (th_now_ms() >= deadline) {
+            return MQTLS_ERR_TIMEOUT;
+        }
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            wait_for(t, deadline);
+        }
+    }
+    return first == count ? MQTLS_OK : MQTLS_ERR_TIMEOUT;
+}
+
+static mqtls_status_t write_all(mqtls_transport_t *t, const uint8_t *p, size_t n)
+{
+    mqtls_iovec_t v = {.base = p, .len = n};
+    return write_iov(t, &v, 1);
+}
+
+static mqtls_status_t read_exact(mqtls_transport_t *t, uint8_t *buf, size_t n, int timeout_ms)
+{
+    int64_t deadline = th_now_ms() + timeout_ms;
+    size_t have = 0;
+    for (int i = 0; i < 1000000 && have < n; i++) {
+        size_t got = 0;
+        mqtls_status_t st = t->ops->read(t, buf + have, n - have, &got);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            if (th_now_ms() >= deadline) {
+                return MQTLS_ERR_TIMEOUT;
+            }
+            if (t->ops->pending(t) == 0) {
+                wait_for(t, deadline);
+            }
+            continue;
+        }
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        have += got;
+    }
+    return have == n ? MQTLS_OK : MQTLS_ERR_TIMEOUT;
+}
+
+/* Read one MQTT packet: fixed header, remaining length, body. */
+static mqtls_status_t read_packet(mqtls_transport_t *t, uint8_t *type, uint8_t *body, size_t cap,
+                                  size_t *len)
+{
+    uint8_t b = 0;
+    mqtls_status_t st = read_exact(t, type, 1, 10000);
+    size_t rl = 0;
+    unsigned shift = 0;
+    for (int i = 0; st == MQTLS_OK && i < 4; i++) {
+        st = read_exact(t, &b, 1, 10000);
+        rl |= (size_t)(b & 0x7F) << shift;
+        shift += 7;
+        if ((b & 0x80) == 0) {
+            break;
+        }
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    assert_true(rl <= cap);
+    *len = rl;
+    return read_exact(t, body, rl, 10000);
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+typedef struct {
+    mqtls__tls_ctx_t *ctx;
+    mqtls_transport_t *t;
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+} conn_t;
+
+static mqtls_status_t ws_open(conn_t *c, const char *subprotocol)
+{
+    memset(c, 0, sizeof *c);
+    mqtls_error_init(&c->err);
+    mqtls_transport_t *tcp = NULL;
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", ws_port, 5000, &c->err, &tcp), MQTLS_OK);
+    assert_int_equal(
+        mqtls__ws_create(tcp, "127.0.0.1", ws_port, "/mqtt", subprotocol, &c->err, &c->t),
+        MQTLS_OK);
+    return drive_connect(c->t, 10000);
+}
+
+static mqtls_status_t wss_open(conn_t *c, const char *host)
+{
+    memset(c, 0, sizeof *c);
+    mqtls_error_init(&c->err);
+    mqtls_tls_cfg_t cfg = {.enabled = true, .ca_file = pki.ca_crt};
+    assert_int_equal(mqtls__tls_ctx_create(&cfg, &c->err, &c->ctx), MQTLS_OK);
+    mqtls_transport_t *tcp = NULL;
+    mqtls_transport_t *tls = NULL;
+    assert_int_equal(mqtls__tcp_create(host, wss_port, 5000, &c->err, &tcp), MQTLS_OK);
+    assert_int_equal(mqtls__tls_create(c->ctx, tcp, host, &c->facts, &c->err, &tls), MQTLS_OK);
+    assert_int_equal(mqtls__ws_create(tls, host, wss_port, "/mqtt", "", &c->err, &c->t), MQTLS_OK);
+    return drive_connect(c->t, 10000);
+}
+
+static void conn_close(conn_t *c)
+{
+    if (c->t != NULL) {
+        c->t->ops->close(c->t);
+        c->t->ops->destroy(c->t);
+    }
+    if (c->ctx != NULL) {
+        mqtls_tls_facts_free(&c->facts);
+        mqtls__tls_ctx_destroy(c->ctx);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+static void expect_connack(conn_t *c)
+{
+    assert_int_equal(write_all(c->t, connect_311, sizeof connect_311), MQTLS_OK);
+    uint8_t buf[4];
+    mqtls_status_t st = read_exact(c->t, buf, sizeof buf, 10000);
+    if (st != MQTLS_OK) {
+        char line[400];
+        (void)mqtls_strerror(&c->err, line, sizeof line);
+        fail_msg("no CONNACK: %s (%s)", mqtls_status_name(st), line);
+    }
+    assert_memory_equal(buf, connack_ok, sizeof connack_ok);
+}
+
+/* SUBSCRIBE to a topic, PUBLISH 100 KiB to it (header and payload as two gather elements),
+ * and get the same bytes back. Returns the round-trip time in ms. */
+static int64_t pubsub_100k(conn_t *c, const char *topic)
+{
+    size_t tlen = strlen(topic);
+    uint8_t sub[64];
+    size_t n = 0;
+    sub[n++] = 0x82;
+    sub[n++] = (uint8_t)(2 + 2 + tlen + 1);
+    sub[n++] = 0x00;
+    sub[n++] = 0x01; /* packet id 1 */
+    sub[n++] = 0x00;
+    sub[n++] = (uint8_t)tlen;
+    memcpy(sub + n, topic, tlen);
+    n += tlen;
+    sub[n++] = 0x00; /* QoS 0 */
+    assert_int_equal(write_all(c->t, sub, n), MQTLS_OK);
+    uint8_t type = 0;
+    static uint8_t body[200000];
+    size_t blen = 0;
+    assert_int_equal(read_packet(c->t, &type, body, sizeof body, &blen), MQTLS_OK);
+    assert_int_equal(type, 0x90); /* SUBACK */
+    assert_int_equal(blen, 3);
+    assert_int_equal(body[2], 0x00);
+
+    static uint8_t payload[100 * 1024];
+    for (size_t i = 0; i < sizeof payload; i++) {
+        payload[i] = (uint8_t)(i * 7u + (i >> 9));
+    }
+    size_t rl = 2 + tlen + sizeof payload;
+    uint8_t hdr[80];
+    size_t h = 0;
+    hdr[h++] = 0x30; /* PUBLISH QoS 0 */
+    for (size_t x = rl;;) {
+        uint8_t d = (uint8_t)(x & 0x7F);
+        x >>= 7;
+        hdr[h++] = (uint8_t)(d | (x > 0 ? 0x80 : 0));
+        if (x == 0) {
+            break;
+        }
+    }
+    hdr[h++] = 0x00;
+    hdr[h++] = (uint8_t)tlen;
+    memcpy(hdr + h, topic, tlen);
+    h += tlen;
+    int64_t t0 = th_now_ms();
+    mqtls_iovec_t v[2] = {{hdr, h}, {payload, sizeof payload}};
+    assert_int_equal(write_iov(c->t, v, 2), MQTLS_OK);
+    assert_int_equal(read_packet(c->t, &type, body, sizeof body, &blen), MQTLS_OK);
+    int64_t ms = th_now_ms() - t0;
+    assert_int_equal(type, 0x30);
+    assert_int_equal(blen, rl);
+    assert_memory_equal(body + 2, topic, tlen);
+    assert_memory_equal(body + 2 + tlen, payload, sizeof payload);
+    return ms;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_ws_websockify_connect_connack(void **state)
+{
+    (void)state;
+    conn_t c;
+    int64_t t0 = th_now_ms();
+    assert_int_equal(ws_open(&c, ""), MQTLS_OK);
+    int64_t hs_ms = th_now_ms() - t0;
+    assert_null(mqtls__ws_note(c.t));
+    assert_true(c.t->ops->fd(c.t) >= 0);
+    expect_connack(&c);
+    fprintf(stderr, "ws:// upgrade in %lld ms\n", (long long)hs_ms);
+    conn_close(&c);
+}
+
+static void test_ws_websockify_refuses_mqtt_subprotocol(void **state)
+{
+    (void)state;
+    conn_t c;
+    /* websockify 0.10 only accepts "binary": a real refusal with its status line. */
+    assert_int_equal(ws_open(&c, NULL), MQTLS_ERR_WS_HANDSHAKE);
+    assert_int_equal(c.err.layer, MQTLS_LAYER_WS);
+    assert_string_equal(c.err.detail, "HTTP/1.1 400 Invalid protocol selected");
+    conn_close(&c);
+    /* Offered as a list, the bridge picks one it knows. */
+    assert_int_equal(ws_open(&c, "mqtt,binary"), MQTLS_OK);
+    assert_string_equal(mqtls__ws_subprotocol(c.t), "binary");
+    expect_connack(&c);
+    conn_close(&c);
+}
+
+static void test_ws_websockify_pubsub_100k(void **state)
+{
+    (void)state;
+    conn_t c;
+    assert_int_equal(ws_open(&c, ""), MQTLS_OK);
+    expect_connack(&c);
+    int64_t ms = pubsub_100k(&c, "mqtls/ws/big");
+    fprintf(stderr, "ws:// 100 KiB publish->deliver round trip %lld ms\n", (long long)ms);
+    conn_close(&c);
+}
+
+static void test_ws_websockify_reconnect_after_close(void **state)
+{
+    (void)state;
+    conn_t c;
+    assert_int_equal(ws_open(&c, ""), MQTLS_OK);
+    expect_connack(&c);
+    c.t->ops->close(c.t); /* sends CLOSE 1000 */
+    assert_int_equal(drive_connect(c.t, 10000), MQTLS_OK);
+    expect_connack(&c);
+    conn_close(&c);
+}
+
+static void test_wss_websockify_tls_connect_and_pubsub(void **state)
+{
+    (void)state;
+    conn_t c;
+    int64_t t0 = th_now_ms();
+    mqtls_status_t st = wss_open(&c, "127.0.0.1");
+    if (st != MQTLS_OK) {
+        char line[400];
+        (void)mqtls_strerror(&c.err, line, sizeof line);
+        fail_msg("wss connect: %s", line);
+    }
+    int64_t hs_ms = th_now_ms() - t0;
+    assert_true(c.facts.server_hello_seen);
+    assert_true(c.facts.hostname_checked);
+    expect_connack(&c);
+    int64_t ms = pubsub_100k(&c, "mqtls/wss/big");
+    fprintf(stderr, "wss:// TLS+upgrade in %lld ms; 100 KiB round trip %lld ms\n", (long long)hs_ms,
+            (long long)ms);
+    conn_close(&c);
+}
+
+static void test_ws_plain_mqtt_port_is_not_websocket(void **state)
+{
+    (void)state;
+    /* Pointing ws:// at mosquitto's plain MQTT port: it drops the HTTP request. */
+    conn_t c;
+    memset(&c, 0, sizeof c);
+    mqtls_error_init(&c.err);
+    mqtls_transport_t *tcp = NULL;
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", broker.port_plain, 5000, &c.err, &tcp),
+                     MQTLS_OK);
+    assert_int_equal(
+        mqtls__ws_create(tcp, "127.0.0.1", broker.port_plain, NULL, NULL, &c.err, &c.t), MQTLS_OK);
+    mqtls_status_t st = drive_connect(c.t, 10000);
+    assert_true(st == MQTLS_ERR_WS_HANDSHAKE || st == MQTLS_ERR_CONN_RESET);
+    conn_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ws_websockify_connect_connack),
+        cmocka_unit_test(test_ws_websockify_refuses_mqtt_subprotocol),
+        cmocka_unit_test(test_ws_websockify_pubsub_100k),
+        cmocka_unit_test(test_ws_websockify_reconnect_after_close),
+        cmocka_unit_test(test_wss_websockify_tls_connect_and_pubsub),
+        cmocka_unit_test(test_ws_plain_mqtt_port_is_not_websocket),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
