@@ -2,8 +2,8 @@
  *  @brief Diagnosis: certificates, keys, handshake facts and MQTT results -> findings.
  *
  *  Pure (DESIGN.md): takes bytes and facts, never reads files, never prints, never touches
- *  a socket. Finding ids are a stable, append-only contract documented in
- *  docs/troubleshooting.md. */
+ *  a socket. Finding ids are a stable, append-only contract: the one list is
+ *  src/diag/findings.def, each id documented in docs/findings/<id>.md. */
 #ifndef MQTLS_DIAG_H
 #define MQTLS_DIAG_H
 
@@ -49,13 +49,17 @@ typedef enum mqtls_profile {
     MQTLS_PROFILE_MBEDTLS3_DEFAULT,
     MQTLS_PROFILE_MBEDTLS_NEXT,
     MQTLS_PROFILE_SUITEB,
-    MQTLS_PROFILE_OPENSSL_SECLEVEL2
+    MQTLS_PROFILE_OPENSSL_SECLEVEL2,
+    MQTLS_PROFILE_MBEDTLS2_DEFAULT     /**< mbedTLS 2.28's default (ESP-IDF 4.x) by name */
 } mqtls_profile_t;
 
-/** @brief Profile by name ("mbedtls-default", "mbedtls3-default", "mbedtls-next", "suiteb",
- *  "openssl-seclevel2"). @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. */
+/** @brief Profile by name ("mbedtls-default", "mbedtls2-default", "mbedtls3-default",
+ *  "mbedtls-next", "suiteb", "openssl-seclevel2"). @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. */
 MQTLS_API mqtls_status_t mqtls_profile_from_name(const char *name, mqtls_profile_t *out);
+/** @brief Name of @p p ("mbedtls3-default"); "unknown" otherwise. Static string. */
 MQTLS_API const char *mqtls_profile_name(mqtls_profile_t p);
+/** @brief Who uses @p p, e.g. "mbedTLS 3.x default profile (ESP-IDF 5.x)". Static string. */
+MQTLS_API const char *mqtls_profile_describe(mqtls_profile_t p);
 
 /** One credential given to diagnosis: the bytes (or why they could not be read) and the name
  *  to show the user. */
@@ -80,21 +84,47 @@ typedef struct mqtls_diag_input {
     const char *key_password;        /**< used to test decryption only; never copied out */
     bool key_password_given;
     const mqtls_error_t *err;        /**< the failure, or NULL for offline checks */
-    const mqtls_tls_facts_t *facts;  /**< what the handshake observed, or NULL */
+    /** What the handshake observed, or NULL. Used: presented[] (else chain[]) DER + per-depth
+     *  flags, alert_received, cert_requested, client_cert_sent, server_hello_seen,
+     *  peer_not_tls + first_bytes, and ca_names: the CertificateRequest
+     *  certificate_authorities body, i.e. a run of (2-byte big-endian length, DER Name);
+     *  an outer 2-byte total length in front is tolerated. */
+    const mqtls_tls_facts_t *facts;
+    int mqtt_version;                /**< 4 = 3.1.1, 5 = 5.0 (CONNACK codes), 0 unknown */
+    bool insecure;                   /**< verification was turned off (warn loudly) */
 } mqtls_diag_input_t;
 
-/** @brief Initialise @p in with defaults (profile = linked default, now_s = 0). */
+/** @brief Initialise @p in with defaults (profile = linked default, now_s = 0: set it, 0 is
+ *  diagnosed as "clock not set"). Cannot fail. */
 MQTLS_API void mqtls_diag_input_init(mqtls_diag_input_t *in);
 
 /** @brief Run every check that @p in allows and append findings to @p out (not cleared).
- *  Sorts worst first. @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. Thread-safe. */
+ *  Offline checks run on the files alone; with @c err / @c facts the failure is explained too
+ *  (the server chain is rebuilt and every signature verified, so each merged mbedTLS flag is
+ *  pinned to one certificate and one cause). Sorts worst first.
+ *  @param[in]  in   Borrowed for the call; nothing is kept, no password is copied out.
+ *  @param[out] out  Caller-owned; initialise with mqtls_findings_init().
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (NULL argument); MQTLS_ERR_NOMEM. Thread-safe. */
 MQTLS_API mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *in, mqtls_findings_t *out);
+
+/** @brief Empty @p f. Cannot fail. */
+MQTLS_API void mqtls_findings_init(mqtls_findings_t *f);
 
 /** @brief Sort worst first (error, warning, info; stable). */
 MQTLS_API void mqtls_findings_sort(mqtls_findings_t *f);
 
 /** @brief Is @p id a documented finding id? */
 MQTLS_API bool mqtls_finding_id_known(const char *id);
+
+/** @brief One-line title of finding @p id, or NULL if unknown. Static string. */
+MQTLS_API const char *mqtls_finding_title(const char *id);
+
+/** @brief Every finding id, in catalogue order. Fills up to @p cap entries of @p ids (may be
+ *  NULL with cap 0). @return the number of ids in the catalogue. */
+MQTLS_API size_t mqtls_finding_catalogue(const char **ids, size_t cap);
+
+/** @brief "error", "warning" or "info". Static string. */
+MQTLS_API const char *mqtls_severity_name(mqtls_severity_t s);
 
 #ifdef __cplusplus
 }

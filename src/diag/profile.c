@@ -1,0 +1,191 @@
+/* X.509 acceptance profiles as data, checked by us (not by mbedTLS) so a user can ask "would
+ * an ESP32 on mbedTLS 3 accept this chain?" on any machine. Sources:
+ *  - mbedTLS 2.28 library/x509_crt.c mbedtls_x509_crt_profile_default: SHA-224..SHA-512
+ *    (SHA-1 only with the removed MBEDTLS_TLS_DEFAULT_ALLOW_SHA1_IN_CERTIFICATES), any PK,
+ *    any curve, RSA >= 2048. tests/unit/diag checks this against the linked library.
+ *  - mbedTLS 3.x mbedtls_x509_crt_profile_default: SHA-256..SHA-512, curves of >= 128-bit
+ *    security (P-256/384/521, brainpool 256/384/512), RSA >= 2048.
+ *  - mbedtls_x509_crt_profile_next (2.28 and 3.x): as the 3.x default.
+ *  - mbedtls_x509_crt_profile_suiteb: SHA-256/384, ECDSA only, P-256/P-384.
+ *  - OpenSSL security level 2 (Debian 12 default, so mosquitto's): >= 112-bit security:
+ *    RSA/DSA >= 2048, ECC >= 224 bits, no SHA-1 or MD5 signatures. */
+#include "diag_internal.h"
+#include "diag_mbedtls.h"
+
+#include <string.h>
+
+#define H(x) (1u << MQTLS_HASH_##x)
+#define C(x) (1u << MQTLS_CURVE_##x)
+#define ALL_CURVES 0xFFFFFFFFu
+
+static const mqtls__profile_t profile_mbedtls2 = {
+    .name = "mbedtls2-default",
+    .who = "mbedTLS 2.28 default profile (ESP-IDF 4.x, this build)",
+    .hashes = H(SHA224) | H(SHA256) | H(SHA384) | H(SHA512),
+    .rsa_allowed = true,
+    .ec_allowed = true,
+    .curves = ALL_CURVES,
+    .rsa_min_bits = 2048,
+    .ec_min_bits = 0,
+};
+
+static const mqtls__profile_t profile_mbedtls3 = {
+    .name = "mbedtls3-default",
+    .who = "mbedTLS 3.x default profile (ESP-IDF 5.x)",
+    .hashes = H(SHA256) | H(SHA384) | H(SHA512),
+    .rsa_allowed = true,
+    .ec_allowed = true,
+    .curves = C(P256) | C(P384) | C(P521) | C(BP256) | C(BP384) | C(BP512),
+    .rsa_min_bits = 2048,
+    .ec_min_bits = 0,
+};
+
+static const mqtls__profile_t profile_next = {
+    .name = "mbedtls-next",
+    .who = "mbedTLS 'next' profile",
+    .hashes = H(SHA256) | H(SHA384) | H(SHA512),
+    .rsa_allowed = true,
+    .ec_allowed = true,
+    .curves = C(P256) | C(P384) | C(P521) | C(BP256) | C(BP384) | C(BP512),
+    .rsa_min_bits = 2048,
+    .ec_min_bits = 0,
+};
+
+static const mqtls__profile_t profile_suiteb = {
+    .name = "suiteb",
+    .who = "NSA Suite B profile (mbedtls_x509_crt_profile_suiteb)",
+    .hashes = H(SHA256) | H(SHA384),
+    .rsa_allowed = false,
+    .ec_allowed = true,
+    .curves = C(P256) | C(P384),
+    .rsa_min_bits = 0,
+    .ec_min_bits = 0,
+};
+
+static const mqtls__profile_t profile_openssl2 = {
+    .name = "openssl-seclevel2",
+    .who = "OpenSSL security level 2 (Debian/Ubuntu default: mosquitto, most brokers)",
+    .hashes = H(SHA224) | H(SHA256) | H(SHA384) | H(SHA512),
+    .rsa_allowed = true,
+    .ec_allowed = true,
+    .curves = ALL_CURVES,
+    .rsa_min_bits = 2048,
+    .ec_min_bits = 224,
+};
+
+const mqtls__profile_t *mqtls__profile_get(mqtls_profile_t p)
+{
+    switch (p) {
+    case MQTLS_PROFILE_MBEDTLS_DEFAULT:
+        return mqtls__dm_is_v2() ? &profile_mbedtls2 : &profile_mbedtls3;
+    case MQTLS_PROFILE_MBEDTLS2_DEFAULT:
+        return &profile_mbedtls2;
+    case MQTLS_PROFILE_MBEDTLS3_DEFAULT:
+        return &profile_mbedtls3;
+    case MQTLS_PROFILE_MBEDTLS_NEXT:
+        return &profile_next;
+    case MQTLS_PROFILE_SUITEB:
+        return &profile_suiteb;
+    case MQTLS_PROFILE_OPENSSL_SECLEVEL2:
+        return &profile_openssl2;
+    default:
+        return &profile_mbedtls2;
+    }
+}
+
+bool mqtls__profile_hash_ok(const mqtls__profile_t *p, mqtls_hash_t h)
+{
+    return h < 32 && (p->hashes & (1u << h)) != 0;
+}
+
+static unsigned curve_bits(mqtls_curve_t c)
+{
+    switch (c) {
+    case MQTLS_CURVE_P192:
+    case MQTLS_CURVE_K192:
+        return 192;
+    case MQTLS_CURVE_P224:
+    case MQTLS_CURVE_K224:
+        return 224;
+    case MQTLS_CURVE_P256:
+    case MQTLS_CURVE_K256:
+    case MQTLS_CURVE_BP256:
+        return 256;
+    case MQTLS_CURVE_P384:
+    case MQTLS_CURVE_BP384:
+        return 384;
+    case MQTLS_CURVE_P521:
+        return 521;
+    case MQTLS_CURVE_BP512:
+        return 512;
+    default:
+        return 0;
+    }
+}
+
+int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsigned bits,
+                             mqtls_curve_t curve)
+{
+    switch (t) {
+    case MQTLS_KEY_RSA:
+    case MQTLS_KEY_RSA_PSS:
+    case MQTLS_KEY_DSA:
+        if (!p->rsa_allowed) {
+            return 3;
+        }
+        return bits < p->rsa_min_bits ? 1 : 0;
+    case MQTLS_KEY_EC:
+        if (!p->ec_allowed) {
+            return 3;
+        }
+        if (p->ec_min_bits > 0) {
+            return curve_bits(curve) < p->ec_min_bits ? 1 : 0;
+        }
+        return curve < 32 && (p->curves & (1u << curve)) != 0 ? 0 : 2;
+    case MQTLS_KEY_NONE:
+        return 0;
+    default:
+        return 3;
+    }
+}
+
+static const struct {
+    const char *name;
+    mqtls_profile_t p;
+} profile_names[] = {
+    {"mbedtls-default", MQTLS_PROFILE_MBEDTLS_DEFAULT},
+    {"mbedtls2-default", MQTLS_PROFILE_MBEDTLS2_DEFAULT},
+    {"mbedtls3-default", MQTLS_PROFILE_MBEDTLS3_DEFAULT},
+    {"mbedtls-next", MQTLS_PROFILE_MBEDTLS_NEXT},
+    {"suiteb", MQTLS_PROFILE_SUITEB},
+    {"openssl-seclevel2", MQTLS_PROFILE_OPENSSL_SECLEVEL2},
+};
+
+mqtls_status_t mqtls_profile_from_name(const char *name, mqtls_profile_t *out)
+{
+    if (name == NULL || out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < sizeof profile_names / sizeof profile_names[0]; i++) {
+        if (strcmp(name, profile_names[i].name) == 0) {
+            *out = profile_names[i].p;
+            return MQTLS_OK;
+        }
+    }
+    return MQTLS_ERR_INVALID_ARG;
+}
+
+const char *mqtls_profile_name(mqtls_profile_t p)
+{
+    for (size_t i = 0; i < sizeof profile_names / sizeof profile_names[0]; i++) {
+        if (profile_names[i].p == p) {
+            return profile_names[i].name;
+        }
+    }
+    return "unknown";
+}
+
+const char *mqtls_profile_describe(mqtls_profile_t p)
+{
+    return mqtls__profile_get(p)->who;
+}

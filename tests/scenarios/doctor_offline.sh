@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `mqtls doctor --offline` on every scenario's client files: exit 0 when the manifest expects
+# no problem in the FILES, 1 when it expects a file/credential finding (checked as the first
+# finding), 2 on usage errors; --json output must parse. Usage: doctor_offline.sh MQTLS SCENDIR
+set -uo pipefail
+BIN=${1:?usage: doctor_offline.sh MQTLS_BINARY SCENARIO_DIR}
+DIR=${2:?usage: doctor_offline.sh MQTLS_BINARY SCENARIO_DIR}
+pass=0; fail=0
+get() { sed -n "s/^$1=//p" "$2/manifest" | head -1; }
+check() { # NAME CONDITION-TEXT RESULT(0 ok)
+    if [ "$3" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi
+}
+json_ok() {
+    if command -v python3 >/dev/null; then python3 -c 'import json,sys; json.load(sys.stdin)'; else cat >/dev/null; fi
+}
+# Findings that offline checks of the client's own files can see.
+offline_ids=" empty-file pem-truncated not-a-certificate cert-and-key-swapped ca-file-holds-leaf
+ ca-expired client-cert-expired client-cert-not-yet-valid client-eku-missing client-key-mismatch
+ client-chain-incomplete key-password-required key-password-wrong key-encryption-unsupported
+ key-type-unsupported weak-client-key "
+for s in "$DIR"/*/; do
+    s=${s%/}; name=$(basename "$s")
+    expect=$(get expect "$s")
+    [ -n "$(get now "$s")$(get ca_buffer "$s")$(get profile "$s")" ] && continue
+    args=(doctor --offline --json)
+    for kv in ca:--cafile cert:--cert key:--key; do
+        f=$(get "${kv%%:*}" "$s"); [ -n "$f" ] && args+=("${kv#*:}" "$s/$f")
+    done
+    kp=$(get keypass "$s"); [ -n "$kp" ] && args+=(--keypass "$kp")
+    out=$("$BIN" "${args[@]}" 2>/dev/null); rc=$?
+    printf '%s' "$out" | json_ok; check "$name" "--json output does not parse" $?
+    case "$offline_ids" in
+    *" $expect "*)
+        top=$(printf '%s' "$out" | grep -o '"findings":\[{"id":"[a-z0-9-]*"' | sed 's/.*"id":"//; s/"$//')
+        want=1 # a warning alone (client-chain-incomplete) still "would work": exit 0
+        [ "$expect" = client-chain-incomplete ] && want=0
+        [ "$rc" -eq $want ] && [ "$top" = "$expect" ]
+        check "$name" "expected exit $want + $expect, got $rc + $top" $? ;;
+    none)
+        [ "$rc" -eq 0 ]; check "$name" "expected exit 0, got $rc" $? ;;
+    esac
+    # Never a password in the output.
+    if [ -n "$kp" ]; then
+        case $out in *"$kp"*) r=1 ;; *) r=0 ;; esac
+        check "$name" "password printed" $r
+    fi
+done
+"$BIN" doctor --no-such-option >/dev/null 2>&1; [ $? -eq 2 ]; check usage "unknown option must exit 2" $?
+"$BIN" doctor >/dev/null 2>&1; [ $? -eq 2 ]; check usage "nothing to check must exit 2" $?
+"$BIN" doctor --cafile x --profile bogus >/dev/null 2>&1; [ $? -eq 2 ]; check usage "bad profile must exit 2" $?
+"$BIN" doctor --help >/dev/null 2>&1; [ $? -eq 0 ]; check usage "--help must exit 0" $?
+out=$("$BIN" doctor --offline --cafile /nonexistent/ca.crt --json)
+case $out in *'"id":"file-unreadable"'*) r=0 ;; *) r=1 ;; esac
+check unreadable "missing file must give file-unreadable" $?
+echo "doctor offline: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,773 @@
+/* Diagnosis tests: every scenario of tests/scenarios/gen.sh (real certificates made by
+ * openssl) -> mqtls_diag_run -> the expected finding ranks first. The server-chain facts are
+ * what the TLS transport would record: the presented chain, plus per-depth flags from a real
+ * mbedtls_x509_crt_verify_with_profile() run against the CA file. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
+
+#include "diag/diag_internal.h"
+#include "mqtls/certinfo.h"
+#include "mqtls/diag.h"
+
+static char g_dir[256];
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    for (int guard = 0; guard < 4096; guard++) {
+        if (*len == cap) {
+            cap = cap == 0 ? 4096 : cap * 2;
+            uint8_t *n = realloc(buf, cap + 1);
+            if (n == NULL) {
+                break;
+            }
+            buf = n;
+        }
+        size_t got = fread(buf + *len, 1, cap - *len, f);
+        *len += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    fclose(f);
+    if (buf == NULL) {
+        buf = malloc(1);
+    }
+    return buf;
+}
+
+typedef struct manifest {
+    char expect[64], ca[64], cert[64], key[64], keypass[64], server_cert[64], broker_ca[64];
+    char host[64], profile[32], now[32], facts[128];
+    int ca_buffer;
+} manifest_t;
+
+static void kv(manifest_t *m, const char *k, const char *v)
+{
+    struct {
+        const char *k;
+        char *dst;
+        size_t cap;
+    } map[] = {
+        {"expect", m->expect, sizeof m->expect},
+        {"ca", m->ca, sizeof m->ca},
+        {"cert", m->cert, sizeof m->cert},
+        {"key", m->key, sizeof m->key},
+        {"keypass", m->keypass, sizeof m->keypass},
+        {"server_cert", m->server_cert, sizeof m->server_cert},
+        {"broker_ca", m->broker_ca, sizeof m->broker_ca},
+        {"host", m->host, sizeof m->host},
+        {"profile", m->profile, sizeof m->profile},
+        {"now", m->now, sizeof m->now},
+        {"facts", m->facts, sizeof m->facts},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(k, map[i].k) == 0) {
+            snprintf(map[i].dst, map[i].cap, "%s", v);
+        }
+    }
+    if (strcmp(k, "ca_buffer") == 0) {
+        m->ca_buffer = strcmp(v, "1") == 0;
+    }
+}
+
+static int load_manifest(const char *dir, manifest_t *m)
+{
+    memset(m, 0, sizeof *m);
+    char path[512];
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (eq != NULL) {
+            *eq = '\0';
+            kv(m, line, eq + 1);
+        }
+    }
+    fclose(f);
+    return m->expect[0] != '\0' ? 0 : -1;
+}
+
+typedef struct loaded {
+    uint8_t *ca, *cert, *key;
+    size_t ca_len, cert_len, key_len;
+    mqtls_tls_facts_t facts;
+    bool have_facts;
+} loaded_t;
+
+static int record_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    mqtls_tls_facts_t *f = ctx;
+    if (depth >= 0 && depth < MQTLS_MAX_CHAIN_DEPTH) {
+        mqtls_cert_fact_t *c = &f->chain[depth];
+        c->flags = *flags;
+        free(c->der);
+        c->der = malloc(crt->raw.len);
+        if (c->der != NULL) {
+            memcpy(c->der, crt->raw.p, crt->raw.len);
+            c->der_len = crt->raw.len;
+        }
+        if ((size_t)depth + 1 > f->chain_len) {
+            f->chain_len = (size_t)depth + 1;
+        }
+    }
+    return 0;
+}
+
+static bool is_ip(const char *h)
+{
+    return strspn(h, "0123456789.") == strlen(h) || strchr(h, ':') != NULL;
+}
+
+/* What the TLS transport would have recorded when connecting to this broker. */
+static void make_facts(const char *dir, const manifest_t *m, loaded_t *l,
+                       const mbedtls_x509_crt_profile *profile, uint32_t *flags_out)
+{
+    mqtls_tls_facts_t *f = &l->facts;
+    memset(f, 0, sizeof *f);
+    f->alert_received = -1;
+    f->alert_sent = -1;
+    *flags_out = 0;
+    if (m->server_cert[0] == '\0') {
+        return;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, m->server_cert);
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt_init(&chain);
+    mbedtls_x509_crt_init(&ca);
+    assert_int_equal(mbedtls_x509_crt_parse_file(&chain, path), 0);
+    size_t n = 0;
+    for (const mbedtls_x509_crt *c = &chain; c != NULL && c->raw.p != NULL; c = c->next) {
+        f->presented[n].der = malloc(c->raw.len);
+        assert_non_null(f->presented[n].der);
+        memcpy(f->presented[n].der, c->raw.p, c->raw.len);
+        f->presented[n].der_len = c->raw.len;
+        n++;
+    }
+    f->presented_len = n;
+    f->server_hello_seen = true;
+    l->have_facts = true;
+    if (l->ca != NULL && l->ca_len > 0) {
+        /* mbedtls_x509_crt_parse wants the NUL for PEM: give it a terminated copy. */
+        uint8_t *copy = malloc(l->ca_len + 1);
+        assert_non_null(copy);
+        memcpy(copy, l->ca, l->ca_len);
+        copy[l->ca_len] = '\0';
+        size_t plen = copy[0] == 0x30 ? l->ca_len : l->ca_len + 1;
+        int pr = mbedtls_x509_crt_parse(&ca, copy, plen);
+        free(copy);
+        uint32_t flags = 0;
+        if (pr >= 0 && ca.raw.p != NULL) {
+            const char *cn = m->host[0] != '\0' && !is_ip(m->host) ? m->host : NULL;
+            (void)mbedtls_x509_crt_verify_with_profile(&chain, &ca, NULL, profile, cn, &flags,
+                                                       record_cb, f);
+        } else {
+            flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+        }
+        f->verify_flags = flags;
+        *flags_out = flags;
+    }
+    f->handshake_ret = f->verify_flags != 0 ? -0x2700 : 0;
+    /* Client-side facts from the manifest. */
+    if (strstr(m->facts, "cert_requested") != NULL) {
+        f->cert_requested = true;
+    }
+    if (strstr(m->facts, "cert_sent") != NULL) {
+        f->client_cert_sent = true;
+    }
+    const char *a = strstr(m->facts, "alert=");
+    if (a != NULL) {
+        f->alert_received = (int)strtol(a + 6, NULL, 10);
+    }
+    if (strstr(m->facts, "ca_names") != NULL && m->broker_ca[0] != '\0') {
+        mbedtls_x509_crt bca;
+        mbedtls_x509_crt_init(&bca);
+        snprintf(path, sizeof path, "%s/%s", dir, m->broker_ca);
+        assert_int_equal(mbedtls_x509_crt_parse_file(&bca, path), 0);
+        /* As the CertificateRequest carries it: (u16 length, DER Name) per CA. */
+        size_t len = 0;
+        for (const mbedtls_x509_crt *c = &bca; c != NULL && c->raw.p != NULL; c = c->next) {
+            len += 2 + c->subject_raw.len;
+        }
+        f->ca_names = malloc(len);
+        assert_non_null(f->ca_names);
+        size_t off = 0;
+        for (const mbedtls_x509_crt *c = &bca; c != NULL && c->raw.p != NULL; c = c->next) {
+            f->ca_names[off] = (uint8_t)(c->subject_raw.len >> 8);
+            f->ca_names[off + 1] = (uint8_t)(c->subject_raw.len & 0xFF);
+            memcpy(f->ca_names + off + 2, c->subject_raw.p, c->subject_raw.len);
+            off += 2 + c->subject_raw.len;
+        }
+        f->ca_names_len = len;
+        mbedtls_x509_crt_free(&bca);
+    }
+    mbedtls_x509_crt_free(&chain);
+    mbedtls_x509_crt_free(&ca);
+}
+
+static void free_loaded(loaded_t *l)
+{
+    free(l->ca);
+    free(l->cert);
+    free(l->key);
+    for (size_t i = 0; i < MQTLS_MAX_CHAIN_DEPTH; i++) {
+        free(l->facts.chain[i].der);
+        free(l->facts.presented[i].der);
+    }
+    free(l->facts.ca_names);
+    memset(l, 0, sizeof *l);
+}
+
+static void load_files(const char *dir, const manifest_t *m, loaded_t *l)
+{
+    char path[512];
+    memset(l, 0, sizeof *l);
+    if (m->ca[0] != '\0') {
+        snprintf(path, sizeof path, "%s/%s", dir, m->ca);
+        l->ca = read_all(path, &l->ca_len);
+        assert_non_null(l->ca);
+    }
+    if (m->cert[0] != '\0') {
+        snprintf(path, sizeof path, "%s/%s", dir, m->cert);
+        l->cert = read_all(path, &l->cert_len);
+        assert_non_null(l->cert);
+    }
+    if (m->key[0] != '\0') {
+        snprintf(path, sizeof path, "%s/%s", dir, m->key);
+        l->key = read_all(path, &l->key_len);
+        assert_non_null(l->key);
+    }
+}
+
+static void print_findings(const char *name, const mqtls_findings_t *f)
+{
+    fprintf(stderr, "--- %s: %zu finding(s)\n", name, f->count);
+    for (size_t i = 0; i < f->count; i++) {
+        fprintf(stderr, "  [%s] %s\n      subject: %s\n      message: %s\n      fix: %s\n",
+                mqtls_severity_name(f->items[i].severity), f->items[i].id, f->items[i].subject,
+                f->items[i].message, f->items[i].fix);
+    }
+}
+
+/* Run one scenario; @return 0 if it behaved as its manifest says. */
+static int run_scenario(const char *name, bool verbose)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", g_dir, name);
+    manifest_t m;
+    if (load_manifest(dir, &m) != 0) {
+        fprintf(stderr, "%s: bad manifest\n", name);
+        return -1;
+    }
+    loaded_t l;
+    load_files(dir, &m, &l);
+    uint32_t flags = 0;
+    make_facts(dir, &m, &l, &mbedtls_x509_crt_profile_default, &flags);
+
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = m.now[0] != '\0' ? (int64_t)strtoll(m.now, NULL, 10) : (int64_t)time(NULL);
+    if (m.profile[0] != '\0') {
+        assert_int_equal(mqtls_profile_from_name(m.profile, &in.profile), MQTLS_OK);
+    }
+    in.host = m.host;
+    in.port = 8883;
+    in.ca = (mqtls_diag_file_t){.display_name = m.ca[0] ? m.ca : NULL,
+                                .data = l.ca,
+                                .len = l.ca_len,
+                                .from_buffer_api = m.ca_buffer != 0};
+    in.cert = (mqtls_diag_file_t){
+        .display_name = m.cert[0] ? m.cert : NULL, .data = l.cert, .len = l.cert_len};
+    in.key = (mqtls_diag_file_t){
+        .display_name = m.key[0] ? m.key : NULL, .data = l.key, .len = l.key_len};
+    in.key_password = m.keypass[0] != '\0' ? m.keypass : NULL;
+    in.key_password_given = m.keypass[0] != '\0';
+    in.facts = l.have_facts ? &l.facts : NULL;
+    mqtls_error_t err;
+    memset(&err, 0, sizeof err);
+    err.tls_alert = -1;
+    err.connack_reason = -1;
+    err.disconnect_reason = -1;
+    if (flags != 0 || l.facts.alert_received >= 0) {
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = flags != 0 ? MQTLS_ERR_TLS_VERIFY : MQTLS_ERR_TLS_ALERT;
+        err.verify_flags = flags;
+        err.tls_alert = (int16_t)l.facts.alert_received;
+        in.err = &err;
+    }
+    mqtls_findings_t f;
+    mqtls_findings_init(&f);
+    assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+
+    int rc = 0;
+    if (strcmp(m.expect, "none") == 0) {
+        if (f.count > 0 && f.items[0].severity == MQTLS_SEV_ERROR) {
+            rc = -1;
+        }
+    } else if (!mqtls_finding_id_known(m.expect)) {
+        fprintf(stderr, "%s: manifest expects unknown id %s\n", name, m.expect);
+        rc = -1;
+    } else if (f.count == 0 || strcmp(f.items[0].id, m.expect) != 0) {
+        rc = -1;
+    }
+    /* Never a secret in the output. */
+    for (size_t i = 0; i < f.count && in.key_password != NULL; i++) {
+        if (strstr(f.items[i].message, in.key_password) != NULL ||
+            strstr(f.items[i].fix, in.key_password) != NULL ||
+            strstr(f.items[i].subject, in.key_password) != NULL) {
+            fprintf(stderr, "%s: password printed!\n", name);
+            rc = -1;
+        }
+    }
+    for (size_t i = 0; i < f.count; i++) {
+        if (strstr(f.items[i].message, "PRIVATE KEY-----\n") != NULL) {
+            rc = -1;
+        }
+    }
+    if (rc != 0 || verbose) {
+        fprintf(stderr, "%s: expected %s, verify flags 0x%05X\n", name, m.expect, (unsigned)flags);
+        print_findings(name, &f);
+    }
+    free_loaded(&l);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- group setup */
+
+static int gen_scenarios(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/mqtls-diag-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    if (mkdtemp(g_dir) == NULL) {
+        return -1;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "bash '%s' '%s' >/dev/null", MQTLS_SCENARIO_GEN, g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int rm_scenarios(void **state)
+{
+    (void)state;
+    if (getenv("MQTLS_KEEP_SCENARIOS") == NULL && g_dir[0] != '\0') {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+        return system(cmd) == 0 ? 0 : -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_diag_every_scenario_ranks_expected_finding_first(void **state)
+{
+    (void)state;
+    DIR *d = opendir(g_dir);
+    assert_non_null(d);
+    struct dirent *e;
+    size_t total = 0;
+    size_t failed = 0;
+    size_t broken = 0;
+    const char *only = getenv("MQTLS_SCENARIO");
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        if (only != NULL && strcmp(only, e->d_name) != 0) {
+            continue;
+        }
+        total++;
+        if (strncmp(e->d_name, "good-", 5) != 0) {
+            broken++;
+        }
+        if (run_scenario(e->d_name, only != NULL) != 0) {
+            failed++;
+            fprintf(stderr, "FAILED scenario %s\n", e->d_name);
+        }
+    }
+    closedir(d);
+    fprintf(stderr, "scenarios: %zu run, %zu broken set-ups, %zu failed\n", total, broken, failed);
+    assert_int_equal(failed, 0);
+    if (only == NULL) {
+        assert_true(broken >= 20);
+        assert_true(total - broken >= 4);
+    }
+}
+
+/* Our profile data must say what the linked library does (the "verify by experiment"). */
+static uint32_t lib_flags(const char *scen, const mbedtls_x509_crt_profile *prof)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", g_dir, scen);
+    manifest_t m;
+    assert_int_equal(load_manifest(dir, &m), 0);
+    loaded_t l;
+    load_files(dir, &m, &l);
+    uint32_t flags = 0;
+    make_facts(dir, &m, &l, prof, &flags);
+    free_loaded(&l);
+    return flags;
+}
+
+static void test_profile_data_matches_linked_mbedtls(void **state)
+{
+    (void)state;
+    const mqtls__profile_t *def = mqtls__profile_get(MQTLS_PROFILE_MBEDTLS2_DEFAULT);
+    const mqtls__profile_t *next = mqtls__profile_get(MQTLS_PROFILE_MBEDTLS_NEXT);
+    const mqtls__profile_t *suiteb = mqtls__profile_get(MQTLS_PROFILE_SUITEB);
+    /* SHA-1 signature on the server certificate. */
+    uint32_t f = lib_flags("sha1-server-signature", &mbedtls_x509_crt_profile_default);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0,
+                     !mqtls__profile_hash_ok(def, MQTLS_HASH_SHA1));
+    assert_true((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0); /* 2.28's default refuses SHA-1 */
+    f = lib_flags("sha1-server-signature", &mbedtls_x509_crt_profile_next);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0,
+                     !mqtls__profile_hash_ok(next, MQTLS_HASH_SHA1));
+    /* RSA-1024 CA: BAD_KEY on the child (depth 0), not on the CA. */
+    f = lib_flags("weak-ca-rsa1024", &mbedtls_x509_crt_profile_default);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_KEY) != 0,
+                     mqtls__profile_key_check(def, MQTLS_KEY_RSA, 1024, MQTLS_CURVE_NONE) != 0);
+    assert_true((f & MBEDTLS_X509_BADCERT_BAD_KEY) != 0);
+    /* P-192 leaf: the 2.28 default allows any curve, 'next' does not. */
+    f = lib_flags("curve-not-allowed-mbedtls3", &mbedtls_x509_crt_profile_default);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_KEY) != 0,
+                     mqtls__profile_key_check(def, MQTLS_KEY_EC, 192, MQTLS_CURVE_P192) != 0);
+    f = lib_flags("curve-not-allowed-mbedtls3", &mbedtls_x509_crt_profile_next);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_KEY) != 0,
+                     mqtls__profile_key_check(next, MQTLS_KEY_EC, 192, MQTLS_CURVE_P192) != 0);
+    /* P-256 chain passes 'next' and Suite B; an RSA chain fails Suite B (BAD_PK / BAD_KEY). */
+    f = lib_flags("good-ecdsa-p256", &mbedtls_x509_crt_profile_next);
+    assert_int_equal(f, 0);
+    assert_int_equal(mqtls__profile_key_check(next, MQTLS_KEY_EC, 256, MQTLS_CURVE_P256), 0);
+    f = lib_flags("good-ecdsa-p256", &mbedtls_x509_crt_profile_suiteb);
+    assert_int_equal(f, 0);
+    assert_int_equal(mqtls__profile_key_check(suiteb, MQTLS_KEY_EC, 256, MQTLS_CURVE_P256), 0);
+    f = lib_flags("good-rsa2048", &mbedtls_x509_crt_profile_suiteb);
+    assert_true((f & (MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY)) != 0);
+    assert_int_not_equal(mqtls__profile_key_check(suiteb, MQTLS_KEY_RSA, 2048, MQTLS_CURVE_NONE),
+                         0);
+    /* SHA-224: allowed by the 2.28 default, refused by 'next' (and 3.x's default). */
+    f = lib_flags("sha224-on-mbedtls3", &mbedtls_x509_crt_profile_default);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0,
+                     !mqtls__profile_hash_ok(def, MQTLS_HASH_SHA224));
+    assert_int_equal(f, 0);
+    f = lib_flags("sha224-on-mbedtls3", &mbedtls_x509_crt_profile_next);
+    assert_int_equal((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0,
+                     !mqtls__profile_hash_ok(next, MQTLS_HASH_SHA224));
+    assert_true((f & MBEDTLS_X509_BADCERT_BAD_MD) != 0);
+    assert_true(mqtls__profile_hash_ok(def, MQTLS_HASH_SHA224));
+    assert_false(mqtls__profile_hash_ok(mqtls__profile_get(MQTLS_PROFILE_MBEDTLS3_DEFAULT),
+                                        MQTLS_HASH_SHA224));
+}
+
+static void test_certinfo_parse_server_cert_matches_openssl(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/good-intermediate/server.crt", g_dir);
+    size_t len = 0;
+    uint8_t *data = read_all(path, &len);
+    assert_non_null(data);
+    mqtls_certinfo_t ci[4];
+    size_t n = 0;
+    assert_int_equal(mqtls_certinfo_parse(data, len, ci, 4, &n), MQTLS_OK);
+    assert_int_equal(n, 2); /* leaf + intermediate, concatenated PEM */
+    assert_string_equal(ci[0].common_name, "localhost");
+    assert_int_equal(ci[0].san_dns_count, 1);
+    assert_string_equal(ci[0].san_dns[0], "localhost");
+    assert_int_equal(ci[0].san_ip_count, 1);
+    assert_string_equal(ci[0].san_ip[0], "127.0.0.1");
+    assert_int_equal(ci[0].key_type, MQTLS_KEY_RSA);
+    assert_int_equal(ci[0].key_bits, 2048);
+    assert_int_equal(ci[0].sig_hash, MQTLS_HASH_SHA256);
+    assert_true(ci[0].has_ext_key_usage);
+    assert_int_equal(ci[0].ext_key_usage, MQTLS_EKU_SERVER_AUTH);
+    assert_false(ci[0].is_ca);
+    assert_true(ci[1].is_ca);
+    assert_int_equal(ci[1].max_pathlen, 0);
+    assert_false(ci[1].self_issued);
+    assert_true(ci[0].aki_len > 0);
+    assert_int_equal(ci[0].aki_len, ci[1].ski_len);
+    assert_memory_equal(ci[0].aki, ci[1].ski, ci[1].ski_len);
+    /* 2024-01-01T00:00:00Z .. 2049-12-31T23:59:59Z (gen.sh GOOD_START / GOOD_END) */
+    assert_true(ci[0].not_before_s == 1704067200);
+    assert_true(ci[0].not_after_s == 2524607999);
+    /* Fingerprint as openssl computes it. */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "openssl x509 -in '%s' -noout -fingerprint -sha256", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    pclose(p);
+    line[strcspn(line, "\r\n")] = '\0';
+    const char *eq = strchr(line, '=');
+    assert_non_null(eq);
+    assert_string_equal(eq + 1, ci[0].sha256_hex);
+    free(data);
+
+    /* DER CA file, and the same in PEM: same certificate. */
+    snprintf(path, sizeof path, "%s/good-der-ca/ca.der", g_dir);
+    data = read_all(path, &len);
+    mqtls_certinfo_t der;
+    assert_int_equal(mqtls_certinfo_parse(data, len, &der, 1, &n), MQTLS_OK);
+    assert_int_equal(n, 1);
+    assert_true(der.self_signed);
+    assert_true(der.is_ca);
+    free(data);
+    snprintf(path, sizeof path, "%s/good-rsa2048/ca.crt", g_dir);
+    data = read_all(path, &len);
+    mqtls_certinfo_t pem;
+    assert_int_equal(mqtls_certinfo_parse(data, len, &pem, 1, &n), MQTLS_OK);
+    assert_memory_equal(der.sha256, pem.sha256, 32);
+    free(data);
+}
+
+/* A system CA bundle (~150 roots) parses completely: no silent cap that would hide the
+ * right root and produce a false untrusted-issuer. */
+static void test_certinfo_system_bundle_parses_every_root(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *data = read_all("/etc/ssl/certs/ca-certificates.crt", &len);
+    if (data == NULL) {
+        skip();
+    }
+    size_t blocks = 0;
+    for (const char *p = (const char *)data; (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL;
+         p++) {
+        blocks++;
+    }
+    data[len] = '\0';
+    size_t n = 0;
+    (void)mqtls_certinfo_parse(data, len, NULL, 0, &n);
+    assert_true(blocks > 16);
+    assert_int_equal(n, blocks);
+    free(data);
+}
+
+static void test_keyinfo_encrypted_keys_are_named(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t len = 0;
+    mqtls_keyinfo_t ki;
+    snprintf(path, sizeof path, "%s/key-password-required/client.key", g_dir);
+    uint8_t *data = read_all(path, &len);
+    assert_int_equal(mqtls_keyinfo_parse(data, len, NULL, &ki), MQTLS_ERR_KEY_PASSWORD_REQUIRED);
+    assert_true(ki.is_encrypted);
+    assert_string_equal(ki.encryption, "DES-EDE3-CBC");
+    assert_int_equal(mqtls_keyinfo_parse(data, len, "wrong", &ki), MQTLS_ERR_KEY_PASSWORD_WRONG);
+    assert_int_equal(mqtls_keyinfo_parse(data, len, "s3cret", &ki), MQTLS_OK);
+    assert_int_equal(ki.key_type, MQTLS_KEY_RSA);
+    assert_int_equal(ki.key_bits, 2048);
+    free(data);
+    snprintf(path, sizeof path, "%s/key-encryption-unsupported/client.key", g_dir);
+    data = read_all(path, &len);
+    mqtls_status_t st = mqtls_keyinfo_parse(data, len, "s3cret", &ki);
+    assert_int_equal(ki.format, MQTLS_KEYFMT_PKCS8_ENCRYPTED);
+    assert_string_equal(ki.encryption, "PBES2 AES-256-CBC");
+    /* mbedTLS 2.28 cannot decrypt PBES2/AES; 3.5+ can. */
+    assert_int_equal(st,
+                     MBEDTLS_VERSION_NUMBER < 0x03050000 ? MQTLS_ERR_KEY_UNSUPPORTED : MQTLS_OK);
+    free(data);
+    snprintf(path, sizeof path, "%s/key-type-unsupported/client.key", g_dir);
+    data = read_all(path, &len);
+    assert_int_equal(mqtls_keyinfo_parse(data, len, NULL, &ki), MQTLS_ERR_KEY_UNSUPPORTED);
+    assert_int_equal(ki.key_type, MQTLS_KEY_ED25519);
+    free(data);
+}
+
+/* Transport and MQTT failures: synthetic errors as the client would report them. */
+typedef struct err_case {
+    const char *expect;
+    mqtls_layer_t layer;
+    mqtls_status_t status;
+    int alert;
+    int connack;
+    uint16_t port;
+    bool hello;
+    bool silent_close;
+    bool not_tls;
+    bool plain; /* no TLS attempted: no facts */
+} err_case_t;
+
+static void test_diag_transport_and_connack_causes(void **state)
+{
+    (void)state;
+    static const err_case_t cases[] = {
+        {"dns-failure", MQTLS_LAYER_DNS, MQTLS_ERR_DNS, -1, -1, 8883, false, false, false, false},
+        {"connection-refused", MQTLS_LAYER_TCP, MQTLS_ERR_CONN_REFUSED, -1, -1, 8883, false, false,
+         false, false},
+        {"connect-timeout", MQTLS_LAYER_TCP, MQTLS_ERR_CONNECT_TIMEOUT, -1, -1, 8883, false, false,
+         false, false},
+        {"tls-on-plain-port", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_NOT_TLS, -1, -1, 1883, false, false,
+         true, false},
+        {"tls-on-plain-port", MQTLS_LAYER_TLS, MQTLS_ERR_CLOSED, -1, -1, 1883, false, true, false,
+         false},
+        {"handshake-timeout", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT, -1, -1, 8883, false,
+         false, false, false},
+        {"no-shared-cipher", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_ALERT, 40, -1, 8883, false, false,
+         false, false},
+        {"alpn-required", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_ALERT, 120, -1, 443, true, false, false,
+         false},
+        {"plain-on-tls-port", MQTLS_LAYER_MQTT, MQTLS_ERR_CLOSED, -1, -1, 8883, false, false, false,
+         false},
+        {"closed-after-connect", MQTLS_LAYER_MQTT, MQTLS_ERR_CLOSED, -1, -1, 8883, true, false,
+         false, false},
+        {"not-authorized", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 5, 8883, true, false,
+         false, false},
+        {"not-authorized", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 0x87, 8883, true, false,
+         false, false},
+        {"bad-credentials", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 4, 8883, true, false,
+         false, false},
+        {"client-id-rejected", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 0x85, 8883, true,
+         false, false, false},
+        {"unsupported-protocol-version", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 1, 8883,
+         true, false, false, false},
+        {"server-unavailable", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_REFUSED, -1, 3, 8883, true,
+         false, false, false},
+        {"plain-on-tls-port", MQTLS_LAYER_TCP, MQTLS_ERR_CONN_RESET, -1, -1, 18902, false, false,
+         false, true},
+        {"closed-after-connect", MQTLS_LAYER_TCP, MQTLS_ERR_CLOSED, -1, -1, 1883, false, false,
+         false, true},
+        {"tls-on-plain-port", MQTLS_LAYER_TCP, MQTLS_ERR_CONN_RESET, -1, -1, 18901, false, false,
+         false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const err_case_t *c = &cases[i];
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = c->layer;
+        err.status = c->status;
+        err.tls_alert = (int16_t)c->alert;
+        err.connack_reason = (int16_t)c->connack;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = c->alert;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = c->hello;
+        facts.peer_silent_close = c->silent_close;
+        facts.peer_not_tls = c->not_tls;
+        if (c->not_tls) {
+            static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00};
+            memcpy(facts.first_bytes, connack, sizeof connack);
+            facts.first_bytes_len = sizeof connack;
+        }
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = c->port;
+        in.err = &err;
+        in.facts = (c->layer == MQTLS_LAYER_MQTT && !c->hello) || c->plain ? NULL : &facts;
+        mqtls_findings_t f;
+        mqtls_findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        if (f.count == 0 || strcmp(f.items[0].id, c->expect) != 0) {
+            fprintf(stderr, "case %zu: expected %s\n", i, c->expect);
+            print_findings("transport", &f);
+        }
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, c->expect);
+        assert_true(f.items[0].fix[0] != '\0');
+    }
+}
+
+static void test_catalogue_ids_are_kebab_and_documented(void **state)
+{
+    (void)state;
+    const char *ids[128];
+    size_t n = mqtls_finding_catalogue(ids, 128);
+    assert_true(n >= 60 && n <= 128);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(mqtls_finding_id_known(ids[i]));
+        assert_non_null(mqtls_finding_title(ids[i]));
+        assert_int_equal(strspn(ids[i], "abcdefghijklmnopqrstuvwxyz0123456789-"), strlen(ids[i]));
+        for (size_t j = 0; j < i; j++) {
+            assert_string_not_equal(ids[i], ids[j]);
+        }
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.md", MQTLS_FINDINGS_DOCS, ids[i]);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "undocumented finding: %s\n", path);
+        }
+        assert_int_equal(stat(path, &st), 0);
+    }
+    assert_false(mqtls_finding_id_known("no-such-finding"));
+}
+
+static void test_diag_rejects_bad_args_and_sorts_worst_first(void **state)
+{
+    (void)state;
+    mqtls_findings_t f;
+    mqtls_findings_init(&f);
+    assert_int_equal(mqtls_diag_run(NULL, &f), MQTLS_ERR_INVALID_ARG);
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    assert_int_equal(mqtls_diag_run(&in, NULL), MQTLS_ERR_INVALID_ARG);
+    f.count = 3;
+    f.items[0].severity = MQTLS_SEV_INFO;
+    f.items[0].id = "a";
+    f.items[1].severity = MQTLS_SEV_ERROR;
+    f.items[1].id = "b";
+    f.items[2].severity = MQTLS_SEV_ERROR;
+    f.items[2].id = "c";
+    mqtls_findings_sort(&f);
+    assert_string_equal(f.items[0].id, "b");
+    assert_string_equal(f.items[1].id, "c");
+    assert_string_equal(f.items[2].id, "a");
+    mqtls_profile_t p;
+    assert_int_equal(mqtls_profile_from_name("openssl-seclevel2", &p), MQTLS_OK);
+    assert_int_equal(p, MQTLS_PROFILE_OPENSSL_SECLEVEL2);
+    assert_string_equal(mqtls_profile_name(p), "openssl-seclevel2");
+    assert_int_equal(mqtls_profile_from_name("bogus", &p), MQTLS_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diag_every_scenario_ranks_expected_finding_first),
+        cmocka_unit_test(test_profile_data_matches_linked_mbedtls),
+        cmocka_unit_test(test_certinfo_parse_server_cert_matches_openssl),
+        cmocka_unit_test(test_certinfo_system_bundle_parses_every_root),
+        cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
+        cmocka_unit_test(test_diag_transport_and_connack_causes),
+        cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
+        cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
+    };
+    return cmocka_run_group_tests(tests, gen_scenarios, rm_scenarios);
+}
