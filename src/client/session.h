@@ -1,0 +1,212 @@
+/* Internal: the sans-I/O MQTT session (DESIGN.md "src/client").
+ *
+ * No OS calls, no malloc, no clock: the caller gives the session one arena at setup (size from
+ * mqtls__session_arena_size()), time as now_ms, received bytes, and takes bytes to write as an
+ * iovec list. Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through
+ * the callback in the config, from inside the call that caused them. */
+#ifndef MQTLS_CLIENT_SESSION_H
+#define MQTLS_CLIENT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtls/client.h"
+#include "mqtls/error.h"
+#include "mqtls/packet.h"
+#include "mqtls/transport.h"
+
+/** Longest topic kept in a topic alias table slot (bytes). */
+#define MQTLS__ALIAS_TOPIC_MAX 256u
+/** Planned outbox entries per iovec batch. */
+#define MQTLS__PLAN_MAX 32u
+
+/** Session state: one enum, changed only by session_transition(). */
+typedef enum mqtls__sstate {
+    MQTLS__S_IDLE = 0,       /* no connection */
+    MQTLS__S_CONNECTING,     /* transport up, CONNECT queued, waiting for CONNACK */
+    MQTLS__S_CONNECTED,      /* CONNACK accepted */
+    MQTLS__S_DISCONNECTING   /* DISCONNECT queued; close once written */
+} mqtls__sstate_t;
+
+/** Inputs of the state machine. */
+typedef enum mqtls__sevent {
+    MQTLS__EV_TRANSPORT_UP = 0, /* IDLE -> CONNECTING */
+    MQTLS__EV_CONNACK_OK,       /* CONNECTING -> CONNECTED */
+    MQTLS__EV_USER_DISCONNECT,  /* CONNECTING/CONNECTED -> DISCONNECTING */
+    MQTLS__EV_CLOSED            /* any -> IDLE */
+} mqtls__sevent_t;
+
+typedef void (*mqtls__session_event_fn)(void *ctx, const mqtls_event_t *ev);
+
+typedef struct mqtls__session_cfg {
+    mqtls_version_t version;
+    mqtls_bytes_t client_id;
+    bool has_username;
+    mqtls_bytes_t username;
+    bool has_password;
+    mqtls_bytes_t password;
+    uint16_t keepalive_s;
+    bool clean_start;
+    uint32_t session_expiry_s;
+    bool has_will;
+    mqtls_bytes_t will_topic;
+    mqtls_bytes_t will_payload;
+    uint8_t will_qos;
+    bool will_retain;
+    mqtls_properties_t will_props;
+    mqtls_properties_t connect_props;
+    uint32_t connack_timeout_ms;
+    uint32_t ping_timeout_ms;     /* 0 = keepalive interval */
+    size_t max_messages;          /* outbox entry slots */
+    size_t max_bytes;             /* outbox byte ring */
+    uint16_t receive_maximum;     /* announced (MQTT 5) */
+    uint16_t max_inflight;        /* our cap on QoS>0 in flight; 0 = see window_default() */
+    uint32_t max_packet_size;     /* inbound limit, announced (MQTT 5) */
+    uint16_t topic_alias_maximum; /* inbound aliases accepted */
+    uint16_t outbound_aliases;    /* outbound alias slots (QoS 0 only) */
+    size_t ctrl_bytes;            /* control packet buffer; 0 = CONNECT size + 8 KiB */
+    size_t sub_store_bytes;       /* remembered subscriptions; 0 = 4 KiB */
+    mqtls__session_event_fn on_event;
+    void *event_ctx;
+} mqtls__session_cfg_t;
+
+typedef struct mqtls__entry {
+    uint32_t off;       /* packet bytes in the ring */
+    uint32_t len;
+    uint32_t span;      /* ring bytes charged (len + wrap padding) */
+    uint16_t packet_id;
+    uint8_t qos;
+    uint8_t state;      /* entry_state_t in session.c */
+    bool was_sent;      /* sent on some connection: resend with DUP if session resumed */
+} mqtls__entry_t;
+
+typedef struct mqtls__alias {
+    uint16_t len; /* 0 = unused */
+    uint8_t topic[MQTLS__ALIAS_TOPIC_MAX];
+} mqtls__alias_t;
+
+typedef struct mqtls__session {
+    mqtls__session_cfg_t cfg;
+    mqtls__sstate_t state;
+    mqtls_error_t err; /* why the session failed (status < 0 from a call) */
+
+    /* outbox: entry ring (FIFO by creation) + byte ring */
+    mqtls__entry_t *entries;
+    size_t ent_head, ent_count;
+    uint8_t *ring;
+    size_t ring_cap, ring_rd, ring_wr, ring_used;
+    size_t live_count; /* entries not yet done */
+    size_t inflight;   /* QoS > 0 sent and not completed (Receive Maximum window) */
+    long cur_entry;    /* entry partially written, -1 none */
+    size_t cur_off;
+    size_t plan[MQTLS__PLAN_MAX];
+    size_t plan_count;
+
+    /* control packets (CONNECT, acks, SUBSCRIBE, PINGREQ, DISCONNECT) */
+    uint8_t *ctrl;
+    size_t ctrl_cap, ctrl_rd, ctrl_wr;
+
+    uint8_t *ids_out;      /* bitmap: our packet ids in use */
+    uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */
+    uint16_t next_id;
+
+    mqtls__alias_t *alias_in;  /* [topic_alias_maximum] */
+    mqtls__alias_t *alias_out; /* [outbound_aliases] */
+    uint16_t alias_out_used;
+    uint16_t alias_out_max;    /* min(ours, broker's Topic Alias Maximum) */
+
+    uint8_t *subs;             /* remembered subscriptions: [u16 len][filter][u8 opts]... */
+    size_t subs_cap, subs_len;
+
+    /* broker limits from CONNACK */
+    uint16_t window;           /* broker Receive Maximum */
+    uint32_t broker_max_packet;/* 0 = unknown / unlimited */
+    uint8_t broker_max_qos;
+    bool broker_retain;
+    bool session_present;
+
+    /* timers */
+    int64_t connect_ms;
+    int64_t last_tx_ms;
+    int64_t ping_sent_ms;      /* -1: no PINGREQ outstanding */
+    uint32_t keepalive_ms;
+} mqtls__session_t;
+
+/** Bytes of arena mqtls__session_setup() needs for @p cfg. */
+size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg);
+
+/** Set up @p s on @p arena (borrowed until the session is dropped; need not be zeroed).
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (arena too small, bad cfg). */
+mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cfg_t *cfg,
+                                    void *arena, size_t arena_len);
+
+/** Transport is connected: queue CONNECT. @return MQTLS_OK; MQTLS_ERR_STATE; encode status. */
+mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_ms);
+
+/** Feed received bytes. Processes every complete packet at the front of @p in.
+ *  @param[out] used  Bytes consumed (whole packets).
+ *  @param[out] need  Total size of the incomplete packet at the front, 0 if unknown.
+ *  @return MQTLS_OK; a negative status: the connection must be closed (details in s->err). */
+mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
+                                       int64_t now_ms, size_t *used, size_t *need);
+
+/** The transport is gone (error, close, or after DISCONNECT was flushed). Resets per-connection
+ *  state, keeps what the session must keep ([MQTT-4.4.0-1]). Never fails. */
+void mqtls__session_on_closed(mqtls__session_t *s);
+
+/** Bytes to write now, as up to @p max iovecs. @return the number of iovecs (0 = nothing). */
+size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t max);
+
+/** @p n bytes of the last out_iov() batch were written. */
+void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms);
+
+/** Is there anything to write? */
+bool mqtls__session_has_output(const mqtls__session_t *s);
+
+/** DISCONNECTING and everything written: the caller should close now. */
+bool mqtls__session_wants_close(const mqtls__session_t *s);
+
+/** Timers. @return MQTLS_OK (maybe a PINGREQ was queued); MQTLS_ERR_KEEPALIVE_TIMEOUT or
+ *  MQTLS_ERR_CONNACK_TIMEOUT: close the connection. */
+mqtls_status_t mqtls__session_tick(mqtls__session_t *s, int64_t now_ms);
+
+/** Absolute time of the next timer, INT64_MAX if none. */
+int64_t mqtls__session_next_deadline(const mqtls__session_t *s);
+
+/** Queue a PUBLISH (copied once into the outbox). See mqtls_client_publish() for statuses. */
+mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                      uint16_t *packet_id);
+
+/** QoS 0 zero-copy path. direct_begin() checks the connection is idle and the packet would
+ *  fit the outbox, and encodes the header (topic alias applied) into @p hdr.
+ *  @return MQTLS_OK (write hdr + payload now, then call direct_end());
+ *          MQTLS_ERR_WOULD_BLOCK (use mqtls__session_publish()); a validation status. */
+mqtls_status_t mqtls__session_direct_begin(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                           uint8_t *hdr, size_t hdr_cap, size_t *hdr_len);
+/** @p sent bytes of hdr + payload were written; the rest is queued (cannot fail: space was
+ *  checked by direct_begin()). */
+void mqtls__session_direct_end(mqtls__session_t *s, const uint8_t *hdr, size_t hdr_len,
+                               const uint8_t *payload, size_t payload_len, size_t sent,
+                               int64_t now_ms);
+
+mqtls_status_t mqtls__session_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                        size_t count, const mqtls_properties_t *props,
+                                        uint16_t *packet_id);
+mqtls_status_t mqtls__session_unsubscribe(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                          size_t count, uint16_t *packet_id);
+/** Queue DISCONNECT. @return MQTLS_OK; MQTLS_ERR_STATE. */
+mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason);
+
+/** Outbox entries not yet completed. */
+size_t mqtls__session_outbox_count(const mqtls__session_t *s);
+/** Bytes of the outbox ring in use. */
+size_t mqtls__session_outbox_bytes(const mqtls__session_t *s);
+
+/** Full-jitter exponential backoff: uniform in [0, min(max_ms, min_ms * 2^attempt)]. */
+uint32_t mqtls__backoff_ms(uint32_t attempt, uint32_t min_ms, uint32_t max_ms, uint32_t rand32);
+
+/** Reset @p e to "no error". */
+void mqtls__error_reset(mqtls_error_t *e);
+
+#endif /* MQTLS_CLIENT_SESSION_H */

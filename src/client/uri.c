@@ -1,0 +1,73 @@
+/* Broker URI parsing: "mqtt[s]://host[:port]" with bracketed IPv6 literals. Pure. */
+#include <string.h>
+
+#include "mqtls/client.h"
+
+static bool has_prefix(const char *s, const char *p, size_t *n)
+{
+    *n = strlen(p);
+    return strncmp(s, p, *n) == 0;
+}
+
+mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
+{
+    if (uri == NULL || out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    size_t n = 0;
+    const char *p;
+    if (has_prefix(uri, "mqtts://", &n) || has_prefix(uri, "ssl://", &n)) {
+        out->tls = true;
+        out->port = 8883;
+    } else if (has_prefix(uri, "mqtt://", &n) || has_prefix(uri, "tcp://", &n)) {
+        out->port = 1883;
+    } else if (strstr(uri, "://") != NULL) {
+        return MQTLS_ERR_BAD_URI; /* an unknown scheme */
+    } else {
+        n = 0; /* a bare "host[:port]" means mqtt:// */
+        out->port = 1883;
+    }
+    p = uri + n;
+    const char *host = p;
+    size_t host_len;
+    if (*p == '[') {
+        const char *end = strchr(p, ']');
+        if (end == NULL || end == p + 1) {
+            return MQTLS_ERR_BAD_URI;
+        }
+        host = p + 1;
+        host_len = (size_t)(end - host);
+        p = end + 1;
+    } else {
+        host_len = strcspn(p, ":/");
+        p += host_len;
+    }
+    if (host_len == 0 || host_len >= sizeof out->host) {
+        return MQTLS_ERR_BAD_URI;
+    }
+    memcpy(out->host, host, host_len);
+    out->host[host_len] = '\0';
+    if (*p == ':') {
+        p++;
+        unsigned long port = 0;
+        size_t digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 6) {
+            port = port * 10u + (unsigned long)(*p - '0');
+            p++;
+            digits++;
+        }
+        if (digits == 0 || port == 0 || port > 65535u) {
+            return MQTLS_ERR_BAD_URI;
+        }
+        out->port = (uint16_t)port;
+    }
+    if (*p == '/') {
+        p++; /* a trailing "/" (or a path, ignored for plain MQTT) */
+        p += strlen(p);
+    }
+    if (*p != '\0') {
+        return MQTLS_ERR_BAD_URI;
+    }
+    return MQTLS_OK;
+}

@@ -1,0 +1,1198 @@
+/* The sans-I/O session with no socket: QoS flows both ways, resend after reconnect, keepalive,
+ * Receive Maximum window, outbox limits, topic aliases, packet size limits, malformed input,
+ * backoff bounds. Broker packets are built with the codec; our output is decoded with it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/session.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- fixture ---------------------------------------------------------------------------- */
+
+typedef struct rec_event {
+    mqtls_event_type_t type;
+    uint16_t id;
+    uint8_t qos;
+    bool dup;
+    bool retain;
+    bool session_present;
+    uint8_t reason;
+    char topic[128];
+    size_t payload_len;
+    mqtls_status_t status;
+} rec_event_t;
+
+typedef struct fixture {
+    mqtls__session_t s;
+    rec_event_t ev[256];
+    size_t ev_count;
+    /* our output, decoded */
+    uint8_t out[1 << 16];
+    size_t out_len;
+    mqtls_packet_t pkts[64];
+    size_t pkt_count;
+    int64_t now;
+} fixture_t;
+
+static uint8_t g_arena[2u * 1024u * 1024u];
+static fixture_t g_fx;
+
+static void on_event(void *ctx, const mqtls_event_t *e)
+{
+    fixture_t *f = ctx;
+    if (f->ev_count >= ARRAY_LEN(f->ev)) {
+        return;
+    }
+    rec_event_t *r = &f->ev[f->ev_count++];
+    memset(r, 0, sizeof *r);
+    r->type = e->type;
+    switch (e->type) {
+    case MQTLS_EVENT_CONNECTED:
+        r->session_present = e->u.connected.session_present;
+        break;
+    case MQTLS_EVENT_MESSAGE: {
+        size_t n = e->u.message.topic.len < sizeof r->topic - 1u ? e->u.message.topic.len
+                                                                 : sizeof r->topic - 1u;
+        memcpy(r->topic, e->u.message.topic.data, n);
+        r->id = e->u.message.packet_id;
+        r->qos = e->u.message.qos;
+        r->dup = e->u.message.dup;
+        r->retain = e->u.message.retain;
+        r->payload_len = e->u.message.payload.len;
+        break;
+    }
+    case MQTLS_EVENT_PUBLISHED:
+        r->id = e->u.published.packet_id;
+        r->reason = e->u.published.reason;
+        break;
+    case MQTLS_EVENT_SUBSCRIBED:
+    case MQTLS_EVENT_UNSUBSCRIBED:
+        r->id = e->u.subscribed.packet_id;
+        r->reason = e->u.subscribed.reasons.len > 0 ? e->u.subscribed.reasons.data[0] : 0xFF;
+        break;
+    case MQTLS_EVENT_ERROR:
+        r->status = e->u.error.err.status;
+        r->id = e->u.error.packet_id;
+        break;
+    default:
+        break;
+    }
+}
+
+static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
+{
+    mqtls__session_cfg_t c;
+    memset(&c, 0, sizeof c);
+    c.version = v;
+    c.client_id.data = (const uint8_t *)"test-client";
+    c.client_id.len = 11;
+    c.keepalive_s = 10;
+    c.clean_start = true;
+    c.connack_timeout_ms = 5000;
+    c.max_messages = 64;
+    c.max_bytes = 64u * 1024u;
+    c.receive_maximum = 65535;
+    c.max_packet_size = 0;
+    c.on_event = on_event;
+    c.event_ctx = &g_fx;
+    return c;
+}
+
+static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
+{
+    memset(&g_fx, 0, sizeof g_fx);
+    g_fx.now = 1000;
+    size_t need = mqtls__session_arena_size(cfg);
+    assert_true(need <= sizeof g_arena);
+    assert_int_equal(mqtls__session_setup(&g_fx.s, cfg, g_arena, sizeof g_arena), MQTLS_OK);
+    return &g_fx.s;
+}
+
+/* Take everything the session wants to write, in chunks of @p chunk bytes (0 = all at once),
+ * and decode it into g_fx.pkts. */
+static void drain_raw(mqtls__session_t *s, size_t chunk)
+{
+    g_fx.out_len = 0;
+    g_fx.pkt_count = 0;
+    for (int guard = 0; guard < 100000; guard++) {
+        mqtls_iovec_t iov[16];
+        size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+        if (n == 0) {
+            break;
+        }
+        size_t budget = chunk == 0 ? SIZE_MAX : chunk;
+        size_t took = 0;
+        for (size_t i = 0; i < n && budget > 0; i++) {
+            size_t k = iov[i].len < budget ? iov[i].len : budget;
+            assert_true(g_fx.out_len + k <= sizeof g_fx.out);
+            memcpy(g_fx.out + g_fx.out_len, iov[i].base, k);
+            g_fx.out_len += k;
+            took += k;
+            budget -= k;
+        }
+        mqtls__session_out_consumed(s, took, g_fx.now);
+    }
+}
+
+static size_t drain_chunked(mqtls__session_t *s, size_t chunk)
+{
+    drain_raw(s, chunk);
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    while (off < g_fx.out_len) {
+        size_t used = 0;
+        assert_true(g_fx.pkt_count < ARRAY_LEN(g_fx.pkts));
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc,
+                                             &g_fx.pkts[g_fx.pkt_count], &used),
+                         MQTLS_OK);
+        g_fx.pkt_count++;
+        off += used;
+    }
+    return g_fx.pkt_count;
+}
+
+static size_t drain(mqtls__session_t *s)
+{
+    return drain_chunked(s, 0);
+}
+
+static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
+{
+    static uint8_t buf[1 << 17];
+    size_t n = 0;
+    assert_int_equal(mqtls_packet_encode(p, s->cfg.version, buf, sizeof buf, &n), MQTLS_OK);
+    size_t used = 0;
+    size_t need = 0;
+    mqtls_status_t st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
+    if (st == MQTLS_OK) {
+        assert_int_equal(used, n);
+    }
+    return st;
+}
+
+static mqtls_status_t feed_connack(mqtls__session_t *s, bool sp, const mqtls_property_t *props,
+                                   size_t np)
+{
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_CONNACK;
+    p.u.connack.session_present = sp;
+    p.u.connack.props.items = props;
+    p.u.connack.props.count = np;
+    return feed(s, &p);
+}
+
+static mqtls_status_t feed_ack(mqtls__session_t *s, mqtls_packet_type_t t, uint16_t id)
+{
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = t;
+    p.u.ack.packet_id = id;
+    return feed(s, &p);
+}
+
+static mqtls_status_t feed_publish(mqtls__session_t *s, const char *topic, uint8_t qos,
+                                   uint16_t id, bool dup, const mqtls_property_t *props,
+                                   size_t np)
+{
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PUBLISH;
+    p.u.publish.topic.data = (const uint8_t *)topic;
+    p.u.publish.topic.len = strlen(topic);
+    p.u.publish.qos = qos;
+    p.u.publish.packet_id = id;
+    p.u.publish.dup = dup;
+    p.u.publish.payload.data = (const uint8_t *)"hello";
+    p.u.publish.payload.len = 5;
+    p.u.publish.props.items = props;
+    p.u.publish.props.count = np;
+    return feed(s, &p);
+}
+
+static void connect_ok(mqtls__session_t *s, bool sp, const mqtls_property_t *props, size_t np)
+{
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_CONNECT);
+    assert_int_equal(feed_connack(s, sp, props, np), MQTLS_OK);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+static mqtls_status_t publish(mqtls__session_t *s, const char *topic, size_t len, uint8_t qos,
+                              uint16_t *id)
+{
+    static uint8_t payload[1 << 16];
+    mqtls_publish_t p;
+    memset(&p, 0, sizeof p);
+    p.topic.data = (const uint8_t *)topic;
+    p.topic.len = strlen(topic);
+    p.payload.data = payload;
+    p.payload.len = len;
+    p.qos = qos;
+    return mqtls__session_publish(s, &p, id);
+}
+
+static size_t count_events(mqtls_event_type_t t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g_fx.ev_count; i++) {
+        n += g_fx.ev[i].type == t ? 1u : 0u;
+    }
+    return n;
+}
+
+/* --- tests ------------------------------------------------------------------------------ */
+
+static void test_session_connect_v311_sends_connect_and_connects(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    const mqtls_connect_t *c = &g_fx.pkts[0].u.connect;
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_CONNECT);
+    assert_int_equal(c->keepalive_s, 10);
+    assert_true(c->clean_start);
+    assert_memory_equal(c->client_id.data, "test-client", 11);
+    assert_int_equal(feed_connack(s, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(g_fx.ev_count, 1);
+    assert_int_equal(g_fx.ev[0].type, MQTLS_EVENT_CONNECTED);
+    assert_false(g_fx.ev[0].session_present);
+}
+
+static void test_session_illegal_events_return_state(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_disconnect(s, 0), MQTLS_ERR_STATE);
+    mqtls_topic_filter_t f = {{(const uint8_t *)"a", 1}, 0};
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, NULL), MQTLS_ERR_STATE);
+    uint8_t in[4] = {0x20, 0x02, 0, 0};
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, in, 4, 0, &used, &need), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_ERR_STATE);
+}
+
+static void test_session_connack_refused_reports_reason(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+    drain(s);
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_CONNACK;
+    p.u.connack.reason = 5;
+    assert_int_equal(feed(s, &p), MQTLS_ERR_CONNACK_REFUSED);
+    assert_int_equal(s->err.connack_reason, 5);
+    assert_int_equal(s->err.layer, MQTLS_LAYER_MQTT);
+}
+
+static void test_session_qos0_out_is_written_once_and_dropped(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id = 99;
+    assert_int_equal(publish(s, "t/0", 10, 0, &id), MQTLS_OK);
+    assert_int_equal(id, 0);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBLISH);
+    assert_int_equal(g_fx.pkts[0].u.publish.payload.len, 10);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+}
+
+static void test_session_qos1_out_puback_completes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t/1", 100, 1, &id), MQTLS_OK);
+    assert_int_not_equal(id, 0);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].u.publish.qos, 1);
+    assert_int_equal(g_fx.pkts[0].u.publish.packet_id, id);
+    assert_false(g_fx.pkts[0].u.publish.dup);
+    assert_int_equal(mqtls__session_outbox_count(s), 1);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, id), MQTLS_OK);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].type, MQTLS_EVENT_PUBLISHED);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].id, id);
+    /* A duplicate PUBACK is ignored. */
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, id), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 1);
+}
+
+static void test_session_qos2_out_full_flow(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t/2", 3, 2, &id), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].u.publish.qos, 2);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREL);
+    assert_int_equal(g_fx.pkts[0].u.ack.packet_id, id);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 0);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 1);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+}
+
+static void test_session_qos1_in_delivers_and_acks(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/1", 1, 7, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    assert_string_equal(g_fx.ev[1].topic, "in/1");
+    assert_int_equal(g_fx.ev[1].payload_len, 5);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBACK);
+    assert_int_equal(g_fx.pkts[0].u.ack.packet_id, 7);
+}
+
+static void test_session_qos2_in_delivered_exactly_once(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 9, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    /* The broker resends (lost PUBREC): acknowledged again, not delivered again. */
+    assert_int_equal(feed_publish(s, "in/2", 2, 9, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREL, 9), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBCOMP);
+    /* After PUBREL the id is free: a new message with it is delivered. */
+    assert_int_equal(feed_publish(s, "in/2", 2, 9, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 2);
+}
+
+static void test_session_qos2_in_survives_reconnect_with_session(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 11, false, NULL, 0), MQTLS_OK);
+    mqtls__session_on_closed(s);
+    connect_ok(s, true, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 11, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+}
+
+static void test_session_resend_with_dup_after_reconnect(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id1 = 0;
+    uint16_t id2 = 0;
+    uint16_t id3 = 0;
+    assert_int_equal(publish(s, "a", 1, 1, &id1), MQTLS_OK);
+    assert_int_equal(publish(s, "b", 1, 2, &id2), MQTLS_OK);
+    assert_int_equal(publish(s, "c", 1, 2, &id3), MQTLS_OK);
+    assert_int_equal(drain(s), 3);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id3), MQTLS_OK); /* c is at PUBREL stage */
+    assert_int_equal(drain(s), 1);
+    mqtls__session_on_closed(s);
+    assert_int_equal(mqtls__session_out_iov(s, NULL, 0), 0);
+    connect_ok(s, true, NULL, 0);
+    /* [MQTT-4.4.0-1]: PUBREL for c, and a, b again with DUP, in their original order. */
+    assert_int_equal(drain(s), 3);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREL);
+    assert_int_equal(g_fx.pkts[0].u.ack.packet_id, id3);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBLISH);
+    assert_int_equal(g_fx.pkts[1].u.publish.packet_id, id1);
+    assert_true(g_fx.pkts[1].u.publish.dup);
+    assert_int_equal(g_fx.pkts[2].u.publish.packet_id, id2);
+    assert_true(g_fx.pkts[2].u.publish.dup);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, id1), MQTLS_OK);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id2), MQTLS_OK);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id3), MQTLS_OK);
+    drain(s);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id2), MQTLS_OK);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 3);
+}
+
+static void test_session_no_session_resends_without_dup_and_resubscribes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f[2] = {{{(const uint8_t *)"x/#", 3}, 1}, {{(const uint8_t *)"y", 1}, 2}};
+    uint16_t sid = 0;
+    assert_int_equal(mqtls__session_subscribe(s, f, 2, NULL, &sid), MQTLS_OK);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "a", 1, 1, &id), MQTLS_OK);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_SUBSCRIBE);
+    mqtls__session_on_closed(s);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_SUBSCRIBE);
+    mqtls_topic_filter_t got;
+    size_t cur = 0;
+    assert_int_equal(mqtls_filters_next(&g_fx.pkts[0].u.subscribe.filters, &cur, &got), MQTLS_OK);
+    assert_memory_equal(got.filter.data, "x/#", 3);
+    assert_int_equal(got.options & 3u, 1);
+    assert_int_equal(mqtls_filters_next(&g_fx.pkts[0].u.subscribe.filters, &cur, &got), MQTLS_OK);
+    assert_memory_equal(got.filter.data, "y", 1);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBLISH);
+    assert_int_equal(g_fx.pkts[1].u.publish.packet_id, id);
+    assert_false(g_fx.pkts[1].u.publish.dup);
+    /* Unsubscribed filters are not restored. */
+    mqtls_topic_filter_t u = {{(const uint8_t *)"y", 1}, 0};
+    assert_int_equal(mqtls__session_unsubscribe(s, &u, 1, NULL), MQTLS_OK);
+    drain(s);
+    mqtls__session_on_closed(s);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(drain(s), 2);
+    cur = 0;
+    assert_int_equal(mqtls_filters_next(&g_fx.pkts[0].u.subscribe.filters, &cur, &got), MQTLS_OK);
+    assert_int_equal(mqtls_filters_next(&g_fx.pkts[0].u.subscribe.filters, &cur, &got),
+                     MQTLS_ERR_NEED_MORE);
+}
+
+static void test_session_lost_session_republishes_qos2_awaiting_pubcomp(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "q2", 4, 2, &id), MQTLS_OK);
+    drain(s);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+    drain(s); /* PUBREL out */
+    mqtls__session_on_closed(s);
+    /* The broker lost the session (crash): the message it held until PUBREL is gone, so it
+     * is published again, as a first delivery (no DUP), not released. */
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBLISH);
+    assert_int_equal(g_fx.pkts[0].u.publish.packet_id, id);
+    assert_false(g_fx.pkts[0].u.publish.dup);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 0);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 1);
+}
+
+static void test_session_v311_default_window_is_20(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(publish(s, "w", 1, 1, NULL), MQTLS_OK);
+    }
+    /* 3.1.1 brokers announce no Receive Maximum but have one (mosquitto: 20 by default). */
+    assert_int_equal(drain(s), 20);
+    assert_int_equal(drain(s), 0);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, g_fx.pkts[0].u.publish.packet_id), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    cfg.max_inflight = 5;
+    s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(publish(s, "w", 1, 1, NULL), MQTLS_OK);
+    }
+    assert_int_equal(drain(s), 5);
+    /* MQTT 5: the broker's Receive Maximum, capped by ours. */
+    cfg = base_cfg(MQTLS_V5);
+    cfg.max_inflight = 3;
+    s = setup_with(&cfg);
+    mqtls_property_t rm = {.id = MQTLS_PROP_RECEIVE_MAXIMUM, .v.u32 = 100};
+    connect_ok(s, false, &rm, 1);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(publish(s, "w", 1, 1, NULL), MQTLS_OK);
+    }
+    assert_int_equal(drain(s), 3);
+}
+
+static void test_session_resubscribe_many_filters_in_batches(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    static char names[100][8];
+    for (int i = 0; i < 100; i++) {
+        (void)snprintf(names[i], sizeof names[i], "f/%d", i);
+        mqtls_topic_filter_t f = {{(const uint8_t *)names[i], strlen(names[i])}, 1};
+        assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, NULL), MQTLS_OK);
+        drain(s);
+    }
+    mqtls__session_on_closed(s);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(drain(s), 2);
+    size_t total = 0;
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(g_fx.pkts[k].type, MQTLS_SUBSCRIBE);
+        size_t cur = 0;
+        mqtls_topic_filter_t got;
+        while (mqtls_filters_next(&g_fx.pkts[k].u.subscribe.filters, &cur, &got) == MQTLS_OK) {
+            assert_int_equal(got.filter.len, strlen(names[total]));
+            assert_memory_equal(got.filter.data, names[total], got.filter.len);
+            total++;
+        }
+    }
+    assert_int_equal(total, 100);
+}
+
+static void test_session_suback_event_has_reasons(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f = {{(const uint8_t *)"x", 1}, 1};
+    uint16_t sid = 0;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &sid), MQTLS_OK);
+    drain(s);
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_SUBACK;
+    p.u.suback.packet_id = sid;
+    static const uint8_t granted[] = {1};
+    p.u.suback.reasons.data = granted;
+    p.u.suback.reasons.len = 1;
+    assert_int_equal(feed(s, &p), MQTLS_OK);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].type, MQTLS_EVENT_SUBSCRIBED);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].id, sid);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].reason, 1);
+}
+
+static void test_session_keepalive_pings_then_times_out(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(mqtls__session_next_deadline(s), g_fx.now + 10000);
+    g_fx.now += 9999;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(drain(s), 0);
+    g_fx.now += 1;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PINGREQ);
+    /* Answered: the next ping comes a keepalive later. */
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PINGRESP;
+    assert_int_equal(feed(s, &p), MQTLS_OK);
+    g_fx.now += 10000;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PINGREQ);
+    /* Unanswered: dead after the timeout. */
+    g_fx.now += 9999;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    g_fx.now += 1;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_ERR_KEEPALIVE_TIMEOUT);
+    assert_int_equal(s->err.status, MQTLS_ERR_KEEPALIVE_TIMEOUT);
+}
+
+static void test_session_connack_timeout(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(mqtls__session_next_deadline(s), g_fx.now + 5000);
+    assert_int_equal(mqtls__session_tick(s, g_fx.now + 4999), MQTLS_OK);
+    assert_int_equal(mqtls__session_tick(s, g_fx.now + 5000), MQTLS_ERR_CONNACK_TIMEOUT);
+}
+
+static void test_session_receive_maximum_limits_inflight(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    mqtls_property_t rm = {.id = MQTLS_PROP_RECEIVE_MAXIMUM, .v.u32 = 2};
+    connect_ok(s, false, &rm, 1);
+    uint16_t ids[5];
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(publish(s, "w", 8, 1, &ids[i]), MQTLS_OK);
+    }
+    assert_int_equal(publish(s, "q0", 8, 0, NULL), MQTLS_OK);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].u.publish.packet_id, ids[0]);
+    assert_int_equal(g_fx.pkts[1].u.publish.packet_id, ids[1]);
+    assert_int_equal(drain(s), 0);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[0]), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].u.publish.packet_id, ids[2]);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[1]), MQTLS_OK);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[2]), MQTLS_OK);
+    assert_int_equal(drain(s), 3); /* ids[3], ids[4], then the QoS 0 behind them */
+    assert_int_equal(g_fx.pkts[2].u.publish.qos, 0);
+}
+
+static void test_session_outbox_full_by_count_and_bytes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 3;
+    cfg.max_bytes = 1000;
+    mqtls__session_t *s = setup_with(&cfg);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(publish(s, "t", 10, 1, NULL), MQTLS_OK);
+    }
+    assert_int_equal(publish(s, "t", 10, 1, NULL), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(publish(s, "t", 10, 0, NULL), MQTLS_ERR_OUTBOX_FULL);
+
+    cfg.max_messages = 100;
+    s = setup_with(&cfg);
+    assert_int_equal(publish(s, "t", 600, 1, NULL), MQTLS_OK);
+    assert_int_equal(publish(s, "t", 600, 1, NULL), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(publish(s, "t", 300, 1, NULL), MQTLS_OK);
+    assert_int_equal(publish(s, "t", 2000, 1, NULL), MQTLS_ERR_PACKET_TOO_LARGE);
+}
+
+static void test_session_outbox_ring_wraps_under_load(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 8;
+    cfg.max_bytes = 700;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint32_t acked = 0;
+    for (int round = 0; round < 200; round++) {
+        uint16_t id = 0;
+        size_t len = 50u + (size_t)(round * 37 % 150);
+        mqtls_status_t st = publish(s, "ring", len, 1, &id);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            /* drain and ack everything: space must come back */
+            drain_chunked(s, 7);
+            for (size_t i = 0; i < g_fx.pkt_count; i++) {
+                assert_int_equal(feed_ack(s, MQTLS_PUBACK, g_fx.pkts[i].u.publish.packet_id),
+                                 MQTLS_OK);
+                acked++;
+            }
+            st = publish(s, "ring", len, 1, &id);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    drain(s);
+    for (size_t i = 0; i < g_fx.pkt_count; i++) {
+        assert_int_equal(g_fx.pkts[i].u.publish.payload.len >= 50, true);
+        assert_int_equal(feed_ack(s, MQTLS_PUBACK, g_fx.pkts[i].u.publish.packet_id), MQTLS_OK);
+        acked++;
+    }
+    assert_int_equal(acked, 200);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(s->ring_used, 0);
+}
+
+static void test_session_partial_writes_keep_packets_whole(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(publish(s, "p", (size_t)(i + 1) * 31u, (uint8_t)(i % 3), NULL),
+                         MQTLS_OK);
+    }
+    /* A control packet is queued while a PUBLISH is half written: it must wait. */
+    mqtls_iovec_t iov[16];
+    size_t n = mqtls__session_out_iov(s, iov, 16);
+    assert_true(n > 1);
+    static uint8_t stream[1 << 15];
+    memcpy(stream, iov[0].base, 5);
+    mqtls__session_out_consumed(s, 5, g_fx.now);
+    assert_int_equal(feed_publish(s, "in", 1, 3, false, NULL, 0), MQTLS_OK); /* queues PUBACK */
+    g_fx.pkt_count = 0;
+    /* Drain 3 bytes at a time, then decode prefix + output as one stream. */
+    size_t len = 5;
+    for (int guard = 0; guard < 10000; guard++) {
+        n = mqtls__session_out_iov(s, iov, 16);
+        if (n == 0) {
+            break;
+        }
+        size_t k = iov[0].len < 3 ? iov[0].len : 3;
+        memcpy(stream + len, iov[0].base, k);
+        len += k;
+        mqtls__session_out_consumed(s, k, g_fx.now);
+    }
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+    mqtls_packet_type_t types[16] = {0};
+    size_t count = 0;
+    size_t off = 0;
+    while (off < len && count < 16) {
+        mqtls_packet_t d;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(stream + off, len - off, &cc, &d, &used), MQTLS_OK);
+        types[count++] = d.type;
+        off += used;
+    }
+    assert_int_equal(count, 11);
+    assert_int_equal(types[0], MQTLS_PUBLISH);
+    assert_int_equal(types[1], MQTLS_PUBACK);
+    for (size_t i = 2; i < count; i++) {
+        assert_int_equal(types[i], MQTLS_PUBLISH);
+    }
+}
+
+static void test_session_topic_alias_inbound(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    cfg.topic_alias_maximum = 4;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    drain(s);
+    assert_int_equal(g_fx.pkt_count, 0);
+    mqtls_property_t a1 = {.id = MQTLS_PROP_TOPIC_ALIAS, .v.u32 = 1};
+    assert_int_equal(feed_publish(s, "long/topic/name", 0, 0, false, &a1, 1), MQTLS_OK);
+    assert_int_equal(feed_publish(s, "", 0, 0, false, &a1, 1), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 2);
+    assert_string_equal(g_fx.ev[2].topic, "long/topic/name");
+    mqtls_property_t a2 = {.id = MQTLS_PROP_TOPIC_ALIAS, .v.u32 = 2};
+    assert_int_equal(feed_publish(s, "", 0, 0, false, &a2, 1), MQTLS_ERR_PROTOCOL);
+    mqtls__session_on_closed(s);
+    connect_ok(s, false, NULL, 0);
+    mqtls_property_t a9 = {.id = MQTLS_PROP_TOPIC_ALIAS, .v.u32 = 9};
+    assert_int_equal(feed_publish(s, "x", 0, 0, false, &a9, 1), MQTLS_ERR_PROTOCOL);
+    mqtls__session_on_closed(s);
+    connect_ok(s, false, NULL, 0);
+    /* Aliases die with the connection [MQTT-3.3.2-7]. */
+    assert_int_equal(feed_publish(s, "", 0, 0, false, &a1, 1), MQTLS_ERR_PROTOCOL);
+}
+
+static void test_session_topic_alias_outbound_qos0(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    cfg.outbound_aliases = 4;
+    mqtls__session_t *s = setup_with(&cfg);
+    mqtls_property_t tam = {.id = MQTLS_PROP_TOPIC_ALIAS_MAXIMUM, .v.u32 = 1};
+    connect_ok(s, false, &tam, 1);
+    mqtls_publish_t p;
+    memset(&p, 0, sizeof p);
+    p.topic.data = (const uint8_t *)"sensors/temperature";
+    p.topic.len = 19;
+    p.payload.data = (const uint8_t *)"21";
+    p.payload.len = 2;
+    uint8_t hdr[128];
+    size_t h1 = 0;
+    size_t h2 = 0;
+    assert_int_equal(mqtls__session_direct_begin(s, &p, hdr, sizeof hdr, &h1), MQTLS_OK);
+    mqtls__session_direct_end(s, hdr, h1, p.payload.data, 2, h1 + 2, g_fx.now);
+    assert_int_equal(mqtls__session_direct_begin(s, &p, hdr, sizeof hdr, &h2), MQTLS_OK);
+    assert_true(h2 < h1); /* the topic is replaced by the 2-byte alias */
+    uint8_t full[128];
+    memcpy(full, hdr, h2);
+    memcpy(full + h2, "21", 2);
+    mqtls_packet_t d;
+    size_t used = 0;
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V5};
+    assert_int_equal(mqtls_packet_decode(full, h2 + 2, &cc, &d, &used), MQTLS_OK);
+    assert_int_equal(d.u.publish.topic.len, 0);
+    mqtls_property_t got;
+    assert_true(mqtls_props_find(&d.u.publish.props, MQTLS_PROP_TOPIC_ALIAS, &got));
+    assert_int_equal(got.v.u32, 1);
+    mqtls__session_direct_end(s, hdr, h2, p.payload.data, 2, h2 + 2, g_fx.now);
+    /* A second topic gets no alias (broker allows one): sent with its name. */
+    p.topic.data = (const uint8_t *)"other";
+    p.topic.len = 5;
+    assert_int_equal(mqtls__session_direct_begin(s, &p, hdr, sizeof hdr, &h2), MQTLS_OK);
+    memcpy(full, hdr, h2);
+    memcpy(full + h2, "21", 2);
+    assert_int_equal(mqtls_packet_decode(full, h2 + 2, &cc, &d, &used), MQTLS_OK);
+    assert_int_equal(d.u.publish.topic.len, 5);
+}
+
+static void test_session_direct_partial_write_queues_rest(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_publish_t p;
+    memset(&p, 0, sizeof p);
+    p.topic.data = (const uint8_t *)"d";
+    p.topic.len = 1;
+    static uint8_t payload[3000];
+    memset(payload, 0xAB, sizeof payload);
+    p.payload.data = payload;
+    p.payload.len = sizeof payload;
+    uint8_t hdr[64];
+    size_t h = 0;
+    assert_int_equal(mqtls__session_direct_begin(s, &p, hdr, sizeof hdr, &h), MQTLS_OK);
+    /* Pretend the transport took 2 bytes; the rest must follow before anything else. */
+    uint8_t first[2];
+    memcpy(first, hdr, 2);
+    mqtls__session_direct_end(s, hdr, h, payload, sizeof payload, 2, g_fx.now);
+    assert_int_equal(mqtls__session_direct_begin(s, &p, hdr, sizeof hdr, &h),
+                     MQTLS_ERR_WOULD_BLOCK);
+    drain_raw(s, 0);
+    /* reassemble: 2 bytes + drained output form one valid PUBLISH */
+    static uint8_t whole[4000];
+    memcpy(whole, first, 2);
+    memcpy(whole + 2, g_fx.out, g_fx.out_len);
+    mqtls_packet_t d;
+    size_t used = 0;
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+    assert_int_equal(mqtls_packet_decode(whole, g_fx.out_len + 2, &cc, &d, &used), MQTLS_OK);
+    assert_int_equal(d.u.publish.payload.len, sizeof payload);
+    assert_int_equal(used, g_fx.out_len + 2);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+}
+
+static void test_session_broker_max_packet_size_enforced(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    mqtls_property_t mp = {.id = MQTLS_PROP_MAXIMUM_PACKET_SIZE, .v.u32 = 100};
+    connect_ok(s, false, &mp, 1);
+    assert_int_equal(publish(s, "t", 50, 1, NULL), MQTLS_OK);
+    assert_int_equal(publish(s, "t", 200, 1, NULL), MQTLS_ERR_TOO_LARGE_FOR_BROKER);
+}
+
+static void test_session_inbound_packet_too_large_closes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_packet_size = 64;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint8_t big[200];
+    memset(big, 0, sizeof big);
+    big[0] = 0x30;
+    big[1] = 0xC5; /* remaining length 197 */
+    big[2] = 0x01;
+    size_t used = 0;
+    size_t need = 0;
+    /* The limit is checked from the fixed header, before the body arrives. */
+    assert_int_equal(mqtls__session_on_bytes(s, big, 3, g_fx.now, &used, &need),
+                     MQTLS_ERR_PACKET_TOO_LARGE);
+}
+
+static void test_session_split_input_reports_need(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00, 0x90, 0x03};
+    size_t used = 1;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, connack, 1, 0, &used, &need), MQTLS_OK);
+    assert_int_equal(used, 0);
+    assert_int_equal(mqtls__session_on_bytes(s, connack, 3, 0, &used, &need), MQTLS_OK);
+    assert_int_equal(used, 0);
+    assert_int_equal(need, 4);
+    assert_int_equal(mqtls__session_on_bytes(s, connack, 6, 0, &used, &need), MQTLS_OK);
+    assert_int_equal(used, 4);
+    assert_int_equal(need, 5);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+typedef struct bad_input {
+    const char *name;
+    uint8_t bytes[16];
+    size_t len;
+} bad_input_t;
+
+static void test_session_malformed_broker_input_errors(void **state)
+{
+    (void)state;
+    static const bad_input_t cases[] = {
+        {"reserved type 0", {0x00, 0x00}, 2},
+        {"connack bad flags", {0x21, 0x02, 0x00, 0x00}, 4},
+        {"connack too short", {0x20, 0x01, 0x00}, 3},
+        {"remaining length 5 bytes", {0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F}, 6},
+        {"server sends CONNECT", {0x10, 0x00}, 2},
+        {"server sends PINGREQ", {0xC0, 0x00}, 2},
+        {"publish first", {0x30, 0x03, 0x00, 0x01, 'a'}, 5},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+        mqtls__session_t *s = setup_with(&cfg);
+        assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+        size_t used = 0;
+        size_t need = 0;
+        mqtls_status_t st = mqtls__session_on_bytes(s, cases[i].bytes, cases[i].len, 0, &used,
+                                                    &need);
+        if (st == MQTLS_OK) {
+            fail_msg("case '%s' accepted", cases[i].name);
+        }
+        assert_int_equal(s->err.status, st);
+    }
+    /* After CONNACK: QoS 3 publish, PUBACK without id, SUBACK garbage. */
+    static const bad_input_t after[] = {
+        {"qos 3", {0x36, 0x05, 0x00, 0x01, 'a', 0x00, 0x01}, 7},
+        {"puback short", {0x40, 0x01, 0x00}, 3},
+        {"publish id 0", {0x32, 0x05, 0x00, 0x01, 'a', 0x00, 0x00}, 7},
+        {"wildcard topic", {0x30, 0x03, 0x00, 0x01, '#'}, 5},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(after); i++) {
+        mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        size_t used = 0;
+        size_t need = 0;
+        mqtls_status_t st = mqtls__session_on_bytes(s, after[i].bytes, after[i].len, 0, &used,
+                                                    &need);
+        if (st == MQTLS_OK) {
+            fail_msg("case '%s' accepted", after[i].name);
+        }
+    }
+}
+
+static void test_session_random_input_never_crashes(void **state)
+{
+    (void)state;
+    uint64_t x = 0x1234567887654321ULL;
+    uint8_t buf[64];
+    for (int round = 0; round < 5000; round++) {
+        mqtls__session_cfg_t cfg = base_cfg(round % 2 == 0 ? MQTLS_V311 : MQTLS_V5);
+        cfg.topic_alias_maximum = 2;
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        size_t len = (size_t)(round % 63) + 1u;
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (uint8_t)x;
+        }
+        buf[0] = (uint8_t)((buf[0] & 0xF0u) | (round % 16 == 0 ? 0x02u : 0u));
+        size_t used = 0;
+        size_t need = 0;
+        mqtls_status_t st = mqtls__session_on_bytes(s, buf, len, 0, &used, &need);
+        assert_true(used <= len);
+        if (st != MQTLS_OK) {
+            assert_int_equal(s->err.status, st);
+        }
+        drain(s); /* whatever it queued must be valid MQTT */
+    }
+}
+
+static void test_session_server_disconnect_reports_reason(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_DISCONNECT;
+    p.u.disconnect.reason = 0x8E; /* session taken over */
+    assert_int_equal(feed(s, &p), MQTLS_ERR_SERVER_DISCONNECT);
+    assert_int_equal(s->err.disconnect_reason, 0x8E);
+}
+
+static void test_session_disconnect_flushes_then_wants_close(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(mqtls__session_disconnect(s, 0x04), MQTLS_OK);
+    assert_false(mqtls__session_wants_close(s));
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_DISCONNECT);
+    assert_int_equal(g_fx.pkts[0].u.disconnect.reason, 0x04);
+    assert_true(mqtls__session_wants_close(s));
+    assert_int_equal(mqtls__session_disconnect(s, 0), MQTLS_ERR_STATE);
+}
+
+static void test_session_v5_connect_announces_limits(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    cfg.receive_maximum = 10;
+    cfg.max_packet_size = 5000;
+    cfg.topic_alias_maximum = 3;
+    cfg.session_expiry_s = 3600;
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    mqtls_property_t pr;
+    const mqtls_properties_t *pp = &g_fx.pkts[0].u.connect.props;
+    assert_true(mqtls_props_find(pp, MQTLS_PROP_RECEIVE_MAXIMUM, &pr));
+    assert_int_equal(pr.v.u32, 10);
+    assert_true(mqtls_props_find(pp, MQTLS_PROP_MAXIMUM_PACKET_SIZE, &pr));
+    assert_int_equal(pr.v.u32, 5000);
+    assert_true(mqtls_props_find(pp, MQTLS_PROP_TOPIC_ALIAS_MAXIMUM, &pr));
+    assert_int_equal(pr.v.u32, 3);
+    assert_true(mqtls_props_find(pp, MQTLS_PROP_SESSION_EXPIRY_INTERVAL, &pr));
+    assert_int_equal(pr.v.u32, 3600);
+}
+
+static void test_session_packet_ids_skip_ids_in_use(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 4;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    s->next_id = 65534;
+    uint16_t a = 0;
+    uint16_t b = 0;
+    uint16_t c = 0;
+    assert_int_equal(publish(s, "t", 1, 1, &a), MQTLS_OK);
+    assert_int_equal(publish(s, "t", 1, 1, &b), MQTLS_OK);
+    assert_int_equal(publish(s, "t", 1, 1, &c), MQTLS_OK);
+    assert_int_equal(a, 65534);
+    assert_int_equal(b, 65535);
+    assert_int_equal(c, 1); /* wraps, never 0 [MQTT-2.3.1-1] */
+    s->next_id = 65534; /* still in use: skipped */
+    uint16_t d = 0;
+    assert_int_equal(publish(s, "t", 1, 1, &d), MQTLS_OK);
+    assert_int_equal(d, 2);
+}
+
+static void test_backoff_full_jitter_bounds(void **state)
+{
+    (void)state;
+    for (uint32_t attempt = 0; attempt < 40; attempt++) {
+        uint64_t cap = 500;
+        for (uint32_t i = 0; i < attempt && cap < 30000; i++) {
+            cap *= 2;
+        }
+        if (cap > 30000) {
+            cap = 30000;
+        }
+        uint32_t lo = UINT32_MAX;
+        uint32_t hi = 0;
+        uint64_t x = 88172645463325252ULL + attempt;
+        for (int k = 0; k < 2000; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            uint32_t d = mqtls__backoff_ms(attempt, 500, 30000, (uint32_t)(x >> 16));
+            assert_true(d <= cap);
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        /* Full jitter spans the whole range [0, cap]. */
+        assert_true(lo < cap / 10u + 1u);
+        assert_true(hi > cap - cap / 10u - 1u);
+    }
+    assert_int_equal(mqtls__backoff_ms(3, 100, 50, 0xFFFFFFFFu) <= 100, 1);
+    assert_int_equal(mqtls__backoff_ms(0, 0, 0, 12345), 0);
+}
+
+static void test_uri_parse_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *uri;
+        mqtls_status_t st;
+        const char *host;
+        uint16_t port;
+        bool tls;
+    } cases[] = {
+        {"mqtt://localhost", MQTLS_OK, "localhost", 1883, false},
+        {"mqtts://broker.example:8884", MQTLS_OK, "broker.example", 8884, true},
+        {"mqtts://127.0.0.1", MQTLS_OK, "127.0.0.1", 8883, true},
+        {"mqtt://[::1]:1999", MQTLS_OK, "::1", 1999, false},
+        {"mqtts://[fe80::1]", MQTLS_OK, "fe80::1", 8883, true},
+        {"localhost:1884", MQTLS_OK, "localhost", 1884, false},
+        {"mqtt://h:0", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://h:65536", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://h:12x", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"http://h", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[::1", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://h:", MQTLS_ERR_BAD_URI, "", 0, false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        mqtls_uri_t u;
+        mqtls_status_t st = mqtls_uri_parse(cases[i].uri, &u);
+        if (st != cases[i].st) {
+            fail_msg("%s: got %s", cases[i].uri, mqtls_status_name(st));
+        }
+        if (st == MQTLS_OK) {
+            assert_string_equal(u.host, cases[i].host);
+            assert_int_equal(u.port, cases[i].port);
+            assert_int_equal(u.tls, cases[i].tls);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session_connect_v311_sends_connect_and_connects),
+        cmocka_unit_test(test_session_illegal_events_return_state),
+        cmocka_unit_test(test_session_connack_refused_reports_reason),
+        cmocka_unit_test(test_session_qos0_out_is_written_once_and_dropped),
+        cmocka_unit_test(test_session_qos1_out_puback_completes),
+        cmocka_unit_test(test_session_qos2_out_full_flow),
+        cmocka_unit_test(test_session_qos1_in_delivers_and_acks),
+        cmocka_unit_test(test_session_qos2_in_delivered_exactly_once),
+        cmocka_unit_test(test_session_qos2_in_survives_reconnect_with_session),
+        cmocka_unit_test(test_session_resend_with_dup_after_reconnect),
+        cmocka_unit_test(test_session_no_session_resends_without_dup_and_resubscribes),
+        cmocka_unit_test(test_session_lost_session_republishes_qos2_awaiting_pubcomp),
+        cmocka_unit_test(test_session_v311_default_window_is_20),
+        cmocka_unit_test(test_session_resubscribe_many_filters_in_batches),
+        cmocka_unit_test(test_session_suback_event_has_reasons),
+        cmocka_unit_test(test_session_keepalive_pings_then_times_out),
+        cmocka_unit_test(test_session_connack_timeout),
+        cmocka_unit_test(test_session_receive_maximum_limits_inflight),
+        cmocka_unit_test(test_session_outbox_full_by_count_and_bytes),
+        cmocka_unit_test(test_session_outbox_ring_wraps_under_load),
+        cmocka_unit_test(test_session_partial_writes_keep_packets_whole),
+        cmocka_unit_test(test_session_topic_alias_inbound),
+        cmocka_unit_test(test_session_topic_alias_outbound_qos0),
+        cmocka_unit_test(test_session_direct_partial_write_queues_rest),
+        cmocka_unit_test(test_session_broker_max_packet_size_enforced),
+        cmocka_unit_test(test_session_inbound_packet_too_large_closes),
+        cmocka_unit_test(test_session_split_input_reports_need),
+        cmocka_unit_test(test_session_malformed_broker_input_errors),
+        cmocka_unit_test(test_session_random_input_never_crashes),
+        cmocka_unit_test(test_session_server_disconnect_reports_reason),
+        cmocka_unit_test(test_session_disconnect_flushes_then_wants_close),
+        cmocka_unit_test(test_session_v5_connect_announces_limits),
+        cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
+        cmocka_unit_test(test_backoff_full_jitter_bounds),
+        cmocka_unit_test(test_uri_parse_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

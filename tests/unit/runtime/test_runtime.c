@@ -1,0 +1,696 @@
+/* The full client (public API + runtime + session) over a scripted in-memory transport and a
+ * fake clock, driven with mqtls_client_step(): splits, short writes, would-block, close and
+ * error reads, reconnect with backoff, keepalive and CONNACK timeouts, coalesced writes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_transport.h"
+#include "mqtls/client.h"
+#include "runtime/runtime_internal.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static fake_transport_t g_net;
+static int64_t g_now;
+static mqtls_status_t g_factory_status;
+
+typedef struct rec {
+    int connected, disconnected, errors, published, messages, subscribed;
+    bool session_present;
+    mqtls_error_t last_error;
+    mqtls_error_t last_why;
+    bool will_reconnect;
+    uint32_t reconnect_in_ms;
+    uint16_t last_id;
+    char topic[64];
+} rec_t;
+
+static rec_t g_rec;
+
+static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
+{
+    (void)c;
+    rec_t *r = ctx;
+    switch (ev->type) {
+    case MQTLS_EVENT_CONNECTED:
+        r->connected++;
+        r->session_present = ev->u.connected.session_present;
+        break;
+    case MQTLS_EVENT_DISCONNECTED:
+        r->disconnected++;
+        r->last_why = ev->u.disconnected.why;
+        r->will_reconnect = ev->u.disconnected.will_reconnect;
+        r->reconnect_in_ms = ev->u.disconnected.reconnect_in_ms;
+        break;
+    case MQTLS_EVENT_ERROR:
+        r->errors++;
+        r->last_error = ev->u.error.err;
+        break;
+    case MQTLS_EVENT_PUBLISHED:
+        r->published++;
+        r->last_id = ev->u.published.packet_id;
+        break;
+    case MQTLS_EVENT_SUBSCRIBED:
+        r->subscribed++;
+        break;
+    case MQTLS_EVENT_MESSAGE: {
+        r->messages++;
+        size_t n = ev->u.message.topic.len < sizeof r->topic - 1u ? ev->u.message.topic.len
+                                                                 : sizeof r->topic - 1u;
+        memcpy(r->topic, ev->u.message.topic.data, n);
+        r->topic[n] = '\0';
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static mqtls_status_t factory(void *ctx, mqtls_error_t *err, mqtls_transport_t **out)
+{
+    (void)ctx;
+    if (g_factory_status != MQTLS_OK) {
+        return g_factory_status;
+    }
+    g_net.base.err = err;
+    *out = &g_net.base;
+    return MQTLS_OK;
+}
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return g_now;
+}
+
+static mqtls_client_t *make(mqtls_version_t v, bool clean, void (*tweak)(mqtls_client_cfg_t *))
+{
+    memset(&g_rec, 0, sizeof g_rec);
+    g_now = 1000000;
+    g_factory_status = MQTLS_OK;
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    cfg.uri = "mqtt://127.0.0.1";
+    cfg.client_id = "rt";
+    cfg.version = v;
+    cfg.clean_start = clean;
+    cfg.keepalive_s = 60;
+    cfg.connect_timeout_ms = 5000;
+    cfg.reconnect.min_ms = 100;
+    cfg.reconnect.max_ms = 1000;
+    cfg.on_event = on_event;
+    cfg.event_ctx = &g_rec;
+    if (tweak != NULL) {
+        tweak(&cfg);
+    }
+    mqtls_client_t *c = NULL;
+    assert_int_equal(mqtls_client_create(&cfg, NULL, &c), MQTLS_OK);
+    mqtls__client_set_transport_factory(c, factory, NULL);
+    mqtls__client_set_clock(c, fake_clock, NULL);
+    mqtls__client_seed(c, 42);
+    return c;
+}
+
+static void steps(mqtls_client_t *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(mqtls_client_step(c, 0), MQTLS_OK);
+    }
+}
+
+/* Decode the packets in the recorded output. */
+static size_t written_packets(mqtls_version_t v, mqtls_packet_t *out, size_t max)
+{
+    mqtls_codec_cfg_t cc = {.version = v};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_net.written_len && n < max) {
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc,
+                                             &out[n], &used),
+                         MQTLS_OK);
+        off += used;
+        n++;
+    }
+    assert_int_equal(off, g_net.written_len);
+    return n;
+}
+
+static const uint8_t connack_ok[] = {0x20, 0x02, 0x00, 0x00};
+static const uint8_t connack_sp[] = {0x20, 0x02, 0x01, 0x00};
+
+/* --- tests ------------------------------------------------------------------------------ */
+
+static void test_client_connack_split_across_reads_connects(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 1), FAKE_WOULD_BLOCK(),
+                                 FAKE_READ(connack_ok + 1, 3)};
+    const fake_step_t writes[] = {FAKE_WRITE_ANY()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTING);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_MQTT_CONNECTING);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTED);
+    assert_int_equal(g_rec.connected, 1);
+    assert_true(fake_reads_done(&g_net));
+    assert_true(fake_writes_done(&g_net));
+    mqtls_packet_t p[4];
+    assert_int_equal(written_packets(MQTLS_V311, p, 4), 1);
+    assert_int_equal(p[0].type, MQTLS_CONNECT);
+    assert_memory_equal(p[0].u.connect.client_id.data, "rt", 2);
+    mqtls_client_destroy(c);
+    assert_true(g_net.destroyed);
+}
+
+static void test_client_exact_connect_bytes_v311(void **state)
+{
+    (void)state;
+    /* CONNECT, 3.1.1, clean session, keepalive 60, client id "rt". */
+    static const uint8_t connect[] = {0x10, 0x0E, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04,
+                                      0x02, 0x00, 0x3C, 0x00, 0x02, 'r', 't'};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    const fake_step_t writes[] = {FAKE_SHORT(3), FAKE_WOULD_BLOCK(), FAKE_EXPECT(connect + 3, 13)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_true(fake_writes_done(&g_net));
+    assert_int_equal(g_net.written_len, sizeof connect);
+    assert_memory_equal(g_net.written, connect, sizeof connect);
+    assert_int_equal(g_rec.connected, 1);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_short_writes_deliver_whole_packets(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    const fake_step_t writes[] = {FAKE_WRITE_ANY(), FAKE_SHORT(1), FAKE_WOULD_BLOCK(),
+                                  FAKE_SHORT(10), FAKE_WOULD_BLOCK(), FAKE_SHORT(100)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    static uint8_t payload[1000];
+    memset(payload, 0x5A, sizeof payload);
+    mqtls_publish_opts_t o = {.qos = 1};
+    uint16_t id = 0;
+    assert_int_equal(mqtls_client_publish(c, "a/b", payload, sizeof payload, &o, &id), MQTLS_OK);
+    assert_int_equal(mqtls_client_publish(c, "a/b", payload, 10, NULL, NULL), MQTLS_OK);
+    steps(c, 10);
+    assert_true(fake_writes_done(&g_net));
+    mqtls_packet_t p[8];
+    assert_int_equal(written_packets(MQTLS_V311, p, 8), 3);
+    assert_int_equal(p[1].type, MQTLS_PUBLISH);
+    assert_int_equal(p[1].u.publish.packet_id, id);
+    assert_int_equal(p[1].u.publish.payload.len, 1000);
+    assert_int_equal(p[2].u.publish.payload.len, 10);
+    assert_int_equal(mqtls_client_outbox_count(c), 1);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_qos0_direct_write_and_coalescing(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    size_t calls = g_net.writev_calls;
+    /* QoS 0 on an idle connection: written from inside publish, no step needed. */
+    assert_int_equal(mqtls_client_publish(c, "q0", "xyz", 3, NULL, NULL), MQTLS_OK);
+    assert_int_equal(g_net.writev_calls, calls + 1);
+    assert_int_equal(mqtls_client_outbox_count(c), 0);
+    /* Five QoS 1 queued together go out in ONE writev. */
+    mqtls_publish_opts_t o = {.qos = 1};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(mqtls_client_publish(c, "q1", "abc", 3, &o, NULL), MQTLS_OK);
+    }
+    calls = g_net.writev_calls;
+    steps(c, 1);
+    assert_int_equal(g_net.writev_calls, calls + 1);
+    mqtls_packet_t p[8];
+    assert_int_equal(written_packets(MQTLS_V311, p, 8), 7);
+    assert_int_equal(p[1].u.publish.qos, 0);
+    assert_memory_equal(p[1].u.publish.payload.data, "xyz", 3);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_close_read_reconnects_and_resends_with_dup(void **state)
+{
+    (void)state;
+    static const uint8_t puback_tail[] = {0x40, 0x02, 0x00, 0x02};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(),
+                                 FAKE_CLOSE(), FAKE_READ(connack_sp, 4),
+                                 FAKE_WOULD_BLOCK(), FAKE_READ(puback_tail, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, false, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_rec.connected, 1);
+    mqtls_publish_opts_t o = {.qos = 1};
+    uint16_t id1 = 0;
+    uint16_t id2 = 0;
+    assert_int_equal(mqtls_client_publish(c, "t", "1", 1, &o, &id1), MQTLS_OK);
+    assert_int_equal(mqtls_client_publish(c, "t", "2", 1, &o, &id2), MQTLS_OK);
+    steps(c, 1); /* sends both, then reads the close */
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_CLOSED);
+    assert_int_equal(g_rec.last_why.layer, MQTLS_LAYER_TCP);
+    assert_true(g_rec.will_reconnect);
+    assert_true(g_rec.reconnect_in_ms <= 100);
+    assert_int_equal(g_rec.errors, 0); /* a drop after CONNACK is not a connect error */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_BACKOFF);
+    assert_int_equal(mqtls_client_fd(c), -1);
+    assert_true(mqtls_client_timeout_ms(c) <= 100);
+    size_t before = g_net.written_len;
+    g_now += 100;
+    steps(c, 1);
+    assert_int_equal(g_rec.connected, 2);
+    assert_true(g_rec.session_present);
+    steps(c, 2);
+    /* Decode what went out on the second connection: CONNECT, then both PUBLISH with DUP. */
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+    mqtls_packet_t p;
+    size_t used = 0;
+    size_t off = before;
+    assert_int_equal(mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc, &p,
+                                         &used),
+                     MQTLS_OK);
+    assert_int_equal(p.type, MQTLS_CONNECT);
+    assert_false(p.u.connect.clean_start);
+    off += used;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc,
+                                             &p, &used),
+                         MQTLS_OK);
+        assert_int_equal(p.type, MQTLS_PUBLISH);
+        assert_true(p.u.publish.dup);
+        assert_int_equal(p.u.publish.packet_id, i == 0 ? id1 : id2);
+        off += used;
+    }
+    assert_int_equal(g_rec.published, 1);
+    assert_int_equal(g_rec.last_id, 2);
+    assert_true(fake_reads_done(&g_net));
+    mqtls_client_destroy(c);
+}
+
+static void test_client_error_read_reports_status(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_ERROR(MQTLS_ERR_CONN_RESET)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_CONN_RESET);
+    mqtls_error_t e;
+    assert_int_equal(mqtls_client_last_error(c, &e), MQTLS_OK);
+    assert_int_equal(e.status, MQTLS_ERR_CONN_RESET);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_write_error_reports_status(void **state)
+{
+    (void)state;
+    const fake_step_t writes[] = {FAKE_ERROR(MQTLS_ERR_IO)};
+    fake_init(&g_net, NULL, 0, writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_IO);
+    assert_int_equal(g_rec.disconnected, 1);
+    mqtls_client_destroy(c);
+}
+
+static void no_reconnect(mqtls_client_cfg_t *cfg)
+{
+    cfg->reconnect.enabled = false;
+}
+
+static void test_client_connect_failure_backoff_grows_within_bounds(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    const fake_step_t connects[] = {FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED)};
+    g_net.connects = connects;
+    g_net.connects_count = ARRAY_LEN(connects);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    uint32_t caps[] = {100, 200, 400, 800, 1000, 1000};
+    for (size_t i = 0; i < ARRAY_LEN(caps); i++) {
+        steps(c, 1);
+        assert_int_equal(g_rec.errors, (int)i + 1);
+        assert_int_equal(g_rec.last_error.status, MQTLS_ERR_CONN_REFUSED);
+        assert_int_equal(g_rec.last_error.layer, MQTLS_LAYER_TCP);
+        assert_true(g_rec.will_reconnect);
+        assert_true(g_rec.reconnect_in_ms <= caps[i]);
+        assert_int_equal(mqtls__client_attempts(c), i + 1);
+        g_now += g_rec.reconnect_in_ms;
+    }
+    /* The script is exhausted: the next connect succeeds, CONNACK resets the exponent. */
+    static const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    g_net.reads = reads;
+    g_net.reads_count = 1;
+    steps(c, 1);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(mqtls__client_attempts(c), 0);
+    mqtls_client_destroy(c);
+
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    g_net.connects = connects;
+    g_net.connects_count = 1;
+    c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_false(g_rec.will_reconnect);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_transport_connect_timeout(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    const fake_step_t connects[] = {FAKE_CONNECT_BLOCK(), FAKE_CONNECT_BLOCK(),
+                                    FAKE_CONNECT_BLOCK()};
+    g_net.connects = connects;
+    g_net.connects_count = ARRAY_LEN(connects);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_timeout_ms(c), 5000);
+    g_now += 4999;
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 0);
+    g_now += 1;
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_CONNECT_TIMEOUT);
+    assert_int_equal(g_rec.last_error.layer, MQTLS_LAYER_TCP);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_connack_timeout(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_MQTT_CONNECTING);
+    g_now += 5000;
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_CONNACK_TIMEOUT);
+    assert_int_equal(g_rec.last_error.layer, MQTLS_LAYER_MQTT);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_connack_refused_is_error_event(void **state)
+{
+    (void)state;
+    static const uint8_t refused[] = {0x20, 0x02, 0x00, 0x05};
+    const fake_step_t reads[] = {FAKE_READ(refused, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_CONNACK_REFUSED);
+    assert_int_equal(g_rec.last_error.connack_reason, 5);
+    assert_int_equal(g_rec.last_error.layer, MQTLS_LAYER_MQTT);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_keepalive_ping_and_timeout(void **state)
+{
+    (void)state;
+    static const uint8_t pingresp[] = {0xD0, 0x00};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(),
+                                 FAKE_WOULD_BLOCK(), FAKE_READ(pingresp, 2)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_timeout_ms(c), 60000);
+    g_now += 60000;
+    size_t before = g_net.written_len;
+    steps(c, 1); /* PINGREQ written; the read would block */
+    assert_int_equal(g_net.written_len, before + 2);
+    assert_int_equal(g_net.written[before], 0xC0);
+    steps(c, 1); /* PINGRESP */
+    g_now += 60000;
+    steps(c, 1); /* second PINGREQ, never answered */
+    assert_int_equal(g_net.written_len, before + 4);
+    g_now += 59999;
+    steps(c, 1);
+    assert_int_equal(g_rec.disconnected, 0);
+    g_now += 1;
+    steps(c, 1);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_KEEPALIVE_TIMEOUT);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_malformed_input_closes_connection(void **state)
+{
+    (void)state;
+    static const uint8_t garbage[] = {0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_READ(garbage, 6)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.layer, MQTLS_LAYER_MQTT);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_REMAINING_LENGTH);
+    assert_true(g_net.close_calls >= 1);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_large_inbound_message_grows_buffer(void **state)
+{
+    (void)state;
+    static uint8_t big[5 + 2 + 1 + 100000];
+    size_t rl = 2 + 1 + 100000;
+    big[0] = 0x30;
+    big[1] = (uint8_t)(0x80u | (rl & 0x7Fu));
+    big[2] = (uint8_t)(0x80u | ((rl >> 7) & 0x7Fu));
+    big[3] = (uint8_t)(rl >> 14);
+    big[4] = 0x00;
+    big[5] = 0x01;
+    big[6] = 'x';
+    memset(big + 7, 0x11, 100000);
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_READ(big, 4 + rl)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 5);
+    assert_int_equal(g_rec.messages, 1);
+    assert_string_equal(g_rec.topic, "x");
+    assert_int_equal(g_rec.disconnected, 0);
+    mqtls_client_destroy(c);
+}
+
+static void test_client_disconnect_sends_disconnect_and_goes_idle(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_OK);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_DISCONNECTING);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_OK);
+    assert_false(g_rec.will_reconnect);
+    mqtls_packet_t p[4];
+    assert_int_equal(written_packets(MQTLS_V311, p, 4), 2);
+    assert_int_equal(p[1].type, MQTLS_DISCONNECT);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_ERR_STATE);
+    mqtls_client_destroy(c);
+}
+
+static void small_outbox(mqtls_client_cfg_t *cfg)
+{
+    cfg->outbox_max_messages = 2;
+}
+
+static void test_client_outbox_full_fails_at_once(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, small_outbox);
+    mqtls_publish_opts_t o = {.qos = 1};
+    assert_int_equal(mqtls_client_publish(c, "t", "a", 1, &o, NULL), MQTLS_OK);
+    assert_int_equal(mqtls_client_publish(c, "t", "a", 1, &o, NULL), MQTLS_OK);
+    assert_int_equal(mqtls_client_publish(c, "t", "a", 1, &o, NULL), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls_client_outbox_count(c), 2);
+    assert_int_equal(mqtls_client_outbox_bytes(c), 2 * 8); /* 2 x PUBLISH "t" id "a" */
+    mqtls_client_destroy(c);
+}
+
+static void test_client_api_argument_checks(void **state)
+{
+    (void)state;
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    assert_int_equal(cfg.version, MQTLS_V311);
+    assert_int_equal(cfg.keepalive_s, 60);
+    mqtls_client_t *c = NULL;
+    mqtls_error_t err;
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_ERR_INVALID_ARG); /* no uri */
+    cfg.uri = "ftp://x";
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_ERR_BAD_URI);
+    assert_int_equal(err.layer, MQTLS_LAYER_CONFIG);
+    assert_null(c);
+    cfg.uri = "mqtt://[::1]:1884";
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_OK);
+    /* Generated client id: "mqtls-" + 16 hex digits. */
+    const char *id = mqtls_client_id(c);
+    assert_int_equal(strlen(id), 22);
+    assert_memory_equal(id, "mqtls-", 6);
+    assert_int_equal(mqtls_client_publish(NULL, "t", NULL, 0, NULL, NULL), MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls_client_publish(c, NULL, NULL, 0, NULL, NULL), MQTLS_ERR_INVALID_ARG);
+    mqtls_publish_opts_t bad = {.qos = 3};
+    assert_int_equal(mqtls_client_publish(c, "t", NULL, 0, &bad, NULL), MQTLS_ERR_INVALID_ARG);
+    mqtls_subscription_t s = {"a/#", 1};
+    assert_int_equal(mqtls_client_subscribe(c, &s, 1, NULL, NULL), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_subscribe(c, NULL, 1, NULL, NULL), MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_stop(c), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_step(c, -1), MQTLS_OK); /* idle: returns, never hangs */
+    assert_int_equal(mqtls_client_timeout_ms(c), -1);
+    assert_int_equal(mqtls_client_fd(c), -1);
+    assert_int_equal(mqtls_client_want(c), 0);
+    assert_null(mqtls_client_tls_facts(c));
+    mqtls_client_destroy(c);
+    mqtls_client_destroy(NULL);
+}
+
+static void test_client_subscribe_and_receive(void **state)
+{
+    (void)state;
+    static const uint8_t suback[] = {0x90, 0x03, 0x00, 0x01, 0x01};
+    static const uint8_t publish[] = {0x32, 0x08, 0x00, 0x03, 'a', '/', 'b', 0x00, 0x07, 'Z'};
+    static const uint8_t puback[] = {0x40, 0x02, 0x00, 0x07};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(),
+                                 FAKE_READ(suback, 5), FAKE_READ(publish, 10)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    mqtls_subscription_t s = {"a/#", 1};
+    uint16_t sid = 0;
+    assert_int_equal(mqtls_client_subscribe(c, &s, 1, NULL, &sid), MQTLS_OK);
+    assert_int_equal(sid, 1);
+    steps(c, 2);
+    assert_int_equal(g_rec.subscribed, 1);
+    assert_int_equal(g_rec.messages, 1);
+    assert_string_equal(g_rec.topic, "a/b");
+    /* The PUBACK for id 7 went out. */
+    assert_true(g_net.written_len >= 4);
+    assert_memory_equal(g_net.written + g_net.written_len - 4, puback, 4);
+    mqtls_client_destroy(c);
+}
+
+static int g_log_lines;
+static bool g_log_secret;
+
+static void log_sink(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)ctx;
+    (void)level;
+    g_log_lines++;
+    if (strstr(msg, "s3cret") != NULL) {
+        g_log_secret = true;
+    }
+}
+
+static void log_info(mqtls_client_cfg_t *cfg)
+{
+    cfg->log_fn = log_sink;
+    cfg->log_level = MQTLS_LOG_INFO;
+    cfg->password = "s3cret";
+    cfg->username = "u";
+}
+
+static void log_off(mqtls_client_cfg_t *cfg)
+{
+    cfg->log_fn = log_sink;
+    cfg->log_level = MQTLS_LOG_OFF;
+}
+
+static void test_client_log_callback_levels_and_no_secrets(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_CLOSE()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    g_log_lines = 0;
+    g_log_secret = false;
+    mqtls_client_t *c = make(MQTLS_V311, true, log_info);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_true(g_log_lines >= 3); /* connecting, connected, disconnected */
+    assert_false(g_log_secret);
+    mqtls_client_destroy(c);
+
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    g_log_lines = 0;
+    c = make(MQTLS_V311, true, log_off);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_log_lines, 0);
+    mqtls_client_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_client_connack_split_across_reads_connects),
+        cmocka_unit_test(test_client_exact_connect_bytes_v311),
+        cmocka_unit_test(test_client_short_writes_deliver_whole_packets),
+        cmocka_unit_test(test_client_qos0_direct_write_and_coalescing),
+        cmocka_unit_test(test_client_close_read_reconnects_and_resends_with_dup),
+        cmocka_unit_test(test_client_error_read_reports_status),
+        cmocka_unit_test(test_client_write_error_reports_status),
+        cmocka_unit_test(test_client_connect_failure_backoff_grows_within_bounds),
+        cmocka_unit_test(test_client_transport_connect_timeout),
+        cmocka_unit_test(test_client_connack_timeout),
+        cmocka_unit_test(test_client_connack_refused_is_error_event),
+        cmocka_unit_test(test_client_keepalive_ping_and_timeout),
+        cmocka_unit_test(test_client_malformed_input_closes_connection),
+        cmocka_unit_test(test_client_large_inbound_message_grows_buffer),
+        cmocka_unit_test(test_client_disconnect_sends_disconnect_and_goes_idle),
+        cmocka_unit_test(test_client_outbox_full_fails_at_once),
+        cmocka_unit_test(test_client_api_argument_checks),
+        cmocka_unit_test(test_client_subscribe_and_receive),
+        cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
