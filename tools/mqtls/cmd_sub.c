@@ -1,0 +1,235 @@
+/* mqtls sub: subscribe and print messages with mosquitto_sub's flags (docs/cli/sub.md). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_client.h"
+#include "commands.h"
+
+#if CLI_HAVE_CLIENT
+
+typedef struct sub_state {
+    const cli_opts_t *o;
+    cli_session_t s;
+    bool subscribed;
+    bool done;
+    int exit_code;
+    long printed;
+    cli_buf_t out;
+} sub_state_t;
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void finish(sub_state_t *st, int code)
+{
+    if (!st->done) {
+        st->done = true;
+        st->exit_code = code;
+    }
+}
+
+static void subscribe_all(sub_state_t *st, mqtls_client_t *c)
+{
+    mqtls_subscription_t subs[CLI_MAX_TOPICS];
+    for (size_t i = 0; i < st->o->topic_count; i++) {
+        subs[i].filter = st->o->topics[i];
+        subs[i].options = (uint8_t)st->o->qos;
+    }
+    const mqtls_properties_t *props =
+        st->s.props_subscribe.count > 0 ? &st->s.props_subscribe : NULL;
+    mqtls_status_t rc = mqtls_client_subscribe(c, subs, st->o->topic_count, props, NULL);
+    if (rc != MQTLS_OK) {
+        if (!st->o->quiet) {
+            fprintf(stderr, "mqtls: cannot subscribe: %s (%s)\n", mqtls_status_text(rc),
+                    mqtls_status_name(rc));
+        }
+        finish(st, rc == MQTLS_ERR_FILTER_INVALID || rc == MQTLS_ERR_UTF8_INVALID
+                       ? MQTLS_EXIT_USAGE
+                       : MQTLS_EXIT_FAIL);
+    }
+}
+
+static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *ev)
+{
+    const cli_opts_t *o = st->o;
+    const mqtls_bytes_t *topic = &ev->u.message.topic;
+    if (st->done || cli_topic_filtered_out(o, topic->data, topic->len)) {
+        return;
+    }
+    bool retained = ev->u.message.retain;
+    if (o->remove_retained && retained && ev->u.message.payload.len > 0) {
+        /* an empty retained PUBLISH clears the retained message [MQTT-3.3.1-6] */
+        char name[65536 + 1];
+        size_t n = topic->len < sizeof(name) - 1 ? topic->len : sizeof(name) - 1;
+        memcpy(name, topic->data, n);
+        name[n] = '\0';
+        mqtls_publish_opts_t po;
+        memset(&po, 0, sizeof(po));
+        po.retain = true;
+        mqtls_client_publish(c, name, "", 0, &po, NULL);
+    }
+    if (o->retained_only && !retained) {
+        finish(st, MQTLS_EXIT_OK); /* first fresh message: mosquitto exits here */
+        return;
+    }
+    if (o->no_retained && retained) {
+        return;
+    }
+    cli_msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.topic = topic->data;
+    m.topic_len = topic->len;
+    m.payload = ev->u.message.payload.data;
+    m.payload_len = ev->u.message.payload.len;
+    m.qos = ev->u.message.qos;
+    m.retain = retained;
+    m.mid = ev->u.message.packet_id;
+    m.props = ev->u.message.props;
+    clock_gettime(CLOCK_REALTIME, &m.when);
+    st->out.len = 0;
+    cli_render(&st->out, o, &m);
+    if (st->out.len > 0) {
+        fwrite(st->out.data, 1, st->out.len, stdout);
+    }
+    fflush(stdout);
+    st->printed++;
+    if (o->count > 0 && st->printed >= o->count) {
+        finish(st, MQTLS_EXIT_OK);
+    }
+}
+
+static void sub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
+{
+    sub_state_t *st = ctx;
+    switch (ev->type) {
+    case MQTLS_EVENT_CONNECTED:
+        if (!st->subscribed) {
+            st->subscribed = true;
+            subscribe_all(st, c);
+        }
+        break;
+    case MQTLS_EVENT_SUBSCRIBED: {
+        size_t refused = 0;
+        const mqtls_bytes_t *r = &ev->u.subscribed.reasons;
+        for (size_t i = 0; i < r->len; i++) {
+            if (r->data[i] >= 0x80) {
+                refused++;
+                if (!st->o->quiet) {
+                    fprintf(stderr, "mqtls: broker refused subscription to '%s': 0x%02X (%s)\n",
+                            i < st->o->topic_count ? st->o->topics[i] : "?", r->data[i],
+                            mqtls_reason_text(MQTLS_SUBACK, r->data[i]));
+                }
+            }
+        }
+        if (refused > 0 && refused == r->len) {
+            finish(st, MQTLS_EXIT_REFUSED);
+        }
+        break;
+    }
+    case MQTLS_EVENT_MESSAGE:
+        on_message(st, c, ev);
+        break;
+    case MQTLS_EVENT_DISCONNECTED:
+        if (st->s.connected && !st->done && !st->s.closing) {
+            const mqtls_error_t *why = &ev->u.disconnected.why;
+            if (why->status != MQTLS_OK) {
+                cli_report_error(&st->s, why, "connection lost to");
+            }
+            finish(st, why->status == MQTLS_ERR_SERVER_DISCONNECT ? MQTLS_EXIT_REFUSED
+                                                                  : MQTLS_EXIT_FAIL);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static int run(const cli_opts_t *o)
+{
+    static sub_state_t st; /* holds the session (large) */
+    memset(&st, 0, sizeof(st));
+    st.o = o;
+    int64_t start = cli_now_ms();
+    int rc = cli_session_open(&st.s, o, sub_event, &st);
+    if (rc != MQTLS_EXIT_OK) {
+        cli_session_close(&st.s);
+        return rc;
+    }
+    int64_t deadline = o->timeout_s > 0 ? start + (int64_t)o->timeout_s * 1000 : -1;
+    while (!st.done && !g_stop) {
+        int wait = 100;
+        if (deadline >= 0) {
+            int64_t left = deadline - cli_now_ms();
+            if (left <= 0) {
+                if (!o->quiet) {
+                    fprintf(stderr, "mqtls: timed out after %ld s (-W)\n", o->timeout_s);
+                }
+                finish(&st, MQTLS_EXIT_TIMEOUT);
+                break;
+            }
+            wait = left < wait ? (int)left : wait;
+        }
+        cli_session_step(&st.s, wait);
+    }
+    if (o->remove_retained) {
+        /* let the clearing PUBLISHes go out before DISCONNECT */
+        int64_t until = cli_now_ms() + 2000;
+        while (mqtls_client_outbox_count(st.s.client) > 0 && cli_now_ms() < until) {
+            cli_session_step(&st.s, 50);
+        }
+    }
+    cli_session_close(&st.s);
+    cli_buf_free(&st.out);
+    return st.exit_code;
+}
+
+int mqtls_cmd_sub(int argc, char **argv)
+{
+    static cli_opts_t o;
+    int rc = cli_parse(&o, CLI_SUB, argc, argv, stdout, stderr);
+    if (rc == CLI_PARSE_HELP) {
+        return MQTLS_EXIT_OK;
+    }
+    if (rc != CLI_PARSE_OK) {
+        cli_opts_free(&o);
+        return rc;
+    }
+    if (o.debug) {
+        cli_print_config(&o, stderr);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    rc = run(&o);
+    cli_opts_free(&o);
+    return rc;
+}
+
+#else /* !CLI_HAVE_CLIENT */
+
+int mqtls_cmd_sub(int argc, char **argv)
+{
+    static cli_opts_t o;
+    int rc = cli_parse(&o, CLI_SUB, argc, argv, stdout, stderr);
+    cli_opts_free(&o);
+    if (rc == CLI_PARSE_HELP) {
+        return MQTLS_EXIT_OK;
+    }
+    if (rc != CLI_PARSE_OK) {
+        return rc;
+    }
+    fprintf(stderr, "mqtls sub: this build has no client library (src/client, src/runtime)\n");
+    return MQTLS_EXIT_FAIL;
+}
+
+#endif
