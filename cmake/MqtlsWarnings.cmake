@@ -14,4 +14,5 @@ if(MQTLS_SANITIZE)
 endif()
 
 # Banned functions (STYLE.md): poison them in project code.
-add_compile_options("SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/../src/common/banned.h")
+# C only: the ESP-IDF example also compiles .S files (mqtls_embed_files).
+string(APPEND CMAKE_C_FLAGS " -include ${CMAKE_CURRENT_LIST_DIR}/../src/common/banned.h")

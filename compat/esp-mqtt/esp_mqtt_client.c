@@ -1,0 +1,1023 @@
+/* The esp-mqtt client API on mqtls (include/mqtls only: no mbedTLS, no sockets here).
+ *
+ * Mapping: one esp_mqtt_client = one mqtls_client_t running on its own thread
+ * (mqtls_client_start), like the device's MQTT task. mqtls events become esp-mqtt events,
+ * delivered on that thread to the v4 .event_handle callback and to registered handlers. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "esp_log.h"
+#include "mqtt_client.h"
+#include "mqtls/client.h"
+#include "mqtls/diag.h"
+
+ESP_EVENT_DEFINE_BASE(MQTT_EVENTS);
+
+static const char *TAG = "mqtt_client";
+static const char *TLS_TAG = "esp-tls";
+static const char *MQTLS_TAG = "mqtls";
+
+#define MAX_HANDLERS 16
+#define DEFAULT_BUFFER_SIZE 1024   /* CONFIG_MQTT_BUFFER_SIZE */
+#define DEFAULT_KEEPALIVE_S 120    /* esp-mqtt's default */
+#define DEFAULT_RECONNECT_MS 10000 /* MQTT_RECON_DEFAULT_MS */
+#define DEFAULT_NETWORK_TIMEOUT_MS 10000
+#define STOP_DEADLINE_MS 2000
+
+typedef struct {
+    esp_mqtt_event_id_t id;
+    esp_event_handler_t fn;
+    void *arg;
+} handler_t;
+
+/* A credential exactly as the application passed it (pointer + esp-mqtt length rule). */
+typedef struct {
+    const char *what;   /* "certificate (broker.verification.certificate)" */
+    uint8_t *data;      /* owned copy */
+    size_t len;         /* bytes, as esp-mqtt would pass them to mbedTLS */
+    bool is_key;
+} cred_t;
+
+struct esp_mqtt_client {
+    pthread_mutex_t lock; /* handlers and state below */
+    handler_t handlers[MAX_HANDLERS];
+    size_t handler_count;
+    mqtt_event_callback_t v4_callback;
+    void *user_context;
+
+    /* owned configuration */
+    char *uri;
+    char *client_id;
+    char *username;
+    char *password;
+    char *will_topic;
+    uint8_t *will_msg;
+    size_t will_len;
+    int will_qos;
+    bool will_retain;
+    cred_t ca, cert, key;
+    char *key_password;
+    char *common_name;
+    char **alpn;
+    bool skip_cn_check;
+    bool clean_session;
+    int keepalive_s;
+    esp_mqtt_protocol_ver_t protocol_ver;
+    int reconnect_ms;
+    int network_timeout_ms;
+    bool auto_reconnect;
+    int buffer_size;
+    uint64_t outbox_limit;
+
+    mqtls_client_t *mc;
+    bool started;
+    pthread_t fail_thread; /* reports a configuration failure the way the device would */
+    bool fail_thread_running;
+    esp_mqtt_error_codes_t last_error;
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+static void *dup_mem(const void *p, size_t n)
+{
+    void *d = malloc(n == 0 ? 1 : n);
+    if (d != NULL && n > 0) {
+        memcpy(d, p, n);
+    }
+    return d;
+}
+
+/* esp-mqtt's rule: length 0 means a NUL-terminated PEM string, passed with its NUL
+ * (strlen + 1); otherwise exactly @p len bytes (DER, or PEM that must then end in NUL). */
+static bool cred_set(cred_t *c, const char *what, bool is_key, const char *data, size_t len)
+{
+    c->what = what;
+    c->is_key = is_key;
+    if (data == NULL) {
+        return true;
+    }
+    c->len = len == 0 ? strlen(data) + 1 : len;
+    c->data = dup_mem(data, c->len);
+    return c->data != NULL;
+}
+
+static void cred_free(cred_t *c)
+{
+    free(c->data);
+    c->data = NULL;
+    c->len = 0;
+}
+
+static bool looks_like_pem(const cred_t *c)
+{
+    static const char begin[] = "-----BEGIN";
+    for (size_t i = 0; i + sizeof begin - 1 <= c->len && i < 64; i++) {
+        if (memcmp(c->data + i, begin, sizeof begin - 1) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What mbedTLS on the device returns for this buffer before any handshake: a PEM buffer
+ * whose length does not include the NUL is parsed as DER and fails (the EMBED_FILES vs
+ * EMBED_TXTFILES mistake). 0 if the device would accept the encoding. */
+static int device_parse_error(const cred_t *c)
+{
+    if (c->data == NULL || !looks_like_pem(c) || c->data[c->len - 1] == '\0') {
+        return 0;
+    }
+    /* MBEDTLS_ERR_X509_INVALID_FORMAT for certificates (x509_crt_parse_der_core);
+     * MBEDTLS_ERR_PK_KEY_INVALID_FORMAT for keys (mbedtls_pk_parse_key). */
+    return c->is_key ? -0x3D00 : -0x2180;
+}
+
+static void free_alpn(char **alpn)
+{
+    for (size_t i = 0; alpn != NULL && alpn[i] != NULL; i++) {
+        free(alpn[i]);
+    }
+    free(alpn);
+}
+
+static char **dup_alpn(const char **alpn)
+{
+    if (alpn == NULL) {
+        return NULL;
+    }
+    size_t n = 0;
+    while (alpn[n] != NULL) {
+        n++;
+    }
+    char **d = calloc(n + 1, sizeof *d);
+    for (size_t i = 0; d != NULL && i < n; i++) {
+        d[i] = dup_str(alpn[i]);
+    }
+    return d;
+}
+
+static void free_config(esp_mqtt_client_handle_t c)
+{
+    free(c->uri);
+    free(c->client_id);
+    free(c->username);
+    if (c->password != NULL) {
+        memset(c->password, 0, strlen(c->password));
+    }
+    free(c->password);
+    free(c->will_topic);
+    free(c->will_msg);
+    cred_free(&c->ca);
+    cred_free(&c->cert);
+    if (c->key.data != NULL) {
+        memset(c->key.data, 0, c->key.len);
+    }
+    cred_free(&c->key);
+    if (c->key_password != NULL) {
+        memset(c->key_password, 0, strlen(c->key_password));
+    }
+    free(c->key_password);
+    free(c->common_name);
+    free_alpn(c->alpn);
+    c->uri = c->client_id = c->username = c->password = c->will_topic = NULL;
+    c->key_password = c->common_name = NULL;
+    c->will_msg = NULL;
+    c->alpn = NULL;
+}
+
+static bool refuse(const char *feature)
+{
+    ESP_LOGE(TAG, "%s is not supported by mqtls on Linux (%s)", feature,
+             esp_err_to_name(ESP_ERR_NOT_SUPPORTED));
+    return false;
+}
+
+static char *uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport)
+{
+    if (host == NULL) {
+        return NULL;
+    }
+    const char *scheme = transport == MQTT_TRANSPORT_OVER_SSL ? "mqtts" : "mqtt";
+    if (port == 0) {
+        port = transport == MQTT_TRANSPORT_OVER_SSL ? 8883 : 1883;
+    }
+    size_t n = strlen(host) + 32;
+    char *u = malloc(n);
+    if (u != NULL) {
+        snprintf(u, n, "%s://%s:%u", scheme, host, (unsigned)port);
+    }
+    return u;
+}
+
+/* ---- configuration: both layouts land in the same owned fields -------------------------- */
+
+static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_config_t *cfg)
+{
+    bool ok = true;
+    c->keepalive_s = DEFAULT_KEEPALIVE_S;
+    c->reconnect_ms = DEFAULT_RECONNECT_MS;
+    c->network_timeout_ms = DEFAULT_NETWORK_TIMEOUT_MS;
+    c->buffer_size = DEFAULT_BUFFER_SIZE;
+#ifndef MQTLS_ESP_IDF_V4_CONFIG
+    const struct broker_t *b = &cfg->broker;
+    const struct authentication_t *a = &cfg->credentials.authentication;
+    if (b->verification.use_global_ca_store) {
+        ok = refuse("broker.verification.use_global_ca_store");
+    }
+    if (b->verification.crt_bundle_attach != NULL) {
+        ok = refuse("broker.verification.crt_bundle_attach (certificate bundle)");
+    }
+    if (b->verification.psk_hint_key != NULL) {
+        ok = refuse("broker.verification.psk_hint_key (PSK)");
+    }
+    if (a->use_secure_element) {
+        ok = refuse("credentials.authentication.use_secure_element");
+    }
+    if (a->ds_data != NULL) {
+        ok = refuse("credentials.authentication.ds_data (DS peripheral)");
+    }
+    if (a->use_ecdsa_peripheral) {
+        ok = refuse("credentials.authentication.use_ecdsa_peripheral");
+    }
+    if (cfg->network.transport != NULL) {
+        ok = refuse("network.transport (custom transport handle)");
+    }
+    if (cfg->network.if_name != NULL) {
+        ok = refuse("network.if_name");
+    }
+    if (b->address.transport == MQTT_TRANSPORT_OVER_WS ||
+        b->address.transport == MQTT_TRANSPORT_OVER_WSS) {
+        ok = refuse("MQTT over WebSocket (ws://, wss://)");
+    }
+    c->uri = b->address.uri != NULL ? dup_str(b->address.uri)
+                                    : uri_from_parts(b->address.hostname, b->address.port,
+                                                     b->address.transport);
+    ok = ok && cred_set(&c->ca, "broker.verification.certificate", false,
+                        b->verification.certificate, b->verification.certificate_len);
+    ok = ok && cred_set(&c->cert, "credentials.authentication.certificate", false,
+                        a->certificate, a->certificate_len);
+    ok = ok && cred_set(&c->key, "credentials.authentication.key", true, a->key, a->key_len);
+    if (a->key_password != NULL) {
+        size_t n = a->key_password_len > 0 ? (size_t)a->key_password_len : strlen(a->key_password);
+        c->key_password = calloc(1, n + 1);
+        if (c->key_password != NULL) {
+            memcpy(c->key_password, a->key_password, n);
+        }
+    }
+    c->skip_cn_check = b->verification.skip_cert_common_name_check;
+    c->common_name = dup_str(b->verification.common_name);
+    c->alpn = dup_alpn(b->verification.alpn_protos);
+    c->client_id = cfg->credentials.set_null_client_id ? dup_str("")
+                                                       : dup_str(cfg->credentials.client_id);
+    c->username = dup_str(cfg->credentials.username);
+    c->password = dup_str(a->password);
+    const struct last_will_t *w = &cfg->session.last_will;
+    if (w->topic != NULL) {
+        c->will_topic = dup_str(w->topic);
+        c->will_len = w->msg == NULL ? 0 : w->msg_len > 0 ? (size_t)w->msg_len : strlen(w->msg);
+        c->will_msg = dup_mem(w->msg, c->will_len);
+        c->will_qos = w->qos;
+        c->will_retain = w->retain != 0;
+    }
+    c->clean_session = !cfg->session.disable_clean_session;
+    if (cfg->session.disable_keepalive) {
+        c->keepalive_s = 0;
+    } else if (cfg->session.keepalive > 0) {
+        c->keepalive_s = cfg->session.keepalive;
+    }
+    c->protocol_ver = cfg->session.protocol_ver;
+    if (cfg->network.reconnect_timeout_ms > 0) {
+        c->reconnect_ms = cfg->network.reconnect_timeout_ms;
+    }
+    if (cfg->network.timeout_ms > 0) {
+        c->network_timeout_ms = cfg->network.timeout_ms;
+    }
+    c->auto_reconnect = !cfg->network.disable_auto_reconnect;
+    if (cfg->buffer.size > 0) {
+        c->buffer_size = cfg->buffer.size;
+    }
+    c->outbox_limit = cfg->outbox.limit;
+#else
+    if (cfg->use_global_ca_store) {
+        ok = refuse("use_global_ca_store");
+    }
+    if (cfg->crt_bundle_attach != NULL) {
+        ok = refuse("crt_bundle_attach (certificate bundle)");
+    }
+    if (cfg->psk_hint_key != NULL) {
+        ok = refuse("psk_hint_key (PSK)");
+    }
+    if (cfg->use_secure_element) {
+        ok = refuse("use_secure_element");
+    }
+    if (cfg->ds_data != NULL) {
+        ok = refuse("ds_data (DS peripheral)");
+    }
+    if (cfg->transport == MQTT_TRANSPORT_OVER_WS || cfg->transport == MQTT_TRANSPORT_OVER_WSS) {
+        ok = refuse("MQTT over WebSocket (ws://, wss://)");
+    }
+    c->v4_callback = cfg->event_handle;
+    c->user_context = cfg->user_context;
+    c->uri = cfg->uri != NULL ? dup_str(cfg->uri)
+                              : uri_from_parts(cfg->host, cfg->port, cfg->transport);
+    ok = ok && cred_set(&c->ca, "cert_pem", false, cfg->cert_pem, cfg->cert_len);
+    ok = ok && cred_set(&c->cert, "client_cert_pem", false, cfg->client_cert_pem,
+                        cfg->client_cert_len);
+    ok = ok && cred_set(&c->key, "client_key_pem", true, cfg->client_key_pem, cfg->client_key_len);
+    if (cfg->clientkey_password != NULL) {
+        size_t n = cfg->clientkey_password_len > 0 ? (size_t)cfg->clientkey_password_len
+                                                   : strlen(cfg->clientkey_password);
+        c->key_password = calloc(1, n + 1);
+        if (c->key_password != NULL) {
+            memcpy(c->key_password, cfg->clientkey_password, n);
+        }
+    }
+    c->skip_cn_check = cfg->skip_cert_common_name_check;
+    c->alpn = dup_alpn(cfg->alpn_protos);
+    c->client_id = cfg->set_null_client_id ? dup_str("") : dup_str(cfg->client_id);
+    c->username = dup_str(cfg->username);
+    c->password = dup_str(cfg->password);
+    if (cfg->lwt_topic != NULL) {
+        c->will_topic = dup_str(cfg->lwt_topic);
+        c->will_len = cfg->lwt_msg == NULL       ? 0
+                      : cfg->lwt_msg_len > 0     ? (size_t)cfg->lwt_msg_len
+                                                 : strlen(cfg->lwt_msg);
+        c->will_msg = dup_mem(cfg->lwt_msg, c->will_len);
+        c->will_qos = cfg->lwt_qos;
+        c->will_retain = cfg->lwt_retain != 0;
+    }
+    c->clean_session = cfg->disable_clean_session == 0;
+    if (cfg->disable_keepalive) {
+        c->keepalive_s = 0;
+    } else if (cfg->keepalive > 0) {
+        c->keepalive_s = cfg->keepalive;
+    }
+    c->protocol_ver = cfg->protocol_ver;
+    if (cfg->reconnect_timeout_ms > 0) {
+        c->reconnect_ms = cfg->reconnect_timeout_ms;
+    }
+    if (cfg->network_timeout_ms > 0) {
+        c->network_timeout_ms = cfg->network_timeout_ms;
+    }
+    c->auto_reconnect = !cfg->disable_auto_reconnect;
+    if (cfg->buffer_size > 0) {
+        c->buffer_size = cfg->buffer_size;
+    }
+#endif
+    if (c->uri == NULL) {
+        ESP_LOGE(TAG, "no broker URI or hostname configured");
+        ok = false;
+    }
+    return ok;
+}
+
+/* ---- event dispatch -------------------------------------------------------------------- */
+
+static void dispatch(esp_mqtt_client_handle_t c, esp_mqtt_event_t *ev)
+{
+    ev->client = c;
+#ifdef MQTLS_ESP_IDF_V4_CONFIG
+    ev->user_context = c->user_context;
+#endif
+    if (c->v4_callback != NULL) {
+        c->v4_callback(ev);
+    }
+    handler_t copy[MAX_HANDLERS];
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->handler_count;
+    memcpy(copy, c->handlers, n * sizeof copy[0]);
+    pthread_mutex_unlock(&c->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (copy[i].id == MQTT_EVENT_ANY || copy[i].id == ev->event_id) {
+            copy[i].fn(copy[i].arg, MQTT_EVENTS, (int32_t)ev->event_id, ev);
+        }
+    }
+}
+
+static void dispatch_simple(esp_mqtt_client_handle_t c, esp_mqtt_event_id_t id, int msg_id)
+{
+    esp_mqtt_event_t ev = {.event_id = id, .msg_id = msg_id, .protocol_ver = c->protocol_ver};
+    dispatch(c, &ev);
+}
+
+/* The device's log lines for a failure, then mqtls's findings: which file or certificate,
+ * why, and the fix. */
+static void log_findings(esp_mqtt_client_handle_t c, const mqtls_error_t *err,
+                         const mqtls_tls_facts_t *facts)
+{
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    mqtls_uri_t uri;
+    if (mqtls_uri_parse(c->uri, &uri) == MQTLS_OK) {
+        in.host = uri.host;
+        in.port = uri.port;
+    }
+    in.server_name = c->common_name;
+    in.ca = (mqtls_diag_file_t){.display_name = c->ca.what, .data = c->ca.data,
+                                .len = c->ca.len, .from_buffer_api = true};
+    in.cert = (mqtls_diag_file_t){.display_name = c->cert.what, .data = c->cert.data,
+                                  .len = c->cert.len, .from_buffer_api = true};
+    in.key = (mqtls_diag_file_t){.display_name = c->key.what, .data = c->key.data,
+                                 .len = c->key.len, .from_buffer_api = true};
+    in.key_password = c->key_password;
+    in.key_password_given = c->key_password != NULL;
+    in.err = err;
+    in.facts = facts;
+    mqtls_findings_t *f = calloc(1, sizeof *f);
+    if (f == NULL || mqtls_diag_run(&in, f) != MQTLS_OK) {
+        free(f);
+        return;
+    }
+    for (size_t i = 0; i < f->count; i++) {
+        const mqtls_finding_t *x = &f->items[i];
+        esp_log_level_t lvl = x->severity == MQTLS_SEV_ERROR     ? ESP_LOG_ERROR
+                              : x->severity == MQTLS_SEV_WARNING ? ESP_LOG_WARN
+                                                                 : ESP_LOG_INFO;
+        esp_log_line(lvl, MQTLS_TAG, "[%s] %s", x->id, x->message);
+        if (x->subject[0] != '\0') {
+            esp_log_line(lvl, MQTLS_TAG, "  which: %s", x->subject);
+        }
+        if (x->fix[0] != '\0') {
+            esp_log_line(lvl, MQTLS_TAG, "  fix:   %s", x->fix);
+        }
+    }
+    if (f->count > 0) {
+        ESP_LOGI(MQTLS_TAG, "details: docs/troubleshooting.md; check the set-up offline with "
+                            "`mqtls doctor`");
+    }
+    free(f);
+}
+
+/* Fill esp_mqtt_error_codes_t as esp-tls / esp-mqtt do and log the device's lines. */
+static void fill_error(const mqtls_error_t *e, esp_mqtt_error_codes_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->esp_transport_sock_errno = e->sys_errno;
+    switch (e->layer) {
+    case MQTLS_LAYER_MQTT:
+        if (e->connack_reason > 0) {
+            out->error_type = MQTT_ERROR_TYPE_CONNECTION_REFUSED;
+            int rc = e->connack_reason;
+            /* MQTT 5 reason codes map onto the 3.1.1 return codes esp-mqtt reports */
+            if (rc >= 0x80) {
+                rc = rc == 0x84 ? 1 : rc == 0x85 ? 2 : (rc == 0x88 || rc == 0x89) ? 3
+                     : rc == 0x86                ? 4
+                                                 : 5;
+            }
+            out->connect_return_code = (esp_mqtt_connect_return_code_t)rc;
+            ESP_LOGE(TAG, "MQTT_CONNECTION_REFUSE code %d", e->connack_reason);
+        } else {
+            out->error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+        }
+        return;
+    case MQTLS_LAYER_DNS:
+        out->error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+        out->esp_tls_last_esp_err = ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME;
+        ESP_LOGE(TLS_TAG, "couldn't get hostname for :%s: getaddrinfo() returns %d", e->detail,
+                 e->sys_errno);
+        break;
+    case MQTLS_LAYER_TCP:
+        out->error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+        out->esp_tls_last_esp_err = e->status == MQTLS_ERR_CONNECT_TIMEOUT
+                                        ? ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT
+                                    : e->status == MQTLS_ERR_CLOSED
+                                        ? ESP_ERR_ESP_TLS_TCP_CLOSED_FIN
+                                        : ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
+        ESP_LOGE(TLS_TAG, "delayed connect error: %s", strerror(e->sys_errno));
+        break;
+    case MQTLS_LAYER_TLS:
+    case MQTLS_LAYER_CONFIG: {
+        out->error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+        int ret = e->mbedtls_ret;
+        out->esp_tls_stack_err = ret < 0 ? -ret : ret; /* esp-tls stores -ret */
+        out->esp_tls_cert_verify_flags = (int)e->verify_flags;
+        if (e->status == MQTLS_ERR_CERT_PARSE || e->status == MQTLS_ERR_CA_PARSE) {
+            out->esp_tls_last_esp_err = ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
+            ESP_LOGE(TLS_TAG, "mbedtls_x509_crt_parse returned -0x%x", (unsigned)-ret);
+        } else if (e->layer == MQTLS_LAYER_CONFIG && e->status != MQTLS_ERR_TLS_SETUP) {
+            out->esp_tls_last_esp_err = ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED;
+            ESP_LOGE(TLS_TAG, "mbedtls_pk_parse_keyfile returned -0x%x", (unsigned)-ret);
+        } else {
+            out->esp_tls_last_esp_err = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
+            ESP_LOGE(TLS_TAG, "mbedtls_ssl_handshake returned -0x%x", (unsigned)-ret);
+            if (e->verify_flags != 0) {
+                ESP_LOGI(TLS_TAG, "Failed to verify peer certificate!");
+                char info[1024];
+                mqtls_verify_info(e->verify_flags, info, sizeof info);
+                /* one log line per reason, as mbedtls_x509_crt_verify_info prints them */
+                char *save = NULL;
+                for (char *line = strtok_r(info, "\n", &save); line != NULL;
+                     line = strtok_r(NULL, "\n", &save)) {
+                    ESP_LOGI(TLS_TAG, "verification info: %s", line);
+                }
+            } else {
+                ESP_LOGI(TLS_TAG, "Certificate verified.");
+            }
+        }
+        break;
+    }
+    default:
+        out->error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+        break;
+    }
+    ESP_LOGE(TLS_TAG, "Failed to open new connection");
+    ESP_LOGE("transport_base", "Failed to open a new connection");
+    ESP_LOGE(TAG, "Error transport connect");
+}
+
+static void on_mqtls_event(mqtls_client_t *mc, const mqtls_event_t *ev, void *ctx)
+{
+    esp_mqtt_client_handle_t c = ctx;
+    esp_mqtt_event_t e = {.protocol_ver = c->protocol_ver};
+    switch (ev->type) {
+    case MQTLS_EVENT_CONNECTED:
+        e.event_id = MQTT_EVENT_CONNECTED;
+        e.session_present = ev->u.connected.session_present;
+        dispatch(c, &e);
+        break;
+    case MQTLS_EVENT_DISCONNECTED:
+        dispatch_simple(c, MQTT_EVENT_DISCONNECTED, 0);
+        break;
+    case MQTLS_EVENT_ERROR: {
+        const mqtls_error_t *err = &ev->u.error.err;
+        fill_error(err, &c->last_error);
+        log_findings(c, err, mqtls_client_tls_facts(mc));
+        e.event_id = MQTT_EVENT_ERROR;
+        e.msg_id = ev->u.error.packet_id;
+        e.error_handle = &c->last_error;
+        dispatch(c, &e);
+        break;
+    }
+    case MQTLS_EVENT_MESSAGE: {
+        /* Messages longer than the buffer arrive as several DATA events, as on the device:
+         * only the first carries the topic; offsets and total length on each. */
+        size_t total = ev->u.message.payload.len;
+        size_t chunk = (size_t)c->buffer_size;
+        size_t off = 0;
+        do {
+            size_t n = total - off < chunk ? total - off : chunk;
+            e.event_id = MQTT_EVENT_DATA;
+            e.msg_id = ev->u.message.packet_id;
+            e.qos = ev->u.message.qos;
+            e.retain = ev->u.message.retain;
+            e.dup = ev->u.message.dup;
+            e.topic = off == 0 ? (char *)ev->u.message.topic.data : NULL;
+            e.topic_len = off == 0 ? (int)ev->u.message.topic.len : 0;
+            e.data = (char *)ev->u.message.payload.data + off;
+            e.data_len = (int)n;
+            e.total_data_len = (int)total;
+            e.current_data_offset = (int)off;
+            dispatch(c, &e);
+            off += n;
+        } while (off < total);
+        break;
+    }
+    case MQTLS_EVENT_PUBLISHED:
+        dispatch_simple(c, MQTT_EVENT_PUBLISHED, ev->u.published.packet_id);
+        break;
+    case MQTLS_EVENT_SUBSCRIBED:
+    case MQTLS_EVENT_UNSUBSCRIBED: {
+        e.event_id = ev->type == MQTLS_EVENT_SUBSCRIBED ? MQTT_EVENT_SUBSCRIBED
+                                                        : MQTT_EVENT_UNSUBSCRIBED;
+        e.msg_id = ev->u.subscribed.packet_id;
+        e.data = (char *)ev->u.subscribed.reasons.data;
+        e.data_len = (int)ev->u.subscribed.reasons.len;
+        esp_mqtt_error_codes_t sub_err = {.error_type = MQTT_ERROR_TYPE_SUBSCRIBE_FAILED};
+        for (size_t i = 0; e.event_id == MQTT_EVENT_SUBSCRIBED && i < ev->u.subscribed.reasons.len;
+             i++) {
+            if (ev->u.subscribed.reasons.data[i] >= 0x80) {
+                e.error_handle = &sub_err;
+            }
+        }
+        dispatch(c, &e);
+        break;
+    }
+    }
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config)
+{
+    if (config == NULL) {
+        return NULL;
+    }
+    esp_mqtt_client_handle_t c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    if (!apply_config(c, config)) {
+        free_config(c);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static mqtls_version_t to_version(esp_mqtt_protocol_ver_t v)
+{
+    switch (v) {
+    case MQTT_PROTOCOL_V_3_1:
+        return MQTLS_V31;
+    case MQTT_PROTOCOL_V_5:
+        return MQTLS_V5;
+    default:
+        return MQTLS_V311; /* CONFIG_MQTT_PROTOCOL_311 is the IDF default */
+    }
+}
+
+static void *report_config_failure(void *arg)
+{
+    esp_mqtt_client_handle_t c = arg;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    err.layer = MQTLS_LAYER_CONFIG;
+    const cred_t *bad[] = {&c->ca, &c->cert, &c->key};
+    for (size_t i = 0; i < 3; i++) {
+        int ret = device_parse_error(bad[i]);
+        if (ret != 0) {
+            err.mbedtls_ret = ret;
+            err.status = bad[i]->is_key ? MQTLS_ERR_KEY_PARSE : MQTLS_ERR_CERT_PARSE;
+            snprintf(err.detail, sizeof err.detail, "%s", bad[i]->what);
+            break;
+        }
+    }
+    dispatch_simple(c, MQTT_EVENT_BEFORE_CONNECT, 0);
+    fill_error(&err, &c->last_error);
+    log_findings(c, &err, NULL);
+    esp_mqtt_event_t e = {.event_id = MQTT_EVENT_ERROR, .error_handle = &c->last_error,
+                          .protocol_ver = c->protocol_ver};
+    dispatch(c, &e);
+    dispatch_simple(c, MQTT_EVENT_DISCONNECTED, 0);
+    return NULL;
+}
+
+static esp_err_t create_mqtls_client(esp_mqtt_client_handle_t c)
+{
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    cfg.uri = c->uri;
+    cfg.client_id = c->client_id;
+    cfg.username = c->username;
+    cfg.password = c->password;
+    cfg.version = to_version(c->protocol_ver);
+    cfg.keepalive_s = (uint16_t)(c->keepalive_s > 65535 ? 65535 : c->keepalive_s);
+    cfg.clean_start = c->clean_session;
+    cfg.connect_timeout_ms = (uint32_t)c->network_timeout_ms;
+    cfg.reconnect.enabled = c->auto_reconnect;
+    /* esp-mqtt waits a fixed reconnect_timeout_ms; keep that as the cap of the backoff */
+    cfg.reconnect.min_ms = (uint32_t)(c->reconnect_ms < 500 ? c->reconnect_ms : 500);
+    cfg.reconnect.max_ms = (uint32_t)c->reconnect_ms;
+    if (c->outbox_limit > 0) {
+        cfg.outbox_max_bytes = (size_t)c->outbox_limit;
+    }
+    if (c->will_topic != NULL) {
+        cfg.will.topic = c->will_topic;
+        cfg.will.payload = c->will_msg;
+        cfg.will.payload_len = c->will_len;
+        cfg.will.qos = (uint8_t)c->will_qos;
+        cfg.will.retain = c->will_retain;
+    }
+    mqtls_uri_t uri;
+    if (mqtls_uri_parse(c->uri, &uri) != MQTLS_OK) {
+        ESP_LOGE(TAG, "Error parse uri = %s", c->uri);
+        return ESP_FAIL;
+    }
+    if (uri.tls || c->ca.data != NULL || c->cert.data != NULL) {
+        cfg.tls.enabled = uri.tls;
+        cfg.tls.ca_buf = c->ca.data;
+        cfg.tls.ca_len = c->ca.len;
+        cfg.tls.cert_buf = c->cert.data;
+        cfg.tls.cert_len = c->cert.len;
+        cfg.tls.key_buf = c->key.data;
+        cfg.tls.key_len = c->key.len;
+        cfg.tls.key_password = c->key_password;
+        cfg.tls.server_name = c->common_name;
+        cfg.tls.alpn = (const char *const *)c->alpn;
+        if (c->skip_cn_check) {
+            ESP_LOGW(TAG, "skip_cert_common_name_check: the broker certificate's name is not "
+                          "checked (MITM risk)");
+            cfg.tls.no_hostname_check = true;
+        }
+        if (uri.tls && c->ca.data == NULL) {
+            ESP_LOGW(TAG, "no broker certificate configured: the server is NOT verified "
+                          "(esp-tls does the same; set broker.verification.certificate)");
+            cfg.tls.insecure = true;
+        }
+    }
+    cfg.on_event = on_mqtls_event;
+    cfg.event_ctx = c;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    mqtls_status_t st = mqtls_client_create(&cfg, &err, &c->mc);
+    if (st != MQTLS_OK) {
+        fill_error(&err, &c->last_error);
+        log_findings(c, &err, NULL);
+        esp_mqtt_event_t e = {.event_id = MQTT_EVENT_ERROR, .error_handle = &c->last_error,
+                              .protocol_ver = c->protocol_ver};
+        dispatch(c, &e);
+        return ESP_FAIL;
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_mqtt_client_start(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->started) {
+        ESP_LOGE(TAG, "Client has started");
+        return ESP_FAIL;
+    }
+    const cred_t *creds[] = {&client->ca, &client->cert, &client->key};
+    for (size_t i = 0; i < 3; i++) {
+        if (device_parse_error(creds[i]) != 0) {
+            /* The device starts its task and fails there: do the same, on a thread. */
+            if (pthread_create(&client->fail_thread, NULL, report_config_failure, client) != 0) {
+                return ESP_FAIL;
+            }
+            client->fail_thread_running = true;
+            client->started = true;
+            return ESP_OK;
+        }
+    }
+    if (client->mc == NULL && create_mqtls_client(client) != ESP_OK) {
+        return ESP_FAIL;
+    }
+    dispatch_simple(client, MQTT_EVENT_BEFORE_CONNECT, 0);
+    if (mqtls_client_connect(client->mc) != MQTLS_OK ||
+        mqtls_client_start(client->mc) != MQTLS_OK) {
+        return ESP_FAIL;
+    }
+    client->started = true;
+    return ESP_OK;
+}
+
+esp_err_t esp_mqtt_client_reconnect(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL || client->mc == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    mqtls_client_state_t s = mqtls_client_state(client->mc);
+    if (s != MQTLS_STATE_IDLE && s != MQTLS_STATE_BACKOFF) {
+        return ESP_FAIL;
+    }
+    return mqtls_client_connect(client->mc) == MQTLS_OK ? ESP_OK : ESP_FAIL;
+}
+
+esp_err_t esp_mqtt_client_disconnect(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL || client->mc == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return mqtls_client_disconnect(client->mc, 0) == MQTLS_OK ? ESP_OK : ESP_FAIL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+esp_err_t esp_mqtt_client_stop(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (!client->started) {
+        ESP_LOGE(TAG, "Client asked to stop, but was not started");
+        return ESP_FAIL;
+    }
+    if (client->fail_thread_running) {
+        pthread_join(client->fail_thread, NULL);
+        client->fail_thread_running = false;
+    }
+    if (client->mc != NULL) {
+        /* Send DISCONNECT and give it a bounded time to leave before the thread stops. */
+        if (mqtls_client_disconnect(client->mc, 0) == MQTLS_OK) {
+            for (long waited = 0; waited < STOP_DEADLINE_MS &&
+                                  mqtls_client_state(client->mc) != MQTLS_STATE_IDLE;
+                 waited += 10) {
+                sleep_ms(10);
+            }
+        }
+        mqtls_client_stop(client->mc);
+    }
+    client->started = false;
+    return ESP_OK;
+}
+
+esp_err_t esp_mqtt_client_destroy(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->started) {
+        esp_mqtt_client_stop(client);
+    }
+    mqtls_client_destroy(client->mc);
+    free_config(client);
+    pthread_mutex_destroy(&client->lock);
+    free(client);
+    return ESP_OK;
+}
+
+esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t client, const char *uri)
+{
+    mqtls_uri_t parsed;
+    if (client == NULL || uri == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (mqtls_uri_parse(uri, &parsed) != MQTLS_OK) {
+        ESP_LOGE(TAG, "Error parse uri = %s", uri);
+        return ESP_FAIL;
+    }
+    if (client->started) {
+        ESP_LOGE(TAG, "esp_mqtt_client_set_uri: stop the client first (mqtls applies the URI "
+                      "when the client is created at start)");
+        return ESP_FAIL;
+    }
+    char *copy = dup_str(uri);
+    if (copy == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    free(client->uri);
+    client->uri = copy;
+    mqtls_client_destroy(client->mc); /* rebuilt with the new URI at the next start */
+    client->mc = NULL;
+    return ESP_OK;
+}
+
+esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client,
+                              const esp_mqtt_client_config_t *config)
+{
+    if (client == NULL || config == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->started) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    free_config(client);
+    memset(&client->ca, 0, sizeof client->ca);
+    memset(&client->cert, 0, sizeof client->cert);
+    memset(&client->key, 0, sizeof client->key);
+    if (!apply_config(client, config)) {
+        return ESP_ERR_NOT_SUPPORTED;
+    }
+    mqtls_client_destroy(client->mc);
+    client->mc = NULL;
+    return ESP_OK;
+}
+
+/* ---- messages -------------------------------------------------------------------------- */
+
+static int publish_common(esp_mqtt_client_handle_t c, const char *topic, const char *data,
+                          int len, int qos, int retain, bool store)
+{
+    if (c == NULL || topic == NULL || qos < 0 || qos > 2) {
+        return -1;
+    }
+    if (c->mc == NULL && create_mqtls_client(c) != ESP_OK) {
+        return -1;
+    }
+    size_t n = data == NULL ? 0 : len > 0 ? (size_t)len : strlen(data);
+    if (qos == 0 && !store && mqtls_client_state(c->mc) != MQTLS_STATE_CONNECTED) {
+        return -1; /* esp-mqtt: QoS 0 is not queued while disconnected */
+    }
+    mqtls_publish_opts_t opts = {.qos = (uint8_t)qos, .retain = retain != 0};
+    uint16_t id = 0;
+    mqtls_status_t st = mqtls_client_publish(c->mc, topic, data, n, &opts, &id);
+    if (st == MQTLS_ERR_OUTBOX_FULL) {
+        return -2;
+    }
+    if (st != MQTLS_OK) {
+        ESP_LOGE(TAG, "publish to %s failed: %s (%s)", topic, mqtls_status_text(st),
+                 mqtls_status_name(st));
+        return -1;
+    }
+    return id;
+}
+
+int esp_mqtt_client_publish(esp_mqtt_client_handle_t client, const char *topic, const char *data,
+                            int len, int qos, int retain)
+{
+    return publish_common(client, topic, data, len, qos, retain, false);
+}
+
+int esp_mqtt_client_enqueue(esp_mqtt_client_handle_t client, const char *topic, const char *data,
+                            int len, int qos, int retain, bool store)
+{
+    return publish_common(client, topic, data, len, qos, retain, store);
+}
+
+int esp_mqtt_client_subscribe_multiple(esp_mqtt_client_handle_t client,
+                                       const esp_mqtt_topic_t *topic_list, int size)
+{
+    if (client == NULL || client->mc == NULL || topic_list == NULL || size <= 0 || size > 64) {
+        return -1;
+    }
+    if (mqtls_client_state(client->mc) != MQTLS_STATE_CONNECTED) {
+        ESP_LOGE(TAG, "Client has not connected");
+        return -1;
+    }
+    mqtls_subscription_t subs[64];
+    for (int i = 0; i < size; i++) {
+        subs[i] = (mqtls_subscription_t){.filter = topic_list[i].filter,
+                                         .options = (uint8_t)(topic_list[i].qos & 3)};
+    }
+    uint16_t id = 0;
+    mqtls_status_t st = mqtls_client_subscribe(client->mc, subs, (size_t)size, NULL, &id);
+    return st == MQTLS_OK ? id : st == MQTLS_ERR_OUTBOX_FULL ? -2 : -1;
+}
+
+int esp_mqtt_client_subscribe_single(esp_mqtt_client_handle_t client, const char *topic, int qos)
+{
+    esp_mqtt_topic_t t = {.filter = topic, .qos = qos};
+    return esp_mqtt_client_subscribe_multiple(client, &t, 1);
+}
+
+int esp_mqtt_client_unsubscribe(esp_mqtt_client_handle_t client, const char *topic)
+{
+    if (client == NULL || client->mc == NULL || topic == NULL) {
+        return -1;
+    }
+    if (mqtls_client_state(client->mc) != MQTLS_STATE_CONNECTED) {
+        ESP_LOGE(TAG, "Client has not connected");
+        return -1;
+    }
+    uint16_t id = 0;
+    return mqtls_client_unsubscribe(client->mc, &topic, 1, &id) == MQTLS_OK ? id : -1;
+}
+
+int esp_mqtt_client_get_outbox_size(esp_mqtt_client_handle_t client)
+{
+    if (client == NULL || client->mc == NULL) {
+        return 0;
+    }
+    size_t n = mqtls_client_outbox_bytes(client->mc);
+    return n > (size_t)INT32_MAX ? (int)INT32_MAX : (int)n;
+}
+
+/* ---- handlers -------------------------------------------------------------------------- */
+
+esp_err_t esp_mqtt_client_register_event(esp_mqtt_client_handle_t client,
+                                         esp_mqtt_event_id_t event,
+                                         esp_event_handler_t event_handler,
+                                         void *event_handler_arg)
+{
+    if (client == NULL || event_handler == NULL || event < MQTT_EVENT_ANY ||
+        event > MQTT_USER_EVENT) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t rc = ESP_OK;
+    pthread_mutex_lock(&client->lock);
+    if (client->handler_count == MAX_HANDLERS) {
+        rc = ESP_ERR_NO_MEM;
+    } else {
+        client->handlers[client->handler_count++] =
+            (handler_t){.id = event, .fn = event_handler, .arg = event_handler_arg};
+    }
+    pthread_mutex_unlock(&client->lock);
+    return rc;
+}
+
+esp_err_t esp_mqtt_client_unregister_event(esp_mqtt_client_handle_t client,
+                                           esp_mqtt_event_id_t event,
+                                           esp_event_handler_t event_handler)
+{
+    if (client == NULL || event < MQTT_EVENT_ANY || event > MQTT_USER_EVENT) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&client->lock);
+    size_t w = 0;
+    for (size_t r = 0; r < client->handler_count; r++) {
+        const handler_t *h = &client->handlers[r];
+        if (!(h->id == event && h->fn == event_handler)) {
+            client->handlers[w++] = *h;
+        }
+    }
+    client->handler_count = w;
+    pthread_mutex_unlock(&client->lock);
+    return ESP_OK;
+}
