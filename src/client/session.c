@@ -483,6 +483,7 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
 void mqtls__session_on_closed(mqtls__session_t *s)
 {
     (void)session_transition(s, MQTLS__EV_CLOSED);
+    s->disconnect_pending = false;
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
     s->cur_entry = -1;
@@ -901,6 +902,39 @@ static bool can_send_publishes(const mqtls__session_t *s)
     return s->state == MQTLS__S_CONNECTED;
 }
 
+/* After a user disconnect, QoS 0 messages already queued still go out before DISCONNECT:
+ * they have no other chance. QoS 1/2 stay in the session for the next connection. */
+static bool draining_qos0(const mqtls__session_t *s)
+{
+    return s->state == MQTLS__S_DISCONNECTING && s->disconnect_pending;
+}
+
+static bool qos0_queued(const mqtls__session_t *s)
+{
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = &s->entries[(s->ent_head + k) % s->cfg.max_messages];
+        if (e->qos == 0 && (e->state == E_QUEUED || e->state == E_WRITING)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void queue_disconnect_if_drained(mqtls__session_t *s)
+{
+    if (!draining_qos0(s) || s->cur_entry >= 0 || qos0_queued(s)) {
+        return;
+    }
+    s->disconnect_pending = false;
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_DISCONNECT;
+    p.u.disconnect.reason = s->cfg.version == MQTLS_V5 ? s->disconnect_reason : 0;
+    /* No room in the control buffer: closing without DISCONNECT still ends the connection
+     * (the broker then publishes the will; acceptable when the buffer is jammed). */
+    (void)ctrl_put(s, &p);
+}
+
 size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t max)
 {
     size_t n = 0;
@@ -919,13 +953,14 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
         iov[n].len = s->ctrl_wr - s->ctrl_rd;
         n++;
     }
-    if (!can_send_publishes(s)) {
+    bool drain = draining_qos0(s);
+    if (!can_send_publishes(s) && !drain) {
         return n;
     }
     size_t budget = s->window > s->inflight ? s->window - s->inflight : 0;
     for (size_t k = 0; k < s->ent_count && n < max && s->plan_count < MQTLS__PLAN_MAX; k++) {
         mqtls__entry_t *e = entry_at(s, k);
-        if (e->state != E_QUEUED) {
+        if (e->state != E_QUEUED || (drain && e->qos > 0)) {
             continue;
         }
         if (e->qos > 0) {
@@ -1003,6 +1038,7 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
     }
     s->plan_count = 0;
     outbox_reap(s);
+    queue_disconnect_if_drained(s);
 }
 
 bool mqtls__session_has_output(const mqtls__session_t *s)
@@ -1012,6 +1048,9 @@ bool mqtls__session_has_output(const mqtls__session_t *s)
     }
     if (s->cur_entry >= 0 || s->ctrl_wr > s->ctrl_rd) {
         return true;
+    }
+    if (draining_qos0(s)) {
+        return qos0_queued(s);
     }
     if (!can_send_publishes(s)) {
         return false;
@@ -1027,7 +1066,8 @@ bool mqtls__session_has_output(const mqtls__session_t *s)
 
 bool mqtls__session_wants_close(const mqtls__session_t *s)
 {
-    return s->state == MQTLS__S_DISCONNECTING && s->cur_entry < 0 && s->ctrl_wr == s->ctrl_rd;
+    return s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending && s->cur_entry < 0 &&
+           s->ctrl_wr == s->ctrl_rd;
 }
 
 mqtls_status_t mqtls__session_tick(mqtls__session_t *s, int64_t now_ms)
@@ -1362,16 +1402,9 @@ mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason)
     if (st != MQTLS_OK) {
         return st;
     }
-    mqtls_packet_t p;
-    memset(&p, 0, sizeof p);
-    p.type = MQTLS_DISCONNECT;
-    p.u.disconnect.reason = s->cfg.version == MQTLS_V5 ? reason : 0;
-    st = ctrl_put(s, &p);
-    if (st != MQTLS_OK) {
-        /* No room: closing without DISCONNECT still ends the connection (the will is
-         * published then; acceptable when the control buffer is jammed). */
-        return MQTLS_OK;
-    }
+    s->disconnect_pending = true;
+    s->disconnect_reason = reason;
+    queue_disconnect_if_drained(s);
     return MQTLS_OK;
 }
 

@@ -103,6 +103,10 @@ typedef struct mqtls__session {
     size_t plan[MQTLS__PLAN_MAX];
     size_t plan_count;
 
+    /* a user DISCONNECT waits until queued QoS 0 messages are written (they would be lost) */
+    bool disconnect_pending;
+    uint8_t disconnect_reason;
+
     /* control packets (CONNECT, acks, SUBSCRIBE, PINGREQ, DISCONNECT) */
     uint8_t *ctrl;
     size_t ctrl_cap, ctrl_rd, ctrl_wr;

@@ -594,6 +594,14 @@ static void connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_
 
 static void fail_transport(mqtls_client_t *c, mqtls_status_t st, int64_t now)
 {
+    if (c->state == MQTLS_STATE_DISCONNECTING && mqtls__session_wants_close(&c->s) &&
+        (st == MQTLS_ERR_CLOSED || st == MQTLS_ERR_CONN_RESET)) {
+        /* Our DISCONNECT is out: the broker closing first is the end we asked for. */
+        mqtls_error_t done;
+        mqtls_error_init(&done);
+        connection_ended(c, &done, now);
+        return;
+    }
     /* Keep the transport's details when they describe this failure. */
     mqtls_error_t e = c->conn_err;
     if (e.status != st) {

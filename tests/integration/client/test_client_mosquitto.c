@@ -30,6 +30,7 @@ static bool g_have_broker;
 
 typedef struct rec {
     int connected, disconnected, errors, published, subscribed, unsubscribed, messages;
+    int disconnected_not_ok; /* DISCONNECTED events whose status is not MQTLS_OK */
     bool session_present;
     mqtls_error_t last_error;
     char finding_ids[512]; /* ids of the findings on the last error event, space separated */
@@ -70,6 +71,9 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         break;
     case MQTLS_EVENT_DISCONNECTED:
         r->disconnected++;
+        if (ev->u.disconnected.why.status != MQTLS_OK) {
+            r->disconnected_not_ok++;
+        }
         break;
     case MQTLS_EVENT_ERROR:
         r->errors++;
@@ -367,6 +371,43 @@ static void test_client_retained_message_reaches_late_subscriber(void **state)
     }
     mqtls_client_destroy(sub);
     mqtls_client_destroy(pub);
+}
+
+/* QoS 0 messages still queued when disconnect() is called go out before DISCONNECT, and the
+ * broker closing the socket after our DISCONNECT is reported as the requested end (OK). */
+static void test_client_disconnect_flushes_queued_qos0_and_reports_ok(void **state)
+{
+    (void)state;
+    rec_t *sr = calloc(1, sizeof *sr);
+    rec_t *pr = calloc(1, sizeof *pr);
+    mqtls_client_t *sub = make_client(sr, PLAIN, MQTLS_V311, "disc-sub", true, NULL);
+    connect_and_wait(sub, sr);
+    subscribe_and_wait(sub, sr, "disc/q0", 0);
+    /* 16 KiB messages fill the socket buffer, so most of them wait in the outbox */
+    enum { ROUNDS = 4, PER_ROUND = 200 };
+    static uint8_t payload[16 * 1024];
+    for (uint32_t round = 0; round < ROUNDS; round++) {
+        mqtls_client_t *pub = make_client(pr, MTLS, MQTLS_V5, "disc-pub", true, NULL);
+        connect_and_wait(pub, pr);
+        for (uint32_t i = 0; i < PER_ROUND; i++) {
+            fill_pattern(payload, sizeof payload, round * PER_ROUND + i);
+            assert_int_equal(mqtls_client_publish(pub, "disc/q0", payload, sizeof payload, NULL,
+                                                  NULL),
+                             MQTLS_OK);
+        }
+        int before = pr->disconnected;
+        assert_int_equal(mqtls_client_disconnect(pub, 0), MQTLS_OK);
+        assert_true(run_until(&pub, 1, &pr->disconnected, before + 1, 5000));
+        mqtls_client_destroy(pub);
+    }
+    assert_int_equal(pr->disconnected_not_ok, 0);
+    assert_int_equal(pr->errors, 0);
+    assert_true(run_until(&sub, 1, &sr->messages, ROUNDS * PER_ROUND, 15000));
+    assert_int_equal(sr->distinct, ROUNDS * PER_ROUND);
+    assert_int_equal(sr->bad_payloads, 0);
+    mqtls_client_destroy(sub);
+    free(sr);
+    free(pr);
 }
 
 static void test_client_v5_properties_and_unsubscribe(void **state)
@@ -1156,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_client_mtls_v5_round_trip),
         cmocka_unit_test(test_client_retained_message_reaches_late_subscriber),
         cmocka_unit_test(test_client_v5_properties_and_unsubscribe),
+        cmocka_unit_test(test_client_disconnect_flushes_queued_qos0_and_reports_ok),
         cmocka_unit_test(test_client_v5_outbound_topic_alias_with_mosquitto),
         cmocka_unit_test(test_client_keepalive_with_live_and_frozen_broker),
         cmocka_unit_test(test_client_broker_maximum_packet_size),

@@ -1040,6 +1040,31 @@ static void test_session_disconnect_flushes_then_wants_close(void **state)
     assert_int_equal(mqtls__session_disconnect(s, 0), MQTLS_ERR_STATE);
 }
 
+static void test_session_disconnect_sends_queued_qos0_first_keeps_qos1(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "q0/a", 10, 0, &id), MQTLS_OK);
+    assert_int_equal(publish(s, "q1/b", 10, 1, &id), MQTLS_OK);
+    assert_int_equal(publish(s, "q0/c", 10, 0, &id), MQTLS_OK);
+    /* nothing written yet: the disconnect comes while all three wait in the outbox */
+    assert_int_equal(mqtls__session_disconnect(s, 0), MQTLS_OK);
+    assert_false(mqtls__session_wants_close(s));
+    assert_true(mqtls__session_has_output(s));
+    drain_chunked(s, 7); /* short writes: DISCONNECT must still come last */
+    assert_int_equal(g_fx.pkt_count, 3);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBLISH);
+    assert_memory_equal(g_fx.pkts[0].u.publish.topic.data, "q0/a", 4);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBLISH);
+    assert_memory_equal(g_fx.pkts[1].u.publish.topic.data, "q0/c", 4);
+    assert_int_equal(g_fx.pkts[2].type, MQTLS_DISCONNECT);
+    assert_true(mqtls__session_wants_close(s));
+    assert_int_equal(mqtls__session_outbox_count(s), 1); /* QoS 1 kept for the session */
+}
+
 static void test_session_v5_connect_announces_limits(void **state)
 {
     (void)state;
@@ -1189,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_session_random_input_never_crashes),
         cmocka_unit_test(test_session_server_disconnect_reports_reason),
         cmocka_unit_test(test_session_disconnect_flushes_then_wants_close),
+        cmocka_unit_test(test_session_disconnect_sends_queued_qos0_first_keeps_qos1),
         cmocka_unit_test(test_session_v5_connect_announces_limits),
         cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
