@@ -8,12 +8,8 @@
 #include <unistd.h>
 
 #include "cli_client.h"
-#if CLI_HAVE_CLIENT
 #include "mqtls/transport.h"
-#endif
 #include "commands.h"
-
-#if CLI_HAVE_CLIENT
 
 typedef struct pub_state {
     cli_opts_t *o;
@@ -246,22 +242,3 @@ int mqtls_cmd_pub(int argc, char **argv)
     cli_opts_free(&o);
     return rc;
 }
-
-#else /* !CLI_HAVE_CLIENT */
-
-int mqtls_cmd_pub(int argc, char **argv)
-{
-    static cli_opts_t o;
-    int rc = cli_parse(&o, CLI_PUB, argc, argv, stdout, stderr);
-    cli_opts_free(&o);
-    if (rc == CLI_PARSE_HELP) {
-        return MQTLS_EXIT_OK;
-    }
-    if (rc != CLI_PARSE_OK) {
-        return rc;
-    }
-    fprintf(stderr, "mqtls pub: this build has no client library (src/client, src/runtime)\n");
-    return MQTLS_EXIT_FAIL;
-}
-
-#endif

@@ -8,8 +8,6 @@
 #include "cli_client.h"
 #include "commands.h"
 
-#if CLI_HAVE_CLIENT
-
 typedef struct sub_state {
     const cli_opts_t *o;
     cli_session_t s;
@@ -214,22 +212,3 @@ int mqtls_cmd_sub(int argc, char **argv)
     cli_opts_free(&o);
     return rc;
 }
-
-#else /* !CLI_HAVE_CLIENT */
-
-int mqtls_cmd_sub(int argc, char **argv)
-{
-    static cli_opts_t o;
-    int rc = cli_parse(&o, CLI_SUB, argc, argv, stdout, stderr);
-    cli_opts_free(&o);
-    if (rc == CLI_PARSE_HELP) {
-        return MQTLS_EXIT_OK;
-    }
-    if (rc != CLI_PARSE_OK) {
-        return rc;
-    }
-    fprintf(stderr, "mqtls sub: this build has no client library (src/client, src/runtime)\n");
-    return MQTLS_EXIT_FAIL;
-}
-
-#endif
