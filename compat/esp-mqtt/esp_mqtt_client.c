@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "esp_internal.h"
 #include "esp_log.h"
-#include "mqtt_client.h"
 #include "mqtls/client.h"
 #include "mqtls/diag.h"
 
@@ -21,68 +21,9 @@ static const char *TAG = "mqtt_client";
 static const char *TLS_TAG = "esp-tls";
 static const char *MQTLS_TAG = "mqtls";
 
-#define MAX_HANDLERS 16
-#define DEFAULT_BUFFER_SIZE 1024   /* CONFIG_MQTT_BUFFER_SIZE */
-#define DEFAULT_KEEPALIVE_S 120    /* esp-mqtt's default */
-#define DEFAULT_RECONNECT_MS 10000 /* MQTT_RECON_DEFAULT_MS */
-#define DEFAULT_NETWORK_TIMEOUT_MS 10000
-#define STOP_DEADLINE_MS 2000
-
-typedef struct {
-    esp_mqtt_event_id_t id;
-    esp_event_handler_t fn;
-    void *arg;
-} handler_t;
-
-/* A credential exactly as the application passed it (pointer + esp-mqtt length rule). */
-typedef struct {
-    const char *what;   /* "certificate (broker.verification.certificate)" */
-    uint8_t *data;      /* owned copy */
-    size_t len;         /* bytes, as esp-mqtt would pass them to mbedTLS */
-    bool is_key;
-} cred_t;
-
-struct esp_mqtt_client {
-    pthread_mutex_t lock; /* handlers and state below */
-    handler_t handlers[MAX_HANDLERS];
-    size_t handler_count;
-    mqtt_event_callback_t v4_callback;
-    void *user_context;
-
-    /* owned configuration */
-    char *uri;
-    char *client_id;
-    char *username;
-    char *password;
-    char *will_topic;
-    uint8_t *will_msg;
-    size_t will_len;
-    int will_qos;
-    bool will_retain;
-    cred_t ca, cert, key;
-    char *key_password;
-    char *common_name;
-    char **alpn;
-    bool skip_cn_check;
-    bool clean_session;
-    int keepalive_s;
-    esp_mqtt_protocol_ver_t protocol_ver;
-    int reconnect_ms;
-    int network_timeout_ms;
-    bool auto_reconnect;
-    int buffer_size;
-    uint64_t outbox_limit;
-
-    mqtls_client_t *mc;
-    bool started;
-    pthread_t fail_thread; /* reports a configuration failure the way the device would */
-    bool fail_thread_running;
-    esp_mqtt_error_codes_t last_error;
-};
-
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static char *dup_str(const char *s)
+char *mqtls__esp_dup_str(const char *s)
 {
     if (s == NULL) {
         return NULL;
@@ -95,7 +36,7 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static void *dup_mem(const void *p, size_t n)
+void *mqtls__esp_dup_mem(const void *p, size_t n)
 {
     void *d = malloc(n == 0 ? 1 : n);
     if (d != NULL && n > 0) {
@@ -106,7 +47,7 @@ static void *dup_mem(const void *p, size_t n)
 
 /* esp-mqtt's rule: length 0 means a NUL-terminated PEM string, passed with its NUL
  * (strlen + 1); otherwise exactly @p len bytes (DER, or PEM that must then end in NUL). */
-static bool cred_set(cred_t *c, const char *what, bool is_key, const char *data, size_t len)
+bool mqtls__esp_cred_set(cred_t *c, const char *what, bool is_key, const char *data, size_t len)
 {
     c->what = what;
     c->is_key = is_key;
@@ -114,7 +55,7 @@ static bool cred_set(cred_t *c, const char *what, bool is_key, const char *data,
         return true;
     }
     c->len = len == 0 ? strlen(data) + 1 : len;
-    c->data = dup_mem(data, c->len);
+    c->data = mqtls__esp_dup_mem(data, c->len);
     return c->data != NULL;
 }
 
@@ -157,7 +98,7 @@ static void free_alpn(char **alpn)
     free(alpn);
 }
 
-static char **dup_alpn(const char **alpn)
+char **mqtls__esp_dup_alpn(const char **alpn)
 {
     if (alpn == NULL) {
         return NULL;
@@ -168,7 +109,7 @@ static char **dup_alpn(const char **alpn)
     }
     char **d = calloc(n + 1, sizeof *d);
     for (size_t i = 0; d != NULL && i < n; i++) {
-        d[i] = dup_str(alpn[i]);
+        d[i] = mqtls__esp_dup_str(alpn[i]);
     }
     return d;
 }
@@ -202,14 +143,14 @@ static void free_config(esp_mqtt_client_handle_t c)
     c->alpn = NULL;
 }
 
-static bool refuse(const char *feature)
+bool mqtls__esp_refuse(const char *feature)
 {
     ESP_LOGE(TAG, "%s is not supported by mqtls on Linux (%s)", feature,
              esp_err_to_name(ESP_ERR_NOT_SUPPORTED));
     return false;
 }
 
-static char *uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport)
+char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport)
 {
     if (host == NULL) {
         return NULL;
@@ -226,176 +167,13 @@ static char *uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_
     return u;
 }
 
-/* ---- configuration: both layouts land in the same owned fields -------------------------- */
-
-static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_config_t *cfg)
-{
-    bool ok = true;
-    c->keepalive_s = DEFAULT_KEEPALIVE_S;
-    c->reconnect_ms = DEFAULT_RECONNECT_MS;
-    c->network_timeout_ms = DEFAULT_NETWORK_TIMEOUT_MS;
-    c->buffer_size = DEFAULT_BUFFER_SIZE;
-#ifndef MQTLS_ESP_IDF_V4_CONFIG
-    const struct broker_t *b = &cfg->broker;
-    const struct authentication_t *a = &cfg->credentials.authentication;
-    if (b->verification.use_global_ca_store) {
-        ok = refuse("broker.verification.use_global_ca_store");
-    }
-    if (b->verification.crt_bundle_attach != NULL) {
-        ok = refuse("broker.verification.crt_bundle_attach (certificate bundle)");
-    }
-    if (b->verification.psk_hint_key != NULL) {
-        ok = refuse("broker.verification.psk_hint_key (PSK)");
-    }
-    if (a->use_secure_element) {
-        ok = refuse("credentials.authentication.use_secure_element");
-    }
-    if (a->ds_data != NULL) {
-        ok = refuse("credentials.authentication.ds_data (DS peripheral)");
-    }
-    if (a->use_ecdsa_peripheral) {
-        ok = refuse("credentials.authentication.use_ecdsa_peripheral");
-    }
-    if (cfg->network.transport != NULL) {
-        ok = refuse("network.transport (custom transport handle)");
-    }
-    if (cfg->network.if_name != NULL) {
-        ok = refuse("network.if_name");
-    }
-    if (b->address.transport == MQTT_TRANSPORT_OVER_WS ||
-        b->address.transport == MQTT_TRANSPORT_OVER_WSS) {
-        ok = refuse("MQTT over WebSocket (ws://, wss://)");
-    }
-    c->uri = b->address.uri != NULL ? dup_str(b->address.uri)
-                                    : uri_from_parts(b->address.hostname, b->address.port,
-                                                     b->address.transport);
-    ok = ok && cred_set(&c->ca, "broker.verification.certificate", false,
-                        b->verification.certificate, b->verification.certificate_len);
-    ok = ok && cred_set(&c->cert, "credentials.authentication.certificate", false,
-                        a->certificate, a->certificate_len);
-    ok = ok && cred_set(&c->key, "credentials.authentication.key", true, a->key, a->key_len);
-    if (a->key_password != NULL) {
-        size_t n = a->key_password_len > 0 ? (size_t)a->key_password_len : strlen(a->key_password);
-        c->key_password = calloc(1, n + 1);
-        if (c->key_password != NULL) {
-            memcpy(c->key_password, a->key_password, n);
-        }
-    }
-    c->skip_cn_check = b->verification.skip_cert_common_name_check;
-    c->common_name = dup_str(b->verification.common_name);
-    c->alpn = dup_alpn(b->verification.alpn_protos);
-    c->client_id = cfg->credentials.set_null_client_id ? dup_str("")
-                                                       : dup_str(cfg->credentials.client_id);
-    c->username = dup_str(cfg->credentials.username);
-    c->password = dup_str(a->password);
-    const struct last_will_t *w = &cfg->session.last_will;
-    if (w->topic != NULL) {
-        c->will_topic = dup_str(w->topic);
-        c->will_len = w->msg == NULL ? 0 : w->msg_len > 0 ? (size_t)w->msg_len : strlen(w->msg);
-        c->will_msg = dup_mem(w->msg, c->will_len);
-        c->will_qos = w->qos;
-        c->will_retain = w->retain != 0;
-    }
-    c->clean_session = !cfg->session.disable_clean_session;
-    if (cfg->session.disable_keepalive) {
-        c->keepalive_s = 0;
-    } else if (cfg->session.keepalive > 0) {
-        c->keepalive_s = cfg->session.keepalive;
-    }
-    c->protocol_ver = cfg->session.protocol_ver;
-    if (cfg->network.reconnect_timeout_ms > 0) {
-        c->reconnect_ms = cfg->network.reconnect_timeout_ms;
-    }
-    if (cfg->network.timeout_ms > 0) {
-        c->network_timeout_ms = cfg->network.timeout_ms;
-    }
-    c->auto_reconnect = !cfg->network.disable_auto_reconnect;
-    if (cfg->buffer.size > 0) {
-        c->buffer_size = cfg->buffer.size;
-    }
-    c->outbox_limit = cfg->outbox.limit;
-#else
-    if (cfg->use_global_ca_store) {
-        ok = refuse("use_global_ca_store");
-    }
-    if (cfg->crt_bundle_attach != NULL) {
-        ok = refuse("crt_bundle_attach (certificate bundle)");
-    }
-    if (cfg->psk_hint_key != NULL) {
-        ok = refuse("psk_hint_key (PSK)");
-    }
-    if (cfg->use_secure_element) {
-        ok = refuse("use_secure_element");
-    }
-    if (cfg->ds_data != NULL) {
-        ok = refuse("ds_data (DS peripheral)");
-    }
-    if (cfg->transport == MQTT_TRANSPORT_OVER_WS || cfg->transport == MQTT_TRANSPORT_OVER_WSS) {
-        ok = refuse("MQTT over WebSocket (ws://, wss://)");
-    }
-    c->v4_callback = cfg->event_handle;
-    c->user_context = cfg->user_context;
-    c->uri = cfg->uri != NULL ? dup_str(cfg->uri)
-                              : uri_from_parts(cfg->host, cfg->port, cfg->transport);
-    ok = ok && cred_set(&c->ca, "cert_pem", false, cfg->cert_pem, cfg->cert_len);
-    ok = ok && cred_set(&c->cert, "client_cert_pem", false, cfg->client_cert_pem,
-                        cfg->client_cert_len);
-    ok = ok && cred_set(&c->key, "client_key_pem", true, cfg->client_key_pem, cfg->client_key_len);
-    if (cfg->clientkey_password != NULL) {
-        size_t n = cfg->clientkey_password_len > 0 ? (size_t)cfg->clientkey_password_len
-                                                   : strlen(cfg->clientkey_password);
-        c->key_password = calloc(1, n + 1);
-        if (c->key_password != NULL) {
-            memcpy(c->key_password, cfg->clientkey_password, n);
-        }
-    }
-    c->skip_cn_check = cfg->skip_cert_common_name_check;
-    c->alpn = dup_alpn(cfg->alpn_protos);
-    c->client_id = cfg->set_null_client_id ? dup_str("") : dup_str(cfg->client_id);
-    c->username = dup_str(cfg->username);
-    c->password = dup_str(cfg->password);
-    if (cfg->lwt_topic != NULL) {
-        c->will_topic = dup_str(cfg->lwt_topic);
-        c->will_len = cfg->lwt_msg == NULL       ? 0
-                      : cfg->lwt_msg_len > 0     ? (size_t)cfg->lwt_msg_len
-                                                 : strlen(cfg->lwt_msg);
-        c->will_msg = dup_mem(cfg->lwt_msg, c->will_len);
-        c->will_qos = cfg->lwt_qos;
-        c->will_retain = cfg->lwt_retain != 0;
-    }
-    c->clean_session = cfg->disable_clean_session == 0;
-    if (cfg->disable_keepalive) {
-        c->keepalive_s = 0;
-    } else if (cfg->keepalive > 0) {
-        c->keepalive_s = cfg->keepalive;
-    }
-    c->protocol_ver = cfg->protocol_ver;
-    if (cfg->reconnect_timeout_ms > 0) {
-        c->reconnect_ms = cfg->reconnect_timeout_ms;
-    }
-    if (cfg->network_timeout_ms > 0) {
-        c->network_timeout_ms = cfg->network_timeout_ms;
-    }
-    c->auto_reconnect = !cfg->disable_auto_reconnect;
-    if (cfg->buffer_size > 0) {
-        c->buffer_size = cfg->buffer_size;
-    }
-#endif
-    if (c->uri == NULL) {
-        ESP_LOGE(TAG, "no broker URI or hostname configured");
-        ok = false;
-    }
-    return ok;
-}
 
 /* ---- event dispatch -------------------------------------------------------------------- */
 
 static void dispatch(esp_mqtt_client_handle_t c, esp_mqtt_event_t *ev)
 {
     ev->client = c;
-#ifdef MQTLS_ESP_IDF_V4_CONFIG
-    ev->user_context = c->user_context;
-#endif
+    ev->user_context = c->user_context; /* read only by v4-layout applications */
     if (c->v4_callback != NULL) {
         c->v4_callback(ev);
     }
@@ -615,24 +393,42 @@ static void on_mqtls_event(mqtls_client_t *mc, const mqtls_event_t *ev, void *ct
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
-esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config)
+esp_mqtt_client_handle_t mqtls__esp_client_new(void)
 {
-    if (config == NULL) {
-        return NULL;
-    }
     esp_mqtt_client_handle_t c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        return NULL;
-    }
-    pthread_mutex_init(&c->lock, NULL);
-    if (!apply_config(c, config)) {
-        free_config(c);
-        pthread_mutex_destroy(&c->lock);
-        free(c);
-        return NULL;
+    if (c != NULL) {
+        pthread_mutex_init(&c->lock, NULL);
     }
     return c;
 }
+
+void mqtls__esp_client_discard(esp_mqtt_client_handle_t c)
+{
+    free_config(c);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* Before a new configuration: forget the old one and the mqtls client built from it. */
+void mqtls__esp_config_reset(esp_mqtt_client_handle_t c)
+{
+    free_config(c);
+    memset(&c->ca, 0, sizeof c->ca);
+    memset(&c->cert, 0, sizeof c->cert);
+    memset(&c->key, 0, sizeof c->key);
+    mqtls_client_destroy(c->mc);
+    c->mc = NULL;
+}
+
+void mqtls__esp_config_defaults(esp_mqtt_client_handle_t c)
+{
+    c->keepalive_s = DEFAULT_KEEPALIVE_S;
+    c->reconnect_ms = DEFAULT_RECONNECT_MS;
+    c->network_timeout_ms = DEFAULT_NETWORK_TIMEOUT_MS;
+    c->buffer_size = DEFAULT_BUFFER_SIZE;
+}
+
+
 
 static mqtls_version_t to_version(esp_mqtt_protocol_ver_t v)
 {
@@ -858,7 +654,7 @@ esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t client, const char *u
                       "when the client is created at start)");
         return ESP_FAIL;
     }
-    char *copy = dup_str(uri);
+    char *copy = mqtls__esp_dup_str(uri);
     if (copy == NULL) {
         return ESP_ERR_NO_MEM;
     }
@@ -869,26 +665,6 @@ esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t client, const char *u
     return ESP_OK;
 }
 
-esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client,
-                              const esp_mqtt_client_config_t *config)
-{
-    if (client == NULL || config == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    if (client->started) {
-        return ESP_ERR_INVALID_STATE;
-    }
-    free_config(client);
-    memset(&client->ca, 0, sizeof client->ca);
-    memset(&client->cert, 0, sizeof client->cert);
-    memset(&client->key, 0, sizeof client->key);
-    if (!apply_config(client, config)) {
-        return ESP_ERR_NOT_SUPPORTED;
-    }
-    mqtls_client_destroy(client->mc);
-    client->mc = NULL;
-    return ESP_OK;
-}
 
 /* ---- messages -------------------------------------------------------------------------- */
 

@@ -105,8 +105,8 @@ typedef struct esp_mqtt_event_t {
     int qos;
     bool dup;
     esp_mqtt_protocol_ver_t protocol_ver;
-#ifdef MQTLS_ESP_IDF_V4_CONFIG
-    void *user_context; /* the config's user_context (IDF v4) */
+#if defined(MQTLS_ESP_IDF_V4_CONFIG) || defined(MQTLS_ESP_INTERNAL)
+    void *user_context; /* the config's user_context (IDF v4); last, so v5 code sees a prefix */
 #endif
 } esp_mqtt_event_t;
 
@@ -256,6 +256,13 @@ typedef struct topic_t {
     const char *filter;
     int qos;
 } esp_mqtt_topic_t;
+
+/* One library serves both layouts: a v4-layout application calls the _v4 entry points,
+ * which read the flat structure. */
+#ifdef MQTLS_ESP_IDF_V4_CONFIG
+#define esp_mqtt_client_init esp_mqtt_client_init_v4
+#define esp_mqtt_set_config esp_mqtt_set_config_v4
+#endif
 
 /** @brief Create a client from @p config (copied). NULL on error (logged, e.g. an unsupported
  *  hardware feature: ESP_ERR_NOT_SUPPORTED). */

@@ -1,0 +1,117 @@
+/* esp-mqtt configuration, IDF v3/v4 flat layout -> the shim's owned fields. */
+#define MQTLS_ESP_IDF_V4_CONFIG /* this file reads the flat IDF v3/v4 layout */
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_internal.h"
+#include "esp_log.h"
+
+static const char *TAG = "mqtt_client";
+
+static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_config_t *cfg)
+{
+    bool ok = true;
+    mqtls__esp_config_defaults(c);
+    if (cfg->use_global_ca_store) {
+        ok = mqtls__esp_refuse("use_global_ca_store");
+    }
+    if (cfg->crt_bundle_attach != NULL) {
+        ok = mqtls__esp_refuse("crt_bundle_attach (certificate bundle)");
+    }
+    if (cfg->psk_hint_key != NULL) {
+        ok = mqtls__esp_refuse("psk_hint_key (PSK)");
+    }
+    if (cfg->use_secure_element) {
+        ok = mqtls__esp_refuse("use_secure_element");
+    }
+    if (cfg->ds_data != NULL) {
+        ok = mqtls__esp_refuse("ds_data (DS peripheral)");
+    }
+    if (cfg->transport == MQTT_TRANSPORT_OVER_WS || cfg->transport == MQTT_TRANSPORT_OVER_WSS) {
+        ok = mqtls__esp_refuse("MQTT over WebSocket (ws://, wss://)");
+    }
+    c->v4_callback = cfg->event_handle;
+    c->user_context = cfg->user_context;
+    c->uri = cfg->uri != NULL ? mqtls__esp_dup_str(cfg->uri)
+                              : mqtls__esp_uri_from_parts(cfg->host, cfg->port, cfg->transport);
+    ok = ok && mqtls__esp_cred_set(&c->ca, "cert_pem", false, cfg->cert_pem, cfg->cert_len);
+    ok = ok && mqtls__esp_cred_set(&c->cert, "client_cert_pem", false, cfg->client_cert_pem,
+                        cfg->client_cert_len);
+    ok = ok && mqtls__esp_cred_set(&c->key, "client_key_pem", true, cfg->client_key_pem, cfg->client_key_len);
+    if (cfg->clientkey_password != NULL) {
+        size_t n = cfg->clientkey_password_len > 0 ? (size_t)cfg->clientkey_password_len
+                                                   : strlen(cfg->clientkey_password);
+        c->key_password = calloc(1, n + 1);
+        if (c->key_password != NULL) {
+            memcpy(c->key_password, cfg->clientkey_password, n);
+        }
+    }
+    c->skip_cn_check = cfg->skip_cert_common_name_check;
+    c->alpn = mqtls__esp_dup_alpn(cfg->alpn_protos);
+    c->client_id = cfg->set_null_client_id ? mqtls__esp_dup_str("") : mqtls__esp_dup_str(cfg->client_id);
+    c->username = mqtls__esp_dup_str(cfg->username);
+    c->password = mqtls__esp_dup_str(cfg->password);
+    if (cfg->lwt_topic != NULL) {
+        c->will_topic = mqtls__esp_dup_str(cfg->lwt_topic);
+        c->will_len = cfg->lwt_msg == NULL       ? 0
+                      : cfg->lwt_msg_len > 0     ? (size_t)cfg->lwt_msg_len
+                                                 : strlen(cfg->lwt_msg);
+        c->will_msg = mqtls__esp_dup_mem(cfg->lwt_msg, c->will_len);
+        c->will_qos = cfg->lwt_qos;
+        c->will_retain = cfg->lwt_retain != 0;
+    }
+    c->clean_session = cfg->disable_clean_session == 0;
+    if (cfg->disable_keepalive) {
+        c->keepalive_s = 0;
+    } else if (cfg->keepalive > 0) {
+        c->keepalive_s = cfg->keepalive;
+    }
+    c->protocol_ver = cfg->protocol_ver;
+    if (cfg->reconnect_timeout_ms > 0) {
+        c->reconnect_ms = cfg->reconnect_timeout_ms;
+    }
+    if (cfg->network_timeout_ms > 0) {
+        c->network_timeout_ms = cfg->network_timeout_ms;
+    }
+    c->auto_reconnect = !cfg->disable_auto_reconnect;
+    if (cfg->buffer_size > 0) {
+        c->buffer_size = cfg->buffer_size;
+    }
+    if (c->uri == NULL) {
+        ESP_LOGE(TAG, "no broker URI or hostname configured");
+        ok = false;
+    }
+    return ok;
+}
+
+esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config)
+{
+    if (config == NULL) {
+        return NULL;
+    }
+    esp_mqtt_client_handle_t c = mqtls__esp_client_new();
+    if (c == NULL) {
+        return NULL;
+    }
+    if (!apply_config(c, config)) {
+        mqtls__esp_client_discard(c);
+        return NULL;
+    }
+    return c;
+}
+
+esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client,
+                              const esp_mqtt_client_config_t *config)
+{
+    if (client == NULL || config == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->started) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    mqtls__esp_config_reset(client);
+    if (!apply_config(client, config)) {
+        return ESP_ERR_NOT_SUPPORTED;
+    }
+    return ESP_OK;
+}
