@@ -2,10 +2,15 @@
 # What a user gets from `cmake --install`: headers, libmqtls.so, mqtls.pc, the CMake package,
 # and the esp-mqtt shim (libmqtls-esp-mqtt.so, mqtls-esp-mqtt.pc, mqtls-esp-embed). Builds a
 # program against the installed tree three ways and runs each.
-#   test_install.sh BUILD_DIR SOURCE_DIR
+#   test_install.sh BUILD_DIR SOURCE_DIR [SANITIZERS]
+# With SANITIZERS (the build's MQTLS_SANITIZE), the consumers are built with the same
+# -fsanitize flags: an instrumented libmqtls.so needs the sanitizer runtime in the program.
 set -euo pipefail
 build=${1:?build dir}
 src=${2:?source dir}
+san=${3:-}
+export CFLAGS=${san:+-fsanitize=$san}
+export LDFLAGS=${san:+-fsanitize=$san}
 tmp=$(mktemp -d /tmp/mqtls-install-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -58,7 +63,7 @@ int main(void)
     return e.status == MQTLS_ERR_CONN_REFUSED ? 0 : 3;
 }
 C
-check "pkg-config mqtls: build" bash -c "cc -std=c11 -Wall -Werror '$tmp/app.c' -o '$tmp/app' \$(pkg-config --cflags --libs mqtls)"
+check "pkg-config mqtls: build" bash -c "\${CC:-cc} \$CFLAGS -std=c11 -Wall -Werror '$tmp/app.c' -o '$tmp/app' \$(pkg-config --cflags --libs mqtls)"
 check "pkg-config mqtls: run (tcp MQTLS_ERR_CONN_REFUSED)" "$tmp/app"
 
 # 2. find_package(mqtls) + mqtls::mqtls
@@ -81,7 +86,7 @@ bash "$src/tests/harness/make-pki.sh" "$tmp/pki" >/dev/null
 cp "$tmp/pki/ca.crt" "$tmp/pki/client.crt" "$tmp/pki/client.key" "$tmp/"
 check "mqtls-esp-embed certs.o" bash -c "cd '$tmp' && '$prefix/bin/mqtls-esp-embed' certs.o --txt ca.crt --txt client.crt --txt client.key"
 check "embedded symbols (TXT adds the NUL)" bash -c "nm '$tmp/certs.o' | grep -q ' _binary_client_crt_start' && nm '$tmp/certs.o' | grep -q ' client_key_length'"
-check "cc -DMQTLS_ESP_IDF_V4_CONFIG app_main.c certs.o \$(pkg-config ... mqtls-esp-mqtt)" bash -c "cd '$tmp' && cc -DMQTLS_ESP_IDF_V4_CONFIG -I'$ex' '$ex/main/app_main.c' '$ex/linux_main.c' certs.o \$(pkg-config --cflags --libs mqtls-esp-mqtt) -o esp_app"
+check "cc -DMQTLS_ESP_IDF_V4_CONFIG app_main.c certs.o \$(pkg-config ... mqtls-esp-mqtt)" bash -c "cd '$tmp' && \${CC:-cc} \$CFLAGS -DMQTLS_ESP_IDF_V4_CONFIG -I'$ex' '$ex/main/app_main.c' '$ex/linux_main.c' certs.o \$(pkg-config --cflags --libs mqtls-esp-mqtt) -o esp_app"
 # Run it against a closed port: the device-style error and mqtls's finding, then exit.
 check "esp app runs: MQTT_EVENT_ERROR + connection-refused finding" bash -c "MQTT_BROKER_URI=mqtts://127.0.0.1:1 MQTLS_EXAMPLE_RUN_S=2 timeout 20 '$tmp/esp_app' 2>&1 | tee '$tmp/esp.log' >/dev/null; grep -q 'MQTT_EVENT_ERROR' '$tmp/esp.log' && grep -q '\[connection-refused\]' '$tmp/esp.log'"
 
