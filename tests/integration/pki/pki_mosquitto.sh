@@ -160,5 +160,14 @@ if timeout 20 "$PUB" -h 127.0.0.1 -p "$PORT" --cafile "$PKI/ca.crt" -i nocert -t
     fail "publish without a client certificate succeeded"
 fi
 
+step "mqtls doctor accepts the set under every profile, offline and against this broker"
+for profile in mbedtls-default mbedtls2-default mbedtls3-default mbedtls-next suiteb openssl-seclevel2; do
+    "$MQTLS" doctor --offline --profile "$profile" $TLS > "$WORK/doctor.out" 2>&1 \
+        || fail "doctor --offline --profile $profile: $(cat "$WORK/doctor.out")"
+    timeout 30 "$MQTLS" doctor mqtts://localhost:"$PORT" --profile "$profile" $TLS -i device-001 \
+        > "$WORK/doctor.out" 2>&1 || fail "doctor --profile $profile against mosquitto: $(cat "$WORK/doctor.out")"
+    echo "  $profile: ok"
+done
+
 echo "PASS"
 exit 0
