@@ -1,36 +1,63 @@
 #!/usr/bin/env bash
 # Run every test. Stages (each must pass):
-#   1. normal build (-Werror): unit + integration tests under ctest
+#   1. normal build (gcc, -Werror): unit + integration tests under ctest
 #   2. ASan+UBSan build: the same tests again
 #   3. clang + libFuzzer: each fuzz target for a bounded time (MQTLS_FUZZ_SECONDS, default 60)
-# Prints ctest's summary per stage and a final "N passed, N failed" line.
+# Prints ctest's summary per stage, then one closing line "N passed, N failed" counting every
+# ctest test of both builds and every fuzz target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS=${MQTLS_FUZZ_SECONDS:-60}
 passed=0
 failed=0
+stages_failed=0
 
-stage() { # name, command...
-  local name=$1; shift
-  echo "=== mqtls test stage: $name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "=== stage FAILED: $name"; fi
+# ctest's "NN% tests passed, F tests failed out of T" -> add T-F passed and F failed.
+count_ctest() { # logfile
+  local line t f
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1)) # no summary at all: the stage broke before testing
+    return
+  fi
+  f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  t=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + t - f))
+  failed=$((failed + f))
 }
 
 build_and_ctest() { # builddir, extra cmake args...
   local dir=$1; shift
   cmake -S . -B "$dir" -DMQTLS_WERROR=ON "$@" >/dev/null &&
     cmake --build "$dir" -j "$JOBS" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
-  (cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 300)
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 300) 2>&1 | tee "$dir.ctest.log"
+  return "${PIPESTATUS[0]}"
 }
 
-stage "build + ctest" build_and_ctest build
-stage "asan+ubsan + ctest" build_and_ctest build-asan -DCMAKE_BUILD_TYPE=Debug \
-  -DMQTLS_SANITIZE=address,undefined -DMQTLS_BUILD_TOOLS=ON
+stage() { # name, builddir-or-"", command...
+  local name=$1 dir=$2; shift 2
+  echo "=== mqtls test stage: $name"
+  rm -f "$dir.ctest.log"
+  if "$@"; then :; else stages_failed=$((stages_failed + 1)); echo "=== stage FAILED: $name"; fi
+  if [ -n "$dir" ]; then
+    if [ -f "$dir.ctest.log" ]; then count_ctest "$dir.ctest.log"; else failed=$((failed + 1)); fi
+  fi
+}
+
+stage "build + ctest (gcc)" build build_and_ctest build
+stage "asan+ubsan + ctest" build-asan build_and_ctest build-asan -DCMAKE_BUILD_TYPE=Debug \
+  -DMQTLS_SANITIZE=address,undefined
 if [ -f tests/fuzz/CMakeLists.txt ]; then
-  stage "fuzz (${FUZZ_SECONDS}s per target)" scripts/fuzz.sh "$FUZZ_SECONDS"
+  echo "=== mqtls test stage: fuzz (${FUZZ_SECONDS}s per target)"
+  targets=$(grep -c 'mqtls_add_fuzz_target\|add_executable(fuzz_' tests/fuzz/CMakeLists.txt || true)
+  if scripts/fuzz.sh "$FUZZ_SECONDS"; then
+    passed=$((passed + ${targets:-1}))
+  else
+    failed=$((failed + 1)); stages_failed=$((stages_failed + 1)); echo "=== stage FAILED: fuzz"
+  fi
 fi
 
-echo "mqtls: test stages: $passed passed, $failed failed"
+echo "mqtls: every test of every stage (two ctest builds, fuzz targets):"
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$stages_failed" -eq 0 ]
