@@ -40,7 +40,22 @@ typedef struct mqtls_tls_cfg {
     uint16_t min_version;         /**< 0x0303 = TLS 1.2 (default), 0x0304 = TLS 1.3 */
     uint16_t max_version;         /**< 0 = highest supported */
     bool no_session_resumption;   /**< resumption (tickets/IDs) is on by default */
-    const char *profile;          /**< X.509 profile name (diag); NULL = linked mbedTLS default */
+    /** X.509 profile the server's chain is verified against (mbedtls_ssl_conf_cert_profile),
+     *  and that diagnosis judges it by, so that both agree. NULL = "mbedtls-default".
+     *  - "mbedtls-default": the linked mbedTLS's default (what a device on the same version
+     *    accepts; with 2.28: SHA-224..SHA-512, any key type and curve, RSA >= 2048);
+     *  - "mbedtls2-default": mbedTLS 2.28's default (ESP-IDF 4.x), whatever is linked;
+     *  - "mbedtls3-default": mbedTLS 3.x's default (ESP-IDF 5.x): SHA-256..SHA-512, RSA >=
+     *    2048, curves P-256/384/521 and brainpool 256/384/512;
+     *  - "mbedtls-next": mbedtls_x509_crt_profile_next (same numbers as mbedtls3-default);
+     *  - "suiteb": mbedtls_x509_crt_profile_suiteb: ECDSA P-256/P-384 with SHA-256/384 only;
+     *  - "openssl-seclevel2": OpenSSL security level 2 (Debian's default, so most brokers'):
+     *    SHA-224..SHA-512, RSA >= 2048, EC curves of >= 224 bits.
+     *  A chain outside the profile fails the handshake with MQTLS_ERR_TLS_VERIFY (flags
+     *  BAD_MD, BAD_PK or BAD_KEY at the depth concerned). Our own certificate is not checked
+     *  against it. An unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer
+     *  CONFIG, detail names the known profiles). */
+    const char *profile;
 } mqtls_tls_cfg_t;
 
 /** One certificate as the verify callback saw it. */

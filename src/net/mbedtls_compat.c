@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "mbedtls/sha1.h"
 #include "mbedtls/version.h"
 
 int mqtls__compat_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
@@ -130,4 +131,13 @@ bool mqtls__compat_read_again(int ret)
 #endif
     (void)ret;
     return false;
+}
+
+int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20])
+{
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
+    return mbedtls_sha1_ret(in, len, digest);
+#else
+    return mbedtls_sha1(in, len, digest);
+#endif
 }

@@ -50,8 +50,9 @@ typedef struct mqtls__tls_ctx mqtls__tls_ctx_t;
  *  @param[in]  cfg  Borrowed for the call (strings that must outlive it are copied).
  *  @param[in]  err  Where a failure is recorded (layer CONFIG); may be NULL.
  *  @param[out] out  The context; free it with mqtls__tls_ctx_destroy().
+ *  cfg->profile selects the X.509 profile the server chain is verified with (tls.h).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (detail says which: e.g. a certificate without a
- *          key); MQTLS_ERR_NOMEM; MQTLS_ERR_FILE_UNREADABLE (errno + file name);
+ *          key, an unknown profile name); MQTLS_ERR_NOMEM; MQTLS_ERR_FILE_UNREADABLE (errno + file name);
  *          MQTLS_ERR_FILE_EMPTY; MQTLS_ERR_CA_PARSE; MQTLS_ERR_CERT_PARSE; MQTLS_ERR_KEY_PARSE;
  *          MQTLS_ERR_KEY_PASSWORD_REQUIRED; MQTLS_ERR_KEY_PASSWORD_WRONG;
  *          MQTLS_ERR_KEY_UNSUPPORTED; MQTLS_ERR_KEY_MISMATCH; MQTLS_ERR_TLS_SETUP. */

@@ -59,5 +59,16 @@ bool mqtls__compat_is_tls13(const mbedtls_ssl_context *ssl);
 
 /* mbedtls_ssl_read() returned a non-error that means "call again" (TLS 1.3 tickets). */
 bool mqtls__compat_read_again(int ret);
+/* SHA-1 of @p in (ws.c: Sec-WebSocket-Accept, RFC 6455 4.2.2). 0 on success, else the
+ * mbedTLS error. (The function lost its _ret suffix in 3.0.) */
+int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20]);
+
+/* profile.c: the X.509 profile named @p name (tls.h: mqtls_tls_cfg_t.profile); NULL = the
+ * linked mbedTLS default. Returns NULL for an unknown name. The data profiles are copies of
+ * src/diag/profile.c's, as mbedTLS profiles (tests/unit/net cross-checks the two). */
+const mbedtls_x509_crt_profile *mqtls__tls_profile_by_name(const char *name);
+/* Number of profile names, and the i-th (NULL past the end): for messages and tests. */
+size_t mqtls__tls_profile_count(void);
+const char *mqtls__tls_profile_name_at(size_t i);
 
 #endif

@@ -1120,6 +1120,23 @@ static char *dup_str(const char *s)
 static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
                                 mqtls_error_t *err)
 {
+    /* The profile the server chain is verified against (tls.h), checked first so that a typo
+     * fails before any file is read. The profile is static data: nothing to copy or free. */
+    const mbedtls_x509_crt_profile *profile = mqtls__tls_profile_by_name(cfg->profile);
+    if (profile == NULL) {
+        char names[160] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < mqtls__tls_profile_count(); i++) {
+            int n = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? ", " : "",
+                             mqtls__tls_profile_name_at(i));
+            if (n < 0 || (size_t)n >= sizeof names - used) {
+                break;
+            }
+            used += (size_t)n;
+        }
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "unknown X.509 profile '%.32s' (known: %s)", cfg->profile, names);
+    }
     static const char pers[] = "mqtls";
     int ret = mbedtls_ctr_drbg_seed(&ctx->drbg, mbedtls_entropy_func, &ctx->entropy,
                                     (const unsigned char *)pers, sizeof pers - 1);
@@ -1145,6 +1162,9 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
         return st;
     }
     mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->drbg);
+    /* Applies to the chain the server presents (BAD_MD / BAD_PK / BAD_KEY), not to our own
+     * certificate, exactly as on a device configured with the same profile. */
+    mbedtls_ssl_conf_cert_profile(&ctx->conf, profile);
     /* DESIGN.md: verification on by default; `insecure` is explicit (and loud, upstairs). */
     ctx->insecure = cfg->insecure;
     ctx->no_hostname_check = cfg->no_hostname_check;
@@ -1200,8 +1220,6 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
                                    "ALPN list rejected by mbedTLS (-0x%04X)", (unsigned)-ret);
         }
     }
-    /* cfg->profile: non-default X.509 profiles are interpreted by src/diag; the transport
-     * uses the linked mbedTLS default. */
     return MQTLS_OK;
 }
 

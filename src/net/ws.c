@@ -1,7 +1,7 @@
 /* WebSocket client transport (net.h): RFC 6455 over any inner transport, for MQTT over
  * WebSocket (MQTT 5.0 and 3.1.1 section 6). The MQTT byte stream is carried in binary frames;
  * packets and frames are independent [MQTT-6.0.0-2], so this layer never looks at MQTT. */
-#include "net.h"
+#include "tls_internal.h" /* net.h + mqtls__compat_sha1 */
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +11,6 @@
 #include <sys/random.h>
 
 #include "mbedtls/base64.h"
-#include "mbedtls/sha1.h"
-#include "mbedtls/version.h"
 
 /* The whole HTTP answer to the Upgrade must fit here (it is also the receive buffer). */
 #define WS_HS_MAX 8192u
@@ -129,16 +127,6 @@ static bool random_bytes(ws_t *t, uint8_t *dst, size_t n)
     return true;
 }
 
-/* The single mbedTLS version difference of this file: SHA-1 lost its _ret suffix in 3.0. */
-static int sha1(const uint8_t *in, size_t len, uint8_t digest[20])
-{
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-    return mbedtls_sha1_ret(in, len, digest);
-#else
-    return mbedtls_sha1(in, len, digest);
-#endif
-}
-
 bool mqtls__ws_accept_for_key(const char *key, char out[29])
 {
     uint8_t buf[64 + sizeof WS_GUID];
@@ -149,7 +137,7 @@ bool mqtls__ws_accept_for_key(const char *key, char out[29])
     memcpy(buf, key, klen);
     memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
     uint8_t digest[20];
-    if (sha1(buf, klen + sizeof WS_GUID - 1, digest) != 0) {
+    if (mqtls__compat_sha1(buf, klen + sizeof WS_GUID - 1, digest) != 0) {
         return false;
     }
     size_t olen = 0;

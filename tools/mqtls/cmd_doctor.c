@@ -115,7 +115,8 @@ static void usage(FILE *out)
             "  --keypass P       key password (visible in ps: prefer --keypass-file)\n"
             "  --keypass-file F  file whose first line is the key password\n"
             "  --tls-server-name N  name to check the server certificate against\n"
-            "  --profile P       X.509 profile to judge certificates by: mbedtls-default,\n"
+            "  --profile P       X.509 profile the TLS step verifies the server chain with and\n"
+            "                    the findings judge by: mbedtls-default (the linked mbedTLS),\n"
             "                    mbedtls2-default (ESP-IDF 4), mbedtls3-default (ESP-IDF 5),\n"
             "                    mbedtls-next, suiteb, openssl-seclevel2\n"
             "  -u, -P, -i        MQTT user name, password, client id for the CONNECT step\n"
@@ -501,6 +502,9 @@ static void live_steps(doctor_t *d)
     cfg.tls.key_file = d->o.key;
     cfg.tls.key_password = d->keypass_given ? d->keypass : NULL;
     cfg.tls.server_name = d->o.server_name;
+    /* The live TLS step verifies with the profile the findings judge by, so that a chain
+     * --profile rejects fails the handshake step too (and passes it when it is accepted). */
+    cfg.tls.profile = mqtls_profile_name(d->profile);
     live_t l;
     memset(&l, 0, sizeof l);
     cfg.on_event = on_event;
@@ -566,8 +570,9 @@ static void live_steps(doctor_t *d)
                  l.connected ? "CONNACK: accepted" : line);
     }
     /* Diagnose with everything: the files again (deduplicated by re-running from scratch),
-     * the error and the handshake facts. Even on success the presented chain is judged
-     * against --profile ("would an ESP32 on mbedTLS 3 accept this?"). */
+     * the error and the handshake facts. The handshake verified with --profile too (see
+     * cfg.tls.profile), so the TLS step and the findings judge the chain alike ("would an ESP32
+     * on mbedTLS 3 accept this?"). */
     mqtls_diag_input_t in;
     fill_input(d, &in);
     in.err = l.connected ? NULL : &l.err;
