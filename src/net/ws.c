@@ -815,6 +815,10 @@ static mqtls_status_t ws_writev(mqtls_transport_t *base, const mqtls_iovec_t *io
     /* Bounded: each round stages up to WS_SCRATCH bytes or stops on a short write. */
     for (size_t rounds = 0; rounds <= total / WS_SCRATCH + 2; rounds++) {
         while (t->frame_left > 0 && i < iov_count && t->out_len < WS_SCRATCH + WS_HDR_MAX) {
+            if (iov[i].len == 0) { /* base may be NULL: NULL + 0 is undefined */
+                i++;
+                continue;
+            }
             size_t room = WS_SCRATCH + WS_HDR_MAX - t->out_len;
             size_t k = iov[i].len - off;
             k = k < room ? k : room;
