@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test. Stages (each must pass):
 #   1. normal build (gcc, -Werror): unit + integration tests under ctest
-#   2. ASan+UBSan build: the same tests again
+#   2. ASan+UBSan build with clang (-Werror): the same tests again
 #   3. clang + libFuzzer: each fuzz target for a bounded time (MQTLS_FUZZ_SECONDS, default 60)
 # Prints ctest's summary per stage, then one closing line "N passed, N failed" counting every
 # ctest test of both builds and every fuzz target.
@@ -46,8 +46,9 @@ stage() { # name, builddir-or-"", command...
 }
 
 stage "build + ctest (gcc)" build build_and_ctest build
-stage "asan+ubsan + ctest" build-asan build_and_ctest build-asan -DCMAKE_BUILD_TYPE=Debug \
-  -DMQTLS_SANITIZE=address,undefined
+# clang here: the tree must be -Werror clean with clang too, and its UBSan catches more.
+stage "asan+ubsan + ctest (clang)" build-asan build_and_ctest build-asan -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_BUILD_TYPE=Debug -DMQTLS_SANITIZE=address,undefined
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   echo "=== mqtls test stage: fuzz (${FUZZ_SECONDS}s per target)"
   targets=$(grep -c 'mqtls_add_fuzz_target\|add_executable(fuzz_' tests/fuzz/CMakeLists.txt || true)
