@@ -25,17 +25,7 @@
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
 
-/* The live steps need the client library (src/client + src/runtime + src/net). */
-#if defined(__has_include)
-#if __has_include("client/CMakeLists.txt") && __has_include("runtime/CMakeLists.txt") &&           \
-                                                            __has_include("mqtls/client.h")
-#define DOCTOR_HAVE_CLIENT 1
 #include "mqtls/client.h"
-#endif
-#endif
-#ifndef DOCTOR_HAVE_CLIENT
-#define DOCTOR_HAVE_CLIENT 0
-#endif
 
 #define DOCTOR_MAX_STEPS 12
 #define DOCTOR_FILE_MAX (4u * 1024u * 1024u)
@@ -445,7 +435,6 @@ static void offline_steps(doctor_t *d)
 
 /* ---------------------------------------------------------------- steps 2-4: live */
 
-#if DOCTOR_HAVE_CLIENT
 typedef struct live {
     bool done;
     bool connected;
@@ -590,7 +579,6 @@ static void live_steps(doctor_t *d)
     }
     mqtls_client_destroy(c);
 }
-#endif
 
 /* ---------------------------------------------------------------- output */
 
@@ -926,12 +914,7 @@ int mqtls_cmd_doctor(int argc, char **argv)
     }
     offline_steps(d);
     if (d->host[0] != '\0' && !d->o.offline) {
-#if DOCTOR_HAVE_CLIENT
         live_steps(d);
-#else
-        add_step(d, "TCP connect", STEP_SKIP,
-                 "this build has no client library: only the offline checks ran");
-#endif
     }
     if (d->o.json) {
         print_json(d, stdout);
