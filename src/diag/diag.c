@@ -176,31 +176,205 @@ static const mbedtls_x509_buf *dn_attr(const mbedtls_x509_name *n, const char *o
 
 /* ---------------------------------------------------------------- fixes (pasteable) */
 
-#define FIX_NEW_CA                                                                                 \
-    "openssl req -x509 -newkey rsa:3072 -sha256 -days 3650 -nodes -keyout ca.key -out ca.crt "     \
-    "-subj '/CN=My MQTT CA' -addext basicConstraints=critical,CA:TRUE "                            \
-    "-addext keyUsage=critical,keyCertSign,cRLSign"
+/* Fix texts name the user's own files: the CA file's folder is where `mqtls pki` (docs/cli/pki.md)
+ * finds ca.crt + ca.key, and its server/client commands write next to them. Every command here
+ * is run, with these placeholders filled in, by tests/scenarios/fix_check.sh. */
 
-static void fix_reissue_server(char *dst, size_t cap, const char *host, const char *extra)
+/* @p s quoted for a POSIX shell only when it needs it (the common case stays readable). */
+static void shq(char *dst, size_t cap, const char *s)
 {
-    const char *h = host != NULL ? host : "broker.example.com";
-    mqtls__setf(dst, cap,
-                "%s%sopenssl req -new -newkey rsa:2048 -nodes -keyout server.key -subj '/CN=%s' "
-                "-addext 'subjectAltName=DNS:%s' -addext extendedKeyUsage=serverAuth "
-                "| openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -sha256 "
-                "-copy_extensions copyall -out server.crt",
-                extra != NULL ? extra : "", extra != NULL ? "\n" : "", h, h);
+    bool plain = s[0] != '\0';
+    for (const char *p = s; *p != '\0' && plain; p++) {
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("._/-:+@%=,", *p) != NULL;
+    }
+    if (plain || strchr(s, '\'') != NULL) {
+        mqtls__setf(dst, cap, "%s", s);
+    } else {
+        mqtls__setf(dst, cap, "'%s'", s);
+    }
 }
 
-static void fix_reissue_client(char *dst, size_t cap, const char *cn, const char *extra)
+/* The folder of the --cafile (quoted): the CA's own folder in a `mqtls pki` layout. A --capath
+ * display name ends with '/' and is that folder itself. */
+static void pki_dir(const ctx_t *c, char *dst, size_t cap)
 {
-    const char *c = cn != NULL && cn[0] != '\0' ? cn : "device-001";
+    const char *ca = c->in->ca.display_name;
+    char dir[300];
+    if (ca == NULL || ca[0] == '\0') {
+        mqtls__setf(dst, cap, "CA_DIR");
+        return;
+    }
+    mqtls__setf(dir, sizeof dir, "%s", ca);
+    size_t n = strlen(dir);
+    bool is_dir = dir[n - 1] == '/';
+    while (n > 1 && dir[n - 1] == '/') {
+        dir[--n] = '\0';
+    }
+    if (!is_dir) {
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL) {
+            mqtls__setf(dir, sizeof dir, ".");
+        } else if (slash == dir) {
+            dir[1] = '\0'; /* "/ca.crt": the root folder */
+        } else {
+            *slash = '\0';
+        }
+    }
+    shq(dst, cap, dir);
+}
+
+/* "DIR/name" for a file `mqtls pki` writes (just "name" in the current folder). */
+static void pki_path(char *dst, size_t cap, const char *dir, const char *name)
+{
+    if (strcmp(dir, ".") == 0) {
+        mqtls__setf(dst, cap, "%s", name);
+    } else {
+        mqtls__setf(dst, cap, "%s/%s", dir, name);
+    }
+}
+
+static bool host_is_ip(const char *h)
+{
+    uint8_t a[16];
+    return h != NULL && (inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1);
+}
+
+/* The host name the client checks: --tls-server-name, else the host it connects to. */
+static const char *checked_host(const ctx_t *c)
+{
+    return c->in->server_name != NULL ? c->in->server_name : c->in->host;
+}
+
+/* Re-issue the broker's certificate from the CA the client trusts, valid for the host it
+ * connects to (an IP keeps the certificate's first DNS name, so by-name clients still work).
+ * @p cmd: the command alone; @p note: where the files land (a shell comment). */
+static void server_cmd(const ctx_t *c, char *cmd, size_t cmd_cap, char *note, size_t note_cap)
+{
+    const char *h = checked_host(c);
+    char dir[320];
+    char names[320];
+    char crt[340];
+    char key[340];
+    pki_dir(c, dir, sizeof dir);
+    pki_path(crt, sizeof crt, dir, "server.crt");
+    pki_path(key, sizeof key, dir, "server.key");
+    const mqtls_certinfo_t *leaf = c->server != NULL && c->server->count > 0 ? &c->server->info[0]
+                                                                             : NULL;
+    if (h == NULL || h[0] == '\0') {
+        mqtls__setf(names, sizeof names, "--name broker.example.com");
+    } else if (host_is_ip(h) && leaf != NULL && leaf->san_dns_count > 0 &&
+               strncmp(leaf->san_dns[0], "*.", 2) != 0) {
+        mqtls__setf(names, sizeof names, "--name %s --ip %s", leaf->san_dns[0], h);
+    } else {
+        mqtls__setf(names, sizeof names, "--name %s", h);
+    }
+    mqtls__setf(cmd, cmd_cap, "mqtls pki server %s %s --force", dir, names);
+    mqtls__setf(note, note_cap,
+                "# %s holds your CA (ca.crt + ca.key, the CA in --cafile); the broker must "
+                "then serve %s + %s (mosquitto certfile / keyfile; restart it)",
+                strcmp(dir, ".") == 0 ? "this folder" : dir, crt, key);
+}
+
+static void fix_reissue_server(const ctx_t *c, char *dst, size_t cap, const char *extra)
+{
+    char cmd[400];
+    char note[400];
+    server_cmd(c, cmd, sizeof cmd, note, sizeof note);
+    mqtls__setf(dst, cap, "%s%s%s   %s", extra != NULL ? extra : "", extra != NULL ? "\n" : "",
+                cmd, note);
+}
+
+/* A file-safe client name for `mqtls pki client` ([A-Za-z0-9._-], not starting with . or -). */
+static const char *client_name(const char *cn)
+{
+    if (cn == NULL || cn[0] == '\0' || cn[0] == '.' || cn[0] == '-' || strlen(cn) > 64) {
+        return "device-001";
+    }
+    for (const char *p = cn; *p != '\0'; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-')) {
+            return "device-001";
+        }
+    }
+    return cn;
+}
+
+/* A new client key + certificate from the CA (its folder: the --cafile's). */
+static void fix_reissue_client(const ctx_t *c, char *dst, size_t cap, const char *cn,
+                               const char *extra)
+{
+    const char *n = client_name(cn);
+    char dir[320];
+    char file[400];
+    char crt[340];
+    char key[340];
+    pki_dir(c, dir, sizeof dir);
+    mqtls__setf(file, sizeof file, "%s.crt", n);
+    pki_path(crt, sizeof crt, dir, file);
+    mqtls__setf(file, sizeof file, "%s.key", n);
+    pki_path(key, sizeof key, dir, file);
     mqtls__setf(dst, cap,
-                "%s%sopenssl req -new -newkey rsa:2048 -nodes -keyout client.key -subj '/CN=%s' "
-                "-addext extendedKeyUsage=clientAuth -addext keyUsage=critical,digitalSignature "
-                "| openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -sha256 "
-                "-copy_extensions copyall -out client.crt",
-                extra != NULL ? extra : "", extra != NULL ? "\n" : "", c);
+                "%s%smqtls pki client %s --name %s --force   # %s holds the CA the broker "
+                "accepts (ca.crt + ca.key)\nthen: --cert %s --key %s",
+                extra != NULL ? extra : "", extra != NULL ? "\n" : "", dir, n,
+                strcmp(dir, ".") == 0 ? "this folder" : dir, crt, key);
+}
+
+/* The old test.mosquitto.org CA (RSA-1024, SHA-1, replaced 2020-06-09): name it only when
+ * that is what the user has. */
+static bool is_mosquitto_org(const ctx_t *c, const mqtls_certinfo_t *ca)
+{
+    const char *h = c->in->host;
+    if (h != NULL && strcasecmp(h, "test.mosquitto.org") == 0) {
+        return true;
+    }
+    return ca != NULL && strstr(ca->subject, "CN=mosquitto.org") != NULL &&
+           strstr(ca->subject, "O=Mosquitto") != NULL;
+}
+
+/* The CA itself is unusable (weak key): a new CA, then a new broker certificate from it. */
+static void fix_new_ca(const ctx_t *c, char *dst, size_t cap, const mqtls_certinfo_t *ca)
+{
+    char dir[320];
+    char cmd[400];
+    char note[400];
+    char crt[340];
+    char q[320];
+    pki_dir(c, dir, sizeof dir);
+    pki_path(crt, sizeof crt, dir, "ca.crt");
+    server_cmd(c, cmd, sizeof cmd, note, sizeof note);
+    shq(q, sizeof q, c->in->ca.display_name != NULL ? c->in->ca.display_name : "ca.crt");
+    if (is_mosquitto_org(c, ca)) {
+        mqtls__setf(dst, cap,
+                    "test.mosquitto.org replaced this CA in 2020: curl -o %s "
+                    "https://test.mosquitto.org/ssl/mosquitto.org.crt\nOwn PKI (then give "
+                    "clients the new %s): mqtls pki init %s --force && %s   %s",
+                    q, crt, dir, cmd, note);
+    } else {
+        mqtls__setf(dst, cap,
+                    "Broker not yours: get its current CA. Own PKI (then give clients the new "
+                    "%s): mqtls pki init %s --force && %s   %s",
+                    crt, dir, cmd, note);
+    }
+}
+
+/* An expired CA: renew it with the same key (every certificate it signed stays valid). */
+static void fix_renew_ca(const ctx_t *c, char *dst, size_t cap)
+{
+    char dir[320];
+    char q[320];
+    char key[340];
+    char out[340];
+    pki_dir(c, dir, sizeof dir);
+    shq(q, sizeof q, c->in->ca.display_name != NULL ? c->in->ca.display_name : "ca.crt");
+    pki_path(key, sizeof key, dir, "ca.key");
+    pki_path(out, sizeof out, dir, "ca-renewed.crt");
+    mqtls__setf(dst, cap,
+                "Broker not yours: get its current CA. Own PKI, renew the CA with its key: "
+                "openssl x509 -in %s -signkey %s -days 3650 -sha256 -out %s\nthen: --cafile %s "
+                "(and the broker's cafile, if the same CA signs client certificates)",
+                q, key, out, out);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -258,7 +432,7 @@ static bool check_cert_file(ctx_t *c, const mqtls_diag_file_t *f, mqtls__certset
                         "The %s '%s' holds a certificate with an Ed25519/Ed448 (or X25519) key. "
                         "mbedTLS (2.28 and 3.x) cannot use these keys in X.509 certificates.",
                         what, name);
-            fix_reissue_client(it->fix, sizeof it->fix, NULL,
+            fix_reissue_client(c, it->fix, sizeof it->fix, NULL,
                                "Issue an ECDSA P-256 or RSA-2048 certificate instead, e.g.:");
         }
         return false;
@@ -430,11 +604,15 @@ static void check_ca_file(ctx_t *c)
                         "(CA:FALSE) issued by '%s'. Trust must be anchored in the CA that "
                         "signed it; mbedTLS only trusts a leaf directly if it is self-signed.",
                         name, ci->subject, ci->issuer);
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "Use the CA certificate '%s' as --cafile (on the broker: the file named "
-                        "by mosquitto's 'cafile', or ask the operator). Check: openssl x509 -in "
-                        "ca.crt -noout -subject -ext basicConstraints",
-                        ci->issuer);
+            {
+                char q[320];
+                shq(q, sizeof q, name);
+                mqtls__setf(it->fix, sizeof it->fix,
+                            "Put the CA certificate '%s' in %s instead (the broker operator's "
+                            "ca.crt; own PKI: your CA's ca.crt), then check it shows CA:TRUE: "
+                            "openssl x509 -in %s -noout -subject -ext basicConstraints",
+                            ci->issuer, q, q);
+            }
             break;
         }
     }
@@ -474,10 +652,7 @@ static void check_ca_file(ctx_t *c)
                         "The CA certificate '%s' in '%s' expired on %s. Every certificate it "
                         "signed is rejected (mbedTLS flags EXPIRED on the root).",
                         ci->subject, name, to);
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "Get the broker's current CA certificate; for your own PKI renew the "
-                        "CA with the same key: openssl x509 -in ca.crt -signkey ca.key -days "
-                        "3650 -sha256 -out ca-renewed.crt");
+            fix_renew_ca(c, it->fix, sizeof it->fix);
         }
     }
 }
@@ -506,10 +681,7 @@ static void check_ca_keys_offline(ctx_t *c)
                     k == 2   ? "curve not in its list"
                     : k == 3 ? "key type not allowed"
                              : "RSA must be at least 2048 bits");
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Use the broker's current CA (test.mosquitto.org: "
-                    "https://test.mosquitto.org/ssl/mosquitto.org.crt). Own PKI: make a new CA "
-                    "and re-issue the server certificate: " FIX_NEW_CA);
+        fix_new_ca(c, it->fix, sizeof it->fix, ci);
     }
 }
 
@@ -585,14 +757,14 @@ static void check_hostname(ctx_t *c, const mqtls_certinfo_t *leaf)
     }
     const char *alt = leaf->san_dns_count > 0 ? leaf->san_dns[0] : NULL;
     if (alt != NULL && strncmp(alt, "*.", 2) != 0) {
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Connect with the certificate's name: -h %s (add '%s %s' to /etc/hosts if "
-                    "it does not resolve), or keep the address and check that name: "
-                    "--tls-server-name %s. Or re-issue the certificate with "
-                    "-addext 'subjectAltName=%s:%s'",
-                    alt, is_ip ? name : "127.0.0.1", alt, alt, is_ip ? "IP" : "DNS", name);
+        char hint[300];
+        mqtls__setf(hint, sizeof hint,
+                    "Connect with the certificate's name (-h %s, or keep the address and add "
+                    "--tls-server-name %s), or re-issue the certificate for '%s':",
+                    alt, alt, name);
+        fix_reissue_server(c, it->fix, sizeof it->fix, hint);
     } else {
-        fix_reissue_server(it->fix, sizeof it->fix, name,
+        fix_reissue_server(c, it->fix, sizeof it->fix,
                            "Re-issue the server certificate for this name:");
     }
 }
@@ -647,20 +819,19 @@ static void add_key_finding(ctx_t *c, size_t depth, const mqtls_certinfo_t *chil
                     "The %s '%s' has a %s key; the %s rejects it (%s). mbedTLS reports this as "
                     "BAD_KEY (\"The certificate is signed with an unacceptable key\").",
                     role, child->subject, child->key_desc, c->prof->who, why);
-        fix_reissue_server(it->fix, sizeof it->fix, c->in->host,
+        fix_reissue_server(c, it->fix, sizeof it->fix,
                            "Re-issue the server certificate with an RSA-2048+ or P-256 key:");
     } else {
         mqtls__setf(it->message, sizeof it->message,
                     "The %s '%s' is signed by the CA '%s', whose key is %s; the %s rejects "
                     "that CA key (%s). mbedTLS flags this on the CHILD certificate as BAD_KEY "
                     "(\"signed with an unacceptable key\"), which looks like a problem with the "
-                    "server certificate but is the CA's. (This was test.mosquitto.org's CA "
-                    "until 2020-06-09: RSA-1024, SHA-1.)",
-                    role, child->subject, owner->subject, owner->key_desc, c->prof->who, why);
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Use the broker's current CA (test.mosquitto.org: curl -O "
-                    "https://test.mosquitto.org/ssl/mosquitto.org.crt). Own PKI: make a new CA "
-                    "and re-issue the server certificate: " FIX_NEW_CA);
+                    "server certificate but is the CA's.%s",
+                    role, child->subject, owner->subject, owner->key_desc, c->prof->who, why,
+                    is_mosquitto_org(c, owner) ? " (This was test.mosquitto.org's CA until "
+                                                 "2020-06-09: RSA-1024, SHA-1.)"
+                                               : "");
+        fix_new_ca(c, it->fix, sizeof it->fix, owner);
     }
 }
 
@@ -682,7 +853,7 @@ static void check_sig_hash(ctx_t *c, size_t depth, const mqtls_certinfo_t *ci)
                 role, ci->subject, mqtls_hash_name(ci->sig_hash), ci->issuer, c->prof->who,
                 mqtls_hash_name(ci->sig_hash));
     if (depth == 0) {
-        fix_reissue_server(it->fix, sizeof it->fix, c->in->host,
+        fix_reissue_server(c, it->fix, sizeof it->fix,
                            "Re-sign the server certificate with SHA-256 (-sha256):");
     } else {
         mqtls__setf(it->fix, sizeof it->fix,
@@ -727,11 +898,9 @@ static void check_validity(ctx_t *c, size_t depth, const mqtls_certinfo_t *ci, b
         mqtls__setf(it->message, sizeof it->message, "The %s '%s' expired on %s (today is %s).",
                     role, ci->subject, date, now);
         if (trusted) {
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "Get the broker's current CA certificate; own PKI: openssl x509 -in "
-                        "ca.crt -signkey ca.key -days 3650 -sha256 -out ca-renewed.crt");
+            fix_renew_ca(c, it->fix, sizeof it->fix);
         } else {
-            fix_reissue_server(it->fix, sizeof it->fix, c->in->host,
+            fix_reissue_server(c, it->fix, sizeof it->fix,
                                "The broker operator must renew it (then restart/reload the "
                                "broker). Own PKI:");
         }
@@ -740,10 +909,9 @@ static void check_validity(ctx_t *c, size_t depth, const mqtls_certinfo_t *ci, b
                     "The %s '%s' is only valid from %s (the clock here says %s). Either it was "
                     "issued with a future start date or this clock is behind.",
                     role, ci->subject, date, now);
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "date -u   # compare with the real time; fix NTP (timedatectl set-ntp true; "
-                    "ESP32: start SNTP and wait for sync before connecting), or re-issue the "
-                    "certificate without a future -startdate");
+        fix_reissue_server(c, it->fix, sizeof it->fix,
+                           "date -u   # if this clock is wrong, fix NTP (ESP32: wait for SNTP "
+                           "sync); if it is right, re-issue the certificate:");
     }
 }
 
@@ -790,17 +958,23 @@ static void report_no_issuer(ctx_t *c, size_t depth, const mbedtls_x509_crt *chi
         mqtls__setf(it->message, sizeof it->message,
                     "The %s '%s' names '%s' as its issuer. Your CA file '%s' has a CA with that "
                     "name (SHA-256 %.23s..., key %s%s%s) but its key does NOT verify the "
-                    "signature%s%s%s%s: the CA was regenerated, or you have the old/new CA of "
-                    "the broker (test.mosquitto.org changed its CA in 2020).",
+                    "signature%s%s%s: the CA was regenerated, or you have the old/new CA of "
+                    "the broker%s.",
                     role, ci->subject, ci->issuer, caname, ca->sha256_hex, ca->key_desc,
                     ski[0] ? ", key id " : "", ski, aki[0] ? " (the certificate wants key id " : "",
-                    aki, aki[0] ? ")" : "", "");
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Get the CA that really signed the server certificate (the broker's current "
-                    "ca.crt) and compare: openssl x509 -in ca.crt -noout -fingerprint -sha256 "
-                    "-ext subjectKeyIdentifier; openssl s_client -connect %s:%u -showcerts "
-                    "</dev/null",
-                    c->in->host != NULL ? c->in->host : "HOST", (unsigned)c->in->port);
+                    aki, aki[0] ? ")" : "",
+                    is_mosquitto_org(c, ca) ? " (test.mosquitto.org changed its CA in 2020)" : "");
+        {
+            char q[320];
+            char tail[600];
+            shq(q, sizeof q, caname);
+            fix_reissue_server(c, tail, sizeof tail, NULL);
+            mqtls__setf(it->fix, sizeof it->fix,
+                        "Put the broker's current CA in %s (compare: openssl x509 -in %s -noout "
+                        "-ext subjectKeyIdentifier). Or, if %s is right and you run the broker, "
+                        "re-issue its certificate from it:\n%s",
+                        q, q, q, tail);
+        }
         return;
     }
     if (ci->self_signed || ci->self_issued) {
@@ -814,12 +988,10 @@ static void report_no_issuer(ctx_t *c, size_t depth, const mbedtls_x509_crt *chi
                         "SHA-256 %.47s...). It is not in your CA file '%s', so nothing vouches "
                         "for it.",
                         ci->subject, ci->sha256_hex, caname);
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "Better: give the broker a certificate signed by a CA and use that CA "
-                        "as --cafile. To pin this one (check the fingerprint out of band "
-                        "first): openssl s_client -connect %s:%u </dev/null 2>/dev/null | "
-                        "openssl x509 -out server-pinned.crt  then --cafile server-pinned.crt",
-                        c->in->host != NULL ? c->in->host : "HOST", (unsigned)c->in->port);
+            fix_reissue_server(c, it->fix, sizeof it->fix,
+                               "Give the broker a certificate signed by the CA in your --cafile "
+                               "(pinning this one instead: openssl s_client | openssl x509 -out "
+                               "server-pinned.crt):");
             return;
         }
         if ((it = mqtls__finding_add(c->out, MQTLS__F_UNTRUSTED_ISSUER)) == NULL) {
@@ -831,10 +1003,9 @@ static void report_no_issuer(ctx_t *c, size_t depth, const mbedtls_x509_crt *chi
                     "'%s' (that file holds %zu certificate(s)%s%s).",
                     ci->subject, caname, c->ca->count, c->ca->count > 0 ? ", first: " : "",
                     c->ca->count > 0 ? c->ca->info[0].subject : "");
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Use the broker's CA as --cafile. See what the server sends: openssl "
-                    "s_client -connect %s:%u -showcerts </dev/null",
-                    c->in->host != NULL ? c->in->host : "HOST", (unsigned)c->in->port);
+        fix_reissue_server(c, it->fix, sizeof it->fix,
+                           "Broker not yours: use its CA as --cafile. Your broker: re-issue its "
+                           "certificate from your CA:");
         return;
     }
     /* Unknown, not self-issued issuer: an intermediate the server did not send, or a CA that
@@ -876,10 +1047,10 @@ static void report_no_issuer(ctx_t *c, size_t depth, const mbedtls_x509_crt *chi
                 role, ci->subject, ci->issuer, caname, c->ca->count,
                 c->ca->count > 0 ? ", first: " : "",
                 c->ca->count > 0 ? c->ca->info[0].subject : "");
-    mqtls__setf(it->fix, sizeof it->fix,
-                "Use the CA that issued the broker's certificate as --cafile. See the chain: "
-                "openssl s_client -connect %s:%u -showcerts </dev/null",
-                c->in->host != NULL ? c->in->host : "HOST", (unsigned)c->in->port);
+    fix_reissue_server(c, it->fix, sizeof it->fix,
+                       "Broker not yours: use the CA that issued its certificate as --cafile "
+                       "(openssl s_client -showcerts shows the issuer). Your broker: re-issue "
+                       "its certificate from your CA:");
 }
 
 static void check_issuer_is_ca(ctx_t *c, size_t depth, const mqtls_certinfo_t *child,
@@ -903,11 +1074,9 @@ static void check_issuer_is_ca(ctx_t *c, size_t depth, const mqtls_certinfo_t *c
                     role, child->subject, parent->subject,
                     parent->has_basic_constraints ? "basicConstraints CA:FALSE"
                                                   : "no basicConstraints extension");
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Sign the server certificate with a real CA, or re-issue '%s' as a CA: "
-                    "-addext basicConstraints=critical,CA:TRUE -addext "
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                    parent->subject);
+        fix_reissue_server(c, it->fix, sizeof it->fix,
+                           "Sign the server certificate with a real CA (CA:TRUE, keyCertSign), "
+                           "e.g. the one in your --cafile:");
         return;
     }
     if (parent->has_key_usage && (parent->key_usage & MQTLS_KU_KEY_CERT_SIGN) == 0) {
@@ -941,7 +1110,7 @@ static void check_server_usage(ctx_t *c, const mqtls_certinfo_t *leaf)
                     (leaf->ext_key_usage & MQTLS_EKU_CLIENT_AUTH) != 0
                         ? "it is a CLIENT certificate: clientAuth only"
                         : "other purposes only");
-        fix_reissue_server(it->fix, sizeof it->fix, c->in->host,
+        fix_reissue_server(c, it->fix, sizeof it->fix,
                            "Re-issue it with extendedKeyUsage=serverAuth:");
     }
     if (leaf->has_key_usage && (leaf->key_usage & MQTLS_KU_DIGITAL_SIGNATURE) == 0 &&
@@ -955,7 +1124,7 @@ static void check_server_usage(ctx_t *c, const mqtls_certinfo_t *leaf)
                     "without keyEncipherment/keyAgreement): no TLS 1.2/1.3 key exchange may "
                     "use it (mbedTLS: BADCERT_KEY_USAGE).",
                     leaf->subject);
-        fix_reissue_server(it->fix, sizeof it->fix, c->in->host,
+        fix_reissue_server(c, it->fix, sizeof it->fix,
                            "Re-issue it with -addext keyUsage=critical,digitalSignature,"
                            "keyEncipherment:");
     }
@@ -1167,8 +1336,8 @@ static void check_client(ctx_t *c)
                     "Your client certificate '%s' expired on %s. The broker will reject it "
                     "(OpenSSL: 'certificate has expired', alert certificate_expired).",
                     leaf->subject, d);
-        fix_reissue_client(it->fix, sizeof it->fix, leaf->common_name,
-                           "Renew it with the same CA (and the same key if you like):");
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
+                           "Renew it from the same CA:");
     }
     if (!c->clock_bad && leaf->not_before_s > c->now &&
         (it = mqtls__finding_add(c->out, MQTLS__F_CLIENT_CERT_NOT_YET_VALID)) != NULL) {
@@ -1179,10 +1348,8 @@ static void check_client(ctx_t *c)
                     "Your client certificate '%s' is only valid from %s. The broker will reject "
                     "it until then (or its clock or this one is wrong).",
                     leaf->subject, d);
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "date -u   # check both clocks; re-issue without a future start date: "
-                    "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -days 825 "
-                    "-sha256 -copy_extensions copyall -out client.crt");
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
+                           "date -u   # check both clocks; if they are right, re-issue it now:");
     }
     if (leaf->has_ext_key_usage &&
         (leaf->ext_key_usage & (MQTLS_EKU_CLIENT_AUTH | MQTLS_EKU_ANY)) == 0 &&
@@ -1195,7 +1362,7 @@ static void check_client(ctx_t *c)
                     (leaf->ext_key_usage & MQTLS_EKU_SERVER_AUTH) != 0
                         ? " (serverAuth only: it is a SERVER certificate)"
                         : "");
-        fix_reissue_client(it->fix, sizeof it->fix, leaf->common_name,
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
                            "Re-issue it with extendedKeyUsage=clientAuth:");
     }
     if (leaf->has_key_usage && (leaf->key_usage & MQTLS_KU_DIGITAL_SIGNATURE) == 0 &&
@@ -1205,7 +1372,7 @@ static void check_client(ctx_t *c)
                     "Your client certificate '%s' has keyUsage without digitalSignature; a "
                     "client signs the handshake (CertificateVerify) with it.",
                     leaf->subject);
-        fix_reissue_client(it->fix, sizeof it->fix, leaf->common_name,
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
                            "Re-issue it with keyUsage=critical,digitalSignature:");
     }
     /* The broker (OpenSSL, security level 2 on Debian/Ubuntu) checks our key and hash. */
@@ -1219,7 +1386,7 @@ static void check_client(ctx_t *c)
                     "security level 2 (Debian/Ubuntu default: mosquitto) reject keys below "
                     "RSA-2048 / 224-bit EC ('ee key too small').",
                     leaf->subject, leaf->key_desc);
-        fix_reissue_client(it->fix, sizeof it->fix, leaf->common_name,
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
                            "Make a new key and certificate:");
     }
     if (!leaf->self_signed && !mqtls__profile_hash_ok(ossl, leaf->sig_hash) &&
@@ -1229,7 +1396,8 @@ static void check_client(ctx_t *c)
                     "Your client certificate '%s' is signed with %s; OpenSSL brokers at "
                     "security level 2 reject it ('ca md too weak').",
                     leaf->subject, mqtls_hash_name(leaf->sig_hash));
-        fix_reissue_client(it->fix, sizeof it->fix, leaf->common_name, "Re-sign it with SHA-256:");
+        fix_reissue_client(c, it->fix, sizeof it->fix, leaf->common_name,
+                           "Re-sign it with SHA-256:");
     }
     /* Key pair. */
     if (c->key_usable && mqtls__dm_pk_check_pair(&lcrt->pk, &c->key) != 0 &&
@@ -1249,11 +1417,17 @@ static void check_client(ctx_t *c)
                     kname, c->keyinfo.key_desc, leaf->subject, leaf->key_desc,
                     other >= 0 ? " It belongs to '" : "",
                     other >= 0 ? c->cert->info[other].subject : "", other >= 0 ? "'." : "");
-        mqtls__setf(it->fix, sizeof it->fix,
-                    "Find the matching pair (the two hashes must be equal): openssl x509 -in "
-                    "'%s' -noout -pubkey | openssl sha256; openssl pkey -in '%s' -pubout | "
-                    "openssl sha256",
-                    cname, kname);
+        {
+            char alt[400];
+            char hint[300];
+            mqtls__setf(hint, sizeof hint,
+                        "Find the matching pair (equal hashes): openssl x509 -in '%s' -noout "
+                        "-pubkey | openssl sha256; openssl pkey -in '%s' -pubout | openssl sha256. "
+                        "Or a new pair:",
+                        cname, kname);
+            fix_reissue_client(c, alt, sizeof alt, leaf->common_name, NULL);
+            mqtls__setf(it->fix, sizeof it->fix, "%s\n%s", hint, alt);
+        }
     }
     /* The chain we send: leaf (+ intermediates in the file). If it ends at an intermediate
      * that only the CA file knows, the broker (which normally trusts only the root) cannot
@@ -1361,10 +1535,11 @@ static void check_key(ctx_t *c)
                         "The private key '%s' is encrypted (%s) and no password was given.", kname,
                         c->keyinfo.encryption[0] ? c->keyinfo.encryption : "PEM");
             mqtls__setf(it->fix, sizeof it->fix,
-                        "--keypass-file key.pass   (a file holding the password), or store it "
-                        "decrypted with tight permissions: openssl pkey -in '%s' -out "
-                        "client-plain.key && chmod 600 client-plain.key",
-                        kname);
+                        "--keypass-file key.pass   (key.pass: a file whose first line is the "
+                        "password of '%s'), or store it decrypted with tight permissions: "
+                        "openssl pkey -in '%s' -out client-plain.key && chmod 600 "
+                        "client-plain.key",
+                        kname, kname);
         }
         break;
     case MQTLS_ERR_KEY_PASSWORD_WRONG:
@@ -1374,8 +1549,9 @@ static void check_key(ctx_t *c)
             mqtls__setf(it->message, sizeof it->message,
                         "The password given does not decrypt the private key '%s'.", kname);
             mqtls__setf(it->fix, sizeof it->fix,
-                        "Check the password: openssl pkey -in '%s' -noout  (asks for it); a "
-                        "password file must not end with an extra space or CRLF",
+                        "Check the password: openssl pkey -in '%s' -noout  (asks for it), then "
+                        "give the right one: --keypass-file key.pass (first line = the password; "
+                        "no trailing space or CR)",
                         kname);
         }
         break;
@@ -1392,7 +1568,7 @@ static void check_key(ctx_t *c)
                         "The private key '%s' is %s, which this mbedTLS cannot use for TLS "
                         "(mbedTLS 2.28 and 3.x support RSA and ECDSA keys only).",
                         kname, c->keyinfo.key_desc);
-            fix_reissue_client(it->fix, sizeof it->fix, NULL,
+            fix_reissue_client(c, it->fix, sizeof it->fix, NULL,
                                "Use an ECDSA P-256 (or RSA-2048) key and certificate:");
         } else {
             if ((it = mqtls__finding_add(c->out, MQTLS__F_KEY_ENCRYPTION_UNSUPPORTED)) == NULL) {
@@ -1408,7 +1584,8 @@ static void check_key(ctx_t *c)
                         (unsigned)-c->keyinfo.mbedtls_ret);
             mqtls__setf(it->fix, sizeof it->fix,
                         "Re-encrypt in the traditional PEM format (mbedTLS reads it): openssl "
-                        "pkey -in '%s' -aes256 -traditional -out client-legacy.key",
+                        "pkey -in '%s' -aes256 -traditional -out client-legacy.key\nthen: --key "
+                        "client-legacy.key",
                         kname);
         }
         break;
@@ -1502,11 +1679,8 @@ static void analyse_client_side_alerts(ctx_t *c)
                         "'require_certificate true') and none was configured, so it ended the "
                         "handshake%s%s%s.",
                         alert >= 0 ? " with alert " : "", alert >= 0 ? alert_name(alert) : "", "");
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "--cert client.crt --key client.key   (make a pair: openssl req -new "
-                        "-newkey rsa:2048 -nodes -keyout client.key -subj '/CN=device-001' | "
-                        "openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 "
-                        "-sha256 -out client.crt)");
+            fix_reissue_client(c, it->fix, sizeof it->fix, NULL,
+                               "Give --cert and --key; to make a pair:");
         }
         return;
     }
@@ -1566,11 +1740,15 @@ static void analyse_client_side_alerts(ctx_t *c)
                         "(%d).",
                         n, accepted[0] ? " (first: '" : "", accepted, accepted[0] ? "')" : "",
                         issuer, alert_name(alert), alert);
-            mqtls__setf(it->fix, sizeof it->fix,
-                        "Either get a client certificate signed by the broker's client CA "
-                        "('%s'), or add your CA to the broker: mosquitto.conf 'cafile' (or "
-                        "'capath') must hold '%s', then restart mosquitto.",
-                        accepted[0] ? accepted : "ask the operator", issuer);
+            {
+                char hint[300];
+                mqtls__setf(hint, sizeof hint,
+                            "Add '%s' to the broker's cafile and restart it, or get a certificate "
+                            "from its client CA ('%s'):",
+                            issuer, accepted[0] ? accepted : "ask the operator");
+                fix_reissue_client(c, it->fix, sizeof it->fix, c->cert->info[0].common_name,
+                                   hint);
+            }
             return;
         }
     }
@@ -1611,10 +1789,16 @@ static void analyse_client_side_alerts(ctx_t *c)
                 "The broker rejected your client certificate with fatal alert %s (%d) right "
                 "after receiving it.%s",
                 alert_name(alert), alert, why);
-    mqtls__setf(it->fix, sizeof it->fix,
-                "On the broker, the log says why (mosquitto: 'OpenSSL Error[0]: ...'). Check "
-                "the certificate against the broker's CA: openssl verify -purpose sslclient "
-                "-CAfile broker-ca.crt client.crt");
+    {
+        char hint[300];
+        mqtls__setf(hint, sizeof hint,
+                    "The broker log says why (mosquitto: 'OpenSSL Error'); check: openssl verify "
+                    "-purpose sslclient -CAfile BROKER_CAFILE %s. A new certificate from the "
+                    "broker's client CA:",
+                    c->in->cert.display_name != NULL ? c->in->cert.display_name : "client.crt");
+        fix_reissue_client(c, it->fix, sizeof it->fix,
+                           c->cert_usable ? c->cert->info[0].common_name : NULL, hint);
+    }
 }
 
 /* ---------------------------------------------------------------- live: transport, MQTT */

@@ -18,6 +18,9 @@
 #                              when the broker cannot reproduce the synthetic facts
 #   broker_ciphers=            mosquitto `ciphers` (OpenSSL 3 refuses to load SHA-1 / P-192
 #                              certificates at security level 2 unless lowered)
+#   fix_cmd= fix_args= fix_pre= fix_use= fix_text= fix=manual:WHY
+#                              the fix recipe tests/scenarios/fix_check.sh applies and proves
+#                              (see "fix recipes" at the end of this file)
 # No faketime: validity periods come from `openssl ca -startdate/-enddate`.
 set -euo pipefail
 OUT=${1:?usage: gen.sh OUTDIR}
@@ -382,6 +385,85 @@ put $s client.crt $W/client.key; put $s client.key $W/client.crt
 
 s=pem-not-nul-terminated; scenario $s expect=pem-not-nul-terminated $FILES host=localhost ca_buffer=1
 put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+
+# --- fix recipes: what tests/scenarios/fix_check.sh applies and then proves working ------------
+# Every broken scenario says how its top finding's fix is applied to its own files:
+#   fix_cmd=   the command the finding's fix text gives, verbatim (fix_check.sh asserts the text
+#              contains it, so text and recipe cannot drift), run in a copy of the scenario
+#   fix_args=  arguments appended when running fix_cmd: what the text leaves to a prompt
+#              (openssl asks for the key password)
+#   fix_pre=   a step the text describes but cannot spell out (fetch the right file again),
+#              simulated with a file the operator would hand out
+#   fix_use=   "k=v ..." manifest values after the fix (new --cert/--key/--cafile, broker
+#              certfile, keypass_file); every non-empty value must appear in the fix text
+#   fix_text=  more text the fix must contain
+#   fix=manual:WHY   cannot be applied automatically (counted by fix_check.sh, not skipped)
+# ca.key next to ca.crt: the "own PKI" layout of `mqtls pki` (DIR/ca.crt + DIR/ca.key), which
+# the fix texts address as the folder of --cafile.
+fixes() {
+    local s=$1
+    shift
+    local kv
+    for kv in "$@"; do echo "$kv" >>"$OUT/$s/manifest"; done
+}
+PKI_SERVER="fix_cmd=mqtls pki server . --name localhost --force"
+PKI_CLIENT="fix_cmd=mqtls pki client . --name device-001 --force"
+USE_CLIENT="fix_use=cert=device-001.crt key=device-001.key"
+for s in weak-server-key sha1-server-signature sha224-on-mbedtls3 server-expired \
+    server-not-yet-valid wrong-ca hostname-mismatch server-eku-missing issuer-not-ca \
+    server-self-signed; do
+    put $s ca.key $W/root.key; fixes $s "$PKI_SERVER"
+done
+put ca-same-name-different-key ca.key $W/root2.key
+fixes ca-same-name-different-key "$PKI_SERVER"
+put curve-not-allowed-mbedtls3 ca.key $W/ecroot.key; fixes curve-not-allowed-mbedtls3 "$PKI_SERVER"
+put hostname-ip-not-in-san ca.key $W/root.key
+fixes hostname-ip-not-in-san "fix_cmd=mqtls pki server . --name localhost --ip 127.0.0.1 --force"
+fixes weak-ca-rsa1024 \
+    "fix_cmd=mqtls pki init . --force && mqtls pki server . --name localhost --force"
+put missing-intermediate intermediate.crt $W/inter.crt
+fixes missing-intermediate "fix_cmd=cat server.crt intermediate.crt > server-chain.crt" \
+    "fix_use=server_cert=server-chain.crt"
+fixes ca-file-holds-leaf "fix_pre=cp broker-ca.crt ca.crt" \
+    "fix_cmd=openssl x509 -in ca.crt -noout -subject -ext basicConstraints"
+put ca-expired ca.key $W/root2.key
+fixes ca-expired \
+    "fix_cmd=openssl x509 -in ca.crt -signkey ca.key -days 3650 -sha256 -out ca-renewed.crt" \
+    "fix_use=ca=ca-renewed.crt"
+fixes clock-not-set \
+    "fix=manual:the device clock is wrong (now=0); setting a clock is not a file change"
+for s in client-expired client-not-yet-valid client-eku-missing client-key-mismatch \
+    client-cert-missing key-type-unsupported; do
+    put $s ca.key $W/root.key; fixes $s "$PKI_CLIENT" "$USE_CLIENT"
+done
+put client-ca-not-accepted ca.key $W/root.key
+fixes client-ca-not-accepted "fix_cmd=mqtls pki client . --name device-009 --force" \
+    "fix_use=cert=device-009.crt key=device-009.key"
+put weak-client-key ca.key $W/root.key
+fixes weak-client-key "fix_cmd=mqtls pki client . --name device-weak --force" \
+    "fix_use=cert=device-weak.crt key=device-weak.key"
+fixes client-cert-rejected \
+    "fix=manual:synthetic broker policy (alert 42); a stock mosquitto accepts this certificate"
+put client-chain-incomplete intermediate.crt $W/inter.crt
+fixes client-chain-incomplete "fix_cmd=cat 'client.crt' intermediate.crt > client-chain.crt" \
+    "fix_use=cert=client-chain.crt"
+for s in key-password-required key-password-wrong; do
+    fixes $s "fix_pre=printf 's3cret\n' >key.pass" "fix_use=keypass= keypass_file=key.pass" \
+        "fix_text=--keypass-file key.pass"
+done
+fixes key-encryption-unsupported \
+    "fix_cmd=openssl pkey -in 'client.key' -aes256 -traditional -out client-legacy.key" \
+    "fix_args=-passin pass:s3cret -passout pass:s3cret" "fix_use=key=client-legacy.key"
+fixes empty-ca-file "fix_pre=cp broker-ca.crt ca.crt" \
+    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject"
+fixes pem-truncated "fix_pre=cp broker-ca.crt ca.crt" \
+    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject -enddate"
+fixes ca-file-is-csr "fix_pre=cp broker-ca.crt ca.crt" \
+    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject"
+fixes cert-and-key-swapped "fix_use=cert=client.key key=client.crt" \
+    "fix_text=--cert 'client.key' --key 'client.crt'"
+fixes pem-not-nul-terminated \
+    "fix=manual:the buffer API (ESP-IDF EMBED_TXTFILES) is a firmware build change, not a file"
 
 rm -rf "$WORK"
 ls "$OUT" | wc -l | sed 's/^/scenarios: /'

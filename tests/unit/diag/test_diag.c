@@ -62,8 +62,14 @@ static uint8_t *read_all(const char *path, size_t *len)
 typedef struct manifest {
     char expect[64], ca[64], cert[64], key[64], keypass[64], server_cert[64], broker_ca[64];
     char host[64], profile[32], now[32], facts[128];
+    char fix_cmd[200]; /* the recipe tests/scenarios/fix_check.sh applies */
     int ca_buffer;
 } manifest_t;
+
+/* Overrides for one run (NULL: the manifest's): the CA file's name as the user typed it and
+ * the host, to check that fix texts follow them. */
+static const char *g_ca_display;
+static const char *g_host;
 
 static void kv(manifest_t *m, const char *k, const char *v)
 {
@@ -83,6 +89,7 @@ static void kv(manifest_t *m, const char *k, const char *v)
         {"profile", m->profile, sizeof m->profile},
         {"now", m->now, sizeof m->now},
         {"facts", m->facts, sizeof m->facts},
+        {"fix_cmd", m->fix_cmd, sizeof m->fix_cmd},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(k, map[i].k) == 0) {
@@ -279,8 +286,8 @@ static void print_findings(const char *name, const mqtls_findings_t *f)
     }
 }
 
-/* Run one scenario; @return 0 if it behaved as its manifest says. */
-static int run_scenario(const char *name, bool verbose)
+/* Run one scenario; @return 0 if it behaved as its manifest says. @p keep: the findings. */
+static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep)
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/%s", g_dir, name);
@@ -300,9 +307,11 @@ static int run_scenario(const char *name, bool verbose)
     if (m.profile[0] != '\0') {
         assert_int_equal(mqtls_profile_from_name(m.profile, &in.profile), MQTLS_OK);
     }
-    in.host = m.host;
+    in.host = g_host != NULL ? g_host : m.host;
     in.port = 8883;
-    in.ca = (mqtls_diag_file_t){.display_name = m.ca[0] ? m.ca : NULL,
+    in.ca = (mqtls_diag_file_t){.display_name = g_ca_display != NULL ? g_ca_display
+                                                : m.ca[0]            ? m.ca
+                                                                     : NULL,
                                 .data = l.ca,
                                 .len = l.ca_len,
                                 .from_buffer_api = m.ca_buffer != 0};
@@ -339,6 +348,11 @@ static int run_scenario(const char *name, bool verbose)
         rc = -1;
     } else if (f.count == 0 || strcmp(f.items[0].id, m.expect) != 0) {
         rc = -1;
+    } else if (m.fix_cmd[0] != '\0' && g_ca_display == NULL && g_host == NULL &&
+               strstr(f.items[0].fix, m.fix_cmd) == NULL) {
+        /* The recipe fix_check.sh proves working must be what the finding tells the user. */
+        fprintf(stderr, "%s: fix text lacks the recipe '%s'\n", name, m.fix_cmd);
+        rc = -1;
     }
     /* Never a secret in the output. */
     for (size_t i = 0; i < f.count && in.key_password != NULL; i++) {
@@ -358,8 +372,16 @@ static int run_scenario(const char *name, bool verbose)
         fprintf(stderr, "%s: expected %s, verify flags 0x%05X\n", name, m.expect, (unsigned)flags);
         print_findings(name, &f);
     }
+    if (keep != NULL) {
+        *keep = f;
+    }
     free_loaded(&l);
     return rc;
+}
+
+static int run_scenario(const char *name, bool verbose)
+{
+    return run_scenario_f(name, verbose, NULL);
 }
 
 /* ---------------------------------------------------------------- group setup */
@@ -730,6 +752,54 @@ static void test_catalogue_ids_are_kebab_and_documented(void **state)
     assert_false(mqtls_finding_id_known("no-such-finding"));
 }
 
+static const mqtls_finding_t *by_id(const mqtls_findings_t *f, const char *id)
+{
+    for (size_t i = 0; i < f->count; i++) {
+        if (strcmp(f->items[i].id, id) == 0) {
+            return &f->items[i];
+        }
+    }
+    return NULL;
+}
+
+/* Fix texts are pasteable for THIS user: the CA file's folder (the `mqtls pki` DIR), the host
+ * connected to, and test.mosquitto.org only when it is that broker or its old CA. */
+static void test_fix_texts_name_the_users_files_and_host(void **state)
+{
+    (void)state;
+    static mqtls_findings_t f;
+    g_ca_display = "/etc/mqtt/ca.crt";
+    assert_int_equal(run_scenario_f("hostname-ip-not-in-san", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix,
+                           "mqtls pki server /etc/mqtt --name localhost --ip 127.0.0.1 --force"));
+    assert_non_null(strstr(f.items[0].fix, "/etc/mqtt/server.crt"));
+    g_ca_display = "my pki/ca.crt"; /* a folder that needs shell quoting */
+    assert_int_equal(run_scenario_f("client-expired", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix, "mqtls pki client 'my pki' --name device-001 --force"));
+    assert_non_null(strstr(f.items[0].fix, "--cert 'my pki'/device-001.crt"));
+    g_ca_display = "ca.crt";
+    g_host = "10.1.2.3";
+    assert_int_equal(run_scenario_f("hostname-mismatch", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix, "--name broker.example.com --ip 10.1.2.3 --force"));
+    g_host = NULL;
+
+    /* The old mosquitto.org CA (its subject) gets the 2020 hint; another weak key does not. */
+    assert_int_equal(run_scenario_f("weak-ca-rsa1024", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix, "test.mosquitto.org"));
+    assert_int_equal(run_scenario_f("weak-server-key", false, &f), 0);
+    assert_null(strstr(f.items[0].fix, "mosquitto.org"));
+    assert_null(strstr(f.items[0].message, "mosquitto.org"));
+    assert_int_equal(run_scenario_f("ca-same-name-different-key", false, &f), 0);
+    assert_null(strstr(f.items[0].message, "test.mosquitto.org"));
+    g_host = "test.mosquitto.org";
+    (void)run_scenario_f("ca-same-name-different-key", false, &f); /* + a host mismatch now */
+    const mqtls_finding_t *it = by_id(&f, "ca-same-name-different-key");
+    assert_non_null(it);
+    assert_non_null(strstr(it->message, "test.mosquitto.org"));
+    g_host = NULL;
+    g_ca_display = NULL;
+}
+
 static void test_diag_rejects_bad_args_and_sorts_worst_first(void **state)
 {
     (void)state;
@@ -768,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_diag_transport_and_connack_causes),
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
+        cmocka_unit_test(test_fix_texts_name_the_users_files_and_host),
     };
     return cmocka_run_group_tests(tests, gen_scenarios, rm_scenarios);
 }
