@@ -814,20 +814,27 @@ static void add_key_finding(ctx_t *c, size_t depth, const mqtls_certinfo_t *chil
     const char *why = k == 2   ? "its curve is not in the profile's list"
                       : k == 3 ? "that key type is not allowed by the profile"
                                : "RSA keys must have at least 2048 bits";
+    /* A disallowed key TYPE (e.g. RSA under Suite B) is BAD_PK; a short key or other curve
+     * is BAD_KEY. */
+    const char *flag = k == 3 ? "BAD_PK (\"signed with an unacceptable PK alg (eg RSA vs ECDSA)\")"
+                              : "BAD_KEY (\"signed with an unacceptable key\")";
     if (own_key) {
         mqtls__setf(it->message, sizeof it->message,
                     "The %s '%s' has a %s key; the %s rejects it (%s). mbedTLS reports this as "
-                    "BAD_KEY (\"The certificate is signed with an unacceptable key\").",
-                    role, child->subject, child->key_desc, c->prof->who, why);
+                    "%s.",
+                    role, child->subject, child->key_desc, c->prof->who, why, flag);
         fix_reissue_server(c, it->fix, sizeof it->fix,
-                           "Re-issue the server certificate with an RSA-2048+ or P-256 key:");
+                           c->prof->rsa_allowed
+                               ? "Re-issue the server certificate with an RSA-2048+ or P-256 key:"
+                               : "Re-issue the server certificate with an ECDSA P-256 key (this "
+                                 "profile accepts no RSA; the CA must be ECDSA too):");
     } else {
         mqtls__setf(it->message, sizeof it->message,
                     "The %s '%s' is signed by the CA '%s', whose key is %s; the %s rejects "
-                    "that CA key (%s). mbedTLS flags this on the CHILD certificate as BAD_KEY "
-                    "(\"signed with an unacceptable key\"), which looks like a problem with the "
-                    "server certificate but is the CA's.%s",
+                    "that CA key (%s). mbedTLS flags this on the CHILD certificate as %s, "
+                    "which looks like a problem with the server certificate but is the CA's.%s",
                     role, child->subject, owner->subject, owner->key_desc, c->prof->who, why,
+                    flag,
                     is_mosquitto_org(c, owner) ? " (This was test.mosquitto.org's CA until "
                                                  "2020-06-09: RSA-1024, SHA-1.)"
                                                : "");

@@ -5,7 +5,7 @@
  *    any curve, RSA >= 2048. tests/unit/diag checks this against the linked library.
  *  - mbedTLS 3.x mbedtls_x509_crt_profile_default: SHA-256..SHA-512, curves of >= 128-bit
  *    security (P-256/384/521, brainpool 256/384/512), RSA >= 2048.
- *  - mbedtls_x509_crt_profile_next (2.28 and 3.x): as the 3.x default.
+ *  - mbedtls_x509_crt_profile_next (2.28 and 3.x): as the 3.x default, plus secp256k1.
  *  - mbedtls_x509_crt_profile_suiteb: SHA-256/384, ECDSA only, P-256/P-384.
  *  - OpenSSL security level 2 (Debian 12 default, so mosquitto's): >= 112-bit security:
  *    RSA/DSA >= 2048, ECC >= 224 bits, no SHA-1 or MD5 signatures. */
@@ -46,7 +46,8 @@ static const mqtls__profile_t profile_next = {
     .hashes = H(SHA256) | H(SHA384) | H(SHA512),
     .rsa_allowed = true,
     .ec_allowed = true,
-    .curves = C(P256) | C(P384) | C(P521) | C(BP256) | C(BP384) | C(BP512),
+    /* unlike the 3.x default, 'next' keeps secp256k1 (2.28: curves mask 0x8FC) */
+    .curves = C(P256) | C(P384) | C(P521) | C(BP256) | C(BP384) | C(BP512) | C(K256),
     .rsa_min_bits = 2048,
     .ec_min_bits = 0,
 };

@@ -336,36 +336,12 @@ static verdict_t judge(const char *profile_name, size_t ca_i, size_t leaf_i, mbe
     return v;
 }
 
-/* Known disagreements, each a bug of src/diag's data (not owned here) that was reported: the
- * case must still disagree (so this entry is removed when diag is fixed) and no other may.
- *  - diag's "mbedtls-next" lacks secp256k1, which mbedtls_x509_crt_profile_next has (2.28
- *    and 3.x): src/diag/profile.c profile_next.curves needs | C(K256). */
-static const struct {
-    const char *profile;
-    const char *what;
-} known_diag_gaps[] = {
-    {"mbedtls-next", "CA key secp256k1"},
-    {"mbedtls-next", "leaf key secp256k1"},
-};
-static bool gap_seen[ARRAY_LEN(known_diag_gaps)];
-
 static unsigned check(const char *profile_name, const char *what, verdict_t v, unsigned *rejected)
 {
     if (v.bad_md || v.bad_key) {
         (*rejected)++;
     }
     bool agree = v.bad_md == v.diag_md && v.bad_key == v.diag_key;
-    for (size_t i = 0; i < ARRAY_LEN(known_diag_gaps); i++) {
-        if (strcmp(profile_name, known_diag_gaps[i].profile) == 0 &&
-            strcmp(what, known_diag_gaps[i].what) == 0) {
-            gap_seen[i] = !agree;
-            print_message("known diag gap: %s, %s: net (mbedTLS) BAD_KEY/PK %d, diag key %d "
-                          "(%s)\n",
-                          profile_name, what, v.bad_key, v.diag_key,
-                          agree ? "now agrees: remove it from known_diag_gaps" : "still there");
-            return agree ? 1 : 0;
-        }
-    }
     if (agree) {
         return 0;
     }
@@ -398,9 +374,6 @@ static void test_profile_net_and_diag_agree_on_every_key_and_hash(void **state)
         assert_true(rejected >= 3);
     }
     assert_int_equal(mismatches, 0);
-    for (size_t i = 0; i < ARRAY_LEN(known_diag_gaps); i++) {
-        assert_true(gap_seen[i]);
-    }
 
     /* The distinguishing cases, so that a profile silently mapped to another one fails. */
     verdict_t v = judge("suiteb", 10, P256, MBEDTLS_MD_SHA256); /* RSA-2048 CA */
