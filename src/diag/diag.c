@@ -697,6 +697,44 @@ static bool wildcard_match(const char *pattern, const char *host)
     return dot != NULL && dot != host && strcasecmp(pattern + 1, dot) == 0;
 }
 
+/* Matched by an iPAddress SAN: right, and what mqtls does on any mbedTLS. But mbedTLS before
+ * 3.5 (x509_crt_verify_name) compares the host only with dNSName SANs, so a device on it fails
+ * unless the address is also listed as a dNSName. */
+static void warn_ip_san_old_mbedtls(ctx_t *c, const mqtls_certinfo_t *leaf, const char *ip)
+{
+    for (size_t i = 0; i < leaf->san_dns_count; i++) {
+        if (strcasecmp(leaf->san_dns[i], ip) == 0) {
+            return; /* old devices match the address as a DNS name */
+        }
+    }
+    mqtls_finding_t *it = mqtls__finding_add(c->out, MQTLS__F_IP_SAN_OLD_MBEDTLS);
+    if (it == NULL) {
+        return;
+    }
+    describe(it->subject, sizeof it->subject, "server certificate (depth 0)", leaf);
+    mqtls__setf(it->message, sizeof it->message,
+                "The certificate is valid for the IP address '%s' through an iPAddress "
+                "subjectAltName, which mqtls%s accepts. Devices whose mbedTLS is older than 3.5 "
+                "(ESP-IDF 4.x and early 5.x) never match iPAddress SANs and will fail with "
+                "-0x2700, verify flags 0x04 (CN_MISMATCH), when they connect by this address.",
+                ip, c->in->facts != NULL && c->in->facts->ip_san_matched_by_us
+                        ? " (matching it itself on this mbedTLS)"
+                        : "");
+    char by_name[160] = "";
+    if (leaf->san_dns_count > 0) {
+        mqtls__setf(by_name, sizeof by_name, " (-h %s)", leaf->san_dns[0]);
+    }
+    char hint[300];
+    mqtls__setf(hint, sizeof hint,
+                "Let devices connect by a DNS name in the certificate%s, or list the address as "
+                "a DNS name too (old mbedTLS then matches it as text):",
+                by_name);
+    char cmd[400];
+    char note[400];
+    server_cmd(c, cmd, sizeof cmd, note, sizeof note);
+    mqtls__setf(it->fix, sizeof it->fix, "%s\n%s --dns %s   %s", hint, cmd, ip, note);
+}
+
 static void check_hostname(ctx_t *c, const mqtls_certinfo_t *leaf)
 {
     const char *name = c->in->server_name != NULL ? c->in->server_name : c->in->host;
@@ -721,6 +759,9 @@ static void check_hostname(ctx_t *c, const mqtls_certinfo_t *leaf)
         if (leaf->san_dns_count == 0 && leaf->san_ip_count == 0) {
             ok = leaf->common_name[0] != '\0' && wildcard_match(leaf->common_name, name);
         }
+    }
+    if (ok && is_ip) {
+        warn_ip_san_old_mbedtls(c, leaf, name);
     }
     if (ok) {
         return;

@@ -319,6 +319,15 @@ static const catalogue_entry_t catalogue[] = {
      "MBEDTLS_SSL_VERIFY_NONE/OPTIONAL, --insecure, skip_cert_common_name_check: the connection "
      "is open to impersonation ('Certificate verification was skipped').",
      "/* esp-mqtt */ remove .broker.verification.skip_cert_common_name_check = true\n" DOCTOR},
+    {"ip-san-old-mbedtls",
+     "connecting by IP works here, but devices on mbedTLS older than 3.5 cannot match an IP "
+     "subjectAltName",
+     "mbedTLS before 3.5 (ESP-IDF 4.x and early 5.x) compares the host only with dNSName SANs "
+     "(and the CN when there is no SAN), never with iPAddress SANs: a device that connects by "
+     "IP fails with -0x2700, flags 0x04 (CN_MISMATCH), although OpenSSL and mqtls accept the "
+     "certificate.",
+     "mqtls pki server pki --name HOST --ip 192.0.2.10 --dns 192.0.2.10 --force   # the IP as "
+     "a DNS name too\n# or connect by a DNS name that is in the certificate\n" DOCTOR},
 };
 
 /* --- mbedTLS error codes (2.28 include/mbedtls/{ssl,x509,pk,pem,net_sockets}.h) --------
@@ -414,7 +423,7 @@ static const flag_entry_t verify_flags_tab[] = {
      {{"verify-failed", 3}}},
     {0x04, "MBEDTLS_X509_BADCERT_CN_MISMATCH",
      "The certificate Common Name (CN) does not match with the expected CN",
-     {{"hostname-mismatch", 4}}},
+     {{"hostname-mismatch", 4}, {"ip-san-old-mbedtls", 1}}},
     {0x08, "MBEDTLS_X509_BADCERT_NOT_TRUSTED",
      "The certificate is not correctly signed by the trusted CA",
      {{"untrusted-issuer", 3}, {"missing-intermediate", 2}, {"ca-same-name-different-key", 1},

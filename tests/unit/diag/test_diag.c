@@ -800,6 +800,25 @@ static void test_fix_texts_name_the_users_files_and_host(void **state)
     g_ca_display = NULL;
 }
 
+/* Connecting by IP through an iPAddress SAN verifies (mqtls matches it itself on mbedTLS
+ * < 3.5), but devices on such mbedTLS fail: a warning, never an error, with the --dns fix. */
+static void test_diag_ip_san_warns_that_old_mbedtls_devices_fail(void **state)
+{
+    (void)state;
+    static mqtls_findings_t f;
+    assert_int_equal(run_scenario_f("good-ip-san", false, &f), 0);
+    const mqtls_finding_t *it = by_id(&f, "ip-san-old-mbedtls");
+    assert_non_null(it);
+    assert_int_equal(it->severity, MQTLS_SEV_WARNING);
+    assert_non_null(strstr(it->message, "127.0.0.1"));
+    assert_non_null(strstr(it->fix, "--dns 127.0.0.1"));
+    for (size_t i = 0; i < f.count; i++) {
+        assert_true(f.items[i].severity != MQTLS_SEV_ERROR);
+    }
+    assert_int_equal(run_scenario_f("good-ecdsa-p256", false, &f), 0); /* by name: no warning */
+    assert_null(by_id(&f, "ip-san-old-mbedtls"));
+}
+
 static void test_diag_rejects_bad_args_and_sorts_worst_first(void **state)
 {
     (void)state;
@@ -839,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
         cmocka_unit_test(test_fix_texts_name_the_users_files_and_host),
+        cmocka_unit_test(test_diag_ip_san_warns_that_old_mbedtls_devices_fail),
     };
     return cmocka_run_group_tests(tests, gen_scenarios, rm_scenarios);
 }
