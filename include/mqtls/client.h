@@ -125,8 +125,11 @@ typedef struct mqtls_reconnect {
  *  Strings (uri, client_id, username, password, will topic/payload) are copied by
  *  mqtls_client_create(); @c tls and the property arrays are borrowed until destroy. */
 typedef struct mqtls_client_cfg {
-    /** "mqtt://host[:port]" (default 1883) or "mqtts://host[:port]" (default 8883, enables
-     *  TLS); host is a name, an IPv4 literal or a bracketed IPv6 literal "[::1]". */
+    /** "mqtt://host[:port]" (default 1883), "mqtts://host[:port]" (default 8883, enables
+     *  TLS), "ws://host[:port][/path]" (MQTT over WebSocket, default port 80, path "/mqtt")
+     *  or "wss://host[:port][/path]" (WebSocket over TLS, default 443: same TLS settings,
+     *  verification and diagnosis as mqtts://); host is a name, an IPv4 literal or a
+     *  bracketed IPv6 literal "[::1]". */
     const char *uri;
     const char *client_id;    /**< NULL or "" = generated "mqtls-" + 16 random hex digits */
     mqtls_version_t version;  /**< default MQTLS_V311: every broker speaks it */
@@ -139,8 +142,10 @@ typedef struct mqtls_client_cfg {
     mqtls_properties_t connect_props; /**< extra MQTT 5 CONNECT properties (user properties) */
     uint32_t connect_timeout_ms; /**< TCP + TLS + CONNACK each, default 10000 */
     mqtls_reconnect_t reconnect;
-    size_t outbox_max_messages; /**< queued + in-flight PUBLISHes, default 1024 */
-    size_t outbox_max_bytes;    /**< bytes of encoded PUBLISHes, default 4 MiB */
+    size_t outbox_max_messages; /**< queued + in-flight PUBLISHes, default 1024 (a limit:
+                                     the outbox starts at 16 and doubles on demand) */
+    size_t outbox_max_bytes;    /**< bytes of encoded PUBLISHes, default 4 MiB (a limit:
+                                     the outbox starts at 1 KiB and doubles on demand) */
     uint16_t receive_maximum;   /**< MQTT 5 Receive Maximum we announce, default 65535 */
     uint16_t max_inflight;      /**< QoS 1/2 PUBLISHes sent and not yet acknowledged, at most.
                                      0 (default) = the broker's Receive Maximum in MQTT 5, 20
@@ -149,7 +154,11 @@ typedef struct mqtls_client_cfg {
                                      MQTLS_DEFAULT_MAX_PACKET_SIZE); announced in MQTT 5 */
     uint16_t topic_alias_maximum; /**< inbound aliases we accept (MQTT 5), default 0 */
     uint16_t outbound_aliases;  /**< outbound aliases we may use for QoS 0, default 0 */
-    mqtls_tls_cfg_t tls;        /**< TLS settings (enabled by mqtts://) */
+    mqtls_tls_cfg_t tls;        /**< TLS settings (enabled by mqtts:// and wss://) */
+    /** ws:// and wss:// only: the Sec-WebSocket-Protocol offered. NULL (default) = "mqtt"
+     *  [MQTT-6.0.0-3] ("mqttv3.1" for MQTLS_V31); "" = no header (bridges such as
+     *  websockify refuse unknown subprotocols); a comma list is sent verbatim. Copied. */
+    const char *ws_subprotocol;
     /** NULL (default), or a client whose TLS context (parsed CAs, certificate, key and
      *  all of its TLS settings) this client shares instead of building its own: parse once,
      *  connect thousands. Reference-counted: destroy the clients in any order (but the
@@ -192,7 +201,8 @@ typedef struct mqtls_subscription {
 /** @brief Fill @p cfg with the defaults documented on each field. Cannot fail. */
 MQTLS_API void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg);
 
-/** @brief Create a client. Allocates everything it will need (outbox, tables) once.
+/** @brief Create a client. Allocates its tables and a small outbox; the outbox grows (doubling)
+ *  when a publish needs it, up to outbox_max_messages / outbox_max_bytes.
  *  @param[in]  cfg  Copied (see mqtls_client_cfg_t for what stays borrowed).
  *  @param[out] err  Details on failure; may be NULL.
  *  @param[out] out  The client; caller frees with mqtls_client_destroy().
@@ -217,8 +227,10 @@ MQTLS_API mqtls_status_t mqtls_client_connect(mqtls_client_t *c);
  *  @param[in]  topic, payload  Borrowed for the call.
  *  @param[in]  opts            NULL = QoS 0.
  *  @param[out] packet_id       The packet id (QoS 1/2; 0 for QoS 0); may be NULL.
+ *  Never blocks: when the outbox is at its configured limits it fails at once.
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_OUTBOX_FULL (count or bytes limit);
- *          MQTLS_ERR_NO_PACKET_ID; MQTLS_ERR_TOO_LARGE_FOR_BROKER; MQTLS_ERR_PACKET_TOO_LARGE;
+ *          MQTLS_ERR_NOMEM (growing the outbox failed); MQTLS_ERR_NO_PACKET_ID;
+ *          MQTLS_ERR_TOO_LARGE_FOR_BROKER; MQTLS_ERR_PACKET_TOO_LARGE;
  *          MQTLS_ERR_QOS_NOT_SUPPORTED; MQTLS_ERR_RETAIN_NOT_SUPPORTED; a codec validation
  *          status (e.g. MQTLS_ERR_TOPIC_WILDCARD). Thread-safe once started. */
 MQTLS_API mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic,
@@ -329,14 +341,27 @@ MQTLS_API mqtls_status_t mqtls_loop_remove(mqtls_loop_t *l, mqtls_client_t *c);
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_OS. */
 MQTLS_API mqtls_status_t mqtls_loop_run_once(mqtls_loop_t *l, int timeout_ms);
 
+/** URI schemes (mqtls_uri_t::scheme). */
+typedef enum mqtls_uri_scheme {
+    MQTLS_SCHEME_MQTT = 0,  /**< mqtt://, tcp://, or a bare "host[:port]" */
+    MQTLS_SCHEME_MQTTS = 1, /**< mqtts://, ssl:// */
+    MQTLS_SCHEME_WS = 2,    /**< ws:// (MQTT over WebSocket over TCP) */
+    MQTLS_SCHEME_WSS = 3    /**< wss:// (MQTT over WebSocket over TLS) */
+} mqtls_uri_scheme_t;
+
 /** Parsed broker URI (mqtls_uri_parse). */
 typedef struct mqtls_uri {
-    bool tls;
+    bool tls;       /**< mqtts:// or wss:// */
     char host[256]; /**< without brackets for IPv6 literals */
     uint16_t port;
+    mqtls_uri_scheme_t scheme;
+    bool websocket; /**< ws:// or wss:// */
+    char path[256]; /**< WebSocket request target, "/mqtt" if none given; "" for mqtt(s):// */
 } mqtls_uri_t;
 
-/** @brief Parse "mqtt[s]://host[:port]" (host: name, IPv4, or "[IPv6]").
+/** @brief Parse "mqtt[s]://host[:port]" or "ws[s]://host[:port][/path]" (host: name, IPv4,
+ *  or "[IPv6]"). Default ports 1883, 8883, 80, 443. For mqtt(s):// a path is ignored; for
+ *  ws(s):// it is kept verbatim (query included) and must hold no space or control byte.
  *  @return MQTLS_OK; MQTLS_ERR_BAD_URI; MQTLS_ERR_INVALID_ARG. */
 MQTLS_API mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out);
 

@@ -181,7 +181,7 @@ static mqtls_status_t ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t type, ui
 
 static mqtls__entry_t *entry_at(mqtls__session_t *s, size_t k)
 {
-    return &s->entries[(s->ent_head + k) % s->cfg.max_messages];
+    return &s->entries[(s->ent_head + k) % s->ent_cap];
 }
 
 /* Reserve @p len contiguous bytes in the byte ring. */
@@ -220,11 +220,8 @@ static bool ring_alloc(mqtls__session_t *s, size_t len, uint32_t *off, uint32_t 
     return true;
 }
 
-static bool outbox_has_room(const mqtls__session_t *s, size_t len)
+static bool ring_has_room(const mqtls__session_t *s, size_t len)
 {
-    if (s->ent_count >= s->cfg.max_messages) {
-        return false;
-    }
     /* Conservative: worst case the entry wraps and pays the tail padding. */
     if (s->ring_used == 0) {
         return len <= s->ring_cap;
@@ -235,9 +232,14 @@ static bool outbox_has_room(const mqtls__session_t *s, size_t len)
     return s->ring_rd - s->ring_wr >= len;
 }
 
+static bool outbox_has_room(const mqtls__session_t *s, size_t len)
+{
+    return s->ent_count < s->ent_cap && ring_has_room(s, len);
+}
+
 static mqtls__entry_t *outbox_push(mqtls__session_t *s, size_t len, size_t *index)
 {
-    if (s->ent_count >= s->cfg.max_messages) {
+    if (s->ent_count >= s->ent_cap) {
         return NULL;
     }
     uint32_t off = 0;
@@ -269,7 +271,7 @@ static void outbox_reap(mqtls__session_t *s)
         s->ring_rd = (size_t)e->off + e->len;
         s->ring_used -= e->span;
         e->state = E_FREE;
-        s->ent_head = (s->ent_head + 1u) % s->cfg.max_messages;
+        s->ent_head = (s->ent_head + 1u) % s->ent_cap;
         s->ent_count--;
         if (s->cur_entry >= 0) {
             s->cur_entry--; /* indexes are relative to the head */
@@ -342,14 +344,36 @@ static size_t subs_size(const mqtls__session_cfg_t *cfg)
     return cfg->sub_store_bytes != 0 ? cfg->sub_store_bytes : SUBS_DEFAULT;
 }
 
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The outbox placed in the arena: small, so that an idle client does not hold its limits. */
+static size_t initial_entries(const mqtls__session_cfg_t *cfg)
+{
+    size_t n = cfg->initial_messages != 0 ? cfg->initial_messages : MQTLS__OUTBOX_INITIAL_ENTRIES;
+    return min_size(n, cfg->max_messages);
+}
+
+static size_t initial_bytes(const mqtls__session_cfg_t *cfg)
+{
+    size_t n = cfg->initial_bytes != 0 ? cfg->initial_bytes : MQTLS__OUTBOX_INITIAL_BYTES;
+    return min_size(n, cfg->max_bytes);
+}
+
+size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes)
+{
+    return align8(entries * sizeof(mqtls__entry_t)) + align8(ring_bytes);
+}
+
 size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
 {
     if (cfg == NULL) {
         return 0;
     }
     size_t n = 0;
-    n += align8(cfg->max_messages * sizeof(mqtls__entry_t));
-    n += align8(cfg->max_bytes);
+    n += mqtls__session_outbox_buf_size(initial_entries(cfg), initial_bytes(cfg));
     n += align8(ctrl_size(cfg) + subs_size(cfg)); /* resubscribe goes through ctrl */
     n += 2u * ID_BITMAP_BYTES;
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
@@ -378,10 +402,11 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->cfg = *cfg;
     uint8_t *p = arena;
     s->entries = (mqtls__entry_t *)(void *)p;
-    p += align8(cfg->max_messages * sizeof(mqtls__entry_t));
+    s->ent_cap = initial_entries(cfg);
+    p += align8(s->ent_cap * sizeof(mqtls__entry_t));
     s->ring = p;
-    s->ring_cap = cfg->max_bytes;
-    p += align8(cfg->max_bytes);
+    s->ring_cap = initial_bytes(cfg);
+    p += align8(s->ring_cap);
     s->ctrl = p;
     s->ctrl_cap = ctrl_size(cfg) + subs_size(cfg);
     p += align8(s->ctrl_cap);
@@ -397,7 +422,7 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->subs_cap = subs_size(cfg);
     /* Zero only the tables that are read before written; the outbox ring and the buffers
      * stay untouched so that their pages are not committed before use. */
-    memset(s->entries, 0, cfg->max_messages * sizeof(mqtls__entry_t));
+    memset(s->entries, 0, s->ent_cap * sizeof(mqtls__entry_t));
     memset(s->ids_out, 0, 2u * ID_BITMAP_BYTES);
     memset(s->alias_in, 0, (size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     memset(s->alias_out, 0, (size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
@@ -912,7 +937,7 @@ static bool draining_qos0(const mqtls__session_t *s)
 static bool qos0_queued(const mqtls__session_t *s)
 {
     for (size_t k = 0; k < s->ent_count; k++) {
-        const mqtls__entry_t *e = &s->entries[(s->ent_head + k) % s->cfg.max_messages];
+        const mqtls__entry_t *e = &s->entries[(s->ent_head + k) % s->ent_cap];
         if (e->qos == 0 && (e->state == E_QUEUED || e->state == E_WRITING)) {
             return true;
         }
@@ -1056,7 +1081,7 @@ bool mqtls__session_has_output(const mqtls__session_t *s)
         return false;
     }
     for (size_t k = 0; k < s->ent_count; k++) {
-        const mqtls__entry_t *e = &s->entries[(s->ent_head + k) % s->cfg.max_messages];
+        const mqtls__entry_t *e = &s->entries[(s->ent_head + k) % s->ent_cap];
         if (e->state == E_QUEUED) {
             return e->qos == 0 || s->inflight < s->window;
         }
@@ -1133,6 +1158,82 @@ static mqtls_status_t check_publish(const mqtls__session_t *s, const mqtls_publi
     return MQTLS_OK;
 }
 
+/* A packet of @p need bytes did not fit: record the capacity that would take it, doubling
+ * (amortised growth) within the limits. Laid out again, the live entries take ring_used bytes
+ * at most (wrap padding is dropped), so ring_used + need is enough. */
+static void want_growth(mqtls__session_t *s, size_t need)
+{
+    size_t ent = s->ent_cap;
+    if (s->ent_count >= s->ent_cap) {
+        ent = min_size(s->cfg.max_messages, s->ent_cap * 2u);
+        if (ent <= s->ent_cap) {
+            return; /* the message count limit: no growth helps */
+        }
+    }
+    size_t ring = s->ring_cap;
+    if (!ring_has_room(s, need)) {
+        size_t want = s->ring_used + need;
+        if (want > s->cfg.max_bytes) {
+            return; /* the byte limit */
+        }
+        ring = min_size(s->cfg.max_bytes, s->ring_cap * 2u > want ? s->ring_cap * 2u : want);
+    }
+    if (ent == s->ent_cap && ring == s->ring_cap) {
+        return; /* at the byte limit, fragmented by the wrap: refused as before */
+    }
+    s->want_ent = ent;
+    s->want_ring = ring;
+}
+
+bool mqtls__session_outbox_want(const mqtls__session_t *s, size_t *entries, size_t *ring_bytes)
+{
+    if (s == NULL || entries == NULL || ring_bytes == NULL || s->want_ent == 0) {
+        return false;
+    }
+    *entries = s->want_ent;
+    *ring_bytes = s->want_ring;
+    return true;
+}
+
+mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t buf_len,
+                                          size_t entries, size_t ring_bytes, void **old)
+{
+    if (s == NULL || buf == NULL || old == NULL || entries < s->ent_cap ||
+        ring_bytes < s->ring_cap || entries > s->cfg.max_messages ||
+        ring_bytes > s->cfg.max_bytes ||
+        buf_len < mqtls__session_outbox_buf_size(entries, ring_bytes)) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__entry_t *ne = (mqtls__entry_t *)buf;
+    uint8_t *nr = (uint8_t *)buf + align8(entries * sizeof(mqtls__entry_t));
+    /* Entries keep their place relative to the head (cur_entry and plan indexes stay valid);
+     * their bytes are packed from offset 0, so no wrap padding survives. Completed entries
+     * still waiting behind a live one are copied too: reaping needs their offsets. */
+    size_t off = 0;
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = entry_at(s, k);
+        ne[k] = *e;
+        memcpy(nr + off, s->ring + e->off, e->len);
+        ne[k].off = (uint32_t)off;
+        ne[k].span = e->len;
+        off += e->len;
+    }
+    memset(ne + s->ent_count, 0, (entries - s->ent_count) * sizeof *ne);
+    *old = s->outbox_buf;
+    s->outbox_buf = buf;
+    s->entries = ne;
+    s->ent_cap = entries;
+    s->ent_head = 0;
+    s->ring = nr;
+    s->ring_cap = ring_bytes;
+    s->ring_rd = 0;
+    s->ring_wr = off;
+    s->ring_used = off;
+    s->want_ent = 0;
+    s->want_ring = 0;
+    return MQTLS_OK;
+}
+
 mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
                                       uint16_t *packet_id)
 {
@@ -1157,10 +1258,13 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
     if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
         return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
     }
-    if (need > s->ring_cap) {
+    if (need > s->cfg.max_bytes) {
         return MQTLS_ERR_PACKET_TOO_LARGE;
     }
+    s->want_ent = 0;
+    s->want_ring = 0;
     if (!outbox_has_room(s, need)) {
+        want_growth(s, need);
         return MQTLS_ERR_OUTBOX_FULL;
     }
     uint16_t id = 0;

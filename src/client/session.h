@@ -2,8 +2,12 @@
  *
  * No OS calls, no malloc, no clock: the caller gives the session one arena at setup (size from
  * mqtls__session_arena_size()), time as now_ms, received bytes, and takes bytes to write as an
- * iovec list. Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through
- * the callback in the config, from inside the call that caused them. */
+ * iovec list. The outbox (entry table + byte ring) starts small inside the arena and grows on
+ * demand up to the configured limits: when a publish does not fit, the session says how much
+ * it wants (mqtls__session_outbox_want()) and the caller hands it a bigger buffer
+ * (mqtls__session_grow_outbox()); growth doubles, so it is amortised over many publishes.
+ * Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through the callback
+ * in the config, from inside the call that caused them. */
 #ifndef MQTLS_CLIENT_SESSION_H
 #define MQTLS_CLIENT_SESSION_H
 
@@ -18,6 +22,10 @@
 
 /** Longest topic kept in a topic alias table slot (bytes). */
 #define MQTLS__ALIAS_TOPIC_MAX 256u
+/** Default first outbox capacity (clamped to the limits): enough for an idle client and for
+ *  small QoS 0 messages on the zero-copy path; the outbox grows from there. */
+#define MQTLS__OUTBOX_INITIAL_ENTRIES 16u
+#define MQTLS__OUTBOX_INITIAL_BYTES 1024u
 /** Planned outbox entries per iovec batch. */
 #define MQTLS__PLAN_MAX 32u
 
@@ -58,8 +66,10 @@ typedef struct mqtls__session_cfg {
     mqtls_properties_t connect_props;
     uint32_t connack_timeout_ms;
     uint32_t ping_timeout_ms;     /* 0 = keepalive interval */
-    size_t max_messages;          /* outbox entry slots */
-    size_t max_bytes;             /* outbox byte ring */
+    size_t max_messages;          /* outbox entry slots (limit) */
+    size_t max_bytes;             /* outbox byte ring (limit) */
+    size_t initial_messages;      /* entry slots in the arena; 0 = MQTLS__OUTBOX_INITIAL_ENTRIES */
+    size_t initial_bytes;         /* ring bytes in the arena; 0 = MQTLS__OUTBOX_INITIAL_BYTES */
     uint16_t receive_maximum;     /* announced (MQTT 5) */
     uint16_t max_inflight;        /* our cap on QoS>0 in flight; 0 = see window_default() */
     uint32_t max_packet_size;     /* inbound limit, announced (MQTT 5) */
@@ -91,11 +101,13 @@ typedef struct mqtls__session {
     mqtls__sstate_t state;
     mqtls_error_t err; /* why the session failed (status < 0 from a call) */
 
-    /* outbox: entry ring (FIFO by creation) + byte ring */
+    /* outbox: entry ring (FIFO by creation) + byte ring; both grow up to the cfg limits */
     mqtls__entry_t *entries;
-    size_t ent_head, ent_count;
+    size_t ent_cap, ent_head, ent_count;
     uint8_t *ring;
     size_t ring_cap, ring_rd, ring_wr, ring_used;
+    void *outbox_buf;  /* buffer given by grow_outbox() holding entries + ring; NULL = arena */
+    size_t want_ent, want_ring; /* capacity the last refused publish needs; 0 = none */
     size_t live_count; /* entries not yet done */
     size_t inflight;   /* QoS > 0 sent and not completed (Receive Maximum window) */
     long cur_entry;    /* entry partially written, -1 none */
@@ -201,6 +213,26 @@ mqtls_status_t mqtls__session_unsubscribe(mqtls__session_t *s, const mqtls_topic
                                           size_t count, uint16_t *packet_id);
 /** Queue DISCONNECT. @return MQTLS_OK; MQTLS_ERR_STATE. */
 mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason);
+
+/** After a publish refused with MQTLS_ERR_OUTBOX_FULL: the capacity that would let it in.
+ *  @param[out] entries, ring_bytes  Wanted entry slots and ring bytes (within the limits).
+ *  @return true: call mqtls__session_grow_outbox() with a buffer of
+ *          mqtls__session_outbox_buf_size(*entries, *ring_bytes) and publish again;
+ *          false: the configured limits are reached (the refusal stands). */
+bool mqtls__session_outbox_want(const mqtls__session_t *s, size_t *entries, size_t *ring_bytes);
+
+/** Bytes of buffer an outbox of @p entries slots and @p ring_bytes ring bytes takes. */
+size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes);
+
+/** Move the outbox into @p buf (borrowed until the next grow or the session is dropped): live
+ *  entries keep their order and state, their bytes are laid out again from offset 0 (a write
+ *  in progress continues where it was). Not between out_iov() and out_consumed().
+ *  @param[out] old  The previous buffer given here (caller frees it), or NULL (it was in the
+ *                   arena).
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (smaller than what is live or than now, above the
+ *          limits, or @p buf_len too small): nothing changed. */
+mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t buf_len,
+                                          size_t entries, size_t ring_bytes, void **old);
 
 /** Outbox entries not yet completed. */
 size_t mqtls__session_outbox_count(const mqtls__session_t *s);

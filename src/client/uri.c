@@ -1,4 +1,5 @@
-/* Broker URI parsing: "mqtt[s]://host[:port]" with bracketed IPv6 literals. Pure. */
+/* Broker URI parsing: "mqtt[s]://host[:port]" and "ws[s]://host[:port][/path]" with
+ * bracketed IPv6 literals. Pure. */
 #include <string.h>
 
 #include "mqtls/client.h"
@@ -20,6 +21,16 @@ mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
     if (has_prefix(uri, "mqtts://", &n) || has_prefix(uri, "ssl://", &n)) {
         out->tls = true;
         out->port = 8883;
+        out->scheme = MQTLS_SCHEME_MQTTS;
+    } else if (has_prefix(uri, "wss://", &n)) {
+        out->tls = true;
+        out->websocket = true;
+        out->port = 443;
+        out->scheme = MQTLS_SCHEME_WSS;
+    } else if (has_prefix(uri, "ws://", &n)) {
+        out->websocket = true;
+        out->port = 80;
+        out->scheme = MQTLS_SCHEME_WS;
     } else if (has_prefix(uri, "mqtt://", &n) || has_prefix(uri, "tcp://", &n)) {
         out->port = 1883;
     } else if (strstr(uri, "://") != NULL) {
@@ -62,7 +73,22 @@ mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
         }
         out->port = (uint16_t)port;
     }
-    if (*p == '/') {
+    if (out->websocket) {
+        /* The request target of the HTTP Upgrade; "/mqtt" is what brokers expect by default
+         * (mosquitto, EMQX, HiveMQ, AWS IoT). */
+        const char *path = *p == '/' ? p : "/mqtt";
+        size_t len = strlen(path);
+        if (len >= sizeof out->path) {
+            return MQTLS_ERR_BAD_URI;
+        }
+        for (size_t i = 0; i < len; i++) {
+            if ((unsigned char)path[i] <= 0x20u || (unsigned char)path[i] == 0x7Fu) {
+                return MQTLS_ERR_BAD_URI; /* would break the request line */
+            }
+        }
+        memcpy(out->path, path, len + 1u);
+        p += *p == '/' ? len : 0u;
+    } else if (*p == '/') {
         p++; /* a trailing "/" (or a path, ignored for plain MQTT) */
         p += strlen(p);
     }

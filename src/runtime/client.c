@@ -26,6 +26,7 @@
 
 #define IOV_MAX_BATCH 16u
 #define LOOP_BOUND 64 /* reads/writes per step: fairness between clients on one thread */
+#define WS_CLOSE_GRACE_MS 2000u /* how long a WebSocket client waits for the broker to close */
 
 struct mqtls_client {
     pthread_mutex_t mu; /* recursive: the event callback may call publish */
@@ -52,6 +53,8 @@ struct mqtls_client {
     mqtls_client_state_t state;
     bool want_connection;
     int64_t deadline_ms; /* transport connect deadline, or end of backoff */
+    bool close_wait;     /* DISCONNECT queued by the session, bytes still inside the transport */
+    int64_t close_deadline_ms;
     uint32_t attempt;
     uint32_t conn_gen;
     uint64_t rng;
@@ -224,7 +227,8 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c, const mqtls_client_cfg_t *cfg)
 {
     c->cfg = *cfg;
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
-                   slen(cfg->password) + slen(cfg->will.topic) + cfg->will.payload_len + 1u;
+                   slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
+                   cfg->will.payload_len + 1u;
     c->strings = malloc(total);
     if (c->strings == NULL) {
         return MQTLS_ERR_NOMEM;
@@ -235,6 +239,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c, const mqtls_client_cfg_t *cfg)
     c->cfg.username = scopy(&p, cfg->username);
     c->cfg.password = scopy(&p, cfg->password);
     c->cfg.will.topic = scopy(&p, cfg->will.topic);
+    c->cfg.ws_subprotocol = scopy(&p, cfg->ws_subprotocol);
     if (cfg->will.payload_len > 0 && cfg->will.payload != NULL) {
         memcpy(p, cfg->will.payload, cfg->will.payload_len);
         c->cfg.will.payload = (const uint8_t *)p;
@@ -419,6 +424,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
 #endif
     (void)pthread_mutex_destroy(&c->mu);
     free(c->rx);
+    free(c->s.outbox_buf); /* the grown outbox, if any (the first one is in the arena) */
     free(c->arena);
     free(c->strings);
     free(c);
@@ -432,15 +438,40 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
         return c->factory(c->factory_ctx, &c->conn_err, &c->t);
     }
 #ifdef MQTLS_HAVE_NET
-    mqtls_transport_t *tcp = NULL;
+    /* The stack: TCP, then TLS (mqtts://, wss://), then WebSocket (ws://, wss://). Each layer
+     * owns the one below it, even when its creation fails. */
+    mqtls_transport_t *t = NULL;
     mqtls_status_t st = mqtls__tcp_create(c->uri.host, c->uri.port, c->cfg.connect_timeout_ms,
-                                          &c->conn_err, &tcp);
-    if (st != MQTLS_OK || !c->cfg.tls.enabled) {
-        c->t = tcp;
+                                          &c->conn_err, &t);
+    if (st != MQTLS_OK) {
         return st;
     }
-    c->facts_used = true;
-    return mqtls__tls_create(c->tls->ctx, tcp, c->uri.host, &c->facts, &c->conn_err, &c->t);
+    if (c->cfg.tls.enabled) {
+        c->facts_used = true;
+        mqtls_transport_t *tls = NULL;
+        st = mqtls__tls_create(c->tls->ctx, t, c->uri.host, &c->facts, &c->conn_err, &tls);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        t = tls;
+    }
+    if (c->uri.websocket) {
+        const char *proto = c->cfg.ws_subprotocol;
+        if (proto == NULL) {
+            /* [MQTT-6.0.0-3]: "mqtt" for MQTT 3.1.1 and 5.0; 3.1 brokers registered
+             * "mqttv3.1". */
+            proto = c->cfg.version == MQTLS_V31 ? "mqttv3.1" : "mqtt";
+        }
+        mqtls_transport_t *ws = NULL;
+        st = mqtls__ws_create(t, c->uri.host, c->uri.port, c->uri.path, proto, &c->conn_err,
+                              &ws);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        t = ws;
+    }
+    c->t = t;
+    return MQTLS_OK;
 #else
     return MQTLS_ERR_NOT_SUPPORTED;
 #endif
@@ -453,8 +484,9 @@ static void start_attempt(mqtls_client_t *c, int64_t now)
     c->state = MQTLS_STATE_CONNECTING;
     c->deadline_ms = now + (int64_t)c->cfg.connect_timeout_ms;
     c->rx_len = 0;
-    LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s)", c->uri.host, c->uri.port,
-        c->cfg.tls.enabled ? "tls" : "tcp");
+    LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)", c->uri.host, c->uri.port,
+        c->cfg.tls.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
+        c->uri.websocket ? c->uri.path : "");
 }
 
 #ifdef MQTLS_HAVE_DIAG
@@ -547,6 +579,7 @@ static void connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_
     if (c->t != NULL) {
         c->t->ops->close(c->t);
     }
+    c->close_wait = false;
     mqtls__session_on_closed(&c->s);
     c->rx_len = 0;
     bool requested = why->status == MQTLS_OK;
@@ -782,6 +815,28 @@ static void work(mqtls_client_t *c, int64_t now)
         return;
     }
     if (mqtls__session_wants_close(&c->s)) {
+        bool drain = (c->t->ops->want(c->t) & MQTLS_WANT_WRITE) != 0;
+        /* Over WebSocket, let the broker close first: a bridge that gets our CLOSE frame in
+         * the same read as the DISCONNECT (websockify 0.10) drops the data before it. The
+         * broker closes when it reads DISCONNECT [MQTT-3.14.4-1]; pump_input() then ends the
+         * connection as requested. */
+        bool ws_grace = c->uri.websocket && c->factory == NULL;
+        if (drain || ws_grace) {
+            /* The transport took bytes it has not sent yet (the rest of a WebSocket frame,
+             * TLS records): closing now would drop them, our DISCONNECT and the last QoS 0
+             * messages with them. Wait for the socket to take them, within a deadline. */
+            if (!c->close_wait) {
+                c->close_wait = true;
+                uint32_t grace = c->cfg.connect_timeout_ms;
+                if (!drain && grace > WS_CLOSE_GRACE_MS) {
+                    grace = WS_CLOSE_GRACE_MS;
+                }
+                c->close_deadline_ms = now + (int64_t)grace;
+            }
+            if (now < c->close_deadline_ms) {
+                return;
+            }
+        }
         mqtls_error_t e;
         mqtls_error_init(&e);
         connection_ended(c, &e, now);
@@ -821,6 +876,32 @@ static bool copy_props(mqtls_version_t v, const mqtls_properties_t *in, mqtls_pr
     }
     *out = *in;
     return true;
+}
+
+/* The outbox refused a publish: give it the bigger buffer it asks for (doubling, so rare and
+ * amortised) and try once more. Called with the lock held, never between the session's
+ * out_iov() and out_consumed() (flush() holds the lock across both). */
+static mqtls_status_t grow_outbox(mqtls_client_t *c, const mqtls_publish_t *pub,
+                                  uint16_t *packet_id)
+{
+    size_t ent = 0;
+    size_t ring = 0;
+    if (!mqtls__session_outbox_want(&c->s, &ent, &ring)) {
+        return MQTLS_ERR_OUTBOX_FULL; /* the configured limit: refused at once */
+    }
+    size_t n = mqtls__session_outbox_buf_size(ent, ring);
+    void *buf = malloc(n);
+    if (buf == NULL) {
+        return MQTLS_ERR_NOMEM;
+    }
+    void *old = NULL;
+    if (mqtls__session_grow_outbox(&c->s, buf, n, ent, ring, &old) != MQTLS_OK) {
+        free(buf);
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    free(old);
+    LOG(c, MQTLS_LOG_DEBUG, "outbox grown to %zu messages / %zu bytes", ent, ring);
+    return mqtls__session_publish(&c->s, pub, packet_id);
 }
 
 mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const void *payload,
@@ -874,6 +955,9 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
     }
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         st = mqtls__session_publish(&c->s, &pub, packet_id);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            st = grow_outbox(c, &pub, packet_id);
+        }
         if (st == MQTLS_OK) {
             wake(c);
         }
@@ -988,7 +1072,8 @@ static int64_t timeout_locked(mqtls_client_t *c, int64_t now)
             deadline = now; /* bytes already inside the transport: no need to poll */
         }
         if (mqtls__session_wants_close(&c->s)) {
-            deadline = now;
+            /* close at once, or when the transport's last bytes are out (poll on write) */
+            deadline = c->close_wait ? c->close_deadline_ms : now;
         }
         break;
     default:

@@ -22,7 +22,9 @@
 static const cli_option_t options[] = {
     {'h', "host", "HOST", B_ALL, "broker host name or IP literal (default localhost)"},
     {'p', "port", "PORT", B_ALL, "broker port (default 1883, or 8883 when TLS is on)"},
-    {'L', "url", "URL", B_ALL, "mqtt[s]://[user[:pass]@]host[:port]/topic; mqtts:// turns TLS on"},
+    {'L', "url", "URL", B_ALL,
+     "mqtt[s]://[user[:pass]@]host[:port]/topic, or ws[s]://[user[:pass]@]host[:port][/path] "
+     "(MQTT over WebSocket); mqtts:// and wss:// turn TLS on"},
     {'t', "topic", "TOPIC", B_ALL,
      "topic to publish to (pub: once) / filter to subscribe to (sub: repeatable)"},
     {'T', "filter-out", "TOPIC", B_SUB,
@@ -81,6 +83,8 @@ static const cli_option_t options[] = {
      "name sent as SNI and checked in the server certificate; turns TLS on"},
     {0, "insecure", NULL, B_ALL,
      "DO NOT verify the server certificate at all (mosquitto: only the name); turns TLS on"},
+    {0, "ws-subprotocol", "PROTO", B_ALL,
+     "WebSocket subprotocol offered with -L ws[s]:// (default mqtt; \"\" = none, for websockify)"},
     {0, "repeat", "N", B_PUB, "publish the message N times (default 1)"},
     {0, "repeat-delay", "SECS", B_PUB, "wait SECS (may be fractional) between repeated publishes"},
     {0, "retained-only", NULL, B_SUB,
@@ -214,16 +218,28 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
     dst[n] = '\0';
 }
 
-/* -L mqtt(s)://[user[:pass]@]host[:port]/topic (mosquitto's form). */
+/* -L mqtt(s)://[user[:pass]@]host[:port]/topic (mosquitto's form), or
+ * ws(s)://[user[:pass]@]host[:port][/path]: there the path is the WebSocket request path
+ * (default /mqtt, as brokers expect) and the topic comes from -t. */
 static bool parse_url(cli_opts_t *o, const char *url)
 {
     const char *p;
+    o->url_ws = false;
+    o->url_path[0] = '\0';
     if (strncmp(url, "mqtt://", 7) == 0) {
         o->url_tls = false;
         p = url + 7;
     } else if (strncmp(url, "mqtts://", 8) == 0) {
         o->url_tls = true;
         p = url + 8;
+    } else if (strncmp(url, "ws://", 5) == 0) {
+        o->url_tls = false;
+        o->url_ws = true;
+        p = url + 5;
+    } else if (strncmp(url, "wss://", 6) == 0) {
+        o->url_tls = true;
+        o->url_ws = true;
+        p = url + 6;
     } else {
         return false;
     }
@@ -274,6 +290,21 @@ static bool parse_url(cli_opts_t *o, const char *url)
             return false;
         }
         o->port = (uint16_t)v;
+    }
+    if (o->url_ws) {
+        if (slash != NULL) {
+            size_t n = strlen(slash);
+            if (n >= sizeof(o->url_path)) {
+                return false;
+            }
+            for (size_t i = 0; i < n; i++) {
+                if ((unsigned char)slash[i] <= 0x20u || (unsigned char)slash[i] == 0x7Fu) {
+                    return false; /* would break the HTTP request line */
+                }
+            }
+            memcpy(o->url_path, slash, n + 1);
+        }
+        return true;
     }
     if (slash != NULL && slash[1] != '\0') {
         if (o->topic_count >= CLI_MAX_TOPICS) {
@@ -652,7 +683,9 @@ int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, 
         } else if (strcmp(ln, "url") == 0) {
             o->url = val;
             if (!parse_url(o, val)) {
-                fprintf(err, "mqtls %s: -L '%s' is not mqtt[s]://[user[:pass]@]host[:port]/topic\n",
+                fprintf(err,
+                        "mqtls %s: -L '%s' is not mqtt[s]://[user[:pass]@]host[:port]/topic "
+                        "nor ws[s]://[user[:pass]@]host[:port][/path]\n",
                         cmd, val);
                 return MQTLS_EXIT_USAGE;
             }
@@ -788,6 +821,13 @@ int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, 
             o->server_name = val;
         } else if (strcmp(ln, "insecure") == 0) {
             o->insecure = true;
+        } else if (strcmp(ln, "ws-subprotocol") == 0) {
+            for (const char *q = val; *q != '\0'; q++) {
+                if ((unsigned char)*q < 0x20u || (unsigned char)*q == 0x7Fu) {
+                    goto bad_value; /* would break the HTTP header */
+                }
+            }
+            o->ws_subprotocol = val;
         } else if (strcmp(ln, "repeat") == 0) {
             if (!parse_long(val, 1, INT_MAX, &o->repeat)) {
                 goto bad_value;
@@ -846,7 +886,21 @@ uint16_t cli_port(const cli_opts_t *o)
     if (o->port != 0) {
         return o->port;
     }
+    if (o->url_ws) {
+        return o->tls ? 443 : 80;
+    }
     return o->tls ? 8883 : 1883;
+}
+
+bool cli_build_uri(const cli_opts_t *o, char *buf, size_t cap)
+{
+    const char *host = cli_host(o);
+    bool v6 = strchr(host, ':') != NULL;
+    const char *scheme = o->url_ws ? (o->tls ? "wss" : "ws") : (o->tls ? "mqtts" : "mqtt");
+    const char *path = o->url_ws ? (o->url_path[0] != '\0' ? o->url_path : "/mqtt") : "";
+    int n = snprintf(buf, cap, "%s://%s%s%s:%u%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+                     cli_port(o), path);
+    return n > 0 && (size_t)n < cap;
 }
 
 void cli_help(cli_mode_t mode, FILE *out)
@@ -944,8 +998,11 @@ static const char *prop_cmd_label(int cmd)
 
 void cli_print_config(const cli_opts_t *o, FILE *out)
 {
-    fprintf(out, "mqtls: debug: broker %s:%u (%s), MQTT %s, keepalive %ld s, clean %s\n",
-            cli_host(o), cli_port(o), o->tls ? "TLS" : "plain TCP", version_name(o->version),
+    fprintf(out, "mqtls: debug: broker %s:%u (%s%s%s), MQTT %s, keepalive %ld s, clean %s\n",
+            cli_host(o), cli_port(o), o->tls ? "TLS" : "plain TCP",
+            o->url_ws ? ", WebSocket " : "",
+            o->url_ws ? (o->url_path[0] != '\0' ? o->url_path : "/mqtt") : "",
+            version_name(o->version),
             o->keepalive_s, o->clean_session ? "yes" : "no");
     fprintf(out, "mqtls: debug: client id %s%s, username %s, password %s\n",
             o->id != NULL ? o->id : (o->id_prefix != NULL ? o->id_prefix : "(generated)"),
@@ -1697,11 +1754,9 @@ int cli_read_file(const char *path, uint8_t **out, size_t *len)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Connection set-up (needs the client library) */
-#if !defined(CLI_CLIENT_NO_CONNECT) && CLI_HAVE_CLIENT
+#ifndef CLI_CLIENT_NO_CONNECT
 
-#if CLI_HAVE_DIAG
 #include "mqtls/diag.h"
-#endif
 
 int64_t cli_now_ms(void)
 {
@@ -1758,7 +1813,6 @@ static int exit_code_for(mqtls_status_t st)
     }
 }
 
-#if CLI_HAVE_DIAG
 static void diag_file(mqtls_diag_file_t *f, const char *flag, const char *path, char *name,
                       size_t name_cap, uint8_t **owned)
 {
@@ -1790,12 +1844,10 @@ static const char *sev_name(mqtls_severity_t s)
         return "info";
     }
 }
-#endif
 
 /* Print up to @p max findings; returns how many were printed. */
 static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, size_t max)
 {
-#if CLI_HAVE_DIAG
     const cli_opts_t *o = s->opts;
     mqtls_diag_input_t in;
     mqtls_diag_input_init(&in);
@@ -1836,12 +1888,6 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     free(b2);
     free(b3);
     return shown;
-#else
-    (void)s;
-    (void)e;
-    (void)max;
-    return 0;
-#endif
 }
 
 /* The raw structured error: every fact the failure carries, for when diagnosis has nothing. */
@@ -1877,10 +1923,11 @@ static void print_raw_error(const mqtls_error_t *e)
 /* The `mqtls doctor` command line with the same connection flags (no secrets). */
 static void print_doctor_hint(const cli_opts_t *o)
 {
-    const char *host = cli_host(o);
-    bool v6 = strchr(host, ':') != NULL;
-    fprintf(stderr, "mqtls: for a step-by-step check run:\n  mqtls doctor %s://%s%s%s:%u",
-            o->tls ? "mqtts" : "mqtt", v6 ? "[" : "", host, v6 ? "]" : "", cli_port(o));
+    char uri[600];
+    if (!cli_build_uri(o, uri, sizeof(uri))) {
+        return;
+    }
+    fprintf(stderr, "mqtls: for a step-by-step check run:\n  mqtls doctor %s", uri);
     if (o->version_given) {
         fprintf(stderr, " -V %s", o->version == MQTLS_V5 ? "5" : "311");
     }
@@ -1921,7 +1968,16 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
     if (print_findings(s, e, 3) == 0) {
         print_raw_error(e);
     }
-    print_doctor_hint(s->opts);
+    if (e->layer == MQTLS_LAYER_WS && strstr(e->detail, "protocol") != NULL &&
+        (s->opts->ws_subprotocol == NULL || s->opts->ws_subprotocol[0] != '\0')) {
+        /* websockify and other bridges refuse the "mqtt" subprotocol [MQTT-6.0.0-3] */
+        fprintf(stderr, "mqtls: the server refused the WebSocket subprotocol; if it is a "
+                        "bridge such as websockify, retry with --ws-subprotocol \"\"\n");
+    }
+    if (!s->opts->url_ws) {
+        /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet */
+        print_doctor_hint(s->opts);
+    }
     return exit_code_for(e->status);
 }
 
@@ -2005,11 +2061,12 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     }
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
-    const char *host = cli_host(o);
-    bool v6 = strchr(host, ':') != NULL;
-    snprintf(s->uri, sizeof(s->uri), "%s://%s%s%s:%u", o->tls ? "mqtts" : "mqtt", v6 ? "[" : "",
-             host, v6 ? "]" : "", cli_port(o));
+    if (!cli_build_uri(o, s->uri, sizeof(s->uri))) {
+        fprintf(stderr, "mqtls: broker address too long\n");
+        return MQTLS_EXIT_USAGE;
+    }
     cfg.uri = s->uri;
+    cfg.ws_subprotocol = o->ws_subprotocol;
     if (o->id != NULL) {
         cfg.client_id = o->id;
     } else if (o->id_prefix != NULL) {
@@ -2065,7 +2122,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         fprintf(stderr,
                 "mqtls: WARNING: --insecure: the server certificate is NOT verified; "
                 "anyone can impersonate %s\n",
-                host);
+                cli_host(o));
     }
 
     mqtls_error_t err;

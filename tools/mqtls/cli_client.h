@@ -14,26 +14,6 @@
 
 #include "mqtls/packet.h"
 
-/* The client and diagnosis modules are written in parallel with the CLI. The CLI is compiled
- * in whatever state the tree is: a module is used once its folder has a CMakeLists.txt (the
- * same rule the top-level CMakeLists.txt applies). */
-#if !defined(CLI_HAVE_CLIENT) && defined(__has_include)
-#if __has_include("client/CMakeLists.txt") && __has_include("runtime/CMakeLists.txt")
-#define CLI_HAVE_CLIENT 1
-#endif
-#endif
-#if !defined(CLI_HAVE_DIAG) && defined(__has_include)
-#if __has_include("diag/CMakeLists.txt")
-#define CLI_HAVE_DIAG 1
-#endif
-#endif
-#ifndef CLI_HAVE_CLIENT
-#define CLI_HAVE_CLIENT 0
-#endif
-#ifndef CLI_HAVE_DIAG
-#define CLI_HAVE_DIAG 0
-#endif
-
 typedef enum cli_mode { CLI_PUB = 1, CLI_SUB = 2 } cli_mode_t;
 
 /* Where `pub` takes its message from (exactly one). */
@@ -65,7 +45,10 @@ typedef struct cli_opts {
     const char *host; /* NULL = localhost */
     uint16_t port;    /* 0 = 1883 or 8883 (TLS) */
     const char *url;  /* -L as given */
-    bool url_tls;     /* -L mqtts:// */
+    bool url_tls;     /* -L mqtts:// or wss:// */
+    bool url_ws;      /* -L ws:// or wss:// */
+    char url_path[256]; /* WebSocket request path of -L ws(s)://, "" = "/mqtt" */
+    const char *ws_subprotocol; /* --ws-subprotocol; NULL = the library's default ("mqtt") */
     char url_host[256];
     char url_user[128];
     char url_pass[128];
@@ -193,8 +176,11 @@ bool cli_topic_filtered_out(const cli_opts_t *o, const uint8_t *topic, size_t le
 /* Read a whole file (binary-safe). Caller frees *out. 0 or errno. */
 int cli_read_file(const char *path, uint8_t **out, size_t *len);
 
+/* The broker URI for the client library (and `mqtls doctor`): mqtt[s]:// or ws[s]://, with
+ * the WebSocket path. Returns false if it does not fit @p cap. */
+bool cli_build_uri(const cli_opts_t *o, char *buf, size_t cap);
+
 #ifndef CLI_CLIENT_NO_CONNECT
-#if CLI_HAVE_CLIENT
 #include "mqtls/client.h"
 
 /* A connected CLI session. The command's own callback receives every event after the
@@ -213,7 +199,7 @@ typedef struct cli_session {
     mqtls_property_t items[CLI_MAX_PROPS];
     uint8_t *will_payload;
     size_t will_payload_len;
-    char uri[300];
+    char uri[600];
     char client_id[64];
 } cli_session_t;
 
@@ -228,7 +214,6 @@ void cli_session_close(cli_session_t *s);
 int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char *action);
 /* Monotonic ms. */
 int64_t cli_now_ms(void);
-#endif
 #endif
 
 #endif

@@ -98,6 +98,10 @@ static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
     c.connack_timeout_ms = 5000;
     c.max_messages = 64;
     c.max_bytes = 64u * 1024u;
+    /* The whole outbox in the arena from the start (no growth) unless a test asks for it:
+     * the initial sizes are clamped to the limits. */
+    c.initial_messages = SIZE_MAX;
+    c.initial_bytes = SIZE_MAX;
     c.receive_maximum = 65535;
     c.max_packet_size = 0;
     c.on_event = on_event;
@@ -1088,6 +1092,260 @@ static void test_session_v5_connect_announces_limits(void **state)
     assert_int_equal(pr.v.u32, 3600);
 }
 
+/* --- outbox growth ---------------------------------------------------------------------- */
+
+static uint8_t g_grow_buf[2][1u << 18];
+static int g_grow_next;
+static size_t g_grows;
+
+/* Publish a payload of @p len bytes all equal to @p mark; when the outbox says it wants more
+ * room, hand it the other static buffer (as the runtime does with malloc) and retry once. */
+static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos, uint8_t mark,
+                                   uint16_t *id)
+{
+    static uint8_t payload[4096];
+    assert_true(len <= sizeof payload);
+    memset(payload, mark, len);
+    mqtls_publish_t p;
+    memset(&p, 0, sizeof p);
+    p.topic.data = (const uint8_t *)"grow";
+    p.topic.len = 4;
+    p.payload.data = payload;
+    p.payload.len = len;
+    p.qos = qos;
+    mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    size_t ent = 0;
+    size_t ring = 0;
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_outbox_want(s, &ent, &ring)) {
+        size_t n = mqtls__session_outbox_buf_size(ent, ring);
+        assert_true(n <= sizeof g_grow_buf[0]);
+        assert_true(ent > s->ent_cap || ring > s->ring_cap);
+        void *old = (void *)1;
+        uint8_t *buf = g_grow_buf[g_grow_next];
+        assert_int_equal(mqtls__session_grow_outbox(s, buf, n, ent, ring, &old), MQTLS_OK);
+        /* The previous buffer is handed back: NULL the first time (it was in the arena). */
+        assert_ptr_equal(old, g_grows == 0 ? NULL : (void *)g_grow_buf[1 - g_grow_next]);
+        g_grow_next = 1 - g_grow_next;
+        g_grows++;
+        st = mqtls__session_publish(s, &p, id);
+    }
+    return st;
+}
+
+static void grow_reset(void)
+{
+    g_grow_next = 0;
+    g_grows = 0;
+}
+
+/* Decode @p stream and check each PUBLISH payload is uniform and in the expected order. */
+static size_t check_marked_stream(const uint8_t *stream, size_t len, const uint8_t *marks,
+                                  const size_t *lens, size_t expect, uint16_t *ids)
+{
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+    size_t off = 0;
+    size_t k = 0;
+    while (off < len) {
+        mqtls_packet_t d;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(stream + off, len - off, &cc, &d, &used), MQTLS_OK);
+        off += used;
+        if (d.type != MQTLS_PUBLISH) {
+            continue;
+        }
+        assert_true(k < expect);
+        assert_int_equal(d.u.publish.payload.len, lens[k]);
+        for (size_t i = 0; i < lens[k]; i++) {
+            assert_int_equal(d.u.publish.payload.data[i], marks[k]);
+        }
+        ids[k] = d.u.publish.packet_id;
+        k++;
+    }
+    return k;
+}
+
+static void test_session_outbox_starts_small_in_arena(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.initial_messages = 0; /* defaults */
+    cfg.initial_bytes = 0;
+    cfg.max_messages = 1024;
+    cfg.max_bytes = 4u * 1024u * 1024u;
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(s->ent_cap, MQTLS__OUTBOX_INITIAL_ENTRIES);
+    assert_int_equal(s->ring_cap, MQTLS__OUTBOX_INITIAL_BYTES);
+    assert_null(s->outbox_buf);
+    /* The arena no longer scales with the limits. */
+    assert_true(mqtls__session_arena_size(&cfg) < 64u * 1024u);
+    size_t ent = 0;
+    size_t ring = 0;
+    assert_false(mqtls__session_outbox_want(s, &ent, &ring));
+}
+
+static void test_session_outbox_grows_mid_stream(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 64;
+    cfg.max_bytes = 16u * 1024u;
+    cfg.initial_messages = 4;
+    cfg.initial_bytes = 256;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+
+    static uint8_t stream[1u << 16];
+    size_t slen = 0;
+    uint8_t marks[64];
+    size_t lens[64];
+    size_t count = 0;
+    /* 1. Fill the small ring: 3 x 70 B QoS 1 (each ~78 B encoded). */
+    for (int i = 0; i < 3; i++) {
+        lens[count] = 70;
+        marks[count] = (uint8_t)(0x10 + count);
+        assert_int_equal(publish_mark(s, lens[count], 1, marks[count], NULL), MQTLS_OK);
+        count++;
+    }
+    assert_int_equal(g_grows, 0);
+    /* 2. Write the first two and 10 bytes of the third: a write in progress. */
+    mqtls_iovec_t iov[16];
+    size_t n = mqtls__session_out_iov(s, iov, 16);
+    assert_int_equal(n, 3);
+    size_t part = iov[0].len + iov[1].len + 10u;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = part - slen < iov[i].len ? part - slen : iov[i].len;
+        memcpy(stream + slen, iov[i].base, k);
+        slen += k;
+    }
+    mqtls__session_out_consumed(s, part, g_fx.now);
+    assert_true(s->cur_entry >= 0);
+    /* 3. Ack the first two: the ring's front frees up, the next publish wraps to offset 0. */
+    uint16_t ids[64];
+    {
+        mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+        size_t off = 0;
+        for (int i = 0; i < 2; i++) {
+            mqtls_packet_t d;
+            size_t used = 0;
+            assert_int_equal(mqtls_packet_decode(stream + off, slen - off, &cc, &d, &used),
+                             MQTLS_OK);
+            assert_int_equal(feed_ack(s, MQTLS_PUBACK, d.u.publish.packet_id), MQTLS_OK);
+            off += used;
+        }
+    }
+    lens[count] = 100;
+    marks[count] = (uint8_t)(0x10 + count);
+    assert_int_equal(publish_mark(s, lens[count], 1, marks[count], NULL), MQTLS_OK);
+    count++;
+    assert_int_equal(g_grows, 0);
+    assert_true(s->ring_wr < s->ring_rd); /* wrapped: the new entry sits before the old one */
+    /* 4. Now more than the ring holds: growth while the third is half written and the ring is
+     *    wrapped. */
+    for (int i = 0; i < 20; i++) {
+        lens[count] = 40u + (size_t)i * 13u;
+        marks[count] = (uint8_t)(0x10 + count);
+        assert_int_equal(publish_mark(s, lens[count], 1, marks[count], NULL), MQTLS_OK);
+        count++;
+    }
+    assert_true(g_grows >= 2);
+    assert_true(s->ring_cap > 256u && s->ring_cap <= cfg.max_bytes);
+    assert_true(s->ent_cap > 4u && s->ent_cap <= cfg.max_messages);
+    assert_int_equal(mqtls__session_outbox_count(s), count - 2u);
+    /* 5. Drain everything 7 bytes at a time: the half-written packet resumes exactly where it
+     *    stopped, then the rest in order, every payload intact. */
+    for (int guard = 0; guard < 100000; guard++) {
+        n = mqtls__session_out_iov(s, iov, 16);
+        if (n == 0) {
+            break;
+        }
+        size_t k = iov[0].len < 7 ? iov[0].len : 7;
+        assert_true(slen + k <= sizeof stream);
+        memcpy(stream + slen, iov[0].base, k);
+        slen += k;
+        mqtls__session_out_consumed(s, k, g_fx.now);
+    }
+    /* The window (20 in flight) holds back the last ones: ack and drain until all out. */
+    size_t seen = check_marked_stream(stream, slen, marks, lens, count, ids);
+    size_t acked = 2;
+    for (int round = 0; round < 10 && seen < count; round++) {
+        for (; acked < seen; acked++) {
+            assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[acked]), MQTLS_OK);
+        }
+        for (int guard = 0; guard < 100000; guard++) {
+            n = mqtls__session_out_iov(s, iov, 16);
+            if (n == 0) {
+                break;
+            }
+            size_t k = iov[0].len < 7 ? iov[0].len : 7;
+            assert_true(slen + k <= sizeof stream);
+            memcpy(stream + slen, iov[0].base, k);
+            slen += k;
+            mqtls__session_out_consumed(s, k, g_fx.now);
+        }
+        seen = check_marked_stream(stream, slen, marks, lens, count, ids);
+    }
+    assert_int_equal(seen, count);
+    for (; acked < seen; acked++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[acked]), MQTLS_OK);
+    }
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(s->ring_used, 0);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), count);
+    /* Steady state: the grown outbox is reused, no more growth for the same load. */
+    size_t grows = g_grows;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(publish_mark(s, 100, 0, 0x77, NULL), MQTLS_OK);
+        drain(s);
+    }
+    assert_int_equal(g_grows, grows);
+}
+
+static void test_session_outbox_growth_stops_at_limits(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 100;
+    cfg.max_bytes = 1000;
+    cfg.initial_messages = 2;
+    cfg.initial_bytes = 64;
+    mqtls__session_t *s = setup_with(&cfg);
+    /* Disconnected: QoS 1 waits in the outbox. Bytes limit: 600 + 300 fit, 600 more do not. */
+    assert_int_equal(publish_mark(s, 600, 1, 1, NULL), MQTLS_OK);
+    assert_int_equal(publish_mark(s, 600, 1, 2, NULL), MQTLS_ERR_OUTBOX_FULL);
+    size_t ent = 0;
+    size_t ring = 0;
+    assert_false(mqtls__session_outbox_want(s, &ent, &ring)); /* no growth can help */
+    assert_int_equal(publish_mark(s, 300, 1, 3, NULL), MQTLS_OK);
+    assert_int_equal(s->ring_cap, 1000);
+    assert_int_equal(publish_mark(s, 2000, 1, 4, NULL), MQTLS_ERR_PACKET_TOO_LARGE);
+
+    /* Count limit: 3 messages whatever the bytes. */
+    grow_reset();
+    cfg.max_messages = 3;
+    cfg.max_bytes = 64u * 1024u;
+    s = setup_with(&cfg);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(publish_mark(s, 10, 1, 5, NULL), MQTLS_OK);
+    }
+    assert_int_equal(publish_mark(s, 10, 1, 6, NULL), MQTLS_ERR_OUTBOX_FULL);
+    assert_false(mqtls__session_outbox_want(s, &ent, &ring));
+    assert_int_equal(s->ent_cap, 3);
+
+    /* A grow call that would shrink, pass the limits, or lacks buffer is refused. */
+    void *old = NULL;
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[0], sizeof g_grow_buf[0], 2,
+                                                s->ring_cap, &old),
+                     MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[0], sizeof g_grow_buf[0], 4,
+                                                s->ring_cap, &old),
+                     MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[0], 8, 3, s->ring_cap, &old),
+                     MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls__session_outbox_count(s), 3);
+}
+
 static void test_session_packet_ids_skip_ids_in_use(void **state)
 {
     (void)state;
@@ -1180,6 +1438,56 @@ static void test_uri_parse_table(void **state)
     }
 }
 
+static void test_uri_parse_websocket(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *uri;
+        mqtls_status_t st;
+        mqtls_uri_scheme_t scheme;
+        const char *host;
+        uint16_t port;
+        bool tls;
+        const char *path;
+    } cases[] = {
+        {"ws://localhost", MQTLS_OK, MQTLS_SCHEME_WS, "localhost", 80, false, "/mqtt"},
+        {"wss://broker.example", MQTLS_OK, MQTLS_SCHEME_WSS, "broker.example", 443, true,
+         "/mqtt"},
+        {"ws://127.0.0.1:8080/", MQTLS_OK, MQTLS_SCHEME_WS, "127.0.0.1", 8080, false, "/"},
+        {"wss://[::1]:8443/ws/mqtt?x=1", MQTLS_OK, MQTLS_SCHEME_WSS, "::1", 8443, true,
+         "/ws/mqtt?x=1"},
+        {"ws://h/a b", MQTLS_ERR_BAD_URI, MQTLS_SCHEME_WS, "", 0, false, ""},
+        {"ws://h/a\r\nX: y", MQTLS_ERR_BAD_URI, MQTLS_SCHEME_WS, "", 0, false, ""},
+        {"ws://h:0/mqtt", MQTLS_ERR_BAD_URI, MQTLS_SCHEME_WS, "", 0, false, ""},
+        {"wss://", MQTLS_ERR_BAD_URI, MQTLS_SCHEME_WSS, "", 0, false, ""},
+        {"mqtt://h/ignored", MQTLS_OK, MQTLS_SCHEME_MQTT, "h", 1883, false, ""},
+        {"mqtts://h", MQTLS_OK, MQTLS_SCHEME_MQTTS, "h", 8883, true, ""},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        mqtls_uri_t u;
+        mqtls_status_t st = mqtls_uri_parse(cases[i].uri, &u);
+        if (st != cases[i].st) {
+            fail_msg("%s: got %s", cases[i].uri, mqtls_status_name(st));
+        }
+        if (st == MQTLS_OK) {
+            assert_int_equal(u.scheme, cases[i].scheme);
+            assert_string_equal(u.host, cases[i].host);
+            assert_int_equal(u.port, cases[i].port);
+            assert_int_equal(u.tls, cases[i].tls);
+            assert_int_equal(u.websocket, cases[i].scheme == MQTLS_SCHEME_WS ||
+                                              cases[i].scheme == MQTLS_SCHEME_WSS);
+            assert_string_equal(u.path, cases[i].path);
+        }
+    }
+    /* A path that does not fit the struct is refused, not cut. */
+    char long_uri[400];
+    memcpy(long_uri, "ws://h/", 7);
+    memset(long_uri + 7, 'a', 300);
+    long_uri[307] = '\0';
+    mqtls_uri_t u;
+    assert_int_equal(mqtls_uri_parse(long_uri, &u), MQTLS_ERR_BAD_URI);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1216,9 +1524,13 @@ int main(void)
         cmocka_unit_test(test_session_disconnect_flushes_then_wants_close),
         cmocka_unit_test(test_session_disconnect_sends_queued_qos0_first_keeps_qos1),
         cmocka_unit_test(test_session_v5_connect_announces_limits),
+        cmocka_unit_test(test_session_outbox_starts_small_in_arena),
+        cmocka_unit_test(test_session_outbox_grows_mid_stream),
+        cmocka_unit_test(test_session_outbox_growth_stops_at_limits),
         cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
+        cmocka_unit_test(test_uri_parse_websocket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

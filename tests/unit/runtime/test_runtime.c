@@ -555,6 +555,60 @@ static void test_client_outbox_full_fails_at_once(void **state)
     mqtls_client_destroy(c);
 }
 
+static void outbox_256k(mqtls_client_cfg_t *cfg)
+{
+    cfg->outbox_max_messages = 1000;
+    cfg->outbox_max_bytes = 256u * 1024u;
+    cfg->max_inflight = 1000; /* the window must not hold any back: all go out at CONNACK */
+}
+
+/* The outbox starts small and grows on demand while disconnected, keeping every queued packet
+ * byte for byte; at the configured byte limit publish fails at once; the packets then go out
+ * in order on the next connection. */
+static void test_client_outbox_grows_to_the_limit_and_keeps_order(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, outbox_256k);
+    static uint8_t payload[1000];
+    mqtls_publish_opts_t o = {.qos = 1};
+    /* One PUBLISH "t", QoS 1, 1000 B = 1 + 2 + (2 + 1) + 2 + 1000 = 1008 bytes encoded. */
+    const size_t fit = (256u * 1024u) / 1008u;
+    size_t n = 0;
+    for (; n < fit + 5u; n++) {
+        memset(payload, (int)(n & 0xFFu), sizeof payload);
+        mqtls_status_t st = mqtls_client_publish(c, "t", payload, sizeof payload, &o, NULL);
+        if (st != MQTLS_OK) {
+            assert_int_equal(st, MQTLS_ERR_OUTBOX_FULL);
+            break;
+        }
+    }
+    assert_int_equal(n, fit);
+    assert_int_equal(mqtls_client_outbox_count(c), fit);
+    assert_int_equal(mqtls_client_outbox_bytes(c), fit * 1008u);
+    /* Still full for such a message: refused at once, nothing changed. */
+    assert_int_equal(mqtls_client_publish(c, "t", payload, sizeof payload, &o, NULL),
+                     MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls_client_outbox_count(c), fit);
+
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 20);
+    assert_int_equal(g_rec.connected, 1);
+    static mqtls_packet_t p[300];
+    size_t got = written_packets(MQTLS_V311, p, ARRAY_LEN(p));
+    assert_int_equal(got, fit + 1u); /* CONNECT + every queued PUBLISH */
+    for (size_t i = 0; i < fit; i++) {
+        const mqtls_publish_t *pub = &p[i + 1u].u.publish;
+        assert_int_equal(p[i + 1u].type, MQTLS_PUBLISH);
+        assert_int_equal(pub->packet_id, i + 1u);
+        assert_int_equal(pub->payload.len, 1000);
+        assert_int_equal(pub->payload.data[0], i & 0xFFu);
+        assert_int_equal(pub->payload.data[999], i & 0xFFu);
+    }
+    mqtls_client_destroy(c);
+}
+
 static void test_client_api_argument_checks(void **state)
 {
     (void)state;
@@ -688,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_client_large_inbound_message_grows_buffer),
         cmocka_unit_test(test_client_disconnect_sends_disconnect_and_goes_idle),
         cmocka_unit_test(test_client_outbox_full_fails_at_once),
+        cmocka_unit_test(test_client_outbox_grows_to_the_limit_and_keeps_order),
         cmocka_unit_test(test_client_api_argument_checks),
         cmocka_unit_test(test_client_subscribe_and_receive),
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
