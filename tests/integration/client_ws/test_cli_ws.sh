@@ -39,20 +39,46 @@ wait_port() { # up to 30 s: websockify (python) starts slowly on a loaded machin
 command -v websockify >/dev/null || { echo "FAIL - websockify not installed (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 "$SRC/tests/harness/make-pki.sh" "$T/pki" >/dev/null 2>&1 || { echo "FAIL - make-pki"; exit 1; }
 
-P=$(free_port); W=$(free_port); WS=$(free_port)
-{
-  [ "$(id -u)" = 0 ] && echo "user root"
-  echo "allow_anonymous true"
-  echo "persistence false"
-  echo "log_dest file $T/broker.log"
-  echo "log_type all"
-  echo "listener $P 127.0.0.1"
-} >"$T/m.conf"
-mosquitto -c "$T/m.conf" >"$T/m.log" 2>&1 & PIDS+=($!)
-websockify "127.0.0.1:$W" "127.0.0.1:$P" >"$T/wsk.log" 2>&1 & PIDS+=($!)
-websockify --ssl-only --cert "$T/pki/server.crt" --key "$T/pki/server.key" --verify-client \
-  --cafile "$T/pki/ca.crt" "127.0.0.1:$WS" "127.0.0.1:$P" >"$T/wsk-tls.log" 2>&1 & PIDS+=($!)
-wait_port "$P" && wait_port "$W" && wait_port "$WS" || { echo "FAIL - servers did not start"; echo "0 passed, 1 failed"; exit 1; }
+# Start mosquitto and two websockify bridges on fresh ports; a server that dies (a port taken
+# between picking and binding, when tests run in parallel) is noticed at once and the whole
+# set is started again on new ports (3 tries). Logs are printed if it never comes up.
+alive_and_listening() { # pid port: up to 30 s
+  for _ in $(seq 300); do
+    kill -0 "$1" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start_servers() {
+  P=$(free_port); W=$(free_port); WS=$(free_port)
+  {
+    [ "$(id -u)" = 0 ] && echo "user root"
+    echo "allow_anonymous true"
+    echo "persistence false"
+    echo "log_dest file $T/broker.log"
+    echo "log_type all"
+    echo "listener $P 127.0.0.1"
+  } >"$T/m.conf"
+  mosquitto -c "$T/m.conf" >"$T/m.log" 2>&1 & local mp=$!; PIDS+=($mp)
+  websockify "127.0.0.1:$W" "127.0.0.1:$P" >"$T/wsk.log" 2>&1 & local wp=$!; PIDS+=($wp)
+  websockify --ssl-only --cert "$T/pki/server.crt" --key "$T/pki/server.key" --verify-client \
+    --cafile "$T/pki/ca.crt" "127.0.0.1:$WS" "127.0.0.1:$P" >"$T/wsk-tls.log" 2>&1 & local tp=$!
+  PIDS+=($tp)
+  alive_and_listening "$mp" "$P" && alive_and_listening "$wp" "$W" && alive_and_listening "$tp" "$WS"
+}
+started=0
+for _ in 1 2 3; do
+  if start_servers; then started=1; break; fi
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  PIDS=()
+done
+if [ "$started" -ne 1 ]; then
+  echo "FAIL - servers did not start"
+  for f in m.log broker.log wsk.log wsk-tls.log; do echo "--- $f"; tail -n 20 "$T/$f" 2>/dev/null; done
+  echo "0 passed, 1 failed"; exit 1
+fi
 TLS=(--cafile "$T/pki/ca.crt" --cert "$T/pki/client.crt" --key "$T/pki/client.key")
 
 round() { # name url extra-args...
