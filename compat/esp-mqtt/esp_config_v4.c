@@ -4,9 +4,7 @@
 #include <string.h>
 
 #include "esp_internal.h"
-#include "esp_log.h"
 
-static const char *TAG = "mqtt_client";
 
 static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_config_t *cfg)
 {
@@ -77,11 +75,7 @@ static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_confi
     if (cfg->buffer_size > 0) {
         c->buffer_size = cfg->buffer_size;
     }
-    if (c->uri == NULL) {
-        ESP_LOGE(TAG, "no broker URI or hostname configured");
-        ok = false;
-    }
-    return ok;
+    return mqtls__esp_uri_usable(c->uri) && ok;
 }
 
 esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config)

@@ -84,5 +84,7 @@ esp_mqtt_client_handle_t mqtls__esp_client_new(void);
 void mqtls__esp_client_discard(esp_mqtt_client_handle_t c);
 void mqtls__esp_config_reset(esp_mqtt_client_handle_t c);
 void mqtls__esp_config_defaults(esp_mqtt_client_handle_t c);
+/* Is @p uri set and of a scheme the shim supports (logged if not)? */
+bool mqtls__esp_uri_usable(const char *uri);
 
 #endif

@@ -420,6 +420,19 @@ void mqtls__esp_config_reset(esp_mqtt_client_handle_t c)
     c->mc = NULL;
 }
 
+bool mqtls__esp_uri_usable(const char *uri)
+{
+    if (uri == NULL) {
+        ESP_LOGE(TAG, "no broker URI or hostname configured");
+        return false;
+    }
+    /* mqtls speaks ws:// and wss://, but the shim's event mapping is not tested over them */
+    if (strncmp(uri, "ws://", 5) == 0 || strncmp(uri, "wss://", 6) == 0) {
+        return mqtls__esp_refuse("MQTT over WebSocket (ws://, wss://)");
+    }
+    return true;
+}
+
 void mqtls__esp_config_defaults(esp_mqtt_client_handle_t c)
 {
     c->keepalive_s = DEFAULT_KEEPALIVE_S;
