@@ -90,34 +90,19 @@ static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_confi
     return mqtls__esp_uri_usable(c->uri) && ok;
 }
 
+/* The layout's own entry points (the _v4 names for v4 callers, see mqtt_client.h). */
+static bool apply_any(esp_mqtt_client_handle_t c, const void *cfg)
+{
+    return apply_config(c, cfg);
+}
+
 esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config)
 {
-    if (config == NULL) {
-        return NULL;
-    }
-    esp_mqtt_client_handle_t c = mqtls__esp_client_new();
-    if (c == NULL) {
-        return NULL;
-    }
-    if (!apply_config(c, config)) {
-        mqtls__esp_client_discard(c);
-        return NULL;
-    }
-    return c;
+    return mqtls__esp_init(apply_any, config);
 }
 
 esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client,
                               const esp_mqtt_client_config_t *config)
 {
-    if (client == NULL || config == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    if (client->started) {
-        return ESP_ERR_INVALID_STATE;
-    }
-    mqtls__esp_config_reset(client);
-    if (!apply_config(client, config)) {
-        return ESP_ERR_NOT_SUPPORTED;
-    }
-    return ESP_OK;
+    return mqtls__esp_set_config(client, apply_any, config);
 }

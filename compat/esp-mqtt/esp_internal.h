@@ -80,9 +80,12 @@ bool mqtls__esp_cred_set(cred_t *c, const char *what, bool is_key, const char *d
 char **mqtls__esp_dup_alpn(const char **alpn);
 bool mqtls__esp_refuse(const char *feature);
 char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport);
-esp_mqtt_client_handle_t mqtls__esp_client_new(void);
-void mqtls__esp_client_discard(esp_mqtt_client_handle_t c);
-void mqtls__esp_config_reset(esp_mqtt_client_handle_t c);
+/* Reads one layout's configuration into the client's owned fields; false if refused. */
+typedef bool (*mqtls__esp_apply_fn)(esp_mqtt_client_handle_t c, const void *cfg);
+/* esp_mqtt_client_init / esp_mqtt_set_config, given the layout's reader. */
+esp_mqtt_client_handle_t mqtls__esp_init(mqtls__esp_apply_fn apply, const void *cfg);
+esp_err_t mqtls__esp_set_config(esp_mqtt_client_handle_t c, mqtls__esp_apply_fn apply,
+                                const void *cfg);
 void mqtls__esp_config_defaults(esp_mqtt_client_handle_t c);
 /* Is @p uri set and of a scheme the shim supports (logged if not)? */
 bool mqtls__esp_uri_usable(const char *uri);

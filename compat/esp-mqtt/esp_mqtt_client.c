@@ -393,7 +393,7 @@ static void on_mqtls_event(mqtls_client_t *mc, const mqtls_event_t *ev, void *ct
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
-esp_mqtt_client_handle_t mqtls__esp_client_new(void)
+static esp_mqtt_client_handle_t client_new(void)
 {
     esp_mqtt_client_handle_t c = calloc(1, sizeof *c);
     if (c != NULL) {
@@ -402,22 +402,43 @@ esp_mqtt_client_handle_t mqtls__esp_client_new(void)
     return c;
 }
 
-void mqtls__esp_client_discard(esp_mqtt_client_handle_t c)
+static void client_discard(esp_mqtt_client_handle_t c)
 {
     free_config(c);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-/* Before a new configuration: forget the old one and the mqtls client built from it. */
-void mqtls__esp_config_reset(esp_mqtt_client_handle_t c)
+esp_mqtt_client_handle_t mqtls__esp_init(mqtls__esp_apply_fn apply, const void *cfg)
 {
+    if (cfg == NULL) {
+        return NULL;
+    }
+    esp_mqtt_client_handle_t c = client_new();
+    if (c != NULL && !apply(c, cfg)) {
+        client_discard(c);
+        c = NULL;
+    }
+    return c;
+}
+
+esp_err_t mqtls__esp_set_config(esp_mqtt_client_handle_t c, mqtls__esp_apply_fn apply,
+                                const void *cfg)
+{
+    if (c == NULL || cfg == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (c->started) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    /* forget the old configuration and the mqtls client built from it */
     free_config(c);
     memset(&c->ca, 0, sizeof c->ca);
     memset(&c->cert, 0, sizeof c->cert);
     memset(&c->key, 0, sizeof c->key);
     mqtls_client_destroy(c->mc);
     c->mc = NULL;
+    return apply(c, cfg) ? ESP_OK : ESP_ERR_NOT_SUPPORTED;
 }
 
 bool mqtls__esp_uri_usable(const char *uri)
@@ -646,9 +667,7 @@ esp_err_t esp_mqtt_client_destroy(esp_mqtt_client_handle_t client)
         esp_mqtt_client_stop(client);
     }
     mqtls_client_destroy(client->mc);
-    free_config(client);
-    pthread_mutex_destroy(&client->lock);
-    free(client);
+    client_discard(client);
     return ESP_OK;
 }
 

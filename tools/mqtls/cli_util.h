@@ -3,6 +3,7 @@
 #define MQTLS_TOOLS_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "mqtls/error.h"
@@ -35,5 +36,9 @@ bool mqtls_cli_parse_ulong(const char *s, unsigned long min, unsigned long max, 
  *  If argv[*i] is @p name (or starts with "name="), sets *value and advances *i past the value.
  *  @return 1 matched with a value, 0 not this option, -1 matched but the value is missing. */
 int mqtls_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+/** @brief Write @p s (NULL = "") to @p out as a JSON string: quoted, with ", \\ and control
+ *  characters escaped (bytes >= 0x80 pass through: the texts are UTF-8). */
+void mqtls_cli_json_string(FILE *out, const char *s);
 
 #endif /* MQTLS_TOOLS_CLI_UTIL_H */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "mqtls/certinfo.h"
 #include "mqtls/diag.h"
@@ -582,37 +583,6 @@ static void live_steps(doctor_t *d)
 
 /* ---------------------------------------------------------------- output */
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; p != NULL && *p != '\0'; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < 0x20) {
-                fprintf(out, "\\u%04x", *p);
-            } else {
-                fputc(*p, out);
-            }
-        }
-    }
-    fputc('"', out);
-}
-
 static const char *status_word(step_status_t s)
 {
     switch (s) {
@@ -645,30 +615,30 @@ static bool verdict_ok(const doctor_t *d)
 static void print_json(const doctor_t *d, FILE *out)
 {
     fprintf(out, "{\"verdict\":\"%s\",\"profile\":", verdict_ok(d) ? "ok" : "fail");
-    json_str(out, mqtls_profile_name(d->profile));
+    mqtls_cli_json_string(out, mqtls_profile_name(d->profile));
     fputs(",\"steps\":[", out);
     for (size_t i = 0; i < d->nsteps; i++) {
         fputs(i ? ",{\"name\":" : "{\"name\":", out);
-        json_str(out, d->steps[i].name);
+        mqtls_cli_json_string(out, d->steps[i].name);
         fputs(",\"status\":", out);
-        json_str(out, status_word(d->steps[i].status));
+        mqtls_cli_json_string(out, status_word(d->steps[i].status));
         fputs(",\"detail\":", out);
-        json_str(out, d->steps[i].detail);
+        mqtls_cli_json_string(out, d->steps[i].detail);
         fputc('}', out);
     }
     fputs("],\"findings\":[", out);
     for (size_t i = 0; i < d->findings.count; i++) {
         const mqtls_finding_t *f = &d->findings.items[i];
         fputs(i ? ",{\"id\":" : "{\"id\":", out);
-        json_str(out, f->id);
+        mqtls_cli_json_string(out, f->id);
         fputs(",\"severity\":", out);
-        json_str(out, mqtls_severity_name(f->severity));
+        mqtls_cli_json_string(out, mqtls_severity_name(f->severity));
         fputs(",\"subject\":", out);
-        json_str(out, f->subject);
+        mqtls_cli_json_string(out, f->subject);
         fputs(",\"message\":", out);
-        json_str(out, f->message);
+        mqtls_cli_json_string(out, f->message);
         fputs(",\"fix\":", out);
-        json_str(out, f->fix);
+        mqtls_cli_json_string(out, f->fix);
         fputc('}', out);
     }
     fputs("]}\n", out);

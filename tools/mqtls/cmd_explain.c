@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "mqtls/explain.h"
 
@@ -84,37 +85,6 @@ static char *read_stdin(size_t *len, bool *truncated)
     return buf;
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        default:
-            if (*p < 0x20) {
-                fprintf(out, "\\u%04x", *p);
-            } else {
-                fputc(*p, out);
-            }
-        }
-    }
-    fputc('"', out);
-}
-
 static void print_json(FILE *out, const mqtls_explain_result_t *r)
 {
     fputs("{\"inputs\": [", out);
@@ -122,11 +92,11 @@ static void print_json(FILE *out, const mqtls_explain_result_t *r)
         const mqtls_explain_input_t *in = &r->inputs[i];
         fputs(i ? ", {" : "{", out);
         fputs("\"kind\": ", out);
-        json_str(out, in->kind);
+        mqtls_cli_json_string(out, in->kind);
         fputs(", \"text\": ", out);
-        json_str(out, in->text);
+        mqtls_cli_json_string(out, in->text);
         fputs(", \"meaning\": ", out);
-        json_str(out, in->meaning);
+        mqtls_cli_json_string(out, in->meaning);
         fputs("}", out);
     }
     fputs("], \"causes\": [", out);
@@ -134,17 +104,17 @@ static void print_json(FILE *out, const mqtls_explain_result_t *r)
         const mqtls_explain_cause_t *c = &r->causes[i];
         fputs(i ? ", {" : "{", out);
         fputs("\"id\": ", out);
-        json_str(out, c->id);
+        mqtls_cli_json_string(out, c->id);
         fputs(", \"title\": ", out);
-        json_str(out, c->title);
+        mqtls_cli_json_string(out, c->title);
         fputs(", \"explanation\": ", out);
-        json_str(out, c->explanation);
+        mqtls_cli_json_string(out, c->explanation);
         fputs(", \"note\": ", out);
-        json_str(out, c->note);
+        mqtls_cli_json_string(out, c->note);
         fputs(", \"fix\": ", out);
-        json_str(out, c->fix);
+        mqtls_cli_json_string(out, c->fix);
         fputs(", \"evidence\": ", out);
-        json_str(out, c->evidence);
+        mqtls_cli_json_string(out, c->evidence);
         fprintf(out, ", \"score\": %d}", c->score);
     }
     fputs("], \"unparsed\": [", out);
@@ -152,7 +122,7 @@ static void print_json(FILE *out, const mqtls_explain_result_t *r)
         if (i) {
             fputs(", ", out);
         }
-        json_str(out, r->unparsed[i]);
+        mqtls_cli_json_string(out, r->unparsed[i]);
     }
     fprintf(out, "], \"verify_flags\": %lu}\n", (unsigned long)r->verify_flags);
 }
