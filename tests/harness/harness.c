@@ -305,3 +305,98 @@ void th_broker_cleanup(th_broker_t *b)
     remove_tree(b->dir);
     b->dir[0] = '\0';
 }
+
+/* ---- websockify ------------------------------------------------------------------------ */
+
+/* Wait for @p pid to listen on @p port; false at once if it exits. */
+static bool wait_child_port(pid_t pid, uint16_t port, int timeout_ms)
+{
+    int64_t deadline = th_now_ms() + timeout_ms;
+    while (th_now_ms() < deadline) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            return false; /* exited: e.g. the port was taken after we picked it */
+        }
+        if (th_wait_port(port, 50) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void print_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        fprintf(stderr, "  | %s", line);
+    }
+    fclose(f);
+}
+
+int th_websockify_start(th_websockify_t *w, uint16_t target_port, const th_pki_t *pki,
+                        bool verify_client)
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->dir, sizeof w->dir, "/tmp/mqtls-wsk-XXXXXX");
+    if (mkdtemp(w->dir) == NULL) {
+        return -1;
+    }
+    char log[TH_PATH_MAX];
+    path_join(log, w->dir, "websockify.log");
+    for (int attempt = 0; attempt < 3; attempt++) {
+        char listen[64];
+        char target[64];
+        w->port = th_free_port();
+        snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)w->port);
+        snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)target_port);
+        pid_t pid = fork();
+        if (pid < 0) {
+            return -1;
+        }
+        if (pid == 0) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+                close(fd);
+            }
+            if (pki != NULL && verify_client) {
+                execlp("websockify", "websockify", "--ssl-only", "--cert", pki->server_crt,
+                       "--key", pki->server_key, "--verify-client", "--cafile", pki->ca_crt,
+                       listen, target, (char *)NULL);
+            } else if (pki != NULL) {
+                execlp("websockify", "websockify", "--ssl-only", "--cert", pki->server_crt,
+                       "--key", pki->server_key, listen, target, (char *)NULL);
+            } else {
+                execlp("websockify", "websockify", listen, target, (char *)NULL);
+            }
+            _exit(127);
+        }
+        if (wait_child_port(pid, w->port, 10000)) {
+            w->pid = pid;
+            return 0;
+        }
+        kill(pid, SIGKILL);
+        (void)wait_exit(pid, 5000);
+    }
+    fprintf(stderr, "harness: websockify did not start (is it installed? scripts/install-deps.sh)\n");
+    print_file(log);
+    return -1;
+}
+
+void th_websockify_stop(th_websockify_t *w)
+{
+    if (w->pid > 0) {
+        kill(w->pid, SIGTERM);
+        if (wait_exit(w->pid, 5000) != 0) {
+            kill(w->pid, SIGKILL);
+            (void)wait_exit(w->pid, 5000);
+        }
+        w->pid = 0;
+    }
+    remove_tree(w->dir);
+    w->dir[0] = '\0';
+}

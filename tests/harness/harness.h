@@ -52,6 +52,23 @@ int th_broker_restart(th_broker_t *b);
 /* Stop if running and remove the temp dir. */
 void th_broker_cleanup(th_broker_t *b);
 
+/* websockify (Debian's, a real WebSocket->TCP bridge: Debian's mosquitto has no websockets)
+ * in front of 127.0.0.1:target_port. */
+typedef struct th_websockify {
+    pid_t pid;
+    uint16_t port;          /* where it listens on 127.0.0.1 */
+    char dir[TH_PATH_MAX];  /* temp dir holding websockify.log */
+} th_websockify_t;
+
+/* Start it on a free port; with @p pki, TLS (wss://) with the server certificate, and with
+ * @p verify_client also client-certificate verification against the CA. A start that fails
+ * (port taken meanwhile) is retried on another port; 0 once it listens, -1 otherwise (the log
+ * is printed). Deadline 10 s per try. */
+int th_websockify_start(th_websockify_t *w, uint16_t target_port, const th_pki_t *pki,
+                        bool verify_client);
+/* Stop by PID (SIGTERM, deadline, SIGKILL) and remove the temp dir. */
+void th_websockify_stop(th_websockify_t *w);
+
 /* A free TCP port on 127.0.0.1 (bind to port 0, read it back, close). 0 on failure. */
 uint16_t th_free_port(void);
 /* Wait until 127.0.0.1:port accepts a TCP connection. 0 on success, -1 at the deadline. */

@@ -32,68 +32,10 @@
 
 static th_pki_t g_pki;
 static th_broker_t g_broker;
-static char g_tmpdir[TH_PATH_MAX];
-static pid_t g_wsk_plain;
-static pid_t g_wsk_tls;
-static uint16_t g_ws_port;
-static uint16_t g_wss_port;
+static th_websockify_t g_wsk_plain; /* websockify, plain */
+static th_websockify_t g_wsk_tls;   /* websockify --ssl-only */
 
-/* ---- processes ------------------------------------------------------------------------- */
-
-static pid_t start_websockify(uint16_t listen_port, bool tls, const char *log_name)
-{
-    char listen[64];
-    char target[64];
-    char log[TH_PATH_MAX + 32];
-    (void)snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)listen_port);
-    (void)snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)g_broker.port_plain);
-    (void)snprintf(log, sizeof log, "%s/%s", g_tmpdir, log_name);
-    pid_t pid = fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            (void)dup2(fd, 1);
-            (void)dup2(fd, 2);
-            (void)close(fd);
-        }
-        if (tls) {
-            execlp("websockify", "websockify", "--ssl-only", "--cert", g_pki.server_crt, "--key",
-                   g_pki.server_key, "--verify-client", "--cafile", g_pki.ca_crt, listen, target,
-                   (char *)NULL);
-        } else {
-            execlp("websockify", "websockify", listen, target, (char *)NULL);
-        }
-        _exit(127);
-    }
-    if (th_wait_port(listen_port, 10000) != 0) {
-        (void)kill(pid, SIGKILL);
-        (void)waitpid(pid, NULL, 0);
-        return -1;
-    }
-    return pid;
-}
-
-static void stop_pid(pid_t *pid)
-{
-    if (*pid <= 0) {
-        return;
-    }
-    (void)kill(*pid, SIGTERM);
-    int64_t deadline = th_now_ms() + 5000;
-    while (th_now_ms() < deadline) {
-        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-            *pid = 0;
-            return;
-        }
-        (void)poll(NULL, 0, 20);
-    }
-    (void)kill(*pid, SIGKILL);
-    (void)waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
+/* ---- broker and bridges ---------------------------------------------------------------- */
 
 static int group_setup(void **state)
 {
@@ -102,31 +44,23 @@ static int group_setup(void **state)
         fprintf(stderr, "websockify is not installed (scripts/install-deps.sh)\n");
         return -1; /* a failure, never a silent skip */
     }
-    (void)snprintf(g_tmpdir, sizeof g_tmpdir, "/tmp/mqtls-client-ws-XXXXXX");
-    if (mkdtemp(g_tmpdir) == NULL || th_pki_make(&g_pki) != 0 ||
-        th_broker_start(&g_broker, &g_pki, NULL) != 0) {
+    if (th_pki_make(&g_pki) != 0 || th_broker_start(&g_broker, &g_pki, NULL) != 0) {
         return -1;
     }
-    g_ws_port = th_free_port();
-    g_wsk_plain = start_websockify(g_ws_port, false, "websockify.log");
-    g_wss_port = th_free_port();
-    g_wsk_tls = start_websockify(g_wss_port, true, "websockify-tls.log");
-    return g_wsk_plain > 0 && g_wsk_tls > 0 ? 0 : -1;
+    if (th_websockify_start(&g_wsk_plain, g_broker.port_plain, NULL, false) != 0 ||
+        th_websockify_start(&g_wsk_tls, g_broker.port_plain, &g_pki, true) != 0) {
+        return -1;
+    }
+    return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    stop_pid(&g_wsk_plain);
-    stop_pid(&g_wsk_tls);
+    th_websockify_stop(&g_wsk_plain);
+    th_websockify_stop(&g_wsk_tls);
     th_broker_cleanup(&g_broker);
     th_pki_remove(&g_pki);
-    char p[TH_PATH_MAX + 32];
-    (void)snprintf(p, sizeof p, "%s/websockify.log", g_tmpdir);
-    (void)unlink(p);
-    (void)snprintf(p, sizeof p, "%s/websockify-tls.log", g_tmpdir);
-    (void)unlink(p);
-    (void)rmdir(g_tmpdir);
     return 0;
 }
 
@@ -203,7 +137,7 @@ static mqtls_client_t *make_client(rec_t *r, bool tls, mqtls_version_t v, const 
 {
     char uri[96];
     (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u/mqtt", tls ? "wss" : "ws",
-                   (unsigned)(tls ? g_wss_port : g_ws_port));
+                   (unsigned)(tls ? g_wsk_tls.port : g_wsk_plain.port));
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
     cfg.uri = uri;
@@ -361,7 +295,7 @@ static void test_client_wss_without_client_cert_fails_in_tls(void **state)
     static rec_t r;
     memset(&r, 0, sizeof r);
     char uri[96];
-    (void)snprintf(uri, sizeof uri, "wss://127.0.0.1:%u", (unsigned)g_wss_port);
+    (void)snprintf(uri, sizeof uri, "wss://127.0.0.1:%u", (unsigned)g_wsk_tls.port);
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
     cfg.uri = uri;

@@ -30,72 +30,15 @@
 
 static th_pki_t pki;
 static th_broker_t broker;
-static char tmpdir[TH_PATH_MAX];
-static pid_t wsk_plain_pid;
-static pid_t wsk_tls_pid;
-static uint16_t ws_port;  /* websockify, plain */
-static uint16_t wss_port; /* websockify --ssl-only */
+static th_websockify_t wsk_plain; /* websockify, plain */
+static th_websockify_t wsk_tls;   /* websockify --ssl-only */
 
 /* MQTT 3.1.1 CONNECT, clean session, keepalive 60, empty client id [MQTT-3.1.3-6]. */
 static const uint8_t connect_311[] = {0x10, 0x0C, 0x00, 0x04, 'M',  'Q',  'T',
                                       'T',  0x04, 0x02, 0x00, 0x3C, 0x00, 0x00};
 static const uint8_t connack_ok[] = {0x20, 0x02, 0x00, 0x00};
 
-/* ---- processes ------------------------------------------------------------------------- */
-
-static pid_t start_websockify(uint16_t listen_port, bool tls, const char *log_name)
-{
-    char listen[64];
-    char target[64];
-    char log[TH_PATH_MAX + 32];
-    (void)snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)listen_port);
-    (void)snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)broker.port_plain);
-    (void)snprintf(log, sizeof log, "%s/%s", tmpdir, log_name);
-    pid_t pid = fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            (void)dup2(fd, 1);
-            (void)dup2(fd, 2);
-            (void)close(fd);
-        }
-        if (tls) {
-            execlp("websockify", "websockify", "--ssl-only", "--cert", pki.server_crt, "--key",
-                   pki.server_key, listen, target, (char *)NULL);
-        } else {
-            execlp("websockify", "websockify", listen, target, (char *)NULL);
-        }
-        _exit(127);
-    }
-    if (th_wait_port(listen_port, 10000) != 0) {
-        (void)kill(pid, SIGKILL);
-        (void)waitpid(pid, NULL, 0);
-        return -1;
-    }
-    return pid;
-}
-
-static void stop_pid(pid_t *pid)
-{
-    if (*pid <= 0) {
-        return;
-    }
-    (void)kill(*pid, SIGTERM);
-    int64_t deadline = th_now_ms() + 5000;
-    while (th_now_ms() < deadline) {
-        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-            *pid = 0;
-            return;
-        }
-        (void)poll(NULL, 0, 20);
-    }
-    (void)kill(*pid, SIGKILL);
-    (void)waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
+/* ---- broker and bridges ---------------------------------------------------------------- */
 
 static int setup(void **state)
 {
@@ -104,31 +47,23 @@ static int setup(void **state)
         fprintf(stderr, "websockify is not installed (scripts/install-deps.sh)\n");
         return -1; /* a failure, never a silent skip */
     }
-    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/mqtls-ws-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL || th_pki_make(&pki) != 0 ||
-        th_broker_start(&broker, &pki, NULL) != 0) {
+    if (th_pki_make(&pki) != 0 || th_broker_start(&broker, &pki, NULL) != 0) {
         return -1;
     }
-    ws_port = th_free_port();
-    wsk_plain_pid = start_websockify(ws_port, false, "websockify.log");
-    wss_port = th_free_port();
-    wsk_tls_pid = start_websockify(wss_port, true, "websockify-tls.log");
-    return wsk_plain_pid > 0 && wsk_tls_pid > 0 ? 0 : -1;
+    if (th_websockify_start(&wsk_plain, broker.port_plain, NULL, false) != 0 ||
+        th_websockify_start(&wsk_tls, broker.port_plain, &pki, false) != 0) {
+        return -1;
+    }
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    stop_pid(&wsk_plain_pid);
-    stop_pid(&wsk_tls_pid);
+    th_websockify_stop(&wsk_plain);
+    th_websockify_stop(&wsk_tls);
     th_broker_cleanup(&broker);
     th_pki_remove(&pki);
-    char p[TH_PATH_MAX + 32];
-    (void)snprintf(p, sizeof p, "%s/websockify.log", tmpdir);
-    (void)unlink(p);
-    (void)snprintf(p, sizeof p, "%s/websockify-tls.log", tmpdir);
-    (void)unlink(p);
-    (void)rmdir(tmpdir);
     return 0;
 }
 
@@ -283,9 +218,9 @@ static mqtls_status_t ws_open(conn_t *c, const char *subprotocol)
     memset(c, 0, sizeof *c);
     mqtls_error_init(&c->err);
     mqtls_transport_t *tcp = NULL;
-    assert_int_equal(mqtls__tcp_create("127.0.0.1", ws_port, 5000, &c->err, &tcp), MQTLS_OK);
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", wsk_plain.port, 5000, &c->err, &tcp), MQTLS_OK);
     assert_int_equal(
-        mqtls__ws_create(tcp, "127.0.0.1", ws_port, "/mqtt", subprotocol, &c->err, &c->t),
+        mqtls__ws_create(tcp, "127.0.0.1", wsk_plain.port, "/mqtt", subprotocol, &c->err, &c->t),
         MQTLS_OK);
     return drive_connect(c->t, 10000);
 }
@@ -298,9 +233,9 @@ static mqtls_status_t wss_open(conn_t *c, const char *host)
     assert_int_equal(mqtls__tls_ctx_create(&cfg, &c->err, &c->ctx), MQTLS_OK);
     mqtls_transport_t *tcp = NULL;
     mqtls_transport_t *tls = NULL;
-    assert_int_equal(mqtls__tcp_create(host, wss_port, 5000, &c->err, &tcp), MQTLS_OK);
+    assert_int_equal(mqtls__tcp_create(host, wsk_tls.port, 5000, &c->err, &tcp), MQTLS_OK);
     assert_int_equal(mqtls__tls_create(c->ctx, tcp, host, &c->facts, &c->err, &tls), MQTLS_OK);
-    assert_int_equal(mqtls__ws_create(tls, host, wss_port, "/mqtt", "", &c->err, &c->t), MQTLS_OK);
+    assert_int_equal(mqtls__ws_create(tls, host, wsk_tls.port, "/mqtt", "", &c->err, &c->t), MQTLS_OK);
     return drive_connect(c->t, 10000);
 }
 
