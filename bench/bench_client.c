@@ -312,16 +312,9 @@ static void mode_e2e(const bench_opts_t *o)
         }
     }
     pthread_mutex_lock(&ss.mu);
-    uint32_t last_seen = UINT32_MAX;
-    int64_t idle_end = bench_now_ms() + 2000;
-    while (ss.received < o->count && bench_now_ms() < hard_end && bench_now_ms() < idle_end) {
-        if (ss.received != last_seen) {
-            last_seen = ss.received;
-            idle_end = bench_now_ms() + 2000;
-        }
-        bench_cond_wait_ms(&ss.cv, &ss.mu, 10);
+    if (!bench_wait_received(&ss.cv, &ss.mu, &ss.received, o->count, hard_end)) {
+        timed_out = 1;
     }
-    timed_out = timed_out || ss.received < o->count;
     uint32_t received = ss.received;
     int64_t last_ns = ss.last_recv_ns;
     size_t bad = ss.bad_size;

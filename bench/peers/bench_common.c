@@ -211,6 +211,21 @@ void bench_cond_wait_ms(void *cv, void *mu, int ms)
     (void)pthread_cond_timedwait((pthread_cond_t *)cv, (pthread_mutex_t *)mu, &ts);
 }
 
+bool bench_wait_received(void *cv, void *mu, const uint32_t *received, uint32_t want,
+                         int64_t hard_end_ms)
+{
+    uint32_t last_seen = UINT32_MAX;
+    int64_t idle_end = bench_now_ms() + 2000;
+    while (*received < want && bench_now_ms() < hard_end_ms && bench_now_ms() < idle_end) {
+        if (*received != last_seen) {
+            last_seen = *received;
+            idle_end = bench_now_ms() + 2000;
+        }
+        bench_cond_wait_ms(cv, mu, 10);
+    }
+    return *received >= want;
+}
+
 void bench_die(const char *prog, const char *what)
 {
     fprintf(stderr, "bench %s: %s\n", prog, what);

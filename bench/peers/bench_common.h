@@ -8,6 +8,7 @@
 #ifndef MQTLS_BENCH_COMMON_H
 #define MQTLS_BENCH_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,12 @@ void bench_report_e2e(const char *prog, const bench_opts_t *o, uint32_t received
 
 /** Wait on @p cv (with @p mu held) for at most @p ms milliseconds. */
 void bench_cond_wait_ms(void *cv, void *mu, int ms);
+
+/** With @p mu held: wait until *received reaches @p want, bench_now_ms() passes @p hard_end_ms,
+ *  or nothing new arrives for 2 s (QoS 0 may drop messages). Returns with @p mu held.
+ *  @return true if all @p want messages arrived. */
+bool bench_wait_received(void *cv, void *mu, const uint32_t *received, uint32_t want,
+                         int64_t hard_end_ms);
 
 /** Print "bench <prog>: <what>" to stderr and exit(1). */
 void bench_die(const char *prog, const char *what);
