@@ -14,6 +14,7 @@
 
 #include "mbedtls/x509.h"
 
+#include "drive.h"
 #include "harness.h"
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
@@ -44,94 +45,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void wait_for(mqtls_transport_t *t, int64_t deadline)
-{
-    int fd = t->ops->fd(t);
-    int64_t left = deadline - th_now_ms();
-    if (fd < 0 || left <= 0) {
-        return;
-    }
-    unsigned w = t->ops->want(t);
-    struct pollfd p = {.fd = fd,
-                       .events = (short)(((w & MQTLS_WANT_READ) ? POLLIN : 0) |
-                                         ((w & MQTLS_WANT_WRITE) ? POLLOUT : 0)),
-                       .revents = 0};
-    (void)poll(&p, 1, left < 100 ? (int)left : 100);
-}
-
-static mqtls_status_t drive_connect(mqtls_transport_t *t, int timeout_ms)
-{
-    int64_t deadline = th_now_ms() + timeout_ms;
-    for (int i = 0; i < 10000; i++) {
-        mqtls_status_t st = t->ops->connect(t, th_now_ms());
-        if (st != MQTLS_ERR_WOULD_BLOCK) {
-            return st;
-        }
-        if (th_now_ms() >= deadline) {
-            return MQTLS_ERR_TIMEOUT;
-        }
-        wait_for(t, deadline);
-    }
-    return MQTLS_ERR_TIMEOUT;
-}
-
-static mqtls_status_t write_all(mqtls_transport_t *t, const uint8_t *p, size_t n)
-{
-    int64_t deadline = th_now_ms() + 5000;
-    while (n > 0) {
-        mqtls_iovec_t v = {.base = p, .len = n};
-        size_t sent = 0;
-        mqtls_status_t st = t->ops->writev(t, &v, 1, &sent);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            if (th_now_ms() >= deadline) {
-                return MQTLS_ERR_TIMEOUT;
-            }
-            wait_for(t, deadline);
-            continue;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        p += sent;
-        n -= sent;
-    }
-    /* flush what the TLS transport may still hold */
-    while (t->ops->want(t) & MQTLS_WANT_WRITE) {
-        size_t sent = 0;
-        mqtls_status_t st = t->ops->writev(t, NULL, 0, &sent);
-        if (st == MQTLS_OK) {
-            break;
-        }
-        if (st != MQTLS_ERR_WOULD_BLOCK || th_now_ms() >= deadline) {
-            return st;
-        }
-        wait_for(t, deadline);
-    }
-    return MQTLS_OK;
-}
-
-static mqtls_status_t read_exact(mqtls_transport_t *t, uint8_t *buf, size_t n, int timeout_ms)
-{
-    int64_t deadline = th_now_ms() + timeout_ms;
-    size_t have = 0;
-    while (have < n) {
-        size_t got = 0;
-        mqtls_status_t st = t->ops->read(t, buf + have, n - have, &got);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            if (th_now_ms() >= deadline) {
-                return MQTLS_ERR_TIMEOUT;
-            }
-            wait_for(t, deadline);
-            continue;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        have += got;
-    }
-    return MQTLS_OK;
-}
-
 typedef struct {
     mqtls__tls_ctx_t *ctx;
     mqtls_transport_t *t;
@@ -152,7 +65,7 @@ static mqtls_status_t tls_open(conn_t *c, const mqtls_tls_cfg_t *cfg, const char
     mqtls_transport_t *tcp = NULL;
     assert_int_equal(mqtls__tcp_create(host, port, 5000, &c->err, &tcp), MQTLS_OK);
     assert_int_equal(mqtls__tls_create(c->ctx, tcp, host, &c->facts, &c->err, &c->t), MQTLS_OK);
-    return drive_connect(c->t, 10000);
+    return th_drive_connect(c->t, 10000);
 }
 
 static void tls_done(conn_t *c)
@@ -196,9 +109,9 @@ static void test_mtls_handshake_then_connack(void **state)
     assert_false(c.facts.insecure);
     assert_string_equal(c.facts.server_name, "localhost");
     assert_int_equal(c.facts.alert_received, -1);
-    assert_int_equal(write_all(c.t, connect_311, sizeof connect_311), MQTLS_OK);
+    assert_int_equal(th_write_all(c.t, connect_311, sizeof connect_311), MQTLS_OK);
     uint8_t in[4];
-    assert_int_equal(read_exact(c.t, in, sizeof in, 5000), MQTLS_OK);
+    assert_int_equal(th_read_exact(c.t, in, sizeof in, 5000), MQTLS_OK);
     assert_memory_equal(in, connack_ok, sizeof connack_ok);
     tls_done(&c);
 }
@@ -231,7 +144,7 @@ static void test_wrong_ca_is_verify_not_trusted_at_depth_0(void **state)
     (void)mqtls_strerror(&c.err, line, sizeof line);
     assert_non_null(strstr(line, "-0x2700"));
     /* The same transport can try again: a fresh connection, fresh facts. */
-    assert_int_equal(drive_connect(c.t, 10000), MQTLS_ERR_TLS_VERIFY);
+    assert_int_equal(th_drive_connect(c.t, 10000), MQTLS_ERR_TLS_VERIFY);
     assert_int_equal(c.facts.presented_len, c.err.chain_len);
     assert_true(c.err.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
     tls_done(&c);
@@ -378,7 +291,7 @@ static void test_session_resumed_on_reconnect(void **state)
     assert_false(c.facts.session_resumed);
     uint32_t full_ms = c.facts.handshake_ms;
     c.t->ops->close(c.t);
-    assert_int_equal(drive_connect(c.t, 10000), MQTLS_OK);
+    assert_int_equal(th_drive_connect(c.t, 10000), MQTLS_OK);
     assert_true(c.facts.session_offered);
     assert_true(c.facts.session_resumed);
     assert_int_equal(c.facts.presented_len, 0); /* abbreviated handshake: no Certificate */
@@ -388,7 +301,7 @@ static void test_session_resumed_on_reconnect(void **state)
     assert_int_equal(c.t->ops->writev(c.t, iov, 3, &sent), MQTLS_OK);
     assert_int_equal(sent, sizeof connect_311);
     uint8_t in[4];
-    assert_int_equal(read_exact(c.t, in, sizeof in, 5000), MQTLS_OK);
+    assert_int_equal(th_read_exact(c.t, in, sizeof in, 5000), MQTLS_OK);
     assert_memory_equal(in, connack_ok, sizeof connack_ok);
     print_message("handshake full %u ms, resumed %u ms\n", full_ms, c.facts.handshake_ms);
     tls_done(&c);
@@ -396,40 +309,10 @@ static void test_session_resumed_on_reconnect(void **state)
     cfg.no_session_resumption = true;
     assert_int_equal(tls_open(&c, &cfg, "localhost", broker.port_mtls), MQTLS_OK);
     c.t->ops->close(c.t);
-    assert_int_equal(drive_connect(c.t, 10000), MQTLS_OK);
+    assert_int_equal(th_drive_connect(c.t, 10000), MQTLS_OK);
     assert_false(c.facts.session_offered);
     assert_false(c.facts.session_resumed);
     tls_done(&c);
-}
-
-/* Write a whole gather list, resubmitting the rest after partial writes. */
-static mqtls_status_t writev_all(mqtls_transport_t *t, mqtls_iovec_t *iov, size_t count)
-{
-    int64_t deadline = th_now_ms() + 10000;
-    size_t i = 0;
-    while (i < count) {
-        size_t sent = 0;
-        mqtls_status_t st = t->ops->writev(t, iov + i, count - i, &sent);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            if (th_now_ms() >= deadline) {
-                return MQTLS_ERR_TIMEOUT;
-            }
-            wait_for(t, deadline);
-            continue;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        while (i < count && sent >= iov[i].len) {
-            sent -= iov[i].len;
-            i++;
-        }
-        if (i < count) {
-            iov[i].base += sent;
-            iov[i].len -= sent;
-        }
-    }
-    return write_all(t, NULL, 0); /* flush */
 }
 
 static void test_large_publish_roundtrip_through_tls(void **state)
@@ -441,15 +324,15 @@ static void test_large_publish_roundtrip_through_tls(void **state)
     assert_int_equal(tls_open(&sub, &cfg, "127.0.0.1", broker.port_mtls), MQTLS_OK);
     assert_int_equal(tls_open(&pub, &cfg, "127.0.0.1", broker.port_mtls), MQTLS_OK);
     uint8_t in[8];
-    assert_int_equal(write_all(sub.t, connect_311, sizeof connect_311), MQTLS_OK);
-    assert_int_equal(read_exact(sub.t, in, 4, 5000), MQTLS_OK);
-    assert_int_equal(write_all(pub.t, connect_311, sizeof connect_311), MQTLS_OK);
-    assert_int_equal(read_exact(pub.t, in, 4, 5000), MQTLS_OK);
+    assert_int_equal(th_write_all(sub.t, connect_311, sizeof connect_311), MQTLS_OK);
+    assert_int_equal(th_read_exact(sub.t, in, 4, 5000), MQTLS_OK);
+    assert_int_equal(th_write_all(pub.t, connect_311, sizeof connect_311), MQTLS_OK);
+    assert_int_equal(th_read_exact(pub.t, in, 4, 5000), MQTLS_OK);
     /* SUBSCRIBE id 1, "big/t" QoS 0 [MQTT-3.8.1-1: flags 0010] */
     static const uint8_t subscribe[] = {0x82, 0x0A, 0x00, 0x01, 0x00, 0x05,
                                         'b',  'i',  'g',  '/',  't',  0x00};
-    assert_int_equal(write_all(sub.t, subscribe, sizeof subscribe), MQTLS_OK);
-    assert_int_equal(read_exact(sub.t, in, 5, 5000), MQTLS_OK); /* SUBACK 90 03 00 01 00 */
+    assert_int_equal(th_write_all(sub.t, subscribe, sizeof subscribe), MQTLS_OK);
+    assert_int_equal(th_read_exact(sub.t, in, 5, 5000), MQTLS_OK); /* SUBACK 90 03 00 01 00 */
     assert_int_equal(in[0], 0x90);
     assert_int_equal(in[4], 0x00);
     /* PUBLISH QoS 0 as a gather list: fixed header, topic, payload. */
@@ -462,9 +345,9 @@ static void test_large_publish_roundtrip_through_tls(void **state)
                       (uint8_t)(rem >> 14)};
     static const uint8_t topic[] = {0x00, 0x05, 'b', 'i', 'g', '/', 't'};
     mqtls_iovec_t iov[3] = {{hdr, sizeof hdr}, {topic, sizeof topic}, {payload, PAYLOAD}};
-    assert_int_equal(writev_all(pub.t, iov, 3), MQTLS_OK);
+    assert_int_equal(th_write_iov(pub.t, iov, 3), MQTLS_OK);
     static uint8_t got[4 + 7 + PAYLOAD];
-    assert_int_equal(read_exact(sub.t, got, sizeof got, 10000), MQTLS_OK);
+    assert_int_equal(th_read_exact(sub.t, got, sizeof got, 10000), MQTLS_OK);
     assert_memory_equal(got, hdr, sizeof hdr);
     assert_memory_equal(got + 4, topic, sizeof topic);
     assert_memory_equal(got + 11, payload, PAYLOAD);
@@ -491,10 +374,10 @@ static int64_t connect_us(mqtls__tls_ctx_t *ctx)
     (void)clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(mqtls__tcp_create("127.0.0.1", broker.port_mtls, 5000, &err, &tcp), MQTLS_OK);
     assert_int_equal(mqtls__tls_create(ctx, tcp, "127.0.0.1", &facts, &err, &t), MQTLS_OK);
-    assert_int_equal(drive_connect(t, 10000), MQTLS_OK);
-    assert_int_equal(write_all(t, connect_311, sizeof connect_311), MQTLS_OK);
+    assert_int_equal(th_drive_connect(t, 10000), MQTLS_OK);
+    assert_int_equal(th_write_all(t, connect_311, sizeof connect_311), MQTLS_OK);
     uint8_t in[4];
-    assert_int_equal(read_exact(t, in, sizeof in, 5000), MQTLS_OK);
+    assert_int_equal(th_read_exact(t, in, sizeof in, 5000), MQTLS_OK);
     assert_memory_equal(in, connack_ok, sizeof connack_ok);
     (void)clock_gettime(CLOCK_MONOTONIC, &t1);
     t->ops->destroy(t);

@@ -18,6 +18,7 @@
 #include "mbedtls/version.h"
 #include "mbedtls/x509.h"
 
+#include "drive.h"
 #include "harness.h"
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
@@ -89,21 +90,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void wait_for(mqtls_transport_t *t, int64_t deadline)
-{
-    int fd = t->ops->fd(t);
-    int64_t left = deadline - th_now_ms();
-    if (fd < 0 || left <= 0) {
-        return;
-    }
-    unsigned w = t->ops->want(t);
-    struct pollfd p = {.fd = fd,
-                       .events = (short)(((w & MQTLS_WANT_READ) ? POLLIN : 0) |
-                                         ((w & MQTLS_WANT_WRITE) ? POLLOUT : 0)),
-                       .revents = 0};
-    (void)poll(&p, 1, left < 100 ? (int)left : 100);
-}
-
 typedef struct {
     mqtls_status_t st;
     mqtls_error_t err;
@@ -134,7 +120,7 @@ static result_t handshake(const char *ca, uint16_t port, const char *profile)
             r.st = st;
             break;
         }
-        wait_for(t, deadline);
+        th_wait_for(t, deadline);
     }
     r.depth0_flags = r.err.depth_flags[0];
     r.chain_len = facts.chain_len;

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "drive.h"
 #include "harness.h"
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
@@ -69,127 +70,16 @@ static int teardown(void **state)
 
 /* ---- driving a transport with poll() --------------------------------------------------- */
 
-static void wait_for(mqtls_transport_t *t, int64_t deadline)
-{
-    int fd = t->ops->fd(t);
-    int64_t left = deadline - th_now_ms();
-    if (fd < 0 || left <= 0) {
-        return;
-    }
-    unsigned w = t->ops->want(t);
-    struct pollfd p = {.fd = fd,
-                       .events = (short)(((w & MQTLS_WANT_READ) ? POLLIN : 0) |
-                                         ((w & MQTLS_WANT_WRITE) ? POLLOUT : 0)),
-                       .revents = 0};
-    (void)poll(&p, 1, left < 100 ? (int)left : 100);
-}
-
-static mqtls_status_t drive_connect(mqtls_transport_t *t, int timeout_ms)
-{
-    int64_t deadline = th_now_ms() + timeout_ms;
-    for (int i = 0; i < 100000; i++) {
-        mqtls_status_t st = t->ops->connect(t, th_now_ms());
-        if (st != MQTLS_ERR_WOULD_BLOCK) {
-            return st;
-        }
-        if (th_now_ms() >= deadline) {
-            return MQTLS_ERR_TIMEOUT;
-        }
-        wait_for(t, deadline);
-    }
-    return MQTLS_ERR_TIMEOUT;
-}
-
-static mqtls_status_t write_iov(mqtls_transport_t *t, const mqtls_iovec_t *iov_in, size_t count)
-{
-    mqtls_iovec_t iov[4];
-    assert_true(count <= 4);
-    memcpy(iov, iov_in, count * sizeof *iov);
-    int64_t deadline = th_now_ms() + 10000;
-    size_t first = 0;
-    for (int i = 0; i < 1000000 && first < count; i++) {
-        size_t sent = 0;
-        mqtls_status_t st = t->ops->writev(t, iov + first, count - first, &sent);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            if (th_now_ms() >= deadline) {
-                return MQTLS_ERR_TIMEOUT;
-            }
-            wait_for(t, deadline);
-            continue;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        /* The caller's side of a partial write: pass the unsent rest next time. */
-        while (sent > 0 && first < count) {
-            size_t k = sent < iov[first].len ? sent : iov[first].len;
-            iov[first].base += k;
-            iov[first].len -= k;
-            sent -= k;
-            if (iov[first].len == 0) {
-                first++;
-            }
-        }
-        while (first < count && iov[first].len == 0) {
-            first++;
-        }
-    }
-    for (int i = 0; i < 1000000 && (t->ops->want(t) & MQTLS_WANT_WRITE); i++) {
-        size_t sent = 0;
-        mqtls_status_t st = t->ops->writev(t, NULL, 0, &sent);
-        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
-            return st;
-        }
-        if (th_now_ms() >= deadline) {
-            return MQTLS_ERR_TIMEOUT;
-        }
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            wait_for(t, deadline);
-        }
-    }
-    return first == count ? MQTLS_OK : MQTLS_ERR_TIMEOUT;
-}
-
-static mqtls_status_t write_all(mqtls_transport_t *t, const uint8_t *p, size_t n)
-{
-    mqtls_iovec_t v = {.base = p, .len = n};
-    return write_iov(t, &v, 1);
-}
-
-static mqtls_status_t read_exact(mqtls_transport_t *t, uint8_t *buf, size_t n, int timeout_ms)
-{
-    int64_t deadline = th_now_ms() + timeout_ms;
-    size_t have = 0;
-    for (int i = 0; i < 1000000 && have < n; i++) {
-        size_t got = 0;
-        mqtls_status_t st = t->ops->read(t, buf + have, n - have, &got);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            if (th_now_ms() >= deadline) {
-                return MQTLS_ERR_TIMEOUT;
-            }
-            if (t->ops->pending(t) == 0) {
-                wait_for(t, deadline);
-            }
-            continue;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        have += got;
-    }
-    return have == n ? MQTLS_OK : MQTLS_ERR_TIMEOUT;
-}
-
 /* Read one MQTT packet: fixed header, remaining length, body. */
 static mqtls_status_t read_packet(mqtls_transport_t *t, uint8_t *type, uint8_t *body, size_t cap,
                                   size_t *len)
 {
     uint8_t b = 0;
-    mqtls_status_t st = read_exact(t, type, 1, 10000);
+    mqtls_status_t st = th_read_exact(t, type, 1, 10000);
     size_t rl = 0;
     unsigned shift = 0;
     for (int i = 0; st == MQTLS_OK && i < 4; i++) {
-        st = read_exact(t, &b, 1, 10000);
+        st = th_read_exact(t, &b, 1, 10000);
         rl |= (size_t)(b & 0x7F) << shift;
         shift += 7;
         if ((b & 0x80) == 0) {
@@ -201,7 +91,7 @@ static mqtls_status_t read_packet(mqtls_transport_t *t, uint8_t *type, uint8_t *
     }
     assert_true(rl <= cap);
     *len = rl;
-    return read_exact(t, body, rl, 10000);
+    return th_read_exact(t, body, rl, 10000);
 }
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -222,7 +112,7 @@ static mqtls_status_t ws_open(conn_t *c, const char *subprotocol)
     assert_int_equal(
         mqtls__ws_create(tcp, "127.0.0.1", wsk_plain.port, "/mqtt", subprotocol, &c->err, &c->t),
         MQTLS_OK);
-    return drive_connect(c->t, 10000);
+    return th_drive_connect(c->t, 10000);
 }
 
 static mqtls_status_t wss_open(conn_t *c, const char *host)
@@ -236,7 +126,7 @@ static mqtls_status_t wss_open(conn_t *c, const char *host)
     assert_int_equal(mqtls__tcp_create(host, wsk_tls.port, 5000, &c->err, &tcp), MQTLS_OK);
     assert_int_equal(mqtls__tls_create(c->ctx, tcp, host, &c->facts, &c->err, &tls), MQTLS_OK);
     assert_int_equal(mqtls__ws_create(tls, host, wsk_tls.port, "/mqtt", "", &c->err, &c->t), MQTLS_OK);
-    return drive_connect(c->t, 10000);
+    return th_drive_connect(c->t, 10000);
 }
 
 static void conn_close(conn_t *c)
@@ -254,9 +144,9 @@ static void conn_close(conn_t *c)
 
 static void expect_connack(conn_t *c)
 {
-    assert_int_equal(write_all(c->t, connect_311, sizeof connect_311), MQTLS_OK);
+    assert_int_equal(th_write_all(c->t, connect_311, sizeof connect_311), MQTLS_OK);
     uint8_t buf[4];
-    mqtls_status_t st = read_exact(c->t, buf, sizeof buf, 10000);
+    mqtls_status_t st = th_read_exact(c->t, buf, sizeof buf, 10000);
     if (st != MQTLS_OK) {
         char line[400];
         (void)mqtls_strerror(&c->err, line, sizeof line);
@@ -281,7 +171,7 @@ static int64_t pubsub_100k(conn_t *c, const char *topic)
     memcpy(sub + n, topic, tlen);
     n += tlen;
     sub[n++] = 0x00; /* QoS 0 */
-    assert_int_equal(write_all(c->t, sub, n), MQTLS_OK);
+    assert_int_equal(th_write_all(c->t, sub, n), MQTLS_OK);
     uint8_t type = 0;
     static uint8_t body[200000];
     size_t blen = 0;
@@ -312,7 +202,7 @@ static int64_t pubsub_100k(conn_t *c, const char *topic)
     h += tlen;
     int64_t t0 = th_now_ms();
     mqtls_iovec_t v[2] = {{hdr, h}, {payload, sizeof payload}};
-    assert_int_equal(write_iov(c->t, v, 2), MQTLS_OK);
+    assert_int_equal(th_write_iov(c->t, v, 2), MQTLS_OK);
     assert_int_equal(read_packet(c->t, &type, body, sizeof body, &blen), MQTLS_OK);
     int64_t ms = th_now_ms() - t0;
     assert_int_equal(type, 0x30);
@@ -372,7 +262,7 @@ static void test_ws_websockify_reconnect_after_close(void **state)
     assert_int_equal(ws_open(&c, ""), MQTLS_OK);
     expect_connack(&c);
     c.t->ops->close(c.t); /* sends CLOSE 1000 */
-    assert_int_equal(drive_connect(c.t, 10000), MQTLS_OK);
+    assert_int_equal(th_drive_connect(c.t, 10000), MQTLS_OK);
     expect_connack(&c);
     conn_close(&c);
 }
@@ -410,7 +300,7 @@ static void test_ws_plain_mqtt_port_is_not_websocket(void **state)
                      MQTLS_OK);
     assert_int_equal(
         mqtls__ws_create(tcp, "127.0.0.1", broker.port_plain, NULL, NULL, &c.err, &c.t), MQTLS_OK);
-    mqtls_status_t st = drive_connect(c.t, 10000);
+    mqtls_status_t st = th_drive_connect(c.t, 10000);
     assert_true(st == MQTLS_ERR_WS_HANDSHAKE || st == MQTLS_ERR_CONN_RESET);
     conn_close(&c);
 }
