@@ -1,5 +1,6 @@
-/* The full client against a real mosquitto (tests/harness): round trips over plain TCP, TLS
- * and mutual TLS, MQTT 3.1.1 and 5.0, QoS 0/1/2, payloads 0 B..256 KiB, retained messages,
+/* The full client against a real mosquitto (tests/harness): round trips over plain TCP, TLS,
+ * mutual TLS, and WebSocket (ws:// and wss:// with mutual TLS, through websockify: Debian's
+ * mosquitto has no WebSocket listener), MQTT 3.1.1 and 5.0, QoS 0/1/2, payloads 0 B..256 KiB, retained messages,
  * the will, persistent sessions, a broker crash during a QoS 1 stream, and failure paths.
  * Clients are driven with mqtls_client_step() from this thread; every wait has a deadline. */
 #include <setjmp.h>
@@ -25,6 +26,8 @@
 static th_pki_t g_pki;
 static th_broker_t g_broker;
 static bool g_have_broker;
+static th_websockify_t g_wsk_plain; /* ws:// -> the plain listener */
+static th_websockify_t g_wsk_tls;   /* wss:// with --verify-client -> the plain listener */
 
 /* --- recorder --------------------------------------------------------------------------- */
 
@@ -152,16 +155,16 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 
 /* --- helpers ---------------------------------------------------------------------------- */
 
-typedef enum { PLAIN, TLS, MTLS } mode_t_;
+typedef enum { PLAIN, TLS, MTLS, WS, WSS } mode_t_;
 
 static mqtls_client_t *make_client(rec_t *r, mode_t_ mode, mqtls_version_t v, const char *id,
                                    bool clean, void (*tweak)(mqtls_client_cfg_t *))
 {
     char uri[64];
-    uint16_t port = mode == PLAIN ? g_broker.port_plain
-                                  : (mode == TLS ? g_broker.port_tls : g_broker.port_mtls);
-    (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", mode == PLAIN ? "mqtt" : "mqtts",
-                   port);
+    static const char *const scheme[] = {"mqtt", "mqtts", "mqtts", "ws", "wss"};
+    const uint16_t port[] = {g_broker.port_plain, g_broker.port_tls, g_broker.port_mtls,
+                             g_wsk_plain.port, g_wsk_tls.port};
+    (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", scheme[mode], port[mode]);
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
     cfg.uri = uri;
@@ -178,9 +181,12 @@ static mqtls_client_t *make_client(rec_t *r, mode_t_ mode, mqtls_version_t v, co
     cfg.event_ctx = r;
     cfg.outbox_max_bytes = 8u * 1024u * 1024u;
     cfg.outbox_max_messages = 2048;
-    if (mode != PLAIN) {
+    if (mode == WS || mode == WSS) {
+        cfg.ws_subprotocol = ""; /* websockify refuses "mqtt" (400) */
+    }
+    if (mode != PLAIN && mode != WS) {
         cfg.tls.ca_file = g_pki.ca_crt;
-        if (mode == MTLS) {
+        if (mode == MTLS || mode == WSS) {
             cfg.tls.cert_file = g_pki.client_crt;
             cfg.tls.key_file = g_pki.client_key;
         }
@@ -241,12 +247,19 @@ static int group_setup(void **state)
         return -1;
     }
     g_have_broker = true;
+    /* a missing websockify fails the group (scripts/install-deps.sh), never a silent skip */
+    if (th_websockify_start(&g_wsk_plain, g_broker.port_plain, NULL, false) != 0 ||
+        th_websockify_start(&g_wsk_tls, g_broker.port_plain, &g_pki, true) != 0) {
+        return -1;
+    }
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
+    th_websockify_stop(&g_wsk_plain);
+    th_websockify_stop(&g_wsk_tls);
     th_broker_cleanup(&g_broker);
     th_pki_remove(&g_pki);
     return 0;
@@ -296,7 +309,11 @@ static void round_trip(mode_t_ mode, mqtls_version_t v, const char *tag)
     assert_true(run_until(both, 2, &rp.published, 2 * (int)ARRAY_LEN(sizes), 5000));
     assert_int_equal(rs.bad_payloads, 0);
     assert_int_equal(rs.dups, 0);
+    assert_int_equal(rs.errors + rp.errors, 0);
     assert_int_equal(mqtls_client_outbox_count(pub), 0);
+    if (mode == WSS) {
+        assert_non_null(mqtls_client_tls_facts(pub)); /* TLS ran under the WebSocket */
+    }
     assert_int_equal(mqtls_client_disconnect(pub, 0), MQTLS_OK);
     assert_true(run_until(&pub, 1, &rp.disconnected, 1, 3000));
     assert_int_equal(mqtls_client_state(pub), MQTLS_STATE_IDLE);
@@ -338,6 +355,108 @@ static void test_client_mtls_v5_round_trip(void **state)
 {
     (void)state;
     round_trip(MTLS, MQTLS_V5, "mtls5");
+}
+
+static void test_client_ws_v311_round_trip(void **state)
+{
+    (void)state;
+    round_trip(WS, MQTLS_V311, "ws311");
+}
+
+static void test_client_ws_v5_round_trip(void **state)
+{
+    (void)state;
+    round_trip(WS, MQTLS_V5, "ws5");
+}
+
+static void test_client_wss_mtls_v311_round_trip(void **state)
+{
+    (void)state;
+    round_trip(WSS, MQTLS_V311, "wss311");
+}
+
+static void test_client_wss_mtls_v5_round_trip(void **state)
+{
+    (void)state;
+    round_trip(WSS, MQTLS_V5, "wss5");
+}
+
+/* --- WebSocket specifics ------------------------------------------------------------------ */
+
+static void default_subprotocol(mqtls_client_cfg_t *cfg)
+{
+    cfg->ws_subprotocol = NULL; /* "mqtt" */
+    cfg->reconnect.enabled = false;
+}
+
+/* Default subprotocol: "mqtt" is offered; websockify refuses it, and the failure arrives as an
+ * error event of the WebSocket layer naming the HTTP status, not as a hang. */
+static void test_client_ws_default_subprotocol_refused_by_websockify(void **state)
+{
+    (void)state;
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    mqtls_client_t *c = make_client(&r, WS, MQTLS_V311, NULL, true, default_subprotocol);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r.errors, 1, 10000));
+    assert_int_equal(r.connected, 0);
+    assert_int_equal(r.last_error.layer, MQTLS_LAYER_WS);
+    assert_int_equal(r.last_error.status, MQTLS_ERR_WS_HANDSHAKE);
+    assert_non_null(strstr(r.last_error.detail, "400"));
+    assert_true(run_until(&c, 1, &r.disconnected, 1, 3000));
+    mqtls_client_destroy(c);
+}
+
+static void no_client_cert(mqtls_client_cfg_t *cfg);
+
+/* wss:// without a client certificate: the bridge requires one (--verify-client). The client
+ * must fail in the TLS layer under the WebSocket. */
+static void test_client_wss_without_client_cert_fails_in_tls(void **state)
+{
+    (void)state;
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    mqtls_client_t *c = make_client(&r, WSS, MQTLS_V311, NULL, true, no_client_cert);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r.errors, 1, 10000));
+    assert_int_equal(r.connected, 0);
+    assert_int_equal(r.last_error.layer, MQTLS_LAYER_TLS);
+    mqtls_client_destroy(c);
+}
+
+/* Publish QoS 0 and disconnect at once: the message and DISCONNECT must reach the broker.
+ * websockify drops the data that arrives in the same read as a CLOSE frame, so the client
+ * waits (bounded) for the broker to close first. */
+static void test_client_ws_qos0_then_disconnect_is_delivered(void **state)
+{
+    (void)state;
+    static rec_t rs;
+    static rec_t rp;
+    memset(&rs, 0, sizeof rs);
+    memset(&rp, 0, sizeof rp);
+    mqtls_client_t *sub = make_client(&rs, WS, MQTLS_V311, NULL, true, NULL);
+    connect_and_wait(sub, &rs);
+    subscribe_and_wait(sub, &rs, "ws-last/q0", 0);
+    for (uint32_t round = 0; round < 5; round++) {
+        mqtls_client_t *pub = make_client(&rp, WS, MQTLS_V311, NULL, true, NULL);
+        connect_and_wait(pub, &rp);
+        int got = rs.messages;
+        static uint8_t payload[32];
+        fill_pattern(payload, sizeof payload, round);
+        assert_int_equal(mqtls_client_publish(pub, "ws-last/q0", payload, sizeof payload, NULL,
+                                              NULL),
+                         MQTLS_OK);
+        int dis = rp.disconnected;
+        assert_int_equal(mqtls_client_disconnect(pub, 0), MQTLS_OK);
+        assert_true(run_until(&pub, 1, &rp.disconnected, dis + 1, 5000));
+        mqtls_client_destroy(pub);
+        if (!run_until(&sub, 1, &rs.messages, got + 1, 5000)) {
+            fail_msg("round %u: the QoS 0 message sent just before DISCONNECT was lost", round);
+        }
+    }
+    assert_int_equal(rs.bad_payloads, 0);
+    assert_int_equal(rp.errors, 0);
+    mqtls_client_destroy(sub);
 }
 
 /* --- retained, will, sessions ----------------------------------------------------------- */
@@ -1195,6 +1314,13 @@ int main(void)
         cmocka_unit_test(test_client_tls_v311_round_trip),
         cmocka_unit_test(test_client_mtls_v311_round_trip),
         cmocka_unit_test(test_client_mtls_v5_round_trip),
+        cmocka_unit_test(test_client_ws_v311_round_trip),
+        cmocka_unit_test(test_client_ws_v5_round_trip),
+        cmocka_unit_test(test_client_wss_mtls_v311_round_trip),
+        cmocka_unit_test(test_client_wss_mtls_v5_round_trip),
+        cmocka_unit_test(test_client_ws_qos0_then_disconnect_is_delivered),
+        cmocka_unit_test(test_client_ws_default_subprotocol_refused_by_websockify),
+        cmocka_unit_test(test_client_wss_without_client_cert_fails_in_tls),
         cmocka_unit_test(test_client_retained_message_reaches_late_subscriber),
         cmocka_unit_test(test_client_v5_properties_and_unsubscribe),
         cmocka_unit_test(test_client_disconnect_flushes_queued_qos0_and_reports_ok),
