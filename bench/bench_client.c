@@ -13,7 +13,6 @@
 
 #include "bench_common.h"
 #include "mqtls/client.h"
-#include "mqtls/transport.h"
 
 #define PROG "mqtls"
 
@@ -106,6 +105,9 @@ static mqtls_client_t *new_client(const bench_opts_t *o, state_t *s, const char 
     (void)snprintf(id, sizeof(id), "bq-%s-%ld-%u", role, (long)getpid(), n);
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    cfg.tls = &tls;
     cfg.uri = uri;
     cfg.client_id = id;
     cfg.keepalive_s = 60;
@@ -113,12 +115,12 @@ static mqtls_client_t *new_client(const bench_opts_t *o, state_t *s, const char 
     cfg.on_event = on_event;
     cfg.event_ctx = s;
     if (o->cafile != NULL) {
-        cfg.tls.enabled = true;
-        cfg.tls.ca_file = o->cafile;
-        cfg.tls.cert_file = o->cert;
-        cfg.tls.key_file = o->key;
+        tls.enabled = true;
+        tls.ca_file = o->cafile;
+        tls.cert_file = o->cert;
+        tls.key_file = o->key;
         /* a full handshake every time, as the peers do (none of them resumes here) */
-        cfg.tls.no_session_resumption = true;
+        tls.no_session_resumption = true;
     }
     mqtls_error_t err;
     mqtls_error_init(&err);

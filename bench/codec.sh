@@ -10,7 +10,7 @@ build=${1:-$root/build-bench-codec}
 CG_N=${CG_N:-20000}
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQTLS_BUILD_BENCH=ON \
-  -DMQTLS_BUILD_TESTS=OFF -DMQTLS_BUILD_TOOLS=OFF -DMQTLS_ONLY="common;packet" >/dev/null
+  -DMQTLS_BUILD_TESTS=OFF -DMQTLS_BUILD_TOOLS=OFF -DMQTLS_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_codec >/dev/null
 bin=$build/bench/bench_codec
 

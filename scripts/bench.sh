@@ -45,13 +45,11 @@ if [ -f "$build/CMakeCache.txt" ]; then
   fi
 fi
 
-# The benchmarks need only the library: select every src/ module and nothing else (no CLI,
-# no esp-mqtt shim, no tests), so a half-written folder elsewhere cannot stop the run.
-only=$(for d in src/*/; do [ -f "$d/CMakeLists.txt" ] && basename "$d"; done | paste -sd';' -)
+# The benchmarks need only the library (no CLI, no tests, no examples).
 
 echo "bench: configuring $build" >&2
 if ! cmake -S "$src" -B "$build" "${cmake_args[@]}" -DMQTLS_BUILD_TESTS=OFF \
-  -DMQTLS_BUILD_TOOLS=OFF -DMQTLS_ONLY="$only" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMQTLS_BUILD_TOOLS=OFF -DMQTLS_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >>"$log" 2>&1; then
   cat "$log"
   echo "bench: cmake configure failed" >&2

@@ -15,6 +15,7 @@ PACKAGES=(
   iproute2                                  # ss, ip: free-port and namespace helpers
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests
+  abigail-tools                             # abidw/abidiff: the public ABI against its baseline
 )
 
 missing=()

@@ -219,29 +219,30 @@ static void log_findings(esp_mqtt_client_handle_t c, const mqtls_error_t *err,
     in.key_password_given = c->key_password != NULL;
     in.err = err;
     in.facts = facts;
-    mqtls_findings_t *f = calloc(1, sizeof *f);
-    if (f == NULL || mqtls_diag_run(&in, f) != MQTLS_OK) {
-        free(f);
+    mqtls_findings_t *f = NULL;
+    if (mqtls_findings_create(&f) != MQTLS_OK || mqtls_diag_run(&in, f) != MQTLS_OK) {
+        mqtls_findings_destroy(f);
         return;
     }
-    for (size_t i = 0; i < f->count; i++) {
-        const mqtls_finding_t *x = &f->items[i];
-        esp_log_level_t lvl = x->severity == MQTLS_SEV_ERROR     ? ESP_LOG_ERROR
-                              : x->severity == MQTLS_SEV_WARNING ? ESP_LOG_WARN
-                                                                 : ESP_LOG_INFO;
-        esp_log_line(lvl, MQTLS_TAG, "[%s] %s", x->id, x->message);
-        if (x->subject[0] != '\0') {
-            esp_log_line(lvl, MQTLS_TAG, "  which: %s", x->subject);
+    for (size_t i = 0; i < mqtls_findings_count(f); i++) {
+        const mqtls_finding_t *x = mqtls_findings_get(f, i);
+        mqtls_severity_t sev = mqtls_finding_severity(x);
+        esp_log_level_t lvl = sev == MQTLS_SEV_ERROR     ? ESP_LOG_ERROR
+                              : sev == MQTLS_SEV_WARNING ? ESP_LOG_WARN
+                                                         : ESP_LOG_INFO;
+        esp_log_line(lvl, MQTLS_TAG, "[%s] %s", mqtls_finding_id(x), mqtls_finding_message(x));
+        if (mqtls_finding_subject(x)[0] != '\0') {
+            esp_log_line(lvl, MQTLS_TAG, "  which: %s", mqtls_finding_subject(x));
         }
-        if (x->fix[0] != '\0') {
-            esp_log_line(lvl, MQTLS_TAG, "  fix:   %s", x->fix);
+        if (mqtls_finding_fix(x)[0] != '\0') {
+            esp_log_line(lvl, MQTLS_TAG, "  fix:   %s", mqtls_finding_fix(x));
         }
     }
-    if (f->count > 0) {
+    if (mqtls_findings_count(f) > 0) {
         ESP_LOGI(MQTLS_TAG, "details: docs/troubleshooting.md; check the set-up offline with "
                             "`mqtls doctor`");
     }
-    free(f);
+    mqtls_findings_destroy(f);
 }
 
 /* Fill esp_mqtt_error_codes_t as esp-tls / esp-mqtt do and log the device's lines. */
@@ -533,26 +534,29 @@ static esp_err_t create_mqtls_client(esp_mqtt_client_handle_t c)
         ESP_LOGE(TAG, "Error parse uri = %s", c->uri);
         return ESP_FAIL;
     }
+    mqtls_tls_cfg_t tls; /* copied by mqtls_client_create() */
+    mqtls_tls_cfg_init(&tls);
     if (uri.tls || c->ca.data != NULL || c->cert.data != NULL) {
-        cfg.tls.enabled = uri.tls;
-        cfg.tls.ca_buf = c->ca.data;
-        cfg.tls.ca_len = c->ca.len;
-        cfg.tls.cert_buf = c->cert.data;
-        cfg.tls.cert_len = c->cert.len;
-        cfg.tls.key_buf = c->key.data;
-        cfg.tls.key_len = c->key.len;
-        cfg.tls.key_password = c->key_password;
-        cfg.tls.server_name = c->common_name;
-        cfg.tls.alpn = (const char *const *)c->alpn;
+        cfg.tls = &tls;
+        tls.enabled = uri.tls;
+        tls.ca_buf = c->ca.data;
+        tls.ca_len = c->ca.len;
+        tls.cert_buf = c->cert.data;
+        tls.cert_len = c->cert.len;
+        tls.key_buf = c->key.data;
+        tls.key_len = c->key.len;
+        tls.key_password = c->key_password;
+        tls.server_name = c->common_name;
+        tls.alpn = (const char *const *)c->alpn;
         if (c->skip_cn_check) {
             ESP_LOGW(TAG, "skip_cert_common_name_check: the broker certificate's name is not "
                           "checked (MITM risk)");
-            cfg.tls.no_hostname_check = true;
+            tls.no_hostname_check = true;
         }
         if (uri.tls && c->ca.data == NULL) {
             ESP_LOGW(TAG, "no broker certificate configured: the server is NOT verified "
                           "(esp-tls does the same; set broker.verification.certificate)");
-            cfg.tls.insecure = true;
+            tls.insecure = true;
         }
     }
     cfg.on_event = on_mqtls_event;

@@ -22,10 +22,14 @@
 
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
+#include "mqtls/event.h"
 #include "mqtls/export.h"
 #include "mqtls/packet.h"
 #include "mqtls/status.h"
 #include "mqtls/tls.h"
+#include "mqtls/tls_facts.h"
+#include "mqtls/types.h"
+#include "mqtls/uri.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,72 +37,6 @@ extern "C" {
 
 /** An MQTT client. Opaque; create with mqtls_client_create(). */
 typedef struct mqtls_client mqtls_client_t;
-
-/** Log levels, most severe first. */
-typedef enum mqtls_log_level {
-    MQTLS_LOG_OFF = 0,
-    MQTLS_LOG_ERROR = 1,
-    MQTLS_LOG_WARN = 2,
-    MQTLS_LOG_INFO = 3,
-    MQTLS_LOG_DEBUG = 4
-} mqtls_log_level_t;
-
-/** @brief Log sink. @p msg is a NUL-terminated line without newline, borrowed for the call.
- *  Called on the loop thread. Secrets are never logged. */
-typedef void (*mqtls_log_fn)(void *ctx, mqtls_log_level_t level, const char *msg);
-
-/** Event types delivered to mqtls_event_fn. */
-typedef enum mqtls_event_type {
-    MQTLS_EVENT_CONNECTED = 1,    /**< CONNACK accepted: u.connected */
-    MQTLS_EVENT_DISCONNECTED = 2, /**< connection lost or closed: u.disconnected */
-    MQTLS_EVENT_MESSAGE = 3,      /**< PUBLISH received: u.message */
-    MQTLS_EVENT_PUBLISHED = 4,    /**< our QoS 1/2 PUBLISH acknowledged: u.published */
-    MQTLS_EVENT_SUBSCRIBED = 5,   /**< SUBACK: u.subscribed */
-    MQTLS_EVENT_UNSUBSCRIBED = 6, /**< UNSUBACK: u.subscribed (reason codes, MQTT 5) */
-    MQTLS_EVENT_ERROR = 7         /**< a failure: u.error (connect failures, dropped messages) */
-} mqtls_event_type_t;
-
-/** One event. Every pointer is borrowed for the duration of the callback. */
-typedef struct mqtls_event {
-    mqtls_event_type_t type;
-    union {
-        struct {
-            bool session_present;
-            mqtls_properties_t props; /**< CONNACK properties (MQTT 5) */
-        } connected;
-        struct {
-            mqtls_error_t why; /**< status MQTLS_OK for a disconnect the caller asked for */
-            bool will_reconnect;
-            uint32_t reconnect_in_ms; /**< delay before the next attempt, if will_reconnect */
-        } disconnected;
-        struct {
-            mqtls_bytes_t topic; /**< resolved even when the broker used a Topic Alias */
-            mqtls_bytes_t payload;
-            uint8_t qos;
-            bool retain;
-            bool dup;
-            uint16_t packet_id;
-            mqtls_properties_t props;
-        } message;
-        struct {
-            uint16_t packet_id;
-            uint8_t reason; /**< PUBACK / PUBREC / PUBCOMP reason (MQTT 5), 0 success */
-        } published;
-        struct {
-            uint16_t packet_id;
-            mqtls_bytes_t reasons; /**< one granted QoS / reason code per filter */
-            mqtls_properties_t props;
-        } subscribed;
-        struct {
-            mqtls_error_t err;
-            uint16_t packet_id; /**< message concerned, 0 if none */
-            /** For a failed connection attempt: what diagnosis (mqtls/diag.h) found, worst
-             *  first, with a fix for each; NULL if it did not run (cfg.diagnose false, or the
-             *  library was built without src/diag). */
-            const mqtls_findings_t *findings;
-        } error;
-    } u;
-} mqtls_event_t;
 
 /** @brief The event callback. Called on the loop thread; see the file comment. */
 typedef void (*mqtls_event_fn)(mqtls_client_t *client, const mqtls_event_t *ev, void *ctx);
@@ -122,9 +60,14 @@ typedef struct mqtls_reconnect {
 } mqtls_reconnect_t;
 
 /** Client configuration. Initialise with mqtls_client_cfg_init(), then set what you need.
- *  Strings (uri, client_id, username, password, will topic/payload) are copied by
- *  mqtls_client_create(); @c tls and the property arrays are borrowed until destroy. */
+ *  mqtls_client_create() copies this struct and *tls, and the strings uri, client_id,
+ *  username, password, ws_subprotocol and the will's topic and payload; the property arrays
+ *  and what *tls points to (file names, buffers, password, ALPN list) stay borrowed until
+ *  destroy. Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells
+ *  the library which ones the caller knows. mqtls_will_t and mqtls_reconnect_t are frozen
+ *  values: new knobs are new fields here. */
 typedef struct mqtls_client_cfg {
+    uint32_t struct_size;      /**< set by mqtls_client_cfg_init(); do not change */
     /** "mqtt://host[:port]" (default 1883), "mqtts://host[:port]" (default 8883, enables
      *  TLS), "ws://host[:port][/path]" (MQTT over WebSocket, default port 80, path "/mqtt")
      *  or "wss://host[:port][/path]" (WebSocket over TLS, default 443: same TLS settings,
@@ -154,7 +97,9 @@ typedef struct mqtls_client_cfg {
                                      MQTLS_DEFAULT_MAX_PACKET_SIZE); announced in MQTT 5 */
     uint16_t topic_alias_maximum; /**< inbound aliases we accept (MQTT 5), default 0 */
     uint16_t outbound_aliases;  /**< outbound aliases we may use for QoS 0, default 0 */
-    mqtls_tls_cfg_t tls;        /**< TLS settings (enabled by mqtts:// and wss://) */
+    /** TLS settings (mqtls_tls_cfg_init()), or NULL for the defaults. TLS is used when the
+     *  URI is mqtts:// or wss://, or tls->enabled is set. Copied at create. */
+    const mqtls_tls_cfg_t *tls;
     /** ws:// and wss:// only: the Sec-WebSocket-Protocol offered. NULL (default) = "mqtt"
      *  [MQTT-6.0.0-3] ("mqttv3.1" for MQTLS_V31); "" = no header (bridges such as
      *  websockify refuse unknown subprotocols); a comma list is sent verbatim. Copied. */
@@ -198,17 +143,25 @@ typedef struct mqtls_subscription {
     uint8_t options;
 } mqtls_subscription_t;
 
+/** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use
+ *  mqtls_client_cfg_init(), which passes the size for you. Cannot fail. */
+MQTLS_API void mqtls_client_cfg_init_sized(mqtls_client_cfg_t *cfg, size_t size);
+
 /** @brief Fill @p cfg with the defaults documented on each field. Cannot fail. */
-MQTLS_API void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg);
+static inline void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
+{
+    mqtls_client_cfg_init_sized(cfg, sizeof *cfg);
+}
 
 /** @brief Create a client. Allocates its tables and a small outbox; the outbox grows (doubling)
  *  when a publish needs it, up to outbox_max_messages / outbox_max_bytes.
  *  @param[in]  cfg  Copied (see mqtls_client_cfg_t for what stays borrowed).
  *  @param[out] err  Details on failure; may be NULL.
  *  @param[out] out  The client; caller frees with mqtls_client_destroy().
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM;
- *          MQTLS_ERR_NOT_SUPPORTED (TLS requested but built without src/net TLS);
- *          a status from building the TLS context (-207, -300..-312). */
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (also: @p cfg or cfg->tls not initialised with
+ *          its *_init()); MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM; MQTLS_ERR_NOT_SUPPORTED (@p cfg
+ *          sets fields of a newer mqtls than this library); a status from building the TLS
+ *          context (-207, -300..-312). */
 MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
                                              mqtls_client_t **out);
 
@@ -340,30 +293,6 @@ MQTLS_API mqtls_status_t mqtls_loop_remove(mqtls_loop_t *l, mqtls_client_t *c);
  *  due. Events are delivered from inside this call. Cost per call: O(clients) for timers.
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_OS. */
 MQTLS_API mqtls_status_t mqtls_loop_run_once(mqtls_loop_t *l, int timeout_ms);
-
-/** URI schemes (mqtls_uri_t::scheme). */
-typedef enum mqtls_uri_scheme {
-    MQTLS_SCHEME_MQTT = 0,  /**< mqtt://, tcp://, or a bare "host[:port]" */
-    MQTLS_SCHEME_MQTTS = 1, /**< mqtts://, ssl:// */
-    MQTLS_SCHEME_WS = 2,    /**< ws:// (MQTT over WebSocket over TCP) */
-    MQTLS_SCHEME_WSS = 3    /**< wss:// (MQTT over WebSocket over TLS) */
-} mqtls_uri_scheme_t;
-
-/** Parsed broker URI (mqtls_uri_parse). */
-typedef struct mqtls_uri {
-    bool tls;       /**< mqtts:// or wss:// */
-    char host[256]; /**< without brackets for IPv6 literals */
-    uint16_t port;
-    mqtls_uri_scheme_t scheme;
-    bool websocket; /**< ws:// or wss:// */
-    char path[256]; /**< WebSocket request target, "/mqtt" if none given; "" for mqtt(s):// */
-} mqtls_uri_t;
-
-/** @brief Parse "mqtt[s]://host[:port]" or "ws[s]://host[:port][/path]" (host: name, IPv4,
- *  or "[IPv6]"). Default ports 1883, 8883, 80, 443. For mqtt(s):// a path is ignored; for
- *  ws(s):// it is kept verbatim (query included) and must hold no space or control byte.
- *  @return MQTLS_OK; MQTLS_ERR_BAD_URI; MQTLS_ERR_INVALID_ARG. */
-MQTLS_API mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out);
 
 #ifdef __cplusplus
 }

@@ -13,9 +13,8 @@
 
 #include "mqtls/error.h"
 #include "mqtls/export.h"
-#include "mqtls/limits.h"
 #include "mqtls/status.h"
-#include "mqtls/tls.h"
+#include "mqtls/tls_facts.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,21 +26,12 @@ typedef enum mqtls_severity {
     MQTLS_SEV_ERROR = 2
 } mqtls_severity_t;
 
-/** One finding: what is wrong, with what, and the fix a user can paste. */
-typedef struct mqtls_finding {
-    const char *id;            /**< stable kebab-case id, static string, e.g. "weak-key" */
-    mqtls_severity_t severity;
-    char subject[384];         /**< which file / which certificate (depth, subject, issuer, key) */
-    char message[640];         /**< one or two plain sentences */
-    char fix[640];             /**< a command or config line to paste */
-} mqtls_finding_t;
+/** One finding: what is wrong, with what, and the fix a user can paste. Opaque: read it with
+ *  mqtls_finding_id() and the other accessors. Owned by the mqtls_findings_t that holds it. */
+typedef struct mqtls_finding mqtls_finding_t;
 
-/** A bounded list of findings, worst first after mqtls_findings_sort(). Caller-owned. */
-typedef struct mqtls_findings {
-    mqtls_finding_t items[MQTLS_MAX_FINDINGS];
-    size_t count;
-    size_t dropped; /**< findings that did not fit */
-} mqtls_findings_t;
+/** A list of findings, worst first. Opaque; create with mqtls_findings_create(). */
+typedef struct mqtls_findings mqtls_findings_t;
 
 /** X.509 acceptance profiles that checks run against. */
 typedef enum mqtls_profile {
@@ -71,8 +61,10 @@ typedef struct mqtls_diag_file {
     bool from_buffer_api;      /**< came from a (ptr,len) buffer: NUL-termination rules apply */
 } mqtls_diag_file_t;
 
-/** Everything diagnosis may look at. Unset members are skipped. */
+/** Everything diagnosis may look at. Initialise with mqtls_diag_input_init(); unset members
+ *  are skipped. Versioned (docs/abi.md): fields are only ever appended. */
 typedef struct mqtls_diag_input {
+    uint32_t struct_size;            /**< set by mqtls_diag_input_init(); do not change */
     mqtls_profile_t profile;
     int64_t now_s;                   /**< Unix time to check validity against */
     const char *host;                /**< host the user connects to (name or IP literal) */
@@ -84,34 +76,68 @@ typedef struct mqtls_diag_input {
     const char *key_password;        /**< used to test decryption only; never copied out */
     bool key_password_given;
     const mqtls_error_t *err;        /**< the failure, or NULL for offline checks */
-    /** What the handshake observed, or NULL. Used: presented[] (else chain[]) DER + per-depth
-     *  flags, alert_received, cert_requested, client_cert_sent, server_hello_seen,
-     *  peer_not_tls + first_bytes, and ca_names: the CertificateRequest
-     *  certificate_authorities body, i.e. a run of (2-byte big-endian length, DER Name);
-     *  an outer 2-byte total length in front is tolerated. */
+    /** What the handshake observed (mqtls_client_tls_facts()), or NULL. Borrowed. */
     const mqtls_tls_facts_t *facts;
     int mqtt_version;                /**< 4 = 3.1.1, 5 = 5.0 (CONNACK codes), 0 unknown */
     bool insecure;                   /**< verification was turned off (warn loudly) */
 } mqtls_diag_input_t;
 
+/** @brief Initialise @p in (of @p size bytes, the caller's sizeof) with the defaults. Use
+ *  mqtls_diag_input_init(), which passes the size for you. Cannot fail. */
+MQTLS_API void mqtls_diag_input_init_sized(mqtls_diag_input_t *in, size_t size);
+
 /** @brief Initialise @p in with defaults (profile = linked default, now_s = 0: set it, 0 is
  *  diagnosed as "clock not set"). Cannot fail. */
-MQTLS_API void mqtls_diag_input_init(mqtls_diag_input_t *in);
+static inline void mqtls_diag_input_init(mqtls_diag_input_t *in)
+{
+    mqtls_diag_input_init_sized(in, sizeof *in);
+}
 
 /** @brief Run every check that @p in allows and append findings to @p out (not cleared).
  *  Offline checks run on the files alone; with @c err / @c facts the failure is explained too
  *  (the server chain is rebuilt and every signature verified, so each merged mbedTLS flag is
  *  pinned to one certificate and one cause). Sorts worst first.
  *  @param[in]  in   Borrowed for the call; nothing is kept, no password is copied out.
- *  @param[out] out  Caller-owned; initialise with mqtls_findings_init().
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (NULL argument); MQTLS_ERR_NOMEM. Thread-safe. */
+ *  @param[out] out  From mqtls_findings_create().
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (NULL argument, @p in not initialised);
+ *          MQTLS_ERR_NOT_SUPPORTED (@p in comes from newer headers than this library);
+ *          MQTLS_ERR_NOMEM. Thread-safe (one @p out per thread). */
 MQTLS_API mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *in, mqtls_findings_t *out);
 
-/** @brief Empty @p f. Cannot fail. */
-MQTLS_API void mqtls_findings_init(mqtls_findings_t *f);
+/** @brief Create an empty list of findings.
+ *  @param[out] out  Caller frees with mqtls_findings_destroy().
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM. */
+MQTLS_API mqtls_status_t mqtls_findings_create(mqtls_findings_t **out);
 
-/** @brief Sort worst first (error, warning, info; stable). */
+/** @brief Free @p f and every finding in it. Accepts NULL. */
+MQTLS_API void mqtls_findings_destroy(mqtls_findings_t *f);
+
+/** @brief Empty @p f (keeps it usable). Accepts NULL. */
+MQTLS_API void mqtls_findings_clear(mqtls_findings_t *f);
+
+/** @brief Sort worst first (error, warning, info; stable). Accepts NULL. */
 MQTLS_API void mqtls_findings_sort(mqtls_findings_t *f);
+
+/** @brief Number of findings in @p f (0 for NULL). */
+MQTLS_API size_t mqtls_findings_count(const mqtls_findings_t *f);
+
+/** @brief Findings that did not fit (the list keeps the first ones found). */
+MQTLS_API size_t mqtls_findings_dropped(const mqtls_findings_t *f);
+
+/** @brief The @p i-th finding. @return owned by @p f, valid until it is cleared or destroyed;
+ *  NULL if @p i is out of range. */
+MQTLS_API const mqtls_finding_t *mqtls_findings_get(const mqtls_findings_t *f, size_t i);
+
+/** @brief Stable kebab-case id, e.g. "weak-key" (docs/findings/<id>.md). Static string. */
+MQTLS_API const char *mqtls_finding_id(const mqtls_finding_t *it);
+/** @brief Severity of @p it. */
+MQTLS_API mqtls_severity_t mqtls_finding_severity(const mqtls_finding_t *it);
+/** @brief Which file / which certificate (depth, subject, issuer, key); "" if general. */
+MQTLS_API const char *mqtls_finding_subject(const mqtls_finding_t *it);
+/** @brief One or two plain sentences: what is wrong and why. */
+MQTLS_API const char *mqtls_finding_message(const mqtls_finding_t *it);
+/** @brief The fix: commands or configuration lines to paste, '\n'-separated; "" if none. */
+MQTLS_API const char *mqtls_finding_fix(const mqtls_finding_t *it);
 
 /** @brief Is @p id a documented finding id? */
 MQTLS_API bool mqtls_finding_id_known(const char *id);

@@ -26,18 +26,20 @@ typedef enum mqtls_layer {
     MQTLS_LAYER_APP = 7
 } mqtls_layer_t;
 
-/** Deepest chain position recorded per connection (0 = the server's leaf). */
-#ifndef MQTLS_MAX_CHAIN_DEPTH
-#define MQTLS_MAX_CHAIN_DEPTH 8
-#endif
+/** Chain depths whose verify flags an mqtls_error_t records (0 = the server's leaf). Part of
+ *  the frozen layout: not a build knob. */
+#define MQTLS_ERROR_CHAIN_DEPTH 8
 
-/** A failure. Plain value: copyable, no pointers, zero = "no error". Caller-owned. */
+/** A failure. Plain value: copyable, no pointers. Caller-owned; reset it with
+ *  mqtls_error_init() (tls_alert, connack_reason and disconnect_reason are -1 when unset).
+ *  Its layout is frozen for ABI 1 (docs/abi.md): new facts about a failure go to accessors of
+ *  the objects that hold them (the client, mqtls/tls_facts.h), not here. */
 typedef struct mqtls_error {
     mqtls_layer_t layer;
     mqtls_status_t status;   /**< our code */
     int mbedtls_ret;         /**< raw mbedTLS return code (negative), 0 if none */
     uint32_t verify_flags;   /**< merged X.509 verify flags (MBEDTLS_X509_BADCERT_*), 0 if none */
-    uint32_t depth_flags[MQTLS_MAX_CHAIN_DEPTH]; /**< flags per chain depth (verify callback) */
+    uint32_t depth_flags[MQTLS_ERROR_CHAIN_DEPTH]; /**< flags per chain depth (verify callback) */
     uint8_t chain_len;       /**< entries of depth_flags in use */
     int16_t tls_alert;       /**< fatal alert received from the peer, -1 if none */
     int16_t connack_reason;  /**< CONNACK reason/return code, -1 if none */

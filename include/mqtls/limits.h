@@ -1,5 +1,7 @@
 /** @file limits.h
- *  @brief Compile-time knobs, each overridable with -D. Units in the names. */
+ *  @brief Build-time knobs of the library, each overridable with -D when building mqtls
+ *  itself. Units in the names. No public struct's size or layout depends on any of them
+ *  (docs/abi.md; a test compiles the headers with other values and compares every layout). */
 #ifndef MQTLS_LIMITS_H
 #define MQTLS_LIMITS_H
 
@@ -11,11 +13,6 @@
 /** Receive buffer size of a client (bytes); grows up to the max packet size when needed. */
 #ifndef MQTLS_RX_BUFFER_INITIAL
 #define MQTLS_RX_BUFFER_INITIAL 4096u
-#endif
-
-/** Findings kept per diagnosis run. */
-#ifndef MQTLS_MAX_FINDINGS
-#define MQTLS_MAX_FINDINGS 16
 #endif
 
 #endif /* MQTLS_LIMITS_H */

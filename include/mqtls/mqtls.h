@@ -8,12 +8,16 @@
 #define MQTLS_MQTLS_H
 
 #include "mqtls/export.h"
+#include "mqtls/version.h"
 #include "mqtls/limits.h"
+#include "mqtls/types.h"
 #include "mqtls/status.h"
 #include "mqtls/error.h"
-#include "mqtls/tls.h"
 #include "mqtls/packet.h"
-#include "mqtls/transport.h"
+#include "mqtls/uri.h"
+#include "mqtls/tls_facts.h"
+#include "mqtls/tls.h"
+#include "mqtls/event.h"
 #include "mqtls/certinfo.h"
 #include "mqtls/diag.h"
 #include "mqtls/explain.h"

@@ -17,6 +17,7 @@
 
 #include "mqtls/export.h"
 #include "mqtls/status.h"
+#include "mqtls/types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,12 +48,6 @@ typedef enum mqtls_packet_type {
     MQTLS_DISCONNECT = 14,
     MQTLS_AUTH = 15 /**< MQTT 5 only */
 } mqtls_packet_type_t;
-
-/** A borrowed byte range: UTF-8 strings (not NUL-terminated) and binary data. */
-typedef struct mqtls_bytes {
-    const uint8_t *data;
-    size_t len;
-} mqtls_bytes_t;
 
 /** MQTT 5 property identifiers (MQTT 5.0 section 2.2.2.2). */
 typedef enum mqtls_prop_id {

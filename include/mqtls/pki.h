@@ -48,8 +48,10 @@ typedef enum mqtls_pki_kind {
     MQTLS_PKI_CLIENT = 2  /**< EKU clientAuth, CN = name, files <name>.crt / <name>.key */
 } mqtls_pki_kind_t;
 
-/** A request. Zero-initialise, then set what you need. All pointers are borrowed for the call. */
+/** A request. Initialise with mqtls_pki_req_init(), then set what you need. All pointers are
+ *  borrowed for the call. Versioned (docs/abi.md): fields are only ever appended. */
 typedef struct mqtls_pki_req {
+    uint32_t struct_size;          /**< set by mqtls_pki_req_init(); do not change */
     const char *dir;               /**< PKI directory (must exist); required */
     const char *name;              /**< subject CN. CA: NULL = "mqtls CA". Server: the host name
                                         (or an IP address), also the first SAN entry. Client:
@@ -67,6 +69,16 @@ typedef struct mqtls_pki_req {
                         Validity starts one hour before now (clock skew). */
 } mqtls_pki_req_t;
 
+/** @brief Initialise @p req (of @p size bytes, the caller's sizeof). Use mqtls_pki_req_init(),
+ *  which passes the size for you. Cannot fail. */
+MQTLS_API void mqtls_pki_req_init_sized(mqtls_pki_req_t *req, size_t size);
+
+/** @brief Initialise @p req: every field zero / NULL (the defaults documented on each). */
+static inline void mqtls_pki_req_init(mqtls_pki_req_t *req)
+{
+    mqtls_pki_req_init_sized(req, sizeof *req);
+}
+
 /** What a create/issue call wrote. Caller-owned. */
 typedef struct mqtls_pki_result {
     char cert_path[MQTLS_PKI_PATH_MAX]; /**< the certificate written (mode 0644) */
@@ -81,7 +93,9 @@ typedef struct mqtls_pki_result {
  *  @param[in]  req  The request, borrowed.
  *  @param[out] res  Paths written; may be NULL.
  *  @param[out] err  Details on failure (detail = the file or the mbedTLS error text); may be NULL.
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (missing dir, bad name, rsa_bits, days);
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (missing dir, bad name, rsa_bits, days; @p req not
+ *          initialised with mqtls_pki_req_init()); MQTLS_ERR_NOT_SUPPORTED (@p req sets fields
+ *          of a newer mqtls);
  *          MQTLS_ERR_FILE_EXISTS (ca.crt or ca.key exists and force is false; nothing written);
  *          MQTLS_ERR_FILE_WRITE (directory missing or not writable); MQTLS_ERR_CRYPTO (key
  *          generation or signing failed); MQTLS_ERR_NOMEM. */
@@ -98,7 +112,8 @@ MQTLS_API mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *req, mqtls_p
  *  @param[in]  req  The request, borrowed; @c name is required.
  *  @param[out] res  Paths written; may be NULL.
  *  @param[out] err  Details on failure; may be NULL.
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (missing/bad name, DNS name or IP, key size, days);
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (missing/bad name, DNS name or IP, key size, days;
+ *          @p req not initialised); MQTLS_ERR_NOT_SUPPORTED (@p req from newer headers);
  *          MQTLS_ERR_FILE_EXISTS (output exists and force is false; nothing written);
  *          MQTLS_ERR_FILE_UNREADABLE (ca.crt or ca.key missing); MQTLS_ERR_CA_PARSE (ca.crt is
  *          not a CA certificate, or has expired); MQTLS_ERR_KEY_PARSE (ca.key unreadable as a key);

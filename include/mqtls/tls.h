@@ -1,6 +1,6 @@
 /** @file tls.h
- *  @brief TLS configuration, and the facts the TLS transport records at each handshake
- *  for the diagnosis module. No mbedTLS type appears here. */
+ *  @brief TLS configuration of a client. What a handshake observed is in mqtls/tls_facts.h.
+ *  No TLS library type appears here. */
 #ifndef MQTLS_TLS_H
 #define MQTLS_TLS_H
 
@@ -8,18 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtls/error.h"
 #include "mqtls/export.h"
+#include "mqtls/tls_facts.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** TLS settings. Zeroed = no TLS material; verification on; TLS 1.2 minimum.
+/** TLS settings. Initialise with mqtls_tls_cfg_init() (no TLS material; verification on;
+ *  TLS 1.2 minimum), then set what you need; give it to a client as mqtls_client_cfg_t::tls.
  *  For each credential give a file OR a buffer. Buffers are PEM or DER (detected); a PEM
  *  buffer may or may not include its trailing NUL in @c *_len. All pointers are borrowed
- *  until the client/transport is destroyed. */
+ *  until the client/transport is destroyed.
+ *  Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells the library
+ *  which ones the caller knows. */
 typedef struct mqtls_tls_cfg {
+    uint32_t struct_size;         /**< set by mqtls_tls_cfg_init(); do not change */
     bool enabled;                 /**< use TLS (set by mqtts:// too) */
     const char *ca_file;          /**< trusted CAs: one file with one or more certs */
     const char *ca_path;          /**< trusted CAs: a directory of cert files */
@@ -58,53 +62,15 @@ typedef struct mqtls_tls_cfg {
     const char *profile;
 } mqtls_tls_cfg_t;
 
-/** One certificate as the verify callback saw it. */
-typedef struct mqtls_cert_fact {
-    uint32_t flags;     /**< MBEDTLS_X509_BADCERT_* at this depth */
-    uint8_t *der;       /**< owned copy of the DER certificate (freed by mqtls_tls_facts_free) */
-    size_t der_len;
-} mqtls_cert_fact_t;
+/** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use
+ *  mqtls_tls_cfg_init(), which passes the size for you. Cannot fail. */
+MQTLS_API void mqtls_tls_cfg_init_sized(mqtls_tls_cfg_t *cfg, size_t size);
 
-/** Everything the TLS transport observed during one handshake. Owned by the connection;
- *  mqtls_tls_facts_free() releases the copies. */
-typedef struct mqtls_tls_facts {
-    int handshake_ret;        /**< last mbedtls_ssl_handshake() return, 0 = success */
-    uint32_t verify_flags;    /**< merged flags from mbedtls_ssl_get_verify_result() */
-    mqtls_cert_fact_t chain[MQTLS_MAX_CHAIN_DEPTH]; /**< verified chain: 0 = leaf, up to the root
-                                                         (empty after a resumed handshake) */
-    size_t chain_len;
-    mqtls_cert_fact_t presented[MQTLS_MAX_CHAIN_DEPTH]; /**< as the server sent them, in order
-                                                             (TLS 1.2; encrypted in TLS 1.3) */
-    size_t presented_len;
-    int alert_received;       /**< AlertDescription of a fatal alert from the peer, -1 none */
-    int alert_sent;           /**< alert we sent, -1 none */
-    bool cert_requested;      /**< server sent CertificateRequest (it wants a client cert) */
-    bool client_cert_sent;    /**< we answered with a non-empty Certificate */
-    uint8_t *ca_names;        /**< owned copy of the CertificateRequest DistinguishedNames list */
-    size_t ca_names_len;
-    bool peer_not_tls;        /**< first bytes from the peer were not a TLS record */
-    uint8_t first_bytes[16];  /**< what the peer sent first (for tls-on-plain-port) */
-    size_t first_bytes_len;
-    bool server_hello_seen;
-    uint16_t tls_version;     /**< negotiated: 0x0303, 0x0304; 0 if none */
-    char ciphersuite[64];
-    bool session_resumed;
-    bool hostname_checked;    /**< verification of the name was done by us or mbedTLS */
-    bool ip_san_matched_by_us;/**< mbedTLS < 3.5 cannot match iPAddress SANs: we did */
-    char server_name[256];    /**< the name used for SNI / checking */
-    uint32_t handshake_ms;
-    bool insecure;            /**< verification was OFF (cfg->insecure): warn loudly */
-    bool session_offered;     /**< a saved session was offered for resumption */
-    bool peer_silent_close;   /**< the peer closed/reset without sending one byte after our
-                                   ClientHello (what a plain MQTT port does) */
-    bool records_truncated;   /**< handshake bigger than the parser's buffer: presented /
-                                   ca_names may be incomplete */
-} mqtls_tls_facts_t;
-
-/** @brief Zero @p facts (alerts = -1). Cannot fail. */
-MQTLS_API void mqtls_tls_facts_init(mqtls_tls_facts_t *facts);
-/** @brief Free the owned copies in @p facts and re-init it. Accepts a zeroed struct. */
-MQTLS_API void mqtls_tls_facts_free(mqtls_tls_facts_t *facts);
+/** @brief Fill @p cfg with the defaults documented on each field. Cannot fail. */
+static inline void mqtls_tls_cfg_init(mqtls_tls_cfg_t *cfg)
+{
+    mqtls_tls_cfg_init_sized(cfg, sizeof *cfg);
+}
 
 #ifdef __cplusplus
 }

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtls/client.h"
 #include "mqtls/error.h"
+#include "mqtls/event.h"
 #include "mqtls/packet.h"
-#include "mqtls/transport.h"
+#include "mqtls/types.h"
 
 /** Longest topic kept in a topic alias table slot (bytes). */
 #define MQTLS__ALIAS_TOPIC_MAX 256u

@@ -2,7 +2,7 @@
  * bracketed IPv6 literals. Pure. */
 #include <string.h>
 
-#include "mqtls/client.h"
+#include "mqtls/uri.h"
 
 static bool has_prefix(const char *s, const char *p, size_t *n)
 {

@@ -6,6 +6,8 @@
  * the certificates, comparing names and verifying each signature with the candidate issuer's
  * key, so every finding names the certificate and the reason. Order of checks = order of
  * causes: findings are appended root cause first and sorted stably by severity. */
+#include "common/abi.h"
+#include "common/tls_facts.h"
 #include "diag_internal.h"
 #include "diag_mbedtls.h"
 
@@ -1216,7 +1218,7 @@ static void analyse_server_chain(ctx_t *c)
             child_trusted = true; /* pinned self-signed server certificate */
         }
     }
-    for (int guard = 0; !child_trusted && guard < (int)MQTLS_MAX_CHAIN_DEPTH; guard++) {
+    for (int guard = 0; !child_trusted && guard < (int)MQTLS__MAX_CHAIN_DEPTH; guard++) {
         check_validity(c, depth, ci, false);
         check_sig_hash(c, depth, ci);
         if (depth == 0 && k != 0) {
@@ -1270,7 +1272,7 @@ static void reconcile_flags(ctx_t *c)
     const mqtls_tls_facts_t *f = c->in->facts;
     uint32_t flags = f != NULL ? f->verify_flags : 0;
     if (f != NULL) {
-        for (size_t i = 0; i < f->chain_len && i < MQTLS_MAX_CHAIN_DEPTH; i++) {
+        for (size_t i = 0; i < f->chain_len && i < MQTLS__MAX_CHAIN_DEPTH; i++) {
             flags |= f->chain[i].flags;
         }
     }
@@ -2117,23 +2119,32 @@ static void analyse_mqtt(ctx_t *c)
 
 /* ---------------------------------------------------------------- entry points */
 
-void mqtls_diag_input_init(mqtls_diag_input_t *in)
+static void input_defaults(mqtls_diag_input_t *in)
 {
-    if (in != NULL) {
-        memset(in, 0, sizeof *in);
-        in->profile = MQTLS_PROFILE_MBEDTLS_DEFAULT;
-    }
+    memset(in, 0, sizeof *in);
+    in->struct_size = sizeof *in;
+    in->profile = MQTLS_PROFILE_MBEDTLS_DEFAULT;
 }
+
+void mqtls_diag_input_init_sized(mqtls_diag_input_t *in, size_t size)
+{
+    mqtls_diag_input_t d;
+    input_defaults(&d);
+    mqtls__struct_init(in, size, &d, sizeof d);
+}
+
+/* The first public layout (ABI 1): callers cannot be older than this. */
+#define DIAG_INPUT_V1_SIZE MQTLS__SIZE_THROUGH(mqtls_diag_input_t, insecure)
 
 static void load_server_chain(ctx_t *c)
 {
     const mqtls_tls_facts_t *f = c->in->facts;
-    if (!mqtls__certset_reserve(c->server, MQTLS_MAX_CHAIN_DEPTH) || f == NULL) {
+    if (!mqtls__certset_reserve(c->server, MQTLS__MAX_CHAIN_DEPTH) || f == NULL) {
         return;
     }
     const mqtls_cert_fact_t *list = f->presented_len > 0 ? f->presented : f->chain;
     size_t n = f->presented_len > 0 ? f->presented_len : f->chain_len;
-    for (size_t i = 0; i < n && i < MQTLS_MAX_CHAIN_DEPTH && c->server->count < c->server->cap;
+    for (size_t i = 0; i < n && i < MQTLS__MAX_CHAIN_DEPTH && c->server->count < c->server->cap;
          i++) {
         if (list[i].der == NULL || list[i].der_len == 0) {
             continue;
@@ -2149,11 +2160,18 @@ static void load_server_chain(ctx_t *c)
     }
 }
 
-mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *in, mqtls_findings_t *out)
+mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *caller_in, mqtls_findings_t *out)
 {
-    if (in == NULL || out == NULL || out->count > MQTLS_MAX_FINDINGS) {
+    if (caller_in == NULL || out == NULL || out->count > MQTLS__MAX_FINDINGS) {
         return MQTLS_ERR_INVALID_ARG;
     }
+    mqtls_diag_input_t full;
+    input_defaults(&full);
+    mqtls_status_t ist = mqtls__struct_import(&full, sizeof full, caller_in, DIAG_INPUT_V1_SIZE);
+    if (ist != MQTLS_OK) {
+        return ist;
+    }
+    const mqtls_diag_input_t *in = &full;
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.in = in;

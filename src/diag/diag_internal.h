@@ -10,6 +10,7 @@
 
 #include "mqtls/certinfo.h"
 #include "mqtls/diag.h"
+#include "findings.h"
 
 /* Most certificates kept per file (a system bundle holds ~150). */
 #define MQTLS__MAX_CERTS 512

@@ -1,6 +1,7 @@
 /* The finding catalogue (findings.def) and the findings list. */
 #include "diag_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const mqtls__finding_def_t finding_defs[] = {
@@ -23,7 +24,7 @@ mqtls_finding_t *mqtls__finding_add(mqtls_findings_t *out, mqtls__finding_id_t f
     if (d == NULL) {
         return NULL;
     }
-    if (out->count >= MQTLS_MAX_FINDINGS) {
+    if (out->count >= MQTLS__MAX_FINDINGS) {
         out->dropped++;
         return NULL;
     }
@@ -76,11 +77,74 @@ size_t mqtls_finding_catalogue(const char **ids, size_t cap)
     return MQTLS__F_COUNT;
 }
 
-void mqtls_findings_init(mqtls_findings_t *f)
+void mqtls__findings_init(mqtls_findings_t *f)
 {
     if (f != NULL) {
         memset(f, 0, sizeof *f);
     }
+}
+
+mqtls_status_t mqtls_findings_create(mqtls_findings_t **out)
+{
+    if (out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    *out = malloc(sizeof **out);
+    if (*out == NULL) {
+        return MQTLS_ERR_NOMEM;
+    }
+    mqtls__findings_init(*out);
+    return MQTLS_OK;
+}
+
+void mqtls_findings_destroy(mqtls_findings_t *f)
+{
+    free(f);
+}
+
+void mqtls_findings_clear(mqtls_findings_t *f)
+{
+    mqtls__findings_init(f);
+}
+
+size_t mqtls_findings_count(const mqtls_findings_t *f)
+{
+    return f != NULL ? f->count : 0;
+}
+
+size_t mqtls_findings_dropped(const mqtls_findings_t *f)
+{
+    return f != NULL ? f->dropped : 0;
+}
+
+const mqtls_finding_t *mqtls_findings_get(const mqtls_findings_t *f, size_t i)
+{
+    return f != NULL && i < f->count ? &f->items[i] : NULL;
+}
+
+const char *mqtls_finding_id(const mqtls_finding_t *it)
+{
+    return it != NULL ? it->id : "";
+}
+
+mqtls_severity_t mqtls_finding_severity(const mqtls_finding_t *it)
+{
+    return it != NULL ? it->severity : MQTLS_SEV_INFO;
+}
+
+const char *mqtls_finding_subject(const mqtls_finding_t *it)
+{
+    return it != NULL ? it->subject : "";
+}
+
+const char *mqtls_finding_message(const mqtls_finding_t *it)
+{
+    return it != NULL ? it->message : "";
+}
+
+const char *mqtls_finding_fix(const mqtls_finding_t *it)
+{
+    return it != NULL ? it->fix : "";
 }
 
 void mqtls_findings_sort(mqtls_findings_t *f)
@@ -88,7 +152,7 @@ void mqtls_findings_sort(mqtls_findings_t *f)
     if (f == NULL) {
         return;
     }
-    /* Insertion sort: stable, and count <= MQTLS_MAX_FINDINGS. The order of insertion within a
+    /* Insertion sort: stable, and count <= MQTLS__MAX_FINDINGS. The order of insertion within a
      * severity is the order of causes (root causes are added first). */
     for (size_t i = 1; i < f->count; i++) {
         mqtls_finding_t tmp = f->items[i];

@@ -143,7 +143,7 @@ static const catalogue_entry_t *catalogue_find(const char *id)
 
 /* Add an input unless the same (kind, text) is already there. @return true if new: causes
  * are only added for new inputs, so a line repeated 1000 times counts once. */
-static bool add_input(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *kind,
+static bool add_input(mqtls_explain_t *r, scan_ctx_t *ctx, const char *kind,
                       const char *text, const char *meaning)
 {
     ctx->any = true;
@@ -152,7 +152,7 @@ static bool add_input(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *ki
             return false;
         }
     }
-    if (r->input_count >= MQTLS_EXPLAIN_MAX_INPUTS) {
+    if (r->input_count >= MQTLS__EXPLAIN_MAX_INPUTS) {
         r->inputs_dropped++;
         return true; /* still let it vote for causes */
     }
@@ -163,7 +163,7 @@ static bool add_input(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *ki
     return true;
 }
 
-static mqtls_explain_cause_t *add_cause(mqtls_explain_result_t *r, const char *id, int weight,
+static mqtls_explain_cause_t *add_cause(mqtls_explain_t *r, const char *id, int weight,
                                         const char *evidence)
 {
     const catalogue_entry_t *cat = catalogue_find(id);
@@ -178,7 +178,7 @@ static mqtls_explain_cause_t *add_cause(mqtls_explain_result_t *r, const char *i
         }
     }
     if (c == NULL) {
-        if (r->cause_count >= MQTLS_EXPLAIN_MAX_CAUSES) {
+        if (r->cause_count >= MQTLS__EXPLAIN_MAX_CAUSES) {
             r->causes_dropped++;
             return NULL;
         }
@@ -206,7 +206,7 @@ static mqtls_explain_cause_t *add_cause(mqtls_explain_result_t *r, const char *i
 }
 
 /* Add the causes a recognised input points to, with their weights. */
-static void add_weights(mqtls_explain_result_t *r, const weight_t *to, size_t n, bool alt,
+static void add_weights(mqtls_explain_t *r, const weight_t *to, size_t n, bool alt,
                         const char *evidence)
 {
     if (alt) {
@@ -229,7 +229,7 @@ static const flag_entry_t *flag_find(uint32_t bit)
     return NULL;
 }
 
-static void flag_causes(mqtls_explain_result_t *r, const scan_ctx_t *ctx, const flag_entry_t *f,
+static void flag_causes(mqtls_explain_t *r, const scan_ctx_t *ctx, const flag_entry_t *f,
                         bool alt, const char *evidence)
 {
     add_weights(r, f->to, ARRAY_LEN(f->to), alt, evidence);
@@ -240,7 +240,7 @@ static void flag_causes(mqtls_explain_result_t *r, const scan_ctx_t *ctx, const 
 }
 
 /* Decompose a verify-flag word into MBEDTLS_X509_BADCERT_* bits, each explained. */
-static void explain_flags(mqtls_explain_result_t *r, scan_ctx_t *ctx, uint32_t flags,
+static void explain_flags(mqtls_explain_t *r, scan_ctx_t *ctx, uint32_t flags,
                           const char *text, bool alt, const char *note)
 {
     char meaning[640];
@@ -280,7 +280,7 @@ static void explain_flags(mqtls_explain_result_t *r, scan_ctx_t *ctx, uint32_t f
     }
 }
 
-static void explain_verify_info(mqtls_explain_result_t *r, scan_ctx_t *ctx, uint32_t bit)
+static void explain_verify_info(mqtls_explain_t *r, scan_ctx_t *ctx, uint32_t bit)
 {
     const flag_entry_t *f = flag_find(bit);
     if (f == NULL) {
@@ -314,7 +314,7 @@ static const mbed_entry_t *mbed_find(unsigned code)
 
 /* mbedTLS codes combine a high-level (0x1000..0x7F80, multiples of 0x80) and a low-level
  * (0x01..0x7F) part, as mbedtls_strerror() splits them. @return true if known. */
-static bool explain_mbedtls(mqtls_explain_result_t *r, scan_ctx_t *ctx, unsigned mag,
+static bool explain_mbedtls(mqtls_explain_t *r, scan_ctx_t *ctx, unsigned mag,
                             const char *text, bool alt, const char *note)
 {
     char strerr[256];
@@ -353,7 +353,7 @@ static bool explain_mbedtls(mqtls_explain_result_t *r, scan_ctx_t *ctx, unsigned
     if (add_input(r, ctx, alt ? "mbedtls?" : "mbedtls", ev, meaning) && e != NULL) {
         add_weights(r, e->to, ARRAY_LEN(e->to), alt, ev);
         if (!alt && (e->code == 0x2700u || e->code == 0x7800u)) {
-            r->MQTLS_PRIVATE(saw_verify_failed) = true;
+            r->saw_verify_failed = true;
         }
     }
     (void)text;
@@ -370,7 +370,7 @@ static const esp_entry_t *esp_find(unsigned code)
     return NULL;
 }
 
-static bool explain_esp(mqtls_explain_result_t *r, scan_ctx_t *ctx, unsigned code, bool alt)
+static bool explain_esp(mqtls_explain_t *r, scan_ctx_t *ctx, unsigned code, bool alt)
 {
     const esp_entry_t *e = esp_find(code);
     if (e == NULL) {
@@ -408,7 +408,7 @@ static const alert_entry_t *alert_find(int num)
 
 /* @p dir: SIDE_CLIENT = the client received it (broker rejected us), SIDE_BROKER = the broker
  * received it from the client (the client rejected the broker), SIDE_UNKNOWN = both. */
-static bool explain_alert(mqtls_explain_result_t *r, scan_ctx_t *ctx, int num, enum side dir)
+static bool explain_alert(mqtls_explain_t *r, scan_ctx_t *ctx, int num, enum side dir)
 {
     const alert_entry_t *a = alert_find(num);
     if (a == NULL) {
@@ -442,7 +442,7 @@ static bool explain_alert(mqtls_explain_result_t *r, scan_ctx_t *ctx, int num, e
     return true;
 }
 
-static bool explain_rc(mqtls_explain_result_t *r, scan_ctx_t *ctx, const rc_entry_t *tab, size_t n,
+static bool explain_rc(mqtls_explain_t *r, scan_ctx_t *ctx, const rc_entry_t *tab, size_t n,
                        int code, const char *kind, const char *fmt, bool alt)
 {
     for (size_t i = 0; i < n; i++) {
@@ -477,22 +477,22 @@ static bool explain_rc(mqtls_explain_result_t *r, scan_ctx_t *ctx, const rc_entr
     return false;
 }
 
-static bool explain_connack(mqtls_explain_result_t *r, scan_ctx_t *ctx, int code, bool alt)
+static bool explain_connack(mqtls_explain_t *r, scan_ctx_t *ctx, int code, bool alt)
 {
     return explain_rc(r, ctx, connack311, ARRAY_LEN(connack311), code, "connack", "CONNACK", alt);
 }
 
-static bool explain_reason5(mqtls_explain_result_t *r, scan_ctx_t *ctx, int code, bool alt)
+static bool explain_reason5(mqtls_explain_t *r, scan_ctx_t *ctx, int code, bool alt)
 {
     return explain_rc(r, ctx, reason5, ARRAY_LEN(reason5), code, "reason-code", "reason", alt);
 }
 
-static bool explain_paho(mqtls_explain_result_t *r, scan_ctx_t *ctx, int code)
+static bool explain_paho(mqtls_explain_t *r, scan_ctx_t *ctx, int code)
 {
     return explain_rc(r, ctx, paho_rc, ARRAY_LEN(paho_rc), code, "paho", "Paho rc", false);
 }
 
-static void explain_errno_entry(mqtls_explain_result_t *r, scan_ctx_t *ctx, const errno_entry_t *e,
+static void explain_errno_entry(mqtls_explain_t *r, scan_ctx_t *ctx, const errno_entry_t *e,
                                 const char *how)
 {
     char meaning[640];
@@ -503,7 +503,7 @@ static void explain_errno_entry(mqtls_explain_result_t *r, scan_ctx_t *ctx, cons
     }
 }
 
-static bool explain_errno_num(mqtls_explain_result_t *r, scan_ctx_t *ctx, long num)
+static bool explain_errno_num(mqtls_explain_t *r, scan_ctx_t *ctx, long num)
 {
     for (size_t i = 0; i < ARRAY_LEN(errnos); i++) {
         const errno_entry_t *e = &errnos[i];
@@ -603,7 +603,7 @@ static bool number_after(const scan_ctx_t *ctx, const char *line, const char *ke
     return false;
 }
 
-static void scan_tokens(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *line)
+static void scan_tokens(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
     number_t n;
     /* mbedTLS codes as esp-tls and most apps print them: "returned -0x2700". */
@@ -732,7 +732,7 @@ static bool contains_any(const scan_ctx_t *ctx, const char *line, const char *li
     return false;
 }
 
-static void scan_phrases(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *line)
+static void scan_phrases(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
     for (size_t i = 0; i < ARRAY_LEN(phrases); i++) {
         const phrase_entry_t *ph = &phrases[i];
@@ -759,7 +759,7 @@ static void scan_phrases(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char 
             continue;
         }
         if (ph->special == PH_VERIFY_FAILED && !broker) {
-            r->MQTLS_PRIVATE(saw_verify_failed) = true;
+            r->saw_verify_failed = true;
             continue;
         }
         add_weights(r, broker ? ph->broker : ph->to, 3, false, ev);
@@ -804,11 +804,11 @@ static bool line_is_client(const char *line)
            strstr(line, "mqttclient") != NULL || strstr(line, "sslsocket") != NULL;
 }
 
-typedef void (*window_fn)(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *lower);
+typedef void (*window_fn)(mqtls_explain_t *r, scan_ctx_t *ctx, const char *lower);
 
 /* Call @p fn for every line of @p text (lowercased, NUL-free, at most WINDOW bytes at a time;
  * longer lines in overlapping windows). Bounded by len / (WINDOW - OVERLAP) + lines. */
-static void for_each_window(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *text,
+static void for_each_window(mqtls_explain_t *r, scan_ctx_t *ctx, const char *text,
                             size_t len, window_fn fn)
 {
     char buf[WINDOW + 1];
@@ -830,7 +830,7 @@ static void for_each_window(mqtls_explain_result_t *r, scan_ctx_t *ctx, const ch
     }
 }
 
-static void detect_context(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *line)
+static void detect_context(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
     (void)r;
     if (line_is_esp(line)) {
@@ -843,7 +843,7 @@ static void detect_context(mqtls_explain_result_t *r, scan_ctx_t *ctx, const cha
     }
 }
 
-static void scan_line(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *line)
+static void scan_line(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
     bigrams_build(ctx, line);
     scan_phrases(r, ctx, line);
@@ -852,16 +852,16 @@ static void scan_line(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *li
 
 /* ---------------------------------------------------------------- public API */
 
-void mqtls_explain_init(mqtls_explain_result_t *r)
+void mqtls__explain_init(mqtls_explain_t *r)
 {
     if (r != NULL) {
         memset(r, 0, sizeof *r);
     }
 }
 
-mqtls_status_t mqtls_explain_text(mqtls_explain_result_t *r, const char *text, size_t len)
+mqtls_status_t mqtls_explain_text(mqtls_explain_t *r, const char *text, size_t len)
 {
-    if (r == NULL || (text == NULL && len > 0) || r->MQTLS_PRIVATE(finished)) {
+    if (r == NULL || (text == NULL && len > 0) || r->finished) {
         return MQTLS_ERR_INVALID_ARG;
     }
     scan_ctx_t ctx = {0};
@@ -873,7 +873,7 @@ mqtls_status_t mqtls_explain_text(mqtls_explain_result_t *r, const char *text, s
     return ctx.any ? MQTLS_OK : MQTLS_ERR_NOT_SUPPORTED;
 }
 
-static bool lookup_name(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *s)
+static bool lookup_name(mqtls_explain_t *r, scan_ctx_t *ctx, const char *s)
 {
     for (size_t i = 0; i < ARRAY_LEN(verify_flags_tab); i++) {
         if (ieq(s, verify_flags_tab[i].name)) {
@@ -919,7 +919,7 @@ static bool lookup_name(mqtls_explain_result_t *r, scan_ctx_t *ctx, const char *
 }
 
 /* A bare number: try every reading users paste, weight the likeliest, list the others. */
-static bool explain_number(mqtls_explain_result_t *r, scan_ctx_t *ctx, const number_t *n,
+static bool explain_number(mqtls_explain_t *r, scan_ctx_t *ctx, const number_t *n,
                            const char *arg)
 {
     bool any = false;
@@ -999,9 +999,9 @@ static bool explain_number(mqtls_explain_result_t *r, scan_ctx_t *ctx, const num
     return any;
 }
 
-mqtls_status_t mqtls_explain_arg(mqtls_explain_result_t *r, const char *arg)
+mqtls_status_t mqtls_explain_arg(mqtls_explain_t *r, const char *arg)
 {
-    if (r == NULL || arg == NULL || r->MQTLS_PRIVATE(finished)) {
+    if (r == NULL || arg == NULL || r->finished) {
         return MQTLS_ERR_INVALID_ARG;
     }
     scan_ctx_t ctx = {0};
@@ -1040,7 +1040,7 @@ mqtls_status_t mqtls_explain_arg(mqtls_explain_result_t *r, const char *arg)
         ok = mqtls_explain_text(r, s, strlen(s)) == MQTLS_OK;
     }
     if (!ok) {
-        if (r->unparsed_count < MQTLS_EXPLAIN_MAX_UNPARSED) {
+        if (r->unparsed_count < MQTLS__EXPLAIN_MAX_UNPARSED) {
             copy_str(r->unparsed[r->unparsed_count++], sizeof r->unparsed[0], s);
         }
         return MQTLS_ERR_NOT_SUPPORTED;
@@ -1048,7 +1048,7 @@ mqtls_status_t mqtls_explain_arg(mqtls_explain_result_t *r, const char *arg)
     return MQTLS_OK;
 }
 
-static mqtls_explain_cause_t *cause_get(mqtls_explain_result_t *r, const char *id)
+static mqtls_explain_cause_t *cause_get(mqtls_explain_t *r, const char *id)
 {
     for (size_t i = 0; i < r->cause_count; i++) {
         if (strcmp(r->causes[i].id, id) == 0) {
@@ -1058,14 +1058,14 @@ static mqtls_explain_cause_t *cause_get(mqtls_explain_result_t *r, const char *i
     return NULL;
 }
 
-void mqtls_explain_finish(mqtls_explain_result_t *r)
+void mqtls_explain_finish(mqtls_explain_t *r)
 {
-    if (r == NULL || r->MQTLS_PRIVATE(finished)) {
+    if (r == NULL || r->finished) {
         return;
     }
-    r->MQTLS_PRIVATE(finished) = true;
+    r->finished = true;
     /* "verification failed" without flags: say the usual suspects, and that flags decide. */
-    if (r->MQTLS_PRIVATE(saw_verify_failed) && r->verify_flags == 0) {
+    if (r->saw_verify_failed && r->verify_flags == 0) {
         const char *ev = "verification failed, reason not in the input (paste the "
                          "'verification info' lines or esp_tls_cert_verify_flags)";
         add_cause(r, "untrusted-issuer", 2, ev);
@@ -1090,7 +1090,7 @@ void mqtls_explain_finish(mqtls_explain_result_t *r)
                      "curl -O https://test.mosquitto.org/ssl/mosquitto.org.crt");
         }
     }
-    /* Stable insertion sort, highest score first (at most MQTLS_EXPLAIN_MAX_CAUSES items). */
+    /* Stable insertion sort, highest score first (at most MQTLS__EXPLAIN_MAX_CAUSES items). */
     for (size_t i = 1; i < r->cause_count; i++) {
         mqtls_explain_cause_t tmp = r->causes[i];
         size_t j = i;
@@ -1102,22 +1102,22 @@ void mqtls_explain_finish(mqtls_explain_result_t *r)
     }
 }
 
-bool mqtls_explain_recognised(const mqtls_explain_result_t *r)
+bool mqtls_explain_recognised(const mqtls_explain_t *r)
 {
     return r != NULL && (r->input_count > 0 || r->cause_count > 0);
 }
 
-size_t mqtls_explain_catalogue_count(void)
+size_t mqtls__explain_catalogue_count(void)
 {
     return ARRAY_LEN(catalogue);
 }
 
-const char *mqtls_explain_catalogue_id(size_t i)
+const char *mqtls__explain_catalogue_id(size_t i)
 {
     return i < ARRAY_LEN(catalogue) ? catalogue[i].id : NULL;
 }
 
-const char *mqtls_explain_title(const char *id)
+const char *mqtls__explain_title(const char *id)
 {
     for (size_t i = 0; id != NULL && i < ARRAY_LEN(def_ids); i++) {
         if (strcmp(def_ids[i].id, id) == 0) {

@@ -14,8 +14,9 @@
 
 #include "mqtls/error.h"
 #include "mqtls/status.h"
+#include "common/tls_facts.h"
 #include "mqtls/tls.h"
-#include "mqtls/transport.h"
+#include "net/transport.h"
 
 #ifdef __cplusplus
 extern "C" {

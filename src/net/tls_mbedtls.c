@@ -133,7 +133,7 @@ static void on_server_certificate(recparse_t *rp, const uint8_t *b, size_t len)
     if (total + 3 > len) {
         return;
     }
-    while (pos + 3 <= 3 + total && f->presented_len < MQTLS_MAX_CHAIN_DEPTH) {
+    while (pos + 3 <= 3 + total && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
         size_t clen = get24(b + pos);
         pos += 3;
         if (clen == 0 || pos + clen > 3 + total) {
@@ -548,7 +548,7 @@ static int on_verify(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     if (depth == 0 && t->ctx->no_hostname_check) {
         *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH; /* asked for: chain only */
     }
-    if (depth >= 0 && depth < MQTLS_MAX_CHAIN_DEPTH) {
+    if (depth >= 0 && depth < MQTLS__MAX_CHAIN_DEPTH) {
         mqtls_cert_fact_t *c = &f->chain[depth];
         free(c->der);
         c->der = dup_bytes(crt->raw.p, crt->raw.len);
@@ -766,7 +766,7 @@ static mqtls_status_t tls_connect(mqtls_transport_t *base, int64_t now_ms)
         /* fall through */
     case TLS_IDLE:
         mqtls_error_init(t->base.err); /* a new attempt: no stale flags or alert */
-        mqtls_tls_facts_free(t->facts);
+        mqtls__tls_facts_free(t->facts);
         rp_reset(&t->rp, t->facts);
         t->state = TLS_INNER;
         /* fall through */
@@ -1054,7 +1054,7 @@ mqtls_status_t mqtls__tls_create(mqtls__tls_ctx_t *ctx, mqtls_transport_t *inner
     t->facts = facts;
     mbedtls_ssl_init(&t->ssl);
     mbedtls_ssl_session_init(&t->saved);
-    mqtls_tls_facts_init(facts);
+    mqtls__tls_facts_init(facts);
     size_t hlen = strlen(host);
     t->host = malloc(hlen + 1);
     t->plain_cap = MQTLS_TLS_COALESCE_MAX;

@@ -31,6 +31,7 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
+#include "common/abi.h"
 #include "pki/pki_compat.h"
 #include "pki/pki_internal.h"
 
@@ -690,13 +691,48 @@ static mqtls_status_t write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_con
 
 /* ---- public API ---------------------------------------------------------------------------- */
 
-mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *req, mqtls_pki_result_t *res,
-                                   mqtls_error_t *err)
+void mqtls_pki_req_init_sized(mqtls_pki_req_t *req, size_t size)
 {
-    if (req == NULL || req->dir == NULL || req->dir[0] == '\0') {
+    mqtls_pki_req_t d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    mqtls__struct_init(req, size, &d, sizeof d);
+}
+
+/* The first public layout (ABI 1): callers cannot be older than this. */
+#define PKI_REQ_V1_SIZE MQTLS__SIZE_THROUGH(mqtls_pki_req_t, now_s)
+
+/* Take the caller's versioned request into @p full. */
+static mqtls_status_t import_req(const mqtls_pki_req_t *req, mqtls_pki_req_t *full,
+                                 mqtls_error_t *err)
+{
+    if (req == NULL) {
+        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "no request given");
+    }
+    mqtls_pki_req_init(full);
+    mqtls_status_t st = mqtls__struct_import(full, sizeof *full, req, PKI_REQ_V1_SIZE);
+    if (st != MQTLS_OK) {
+        return mqtls__pki_fail(err, st, 0, 0,
+                               st == MQTLS_ERR_INVALID_ARG
+                                   ? "mqtls_pki_req_t not initialised: call mqtls_pki_req_init()"
+                                   : "mqtls_pki_req_t sets fields of a newer mqtls");
+    }
+    if (full->dir == NULL || full->dir[0] == '\0') {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "no PKI directory given");
     }
-    mqtls_status_t st = check_key_request(req, err);
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_result_t *res,
+                                   mqtls_error_t *err)
+{
+    mqtls_pki_req_t full;
+    mqtls_status_t st = import_req(caller_req, &full, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    const mqtls_pki_req_t *req = &full;
+    st = check_key_request(req, err);
     if (st != MQTLS_OK) {
         return st;
     }
@@ -847,12 +883,15 @@ static mqtls_status_t collect_san(const mqtls_pki_req_t *req, san_entry_t *out, 
     return MQTLS_OK;
 }
 
-mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *req,
+mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *caller_req,
                                mqtls_pki_result_t *res, mqtls_error_t *err)
 {
-    if (req == NULL || req->dir == NULL || req->dir[0] == '\0') {
-        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "no PKI directory given");
+    mqtls_pki_req_t full;
+    mqtls_status_t ist = import_req(caller_req, &full, err);
+    if (ist != MQTLS_OK) {
+        return ist;
     }
+    const mqtls_pki_req_t *req = &full;
     if (kind != MQTLS_PKI_SERVER && kind != MQTLS_PKI_CLIENT) {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "unknown certificate kind");
     }

@@ -13,16 +13,14 @@
 #include <unistd.h>
 
 #include "client/session.h"
+#include "common/abi.h"
+#include "common/tls_facts.h"
 #include "mqtls/client.h"
-#include "mqtls/limits.h"
-#include "runtime/runtime_internal.h"
-
-#ifdef MQTLS_HAVE_NET
-#include "net/net.h"
-#endif
-#ifdef MQTLS_HAVE_DIAG
 #include "mqtls/diag.h"
-#endif
+#include "mqtls/limits.h"
+#include "mqtls/version.h"
+#include "net/net.h"
+#include "runtime/runtime_internal.h"
 
 #define IOV_MAX_BATCH 16u
 #define LOOP_BOUND 64 /* reads/writes per step: fairness between clients on one thread */
@@ -30,7 +28,8 @@
 
 struct mqtls_client {
     pthread_mutex_t mu; /* recursive: the event callback may call publish */
-    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_t cfg; /* full-size copy; cfg.tls points to tls_cfg */
+    mqtls_tls_cfg_t tls_cfg;
     char *strings; /* owned copies of the cfg strings */
     char client_id[40];
     mqtls_uri_t uri;
@@ -39,15 +38,11 @@ struct mqtls_client {
     uint8_t *rx;
     size_t rx_cap, rx_len;
     mqtls_transport_t *t;
-#ifdef MQTLS_HAVE_NET
     struct shared_tls *tls; /* parsed credentials; shared via cfg.tls_share_with */
-#endif
     mqtls_tls_facts_t facts;
     bool facts_used;
-#ifdef MQTLS_HAVE_DIAG
     mqtls_findings_t *findings; /* last diagnosis, allocated at the first failure */
     bool findings_valid;
-#endif
     mqtls_error_t conn_err; /* transports record failures here */
     mqtls_error_t last_err;
     mqtls_client_state_t state;
@@ -69,7 +64,6 @@ struct mqtls_client {
     int wake[2];
 };
 
-#ifdef MQTLS_HAVE_NET
 /* A TLS context shared by clients (net.h: build once, share between thousands). */
 typedef struct shared_tls {
     mqtls__tls_ctx_t *ctx;
@@ -83,7 +77,6 @@ static void shared_tls_release(shared_tls_t *t)
         free(t);
     }
 }
-#endif
 
 /* --- small helpers ---------------------------------------------------------------------- */
 
@@ -185,12 +178,10 @@ static void on_session_event(void *ctx, const mqtls_event_t *ev)
 
 /* --- configuration ---------------------------------------------------------------------- */
 
-void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
+static void cfg_defaults(mqtls_client_cfg_t *cfg)
 {
-    if (cfg == NULL) {
-        return;
-    }
     memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
     cfg->version = MQTLS_V311;
     cfg->keepalive_s = 60;
     cfg->clean_start = true;
@@ -204,6 +195,50 @@ void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
     cfg->max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     cfg->log_level = MQTLS_LOG_OFF;
     cfg->diagnose = true;
+}
+
+void mqtls_client_cfg_init_sized(mqtls_client_cfg_t *cfg, size_t size)
+{
+    mqtls_client_cfg_t d;
+    cfg_defaults(&d);
+    mqtls__struct_init(cfg, size, &d, sizeof d);
+}
+
+void mqtls_tls_cfg_init_sized(mqtls_tls_cfg_t *cfg, size_t size)
+{
+    mqtls_tls_cfg_t d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    mqtls__struct_init(cfg, size, &d, sizeof d);
+}
+
+/* The first public layouts (ABI 1): callers cannot be older than these. */
+#define CLIENT_CFG_V1_SIZE MQTLS__SIZE_THROUGH(mqtls_client_cfg_t, log_level)
+#define TLS_CFG_V1_SIZE MQTLS__SIZE_THROUGH(mqtls_tls_cfg_t, profile)
+
+/* Take the caller's versioned structs into the client's full-size copies. */
+static mqtls_status_t import_cfg(mqtls_client_t *c, const mqtls_client_cfg_t *cfg,
+                                 mqtls_error_t *err)
+{
+    const char *what = "mqtls_client_cfg_t";
+    cfg_defaults(&c->cfg);
+    mqtls_status_t st = mqtls__struct_import(&c->cfg, sizeof c->cfg, cfg, CLIENT_CFG_V1_SIZE);
+    mqtls_tls_cfg_init(&c->tls_cfg);
+    if (st == MQTLS_OK && cfg->tls != NULL) {
+        what = "mqtls_tls_cfg_t";
+        st = mqtls__struct_import(&c->tls_cfg, sizeof c->tls_cfg, cfg->tls, TLS_CFG_V1_SIZE);
+    }
+    c->cfg.tls = &c->tls_cfg;
+    if (st != MQTLS_OK) {
+        err->layer = MQTLS_LAYER_CONFIG;
+        err->status = st;
+        (void)snprintf(err->detail, sizeof err->detail,
+                       st == MQTLS_ERR_INVALID_ARG
+                           ? "%s not initialised: call its _init() before setting fields"
+                           : "%s sets fields of a newer mqtls than this library (%s)",
+                       what, mqtls_version());
+    }
+    return st;
 }
 
 static size_t slen(const char *s)
@@ -223,9 +258,10 @@ static const char *scopy(char **p, const char *s)
     return r;
 }
 
-static mqtls_status_t copy_cfg(mqtls_client_t *c, const mqtls_client_cfg_t *cfg)
+/* Own copies of the configured strings (the caller's may go away after create). */
+static mqtls_status_t copy_cfg(mqtls_client_t *c)
 {
-    c->cfg = *cfg;
+    const mqtls_client_cfg_t *cfg = &c->cfg;
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
                    cfg->will.payload_len + 1u;
@@ -301,9 +337,7 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
         err = &scratch;
     }
     mqtls_error_init(err);
-    if (cfg == NULL || out == NULL || cfg->uri == NULL || cfg->outbox_max_messages == 0 ||
-        cfg->outbox_max_bytes == 0 || cfg->will.qos > 2 ||
-        (cfg->version != MQTLS_V31 && cfg->version != MQTLS_V311 && cfg->version != MQTLS_V5)) {
+    if (cfg == NULL || out == NULL) {
         err->layer = MQTLS_LAYER_CONFIG;
         err->status = MQTLS_ERR_INVALID_ARG;
         return MQTLS_ERR_INVALID_ARG;
@@ -315,7 +349,7 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     }
     c->wake[0] = -1;
     c->wake[1] = -1;
-    mqtls_tls_facts_init(&c->facts);
+    mqtls__tls_facts_init(&c->facts);
     mqtls_error_init(&c->conn_err);
     mqtls_error_init(&c->last_err);
     pthread_mutexattr_t ma;
@@ -324,7 +358,20 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     (void)pthread_mutex_init(&c->mu, &ma);
     (void)pthread_mutexattr_destroy(&ma);
     c->rng = seed_from_os(c);
-    mqtls_status_t st = copy_cfg(c, cfg);
+    mqtls_status_t st = import_cfg(c, cfg, err);
+    if (st != MQTLS_OK) {
+        goto out;
+    }
+    const mqtls_client_cfg_t *in = &c->cfg;
+    if (in->uri == NULL || in->outbox_max_messages == 0 || in->outbox_max_bytes == 0 ||
+        in->will.qos > 2 ||
+        (in->version != MQTLS_V31 && in->version != MQTLS_V311 && in->version != MQTLS_V5)) {
+        st = MQTLS_ERR_INVALID_ARG;
+        err->layer = MQTLS_LAYER_CONFIG;
+        err->status = st;
+        goto out;
+    }
+    st = copy_cfg(c);
     if (st != MQTLS_OK) {
         goto out;
     }
@@ -336,7 +383,7 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
         goto out;
     }
     if (c->uri.tls) {
-        c->cfg.tls.enabled = true;
+        c->tls_cfg.enabled = true;
     }
     if (c->cfg.max_packet_size == 0) {
         c->cfg.max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
@@ -358,10 +405,9 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
         st = MQTLS_ERR_NOMEM;
         goto out;
     }
-    if (c->cfg.tls.enabled) {
-#ifdef MQTLS_HAVE_NET
-        if (cfg->tls_share_with != NULL) {
-            if (cfg->tls_share_with->tls == NULL) {
+    if (c->tls_cfg.enabled) {
+        if (c->cfg.tls_share_with != NULL) {
+            if (c->cfg.tls_share_with->tls == NULL) {
                 st = MQTLS_ERR_INVALID_ARG;
                 err->layer = MQTLS_LAYER_CONFIG;
                 err->status = st;
@@ -369,9 +415,9 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
                                "tls_share_with: that client has no TLS context");
                 goto out;
             }
-            c->tls = cfg->tls_share_with->tls;
+            c->tls = c->cfg.tls_share_with->tls;
             atomic_fetch_add(&c->tls->refs, 1u);
-            c->cfg.tls = cfg->tls_share_with->cfg.tls; /* the context's settings apply */
+            c->tls_cfg = c->cfg.tls_share_with->tls_cfg; /* the context's settings apply */
         } else {
             c->tls = calloc(1, sizeof *c->tls);
             if (c->tls == NULL) {
@@ -379,22 +425,16 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
                 goto out;
             }
             atomic_init(&c->tls->refs, 1u);
-            st = mqtls__tls_ctx_create(&c->cfg.tls, err, &c->tls->ctx);
+            st = mqtls__tls_ctx_create(&c->tls_cfg, err, &c->tls->ctx);
             if (st != MQTLS_OK) {
                 free(c->tls);
                 c->tls = NULL;
                 goto out;
             }
         }
-        if (c->cfg.tls.insecure) {
+        if (c->tls_cfg.insecure) {
             LOG(c, MQTLS_LOG_WARN, "TLS verification is OFF: the broker is not authenticated");
         }
-#else
-        st = MQTLS_ERR_NOT_SUPPORTED;
-        err->layer = MQTLS_LAYER_CONFIG;
-        err->status = st;
-        goto out;
-#endif
     }
     *out = c;
     return MQTLS_OK;
@@ -415,13 +455,9 @@ void mqtls_client_destroy(mqtls_client_t *c)
         c->t->ops->close(c->t);
         c->t->ops->destroy(c->t);
     }
-#ifdef MQTLS_HAVE_NET
     shared_tls_release(c->tls);
-#endif
-    mqtls_tls_facts_free(&c->facts);
-#ifdef MQTLS_HAVE_DIAG
-    free(c->findings);
-#endif
+    mqtls__tls_facts_free(&c->facts);
+    mqtls_findings_destroy(c->findings);
     (void)pthread_mutex_destroy(&c->mu);
     free(c->rx);
     free(c->s.outbox_buf); /* the grown outbox, if any (the first one is in the arena) */
@@ -437,7 +473,6 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
     if (c->factory != NULL) {
         return c->factory(c->factory_ctx, &c->conn_err, &c->t);
     }
-#ifdef MQTLS_HAVE_NET
     /* The stack: TCP, then TLS (mqtts://, wss://), then WebSocket (ws://, wss://). Each layer
      * owns the one below it, even when its creation fails. */
     mqtls_transport_t *t = NULL;
@@ -446,7 +481,7 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
     if (st != MQTLS_OK) {
         return st;
     }
-    if (c->cfg.tls.enabled) {
+    if (c->tls_cfg.enabled) {
         c->facts_used = true;
         mqtls_transport_t *tls = NULL;
         st = mqtls__tls_create(c->tls->ctx, t, c->uri.host, &c->facts, &c->conn_err, &tls);
@@ -472,9 +507,6 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
     }
     c->t = t;
     return MQTLS_OK;
-#else
-    return MQTLS_ERR_NOT_SUPPORTED;
-#endif
 }
 
 static void start_attempt(mqtls_client_t *c, int64_t now)
@@ -485,11 +517,10 @@ static void start_attempt(mqtls_client_t *c, int64_t now)
     c->deadline_ms = now + (int64_t)c->cfg.connect_timeout_ms;
     c->rx_len = 0;
     LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)", c->uri.host, c->uri.port,
-        c->cfg.tls.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
+        c->tls_cfg.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
         c->uri.websocket ? c->uri.path : "");
 }
 
-#ifdef MQTLS_HAVE_DIAG
 #define DIAG_FILE_MAX (4u * 1024u * 1024u)
 
 /* Diagnosis is pure: it gets the credentials as bytes, so read them here (again at each
@@ -533,16 +564,13 @@ static const mqtls_findings_t *diagnose(mqtls_client_t *c, const mqtls_error_t *
     if (!c->cfg.diagnose) {
         return NULL;
     }
-    if (c->findings == NULL) {
-        c->findings = malloc(sizeof *c->findings);
-        if (c->findings == NULL) {
-            return NULL;
-        }
+    if (c->findings == NULL && mqtls_findings_create(&c->findings) != MQTLS_OK) {
+        return NULL;
     }
-    mqtls_findings_init(c->findings);
+    mqtls_findings_clear(c->findings);
     mqtls_diag_input_t in;
     mqtls_diag_input_init(&in);
-    const mqtls_tls_cfg_t *t = &c->cfg.tls;
+    const mqtls_tls_cfg_t *t = &c->tls_cfg;
     if (t->profile != NULL) {
         (void)mqtls_profile_from_name(t->profile, &in.profile);
     }
@@ -569,7 +597,6 @@ static const mqtls_findings_t *diagnose(mqtls_client_t *c, const mqtls_error_t *
     c->findings_valid = st == MQTLS_OK;
     return c->findings_valid ? c->findings : NULL;
 }
-#endif
 
 /* The connection ended (failure or requested). Report, then reconnect or go idle. */
 static void connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_t now)
@@ -606,15 +633,12 @@ static void connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_
         memset(&ev, 0, sizeof ev);
         ev.type = MQTLS_EVENT_ERROR;
         ev.u.error.err = *why;
-#ifdef MQTLS_HAVE_DIAG
         ev.u.error.findings = diagnose(c, why);
-        if (ev.u.error.findings != NULL) {
-            for (size_t i = 0; i < ev.u.error.findings->count; i++) {
-                LOG(c, MQTLS_LOG_WARN, "finding %s: %s", ev.u.error.findings->items[i].id,
-                    ev.u.error.findings->items[i].message);
-            }
+        for (size_t i = 0; i < mqtls_findings_count(ev.u.error.findings); i++) {
+            const mqtls_finding_t *f = mqtls_findings_get(ev.u.error.findings, i);
+            LOG(c, MQTLS_LOG_WARN, "finding %s: %s", mqtls_finding_id(f),
+                mqtls_finding_message(f));
         }
-#endif
         emit(c, &ev);
     }
     memset(&ev, 0, sizeof ev);
@@ -642,7 +666,7 @@ static void fail_transport(mqtls_client_t *c, mqtls_status_t st, int64_t now)
         e.status = st;
     }
     if (e.layer == MQTLS_LAYER_NONE) {
-        e.layer = c->cfg.tls.enabled && st != MQTLS_ERR_CLOSED ? MQTLS_LAYER_TLS : MQTLS_LAYER_TCP;
+        e.layer = c->tls_cfg.enabled && st != MQTLS_ERR_CLOSED ? MQTLS_LAYER_TLS : MQTLS_LAYER_TCP;
     }
     connection_ended(c, &e, now);
 }
@@ -781,8 +805,8 @@ static void work(mqtls_client_t *c, int64_t now)
             if (now >= c->deadline_ms) {
                 mqtls_error_t e = c->conn_err;
                 mqtls_error_init(&c->conn_err);
-                c->conn_err.layer = c->cfg.tls.enabled ? MQTLS_LAYER_TLS : MQTLS_LAYER_TCP;
-                c->conn_err.status = c->cfg.tls.enabled ? MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT
+                c->conn_err.layer = c->tls_cfg.enabled ? MQTLS_LAYER_TLS : MQTLS_LAYER_TCP;
+                c->conn_err.status = c->tls_cfg.enabled ? MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT
                                                         : MQTLS_ERR_CONNECT_TIMEOUT;
                 c->conn_err.mbedtls_ret = e.mbedtls_ret;
                 fail_transport(c, c->conn_err.status, now);
@@ -1296,14 +1320,7 @@ const mqtls_tls_facts_t *mqtls_client_tls_facts(const mqtls_client_t *c)
 
 const mqtls_findings_t *mqtls_client_findings(const mqtls_client_t *c)
 {
-#ifdef MQTLS_HAVE_DIAG
-    if (c != NULL && c->findings_valid) {
-        return c->findings;
-    }
-#else
-    (void)c;
-#endif
-    return NULL;
+    return c != NULL && c->findings_valid ? c->findings : NULL;
 }
 
 size_t mqtls_client_outbox_count(const mqtls_client_t *c)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "mqtls/client.h"
-#include "mqtls/transport.h"
+#include "net/transport.h"
 
 /** Makes the client's transport (called once, at the first connect; the transport is then
  *  connected and closed again at each attempt). @p err is where it must record failures. */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "mqtls/transport.h"
+#include "net/transport.h"
 
 /* Wait (at most 100 ms, never past @p deadline) for what the transport wants. */
 static inline void th_wait_for(mqtls_transport_t *t, int64_t deadline)

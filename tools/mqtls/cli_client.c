@@ -1833,18 +1833,6 @@ static void diag_file(mqtls_diag_file_t *f, const char *flag, const char *path, 
     f->len = len;
 }
 
-static const char *sev_name(mqtls_severity_t s)
-{
-    switch (s) {
-    case MQTLS_SEV_ERROR:
-        return "error";
-    case MQTLS_SEV_WARNING:
-        return "warning";
-    default:
-        return "info";
-    }
-}
-
 /* Print up to @p max findings; returns how many were printed. */
 static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, size_t max)
 {
@@ -1865,25 +1853,27 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.key_password_given = o->keypass != NULL;
     in.err = e;
     in.facts = s->client != NULL ? mqtls_client_tls_facts(s->client) : NULL;
-    static mqtls_findings_t f; /* large; the CLI diagnoses once per process */
-    memset(&f, 0, sizeof(f));
+    mqtls_findings_t *f = NULL;
     size_t shown = 0;
-    if (mqtls_diag_run(&in, &f) == MQTLS_OK) {
-        for (size_t i = 0; i < f.count && shown < max; i++) {
-            const mqtls_finding_t *x = &f.items[i];
-            if (x->severity == MQTLS_SEV_INFO && shown > 0) {
+    if (mqtls_findings_create(&f) == MQTLS_OK && mqtls_diag_run(&in, f) == MQTLS_OK) {
+        for (size_t i = 0; i < mqtls_findings_count(f) && shown < max; i++) {
+            const mqtls_finding_t *x = mqtls_findings_get(f, i);
+            mqtls_severity_t sev = mqtls_finding_severity(x);
+            if (sev == MQTLS_SEV_INFO && shown > 0) {
                 continue;
             }
-            fprintf(stderr, "  [%s] %s: %s\n", sev_name(x->severity), x->id, x->message);
-            if (x->subject[0] != '\0') {
-                fprintf(stderr, "      subject: %s\n", x->subject);
+            fprintf(stderr, "  [%s] %s: %s\n", mqtls_severity_name(sev), mqtls_finding_id(x),
+                    mqtls_finding_message(x));
+            if (mqtls_finding_subject(x)[0] != '\0') {
+                fprintf(stderr, "      subject: %s\n", mqtls_finding_subject(x));
             }
-            if (x->fix[0] != '\0') {
-                fprintf(stderr, "      fix: %s\n", x->fix);
+            if (mqtls_finding_fix(x)[0] != '\0') {
+                fprintf(stderr, "      fix: %s\n", mqtls_finding_fix(x));
             }
             shown++;
         }
     }
+    mqtls_findings_destroy(f);
     free(b1);
     free(b2);
     free(b3);
@@ -1912,7 +1902,7 @@ static void print_raw_error(const mqtls_error_t *e)
         fprintf(stderr, ", errno %d (%s)", e->sys_errno, strerror(e->sys_errno));
     }
     fprintf(stderr, "\n");
-    for (size_t d = 0; d < e->chain_len && d < MQTLS_MAX_CHAIN_DEPTH; d++) {
+    for (size_t d = 0; d < e->chain_len && d < MQTLS_ERROR_CHAIN_DEPTH; d++) {
         if (e->depth_flags[d] != 0) {
             fprintf(stderr, "  chain depth %zu: verify flags 0x%08lX\n", d,
                     (unsigned long)e->depth_flags[d]);
@@ -2094,23 +2084,26 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.connect_props = s->props_connect;
     /* A CLI run is one attempt: the failure is reported, not retried (mosquitto_sub retries). */
     cfg.reconnect.enabled = false;
+    mqtls_tls_cfg_t tls; /* copied by mqtls_client_create() */
     if (o->tls) {
-        cfg.tls.enabled = true;
-        cfg.tls.ca_file = o->cafile != NULL ? o->cafile : o->system_ca_file;
-        cfg.tls.ca_path =
-            o->capath != NULL
-                ? o->capath
-                : (o->system_ca && o->system_ca_file == NULL ? "/etc/ssl/certs" : NULL);
-        cfg.tls.cert_file = o->cert;
-        cfg.tls.key_file = o->key;
-        cfg.tls.key_password = o->keypass;
-        cfg.tls.server_name = o->server_name;
-        cfg.tls.insecure = o->insecure;
-        cfg.tls.alpn = o->alpn_count > 0 ? o->alpn : NULL;
+        mqtls_tls_cfg_t *t = &tls;
+        mqtls_tls_cfg_init(t);
+        t->enabled = true;
+        t->ca_file = o->cafile != NULL ? o->cafile : o->system_ca_file;
+        t->ca_path = o->capath != NULL
+                         ? o->capath
+                         : (o->system_ca && o->system_ca_file == NULL ? "/etc/ssl/certs" : NULL);
+        t->cert_file = o->cert;
+        t->key_file = o->key;
+        t->key_password = o->keypass;
+        t->server_name = o->server_name;
+        t->insecure = o->insecure;
+        t->alpn = o->alpn_count > 0 ? o->alpn : NULL;
         if (o->tls_version != 0) {
-            cfg.tls.min_version = o->tls_version;
-            cfg.tls.max_version = o->tls_version;
+            t->min_version = o->tls_version;
+            t->max_version = o->tls_version;
         }
+        cfg.tls = t;
     }
     cfg.on_event = session_event;
     cfg.event_ctx = s;

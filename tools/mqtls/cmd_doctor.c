@@ -72,7 +72,7 @@ typedef struct doctor {
     opts_t o;
     step_t steps[DOCTOR_MAX_STEPS];
     size_t nsteps;
-    mqtls_findings_t findings;
+    mqtls_findings_t *findings; /* the last run: offline, then replaced by the live one */
     bool color;
     filebuf_t ca, cert, key;
     char keypass[256];
@@ -290,20 +290,21 @@ static bool starts(const char *s, const char *prefix)
 /* Which offline step a finding belongs to (by id and by the subject diag wrote). */
 static owner_t finding_owner(const mqtls_finding_t *f)
 {
-    const char *id = f->id;
+    const char *id = mqtls_finding_id(f);
+    const char *subject = mqtls_finding_subject(f);
     if (strcmp(id, "clock-not-set") == 0) {
         return OWN_CLOCK;
     }
-    if (starts(f->subject, "--cafile") || starts(f->subject, "CA file") ||
+    if (starts(subject, "--cafile") || starts(subject, "CA file") ||
         strcmp(id, "ca-file-holds-leaf") == 0 || strcmp(id, "ca-expired") == 0) {
         return OWN_CA;
     }
-    if (starts(f->subject, "--key") || starts(id, "key-") ||
+    if (starts(subject, "--key") || starts(id, "key-") ||
         strcmp(id, "client-key-mismatch") == 0 || strcmp(id, "client-key-missing") == 0 ||
         strcmp(id, "cert-and-key-swapped") == 0) {
         return OWN_KEY;
     }
-    if (starts(f->subject, "--cert") || starts(f->subject, "client certificate") ||
+    if (starts(subject, "--cert") || starts(subject, "client certificate") ||
         strcmp(id, "weak-client-key") == 0 || strcmp(id, "client-chain-incomplete") == 0 ||
         strcmp(id, "client-eku-missing") == 0 || strcmp(id, "client-cert-missing") == 0) {
         return OWN_CERT;
@@ -314,14 +315,15 @@ static owner_t finding_owner(const mqtls_finding_t *f)
 static step_status_t owner_status(const mqtls_findings_t *fs, owner_t o)
 {
     step_status_t st = STEP_PASS;
-    for (size_t i = 0; i < fs->count; i++) {
-        if (finding_owner(&fs->items[i]) != o) {
+    for (size_t i = 0; i < mqtls_findings_count(fs); i++) {
+        const mqtls_finding_t *f = mqtls_findings_get(fs, i);
+        if (finding_owner(f) != o) {
             continue;
         }
-        if (fs->items[i].severity == MQTLS_SEV_ERROR) {
+        if (mqtls_finding_severity(f) == MQTLS_SEV_ERROR) {
             return STEP_FAIL;
         }
-        if (fs->items[i].severity == MQTLS_SEV_WARNING) {
+        if (mqtls_finding_severity(f) == MQTLS_SEV_WARNING) {
             st = STEP_WARN;
         }
     }
@@ -330,9 +332,10 @@ static step_status_t owner_status(const mqtls_findings_t *fs, owner_t o)
 
 static const char *first_id(const mqtls_findings_t *fs, owner_t o)
 {
-    for (size_t i = 0; i < fs->count; i++) {
-        if (finding_owner(&fs->items[i]) == o && fs->items[i].severity != MQTLS_SEV_INFO) {
-            return fs->items[i].id;
+    for (size_t i = 0; i < mqtls_findings_count(fs); i++) {
+        const mqtls_finding_t *f = mqtls_findings_get(fs, i);
+        if (finding_owner(f) == o && mqtls_finding_severity(f) != MQTLS_SEV_INFO) {
+            return mqtls_finding_id(f);
         }
     }
     return NULL;
@@ -389,9 +392,9 @@ static void offline_steps(doctor_t *d)
 {
     mqtls_diag_input_t in;
     fill_input(d, &in);
-    mqtls_findings_init(&d->findings);
-    (void)mqtls_diag_run(&in, &d->findings);
-    const mqtls_findings_t *fs = &d->findings;
+    mqtls_findings_clear(d->findings);
+    (void)mqtls_diag_run(&in, d->findings);
+    const mqtls_findings_t *fs = d->findings;
 
     char now[32];
     fmt_date(now, sizeof now, (int64_t)time(NULL));
@@ -485,16 +488,19 @@ static void live_steps(doctor_t *d)
     cfg.password = d->o.password;
     cfg.reconnect.enabled = false;
     cfg.connect_timeout_ms = 10000;
-    cfg.tls.enabled = d->o.tls;
-    cfg.tls.ca_file = d->o.capath == NULL ? d->o.cafile : NULL;
-    cfg.tls.ca_path = d->o.capath;
-    cfg.tls.cert_file = d->o.cert;
-    cfg.tls.key_file = d->o.key;
-    cfg.tls.key_password = d->keypass_given ? d->keypass : NULL;
-    cfg.tls.server_name = d->o.server_name;
+    mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    tls.enabled = d->o.tls;
+    tls.ca_file = d->o.capath == NULL ? d->o.cafile : NULL;
+    tls.ca_path = d->o.capath;
+    tls.cert_file = d->o.cert;
+    tls.key_file = d->o.key;
+    tls.key_password = d->keypass_given ? d->keypass : NULL;
+    tls.server_name = d->o.server_name;
     /* The live TLS step verifies with the profile the findings judge by, so that a chain
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
-    cfg.tls.profile = mqtls_profile_name(d->profile);
+    tls.profile = mqtls_profile_name(d->profile);
+    cfg.tls = &tls;
     live_t l;
     memset(&l, 0, sizeof l);
     cfg.on_event = on_event;
@@ -547,7 +553,8 @@ static void live_steps(doctor_t *d)
             add_step(d, "TLS handshake", STEP_SKIP, "not reached");
         } else if (tls_ok && facts != NULL) {
             add_step(d, "TLS handshake", STEP_PASS, "%s, %s, server certificate verified",
-                     facts->tls_version == 0x0304 ? "TLS 1.3" : "TLS 1.2", facts->ciphersuite);
+                     mqtls_tls_facts_version(facts) == 0x0304 ? "TLS 1.3" : "TLS 1.2",
+                     mqtls_tls_facts_ciphersuite(facts));
         } else {
             add_step(d, "TLS handshake", tls_ok ? STEP_PASS : STEP_FAIL, "%s",
                      tls_ok ? "ok" : line);
@@ -561,17 +568,19 @@ static void live_steps(doctor_t *d)
     }
     /* Diagnose with everything: the files again (deduplicated by re-running from scratch),
      * the error and the handshake facts. The handshake verified with --profile too (see
-     * cfg.tls.profile), so the TLS step and the findings judge the chain alike ("would an ESP32
+     * tls.profile), so the TLS step and the findings judge the chain alike ("would an ESP32
      * on mbedTLS 3 accept this?"). */
     mqtls_diag_input_t in;
     fill_input(d, &in);
     in.err = l.connected ? NULL : &l.err;
     in.facts = facts;
-    mqtls_findings_t all;
-    mqtls_findings_init(&all);
-    if (mqtls_diag_run(&in, &all) == MQTLS_OK) {
+    mqtls_findings_t *all = NULL;
+    if (mqtls_findings_create(&all) == MQTLS_OK && mqtls_diag_run(&in, all) == MQTLS_OK) {
+        mqtls_findings_destroy(d->findings);
         d->findings = all;
+        all = NULL;
     }
+    mqtls_findings_destroy(all);
     if (l.connected) {
         (void)mqtls_client_disconnect(c, 0);
         for (int guard = 0; guard < 20 && mqtls_client_state(c) != MQTLS_STATE_IDLE; guard++) {
@@ -604,8 +613,8 @@ static bool verdict_ok(const doctor_t *d)
             return false;
         }
     }
-    for (size_t i = 0; i < d->findings.count; i++) {
-        if (d->findings.items[i].severity == MQTLS_SEV_ERROR) {
+    for (size_t i = 0; i < mqtls_findings_count(d->findings); i++) {
+        if (mqtls_finding_severity(mqtls_findings_get(d->findings, i)) == MQTLS_SEV_ERROR) {
             return false;
         }
     }
@@ -627,18 +636,18 @@ static void print_json(const doctor_t *d, FILE *out)
         fputc('}', out);
     }
     fputs("],\"findings\":[", out);
-    for (size_t i = 0; i < d->findings.count; i++) {
-        const mqtls_finding_t *f = &d->findings.items[i];
+    for (size_t i = 0; i < mqtls_findings_count(d->findings); i++) {
+        const mqtls_finding_t *f = mqtls_findings_get(d->findings, i);
         fputs(i ? ",{\"id\":" : "{\"id\":", out);
-        mqtls_cli_json_string(out, f->id);
+        mqtls_cli_json_string(out, mqtls_finding_id(f));
         fputs(",\"severity\":", out);
-        mqtls_cli_json_string(out, mqtls_severity_name(f->severity));
+        mqtls_cli_json_string(out, mqtls_severity_name(mqtls_finding_severity(f)));
         fputs(",\"subject\":", out);
-        mqtls_cli_json_string(out, f->subject);
+        mqtls_cli_json_string(out, mqtls_finding_subject(f));
         fputs(",\"message\":", out);
-        mqtls_cli_json_string(out, f->message);
+        mqtls_cli_json_string(out, mqtls_finding_message(f));
         fputs(",\"fix\":", out);
-        mqtls_cli_json_string(out, f->fix);
+        mqtls_cli_json_string(out, mqtls_finding_fix(f));
         fputc('}', out);
     }
     fputs("]}\n", out);
@@ -664,27 +673,27 @@ static void print_text(const doctor_t *d, FILE *out)
                                                     : " skip ";
         fprintf(out, "[%s%s%s] %s%s%s: %s\n", col, word, off, bold, s->name, off, s->detail);
     }
-    if (d->findings.count > 0) {
+    size_t count = mqtls_findings_count(d->findings);
+    if (count > 0) {
         fprintf(out, "\n%sfindings, worst first:%s\n", bold, off);
     }
-    for (size_t i = 0; i < d->findings.count; i++) {
-        const mqtls_finding_t *f = &d->findings.items[i];
-        const char *col = f->severity == MQTLS_SEV_ERROR     ? red
-                          : f->severity == MQTLS_SEV_WARNING ? yellow
-                                                             : dim;
-        fprintf(out, "\n%s%s%s %s%s%s\n", col, mqtls_severity_name(f->severity), off, bold, f->id,
-                off);
-        fprintf(out, "  what: %s\n", f->message);
-        if (f->subject[0] != '\0') {
-            fprintf(out, "  which: %s\n", f->subject);
+    for (size_t i = 0; i < count; i++) {
+        const mqtls_finding_t *f = mqtls_findings_get(d->findings, i);
+        mqtls_severity_t sev = mqtls_finding_severity(f);
+        const char *col = sev == MQTLS_SEV_ERROR ? red : sev == MQTLS_SEV_WARNING ? yellow : dim;
+        fprintf(out, "\n%s%s%s %s%s%s\n", col, mqtls_severity_name(sev), off, bold,
+                mqtls_finding_id(f), off);
+        fprintf(out, "  what: %s\n", mqtls_finding_message(f));
+        if (mqtls_finding_subject(f)[0] != '\0') {
+            fprintf(out, "  which: %s\n", mqtls_finding_subject(f));
         }
-        if (f->fix[0] != '\0') {
-            fprintf(out, "  fix:  %s\n", f->fix);
+        if (mqtls_finding_fix(f)[0] != '\0') {
+            fprintf(out, "  fix:  %s\n", mqtls_finding_fix(f));
         }
-        fprintf(out, "  more: docs/findings/%s.md\n", f->id);
+        fprintf(out, "  more: docs/findings/%s.md\n", mqtls_finding_id(f));
     }
-    if (d->findings.dropped > 0) {
-        fprintf(out, "(%zu more findings not shown)\n", d->findings.dropped);
+    if (mqtls_findings_dropped(d->findings) > 0) {
+        fprintf(out, "(%zu more findings not shown)\n", mqtls_findings_dropped(d->findings));
     }
     bool ok = verdict_ok(d);
     fprintf(out, "\n%sverdict: %s%s (profile %s: %s)\n", ok ? green : red,
@@ -858,12 +867,14 @@ static void load_keypass(doctor_t *d)
 int mqtls_cmd_doctor(int argc, char **argv)
 {
     doctor_t *d = calloc(1, sizeof *d);
-    if (d == NULL) {
+    if (d == NULL || mqtls_findings_create(&d->findings) != MQTLS_OK) {
         fprintf(stderr, "mqtls: doctor: out of memory (MQTLS_ERR_NOMEM)\n");
+        free(d);
         return MQTLS_EXIT_FAIL;
     }
     int rc = parse_args(d, argc, argv);
     if (rc != 0) {
+        mqtls_findings_destroy(d->findings);
         free(d);
         return rc < 0 ? MQTLS_EXIT_OK : rc;
     }
@@ -903,6 +914,7 @@ int mqtls_cmd_doctor(int argc, char **argv)
             k[i] = 0;
         }
     }
+    mqtls_findings_destroy(d->findings);
     free(d->ca.data);
     free(d->cert.data);
     free(d->key.data);

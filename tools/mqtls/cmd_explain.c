@@ -85,46 +85,46 @@ static char *read_stdin(size_t *len, bool *truncated)
     return buf;
 }
 
-static void print_json(FILE *out, const mqtls_explain_result_t *r)
+static void print_json(FILE *out, const mqtls_explain_t *r)
 {
     fputs("{\"inputs\": [", out);
-    for (size_t i = 0; i < r->input_count; i++) {
-        const mqtls_explain_input_t *in = &r->inputs[i];
+    for (size_t i = 0; i < mqtls_explain_input_count(r); i++) {
+        const mqtls_explain_input_t *in = mqtls_explain_input(r, i);
         fputs(i ? ", {" : "{", out);
         fputs("\"kind\": ", out);
-        mqtls_cli_json_string(out, in->kind);
+        mqtls_cli_json_string(out, mqtls_explain_input_kind(in));
         fputs(", \"text\": ", out);
-        mqtls_cli_json_string(out, in->text);
+        mqtls_cli_json_string(out, mqtls_explain_input_text(in));
         fputs(", \"meaning\": ", out);
-        mqtls_cli_json_string(out, in->meaning);
+        mqtls_cli_json_string(out, mqtls_explain_input_meaning(in));
         fputs("}", out);
     }
     fputs("], \"causes\": [", out);
-    for (size_t i = 0; i < r->cause_count; i++) {
-        const mqtls_explain_cause_t *c = &r->causes[i];
+    for (size_t i = 0; i < mqtls_explain_cause_count(r); i++) {
+        const mqtls_explain_cause_t *c = mqtls_explain_cause(r, i);
         fputs(i ? ", {" : "{", out);
         fputs("\"id\": ", out);
-        mqtls_cli_json_string(out, c->id);
+        mqtls_cli_json_string(out, mqtls_explain_cause_id(c));
         fputs(", \"title\": ", out);
-        mqtls_cli_json_string(out, c->title);
+        mqtls_cli_json_string(out, mqtls_explain_cause_title(c));
         fputs(", \"explanation\": ", out);
-        mqtls_cli_json_string(out, c->explanation);
+        mqtls_cli_json_string(out, mqtls_explain_cause_explanation(c));
         fputs(", \"note\": ", out);
-        mqtls_cli_json_string(out, c->note);
+        mqtls_cli_json_string(out, mqtls_explain_cause_note(c));
         fputs(", \"fix\": ", out);
-        mqtls_cli_json_string(out, c->fix);
+        mqtls_cli_json_string(out, mqtls_explain_cause_fix(c));
         fputs(", \"evidence\": ", out);
-        mqtls_cli_json_string(out, c->evidence);
-        fprintf(out, ", \"score\": %d}", c->score);
+        mqtls_cli_json_string(out, mqtls_explain_cause_evidence(c));
+        fprintf(out, ", \"score\": %d}", mqtls_explain_cause_score(c));
     }
     fputs("], \"unparsed\": [", out);
-    for (size_t i = 0; i < r->unparsed_count; i++) {
+    for (size_t i = 0; i < mqtls_explain_unparsed_count(r); i++) {
         if (i) {
             fputs(", ", out);
         }
-        mqtls_cli_json_string(out, r->unparsed[i]);
+        mqtls_cli_json_string(out, mqtls_explain_unparsed(r, i));
     }
-    fprintf(out, "], \"verify_flags\": %lu}\n", (unsigned long)r->verify_flags);
+    fprintf(out, "], \"verify_flags\": %lu}\n", (unsigned long)mqtls_explain_verify_flags(r));
 }
 
 static void print_indented(FILE *out, const char *text, const char *indent)
@@ -141,36 +141,40 @@ static void print_indented(FILE *out, const char *text, const char *indent)
     }
 }
 
-static void print_human(FILE *out, const mqtls_explain_result_t *r, const style_t *st)
+static void print_human(FILE *out, const mqtls_explain_t *r, const style_t *st)
 {
-    fprintf(out, "%sRecognised%s (%zu):\n", st->bold, st->reset, r->input_count);
-    for (size_t i = 0; i < r->input_count; i++) {
-        const mqtls_explain_input_t *in = &r->inputs[i];
-        fprintf(out, "  %s[%s]%s %s\n      %s\n", st->dim, in->kind, st->reset, in->text,
-                in->meaning);
+    size_t inputs = mqtls_explain_input_count(r);
+    fprintf(out, "%sRecognised%s (%zu):\n", st->bold, st->reset, inputs);
+    for (size_t i = 0; i < inputs; i++) {
+        const mqtls_explain_input_t *in = mqtls_explain_input(r, i);
+        fprintf(out, "  %s[%s]%s %s\n      %s\n", st->dim, mqtls_explain_input_kind(in),
+                st->reset, mqtls_explain_input_text(in), mqtls_explain_input_meaning(in));
     }
-    if (r->inputs_dropped > 0) {
-        fprintf(out, "  (%zu more inputs not listed)\n", r->inputs_dropped);
+    if (mqtls_explain_inputs_dropped(r) > 0) {
+        fprintf(out, "  (%zu more inputs not listed)\n", mqtls_explain_inputs_dropped(r));
     }
-    if (r->cause_count == 0) {
+    size_t causes = mqtls_explain_cause_count(r);
+    if (causes == 0) {
         fprintf(out, "\nNo single cause follows from these inputs. Run the step-by-step check:\n"
                      "  mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key "
                      "client.key\n");
         return;
     }
     fprintf(out, "\n%sLikely causes, most likely first:%s\n", st->bold, st->reset);
-    for (size_t i = 0; i < r->cause_count; i++) {
-        const mqtls_explain_cause_t *c = &r->causes[i];
+    for (size_t i = 0; i < causes; i++) {
+        const mqtls_explain_cause_t *c = mqtls_explain_cause(r, i);
+        const char *id = mqtls_explain_cause_id(c);
         fprintf(out, "\n%s%zu. %s%s%s — %s (score %d)\n", st->bold, i + 1,
-                i == 0 ? st->red : st->yellow, c->id, st->reset, c->title, c->score);
-        fprintf(out, "   %swhy:%s      %s\n", st->dim, st->reset, c->explanation);
-        if (c->note[0] != '\0') {
-            fprintf(out, "   %snote:%s     %s\n", st->dim, st->reset, c->note);
+                i == 0 ? st->red : st->yellow, id, st->reset, mqtls_explain_cause_title(c),
+                mqtls_explain_cause_score(c));
+        fprintf(out, "   %swhy:%s      %s\n", st->dim, st->reset, mqtls_explain_cause_explanation(c));
+        if (mqtls_explain_cause_note(c)[0] != '\0') {
+            fprintf(out, "   %snote:%s     %s\n", st->dim, st->reset, mqtls_explain_cause_note(c));
         }
-        fprintf(out, "   %sevidence:%s %s\n", st->dim, st->reset, c->evidence);
+        fprintf(out, "   %sevidence:%s %s\n", st->dim, st->reset, mqtls_explain_cause_evidence(c));
         fprintf(out, "   %sfix:%s\n", st->dim, st->reset);
-        print_indented(out, c->fix, "      ");
-        fprintf(out, "   %sdocs:%s     docs/troubleshooting.md#%s\n", st->dim, st->reset, c->id);
+        print_indented(out, mqtls_explain_cause_fix(c), "      ");
+        fprintf(out, "   %sdocs:%s     docs/troubleshooting.md#%s\n", st->dim, st->reset, id);
     }
 }
 
@@ -207,12 +211,11 @@ int mqtls_cmd_explain(int argc, char **argv)
         }
         argv[i] = NULL; /* consumed */
     }
-    mqtls_explain_result_t *r = malloc(sizeof *r);
-    if (r == NULL) {
+    mqtls_explain_t *r = NULL;
+    if (mqtls_explain_create(&r) != MQTLS_OK) {
         fprintf(stderr, "mqtls: explain: out of memory (MQTLS_ERR_NOMEM)\n");
         return MQTLS_EXIT_FAIL;
     }
-    mqtls_explain_init(r);
     size_t arg_count = 0;
     for (int i = 1; i < argc; i++) {
         if (argv[i] == NULL || (i < first_arg && strcmp(argv[i], "--") == 0)) {
@@ -233,7 +236,7 @@ int mqtls_cmd_explain(int argc, char **argv)
     if (arg_count == 0 && !want_stdin) {
         if (isatty(STDIN_FILENO)) {
             usage(stderr);
-            free(r);
+            mqtls_explain_destroy(r);
             return MQTLS_EXIT_USAGE;
         }
         want_stdin = true;
@@ -246,7 +249,7 @@ int mqtls_cmd_explain(int argc, char **argv)
         if (text == NULL) {
             fprintf(stderr, "mqtls: explain: read stdin: %s (MQTLS_ERR_FILE_UNREADABLE)\n",
                     strerror(errno));
-            free(r);
+            mqtls_explain_destroy(r);
             return MQTLS_EXIT_FILE;
         }
         for (size_t k = 0; k < len; k++) {
@@ -272,11 +275,11 @@ int mqtls_cmd_explain(int argc, char **argv)
         fprintf(stderr, "mqtls: explain: only the first %u bytes of stdin were read\n",
                 STDIN_MAX_BYTES);
     }
-    for (size_t i = 0; i < r->unparsed_count; i++) {
+    for (size_t i = 0; i < mqtls_explain_unparsed_count(r); i++) {
         fprintf(stderr,
                 "mqtls: explain: could not parse '%s' (not a known code, flag word, "
                 "alert, reason code, errno name or message)\n",
-                r->unparsed[i]);
+                mqtls_explain_unparsed(r, i));
     }
     if (!recognised) {
         if (want_stdin) {
@@ -285,9 +288,9 @@ int mqtls_cmd_explain(int argc, char **argv)
                     "the lines around the first error (esp-tls, mosquitto, OpenSSL ...)\n",
                     lines);
         }
-        free(r);
+        mqtls_explain_destroy(r);
         return MQTLS_EXIT_FAIL;
     }
-    free(r);
+    mqtls_explain_destroy(r);
     return MQTLS_EXIT_OK;
 }

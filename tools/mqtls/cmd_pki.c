@@ -262,6 +262,7 @@ static int run_init(int argc, char **argv)
 {
     pki_args_t a;
     memset(&a, 0, sizeof a);
+    mqtls_pki_req_init(&a.req);
     int rc = parse_args("init", argc, argv, &a, usage_init);
     if (rc != MQTLS_EXIT_OK) {
         return rc < 0 ? MQTLS_EXIT_OK : rc;
@@ -287,6 +288,7 @@ static int run_issue(const char *cmd, mqtls_pki_kind_t kind, int argc, char **ar
 {
     pki_args_t a;
     memset(&a, 0, sizeof a);
+    mqtls_pki_req_init(&a.req);
     int rc = parse_args(cmd, argc, argv, &a, usage);
     if (rc != MQTLS_EXIT_OK) {
         return rc < 0 ? MQTLS_EXIT_OK : rc;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli_client.h"
-#include "mqtls/transport.h"
 #include "commands.h"
 
 typedef struct pub_state {

@@ -11,24 +11,11 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
-#ifdef MQTLS_HAVE_CMD_PUB
     {"pub", mqtls_cmd_pub, "publish messages (mosquitto_pub-style flags)"},
-#endif
-#ifdef MQTLS_HAVE_CMD_SUB
     {"sub", mqtls_cmd_sub, "subscribe and print messages (mosquitto_sub-style flags)"},
-#endif
-#ifdef MQTLS_HAVE_CMD_DOCTOR
     {"doctor", mqtls_cmd_doctor, "check certificates, keys and a broker, step by step"},
-#endif
-#ifdef MQTLS_HAVE_CMD_EXPLAIN
     {"explain", mqtls_cmd_explain, "explain error codes or a pasted log (esp-tls, mosquitto, ...)"},
-#endif
-#ifdef MQTLS_HAVE_CMD_PKI
     {"pki", mqtls_cmd_pki, "make a correct CA / server / client certificate set"},
-#endif
-#ifdef MQTLS_HAVE_CMD_BENCH
-    {"bench", mqtls_cmd_bench, "load a broker with many certificate-authenticated clients"},
-#endif
     {NULL, NULL, NULL},
 };
 

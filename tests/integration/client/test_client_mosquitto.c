@@ -1,20 +1,23 @@
 /* The full client against a real mosquitto (tests/harness): round trips over plain TCP, TLS,
  * mutual TLS, and WebSocket (ws:// and wss:// with mutual TLS, through websockify: Debian's
- * mosquitto has no WebSocket listener), MQTT 3.1.1 and 5.0, QoS 0/1/2, payloads 0 B..256 KiB, retained messages,
- * the will, persistent sessions, a broker crash during a QoS 1 stream, and failure paths.
- * Clients are driven with mqtls_client_step() from this thread; every wait has a deadline. */
+ * mosquitto has no WebSocket listener), MQTT 3.1.1 and 5.0, QoS 0/1/2, payloads 0 B..256 KiB,
+ * retained messages, the will, persistent sessions, a broker crash during a QoS 1 stream, and
+ * failure paths. Clients are driven with mqtls_client_step() from this thread; every wait has a
+ * deadline. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "common/tls_facts.h"
 #include <pthread.h>
 
 #include "harness.h"
@@ -36,7 +39,7 @@ typedef struct rec {
     int disconnected_not_ok; /* DISCONNECTED events whose status is not MQTLS_OK */
     bool session_present;
     mqtls_error_t last_error;
-    char finding_ids[512]; /* ids of the findings on the last error event, space separated */
+    char finding_ids[512];  /* ids of the findings on the last error event, space separated */
     uint16_t seen[MAX_SEQ]; /* per sequence number: how many times received */
     int dups;
     int distinct; /* sequence numbers seen at least once */
@@ -84,9 +87,9 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         r->finding_ids[0] = '\0';
         if (ev->u.error.findings != NULL) {
             size_t off = 0;
-            for (size_t i = 0; i < ev->u.error.findings->count; i++) {
+            for (size_t i = 0; i < mqtls_findings_count(ev->u.error.findings); i++) {
                 int n = snprintf(r->finding_ids + off, sizeof r->finding_ids - off, "%s ",
-                                 ev->u.error.findings->items[i].id);
+                                 mqtls_finding_id(mqtls_findings_get(ev->u.error.findings, i)));
                 if (n < 0 || (size_t)n >= sizeof r->finding_ids - off) {
                     break;
                 }
@@ -99,8 +102,8 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         break;
     case MQTLS_EVENT_SUBSCRIBED:
         r->subscribed++;
-        r->last_granted = ev->u.subscribed.reasons.len > 0 ? ev->u.subscribed.reasons.data[0]
-                                                           : 0xFF;
+        r->last_granted =
+            ev->u.subscribed.reasons.len > 0 ? ev->u.subscribed.reasons.data[0] : 0xFF;
         break;
     case MQTLS_EVENT_UNSUBSCRIBED:
         r->unsubscribed++;
@@ -110,9 +113,8 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         r->last_qos = ev->u.message.qos;
         r->last_retain = ev->u.message.retain;
         r->last_len = ev->u.message.payload.len;
-        size_t n = ev->u.message.topic.len < sizeof r->last_topic - 1u
-                       ? ev->u.message.topic.len
-                       : sizeof r->last_topic - 1u;
+        size_t n = ev->u.message.topic.len < sizeof r->last_topic - 1u ? ev->u.message.topic.len
+                                                                       : sizeof r->last_topic - 1u;
         memcpy(r->last_topic, ev->u.message.topic.data, n);
         r->last_topic[n] = '\0';
         mqtls_property_t pr;
@@ -158,7 +160,8 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 typedef enum { PLAIN, TLS, MTLS, WS, WSS } mode_t_;
 
 static mqtls_client_t *make_client(rec_t *r, mode_t_ mode, mqtls_version_t v, const char *id,
-                                   bool clean, void (*tweak)(mqtls_client_cfg_t *))
+                                   bool clean,
+                                   void (*tweak)(mqtls_client_cfg_t *, mqtls_tls_cfg_t *))
 {
     char uri[64];
     static const char *const scheme[] = {"mqtt", "mqtts", "mqtts", "ws", "wss"};
@@ -167,6 +170,9 @@ static mqtls_client_t *make_client(rec_t *r, mode_t_ mode, mqtls_version_t v, co
     (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", scheme[mode], port[mode]);
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    cfg.tls = &tls;
     cfg.uri = uri;
     cfg.client_id = id;
     cfg.version = v;
@@ -185,14 +191,14 @@ static mqtls_client_t *make_client(rec_t *r, mode_t_ mode, mqtls_version_t v, co
         cfg.ws_subprotocol = ""; /* websockify refuses "mqtt" (400) */
     }
     if (mode != PLAIN && mode != WS) {
-        cfg.tls.ca_file = g_pki.ca_crt;
+        tls.ca_file = g_pki.ca_crt;
         if (mode == MTLS || mode == WSS) {
-            cfg.tls.cert_file = g_pki.client_crt;
-            cfg.tls.key_file = g_pki.client_key;
+            tls.cert_file = g_pki.client_crt;
+            tls.key_file = g_pki.client_key;
         }
     }
     if (tweak != NULL) {
-        tweak(&cfg);
+        tweak(&cfg, &tls);
     }
     mqtls_client_t *c = NULL;
     mqtls_error_t err;
@@ -383,8 +389,9 @@ static void test_client_wss_mtls_v5_round_trip(void **state)
 
 /* --- WebSocket specifics ------------------------------------------------------------------ */
 
-static void default_subprotocol(mqtls_client_cfg_t *cfg)
+static void default_subprotocol(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
+    (void)tls;
     cfg->ws_subprotocol = NULL; /* "mqtt" */
     cfg->reconnect.enabled = false;
 }
@@ -407,7 +414,7 @@ static void test_client_ws_default_subprotocol_refused_by_websockify(void **stat
     mqtls_client_destroy(c);
 }
 
-static void no_client_cert(mqtls_client_cfg_t *cfg);
+static void no_client_cert(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls);
 
 /* wss:// without a client certificate: the bridge requires one (--verify-client). The client
  * must fail in the TLS layer under the WebSocket. */
@@ -443,9 +450,8 @@ static void test_client_ws_qos0_then_disconnect_is_delivered(void **state)
         int got = rs.messages;
         static uint8_t payload[32];
         fill_pattern(payload, sizeof payload, round);
-        assert_int_equal(mqtls_client_publish(pub, "ws-last/q0", payload, sizeof payload, NULL,
-                                              NULL),
-                         MQTLS_OK);
+        assert_int_equal(
+            mqtls_client_publish(pub, "ws-last/q0", payload, sizeof payload, NULL, NULL), MQTLS_OK);
         int dis = rp.disconnected;
         assert_int_equal(mqtls_client_disconnect(pub, 0), MQTLS_OK);
         assert_true(run_until(&pub, 1, &rp.disconnected, dis + 1, 5000));
@@ -510,9 +516,9 @@ static void test_client_disconnect_flushes_queued_qos0_and_reports_ok(void **sta
         connect_and_wait(pub, pr);
         for (uint32_t i = 0; i < PER_ROUND; i++) {
             fill_pattern(payload, sizeof payload, round * PER_ROUND + i);
-            assert_int_equal(mqtls_client_publish(pub, "disc/q0", payload, sizeof payload, NULL,
-                                                  NULL),
-                             MQTLS_OK);
+            assert_int_equal(
+                mqtls_client_publish(pub, "disc/q0", payload, sizeof payload, NULL, NULL),
+                MQTLS_OK);
         }
         int before = pr->disconnected;
         assert_int_equal(mqtls_client_disconnect(pub, 0), MQTLS_OK);
@@ -572,8 +578,9 @@ static void test_client_v5_properties_and_unsubscribe(void **state)
     mqtls_client_destroy(sub);
 }
 
-static void use_aliases(mqtls_client_cfg_t *cfg)
+static void use_aliases(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
+    (void)tls;
     cfg->outbound_aliases = 4;
 }
 
@@ -606,8 +613,9 @@ static void test_client_v5_outbound_topic_alias_with_mosquitto(void **state)
     mqtls_client_destroy(sub);
 }
 
-static void short_keepalive(mqtls_client_cfg_t *cfg)
+static void short_keepalive(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
+    (void)tls;
     cfg->keepalive_s = 1;
     cfg->reconnect.enabled = false;
 }
@@ -669,8 +677,9 @@ static void test_client_broker_maximum_packet_size(void **state)
     th_broker_cleanup(&small);
 }
 
-static void set_will(mqtls_client_cfg_t *cfg)
+static void set_will(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
+    (void)tls;
     cfg->will.topic = "will/dead";
     cfg->will.payload = (const uint8_t *)"gone";
     cfg->will.payload_len = 4;
@@ -714,9 +723,9 @@ static const mqtls_property_t g_will_props[] = {
     {.id = MQTLS_PROP_CONTENT_TYPE, .v.bin = {(const uint8_t *)"text/plain", 10}},
 };
 
-static void set_will_v5(mqtls_client_cfg_t *cfg)
+static void set_will_v5(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
-    set_will(cfg);
+    set_will(cfg, tls);
     cfg->will.props.items = g_will_props;
     cfg->will.props.count = 1;
 }
@@ -765,9 +774,9 @@ static void test_client_persistent_session_gets_queued_messages(void **state)
         for (uint32_t i = 0; i < 10; i++) {
             fill_pattern(payload, sizeof payload, i);
             mqtls_publish_opts_t o = {.qos = 1};
-            assert_int_equal(mqtls_client_publish(pub, "persist/t", payload, sizeof payload, &o,
-                                                  NULL),
-                             MQTLS_OK);
+            assert_int_equal(
+                mqtls_client_publish(pub, "persist/t", payload, sizeof payload, &o, NULL),
+                MQTLS_OK);
         }
         assert_true(run_until(&pub, 1, &rp.published, 10, 5000));
         connect_and_wait(sub, &rs);
@@ -812,8 +821,7 @@ static void stream_through_crash(uint8_t qos, bool kill, const char *tag)
         for (int k = 0; k < 20 && sent < N; k++) {
             fill_pattern(payload, sizeof payload, (uint32_t)sent);
             mqtls_publish_opts_t o = {.qos = qos};
-            if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) !=
-                MQTLS_OK) {
+            if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) != MQTLS_OK) {
                 break;
             }
             sent++;
@@ -958,12 +966,15 @@ static void test_client_tls_to_plain_port_fails_in_tls(void **state)
     (void)snprintf(uri, sizeof uri, "mqtts://127.0.0.1:%u", g_broker.port_plain);
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    cfg.tls = &tls;
     cfg.uri = uri;
     cfg.on_event = on_event;
     cfg.event_ctx = &r;
     cfg.reconnect.enabled = false;
     cfg.connect_timeout_ms = 3000;
-    cfg.tls.ca_file = g_pki.ca_crt;
+    tls.ca_file = g_pki.ca_crt;
     mqtls_client_t *c = NULL;
     assert_int_equal(mqtls_client_create(&cfg, NULL, &c), MQTLS_OK);
     const mqtls_status_t ok[] = {MQTLS_ERR_TLS_NOT_TLS, MQTLS_ERR_TLS_HANDSHAKE,
@@ -994,9 +1005,9 @@ static void test_client_plain_to_tls_port_fails(void **state)
     mqtls_client_destroy(c);
 }
 
-static void wrong_ca(mqtls_client_cfg_t *cfg)
+static void wrong_ca(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
-    cfg->tls.ca_file = g_pki.other_ca_crt;
+    tls->ca_file = g_pki.other_ca_crt;
     cfg->reconnect.enabled = false;
 }
 
@@ -1018,10 +1029,10 @@ static void test_client_wrong_ca_reports_tls_verify(void **state)
     mqtls_client_destroy(c);
 }
 
-static void no_client_cert(mqtls_client_cfg_t *cfg)
+static void no_client_cert(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
 {
-    cfg->tls.cert_file = NULL;
-    cfg->tls.key_file = NULL;
+    tls->cert_file = NULL;
+    tls->key_file = NULL;
     cfg->reconnect.enabled = false;
 }
 
@@ -1090,8 +1101,8 @@ static void *publisher_thread(void *arg)
         mqtls_status_t st;
         int tries = 0;
         /* The outbox is bounded: back off briefly when it is full. */
-        while ((st = mqtls_client_publish(j->c, "thr/many", payload, sizeof payload, &o,
-                                          NULL)) == MQTLS_ERR_OUTBOX_FULL &&
+        while ((st = mqtls_client_publish(j->c, "thr/many", payload, sizeof payload, &o, NULL)) ==
+                   MQTLS_ERR_OUTBOX_FULL &&
                tries++ < 5000) {
             struct timespec ts = {0, 1000000};
             (void)nanosleep(&ts, NULL);
@@ -1167,8 +1178,7 @@ static void throughput(mode_t_ mode, uint8_t qos, int n, const char *tag)
     while (th_now_ms() < end && rs.messages < n) {
         for (int k = 0; k < 64 && sent < n; k++) {
             mqtls_publish_opts_t o = {.qos = qos};
-            if (mqtls_client_publish(pub, "tp/t", payload, sizeof payload, &o, NULL) !=
-                MQTLS_OK) {
+            if (mqtls_client_publish(pub, "tp/t", payload, sizeof payload, &o, NULL) != MQTLS_OK) {
                 break;
             }
             sent++;
@@ -1251,15 +1261,18 @@ static void many_clients(mode_t_ mode, int n, const char *tag)
     for (int i = 0; i < n; i++) {
         mqtls_client_cfg_t cfg;
         mqtls_client_cfg_init(&cfg);
+        mqtls_tls_cfg_t tls;
+        mqtls_tls_cfg_init(&tls);
+        cfg.tls = &tls;
         cfg.uri = uri;
         cfg.on_event = on_many;
         cfg.event_ctx = &m;
         cfg.outbox_max_messages = 16;
         cfg.outbox_max_bytes = 4096;
         if (mode != PLAIN) {
-            cfg.tls.ca_file = g_pki.ca_crt;
-            cfg.tls.cert_file = g_pki.client_crt;
-            cfg.tls.key_file = g_pki.client_key;
+            tls.ca_file = g_pki.ca_crt;
+            tls.cert_file = g_pki.client_crt;
+            tls.key_file = g_pki.client_key;
             /* Parse the credentials once; every other client shares the context. */
             cfg.tls_share_with = i > 0 ? cs[0] : NULL;
         }

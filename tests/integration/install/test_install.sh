@@ -66,6 +66,17 @@ C
 check "pkg-config mqtls: build" bash -c "\${CC:-cc} \$CFLAGS -std=c11 -Wall -Werror '$tmp/app.c' -o '$tmp/app' \$(pkg-config --cflags --libs mqtls)"
 check "pkg-config mqtls: run (tcp MQTLS_ERR_CONN_REFUSED)" "$tmp/app"
 
+# 1b. The README's library snippet, exactly as printed there, builds against the installed tree.
+awk '/^```c$/ && !done {on=1; next} on && /^```$/ {on=0; done=1} on' "$src/README.md" > "$tmp/readme.c"
+check "README snippet extracted" test -s "$tmp/readme.c"
+check "README snippet: build with pkg-config" bash -c "\${CC:-cc} \$CFLAGS -std=c11 -Wall -Wextra -Werror '$tmp/readme.c' -o '$tmp/readme' \$(pkg-config --cflags --libs mqtls)"
+
+# 1c. The shared library's SONAME is libmqtls.so.<MAJOR of version.h>; installed programs find
+#     it through their RUNPATH ($ORIGIN/../lib), with no LD_LIBRARY_PATH.
+major=$(sed -n 's/^#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' "$src/include/mqtls/version.h")
+check "SONAME libmqtls.so.$major" bash -c "readelf -d '$libdir/libmqtls.so' | grep -q 'SONAME.*libmqtls.so.$major\]'"
+check "installed mqtls runs without LD_LIBRARY_PATH (RUNPATH)" bash -c "env -u LD_LIBRARY_PATH '$prefix/bin/mqtls' --help >/dev/null"
+
 # 2. find_package(mqtls) + mqtls::mqtls
 mkdir -p "$tmp/cm"
 cp "$tmp/app.c" "$tmp/cm/app.c"

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+
 #include "mbedtls/x509.h"
 
 #include "drive.h"
@@ -71,7 +73,7 @@ static mqtls_status_t tls_open(conn_t *c, const mqtls_tls_cfg_t *cfg, const char
 static void tls_done(conn_t *c)
 {
     c->t->ops->destroy(c->t);
-    mqtls_tls_facts_free(&c->facts);
+    mqtls__tls_facts_free(&c->facts);
     mqtls__tls_ctx_destroy(c->ctx);
 }
 
@@ -381,7 +383,7 @@ static int64_t connect_us(mqtls__tls_ctx_t *ctx)
     assert_memory_equal(in, connack_ok, sizeof connack_ok);
     (void)clock_gettime(CLOCK_MONOTONIC, &t1);
     t->ops->destroy(t);
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
     return (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
 }
 

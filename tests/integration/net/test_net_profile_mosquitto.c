@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+
 #include "mbedtls/version.h"
 #include "mbedtls/x509.h"
 
@@ -125,7 +127,7 @@ static result_t handshake(const char *ca, uint16_t port, const char *profile)
     r.depth0_flags = r.err.depth_flags[0];
     r.chain_len = facts.chain_len;
     t->ops->destroy(t);
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
     mqtls__tls_ctx_destroy(ctx);
     return r;
 }

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+
 #include "drive.h"
 #include "harness.h"
 #include "mqtls/error.h"
@@ -136,7 +138,7 @@ static void conn_close(conn_t *c)
         c->t->ops->destroy(c->t);
     }
     if (c->ctx != NULL) {
-        mqtls_tls_facts_free(&c->facts);
+        mqtls__tls_facts_free(&c->facts);
         mqtls__tls_ctx_destroy(c->ctx);
     }
     memset(c, 0, sizeof *c);

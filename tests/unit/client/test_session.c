@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "client/session.h"
+#include "mqtls/uri.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

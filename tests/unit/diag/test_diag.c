@@ -17,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+#include "diag/findings.h"
+
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
@@ -133,7 +136,7 @@ typedef struct loaded {
 static int record_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     mqtls_tls_facts_t *f = ctx;
-    if (depth >= 0 && depth < MQTLS_MAX_CHAIN_DEPTH) {
+    if (depth >= 0 && depth < MQTLS__MAX_CHAIN_DEPTH) {
         mqtls_cert_fact_t *c = &f->chain[depth];
         c->flags = *flags;
         free(c->der);
@@ -247,7 +250,7 @@ static void free_loaded(loaded_t *l)
     free(l->ca);
     free(l->cert);
     free(l->key);
-    for (size_t i = 0; i < MQTLS_MAX_CHAIN_DEPTH; i++) {
+    for (size_t i = 0; i < MQTLS__MAX_CHAIN_DEPTH; i++) {
         free(l->facts.chain[i].der);
         free(l->facts.presented[i].der);
     }
@@ -335,7 +338,7 @@ static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep
         in.err = &err;
     }
     mqtls_findings_t f;
-    mqtls_findings_init(&f);
+    mqtls__findings_init(&f);
     assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
 
     int rc = 0;
@@ -716,7 +719,7 @@ static void test_diag_transport_and_connack_causes(void **state)
         in.err = &err;
         in.facts = (c->layer == MQTLS_LAYER_MQTT && !c->hello) || c->plain ? NULL : &facts;
         mqtls_findings_t f;
-        mqtls_findings_init(&f);
+        mqtls__findings_init(&f);
         assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
         if (f.count == 0 || strcmp(f.items[0].id, c->expect) != 0) {
             fprintf(stderr, "case %zu: expected %s\n", i, c->expect);
@@ -823,7 +826,7 @@ static void test_diag_rejects_bad_args_and_sorts_worst_first(void **state)
 {
     (void)state;
     mqtls_findings_t f;
-    mqtls_findings_init(&f);
+    mqtls__findings_init(&f);
     assert_int_equal(mqtls_diag_run(NULL, &f), MQTLS_ERR_INVALID_ARG);
     mqtls_diag_input_t in;
     mqtls_diag_input_init(&in);

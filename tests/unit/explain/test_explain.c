@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "explain/explain_internal.h"
 #include <mbedtls/x509_crt.h>
 
 #include "explain/explain_tables.h"
@@ -250,11 +252,11 @@ static const explain_case_t cases[] = {
 
 /* ------------------------------------------------------------------ helpers */
 
-static mqtls_explain_result_t *run_input(const explain_case_t *c)
+static mqtls_explain_t *run_input(const explain_case_t *c)
 {
-    mqtls_explain_result_t *r = malloc(sizeof *r);
+    mqtls_explain_t *r = malloc(sizeof *r);
     assert_non_null(r);
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     if (c->is_log) {
         assert_int_equal(mqtls_explain_text(r, c->input, strlen(c->input)), MQTLS_OK);
     } else {
@@ -274,7 +276,7 @@ static mqtls_explain_result_t *run_input(const explain_case_t *c)
     return r;
 }
 
-static bool has_cause(const mqtls_explain_result_t *r, const char *id)
+static bool has_cause(const mqtls_explain_t *r, const char *id)
 {
     for (size_t i = 0; i < r->cause_count; i++) {
         if (strcmp(r->causes[i].id, id) == 0) {
@@ -284,7 +286,7 @@ static bool has_cause(const mqtls_explain_result_t *r, const char *id)
     return false;
 }
 
-static bool inputs_mention(const mqtls_explain_result_t *r, const char *text)
+static bool inputs_mention(const mqtls_explain_t *r, const char *text)
 {
     for (size_t i = 0; i < r->input_count; i++) {
         if (strstr(r->inputs[i].text, text) != NULL || strstr(r->inputs[i].meaning, text) != NULL) {
@@ -294,7 +296,7 @@ static bool inputs_mention(const mqtls_explain_result_t *r, const char *text)
     return false;
 }
 
-static void print_result(const explain_case_t *c, const mqtls_explain_result_t *r)
+static void print_result(const explain_case_t *c, const mqtls_explain_t *r)
 {
     print_message("case '%s':\n", c->name);
     for (size_t i = 0; i < r->input_count; i++) {
@@ -313,7 +315,7 @@ static void test_explain_table_cases_give_expected_ids(void **state)
     assert_true(ARRAY_LEN(cases) >= 30);
     for (size_t k = 0; k < ARRAY_LEN(cases); k++) {
         const explain_case_t *c = &cases[k];
-        mqtls_explain_result_t *r = run_input(c);
+        mqtls_explain_t *r = run_input(c);
         bool ok = mqtls_explain_recognised(r);
         if (c->top != NULL) {
             ok = ok && r->cause_count > 0 && strcmp(r->causes[0].id, c->top) == 0;
@@ -330,7 +332,7 @@ static void test_explain_table_cases_give_expected_ids(void **state)
             ok = ok && inputs_mention(r, c->input_contains);
         }
         for (size_t i = 0; i < r->cause_count; i++) {
-            ok = ok && mqtls_explain_title(r->causes[i].id) != NULL && r->causes[i].fix != NULL &&
+            ok = ok && mqtls__explain_title(r->causes[i].id) != NULL && r->causes[i].fix != NULL &&
                  r->causes[i].evidence[0] != '\0';
         }
         if (!ok) {
@@ -346,7 +348,7 @@ static void test_explain_seed_names_bad_key_and_test_mosquitto_ca(void **state)
     (void)state;
     const explain_case_t *plain = &cases[0];
     const explain_case_t *with_host = &cases[1];
-    mqtls_explain_result_t *r = run_input(plain);
+    mqtls_explain_t *r = run_input(plain);
     assert_string_equal(r->causes[0].id, "weak-key");
     assert_true((r->verify_flags & 0x10000u) != 0);
     assert_string_equal(r->causes[0].note, ""); /* no host in the log: no mosquitto story */
@@ -377,9 +379,9 @@ static void test_explain_every_verify_info_text_maps_to_its_flag(void **state)
             continue; /* CRL texts are recognised as text only; they have no cause */
         }
         (void)snprintf(log, sizeof log, "I (1) esp-tls: verification info: %s", info);
-        mqtls_explain_result_t *r = malloc(sizeof *r);
+        mqtls_explain_t *r = malloc(sizeof *r);
         assert_non_null(r);
-        mqtls_explain_init(r);
+        mqtls__explain_init(r);
         assert_int_equal(mqtls_explain_text(r, log, strlen(log)), MQTLS_OK);
         mqtls_explain_finish(r);
         if (r->verify_flags != f->bit) {
@@ -395,7 +397,7 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
     (void)state;
 #define CHECK_W(arr)                                                                               \
     for (size_t j = 0; j < ARRAY_LEN(arr) && (arr)[j].id != NULL; j++) {                           \
-        assert_non_null(mqtls_explain_title((arr)[j].id));                                         \
+        assert_non_null(mqtls__explain_title((arr)[j].id));                                         \
     }
     for (size_t i = 0; i < ARRAY_LEN(mbed_codes); i++) {
         CHECK_W(mbed_codes[i].to);
@@ -432,7 +434,7 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
 #undef CHECK_W
     assert_true(ARRAY_LEN(broker_markers) > 0 && ARRAY_LEN(esp_markers) > 0);
     /* catalogue: unique ids, every field filled */
-    assert_int_equal(mqtls_explain_catalogue_count(), ARRAY_LEN(catalogue));
+    assert_int_equal(mqtls__explain_catalogue_count(), ARRAY_LEN(catalogue));
     for (size_t i = 0; i < ARRAY_LEN(catalogue); i++) {
         assert_non_null(catalogue[i].fix);
         assert_true(strlen(catalogue[i].explanation) > 20);
@@ -440,8 +442,8 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
             assert_string_not_equal(catalogue[i].id, catalogue[j].id);
         }
     }
-    assert_null(mqtls_explain_catalogue_id(ARRAY_LEN(catalogue)));
-    assert_null(mqtls_explain_title("no-such-id"));
+    assert_null(mqtls__explain_catalogue_id(ARRAY_LEN(catalogue)));
+    assert_null(mqtls__explain_title("no-such-id"));
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -465,11 +467,11 @@ static void test_explain_every_id_has_a_troubleshooting_section(void **state)
     size_t len = 0;
     char *doc = slurp(MQTLS_DOCS_DIR "/troubleshooting.md", &len);
     assert_non_null(doc);
-    for (size_t i = 0; i < mqtls_explain_catalogue_count(); i++) {
+    for (size_t i = 0; i < mqtls__explain_catalogue_count(); i++) {
         char heading[96];
-        (void)snprintf(heading, sizeof heading, "\n## %s\n", mqtls_explain_catalogue_id(i));
+        (void)snprintf(heading, sizeof heading, "\n## %s\n", mqtls__explain_catalogue_id(i));
         if (strstr(doc, heading) == NULL) {
-            print_message("docs/troubleshooting.md lacks '## %s'\n", mqtls_explain_catalogue_id(i));
+            print_message("docs/troubleshooting.md lacks '## %s'\n", mqtls__explain_catalogue_id(i));
         }
         assert_non_null(strstr(doc, heading));
     }
@@ -484,10 +486,10 @@ static void test_explain_ids_match_findings_def(void **state)
     size_t len = 0;
     char *def = slurp(MQTLS_FINDINGS_DEF, &len);
     assert_non_null(def); /* the contract; explain.c compiles it in, so it must exist */
-    assert_true(mqtls_explain_catalogue_count() >= 49);
-    for (size_t i = 0; i < mqtls_explain_catalogue_count(); i++) {
+    assert_true(mqtls__explain_catalogue_count() >= 49);
+    for (size_t i = 0; i < mqtls__explain_catalogue_count(); i++) {
         char quoted[96];
-        (void)snprintf(quoted, sizeof quoted, "\"%s\"", mqtls_explain_catalogue_id(i));
+        (void)snprintf(quoted, sizeof quoted, "\"%s\"", mqtls__explain_catalogue_id(i));
         if (strstr(def, quoted) == NULL) {
             print_message("findings.def lacks %s\n", quoted);
         }
@@ -510,13 +512,13 @@ static uint32_t rng(uint32_t *s)
 static void test_explain_garbage_is_not_recognised_and_never_crashes(void **state)
 {
     (void)state;
-    mqtls_explain_result_t *r = malloc(sizeof *r);
+    mqtls_explain_t *r = malloc(sizeof *r);
     assert_non_null(r);
     static const char *const words[] = {
         "",     "   ",   "hello world", "0x",        "-",           "--",
         "0xZZ", "12abc", "alert",       "alert 999", "-0x99999999", "lorem ipsum dolor sit amet"};
     for (size_t i = 0; i < ARRAY_LEN(words); i++) {
-        mqtls_explain_init(r);
+        mqtls__explain_init(r);
         assert_int_equal(mqtls_explain_arg(r, words[i]), MQTLS_ERR_NOT_SUPPORTED);
         mqtls_explain_finish(r);
         assert_false(mqtls_explain_recognised(r));
@@ -531,11 +533,11 @@ static void test_explain_garbage_is_not_recognised_and_never_crashes(void **stat
         for (size_t i = 0; i < n; i++) {
             buf[i] = (char)(rng(&seed) & 0xFFu);
         }
-        mqtls_explain_init(r);
+        mqtls__explain_init(r);
         (void)mqtls_explain_text(r, buf, n);
         mqtls_explain_finish(r);
-        assert_true(r->input_count <= MQTLS_EXPLAIN_MAX_INPUTS);
-        assert_true(r->cause_count <= MQTLS_EXPLAIN_MAX_CAUSES);
+        assert_true(r->input_count <= MQTLS__EXPLAIN_MAX_INPUTS);
+        assert_true(r->cause_count <= MQTLS__EXPLAIN_MAX_CAUSES);
     }
     /* Printable random text without any known phrase is not recognised. */
     for (size_t i = 0; i < n; i++) {
@@ -544,7 +546,7 @@ static void test_explain_garbage_is_not_recognised_and_never_crashes(void **stat
             buf[i] = (rng(&seed) & 1u) ? ' ' : '\n';
         }
     }
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     assert_int_equal(mqtls_explain_text(r, buf, n), MQTLS_ERR_NOT_SUPPORTED);
     mqtls_explain_finish(r);
     assert_false(mqtls_explain_recognised(r));
@@ -559,9 +561,9 @@ static void test_explain_one_mib_line_is_scanned_to_the_end(void **state)
     char *buf = malloc(n + 64);
     assert_non_null(buf);
     memset(buf, 'A', n);
-    mqtls_explain_result_t *r = malloc(sizeof *r);
+    mqtls_explain_t *r = malloc(sizeof *r);
     assert_non_null(r);
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     assert_int_equal(mqtls_explain_text(r, buf, n), MQTLS_ERR_NOT_SUPPORTED);
     mqtls_explain_finish(r);
     assert_false(mqtls_explain_recognised(r));
@@ -569,7 +571,7 @@ static void test_explain_one_mib_line_is_scanned_to_the_end(void **state)
     static const char tail[] = " mbedtls_ssl_handshake returned -0x7200";
     memcpy(buf + n - (sizeof tail - 1), tail, sizeof tail - 1);
     memcpy(buf + 2048 - 10, "ca md too weak", 14);
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     assert_int_equal(mqtls_explain_text(r, buf, n), MQTLS_OK);
     mqtls_explain_finish(r);
     assert_true(has_cause(r, "tls-on-plain-port"));
@@ -580,7 +582,7 @@ static void test_explain_one_mib_line_is_scanned_to_the_end(void **state)
     for (size_t i = 0; i < reps; i++) {
         memcpy(buf + i * (sizeof rep - 1), rep, sizeof rep - 1);
     }
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     assert_int_equal(mqtls_explain_text(r, buf, reps * (sizeof rep - 1)), MQTLS_OK);
     mqtls_explain_finish(r);
     assert_int_equal(r->input_count, 1);
@@ -593,9 +595,9 @@ static void test_explain_one_mib_line_is_scanned_to_the_end(void **state)
 static void test_explain_api_rejects_bad_arguments(void **state)
 {
     (void)state;
-    mqtls_explain_result_t *r = malloc(sizeof *r);
+    mqtls_explain_t *r = malloc(sizeof *r);
     assert_non_null(r);
-    mqtls_explain_init(r);
+    mqtls__explain_init(r);
     assert_int_equal(mqtls_explain_arg(NULL, "5"), MQTLS_ERR_INVALID_ARG);
     assert_int_equal(mqtls_explain_arg(r, NULL), MQTLS_ERR_INVALID_ARG);
     assert_int_equal(mqtls_explain_text(r, NULL, 3), MQTLS_ERR_INVALID_ARG);

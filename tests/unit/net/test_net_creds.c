@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
@@ -376,11 +378,11 @@ static void test_error_helpers(void **state)
     assert_non_null(strstr(info, "\n"));
     assert_int_equal(mqtls_verify_info(0, info, sizeof info), 0);
     mqtls_tls_facts_t facts;
-    mqtls_tls_facts_init(&facts);
+    mqtls__tls_facts_init(&facts);
     assert_int_equal(facts.alert_received, -1);
     facts.chain[0].der = malloc(10);
     facts.ca_names = malloc(3);
-    mqtls_tls_facts_free(&facts); /* ASan checks the frees */
+    mqtls__tls_facts_free(&facts); /* ASan checks the frees */
     assert_null(facts.chain[0].der);
     assert_int_equal(facts.alert_sent, -1);
 }

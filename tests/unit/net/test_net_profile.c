@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+#include "diag/findings.h"
+
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/entropy.h"
@@ -320,14 +323,14 @@ static verdict_t judge(const char *profile_name, size_t ca_i, size_t leaf_i, mbe
     in.ca.data = ca_pem;
     in.ca.len = strlen((char *)ca_pem) + 1;
     mqtls_tls_facts_t facts;
-    mqtls_tls_facts_init(&facts);
+    mqtls__tls_facts_init(&facts);
     facts.server_hello_seen = true;
     facts.presented[0].der = leaf.raw.p; /* borrowed: facts are not freed */
     facts.presented[0].der_len = leaf.raw.len;
     facts.presented_len = 1;
     in.facts = &facts;
     static mqtls_findings_t out;
-    mqtls_findings_init(&out);
+    mqtls__findings_init(&out);
     assert_int_equal(mqtls_diag_run(&in, &out), MQTLS_OK);
     v.diag_md = has_finding(&out, "weak-signature-hash");
     v.diag_key = has_finding(&out, "weak-key") || has_finding(&out, "curve-not-allowed");

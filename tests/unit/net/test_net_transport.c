@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "common/tls_facts.h"
+
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
@@ -102,7 +104,7 @@ static void test_parser_flight_split_everywhere_records_facts(void **state)
         make_records(&wire, &hs, frag);
         for (size_t cut = 1; cut < wire.len; cut += 13) { /* records span reads */
             mqtls_tls_facts_t f;
-            mqtls_tls_facts_init(&f);
+            mqtls__tls_facts_init(&f);
             const uint8_t *chunks[2] = {wire.b, wire.b + cut};
             size_t lens[2] = {cut, wire.len - cut};
             assert_true(mqtls__tls_parse_records(&f, chunks, lens, 2));
@@ -118,7 +120,7 @@ static void test_parser_flight_split_everywhere_records_facts(void **state)
             assert_false(f.peer_not_tls);
             assert_false(f.records_truncated);
             assert_int_equal(f.alert_received, -1);
-            mqtls_tls_facts_free(&f);
+            mqtls__tls_facts_free(&f);
         }
     }
 }
@@ -130,14 +132,14 @@ static void test_parser_oversized_message_is_dropped_without_overflow(void **sta
     make_messages(&hs, 20000); /* Certificate message > 16 KiB parser buffer */
     make_records(&wire, &hs, 16384);
     mqtls_tls_facts_t f;
-    mqtls_tls_facts_init(&f);
+    mqtls__tls_facts_init(&f);
     const uint8_t *chunks[1] = {wire.b};
     size_t lens[1] = {wire.len};
     assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
     assert_true(f.server_hello_seen);
     assert_true(f.records_truncated);
     assert_int_equal(f.presented_len, 0);
-    mqtls_tls_facts_free(&f);
+    mqtls__tls_facts_free(&f);
 }
 
 static void test_parser_alert_and_not_tls(void **state)
@@ -145,7 +147,7 @@ static void test_parser_alert_and_not_tls(void **state)
     (void)state;
     static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 48};
     mqtls_tls_facts_t f;
-    mqtls_tls_facts_init(&f);
+    mqtls__tls_facts_init(&f);
     const uint8_t *chunks[7];
     size_t lens[7];
     for (size_t i = 0; i < 7; i++) {
@@ -154,7 +156,7 @@ static void test_parser_alert_and_not_tls(void **state)
     }
     assert_true(mqtls__tls_parse_records(&f, chunks, lens, 7));
     assert_int_equal(f.alert_received, 48);
-    mqtls_tls_facts_free(&f);
+    mqtls__tls_facts_free(&f);
 
     static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n";
     chunks[0] = http;
@@ -163,7 +165,7 @@ static void test_parser_alert_and_not_tls(void **state)
     assert_true(f.peer_not_tls);
     assert_int_equal(f.first_bytes_len, 16);
     assert_memory_equal(f.first_bytes, "HTTP/1.1 400 Bad", 16);
-    mqtls_tls_facts_free(&f);
+    mqtls__tls_facts_free(&f);
 
     static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00};
     chunks[0] = connack;
@@ -171,7 +173,7 @@ static void test_parser_alert_and_not_tls(void **state)
     assert_false(mqtls__tls_parse_records(&f, chunks, lens, 1));
     assert_true(f.peer_not_tls);
     assert_int_equal(f.first_bytes_len, 4);
-    mqtls_tls_facts_free(&f);
+    mqtls__tls_facts_free(&f);
 }
 
 /* ---- scripted inner transport ---------------------------------------------------------- */
@@ -297,7 +299,7 @@ static void test_tls_peer_answers_http_is_not_tls(void **state)
     assert_true(facts.peer_not_tls);
     assert_memory_equal(facts.first_bytes, "HTT", 3);
     assert_non_null(strstr(err.detail, "HTT"));
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
 }
 
 static void test_tls_peer_answers_connack_is_not_tls(void **state)
@@ -310,7 +312,7 @@ static void test_tls_peer_answers_connack_is_not_tls(void **state)
     assert_int_equal(handshake(&fake, &facts, &err), MQTLS_ERR_TLS_NOT_TLS);
     assert_true(facts.peer_not_tls);
     assert_int_equal(facts.first_bytes[0], 0x20);
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
 }
 
 static void test_tls_fatal_alert_split_is_reported(void **state)
@@ -325,7 +327,7 @@ static void test_tls_fatal_alert_split_is_reported(void **state)
     assert_int_equal(facts.alert_received, 40);
     assert_int_not_equal(err.mbedtls_ret, 0);
     assert_non_null(strstr(err.detail, "handshake_failure"));
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
 }
 
 static void test_tls_silent_close_after_hello_is_not_tls(void **state)
@@ -339,7 +341,7 @@ static void test_tls_silent_close_after_hello_is_not_tls(void **state)
     assert_false(facts.peer_not_tls);
     assert_non_null(strstr(err.detail, "closed the connection"));
     assert_int_equal(fake.writes, 1); /* the ClientHello left in one send */
-    mqtls_tls_facts_free(&facts);
+    mqtls__tls_facts_free(&facts);
 }
 
 /* ---- tcp -------------------------------------------------------------------------------- */

@@ -99,7 +99,7 @@ static unsigned file_mode(const fixture_t *f, const char *file)
 static mqtls_pki_req_t req_for(const fixture_t *f, const char *name)
 {
     mqtls_pki_req_t r;
-    memset(&r, 0, sizeof r);
+    mqtls_pki_req_init(&r);
     r.dir = f->dir;
     r.name = name;
     return r;

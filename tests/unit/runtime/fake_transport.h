@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mqtls/transport.h"
+#include "net/transport.h"
 
 typedef enum fake_kind {
     FK_READ,        /* return these bytes (up to cap; the rest stays for the next read) */

@@ -1,32 +1,23 @@
-/** @file transport.h
- *  @brief The transport vtable: tcp, tls and websocket stack on it; tests script it.
+/* Internal: the transport vtable. tcp, tls and websocket stack on it; tests script it.
+ * Never installed (no public API takes a transport).
  *
  *  All operations are non-blocking. I/O conventions are translated once, here: a transport
  *  returns MQTLS_OK with progress, MQTLS_ERR_WOULD_BLOCK (wait for want()), MQTLS_ERR_CLOSED
  *  (orderly close by the peer), or an error status with details in the mqtls_error_t given
  *  at creation. */
-#ifndef MQTLS_TRANSPORT_H
-#define MQTLS_TRANSPORT_H
+#ifndef MQTLS_NET_TRANSPORT_H
+#define MQTLS_NET_TRANSPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mqtls/error.h"
-#include "mqtls/export.h"
 #include "mqtls/status.h"
+#include "mqtls/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Readiness the transport waits for (for poll/epoll). */
-#define MQTLS_WANT_READ 0x1u
-#define MQTLS_WANT_WRITE 0x2u
-
-typedef struct mqtls_iovec {
-    const uint8_t *base;
-    size_t len;
-} mqtls_iovec_t;
 
 typedef struct mqtls_transport mqtls_transport_t;
 
@@ -61,4 +52,4 @@ struct mqtls_transport {
 #ifdef __cplusplus
 }
 #endif
-#endif /* MQTLS_TRANSPORT_H */
+#endif /* MQTLS_NET_TRANSPORT_H */
