@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Check tests/explain/corpus/manifest.tsv: columns, files, ecosystems, and that every
+expected_id / also_ok id is in src/diag/findings.def, in the list of ids the project is
+adding, or defined in NEW_IDS.md. Prints the distribution tables used in README.md.
+Usage: python3 tests/explain/corpus/check_manifest.py [--markdown]"""
+import collections, os, re, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+COLS = ["id", "file", "source_url", "ecosystem", "log_side", "expected_id", "also_ok", "cause_in_thread"]
+ECOS = {"esp-idf", "arduino", "mosquitto", "paho-c", "paho-java", "paho-python", "mqttjs", "go",
+        "dotnet", "erlang", "aws-iot", "azure-iot", "openssl", "other"}
+SIDES = {"client", "broker", "both"}
+PLANNED = {"tls-version-mismatch", "out-of-memory", "tls-record-buffer-too-small", "library-without-tls",
+           "no-verification-option", "server-key-too-small", "broker-local-only", "protocol-name-mismatch"}
+
+def known_ids():
+    ids = set(re.findall(r'^X\(\s*\w+\s*,\s*"([a-z0-9-]+)"', open(os.path.join(ROOT, "src/diag/findings.def")).read(), re.M))
+    new = set(re.findall(r"^## `([a-z0-9-]+)`", open(os.path.join(HERE, "NEW_IDS.md")).read(), re.M))
+    return ids, new
+
+def main():
+    ids, new = known_ids()
+    allowed = ids | PLANNED | new
+    rows, errors = [], []
+    lines = open(os.path.join(HERE, "manifest.tsv")).read().rstrip("\n").split("\n")
+    if lines[0].split("\t") != COLS:
+        errors.append("bad header")
+    for n, line in enumerate(lines[1:], 2):
+        f = line.split("\t")
+        if len(f) != len(COLS):
+            errors.append(f"line {n}: {len(f)} fields"); continue
+        r = dict(zip(COLS, f)); rows.append(r)
+        if not os.path.isfile(os.path.join(HERE, r["file"])): errors.append(f"{r['id']}: missing {r['file']}")
+        if not r["source_url"].startswith("https://"): errors.append(f"{r['id']}: url")
+        if r["ecosystem"] not in ECOS: errors.append(f"{r['id']}: ecosystem {r['ecosystem']}")
+        if r["log_side"] not in SIDES: errors.append(f"{r['id']}: log_side {r['log_side']}")
+        for i in [r["expected_id"]] + ([] if r["also_ok"] == "-" else r["also_ok"].split(",")):
+            if i not in allowed: errors.append(f"{r['id']}: unknown id {i}")
+    urls = collections.Counter(r["source_url"] for r in rows)
+    errors += [f"duplicate url {u}" for u, c in urls.items() if c > 1]
+    md = "--markdown" in sys.argv
+    def table(title, key):
+        c = collections.Counter(r[key] for r in rows)
+        print(f"\n{title}\n" if md else f"\n{title}:")
+        if md: print("| value | cases |\n|---|---:|")
+        for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])):
+            origin = "" if key != "expected_id" else (" (catalogue)" if k in ids else " (planned)" if k in PLANNED else " (NEW_IDS.md)")
+            print(f"| `{k}`{origin} | {v} |" if md else f"  {k}{origin}: {v}")
+    print(f"{len(rows)} cases")
+    table("Cases per ecosystem", "ecosystem"); table("Cases per log side", "log_side"); table("Cases per expected_id", "expected_id")
+    for e in errors: print("ERROR:", e, file=sys.stderr)
+    return 1 if errors else 0
+
+if __name__ == "__main__":
+    sys.exit(main())
