@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Judge an MQTT chaos run: count lost, duplicated and reordered messages per stream and say
+whether what happened is allowed by the MQTT guarantee of the mode.
+
+Input (plain text, one event per line; blank lines and lines starting with '#' are skipped):
+
+  --sent FILE      what a publisher handed to its library, in the order it did so
+  --acked FILE     what the broker acknowledged (QoS 1: PUBACK; QoS 2: PUBCOMP)
+  --received FILE  what one subscriber got, in arrival order; one file per subscriber
+                   (FILE=s1,s2 judges that subscriber on those streams only)
+
+  A message line is "<stream-id> <seq>" or "<stream-id>:<seq>" (the payload format
+  "s1:000123", so `mosquitto_sub -F '%p'` / `mqtls sub -F '%p'` output is read as it is);
+  anything after the first token pair is ignored. seq is a decimal integer; a stream is the
+  messages of one publisher on one topic at one QoS, numbered in publishing order.
+  A received line starting with '@' (e.g. "@reconnect") marks a point where the subscriber's
+  session may have been lost (a reconnect with a clean session); it matters only with
+  --session clean. Every option may be given more than once. Without --sent, the acked lines
+  stand for the sent ones.
+
+Definitions, per (subscriber, stream):
+  S = sequence numbers sent, A = acknowledged (subset of S), R = the received copies.
+  lost        S minus R. "required" losses are those of A (or of S with --require sent).
+  duplicated  copies beyond the first of a sequence number.
+  reordered   first copies that arrive after the first copy of a higher sequence number.
+  phantom     received sequence numbers that were never sent (always a violation).
+
+What is allowed (the mode's QoS is the end-to-end one: min(publish QoS, subscription QoS)):
+
+  QoS 0, at most once [MQTT-4.3.1]: loss is allowed (counted); a duplicate is a violation.
+  QoS 1, at least once [MQTT-4.3.2]: losing a required message is a violation; duplicates are
+      allowed (counted).
+  QoS 2, exactly once [MQTT-4.3.3]: losing a required message and any duplicate are
+      violations.
+
+  Sessions. The guarantees of QoS 1 and 2 hold across reconnects only while both ends keep
+  their session state [MQTT-4.1.0] (Clean Session 0 / Clean Start 0 with a session expiry):
+  --session persistent (default): every acknowledged message must reach every subscriber,
+      whatever happened to the connections (a persistent subscriber gets what was queued for
+      it while it was away; the test must give the broker room: max_queued_messages).
+  --session clean: at each reconnect the broker drops the subscriber's session, with the
+      messages queued or in flight to it, and messages published while it had no subscription
+      are not for it. So a required message k lost by a subscriber is allowed iff the
+      subscriber marked a session break ('@' line) with only lower sequence numbers of the
+      stream received before it and only higher ones after it (k fell into the break); a loss
+      anywhere else is still a violation. Without markers the file is one unbroken session.
+      A QoS 2 duplicate stays a violation with clean sessions: MQTT never delivers twice, a
+      client that re-publishes a handed-over message after a clean reconnect does.
+  Messages sent but never acknowledged (the test ended, or a clean-session publisher dropped
+  them at a reconnect) need not arrive; --require sent makes them required too (persistent
+  publisher session and a test that waited for the library to finish).
+
+Ordering [MQTT-4.6.0-5, 4.6.0-6]: the server forwards the messages of one client on one topic at
+one QoS in the order it received them, on non-shared subscriptions ("Ordered Topic"), and the
+client re-sends in the original order [MQTT-4.6.0-1]. Reorderings are always reported; they
+are violations only where the spec requires order (use --unordered for shared subscriptions
+or streams that mix topics or QoS):
+  QoS 0 and QoS 2: no first copy may arrive after a higher sequence number.
+  QoS 1: the final copy of each message must be in order (spec 4.6, non-normative: sent
+      1,2,3,4, a subscriber may receive 1,2,3,2,3,4 after a reconnect). With --inflight-1
+      (Receive Maximum 1 / an in-flight window of one on both ends) no copy may arrive after a
+      later message: 1,2,3,3,4 is fine, 1,2,3,2,3,4 is not.
+
+Exit status: 0 verdict OK, 1 verdict VIOLATION, 2 usage or unreadable input.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
+GUARANTEE = {0: "at most once", 1: "at least once", 2: "exactly once"}
+
+
+class InputError(Exception):
+    pass
+
+
+def parse_line(line, where):
+    """-> None (skip), ("marker", text) or ("msg", stream, seq)."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if text.startswith("@"):
+        return ("marker", text.split()[0])
+    tokens = text.split()
+    first = tokens[0]
+    stream, seq = None, None
+    if ":" in first:
+        stream, _, seq = first.rpartition(":")
+    elif len(tokens) >= 2:
+        stream, seq = first, tokens[1]
+    if not stream or seq is None or not seq.isdigit():
+        raise InputError(f"{where}: expected '<stream> <seq>' or '<stream>:<seq>', got {text!r}")
+    return ("msg", stream, int(seq))
+
+
+def read_events(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror}") from e
+    events = []
+    for n, line in enumerate(lines, 1):
+        ev = parse_line(line, f"{path}:{n}")
+        if ev is not None:
+            events.append(ev)
+    return events
+
+
+def read_set(paths, role, warnings, problems):
+    """Publisher logs -> {stream: set(seq)}. A seq sent twice is an input error."""
+    out = {}
+    for path in paths:
+        for ev in read_events(path):
+            if ev[0] != "msg":
+                continue
+            _, stream, seq = ev
+            seqs = out.setdefault(stream, set())
+            if seq in seqs:
+                if role == "sent":
+                    problems.append(f"{path}: {stream} {seq} handed to the library twice "
+                                    "(each seq must be sent once)")
+                else:
+                    warnings.append(f"{path}: {stream} {seq} acknowledged twice")
+            seqs.add(seq)
+    return out
+
+
+def split_received_arg(arg):
+    """FILE or FILE=s1,s2 (split at the last '=' only when it names streams)."""
+    path, sep, streams = arg.rpartition("=")
+    if sep and path and streams and os.path.exists(path) and not os.path.exists(arg):
+        return path, set(s for s in streams.split(",") if s)
+    return arg, None
+
+
+def first_items(values, limit):
+    return sorted(values)[:limit]
+
+
+def excused_losses(lost, events, stream):
+    """Losses that fall into a marked session break (see the module docstring)."""
+    if not lost:
+        return set()
+    below = []  # per marker: the highest seq of the stream received before it
+    top = -1
+    for ev in events:
+        if ev[0] == "marker":
+            below.append(top)
+        elif ev[1] == stream:
+            top = max(top, ev[2])
+    above = []  # per marker, from the last one: the lowest seq received after it
+    bottom = float("inf")
+    for ev in reversed(events):
+        if ev[0] == "marker":
+            above.append(bottom)
+        elif ev[1] == stream:
+            bottom = min(bottom, ev[2])
+    gaps = list(zip(below, reversed(above)))
+    return {k for k in lost if any(lo < k < hi for lo, hi in gaps)}
+
+
+def order_check(copies, qos, ordering):
+    """-> (reordered first copies, order violations) as lists of seqs."""
+    reordered, seen, top = [], set(), -1
+    for seq in copies:
+        if seq not in seen:
+            seen.add(seq)
+            if seq < top:
+                reordered.append(seq)
+            top = max(top, seq)
+    if ordering == "off":
+        return reordered, []
+    if ordering == "strict":  # QoS 0 and 2: first copies in order
+        return reordered, list(reordered)
+    if ordering == "non-decreasing":  # QoS 1 with an in-flight window of one
+        bad, top = [], -1
+        for seq in copies:
+            if seq < top:
+                bad.append(seq)
+            top = max(top, seq)
+        return reordered, bad
+    # QoS 1: the final copy of each message in order
+    last = {}
+    for i, seq in enumerate(copies):
+        last[seq] = i
+    bad, top = [], -1
+    for seq in sorted(last, key=last.get):
+        if seq < top:
+            bad.append(seq)
+        top = max(top, seq)
+    return reordered, bad
+
+
+def judge_stream(sub, stream, events, sent, acked, opts):
+    qos = opts.qos
+    copies = [ev[2] for ev in events if ev[0] == "msg" and ev[1] == stream]
+    unique = set(copies)
+    s_set = sent.get(stream, set())
+    a_set = acked.get(stream, set())
+    counts = {}
+    for seq in copies:
+        counts[seq] = counts.get(seq, 0) + 1
+    dup_seqs = [seq for seq, c in counts.items() if c > 1]
+    duplicated = sum(c - 1 for c in counts.values())
+    phantom = unique - s_set
+    lost = s_set - unique
+    if qos == 0:
+        required = set()
+    else:
+        required = (s_set if opts.require == "sent" else a_set) - unique
+    excused = set()
+    if opts.session == "clean" and qos > 0:
+        excused = excused_losses(required, events, stream)
+    reordered, order_bad = order_check(copies, qos, opts.ordering)
+
+    limit = opts.max_list
+    violations = []
+    if phantom:
+        violations.append(f"{len(phantom)} received message(s) never sent: "
+                          f"{first_items(phantom, limit)}")
+    if required - excused:
+        what = "sent" if opts.require == "sent" else "acknowledged"
+        violations.append(f"{len(required - excused)} {what} message(s) lost "
+                          f"({GUARANTEE[qos]}): {first_items(required - excused, limit)}")
+    if qos in (0, 2) and duplicated:
+        violations.append(f"{duplicated} duplicate(s) ({GUARANTEE[qos]}): "
+                          f"{first_items(dup_seqs, limit)}")
+    if order_bad:
+        violations.append(f"{len(order_bad)} message(s) out of order "
+                          f"({opts.ordering} order required): {order_bad[:limit]}")
+    return {
+        "subscriber": sub,
+        "stream": stream,
+        "sent": len(s_set),
+        "acked": len(a_set),
+        "received": len(copies),
+        "unique": len(unique),
+        "lost": len(lost),
+        "lost_required": len(required),
+        "lost_excused": len(excused),
+        "lost_unacked": len(lost - a_set) if qos > 0 else 0,
+        "duplicated": duplicated,
+        "reordered": len(reordered),
+        "order_violations": len(order_bad),
+        "phantom": len(phantom),
+        "lost_seqs": first_items(lost, limit),
+        "duplicate_seqs": first_items(dup_seqs, limit),
+        "reordered_seqs": reordered[:limit],
+        "violations": violations,
+        "verdict": "OK" if not violations else "VIOLATION",
+    }
+
+
+def run(opts):
+    warnings, problems = [], []
+    sent = read_set(opts.sent, "sent", warnings, problems)
+    acked = read_set(opts.acked, "acked", warnings, problems)
+    if not opts.sent:
+        sent = {k: set(v) for k, v in acked.items()}
+    for stream, seqs in acked.items():
+        stray = seqs - sent.get(stream, set())
+        if stray:
+            problems.append(f"{stream}: {len(stray)} acknowledged message(s) never sent: "
+                            f"{first_items(stray, opts.max_list)}")
+    if opts.qos == 0 and opts.acked:
+        warnings.append("QoS 0 has no acknowledgements: --acked is ignored")
+    results = []
+    for arg in opts.received:
+        path, only = split_received_arg(arg)
+        events = read_events(path)
+        streams = set(sent)
+        streams.update(ev[1] for ev in events if ev[0] == "msg")
+        if only is not None:
+            streams = only
+        for stream in sorted(streams):
+            results.append(judge_stream(path, stream, events, sent, acked, opts))
+    violations = list(problems)
+    for r in results:
+        violations.extend(f"{r['subscriber']} {r['stream']}: {v}" for v in r["violations"])
+    return {
+        "verdict": "OK" if not violations else "VIOLATION",
+        "qos": opts.qos,
+        "guarantee": GUARANTEE[opts.qos],
+        "session": opts.session,
+        "require": opts.require if opts.qos > 0 else "none",
+        "ordering": opts.ordering,
+        "streams": results,
+        "violations": violations,
+        "warnings": warnings,
+    }
+
+
+def print_text(report, out):
+    print(f"checker: QoS {report['qos']} ({report['guarantee']}), {report['session']} session, "
+          f"loss judged against: {report['require']}, ordering: {report['ordering']}", file=out)
+    for r in report["streams"]:
+        print(f"  {r['subscriber']} {r['stream']}: sent {r['sent']} acked {r['acked']} "
+              f"received {r['received']} (unique {r['unique']}) lost {r['lost']} "
+              f"(required {r['lost_required']}, excused {r['lost_excused']}, "
+              f"unacked {r['lost_unacked']}) duplicated {r['duplicated']} "
+              f"reordered {r['reordered']} order-violations {r['order_violations']} "
+              f"phantom {r['phantom']}: {r['verdict']}", file=out)
+    for w in report["warnings"]:
+        print(f"  warning: {w}", file=out)
+    for v in report["violations"]:
+        print(f"  violation: {v}", file=out)
+    print(f"verdict: {report['verdict']}", file=out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Count lost/duplicated/reordered MQTT messages and judge them against "
+                    "the guarantee of the QoS (see the module docstring: pydoc checker).")
+    ap.add_argument("--qos", type=int, choices=(0, 1, 2), required=True,
+                    help="end-to-end QoS: min(publish QoS, subscription QoS)")
+    ap.add_argument("--session", choices=("persistent", "clean"), default="persistent")
+    ap.add_argument("--sent", action="append", default=[], metavar="FILE")
+    ap.add_argument("--acked", action="append", default=[], metavar="FILE")
+    ap.add_argument("--received", action="append", default=[], metavar="FILE[=STREAMS]",
+                    required=True)
+    ap.add_argument("--require", choices=("acked", "sent"), default="acked",
+                    help="QoS 1/2: which published messages must arrive (default acked)")
+    ap.add_argument("--unordered", action="store_true",
+                    help="report reorderings but never call them violations")
+    ap.add_argument("--inflight-1", dest="inflight_1", action="store_true",
+                    help="QoS 1 with one message in flight: no copy after a later message")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ap.add_argument("--max-list", type=int, default=10, help="sequence numbers listed per kind")
+    opts = ap.parse_args(argv)
+    if not opts.sent and not opts.acked:
+        ap.error("give --sent and/or --acked")
+    if opts.unordered:
+        opts.ordering = "off"
+    elif opts.qos == 1:
+        opts.ordering = "non-decreasing" if opts.inflight_1 else "final-copy"
+    else:
+        opts.ordering = "strict"
+    try:
+        report = run(opts)
+    except InputError as e:
+        print(f"checker: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if opts.json:
+        json.dump(report, sys.stdout, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        print_text(report, sys.stdout)
+    return EXIT_OK if report["verdict"] == "OK" else EXIT_VIOLATION
+
+
+if __name__ == "__main__":
+    sys.exit(main())
