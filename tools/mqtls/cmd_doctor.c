@@ -16,20 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_opts.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mqtls/certinfo.h"
+#include "mqtls/client.h"
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
 
-#include "mqtls/client.h"
-
 #define DOCTOR_MAX_STEPS 12
-#define DOCTOR_FILE_MAX (4u * 1024u * 1024u)
 #define DOCTOR_LIVE_TIMEOUT_MS 15000
 
 typedef enum { STEP_PASS, STEP_FAIL, STEP_WARN, STEP_SKIP } step_status_t;
@@ -40,219 +38,23 @@ typedef struct step {
     char detail[1400];
 } step_t;
 
-typedef struct opts {
-    const char *uri;
-    const char *host;
-    unsigned long port;
-    const char *cafile;
-    const char *capath;
-    const char *cert;
-    const char *key;
-    const char *keypass;
-    const char *keypass_file;
-    const char *server_name;
-    const char *profile;
-    const char *username;
-    const char *password;
-    const char *client_id;
-    unsigned long version;
-    bool offline;
-    bool json;
-    bool tls; /* mqtts:// or a TLS option given */
-} opts_t;
-
-typedef struct filebuf {
-    char display[600];
-    uint8_t *data;
-    size_t len;
-    int err;
-} filebuf_t;
-
 typedef struct doctor {
-    opts_t o;
+    cli_opts_t o;    /* the command line (cli_opts.h); the same table and parser as pub/sub */
+    bool has_broker; /* a URI, -h or -p: the live steps can run */
     step_t steps[DOCTOR_MAX_STEPS];
     size_t nsteps;
     mqtls_findings_t *findings; /* the last run: offline, then replaced by the live one */
     bool color;
-    filebuf_t ca, cert, key;
+    cli_cred_t ca, cert, key;
     char keypass[256];
     bool keypass_given;
     mqtls_profile_t profile;
-    char host[256];
-    uint16_t port;
 } doctor_t;
 
 /* ---------------------------------------------------------------- small helpers */
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mqtls doctor [URI | -h HOST -p PORT] [--cafile F] [--capath D] [--cert F]\n"
-            "                    [--key F] [--keypass P | --keypass-file F] [--tls-server-name N]\n"
-            "                    [--profile P] [-u USER] [-P PASS] [-i ID] [-V 311|5]\n"
-            "                    [--offline] [--json]\n"
-            "\n"
-            "Checks each file offline (parse, type, validity, key/cert pair, EKU, profile),\n"
-            "then connects step by step (TCP, TLS, MQTT CONNECT) and explains any failure:\n"
-            "which certificate, what is wrong, and a command that fixes it.\n"
-            "\n"
-            "  URI               mqtts://host[:port] (TLS, default 8883) or mqtt://host[:port]\n"
-            "  -h, --host HOST   broker host (with -p; TLS if any TLS option is given)\n"
-            "  -p, --port PORT   broker port\n"
-            "  --cafile F        trusted CA certificate(s), PEM or DER\n"
-            "  --capath D        directory of CA certificates\n"
-            "  --cert F          client certificate (optionally followed by its chain)\n"
-            "  --key F           client private key\n"
-            "  --keypass P       key password (visible in ps: prefer --keypass-file)\n"
-            "  --keypass-file F  file whose first line is the key password\n"
-            "  --tls-server-name N  name to check the server certificate against\n"
-            "  --profile P       X.509 profile the TLS step verifies the server chain with and\n"
-            "                    the findings judge by: mbedtls-default (the linked mbedTLS),\n"
-            "                    mbedtls2-default (ESP-IDF 4), mbedtls3-default (ESP-IDF 5),\n"
-            "                    mbedtls-next, suiteb, openssl-seclevel2\n"
-            "  -u, -P, -i        MQTT user name, password, client id for the CONNECT step\n"
-            "  -V 311|5          MQTT version (default 311)\n"
-            "  --offline         only check the files, do not connect\n"
-            "  --json            one JSON object: {\"verdict\", \"steps\", \"findings\"}\n"
-            "\n"
-            "exit: 0 it would work, 1 a problem was found, 2 usage error\n");
-}
-
-static int usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "mqtls: doctor: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (MQTLS_ERR_USAGE)\nTry 'mqtls doctor --help'.\n");
-    va_end(ap);
-    return MQTLS_EXIT_USAGE;
-}
-
-/* "--opt VALUE" or "--opt=VALUE". 1 matched, 0 no, -1 value missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) {
-        return 0;
-    }
-    if (argv[*i][n] == '=') {
-        *value = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0') {
-        return 0;
-    }
-    if (*i + 1 >= argc) {
-        return -1;
-    }
-    *i += 1;
-    *value = argv[*i];
-    return 1;
-}
-
-static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-    if (s == NULL || *s < '0' || *s > '9') {
-        return false;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static void read_file(filebuf_t *f, const char *flag, const char *path)
-{
-    memset(f, 0, sizeof *f);
-    if (path == NULL) {
-        return;
-    }
-    snprintf(f->display, sizeof f->display, "%s", path);
-    (void)flag;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        f->err = errno != 0 ? errno : EIO;
-        return;
-    }
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (unsigned long long)st.st_size > DOCTOR_FILE_MAX) {
-        f->err = (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) ? EISDIR : EFBIG;
-        fclose(fp);
-        return;
-    }
-    size_t size = (size_t)st.st_size;
-    f->data = malloc(size + 1);
-    if (f->data == NULL) {
-        f->err = ENOMEM;
-        fclose(fp);
-        return;
-    }
-    f->len = fread(f->data, 1, size, fp);
-    if (ferror(fp)) {
-        f->err = EIO;
-    }
-    fclose(fp);
-}
-
-/* --capath: concatenate every regular file in @p dir that holds PEM certificates. */
-static void read_capath(filebuf_t *f, const char *dir)
-{
-    memset(f, 0, sizeof *f);
-    snprintf(f->display, sizeof f->display, "%s/", dir);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        f->err = errno != 0 ? errno : EIO;
-        return;
-    }
-    size_t cap = 0;
-    struct dirent *e;
-    for (int guard = 0; guard < 4096 && (e = readdir(d)) != NULL; guard++) {
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        filebuf_t one;
-        read_file(&one, "--capath", path);
-        if (one.data != NULL && one.err == 0 &&
-            strstr((const char *)one.data, "-----BEGIN CERTIFICATE-----") != NULL) {
-            one.data[one.len] = '\0';
-            if (f->len + one.len + 2 > cap) {
-                size_t ncap = (f->len + one.len + 2) * 2;
-                uint8_t *n = realloc(f->data, ncap);
-                if (n == NULL) {
-                    free(one.data);
-                    break;
-                }
-                f->data = n;
-                cap = ncap;
-            }
-            memcpy(f->data + f->len, one.data, one.len);
-            f->len += one.len;
-            f->data[f->len++] = '\n';
-        }
-        free(one.data);
-    }
-    closedir(d);
-}
-
 static step_t *add_step(doctor_t *d, const char *name, step_status_t st, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+    CLI_PRINTF(4, 5);
 
 static step_t *add_step(doctor_t *d, const char *name, step_status_t st, const char *fmt, ...)
 {
@@ -299,9 +101,8 @@ static owner_t finding_owner(const mqtls_finding_t *f)
         strcmp(id, "ca-file-holds-leaf") == 0 || strcmp(id, "ca-expired") == 0) {
         return OWN_CA;
     }
-    if (starts(subject, "--key") || starts(id, "key-") ||
-        strcmp(id, "client-key-mismatch") == 0 || strcmp(id, "client-key-missing") == 0 ||
-        strcmp(id, "cert-and-key-swapped") == 0) {
+    if (starts(subject, "--key") || starts(id, "key-") || strcmp(id, "client-key-mismatch") == 0 ||
+        strcmp(id, "client-key-missing") == 0 || strcmp(id, "cert-and-key-swapped") == 0) {
         return OWN_KEY;
     }
     if (starts(subject, "--cert") || starts(subject, "client certificate") ||
@@ -346,25 +147,18 @@ static void fill_input(doctor_t *d, mqtls_diag_input_t *in)
     mqtls_diag_input_init(in);
     in->profile = d->profile;
     in->now_s = (int64_t)time(NULL);
-    in->host = d->host[0] != '\0' ? d->host : NULL;
-    in->port = d->port;
+    in->host = d->has_broker ? cli_host(&d->o) : NULL;
+    in->port = d->has_broker ? cli_port(&d->o) : 0;
     in->server_name = d->o.server_name;
-    filebuf_t *files[3] = {&d->ca, &d->cert, &d->key};
-    mqtls_diag_file_t *dst[3] = {&in->ca, &in->cert, &in->key};
-    for (size_t i = 0; i < 3; i++) {
-        if (files[i]->display[0] != '\0') {
-            dst[i]->display_name = files[i]->display;
-            dst[i]->data = files[i]->err == 0 ? files[i]->data : NULL;
-            dst[i]->len = files[i]->err == 0 ? files[i]->len : 0;
-            dst[i]->read_errno = files[i]->err;
-        }
-    }
+    cli_cred_to_diag(&d->ca, &in->ca);
+    cli_cred_to_diag(&d->cert, &in->cert);
+    cli_cred_to_diag(&d->key, &in->key);
     in->key_password = d->keypass_given ? d->keypass : NULL;
     in->key_password_given = d->keypass_given;
-    in->mqtt_version = d->o.version == 5 ? 5 : 4;
+    in->mqtt_version = (int)d->o.version; /* 3, 4 or 5 */
 }
 
-static void describe_certs(char *dst, size_t cap, const filebuf_t *f)
+static void describe_certs(char *dst, size_t cap, const cli_cred_t *f)
 {
     mqtls_certinfo_t ci[2];
     size_t n = 0;
@@ -388,6 +182,17 @@ static void describe_certs(char *dst, size_t cap, const filebuf_t *f)
     }
 }
 
+/* The step of a certificate file: what it holds, or why it is unusable, and its worst finding. */
+static void file_step(doctor_t *d, const char *name, const cli_cred_t *f, owner_t who)
+{
+    char text[1000];
+    step_status_t st = owner_status(d->findings, who);
+    describe_certs(text, sizeof text, f);
+    const char *id = first_id(d->findings, who);
+    add_step(d, name, st, "%s%s%s", f->err != 0 ? f->display : text, id != NULL ? " -> " : "",
+             id != NULL ? id : "");
+}
+
 static void offline_steps(doctor_t *d)
 {
     mqtls_diag_input_t in;
@@ -402,23 +207,14 @@ static void offline_steps(doctor_t *d)
     add_step(d, "local clock", cs, "%s (UTC)%s", now,
              cs == STEP_FAIL ? ": not set, every certificate looks not yet valid" : "");
 
-    char text[1000];
     if (d->ca.display[0] != '\0') {
-        step_status_t st = owner_status(fs, OWN_CA);
-        describe_certs(text, sizeof text, &d->ca);
-        const char *id = first_id(fs, OWN_CA);
-        add_step(d, "CA file", st, "%s%s%s", d->ca.err != 0 ? d->ca.display : text,
-                 id != NULL ? " -> " : "", id != NULL ? id : "");
+        file_step(d, "CA file", &d->ca, OWN_CA);
     } else if (d->o.tls) {
         add_step(d, "CA file", STEP_WARN,
                  "none given: the server cannot be verified (give --cafile ca.crt)");
     }
     if (d->cert.display[0] != '\0') {
-        step_status_t st = owner_status(fs, OWN_CERT);
-        describe_certs(text, sizeof text, &d->cert);
-        const char *id = first_id(fs, OWN_CERT);
-        add_step(d, "client certificate", st, "%s%s%s", d->cert.err != 0 ? d->cert.display : text,
-                 id != NULL ? " -> " : "", id != NULL ? id : "");
+        file_step(d, "client certificate", &d->cert, OWN_CERT);
     }
     if (d->key.display[0] != '\0') {
         step_status_t st = owner_status(fs, OWN_KEY);
@@ -466,24 +262,15 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     }
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void live_steps(doctor_t *d)
 {
-    char uri[400];
-    bool ipv6 = strchr(d->host, ':') != NULL;
-    snprintf(uri, sizeof uri, "%s://%s%s%s:%u", d->o.tls ? "mqtts" : "mqtt", ipv6 ? "[" : "",
-             d->host, ipv6 ? "]" : "", (unsigned)d->port);
+    char uri[600];
+    (void)cli_build_uri(&d->o, uri, sizeof uri); /* fits: the host has at most 255 bytes */
     mqtls_client_cfg_t cfg;
     mqtls_client_cfg_init(&cfg);
     cfg.uri = uri;
-    cfg.client_id = d->o.client_id;
-    cfg.version = d->o.version == 5 ? MQTLS_V5 : MQTLS_V311;
+    cfg.client_id = d->o.id;
+    cfg.version = d->o.version;
     cfg.username = d->o.username;
     cfg.password = d->o.password;
     cfg.reconnect.enabled = false;
@@ -516,9 +303,9 @@ static void live_steps(doctor_t *d)
                  mqtls_status_name(st), cerr.detail[0] ? cerr.detail : mqtls_status_text(st));
         return;
     }
-    int64_t deadline = mono_ms() + DOCTOR_LIVE_TIMEOUT_MS;
+    int64_t deadline = cli_now_ms() + DOCTOR_LIVE_TIMEOUT_MS;
     if (mqtls_client_connect(c) == MQTLS_OK) {
-        for (int guard = 0; !l.done && guard < 100000 && mono_ms() < deadline; guard++) {
+        for (int guard = 0; !l.done && guard < 100000 && cli_now_ms() < deadline; guard++) {
             (void)mqtls_client_step(c, 100);
         }
     }
@@ -546,8 +333,8 @@ static void live_steps(doctor_t *d)
     bool tls_ok = l.connected || failed == MQTLS_LAYER_MQTT;
     char line[300];
     mqtls_strerror(&l.err, line, sizeof line);
-    add_step(d, "TCP connect", tcp_ok ? STEP_PASS : STEP_FAIL, "%s:%u%s%s", d->host,
-             (unsigned)d->port, tcp_ok ? "" : ": ", tcp_ok ? "" : line);
+    add_step(d, "TCP connect", tcp_ok ? STEP_PASS : STEP_FAIL, "%s:%u%s%s", cli_host(&d->o),
+             (unsigned)cli_port(&d->o), tcp_ok ? "" : ": ", tcp_ok ? "" : line);
     if (d->o.tls) {
         if (!tcp_ok) {
             add_step(d, "TLS handshake", STEP_SKIP, "not reached");
@@ -627,27 +414,19 @@ static void print_json(const doctor_t *d, FILE *out)
     mqtls_cli_json_string(out, mqtls_profile_name(d->profile));
     fputs(",\"steps\":[", out);
     for (size_t i = 0; i < d->nsteps; i++) {
-        fputs(i ? ",{\"name\":" : "{\"name\":", out);
-        mqtls_cli_json_string(out, d->steps[i].name);
-        fputs(",\"status\":", out);
-        mqtls_cli_json_string(out, status_word(d->steps[i].status));
-        fputs(",\"detail\":", out);
-        mqtls_cli_json_string(out, d->steps[i].detail);
+        cli_json_field(out, i ? ",{\"name\":" : "{\"name\":", d->steps[i].name);
+        cli_json_field(out, ",\"status\":", status_word(d->steps[i].status));
+        cli_json_field(out, ",\"detail\":", d->steps[i].detail);
         fputc('}', out);
     }
     fputs("],\"findings\":[", out);
     for (size_t i = 0; i < mqtls_findings_count(d->findings); i++) {
         const mqtls_finding_t *f = mqtls_findings_get(d->findings, i);
-        fputs(i ? ",{\"id\":" : "{\"id\":", out);
-        mqtls_cli_json_string(out, mqtls_finding_id(f));
-        fputs(",\"severity\":", out);
-        mqtls_cli_json_string(out, mqtls_severity_name(mqtls_finding_severity(f)));
-        fputs(",\"subject\":", out);
-        mqtls_cli_json_string(out, mqtls_finding_subject(f));
-        fputs(",\"message\":", out);
-        mqtls_cli_json_string(out, mqtls_finding_message(f));
-        fputs(",\"fix\":", out);
-        mqtls_cli_json_string(out, mqtls_finding_fix(f));
+        cli_json_field(out, i ? ",{\"id\":" : "{\"id\":", mqtls_finding_id(f));
+        cli_json_field(out, ",\"severity\":", mqtls_severity_name(mqtls_finding_severity(f)));
+        cli_json_field(out, ",\"subject\":", mqtls_finding_subject(f));
+        cli_json_field(out, ",\"message\":", mqtls_finding_message(f));
+        cli_json_field(out, ",\"fix\":", mqtls_finding_fix(f));
         fputc('}', out);
     }
     fputs("]}\n", out);
@@ -703,143 +482,42 @@ static void print_text(const doctor_t *d, FILE *out)
 
 /* ---------------------------------------------------------------- entry */
 
-static int parse_args(doctor_t *d, int argc, char **argv)
+/* The options as a whole (cli_parse() took them one by one): the broker, the profile. */
+static int check_args(doctor_t *d)
 {
-    opts_t *o = &d->o;
-    o->version = 311;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        const char *a = argv[i];
-        int r;
-#define OPT(name, field)                                                                           \
-    if ((r = opt_value(argc, argv, &i, name, &v)) != 0) {                                          \
-        if (r < 0) {                                                                               \
-            return usage_error("option %s needs a value", name);                                   \
-        }                                                                                          \
-        o->field = v;                                                                              \
-        continue;                                                                                  \
-    }
-        if (strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (strcmp(a, "--offline") == 0) {
-            o->offline = true;
-            continue;
-        }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        OPT("--host", host)
-        OPT("-h", host)
-        OPT("--cafile", cafile)
-        OPT("--capath", capath)
-        OPT("--cert", cert)
-        OPT("--key", key)
-        OPT("--keypass-file", keypass_file)
-        OPT("--keypass", keypass)
-        OPT("--tls-server-name", server_name)
-        OPT("--profile", profile)
-        OPT("-u", username)
-        OPT("-P", password)
-        OPT("-i", client_id)
-#undef OPT
-        if ((r = opt_value(argc, argv, &i, "-p", &v)) != 0 ||
-            (r = opt_value(argc, argv, &i, "--port", &v)) != 0) {
-            if (r < 0 || !parse_ulong(v, 1, 65535, &o->port)) {
-                return usage_error("-p needs a port 1..65535, not '%s'", r < 0 ? "" : v);
-            }
-            continue;
-        }
-        if ((r = opt_value(argc, argv, &i, "-V", &v)) != 0) {
-            if (r < 0 || (strcmp(v, "311") != 0 && strcmp(v, "5") != 0 &&
-                          strcmp(v, "mqttv311") != 0 && strcmp(v, "mqttv5") != 0)) {
-                return usage_error("-V takes 311 or 5, not '%s'", r < 0 ? "" : v);
-            }
-            o->version = (v[0] == '5' || strcmp(v, "mqttv5") == 0) ? 5 : 311;
-            continue;
-        }
-        if (a[0] == '-') {
-            return usage_error("unknown option '%s'", a);
-        }
-        if (o->uri != NULL) {
-            return usage_error("more than one broker given ('%s')", a);
-        }
-        o->uri = a;
-    }
+    cli_opts_t *o = &d->o;
     if (o->keypass != NULL && o->keypass_file != NULL) {
-        return usage_error("%s", "give --keypass or --keypass-file, not both");
+        return cli_usage_error(CLI_DOCTOR, stderr, true,
+                               "--keypass and --keypass-file exclude each other");
     }
-    if (o->uri != NULL && o->host != NULL) {
-        return usage_error("%s", "give a URI or -h HOST, not both");
+    if (o->broker != NULL && o->host != NULL) {
+        return cli_usage_error(CLI_DOCTOR, stderr, true, "give a URI or -h HOST, not both");
     }
     d->profile = MQTLS_PROFILE_MBEDTLS_DEFAULT;
     if (o->profile != NULL && mqtls_profile_from_name(o->profile, &d->profile) != MQTLS_OK) {
-        return usage_error("unknown --profile '%s' (mbedtls-default, mbedtls2-default, "
-                           "mbedtls3-default, mbedtls-next, suiteb, openssl-seclevel2)",
-                           o->profile);
+        return cli_usage_error(CLI_DOCTOR, stderr, true,
+                               "unknown --profile '%s' (mbedtls-default, mbedtls2-default, "
+                               "mbedtls3-default, mbedtls-next, suiteb, openssl-seclevel2)",
+                               o->profile);
     }
+    /* TLS: the URI's scheme decides; without one, any credential file turns it on. */
     o->tls = o->cafile != NULL || o->capath != NULL || o->cert != NULL || o->key != NULL;
-    if (o->uri != NULL) {
-        const char *rest = NULL;
-        if (strncmp(o->uri, "mqtts://", 8) == 0) {
-            o->tls = true;
-            rest = o->uri + 8;
-        } else if (strncmp(o->uri, "mqtt://", 7) == 0) {
-            o->tls = false;
-            rest = o->uri + 7;
-        } else if (strncmp(o->uri, "ssl://", 6) == 0 || strncmp(o->uri, "tls://", 6) == 0) {
-            o->tls = true;
-            rest = o->uri + 6;
-        } else {
-            return usage_error("'%s' is not mqtt://host[:port] or mqtts://host[:port]", o->uri);
+    if (o->broker != NULL) {
+        cli_url_t u;
+        if (!cli_url_parse(o->broker, CLI_URL_SSL, &u)) {
+            return cli_usage_error(CLI_DOCTOR, stderr, true,
+                                   "'%s' is not mqtt://host[:port] or mqtts://host[:port]",
+                                   o->broker);
         }
-        const char *host_end;
-        const char *h = rest;
-        if (*h == '[') {
-            h++;
-            host_end = strchr(h, ']');
-            if (host_end == NULL) {
-                return usage_error("bad IPv6 literal in '%s'", o->uri);
-            }
-        } else {
-            host_end = h + strcspn(h, ":/");
-        }
-        size_t hl = (size_t)(host_end - h);
-        if (hl == 0 || hl >= sizeof d->host) {
-            return usage_error("no host in '%s'", o->uri);
-        }
-        memcpy(d->host, h, hl);
-        d->host[hl] = '\0';
-        const char *colon = *host_end == ']' ? host_end + 1 : host_end;
-        if (*colon == ':') {
-            char port[8];
-            size_t pl = strcspn(colon + 1, "/");
-            if (pl == 0 || pl >= sizeof port) {
-                return usage_error("bad port in '%s'", o->uri);
-            }
-            memcpy(port, colon + 1, pl);
-            port[pl] = '\0';
-            unsigned long p;
-            if (!parse_ulong(port, 1, 65535, &p)) {
-                return usage_error("bad port in '%s'", o->uri);
-            }
-            d->port = (uint16_t)p;
-        } else {
-            d->port = o->tls ? 8883 : 1883;
-        }
-    } else if (o->host != NULL) {
-        snprintf(d->host, sizeof d->host, "%s", o->host);
-        d->port = (uint16_t)(o->port != 0 ? o->port : (o->tls ? 8883 : 1883));
-    } else if (o->port != 0) {
-        snprintf(d->host, sizeof d->host, "localhost");
-        d->port = (uint16_t)o->port;
+        o->tls = u.uri.tls;
+        snprintf(o->url_host, sizeof o->url_host, "%s", u.uri.host);
+        o->port = u.uri.port; /* given, or the scheme's default */
     }
-    if (d->host[0] == '\0' && o->cafile == NULL && o->capath == NULL && o->cert == NULL &&
+    d->has_broker = o->broker != NULL || o->host != NULL || o->port != 0;
+    if (!d->has_broker && o->cafile == NULL && o->capath == NULL && o->cert == NULL &&
         o->key == NULL) {
-        return usage_error("%s",
-                           "nothing to check: give a broker URI and/or --cafile/--cert/--key");
+        return cli_usage_error(CLI_DOCTOR, stderr, true,
+                               "nothing to check: give a broker URI and/or --cafile/--cert/--key");
     }
     return 0;
 }
@@ -850,18 +528,50 @@ static void load_keypass(doctor_t *d)
         snprintf(d->keypass, sizeof d->keypass, "%s", d->o.keypass);
         d->keypass_given = true;
     } else if (d->o.keypass_file != NULL) {
-        FILE *fp = fopen(d->o.keypass_file, "r");
-        if (fp != NULL) {
-            if (fgets(d->keypass, sizeof d->keypass, fp) != NULL) {
-                d->keypass[strcspn(d->keypass, "\r\n")] = '\0';
-                d->keypass_given = true;
-            }
-            fclose(fp);
-        } else {
-            add_step(d, "key password file", STEP_FAIL, "%s: %s", d->o.keypass_file,
-                     strerror(errno));
+        bool is_empty = false; /* an empty file: no password (pub/sub: an empty one) */
+        int e = cli_read_line(d->o.keypass_file, d->keypass, sizeof d->keypass, &is_empty);
+        if (e != 0) {
+            add_step(d, "key password file", STEP_FAIL, "%s: %s", d->o.keypass_file, strerror(e));
         }
+        d->keypass_given = e == 0 && !is_empty;
     }
+}
+
+/* --capath: every file in @p dir that holds PEM certificates, one after the other. */
+static void read_capath(cli_cred_t *f, const char *dir)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->display, sizeof f->display, "%s/", dir);
+    DIR *dp = opendir(dir);
+    if (dp == NULL) {
+        f->err = errno != 0 ? errno : EIO;
+        return;
+    }
+    cli_buf_t all = {0};
+    struct dirent *e;
+    for (int guard = 0; guard < 4096 && (e = readdir(dp)) != NULL; guard++) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        cli_cred_t one;
+        cli_cred_load(&one, path);
+        if (one.err == 0 && strstr((const char *)one.data, "-----BEGIN CERTIFICATE-----") != NULL) {
+            cli_buf_add(&all, one.data, one.len);
+            cli_buf_add(&all, "\n", 1);
+        }
+        cli_cred_free(&one);
+    }
+    closedir(dp);
+    cli_buf_add(&all, "", 1); /* NUL-terminated, as cli_cred_load() leaves a file */
+    if (all.oom) {
+        f->err = ENOMEM;
+        cli_buf_free(&all);
+        return;
+    }
+    f->data = (uint8_t *)all.data;
+    f->len = all.len - 1;
 }
 
 int mqtls_cmd_doctor(int argc, char **argv)
@@ -872,11 +582,14 @@ int mqtls_cmd_doctor(int argc, char **argv)
         free(d);
         return MQTLS_EXIT_FAIL;
     }
-    int rc = parse_args(d, argc, argv);
-    if (rc != 0) {
+    int rc = cli_parse(&d->o, CLI_DOCTOR, argc, argv, stdout, stderr);
+    if (rc == CLI_PARSE_OK) {
+        rc = check_args(d);
+    }
+    if (rc != CLI_PARSE_OK) {
         mqtls_findings_destroy(d->findings);
         free(d);
-        return rc < 0 ? MQTLS_EXIT_OK : rc;
+        return rc == CLI_PARSE_HELP ? MQTLS_EXIT_OK : rc;
     }
     const char *no_color = getenv("NO_COLOR");
     d->color = !d->o.json && isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
@@ -884,17 +597,17 @@ int mqtls_cmd_doctor(int argc, char **argv)
     if (d->o.capath != NULL) {
         read_capath(&d->ca, d->o.capath);
     } else {
-        read_file(&d->ca, "--cafile", d->o.cafile);
+        cli_cred_load(&d->ca, d->o.cafile);
     }
-    read_file(&d->cert, "--cert", d->o.cert);
-    read_file(&d->key, "--key", d->o.key);
+    cli_cred_load(&d->cert, d->o.cert);
+    cli_cred_load(&d->key, d->o.key);
 
-    if (!d->o.json && d->host[0] != '\0') {
-        printf("mqtls doctor: %s://%s:%u%s\n", d->o.tls ? "mqtts" : "mqtt", d->host,
-               (unsigned)d->port, d->o.offline ? " (offline: files only)" : "");
+    if (!d->o.json && d->has_broker) {
+        printf("mqtls doctor: %s://%s:%u%s\n", d->o.tls ? "mqtts" : "mqtt", cli_host(&d->o),
+               (unsigned)cli_port(&d->o), d->o.offline ? " (offline: files only)" : "");
     }
     offline_steps(d);
-    if (d->host[0] != '\0' && !d->o.offline) {
+    if (d->has_broker && !d->o.offline) {
         live_steps(d);
     }
     if (d->o.json) {
@@ -903,21 +616,12 @@ int mqtls_cmd_doctor(int argc, char **argv)
         print_text(d, stdout);
     }
     rc = verdict_ok(d) ? MQTLS_EXIT_OK : MQTLS_EXIT_FAIL;
-    /* Secrets: wipe the password copy; file buffers may hold a private key. */
-    volatile char *kp = d->keypass;
-    for (size_t i = 0; i < sizeof d->keypass; i++) {
-        kp[i] = '\0';
-    }
-    if (d->key.data != NULL) {
-        volatile uint8_t *k = d->key.data;
-        for (size_t i = 0; i < d->key.len; i++) {
-            k[i] = 0;
-        }
-    }
+    /* Secrets: the password copy; the key file's buffer (wiped by cli_cred_free()). */
+    cli_wipe(d->keypass, sizeof d->keypass);
     mqtls_findings_destroy(d->findings);
-    free(d->ca.data);
-    free(d->cert.data);
-    free(d->key.data);
+    cli_cred_free(&d->ca);
+    cli_cred_free(&d->cert);
+    cli_cred_free(&d->key);
     free(d);
     return rc;
 }

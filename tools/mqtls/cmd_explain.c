@@ -2,6 +2,7 @@
  * The engine (src/explain) does the work; this file reads arguments/stdin and prints.
  * Usage and examples: docs/cli/explain.md. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,76 +46,27 @@ static void usage(FILE *out)
             "exit: 0 something recognised, 1 nothing recognised, 2 usage, 4 stdin unreadable\n");
 }
 
-/* Read all of stdin (bounded). @return heap buffer (caller frees) or NULL on error. */
-static char *read_stdin(size_t *len, bool *truncated)
-{
-    size_t cap = 64u * 1024u;
-    size_t used = 0;
-    char *buf = malloc(cap);
-    *truncated = false;
-    if (buf == NULL) {
-        return NULL;
-    }
-    for (;;) {
-        if (used == cap) {
-            if (cap >= STDIN_MAX_BYTES) {
-                char sink[4096];
-                *truncated = fread(sink, 1, sizeof sink, stdin) > 0;
-                break;
-            }
-            size_t ncap = cap * 2u > STDIN_MAX_BYTES ? STDIN_MAX_BYTES : cap * 2u;
-            char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t n = fread(buf + used, 1, cap - used, stdin);
-        used += n;
-        if (n == 0) {
-            if (ferror(stdin)) {
-                free(buf);
-                return NULL;
-            }
-            break;
-        }
-    }
-    *len = used;
-    return buf;
-}
-
 static void print_json(FILE *out, const mqtls_explain_t *r)
 {
     fputs("{\"inputs\": [", out);
     for (size_t i = 0; i < mqtls_explain_input_count(r); i++) {
         const mqtls_explain_input_t *in = mqtls_explain_input(r, i);
         fputs(i ? ", {" : "{", out);
-        fputs("\"kind\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_input_kind(in));
-        fputs(", \"text\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_input_text(in));
-        fputs(", \"meaning\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_input_meaning(in));
+        cli_json_field(out, "\"kind\": ", mqtls_explain_input_kind(in));
+        cli_json_field(out, ", \"text\": ", mqtls_explain_input_text(in));
+        cli_json_field(out, ", \"meaning\": ", mqtls_explain_input_meaning(in));
         fputs("}", out);
     }
     fputs("], \"causes\": [", out);
     for (size_t i = 0; i < mqtls_explain_cause_count(r); i++) {
         const mqtls_explain_cause_t *c = mqtls_explain_cause(r, i);
         fputs(i ? ", {" : "{", out);
-        fputs("\"id\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_id(c));
-        fputs(", \"title\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_title(c));
-        fputs(", \"explanation\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_explanation(c));
-        fputs(", \"note\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_note(c));
-        fputs(", \"fix\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_fix(c));
-        fputs(", \"evidence\": ", out);
-        mqtls_cli_json_string(out, mqtls_explain_cause_evidence(c));
+        cli_json_field(out, "\"id\": ", mqtls_explain_cause_id(c));
+        cli_json_field(out, ", \"title\": ", mqtls_explain_cause_title(c));
+        cli_json_field(out, ", \"explanation\": ", mqtls_explain_cause_explanation(c));
+        cli_json_field(out, ", \"note\": ", mqtls_explain_cause_note(c));
+        cli_json_field(out, ", \"fix\": ", mqtls_explain_cause_fix(c));
+        cli_json_field(out, ", \"evidence\": ", mqtls_explain_cause_evidence(c));
         fprintf(out, ", \"score\": %d}", mqtls_explain_cause_score(c));
     }
     fputs("], \"unparsed\": [", out);
@@ -147,8 +99,8 @@ static void print_human(FILE *out, const mqtls_explain_t *r, const style_t *st)
     fprintf(out, "%sRecognised%s (%zu):\n", st->bold, st->reset, inputs);
     for (size_t i = 0; i < inputs; i++) {
         const mqtls_explain_input_t *in = mqtls_explain_input(r, i);
-        fprintf(out, "  %s[%s]%s %s\n      %s\n", st->dim, mqtls_explain_input_kind(in),
-                st->reset, mqtls_explain_input_text(in), mqtls_explain_input_meaning(in));
+        fprintf(out, "  %s[%s]%s %s\n      %s\n", st->dim, mqtls_explain_input_kind(in), st->reset,
+                mqtls_explain_input_text(in), mqtls_explain_input_meaning(in));
     }
     if (mqtls_explain_inputs_dropped(r) > 0) {
         fprintf(out, "  (%zu more inputs not listed)\n", mqtls_explain_inputs_dropped(r));
@@ -167,7 +119,8 @@ static void print_human(FILE *out, const mqtls_explain_t *r, const style_t *st)
         fprintf(out, "\n%s%zu. %s%s%s — %s (score %d)\n", st->bold, i + 1,
                 i == 0 ? st->red : st->yellow, id, st->reset, mqtls_explain_cause_title(c),
                 mqtls_explain_cause_score(c));
-        fprintf(out, "   %swhy:%s      %s\n", st->dim, st->reset, mqtls_explain_cause_explanation(c));
+        fprintf(out, "   %swhy:%s      %s\n", st->dim, st->reset,
+                mqtls_explain_cause_explanation(c));
         if (mqtls_explain_cause_note(c)[0] != '\0') {
             fprintf(out, "   %snote:%s     %s\n", st->dim, st->reset, mqtls_explain_cause_note(c));
         }
@@ -245,18 +198,21 @@ int mqtls_cmd_explain(int argc, char **argv)
     bool truncated = false;
     if (want_stdin) {
         size_t len = 0;
-        char *text = read_stdin(&len, &truncated);
-        if (text == NULL) {
+        uint8_t *data = NULL;
+        int e = cli_read_file("-", STDIN_MAX_BYTES, &data, &len);
+        truncated = e == EFBIG; /* the first STDIN_MAX_BYTES are explained */
+        if (e != 0 && !truncated) {
             fprintf(stderr, "mqtls: explain: read stdin: %s (MQTLS_ERR_FILE_UNREADABLE)\n",
-                    strerror(errno));
+                    strerror(e));
             mqtls_explain_destroy(r);
             return MQTLS_EXIT_FILE;
         }
+        const char *text = (const char *)data;
         for (size_t k = 0; k < len; k++) {
             lines += text[k] == '\n';
         }
         (void)mqtls_explain_text(r, text, len);
-        free(text);
+        free(data);
     }
     mqtls_explain_finish(r);
 

@@ -1,29 +1,21 @@
 /* mqtls pub: publish messages with mosquitto_pub's flags (docs/cli/pub.md). */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli_client.h"
+#include "cli_session.h"
 #include "commands.h"
 
 typedef struct pub_state {
-    cli_opts_t *o;
+    const cli_opts_t *o;
     cli_session_t s;
     int exit_code;
     bool lost;
 } pub_state_t;
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
@@ -86,7 +78,7 @@ static int publish_one(pub_state_t *p, const void *payload, size_t len)
 static int drain(pub_state_t *p)
 {
     int64_t deadline = cli_now_ms() + 10000;
-    while (mqtls_client_outbox_count(p->s.client) > 0 && !p->lost && !g_stop) {
+    while (mqtls_client_outbox_count(p->s.client) > 0 && !p->lost && !cli_stop) {
         if (cli_now_ms() >= deadline) {
             if (!p->o->quiet) {
                 fprintf(stderr, "mqtls: %zu message(s) not acknowledged by the broker in 10 s\n",
@@ -108,7 +100,7 @@ static int publish_lines(pub_state_t *p)
     char chunk[4096];
     bool eof = false;
     int rc = MQTLS_EXIT_OK;
-    while (!eof && !g_stop && !p->lost && rc == MQTLS_EXIT_OK) {
+    while (!eof && !cli_stop && !p->lost && rc == MQTLS_EXIT_OK) {
         struct pollfd fds[2];
         nfds_t nfds = 1;
         fds[0].fd = STDIN_FILENO;
@@ -161,7 +153,7 @@ static int publish_lines(pub_state_t *p)
     return rc;
 }
 
-static int run(cli_opts_t *o)
+static int run(const cli_opts_t *o)
 {
     pub_state_t p;
     memset(&p, 0, sizeof(p));
@@ -174,7 +166,7 @@ static int run(cli_opts_t *o)
         len = strlen(o->message);
     } else if (o->msg_src == CLI_MSG_FILE || o->msg_src == CLI_MSG_STDIN) {
         const char *path = o->msg_src == CLI_MSG_FILE ? o->file : "-";
-        int e = cli_read_file(path, &data, &len);
+        int e = cli_read_file(path, SIZE_MAX, &data, &len);
         if (e != 0) {
             fprintf(stderr, "mqtls: cannot read %s: %s\n",
                     o->msg_src == CLI_MSG_FILE ? o->file : "stdin", strerror(e));
@@ -195,11 +187,11 @@ static int run(cli_opts_t *o)
     if (o->msg_src == CLI_MSG_LINES) {
         rc = publish_lines(&p);
     } else {
-        for (long i = 0; i < o->repeat && rc == MQTLS_EXIT_OK && !g_stop && !p.lost; i++) {
+        for (long i = 0; i < o->repeat && rc == MQTLS_EXIT_OK && !cli_stop && !p.lost; i++) {
             rc = publish_one(&p, payload, len);
             if (rc == MQTLS_EXIT_OK && i + 1 < o->repeat && o->repeat_delay_s > 0) {
                 int64_t until = cli_now_ms() + (int64_t)(o->repeat_delay_s * 1000.0);
-                while (cli_now_ms() < until && !g_stop && !p.lost) {
+                while (cli_now_ms() < until && !cli_stop && !p.lost) {
                     int64_t left = until - cli_now_ms();
                     cli_session_step(&p.s, left > 100 ? 100 : (int)left);
                 }
@@ -219,25 +211,5 @@ static int run(cli_opts_t *o)
 
 int mqtls_cmd_pub(int argc, char **argv)
 {
-    static cli_opts_t o; /* large: keep it off the stack */
-    int rc = cli_parse(&o, CLI_PUB, argc, argv, stdout, stderr);
-    if (rc == CLI_PARSE_HELP) {
-        return MQTLS_EXIT_OK;
-    }
-    if (rc != CLI_PARSE_OK) {
-        cli_opts_free(&o);
-        return rc;
-    }
-    if (o.debug) {
-        cli_print_config(&o, stderr);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    rc = run(&o);
-    cli_opts_free(&o);
-    return rc;
+    return cli_main(CLI_PUB, argc, argv, run);
 }

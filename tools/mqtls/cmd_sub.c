@@ -1,11 +1,11 @@
 /* mqtls sub: subscribe and print messages with mosquitto_sub's flags (docs/cli/sub.md). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli_client.h"
+#include "cli_format.h"
+#include "cli_session.h"
 #include "commands.h"
 
 typedef struct sub_state {
@@ -17,14 +17,6 @@ typedef struct sub_state {
     long printed;
     cli_buf_t out;
 } sub_state_t;
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void finish(sub_state_t *st, int code)
 {
@@ -162,7 +154,7 @@ static int run(const cli_opts_t *o)
         return rc;
     }
     int64_t deadline = o->timeout_s > 0 ? start + (int64_t)o->timeout_s * 1000 : -1;
-    while (!st.done && !g_stop) {
+    while (!st.done && !cli_stop) {
         int wait = 100;
         if (deadline >= 0) {
             int64_t left = deadline - cli_now_ms();
@@ -191,24 +183,5 @@ static int run(const cli_opts_t *o)
 
 int mqtls_cmd_sub(int argc, char **argv)
 {
-    static cli_opts_t o;
-    int rc = cli_parse(&o, CLI_SUB, argc, argv, stdout, stderr);
-    if (rc == CLI_PARSE_HELP) {
-        return MQTLS_EXIT_OK;
-    }
-    if (rc != CLI_PARSE_OK) {
-        cli_opts_free(&o);
-        return rc;
-    }
-    if (o.debug) {
-        cli_print_config(&o, stderr);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    rc = run(&o);
-    cli_opts_free(&o);
-    return rc;
+    return cli_main(CLI_SUB, argc, argv, run);
 }

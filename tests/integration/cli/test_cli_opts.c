@@ -1,5 +1,6 @@
-/* Unit tests of the pub/sub option parser and output formatters (tools/mqtls/cli_client.c,
- * compiled here with CLI_CLIENT_NO_CONNECT: no socket, no broker). */
+/* Unit tests of the option parser of pub/sub/doctor and the output formatters
+ * (tools/mqtls/cli_{opts,help,props,format,util}.c, linked as mqtls_cli_core: no socket, no
+ * broker). */
 /* cmocka needs these first, in this order */
 /* clang-format off */
 #include <setjmp.h>
@@ -9,11 +10,17 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "cli_client.h"
+#include "cli_format.h"
+#include "cli_opts.h"
+#include "cli_props.h"
+#include "cli_util.h"
 #include "commands.h"
 
 static cli_opts_t opts;
@@ -24,7 +31,7 @@ static int parse(cli_mode_t mode, const char *const *args)
 {
     char *argv[64];
     int argc = 0;
-    argv[argc++] = (char *)(mode == CLI_PUB ? "pub" : "sub");
+    argv[argc++] = (char *)cli_mode_name(mode);
     for (size_t i = 0; args[i] != NULL; i++) {
         argv[argc++] = (char *)args[i];
     }
@@ -197,24 +204,36 @@ static void test_cli_print_config_masks_secrets(void **state)
     assert_non_null(strstr(out, "keypass ***"));
 }
 
-static void test_cli_help_lists_every_option_of_its_mode(void **state)
+/* --help of each command lists exactly the options whose page names it, with its text. */
+static void test_cli_help_lists_exactly_the_options_of_its_mode(void **state)
 {
     (void)state;
-    char out[16384] = {0};
-    FILE *f = fmemopen(out, sizeof(out) - 1, "w");
-    cli_help(CLI_SUB, f);
-    fclose(f);
-    size_t n = 0;
-    const cli_option_t *o = cli_options(&n);
-    for (size_t i = 0; i < n; i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "--%s", o[i].long_name);
-        if ((o[i].modes & (1u << CLI_SUB)) != 0) {
-            assert_non_null(strstr(out, name));
+    static const cli_mode_t modes[] = {CLI_PUB, CLI_SUB, CLI_DOCTOR};
+    for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        static char out[16384];
+        memset(out, 0, sizeof(out));
+        FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+        cli_help(modes[k], f);
+        fclose(f);
+        size_t n = 0;
+        const cli_option_t *o = cli_options(&n);
+        for (size_t i = 0; i < n; i++) {
+            /* an option's own line: "  -x, --name ARG ..." or "      --name ARG ..." */
+            char line[96];
+            if (o[i].short_name != 0) {
+                snprintf(line, sizeof(line), "\n  -%c, --%s%s", o[i].short_name, o[i].long_name,
+                         o[i].arg != NULL ? " " : "");
+            } else {
+                snprintf(line, sizeof(line), "\n      --%s%s", o[i].long_name,
+                         o[i].arg != NULL ? " " : "");
+            }
+            const char *at = strstr(out, line);
+            bool takes = (o[i].modes & CLI_BIT(modes[k])) != 0;
+            assert_true((at != NULL) == takes);
+            assert_true((o[i].help[modes[k]] != NULL) == takes);
         }
+        assert_non_null(strstr(out, "exit codes"));
     }
-    assert_non_null(strstr(out, "exit codes"));
-    assert_null(strstr(out, "--stdin-line")); /* pub only */
 }
 
 static cli_msg_t sample(void)
@@ -327,6 +346,223 @@ static void test_cli_filter_out_matches_wildcards(void **state)
     assert_false(cli_topic_filtered_out(&opts, (const uint8_t *)"xy", 2));
 }
 
+static void test_cli_filter_out_skips_dollar_topics_for_wildcards(void **state)
+{
+    (void)state;
+    /* [MQTT-4.7.2-1], as mosquitto_sub -T: '#' and '+/...' do not match "$SYS/..." */
+    const char *a[] = {"-t", "#", "-T", "#", "-T", "+/x", NULL};
+    assert_int_equal(parse(CLI_SUB, a), CLI_PARSE_OK);
+    assert_false(cli_topic_filtered_out(&opts, (const uint8_t *)"$SYS/x", 6));
+    assert_true(cli_topic_filtered_out(&opts, (const uint8_t *)"a/x", 3));
+    const char *b[] = {"-t", "#", "-T", "$SYS/#", NULL};
+    assert_int_equal(parse(CLI_SUB, b), CLI_PARSE_OK);
+    assert_true(cli_topic_filtered_out(&opts, (const uint8_t *)"$SYS/x", 6));
+}
+
+static void test_cli_parse_url_port_user_path_rules(void **state)
+{
+    (void)state;
+    /* no port in the URL: a TLS flag makes it 8883; a given port stays */
+    const char *a[] = {"-L", "mqtt://h/t", "-m", "x", "--cafile", "ca", NULL};
+    assert_int_equal(parse(CLI_PUB, a), CLI_PARSE_OK);
+    assert_int_equal(cli_port(&opts), 8883);
+    const char *b[] = {"-L", "mqtt://h:1883/t", "-m", "x", "--cafile", "ca", NULL};
+    assert_int_equal(parse(CLI_PUB, b), CLI_PARSE_OK);
+    assert_int_equal(cli_port(&opts), 1883);
+    const char *c[] = {"-L", "mqtts://[::1]/t", "-m", "x", NULL};
+    assert_int_equal(parse(CLI_PUB, c), CLI_PARSE_OK);
+    assert_int_equal(cli_port(&opts), 8883);
+    assert_string_equal(cli_host(&opts), "::1");
+    /* user only, '@' after the first '/' belongs to the topic */
+    const char *d[] = {"-L", "mqtt://bob@h:1/t@x", "-m", "x", NULL};
+    assert_int_equal(parse(CLI_PUB, d), CLI_PARSE_OK);
+    assert_string_equal(opts.url_user, "bob");
+    assert_false(opts.url_has_pass);
+    assert_string_equal(opts.topics[0], "t@x");
+    /* ws: the path is the request path (default /mqtt), the topic comes from -t */
+    const char *e[] = {"-L", "ws://h", "-t", "a", "-m", "x", NULL};
+    assert_int_equal(parse(CLI_PUB, e), CLI_PARSE_OK);
+    assert_int_equal(cli_port(&opts), 80);
+    char uri[600];
+    assert_true(cli_build_uri(&opts, uri, sizeof uri));
+    assert_string_equal(uri, "ws://h:80/mqtt");
+    const char *f[] = {"-L", "wss://h:8443/p?q=1", "-t", "a", "-m", "x", NULL};
+    assert_int_equal(parse(CLI_PUB, f), CLI_PARSE_OK);
+    assert_true(cli_build_uri(&opts, uri, sizeof uri));
+    assert_string_equal(uri, "wss://h:8443/p?q=1");
+    /* refused: other schemes (the library's ssl://, tcp://, bare host), bad ports, hosts */
+    const char *bad[] = {
+        "ssl://h/t",        "tcp://h/t",     "h:1/t",     "mqtt://h:/t", "mqtt://h:0/t",
+        "mqtt://h:65536/t", "mqtt://[::1/t", "mqtt:///t", "ws://h/p q",  NULL};
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        const char *g[] = {"-L", bad[i], "-t", "a", "-m", "x", NULL};
+        assert_int_equal(parse(CLI_PUB, g), MQTLS_EXIT_USAGE);
+    }
+}
+
+static void test_cli_parse_doctor_takes_its_options_and_one_broker(void **state)
+{
+    (void)state;
+    const char *a[] = {"mqtts://h:1", "--cafile", "ca", "--profile", "suiteb", "--offline",
+                       "-V",          "31",       "-u", "u",         "--json", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, a), CLI_PARSE_OK);
+    assert_string_equal(opts.broker, "mqtts://h:1");
+    assert_string_equal(opts.profile, "suiteb");
+    assert_true(opts.offline);
+    assert_true(opts.json);
+    assert_int_equal(opts.version, MQTLS_V31);
+    const char *two[] = {"mqtt://a", "mqtt://b", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, two), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "mqtls: doctor: more than one broker given ('mqtt://b') "
+                                   "(MQTLS_ERR_USAGE)\nTry 'mqtls doctor --help'.\n"));
+    const char *insecure[] = {"mqtts://h", "--insecure", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, insecure), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "option --insecure is for 'mqtls pub' and 'mqtls sub' only"));
+    /* pub/sub: a doctor option is not theirs either */
+    const char *profile[] = {"-t", "x", "-m", "a", "--profile", "suiteb", NULL};
+    assert_int_equal(parse(CLI_PUB, profile), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "option --profile is for 'mqtls doctor' only"));
+    const char *json[] = {"-t", "x", "-m", "a", "--json", NULL};
+    assert_int_equal(parse(CLI_PUB, json), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "option --json is for 'mqtls sub' and 'mqtls doctor' only"));
+    /* a flag takes no "=value"; -D takes its words separately */
+    const char *eq[] = {"-t", "x", "--verbose=1", NULL};
+    assert_int_equal(parse(CLI_SUB, eq), MQTLS_EXIT_USAGE);
+    const char *d_eq[] = {"-t", "x", "--property=publish", "content-type", "t", NULL};
+    assert_int_equal(parse(CLI_SUB, d_eq), MQTLS_EXIT_USAGE);
+    /* mosquitto's spellings */
+    const char *alias[] = {"-t", "x", "--user", "u", "--password", "p", NULL};
+    assert_int_equal(parse(CLI_SUB, alias), CLI_PARSE_OK);
+    assert_string_equal(opts.username, "u");
+    assert_string_equal(opts.password, "p");
+}
+
+/* The -D rules as the CLI's own table had them before it used the library's (mqtls_prop_*):
+ * which CMD takes which property (c connect, p publish, s subscribe, w will). */
+static void test_cli_prop_names_and_placement_match_the_old_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint8_t id;
+        mqtls_prop_type_t type;
+        const char *cmds;
+    } old[] = {
+        {"payload-format-indicator", 0x01, MQTLS_PROP_TYPE_BYTE, "pw"},
+        {"message-expiry-interval", 0x02, MQTLS_PROP_TYPE_U32, "pw"},
+        {"content-type", 0x03, MQTLS_PROP_TYPE_UTF8, "pw"},
+        {"response-topic", 0x08, MQTLS_PROP_TYPE_UTF8, "pw"},
+        {"correlation-data", 0x09, MQTLS_PROP_TYPE_BINARY, "pw"},
+        {"subscription-identifier", 0x0B, MQTLS_PROP_TYPE_VARINT, "s"},
+        {"session-expiry-interval", 0x11, MQTLS_PROP_TYPE_U32, "c"},
+        {"assigned-client-identifier", 0x12, MQTLS_PROP_TYPE_UTF8, ""},
+        {"server-keep-alive", 0x13, MQTLS_PROP_TYPE_U16, ""},
+        {"authentication-method", 0x15, MQTLS_PROP_TYPE_UTF8, ""},
+        {"authentication-data", 0x16, MQTLS_PROP_TYPE_BINARY, ""},
+        {"request-problem-information", 0x17, MQTLS_PROP_TYPE_BYTE, "c"},
+        {"will-delay-interval", 0x18, MQTLS_PROP_TYPE_U32, "w"},
+        {"request-response-information", 0x19, MQTLS_PROP_TYPE_BYTE, "c"},
+        {"response-information", 0x1A, MQTLS_PROP_TYPE_UTF8, ""},
+        {"server-reference", 0x1C, MQTLS_PROP_TYPE_UTF8, ""},
+        {"reason-string", 0x1F, MQTLS_PROP_TYPE_UTF8, ""},
+        {"receive-maximum", 0x21, MQTLS_PROP_TYPE_U16, "c"},
+        {"topic-alias-maximum", 0x22, MQTLS_PROP_TYPE_U16, "c"},
+        {"topic-alias", 0x23, MQTLS_PROP_TYPE_U16, ""},
+        {"maximum-qos", 0x24, MQTLS_PROP_TYPE_BYTE, ""},
+        {"retain-available", 0x25, MQTLS_PROP_TYPE_BYTE, ""},
+        {"user-property", 0x26, MQTLS_PROP_TYPE_UTF8_PAIR, "cpsw"},
+        {"maximum-packet-size", 0x27, MQTLS_PROP_TYPE_U32, "c"},
+        {"wildcard-subscription-available", 0x28, MQTLS_PROP_TYPE_BYTE, ""},
+        {"subscription-identifier-available", 0x29, MQTLS_PROP_TYPE_BYTE, ""},
+        {"shared-subscription-available", 0x2A, MQTLS_PROP_TYPE_BYTE, ""},
+    };
+    static const struct {
+        char letter;
+        const char *word;
+        bool is_pub;
+    } cmds[] = {{'c', "connect", true},
+                {'p', "publish", true},
+                {'s', "subscribe", false},
+                {'w', "will", true}};
+    char buf[CLI_PROP_NAME_MAX];
+    for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+        uint8_t id = 0;
+        mqtls_prop_type_t type = MQTLS_PROP_TYPE_INVALID;
+        assert_true(cli_prop_lookup(old[i].name, &id, &type));
+        assert_int_equal(id, old[i].id);
+        assert_int_equal(type, old[i].type);
+        assert_string_equal(cli_prop_name(id, buf), old[i].name);
+        for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+            const char *value = type == MQTLS_PROP_TYPE_VARINT ? "1" : "0";
+            char *words[] = {"-D", (char *)cmds[k].word, (char *)old[i].name, (char *)value,
+                             (char *)"v"};
+            cli_prop_t p;
+            FILE *err = fopen("/dev/null", "w");
+            int used = cli_prop_parse("pub", cmds[k].is_pub, words, 5, &p, err);
+            fclose(err);
+            bool allowed = strchr(old[i].cmds, cmds[k].letter) != NULL;
+            assert_int_equal(used != 0, allowed);
+        }
+    }
+    assert_string_equal(cli_prop_name(0x7F, buf), "unknown-property");
+    uint8_t id = 0;
+    mqtls_prop_type_t type = MQTLS_PROP_TYPE_INVALID;
+    assert_false(cli_prop_lookup("Content-Type", &id, &type)); /* names are lower case */
+}
+
+static void test_cli_read_file_limits_and_errors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mqtls-read-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "abc\r\n", 5), 5);
+    close(fd);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    assert_int_equal(cli_read_file(path, 5, &data, &len), 0);
+    assert_int_equal(len, 5);
+    assert_int_equal(data[5], 0); /* NUL-terminated */
+    free(data);
+    assert_int_equal(cli_read_file(path, 2, &data, &len), EFBIG);
+    assert_int_equal(len, 2); /* the first bytes, for explain's stdin */
+    assert_memory_equal(data, "ab", 3);
+    free(data);
+    assert_int_equal(cli_read_file("/tmp", 100, &data, &len), EISDIR);
+    assert_null(data);
+    assert_int_equal(cli_read_file("/nonexistent/x", 100, &data, &len), ENOENT);
+    char line[16];
+    bool is_empty = true;
+    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty), 0);
+    assert_string_equal(line, "abc");
+    assert_false(is_empty);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    close(fd);
+    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty), 0);
+    assert_true(is_empty);
+    assert_string_equal(line, "");
+    cli_cred_t cred;
+    cli_cred_load(&cred, "/tmp");
+    assert_int_equal(cred.err, EISDIR);
+    assert_string_equal(cred.display, "/tmp");
+    cli_cred_free(&cred);
+    remove(path);
+}
+
+static void test_cli_json_string_escapes(void **state)
+{
+    (void)state;
+    char out[64] = {0};
+    FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+    mqtls_cli_json_string(f, "a\"\\\b\f\n\r\t\x01\x7f\xc3\xa9");
+    mqtls_cli_json_string(f, NULL);
+    fclose(f);
+    assert_string_equal(out, "\"a\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u007f\xc3\xa9\"\"\"");
+    assert_true(cli_utf8_valid((const uint8_t *)"a\0\xc3\xa9", 4)); /* NUL is fine for JSON */
+    assert_false(cli_utf8_valid((const uint8_t *)"a\0\xc3", 3));
+    assert_false(cli_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* a surrogate */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,11 +573,17 @@ int main(void)
         cmocka_unit_test(test_cli_parse_property_makes_v5_and_rejects_v311),
         cmocka_unit_test(test_cli_parse_keypass_file_read_and_missing_exits_4),
         cmocka_unit_test(test_cli_print_config_masks_secrets),
-        cmocka_unit_test(test_cli_help_lists_every_option_of_its_mode),
+        cmocka_unit_test(test_cli_help_lists_exactly_the_options_of_its_mode),
         cmocka_unit_test(test_cli_format_sequences),
         cmocka_unit_test(test_cli_format_properties),
         cmocka_unit_test(test_cli_render_modes),
         cmocka_unit_test(test_cli_filter_out_matches_wildcards),
+        cmocka_unit_test(test_cli_filter_out_skips_dollar_topics_for_wildcards),
+        cmocka_unit_test(test_cli_parse_url_port_user_path_rules),
+        cmocka_unit_test(test_cli_parse_doctor_takes_its_options_and_one_broker),
+        cmocka_unit_test(test_cli_prop_names_and_placement_match_the_old_table),
+        cmocka_unit_test(test_cli_read_file_limits_and_errors),
+        cmocka_unit_test(test_cli_json_string_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ expect "mqtls: cannot connect to 127.0.0.1:"
 expect "mbedTLS -0x2700"
 expect "RSA-1024"
 expect "mqtls doctor"
-# the CLI uses the diagnosis module when its folder is in the tree (tools/mqtls/cli_client.h)
+# the CLI uses the diagnosis module when its folder is in the tree (tools/mqtls/cli_session.c)
 if [ -f "$SRC/src/diag/CMakeLists.txt" ]; then expect "\[error\] weak-key:"; fi
 # no broker left behind: the demo stops it by PID
 pid=$(sed -n 's/.*mosquitto pid \([0-9]*\).*/\1/p' "$out")

@@ -1,0 +1,37 @@
+/* What `mqtls sub` prints for a message: the payload, -v, -F (mosquitto_sub's %-formats) or
+ * --json; and which messages -T hides. Pure: no socket. Internal to the CLI; not installed. */
+#ifndef MQTLS_TOOLS_CLI_FORMAT_H
+#define MQTLS_TOOLS_CLI_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cli_opts.h"
+#include "cli_util.h"
+#include "mqtls/packet.h"
+
+/* One received message as the formatters see it. */
+typedef struct cli_msg {
+    const uint8_t *topic;
+    size_t topic_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint8_t qos;
+    bool retain;
+    uint16_t mid;
+    mqtls_properties_t props;
+    struct timespec when; /* CLOCK_REALTIME at arrival */
+} cli_msg_t;
+
+/* -F: format @p m by mosquitto_sub's rules (see opts/format.md). Appends to @p b. */
+void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m);
+/* --json: one JSON object, no newline. */
+void cli_format_json(cli_buf_t *b, const cli_msg_t *m);
+/* The whole output of one message for @p o (payload, -v, -F, --json; newline unless -N). */
+void cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m);
+/* Does @p topic match one of -T (mqtls_topic_matches(), as mosquitto_sub)? */
+bool cli_topic_filtered_out(const cli_opts_t *o, const uint8_t *topic, size_t len);
+
+#endif /* MQTLS_TOOLS_CLI_FORMAT_H */

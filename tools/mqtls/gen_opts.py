@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Generate the CLI option table (cli_opts_gen.h) from tools/mqtls/opts/<option>.md.
+
+Each page is the one source of its option: its front matter says what the parser, --help (and
+later man pages and shell completion) need; its body documents it at length. The front matter:
+
+    Long: keypass-file          the long name; must equal the file name
+    Order: 390                  position in --help (unique; gaps leave room)
+    Short: P                    optional one-letter form
+    Arg: FILE                   optional: the option takes one value, shown as FILE
+    Arg-words: 3-4              optional: it takes this many words instead (-D CMD NAME [KEY] V)
+    Alias: password             optional: another long name accepted (mosquitto's spelling)
+    Commands: pub sub doctor    the commands that accept it
+    Help: <one line>            the --help text
+    Help-doctor: <one line>     optional: the text for one command, when it differs
+
+Output: one X-macro row per option, in Order:
+    X(ID, short, "long", "ARG", min_words, max_words, commands, "alias",
+      help_pub, help_sub, help_doctor)
+where help_<cmd> is NULL when <cmd> does not accept the option. Any malformed page is an error:
+the build stops, so the table, --help and the pages cannot drift apart.
+
+usage: gen_opts.py OUT.h PAGE.md...
+"""
+import os
+import re
+import sys
+
+COMMANDS = ("pub", "sub", "doctor")  # the order of the help_<cmd> columns
+MODE = {"pub": "CLI_PUB", "sub": "CLI_SUB", "doctor": "CLI_DOCTOR"}
+KEYS = {"Long", "Order", "Short", "Arg", "Arg-words", "Alias", "Commands", "Help"} | {
+    "Help-" + c for c in COMMANDS
+}
+
+
+def c_string(s):
+    if s is None:
+        return "NULL"
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_page(path, errors):
+    name = os.path.basename(path)[:-3]
+    text = open(path, encoding="utf-8").read()
+    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    if not m:
+        errors.append(f"{path}: no front matter (--- ... ---)")
+        return None
+    meta = {}
+    for line in m.group(1).splitlines():
+        key, sep, value = line.partition(": ")
+        if not sep or key not in KEYS:
+            errors.append(f"{path}: unknown front matter line '{line}'")
+        elif key in meta:
+            errors.append(f"{path}: {key} given twice")
+        else:
+            meta[key] = value.strip()
+    for key in ("Long", "Order", "Commands", "Help"):
+        if key not in meta:
+            errors.append(f"{path}: no {key}:")
+            return None
+    if meta["Long"] != name:
+        errors.append(f"{path}: Long: {meta['Long']} is not the file name")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        errors.append(f"{path}: option names are lower-case words joined by '-'")
+    if not meta["Order"].isdigit():
+        errors.append(f"{path}: Order: must be a number")
+        return None
+    short = meta.get("Short")
+    if short is not None and not re.fullmatch(r"[A-Za-z0-9]", short):
+        errors.append(f"{path}: Short: must be one letter or digit")
+    cmds = meta["Commands"].split()
+    for c in cmds:
+        if c not in COMMANDS:
+            errors.append(f"{path}: Commands: unknown command '{c}' (known: {' '.join(COMMANDS)})")
+    for c in COMMANDS:
+        if "Help-" + c in meta and c not in cmds:
+            errors.append(f"{path}: Help-{c}: but '{c}' is not in Commands:")
+    words = meta.get("Arg-words")
+    if words is not None:
+        wm = re.fullmatch(r"(\d+)-(\d+)", words)
+        if "Arg" not in meta or not wm or not 1 <= int(wm.group(1)) <= int(wm.group(2)):
+            errors.append(f"{path}: Arg-words: needs Arg: and the form MIN-MAX")
+            words = None
+    lo, hi = (0, 0) if "Arg" not in meta else (1, 1)
+    if words is not None:
+        lo, hi = (int(x) for x in words.split("-"))
+    return {
+        "name": name,
+        "order": int(meta["Order"]),
+        "short": short,
+        "arg": meta.get("Arg"),
+        "words": (lo, hi),
+        "alias": meta.get("Alias"),
+        "cmds": cmds,
+        "help": {c: meta.get("Help-" + c, meta["Help"]) for c in cmds},
+    }
+
+
+def check_unique(opts, errors):
+    orders, longs, shorts = {}, {}, {}
+    for o in opts:
+        if o["order"] in orders:
+            errors.append(f"--{o['name']}: Order: {o['order']} also used by --{orders[o['order']]}")
+        orders[o["order"]] = o["name"]
+        for n in filter(None, (o["name"], o["alias"])):
+            if n in longs:
+                errors.append(f"--{n}: both --{o['name']} and --{longs[n]}")
+            longs[n] = o["name"]
+        for c in o["cmds"]:
+            if o["short"] is not None:
+                key = (c, o["short"])
+                if key in shorts:
+                    errors.append(f"mqtls {c}: -{o['short']} is both --{o['name']} and --{shorts[key]}")
+                shorts[key] = o["name"]
+
+
+def render(opts):
+    out = [
+        "/* Generated by tools/mqtls/gen_opts.py from the pages tools/mqtls/opts/<option>.md: edit those. */",
+        "#ifndef MQTLS_TOOLS_CLI_OPTS_GEN_H",
+        "#define MQTLS_TOOLS_CLI_OPTS_GEN_H",
+        "",
+        "/* X(ID, short, long, arg, min_words, max_words, commands, alias, "
+        + ", ".join("help_" + c for c in COMMANDS)
+        + ") */",
+        "#define CLI_OPTION_LIST(X) \\",
+    ]
+    rows = []
+    for o in opts:
+        ident = o["name"].upper().replace("-", "_")
+        short = f"'{o['short']}'" if o["short"] else "0"
+        cmds = " | ".join(f"CLI_BIT({MODE[c]})" for c in COMMANDS if c in o["cmds"]) or "0u"
+        helps = ", ".join(c_string(o["help"].get(c)) for c in COMMANDS)
+        rows.append(
+            f"    X({ident}, {short}, {c_string(o['name'])}, {c_string(o['arg'])}, "
+            f"{o['words'][0]}, {o['words'][1]}, {cmds}, {c_string(o['alias'])}, {helps})"
+        )
+    out.append(" \\\n".join(rows))
+    out += ["", "#endif", ""]
+    return "\n".join(out)
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    errors = []
+    opts = [o for o in (read_page(p, errors) for p in sorted(argv[2:])) if o is not None]
+    check_unique(opts, errors)
+    if errors:
+        for e in errors:
+            print("gen_opts.py: " + e, file=sys.stderr)
+        return 1
+    opts.sort(key=lambda o: o["order"])
+    text = render(opts)
+    # Rewrite only on change, so that touching a page's body rebuilds nothing.
+    try:
+        if open(argv[1], encoding="utf-8").read() == text:
+            return 0
+    except OSError:
+        pass
+    with open(argv[1], "w", encoding="utf-8") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
