@@ -1,6 +1,7 @@
 /** @file net.h
- *  @brief Internal API of src/net: the TCP transport, the shareable TLS context and the TLS
- *  transport. Used by src/runtime (and tests); never installed.
+ *  @brief Internal API of src/net: the transport for a broker URI (stack.c), the TCP transport,
+ *  the shareable TLS context, the TLS and WebSocket transports. Used by src/runtime (and
+ *  tests); never installed.
  *
  *  Threading: a transport is used by one thread at a time. A mqtls__tls_ctx_t may be shared by
  *  any number of TLS transports on any threads once created (mbedTLS is built with
@@ -13,7 +14,9 @@
 #include <stdint.h>
 
 #include "mqtls/error.h"
+#include "mqtls/packet.h"
 #include "mqtls/status.h"
+#include "mqtls/uri.h"
 #include "common/tls_facts.h"
 #include "mqtls/tls.h"
 #include "net/transport.h"
@@ -39,6 +42,27 @@ extern "C" {
  *  MQTLS_ERR_CONN_RESET. Writes use MSG_NOSIGNAL: never SIGPIPE. */
 mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
                                  mqtls_error_t *err, mqtls_transport_t **out);
+
+/** What mqtls__stack_create() needs to build the transport for a broker URI. */
+typedef struct mqtls__stack_cfg {
+    const mqtls_uri_t *uri;          /**< host, port, scheme (WebSocket, path); borrowed */
+    uint32_t connect_timeout_ms;     /**< TCP (name resolution included), as mqtls__tcp_create() */
+    struct mqtls__tls_ctx *tls;      /**< NULL = no TLS; else TLS over TCP, borrowed until the
+                                          transport is destroyed */
+    mqtls_tls_facts_t *facts;        /**< with @c tls: filled at every handshake; borrowed */
+    const char *ws_subprotocol;      /**< ws(s)://: as mqtls__ws_create(); NULL = by version */
+    mqtls_version_t mqtt_version;    /**< picks the default WebSocket subprotocol */
+} mqtls__stack_cfg_t;
+
+/** @brief The transport for a broker URI: TCP, then TLS when @c cfg->tls is set, then
+ *  WebSocket for ws:// and wss://. The caller knows nothing of the layering; the result is
+ *  one transport (destroy it with (*out)->ops->destroy(*out), which frees every layer).
+ *  @param[in]  cfg  Borrowed for the call (see the fields for what stays borrowed).
+ *  @param[in]  err  Where every layer records failures; borrowed until destroy; may be NULL.
+ *  @return MQTLS_OK; the statuses of mqtls__tcp_create(), mqtls__tls_create(),
+ *          mqtls__ws_create(). */
+mqtls_status_t mqtls__stack_create(const mqtls__stack_cfg_t *cfg, mqtls_error_t *err,
+                                   mqtls_transport_t **out);
 
 /** Long-lived TLS configuration: parsed CAs, client certificate and key, RNG, mbedTLS config.
  *  Build it once and share it between reconnects and between thousands of connections. */
