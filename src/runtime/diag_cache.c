@@ -175,8 +175,9 @@ static uint64_t fnv_certs(uint64_t h, const mqtls_cert_fact_t *certs, size_t cou
 #define FNV_SEED 0xCBF29CE484222325ULL
 #define FNV_FIELD(h, f) fnv((h), &(f), sizeof(f))
 
-/* Every handshake fact but the time it took (src/common/tls_facts.h). */
-static uint64_t fnv_facts(uint64_t h, const mqtls_tls_facts_t *f)
+/* Every handshake fact but the time it took and the server's random (src/common/tls_facts.h):
+ * the first bytes from the server only matter when they are not TLS (they are then shown). */
+static uint64_t fnv_facts(uint64_t h, const mqtls_tls_facts_t *f, mqtls_status_t status)
 {
     h = FNV_FIELD(h, f->handshake_ret);
     h = FNV_FIELD(h, f->verify_flags);
@@ -191,9 +192,11 @@ static uint64_t fnv_facts(uint64_t h, const mqtls_tls_facts_t *f)
     if (f->ca_names != NULL) {
         h = fnv(h, f->ca_names, f->ca_names_len);
     }
-    size_t first =
-        f->first_bytes_len < sizeof f->first_bytes ? f->first_bytes_len : sizeof f->first_bytes;
-    h = fnv(h, f->first_bytes, first);
+    if (f->peer_not_tls || status == MQTLS_ERR_TLS_NOT_TLS) {
+        size_t first =
+            f->first_bytes_len < sizeof f->first_bytes ? f->first_bytes_len : sizeof f->first_bytes;
+        h = fnv(h, f->first_bytes, first);
+    }
     h = FNV_FIELD(h, f->tls_version);
     h = fnv(h, f->ciphersuite, strnlen(f->ciphersuite, sizeof f->ciphersuite));
     return fnv(h, f->server_name, strnlen(f->server_name, sizeof f->server_name));
@@ -219,7 +222,7 @@ static void make_key(const mqtls_client_t *c, const mqtls_error_t *why, diag_key
     h = FNV_FIELD(h, c->facts_used);
     k->chain_hash = FNV_SEED;
     if (c->facts_used) {
-        h = fnv_facts(h, &c->facts);
+        h = fnv_facts(h, &c->facts, why->status);
         k->chain_hash = fnv_certs(k->chain_hash, c->facts.presented, c->facts.presented_len);
         k->chain_hash = fnv_certs(k->chain_hash, c->facts.chain, c->facts.chain_len);
     }
