@@ -64,17 +64,23 @@ static bool grow_rx(mqtls_client_t *c, size_t need)
     return true;
 }
 
+/* The receive buffer cannot take the next packet: end the connection (MQTT layer). */
+static bool rx_failed(mqtls_client_t *c, mqtls_status_t st, int64_t now)
+{
+    mqtls_error_t e;
+    mqtls_error_init(&e);
+    e.layer = MQTLS_LAYER_MQTT;
+    e.status = st;
+    mqtls__client_connection_ended(c, &e, now);
+    return false;
+}
+
 /* Read and process everything available. false: connection gone. */
 static bool pump_input(mqtls_client_t *c, int64_t now)
 {
     for (int i = 0; i < LOOP_BOUND; i++) {
         if (c->rx_len == c->rx_cap && !grow_rx(c, c->rx_cap * 2u)) {
-            mqtls_error_t e;
-            mqtls_error_init(&e);
-            e.layer = MQTLS_LAYER_MQTT;
-            e.status = MQTLS_ERR_PACKET_TOO_LARGE;
-            mqtls__client_connection_ended(c, &e, now);
-            return false;
+            return rx_failed(c, MQTLS_ERR_PACKET_TOO_LARGE, now);
         }
         size_t got = 0;
         mqtls_status_t st = c->t->ops->read(c->t, c->rx + c->rx_len, c->rx_cap - c->rx_len, &got);
@@ -101,12 +107,7 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
             return false; /* an event callback disconnected */
         }
         if (need > c->rx_cap && !grow_rx(c, need)) {
-            mqtls_error_t e;
-            mqtls_error_init(&e);
-            e.layer = MQTLS_LAYER_MQTT;
-            e.status = MQTLS_ERR_NOMEM;
-            mqtls__client_connection_ended(c, &e, now);
-            return false;
+            return rx_failed(c, MQTLS_ERR_NOMEM, now);
         }
     }
     return true;

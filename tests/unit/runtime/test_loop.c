@@ -41,10 +41,14 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- a small in-memory transport (no fd): the broker's bytes wait in `in` --------------- */
+/* --- an in-memory transport: no fd (the broker's bytes wait in `in`), or one end of a
+ * socketpair (a real fd for epoll) ------------------------------------------------------- */
 
 typedef struct mem {
     mqtls_transport_t base;
+    bool has_fd; /* over the socketpair end `fd`, else in memory */
+    int fd;
+    unsigned want;
     uint8_t in[64];
     size_t in_len, in_off;
     size_t written;
@@ -73,6 +77,14 @@ static mqtls_status_t mem_connect(mqtls_transport_t *t, int64_t now_ms)
 static mqtls_status_t mem_read(mqtls_transport_t *t, uint8_t *buf, size_t cap, size_t *got)
 {
     mem_t *m = (mem_t *)t;
+    if (m->has_fd) {
+        ssize_t n = recv(m->fd, buf, cap, MSG_DONTWAIT);
+        *got = n > 0 ? (size_t)n : 0u;
+        if (n == 0) {
+            return MQTLS_ERR_CLOSED;
+        }
+        return n > 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
+    }
     size_t n = m->in_len - m->in_off;
     n = n < cap ? n : cap;
     *got = n;
@@ -81,11 +93,8 @@ static mqtls_status_t mem_read(mqtls_transport_t *t, uint8_t *buf, size_t cap, s
     return n > 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
 }
 
-static mqtls_status_t mem_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov, size_t n,
-                                 size_t *sent)
+static void count_pingreqs(mem_t *m, const mqtls_iovec_t *iov, size_t n)
 {
-    mem_t *m = (mem_t *)t;
-    *sent = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *b = iov[i].base;
         for (size_t k = 0; k + 1u < iov[i].len; k++) {
@@ -97,6 +106,28 @@ static mqtls_status_t mem_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov,
                 }
             }
         }
+    }
+}
+
+static mqtls_status_t mem_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov, size_t n,
+                                 size_t *sent)
+{
+    mem_t *m = (mem_t *)t;
+    *sent = 0;
+    if (m->has_fd) {
+        struct iovec v[16];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < ARRAY_LEN(v); i++) {
+            v[k].iov_base = (void *)(uintptr_t)iov[i].base;
+            v[k++].iov_len = iov[i].len;
+        }
+        ssize_t r = writev(m->fd, v, (int)k);
+        *sent = r > 0 ? (size_t)r : 0u;
+        m->want = r >= 0 ? MQTLS_WANT_READ : (MQTLS_WANT_READ | MQTLS_WANT_WRITE);
+        return r >= 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
+    }
+    count_pingreqs(m, iov, n);
+    for (size_t i = 0; i < n; i++) {
         *sent += iov[i].len;
     }
     m->written += *sent;
@@ -111,14 +142,14 @@ static size_t mem_pending(mqtls_transport_t *t)
 
 static int mem_fd(mqtls_transport_t *t)
 {
-    (void)t;
-    return -1;
+    mem_t *m = (mem_t *)t;
+    return m->has_fd ? m->fd : -1;
 }
 
 static unsigned mem_want(mqtls_transport_t *t)
 {
-    (void)t;
-    return MQTLS_WANT_READ;
+    mem_t *m = (mem_t *)t;
+    return m->has_fd ? m->want : MQTLS_WANT_READ;
 }
 
 static void mem_close(mqtls_transport_t *t)
@@ -143,86 +174,17 @@ static const mqtls_transport_ops_t mem_ops = {
     .destroy = mem_destroy,
 };
 
+/* The test hook's factory: @p ctx is the mem_t; in memory, the broker's CONNACK waits. */
 static mqtls_status_t mem_factory(void *ctx, mqtls_error_t *err, mqtls_transport_t **out)
 {
     mem_t *m = ctx;
     m->base.ops = &mem_ops;
     m->base.err = err;
-    mem_give(m, connack_ok, sizeof connack_ok);
+    m->want = MQTLS_WANT_READ;
+    if (!m->has_fd) {
+        mem_give(m, connack_ok, sizeof connack_ok);
+    }
     *out = &m->base;
-    return MQTLS_OK;
-}
-
-/* --- a transport over one end of a socketpair: a real fd for epoll ------------------------ */
-
-typedef struct sock {
-    mqtls_transport_t base;
-    int fd;
-    unsigned want;
-} sock_t;
-
-static mqtls_status_t sock_read(mqtls_transport_t *t, uint8_t *buf, size_t cap, size_t *got)
-{
-    sock_t *s = (sock_t *)t;
-    ssize_t n = recv(s->fd, buf, cap, MSG_DONTWAIT);
-    *got = n > 0 ? (size_t)n : 0u;
-    if (n == 0) {
-        return MQTLS_ERR_CLOSED;
-    }
-    return n > 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
-}
-
-static mqtls_status_t sock_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov, size_t n,
-                                  size_t *sent)
-{
-    sock_t *s = (sock_t *)t;
-    struct iovec v[16];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < ARRAY_LEN(v); i++) {
-        v[k].iov_base = (void *)(uintptr_t)iov[i].base;
-        v[k++].iov_len = iov[i].len;
-    }
-    ssize_t r = writev(s->fd, v, (int)k);
-    *sent = r > 0 ? (size_t)r : 0u;
-    s->want = r >= 0 ? MQTLS_WANT_READ : (MQTLS_WANT_READ | MQTLS_WANT_WRITE);
-    return r >= 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
-}
-
-static size_t sock_pending(mqtls_transport_t *t)
-{
-    (void)t;
-    return 0;
-}
-
-static int sock_fd(mqtls_transport_t *t)
-{
-    return ((sock_t *)t)->fd;
-}
-
-static unsigned sock_want(mqtls_transport_t *t)
-{
-    return ((sock_t *)t)->want;
-}
-
-static const mqtls_transport_ops_t sock_ops = {
-    .name = "sock",
-    .connect = mem_connect,
-    .read = sock_read,
-    .writev = sock_writev,
-    .pending = sock_pending,
-    .fd = sock_fd,
-    .want = sock_want,
-    .close = mem_close,
-    .destroy = mem_destroy,
-};
-
-static mqtls_status_t sock_factory(void *ctx, mqtls_error_t *err, mqtls_transport_t **out)
-{
-    sock_t *s = ctx;
-    s->base.ops = &sock_ops;
-    s->base.err = err;
-    s->want = MQTLS_WANT_READ;
-    *out = &s->base;
     return MQTLS_OK;
 }
 
@@ -291,6 +253,29 @@ static mqtls__loop_stats_t run(mqtls_loop_t *l, int timeout_ms)
     mqtls__loop_stats_t st;
     mqtls__loop_stats(l, &st);
     return st;
+}
+
+/* A client over a socketpair (sv[0] its end, sv[1] the broker's) on @p l, connected: the
+ * broker's CONNACK is waiting, CONNECT is read off. @p others: clients already on @p l that
+ * connect in the same iterations. */
+static mqtls_client_t *sock_client(mqtls_loop_t *l, mem_t *s, int sv[2], counts_t *n, int others)
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    memset(s, 0, sizeof *s);
+    s->has_fd = true;
+    s->fd = sv[0];
+    mqtls_client_t *c = make_client("mqtt://127.0.0.1", 60, 5000, n);
+    mqtls__client_set_transport_factory(c, mem_factory, s);
+    assert_int_equal(mqtls_loop_add(l, c), MQTLS_OK);
+    assert_int_equal(send(sv[1], connack_ok, sizeof connack_ok, 0), (ssize_t)sizeof connack_ok);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    for (int i = 0; i < 20 && n->connected < others + 1; i++) {
+        (void)run(l, 100);
+    }
+    assert_int_equal(n->connected, others + 1);
+    uint8_t buf[256];
+    assert_true(peer_read(sv[1], buf, sizeof buf, 1000) > 0); /* CONNECT */
+    return c;
 }
 
 /* --- the timer heap ------------------------------------------------------------------------ */
@@ -374,21 +359,9 @@ static void test_loop_publish_wakes_only_its_client(void **state)
         assert_int_equal(mqtls_client_connect(idle[i]), MQTLS_OK);
     }
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    static sock_t s;
-    memset(&s, 0, sizeof s);
-    s.fd = sv[0];
-    mqtls_client_t *c = make_client("mqtt://127.0.0.1", 60, 5000, &n);
-    mqtls__client_set_transport_factory(c, sock_factory, &s);
-    assert_int_equal(mqtls_loop_add(l, c), MQTLS_OK);
-    assert_int_equal(send(sv[1], connack_ok, sizeof connack_ok, 0), (ssize_t)sizeof connack_ok);
-    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
-    for (int i = 0; i < 20 && n.connected < (int)ARRAY_LEN(mems) + 1; i++) {
-        (void)run(l, 100);
-    }
-    assert_int_equal(n.connected, (int)ARRAY_LEN(mems) + 1);
+    static mem_t s;
+    mqtls_client_t *c = sock_client(l, &s, sv, &n, (int)ARRAY_LEN(mems));
     uint8_t buf[256];
-    assert_true(peer_read(sv[1], buf, sizeof buf, 1000) > 0); /* CONNECT */
     assert_int_equal(run(l, 0).last_visited, 0);
 
     mqtls_publish_opts_t o = {.qos = 1};
@@ -434,21 +407,9 @@ static void test_loop_wakes_for_a_publish_from_another_thread(void **state)
     mqtls_loop_t *l = NULL;
     assert_int_equal(mqtls_loop_create(&l), MQTLS_OK);
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    static sock_t s;
-    memset(&s, 0, sizeof s);
-    s.fd = sv[0];
-    mqtls_client_t *c = make_client("mqtt://127.0.0.1", 60, 5000, &n);
-    mqtls__client_set_transport_factory(c, sock_factory, &s);
-    assert_int_equal(mqtls_loop_add(l, c), MQTLS_OK);
-    assert_int_equal(send(sv[1], connack_ok, sizeof connack_ok, 0), (ssize_t)sizeof connack_ok);
-    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
-    for (int i = 0; i < 20 && n.connected < 1; i++) {
-        (void)run(l, 100);
-    }
-    assert_int_equal(n.connected, 1);
+    static mem_t s;
+    mqtls_client_t *c = sock_client(l, &s, sv, &n, 0);
     uint8_t buf[256];
-    assert_true(peer_read(sv[1], buf, sizeof buf, 1000) > 0); /* CONNECT */
 
     publisher_t p = {.c = c, .st = MQTLS_ERR_STATE};
     pthread_t th;
@@ -530,34 +491,54 @@ static void hook_remove(void)
     mqtls__resolve_set_hook(NULL);
 }
 
-/* A listener on 127.0.0.1 (ephemeral port) playing the broker: CONNECT in, CONNACK out. */
-static int listen_local(uint16_t *port)
+/* A listener on 127.0.0.1 (ephemeral port) playing the broker: CONNECT in, CONNACK out;
+ * clients reach it as mqtt://localhost:<port>. */
+typedef struct local_broker {
+    int ls, conn;
+    uint16_t port;
+    char uri[64];
+} local_broker_t;
+
+static void local_open(local_broker_t *b)
 {
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    assert_true(ls >= 0);
+    b->conn = -1;
+    b->ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(b->ls >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(bind(b->ls, (struct sockaddr *)&a, sizeof a), 0);
     socklen_t alen = sizeof a;
-    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
-    assert_int_equal(listen(ls, 4), 0);
-    *port = ntohs(a.sin_port);
-    return ls;
+    assert_int_equal(getsockname(b->ls, (struct sockaddr *)&a, &alen), 0);
+    assert_int_equal(listen(b->ls, 4), 0);
+    b->port = ntohs(a.sin_port);
+    (void)snprintf(b->uri, sizeof b->uri, "mqtt://localhost:%u", b->port);
 }
 
-/* Serve the broker side once: accept, read the CONNECT, answer CONNACK. */
-static void serve_connack(int ls, int *conn)
+/* Run @p l and serve the broker side until the client of @p n connects (5 s at most). */
+static void local_serve_until_connected(local_broker_t *b, mqtls_loop_t *l, counts_t *n)
 {
-    if (*conn < 0) {
-        *conn = accept(ls, NULL, NULL);
-        if (*conn < 0) {
-            return;
+    int64_t end = mono_ms() + 5000;
+    while (n->connected == 0 && n->errors == 0 && mono_ms() < end) {
+        (void)run(l, 50);
+        if (b->conn < 0) {
+            b->conn = accept(b->ls, NULL, NULL);
+            continue;
+        }
+        uint8_t buf[256];
+        if (peer_read(b->conn, buf, sizeof buf, 0) > 0 && buf[0] == 0x10) {
+            assert_int_equal(send(b->conn, connack_ok, sizeof connack_ok, MSG_NOSIGNAL),
+                             (ssize_t)sizeof connack_ok);
         }
     }
-    uint8_t buf[256];
-    if (peer_read(*conn, buf, sizeof buf, 0) > 0 && buf[0] == 0x10) {
-        assert_int_equal(send(*conn, connack_ok, sizeof connack_ok, MSG_NOSIGNAL),
-                         (ssize_t)sizeof connack_ok);
+    assert_int_equal(n->errors, 0);
+    assert_int_equal(n->connected, 1);
+}
+
+static void local_close(local_broker_t *b)
+{
+    if (b->conn >= 0) {
+        (void)close(b->conn);
     }
+    (void)close(b->ls);
 }
 
 /* While the name of one client hangs in the resolver, the loop keeps serving another client
@@ -567,17 +548,15 @@ static void test_loop_slow_resolver_does_not_stall_other_clients(void **state)
 {
     (void)state;
     hook_install();
-    uint16_t port = 0;
-    int ls = listen_local(&port);
-    char uri[64];
-    (void)snprintf(uri, sizeof uri, "mqtt://localhost:%u", port);
+    local_broker_t lb;
+    local_open(&lb);
     static counts_t na;
     static counts_t nb;
     memset(&na, 0, sizeof na);
     memset(&nb, 0, sizeof nb);
     mqtls_loop_t *l = NULL;
     assert_int_equal(mqtls_loop_create(&l), MQTLS_OK);
-    mqtls_client_t *a = make_client(uri, 60, 8000, &na); /* real TCP, the name resolves slowly */
+    mqtls_client_t *a = make_client(lb.uri, 60, 8000, &na); /* real TCP, a slow name */
     static mem_t mb;
     memset(&mb, 0, sizeof mb);
     mb.answer_pings = true;
@@ -608,21 +587,11 @@ static void test_loop_slow_resolver_does_not_stall_other_clients(void **state)
     assert_true(worst < 500);
 
     hook_release();
-    int conn = -1;
-    int64_t end = mono_ms() + 5000;
-    while (na.connected == 0 && na.errors == 0 && mono_ms() < end) {
-        (void)run(l, 50);
-        serve_connack(ls, &conn);
-    }
-    assert_int_equal(na.errors, 0);
-    assert_int_equal(na.connected, 1);
+    local_serve_until_connected(&lb, l, &na);
     mqtls_client_destroy(a);
     mqtls_client_destroy(b);
     mqtls_loop_destroy(l);
-    if (conn >= 0) {
-        (void)close(conn);
-    }
-    (void)close(ls);
+    local_close(&lb);
     hook_remove();
 }
 
@@ -631,15 +600,13 @@ static void test_loop_wakes_when_the_name_is_resolved(void **state)
 {
     (void)state;
     hook_install();
-    uint16_t port = 0;
-    int ls = listen_local(&port);
-    char uri[64];
-    (void)snprintf(uri, sizeof uri, "mqtt://localhost:%u", port);
+    local_broker_t lb;
+    local_open(&lb);
     static counts_t na;
     memset(&na, 0, sizeof na);
     mqtls_loop_t *l = NULL;
     assert_int_equal(mqtls_loop_create(&l), MQTLS_OK);
-    mqtls_client_t *a = make_client(uri, 60, 8000, &na);
+    mqtls_client_t *a = make_client(lb.uri, 60, 8000, &na);
     assert_int_equal(mqtls_loop_add(l, a), MQTLS_OK);
     assert_int_equal(mqtls_client_connect(a), MQTLS_OK);
     (void)run(l, 0); /* starts the resolution */
@@ -652,19 +619,10 @@ static void test_loop_wakes_when_the_name_is_resolved(void **state)
     print_message("loop woken %lld ms after the resolver was released\n", (long long)took);
     assert_true(took < 2000);
     assert_true(mqtls_client_fd(a) != resolving_fd); /* now the socket */
-    int conn = -1;
-    int64_t end = mono_ms() + 5000;
-    while (na.connected == 0 && na.errors == 0 && mono_ms() < end) {
-        (void)run(l, 50);
-        serve_connack(ls, &conn);
-    }
-    assert_int_equal(na.connected, 1);
+    local_serve_until_connected(&lb, l, &na);
     mqtls_client_destroy(a);
     mqtls_loop_destroy(l);
-    if (conn >= 0) {
-        (void)close(conn);
-    }
-    (void)close(ls);
+    local_close(&lb);
     hook_remove();
 }
 
@@ -717,12 +675,12 @@ static void test_tcp_literal_resolves_in_the_call(void **state)
 {
     (void)state;
     hook_install();
-    uint16_t port = 0;
-    int ls = listen_local(&port);
+    local_broker_t lb;
+    local_open(&lb);
     mqtls_error_t err;
     mqtls_error_init(&err);
     mqtls_transport_t *t = NULL;
-    assert_int_equal(mqtls__tcp_create("127.0.0.1", port, 2000, &err, &t), MQTLS_OK);
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", lb.port, 2000, &err, &t), MQTLS_OK);
     mqtls_status_t st = t->ops->connect(t, mono_ms());
     assert_true(st == MQTLS_OK || st == MQTLS_ERR_WOULD_BLOCK);
     int type = 0;
@@ -731,7 +689,7 @@ static void test_tcp_literal_resolves_in_the_call(void **state)
     assert_int_equal(type, SOCK_STREAM);
     assert_int_equal(g_hook_calls, 0);
     t->ops->destroy(t);
-    (void)close(ls);
+    local_close(&lb);
     hook_remove();
 }
 
