@@ -8,9 +8,12 @@
  *   loop.c        many clients on one thread (epoll + a timer heap)
  *
  * Locking: every field of struct mqtls_client is guarded by c->mu (recursive: the event
- * callback may call publish) except those marked otherwise. Lock order, outermost first:
- * c->mu -> loop dirty-list mutex (loop.c) -> diagnosis cache mutex (diag_cache.c) -> the
- * resolver's mutex (src/net). No lock is held while another thread is waited for. */
+ * callback may call publish) except those marked otherwise. c->mu is the outer lock; while it
+ * is held the code may take one of three leaf locks, each held briefly and never together:
+ * a loop's dirty-list mutex (loop.c), a diagnosis cache mutex (diag_cache.c), the resolver
+ * pool mutex (src/net/resolve.c). No lock is held while waiting for another thread: the loop
+ * takes c->mu with no lock of its own held, and resolver threads take only their pool mutex,
+ * never across getaddrinfo(). */
 #ifndef MQTLS_RUNTIME_CLIENT_INTERNAL_H
 #define MQTLS_RUNTIME_CLIENT_INTERNAL_H
 
