@@ -11,17 +11,20 @@
 
 #define NO_STATE (-1) /* the event is illegal in that state */
 
-/* next[event][state]: the state after @p event in @p state (STYLE.md "Memory and state").
+/* next_state[event][state]: the state after an event, or NO_STATE when the event is illegal
+ * there (STYLE.md "Memory and state"). States: IDLE, CONNECTING (transport), MQTT_CONNECTING
+ * (CONNECT sent), CONNECTED, DISCONNECTING, BACKOFF.
  *
- *  event \ state  IDLE        CONNECTING       MQTT_CONNECTING  CONNECTED      DISCONNECTING
- * BACKOFF CONNECT        CONNECTING  -                -                -              - - RETRY -
- * -                -                -              -              CONNECTING TRANSPORT_UP   -
- * MQTT_CONNECTING  -                -              -              - CONNACK        -           -
- * CONNECTED        -              -              - DISCONNECT     -           - DISCONNECTING
- * DISCONNECTING  -              - LOST_RETRY     -           BACKOFF          BACKOFF BACKOFF - -
- *  ENDED          -           IDLE             IDLE             IDLE           IDLE           IDLE
+ *   event         IDLE   CONNECTING  MQTT_CONN.  CONNECTED  DISCONN.  BACKOFF
+ *   CONNECT       CONN.  -           -           -          -         -
+ *   RETRY         -      -           -           -          -         CONN.
+ *   TRANSPORT_UP  -      MQTT_CONN.  -           -          -         -
+ *   CONNACK       -      -           CONNECTED   -          -         -
+ *   DISCONNECT    -      -           DISCONN.    DISCONN.   -         -
+ *   LOST_RETRY    -      BACKOFF     BACKOFF     BACKOFF    -         -
+ *   ENDED         -      IDLE        IDLE        IDLE       IDLE      IDLE
  *
- * DISCONNECTING never retries (the user asked to end it); IDLE has nothing to end. */
+ * DISCONNECTING never retries (the user asked for the end); IDLE has nothing to end. */
 static const signed char next_state[MQTLS__CEV_COUNT][MQTLS_STATE_BACKOFF + 1] = {
     [MQTLS__CEV_CONNECT] = {MQTLS_STATE_CONNECTING, NO_STATE, NO_STATE, NO_STATE, NO_STATE,
                             NO_STATE},
