@@ -29,7 +29,7 @@
 /** Planned outbox entries per iovec batch. */
 #define MQTLS__PLAN_MAX 32u
 
-/** Session state: one enum, changed only by session_transition(). */
+/** Session state: one enum, changed only by mqtls__session_transition() (session.c). */
 typedef enum mqtls__sstate {
     MQTLS__S_IDLE = 0,       /* no connection */
     MQTLS__S_CONNECTING,     /* transport up, CONNECT queued, waiting for CONNACK */
@@ -87,7 +87,7 @@ typedef struct mqtls__entry {
     uint32_t span;      /* ring bytes charged (len + wrap padding) */
     uint16_t packet_id;
     uint8_t qos;
-    uint8_t state;      /* entry_state_t in session.c */
+    uint8_t state;      /* enum entry_state in session_internal.h */
     bool was_sent;      /* sent on some connection: resend with DUP if session resumed */
 } mqtls__entry_t;
 

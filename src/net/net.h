@@ -1,6 +1,7 @@
 /** @file net.h
- *  @brief Internal API of src/net: the TCP transport, the shareable TLS context and the TLS
- *  transport. Used by src/runtime (and tests); never installed.
+ *  @brief Internal API of src/net: the transport for a broker URI (stack.c), the TCP transport,
+ *  the shareable TLS context, the TLS and WebSocket transports. Used by src/runtime (and
+ *  tests); never installed.
  *
  *  Threading: a transport is used by one thread at a time. A mqtls__tls_ctx_t may be shared by
  *  any number of TLS transports on any threads once created (mbedTLS is built with
@@ -13,7 +14,9 @@
 #include <stdint.h>
 
 #include "mqtls/error.h"
+#include "mqtls/packet.h"
 #include "mqtls/status.h"
+#include "mqtls/uri.h"
 #include "common/tls_facts.h"
 #include "mqtls/tls.h"
 #include "net/transport.h"
@@ -23,9 +26,14 @@ extern "C" {
 #endif
 
 /** @brief Create a non-blocking TCP transport to @p host : @p port. Nothing happens on the
- *  network until ops->connect(): the first connect() resolves the name with a *blocking*
- *  getaddrinfo() (IPv4/IPv6 literals resolve without DNS), then tries every address in turn
- *  with a non-blocking connect() and TCP_NODELAY.
+ *  network until ops->connect(). The first connect() of an attempt resolves the name: IPv4/IPv6
+ *  literals at once, in the call (no DNS); names on the resolver's threads (see "Name
+ *  resolution" below): connect() returns MQTLS_ERR_WOULD_BLOCK meanwhile, fd() is the
+ *  resolution's eventfd and want() MQTLS_WANT_READ, so poll/epoll wakes when the answer is in.
+ *  Then every address is tried in turn with a non-blocking connect() and TCP_NODELAY.
+ *  fd() changes number whenever the file behind it changes within an attempt (the previous
+ *  one stays open until the new one exists), so an epoll user may compare numbers; close()
+ *  ends the attempt. Name resolution counts against @p connect_timeout_ms.
  *  @param[in]  host  Name or IPv4/IPv6 literal ("::1", no brackets). Copied.
  *  @param[in]  port  TCP port.
  *  @param[in]  connect_timeout_ms  Deadline for all addresses together (0 = 30 s), measured
@@ -33,12 +41,59 @@ extern "C" {
  *  @param[in]  err   Where failures are recorded; borrowed until destroy; may be NULL.
  *  @param[out] out   The transport; caller destroys it with (*out)->ops->destroy(*out).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM.
- *  connect() then returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, MQTLS_ERR_DNS (detail =
- *  gai_strerror), MQTLS_ERR_CONN_REFUSED, MQTLS_ERR_CONNECT_TIMEOUT, MQTLS_ERR_NET_UNREACHABLE
+ *  connect() then returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, MQTLS_ERR_DNS (layer DNS; detail =
+ *  gai_strerror, or "no answer in N ms"), MQTLS_ERR_THREAD (no resolver thread),
+ *  MQTLS_ERR_CONN_REFUSED, MQTLS_ERR_CONNECT_TIMEOUT, MQTLS_ERR_NET_UNREACHABLE
  *  or MQTLS_ERR_IO (errno in err->sys_errno). read/writev add MQTLS_ERR_CLOSED and
  *  MQTLS_ERR_CONN_RESET. Writes use MSG_NOSIGNAL: never SIGPIPE. */
 mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
                                  mqtls_error_t *err, mqtls_transport_t **out);
+
+/** What mqtls__stack_create() needs to build the transport for a broker URI. */
+typedef struct mqtls__stack_cfg {
+    const mqtls_uri_t *uri;          /**< host, port, scheme (WebSocket, path); borrowed */
+    uint32_t connect_timeout_ms;     /**< TCP (name resolution included), as mqtls__tcp_create() */
+    struct mqtls__tls_ctx *tls;      /**< NULL = no TLS; else TLS over TCP, borrowed until the
+                                          transport is destroyed */
+    mqtls_tls_facts_t *facts;        /**< with @c tls: filled at every handshake; borrowed */
+    const char *ws_subprotocol;      /**< ws(s)://: as mqtls__ws_create(); NULL = by version */
+    mqtls_version_t mqtt_version;    /**< picks the default WebSocket subprotocol */
+} mqtls__stack_cfg_t;
+
+/** @brief The transport for a broker URI: TCP, then TLS when @c cfg->tls is set, then
+ *  WebSocket for ws:// and wss://. The caller knows nothing of the layering; the result is
+ *  one transport (destroy it with (*out)->ops->destroy(*out), which frees every layer).
+ *  @param[in]  cfg  Borrowed for the call (see the fields for what stays borrowed).
+ *  @param[in]  err  Where every layer records failures; borrowed until destroy; may be NULL.
+ *  @return MQTLS_OK; the statuses of mqtls__tcp_create(), mqtls__tls_create(),
+ *          mqtls__ws_create(). */
+mqtls_status_t mqtls__stack_create(const mqtls__stack_cfg_t *cfg, mqtls_error_t *err,
+                                   mqtls_transport_t **out);
+
+/* ---- Name resolution (resolve.c): getaddrinfo() on a pool of worker threads -------------- */
+
+struct addrinfo;
+/** A pending resolution; owned by its caller until mqtls__resolve_free(). */
+typedef struct mqtls__resolve mqtls__resolve_t;
+/** getaddrinfo()'s shape (the test hook below). */
+typedef int (*mqtls__getaddrinfo_fn)(const char *host, const char *port,
+                                     const struct addrinfo *hints, struct addrinfo **res);
+
+/** @brief Resolve @p host (a name: literals need no thread) on a resolver thread.
+ *  @return MQTLS_OK; MQTLS_ERR_NOMEM; MQTLS_ERR_OS (no eventfd); MQTLS_ERR_THREAD. */
+mqtls_status_t mqtls__resolve_start(const char *host, uint16_t port, mqtls__resolve_t **out);
+/** @brief The fd that becomes readable when the answer is in (until mqtls__resolve_free()). */
+int mqtls__resolve_fd(const mqtls__resolve_t *r);
+/** @brief The answer, if it is in: getaddrinfo()'s @p rc and errno, and @p ai (the caller's
+ *  now: freeaddrinfo() it). Never blocks. @return false: not yet. */
+bool mqtls__resolve_take(mqtls__resolve_t *r, int *rc, int *sys_errno, struct addrinfo **ai);
+/** @brief Let go of @p r (NULL is fine), answered or not; never waits for a resolver thread. */
+void mqtls__resolve_free(mqtls__resolve_t *r);
+/** @brief Test hook: resolve with @p fn instead of getaddrinfo() (NULL = getaddrinfo()). Its
+ *  results are freed with freeaddrinfo(). */
+void mqtls__resolve_set_hook(mqtls__getaddrinfo_fn fn);
+/** @brief Resolutions queued or running (also those let go of and still running). */
+size_t mqtls__resolve_busy(void);
 
 /** Long-lived TLS configuration: parsed CAs, client certificate and key, RNG, mbedTLS config.
  *  Build it once and share it between reconnects and between thousands of connections. */

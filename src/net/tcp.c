@@ -1,5 +1,6 @@
 /* Non-blocking TCP transport (net.h). errno and getaddrinfo() codes are translated to
- * mqtls_status_t here, once (STYLE.md "Errors"). */
+ * mqtls_status_t here, once (STYLE.md "Errors"). Names are resolved off the caller's thread
+ * (resolve.c); literals in the call. Nothing here blocks. */
 #include "net.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@
 
 typedef enum {
     TCP_IDLE,
+    TCP_RESOLVING, /* a resolver thread has the name; fd() is its eventfd */
     TCP_CONNECTING,
     TCP_CONNECTED,
 } tcp_state_t;
@@ -37,8 +39,11 @@ typedef struct tcp {
     tcp_state_t state;
     int fd;
     unsigned want;
-    struct addrinfo *ai;  /* resolved addresses */
-    struct addrinfo *cur; /* address being tried */
+    struct addrinfo *ai;   /* resolved addresses */
+    struct addrinfo *cur;  /* address being tried */
+    mqtls__resolve_t *res; /* TCP_RESOLVING */
+    int held_fd; /* the fd fd() showed when connect() was entered: closed only when it returns,
+                    so that the number a poller saw is not reused within the call (net.h) */
     int64_t deadline_ms;
     int last_errno; /* of the last address that failed, reported if all fail */
 } tcp_t;
@@ -69,10 +74,10 @@ int64_t mqtls__net_now_ms(void)
 
 static void tcp_close_fd(tcp_t *t)
 {
-    if (t->fd >= 0) {
+    if (t->fd >= 0 && t->fd != t->held_fd) {
         (void)close(t->fd);
-        t->fd = -1;
     }
+    t->fd = -1;
 }
 
 static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
@@ -107,13 +112,14 @@ static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
 static mqtls_status_t start_next(tcp_t *t)
 {
     for (; t->cur != NULL; t->cur = t->cur->ai_next) {
-        tcp_close_fd(t);
-        t->fd = socket(t->cur->ai_family, t->cur->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                       t->cur->ai_protocol);
-        if (t->fd < 0) {
+        int fd = socket(t->cur->ai_family, t->cur->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        t->cur->ai_protocol);
+        if (fd < 0) {
             t->last_errno = errno;
             continue;
         }
+        tcp_close_fd(t); /* after the new socket exists: its number differs */
+        t->fd = fd;
         /* MQTT packets are small and latency matters more than segment count; the TLS layer
          * gathers its records itself. */
         int one = 1;
@@ -135,39 +141,85 @@ static mqtls_status_t start_next(tcp_t *t)
     return map_errno(t, t->last_errno != 0 ? t->last_errno : ECONNREFUSED, "connect to");
 }
 
-static mqtls_status_t tcp_connect(mqtls_transport_t *base, int64_t now_ms)
+static mqtls_status_t dns_fail(tcp_t *t, int rc, int sys_errno)
 {
-    tcp_t *t = (tcp_t *)base;
-    if (t->state == TCP_CONNECTED) {
-        return MQTLS_OK;
+    return mqtls__net_fail(t->base.err, MQTLS_LAYER_DNS, MQTLS_ERR_DNS,
+                           rc == EAI_SYSTEM ? sys_errno : 0, "getaddrinfo %s: %s", t->host,
+                           gai_strerror(rc));
+}
+
+/* The addresses are known: try them. */
+static mqtls_status_t resolved(tcp_t *t, struct addrinfo *ai)
+{
+    t->ai = ai;
+    t->cur = ai;
+    t->last_errno = 0;
+    return start_next(t);
+}
+
+/* A new attempt: literals resolve here and now (AI_NUMERICHOST never touches DNS); names go
+ * to a resolver thread. */
+static mqtls_status_t start_resolving(tcp_t *t, int64_t now_ms)
+{
+    if (t->ai != NULL) {
+        freeaddrinfo(t->ai);
+        t->ai = NULL;
     }
-    if (t->state == TCP_IDLE) {
-        char port[8];
-        (void)snprintf(port, sizeof port, "%u", (unsigned)t->port);
-        struct addrinfo hints;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        if (t->ai != NULL) {
-            freeaddrinfo(t->ai);
-            t->ai = NULL;
-        }
-        /* Blocking resolution, once per connect: literals never touch DNS. A resolver thread
-         * would make this non-blocking; noted in net.h. */
-        int rc = getaddrinfo(t->host, port, &hints, &t->ai);
-        if (rc != 0) {
-            t->ai = NULL;
-            return mqtls__net_fail(t->base.err, MQTLS_LAYER_DNS, MQTLS_ERR_DNS,
-                                   rc == EAI_SYSTEM ? errno : 0, "getaddrinfo %s: %s", t->host,
-                                   gai_strerror(rc));
-        }
-        t->cur = t->ai;
-        t->last_errno = 0;
-        t->deadline_ms = now_ms + (int64_t)t->connect_timeout_ms;
-        return start_next(t);
+    t->deadline_ms = now_ms + (int64_t)t->connect_timeout_ms; /* DNS counts against it */
+    char port[8];
+    (void)snprintf(port, sizeof port, "%u", (unsigned)t->port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(t->host, port, &hints, &ai);
+    if (rc == 0) {
+        return resolved(t, ai);
     }
-    /* TCP_CONNECTING: writable means the connect finished, one way or the other. */
+    if (rc != EAI_NONAME) {
+        return dns_fail(t, rc, errno);
+    }
+    mqtls_status_t st = mqtls__resolve_start(t->host, t->port, &t->res);
+    if (st != MQTLS_OK) {
+        return mqtls__net_fail(t->base.err, MQTLS_LAYER_DNS, st, errno,
+                               "resolve %s: cannot start the resolver", t->host);
+    }
+    t->state = TCP_RESOLVING;
+    t->fd = mqtls__resolve_fd(t->res);
+    t->want = MQTLS_WANT_READ;
+    return MQTLS_ERR_WOULD_BLOCK;
+}
+
+/* TCP_RESOLVING: take the answer if it is in; give up at the deadline. */
+static mqtls_status_t check_resolved(tcp_t *t, int64_t now_ms)
+{
+    int rc = 0;
+    int sys_errno = 0;
+    struct addrinfo *ai = NULL;
+    bool done = mqtls__resolve_take(t->res, &rc, &sys_errno, &ai);
+    if (!done && now_ms < t->deadline_ms) {
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
+    /* Either way the resolution is over: tcp_connect() lets go of it (and of its eventfd,
+     * which stays open until then: a new socket gets another number). */
+    t->state = TCP_IDLE;
+    t->fd = -1;
+    if (!done) {
+        return mqtls__net_fail(t->base.err, MQTLS_LAYER_DNS, MQTLS_ERR_DNS, ETIMEDOUT,
+                               "getaddrinfo %s: no answer in %u ms", t->host,
+                               (unsigned)t->connect_timeout_ms);
+    }
+    if (rc != 0) {
+        return dns_fail(t, rc, sys_errno);
+    }
+    return resolved(t, ai);
+}
+
+/* TCP_CONNECTING: writable means the connect finished, one way or the other. */
+static mqtls_status_t check_connected(tcp_t *t, int64_t now_ms)
+{
     struct pollfd pfd = {.fd = t->fd, .events = POLLOUT, .revents = 0};
     int n = poll(&pfd, 1, 0);
     if (n == 0) {
@@ -193,6 +245,38 @@ static mqtls_status_t tcp_connect(mqtls_transport_t *base, int64_t now_ms)
     t->last_errno = soerr;
     t->cur = t->cur->ai_next; /* all addresses are tried */
     return start_next(t);
+}
+
+static mqtls_status_t tcp_connect(mqtls_transport_t *base, int64_t now_ms)
+{
+    tcp_t *t = (tcp_t *)base;
+    mqtls_status_t st = MQTLS_OK;
+    mqtls__resolve_t *res = t->res;
+    t->held_fd = t->fd;
+    switch (t->state) {
+    case TCP_IDLE:
+        st = start_resolving(t, now_ms);
+        break;
+    case TCP_RESOLVING:
+        st = check_resolved(t, now_ms);
+        break;
+    case TCP_CONNECTING:
+        st = check_connected(t, now_ms);
+        break;
+    case TCP_CONNECTED:
+        break;
+    }
+    /* Now that the new fd (if any) exists, the one a poller saw may go. */
+    if (t->held_fd >= 0 && t->held_fd != t->fd &&
+        (res == NULL || t->held_fd != mqtls__resolve_fd(res))) {
+        (void)close(t->held_fd);
+    }
+    t->held_fd = -1;
+    if (res != NULL && t->state != TCP_RESOLVING) {
+        mqtls__resolve_free(res); /* closes its eventfd; a running lookup is abandoned */
+        t->res = NULL;
+    }
+    return st;
 }
 
 static mqtls_status_t tcp_read(mqtls_transport_t *base, uint8_t *buf, size_t cap, size_t *got)
@@ -287,6 +371,11 @@ static unsigned tcp_want(mqtls_transport_t *base)
 static void tcp_close(mqtls_transport_t *base)
 {
     tcp_t *t = (tcp_t *)base;
+    if (t->res != NULL) {
+        mqtls__resolve_free(t->res); /* never waits for the resolver thread */
+        t->res = NULL;
+        t->fd = -1; /* that was the resolution's eventfd */
+    }
     tcp_close_fd(t);
     t->state = TCP_IDLE;
     t->want = 0;
@@ -348,6 +437,7 @@ mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t conne
     t->connect_timeout_ms =
         connect_timeout_ms != 0 ? connect_timeout_ms : TCP_DEFAULT_CONNECT_TIMEOUT_MS;
     t->fd = -1;
+    t->held_fd = -1;
     t->state = TCP_IDLE;
     *out = &t->base;
     return MQTLS_OK;

@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "mqtls/mqtls.h"
+#include "runtime/runtime_internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_SEQ 4096
@@ -1053,6 +1054,107 @@ static void test_client_missing_client_cert_fails_in_tls(void **state)
     mqtls_client_destroy(c);
 }
 
+/* A host name (here "localhost", from /etc/hosts) resolves on the resolver threads and the
+ * client connects; driven with mqtls_client_step(), which polls the resolution's fd. */
+static char g_localhost_uri[64];
+
+static void localhost_uri(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
+{
+    (void)tls;
+    (void)snprintf(g_localhost_uri, sizeof g_localhost_uri, "mqtt://localhost:%u",
+                   g_broker.port_plain);
+    cfg->uri = g_localhost_uri;
+}
+
+static void test_client_host_name_resolves_and_connects(void **state)
+{
+    (void)state;
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    mqtls_client_t *c = make_client(&r, PLAIN, MQTLS_V311, NULL, true, localhost_uri);
+    connect_and_wait(c, &r);
+    subscribe_and_wait(c, &r, "name/loop", 1);
+    mqtls_publish_opts_t o = {.qos = 1};
+    assert_int_equal(mqtls_client_publish(c, "name/loop", "hi", 2, &o, NULL), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r.messages, 1, 5000));
+    assert_int_equal(r.errors, 0);
+    mqtls_client_destroy(c);
+}
+
+/* Many clients share one TLS context and fail the same way (wrong CA): the failure is
+ * diagnosed once, the credential files are read once, and every client's MQTLS_EVENT_ERROR
+ * still carries the findings. */
+typedef struct diag_rec {
+    int errors, with_cause;
+} diag_rec_t;
+
+static void on_diag(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
+{
+    (void)c;
+    diag_rec_t *d = ctx;
+    if (ev->type != MQTLS_EVENT_ERROR) {
+        return;
+    }
+    d->errors++;
+    for (size_t i = 0; i < mqtls_findings_count(ev->u.error.findings); i++) {
+        const char *id = mqtls_finding_id(mqtls_findings_get(ev->u.error.findings, i));
+        d->with_cause += strcmp(id, "untrusted-issuer") == 0;
+    }
+}
+
+static void test_client_shared_tls_context_diagnoses_a_failure_once(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    static diag_rec_t d;
+    memset(&d, 0, sizeof d);
+    mqtls_loop_t *loop = NULL;
+    assert_int_equal(mqtls_loop_create(&loop), MQTLS_OK);
+    mqtls_client_t *cs[N];
+    char uri[64];
+    (void)snprintf(uri, sizeof uri, "mqtts://127.0.0.1:%u", g_broker.port_mtls);
+    for (int i = 0; i < N; i++) {
+        mqtls_client_cfg_t cfg;
+        mqtls_client_cfg_init(&cfg);
+        mqtls_tls_cfg_t tls;
+        mqtls_tls_cfg_init(&tls);
+        tls.ca_file = g_pki.other_ca_crt;
+        tls.cert_file = g_pki.client_crt;
+        tls.key_file = g_pki.client_key;
+        cfg.tls = &tls;
+        cfg.uri = uri;
+        cfg.reconnect.enabled = false;
+        cfg.on_event = on_diag;
+        cfg.event_ctx = &d;
+        cfg.tls_share_with = i > 0 ? cs[0] : NULL;
+        assert_int_equal(mqtls_client_create(&cfg, NULL, &cs[i]), MQTLS_OK);
+        assert_int_equal(mqtls_loop_add(loop, cs[i]), MQTLS_OK);
+        assert_int_equal(mqtls_client_connect(cs[i]), MQTLS_OK);
+    }
+    int64_t end = th_now_ms() + 20000;
+    while (d.errors < N && th_now_ms() < end) {
+        assert_int_equal(mqtls_loop_run_once(loop, 50), MQTLS_OK);
+    }
+    mqtls__diag_stats_t ds;
+    mqtls__client_diag_stats(cs[N - 1], &ds);
+    print_message("%d clients failed alike: %llu diagnosis run(s), %llu from the cache, %llu "
+                  "credential file reads\n",
+                  N, (unsigned long long)ds.runs, (unsigned long long)ds.hits,
+                  (unsigned long long)ds.file_reads);
+    assert_int_equal(d.errors, N);
+    assert_int_equal(d.with_cause, N);
+    assert_int_equal(ds.runs, 1);
+    assert_int_equal(ds.hits, N - 1);
+    assert_int_equal(ds.file_reads, 3);
+    for (int i = 0; i < N; i++) {
+        assert_ptr_equal(mqtls_client_findings(cs[i]), mqtls_client_findings(cs[0]));
+    }
+    for (int i = 0; i < N; i++) {
+        mqtls_client_destroy(cs[i]); /* leaves the loop; cs[0] first: the context outlives it */
+    }
+    mqtls_loop_destroy(loop);
+}
+
 /* --- threaded mode ---------------------------------------------------------------------- */
 
 static void test_client_threaded_publish_from_main_thread(void **state)
@@ -1348,6 +1450,8 @@ int main(void)
         cmocka_unit_test(test_client_plain_to_tls_port_fails),
         cmocka_unit_test(test_client_wrong_ca_reports_tls_verify),
         cmocka_unit_test(test_client_missing_client_cert_fails_in_tls),
+        cmocka_unit_test(test_client_host_name_resolves_and_connects),
+        cmocka_unit_test(test_client_shared_tls_context_diagnoses_a_failure_once),
         cmocka_unit_test(test_client_threaded_publish_from_main_thread),
         cmocka_unit_test(test_client_threaded_publish_from_four_threads),
         cmocka_unit_test(test_client_throughput_figures),

@@ -24,6 +24,7 @@ typedef struct rec {
     int connected, disconnected, errors, published, messages, subscribed;
     bool session_present;
     mqtls_error_t last_error;
+    const mqtls_findings_t *last_findings; /* of the last MQTLS_EVENT_ERROR */
     mqtls_error_t last_why;
     bool will_reconnect;
     uint32_t reconnect_in_ms;
@@ -51,6 +52,7 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     case MQTLS_EVENT_ERROR:
         r->errors++;
         r->last_error = ev->u.error.err;
+        r->last_findings = ev->u.error.findings;
         break;
     case MQTLS_EVENT_PUBLISHED:
         r->published++;
@@ -412,6 +414,76 @@ static void test_client_transport_connect_timeout(void **state)
     mqtls_client_destroy(c);
 }
 
+/* Every state change goes through one table: illegal events are refused, nothing changes. */
+static void test_client_state_changes_follow_the_table(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    const fake_step_t connects[] = {FAKE_ERROR(MQTLS_ERR_CONN_REFUSED)};
+    g_net.connects = connects;
+    g_net.connects_count = ARRAY_LEN(connects);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_ERR_STATE); /* IDLE */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTING);
+    steps(c, 1); /* refused: BACKOFF */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_BACKOFF);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_BACKOFF);
+    g_now += g_rec.reconnect_in_ms;
+    assert_int_equal(mqtls_client_timeout_ms(c), 0);
+    steps(c, 1); /* RETRY, TRANSPORT_UP, CONNACK in one step */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTED);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_OK);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_DISCONNECTING);
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_ERR_STATE);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_ERR_STATE);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    assert_int_equal(g_rec.disconnected, 2);
+    assert_int_equal(g_rec.last_why.status, MQTLS_OK);
+    mqtls_client_destroy(c);
+}
+
+/* The same failure again is not diagnosed again: the findings come from the cache (one
+ * object, valid during each callback and until the next failure); another failure is. */
+static void test_client_same_failure_is_diagnosed_once(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    const fake_step_t connects[] = {
+        FAKE_ERROR(MQTLS_ERR_CONN_REFUSED), FAKE_ERROR(MQTLS_ERR_CONN_REFUSED),
+        FAKE_ERROR(MQTLS_ERR_CONN_REFUSED), FAKE_ERROR(MQTLS_ERR_NET_UNREACHABLE)};
+    g_net.connects = connects;
+    g_net.connects_count = ARRAY_LEN(connects);
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    const mqtls_findings_t *first = NULL;
+    for (int i = 0; i < 3; i++) {
+        steps(c, 1);
+        assert_int_equal(g_rec.errors, i + 1);
+        assert_non_null(g_rec.last_findings);
+        first = first != NULL ? first : g_rec.last_findings;
+        assert_ptr_equal(g_rec.last_findings, first);
+        assert_ptr_equal(mqtls_client_findings(c), first);
+        g_now += g_rec.reconnect_in_ms;
+    }
+    mqtls__diag_stats_t ds;
+    mqtls__client_diag_stats(c, &ds);
+    assert_int_equal(ds.runs, 1);
+    assert_int_equal(ds.hits, 2);
+    assert_int_equal(ds.file_reads, 0); /* no TLS: no credential files */
+    steps(c, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_NET_UNREACHABLE);
+    mqtls__client_diag_stats(c, &ds);
+    assert_int_equal(ds.runs, 2);
+    assert_ptr_equal(mqtls_client_findings(c), g_rec.last_findings);
+    mqtls_client_destroy(c);
+}
+
 static void test_client_connack_timeout(void **state)
 {
     (void)state;
@@ -735,6 +807,8 @@ int main(void)
         cmocka_unit_test(test_client_write_error_reports_status),
         cmocka_unit_test(test_client_connect_failure_backoff_grows_within_bounds),
         cmocka_unit_test(test_client_transport_connect_timeout),
+        cmocka_unit_test(test_client_state_changes_follow_the_table),
+        cmocka_unit_test(test_client_same_failure_is_diagnosed_once),
         cmocka_unit_test(test_client_connack_timeout),
         cmocka_unit_test(test_client_connack_refused_is_error_event),
         cmocka_unit_test(test_client_keepalive_ping_and_timeout),

@@ -1,0 +1,354 @@
+/* Connection and session lifecycle: CONNECT, CONNACK, closing, resuming the outbox after a
+ * reconnect, the subscription store and resubscribe, DISCONNECT. Sans I/O. */
+#include "client/session_internal.h"
+
+#include <string.h>
+
+/* --- connection lifecycle --------------------------------------------------------------- */
+
+mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_ms)
+{
+    mqtls_status_t st = mqtls__session_transition(s, MQTLS__EV_TRANSPORT_UP);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mqtls_property_t props[4u + MAX_USER_CONNECT_PROPS];
+    size_t np = 0;
+    if (s->cfg.version == MQTLS_V5) {
+        if (s->cfg.session_expiry_s != 0) {
+            props[np].id = MQTLS_PROP_SESSION_EXPIRY_INTERVAL;
+            props[np++].v.u32 = s->cfg.session_expiry_s;
+        }
+        if (s->cfg.receive_maximum != 0 && s->cfg.receive_maximum != 65535u) {
+            props[np].id = MQTLS_PROP_RECEIVE_MAXIMUM;
+            props[np++].v.u32 = s->cfg.receive_maximum;
+        }
+        if (s->cfg.max_packet_size != 0) {
+            props[np].id = MQTLS_PROP_MAXIMUM_PACKET_SIZE;
+            props[np++].v.u32 = s->cfg.max_packet_size;
+        }
+        if (s->cfg.topic_alias_maximum != 0) {
+            props[np].id = MQTLS_PROP_TOPIC_ALIAS_MAXIMUM;
+            props[np++].v.u32 = s->cfg.topic_alias_maximum;
+        }
+        for (size_t i = 0; s->cfg.connect_props.items != NULL && i < s->cfg.connect_props.count;
+             i++) {
+            props[np++] = s->cfg.connect_props.items[i];
+        }
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_CONNECT;
+    mqtls_connect_t *c = &p.u.connect;
+    c->version = s->cfg.version;
+    c->clean_start = s->cfg.clean_start;
+    c->keepalive_s = s->cfg.keepalive_s;
+    c->props.items = np > 0 ? props : NULL;
+    c->props.count = np;
+    c->client_id = s->cfg.client_id;
+    c->has_will = s->cfg.has_will;
+    c->will_qos = s->cfg.will_qos;
+    c->will_retain = s->cfg.will_retain;
+    c->will_props = s->cfg.version == MQTLS_V5 ? s->cfg.will_props : (mqtls_properties_t){0};
+    c->will_topic = s->cfg.will_topic;
+    c->will_payload = s->cfg.will_payload;
+    c->has_username = s->cfg.has_username;
+    c->username = s->cfg.username;
+    c->has_password = s->cfg.has_password;
+    c->password = s->cfg.password;
+    /* CONNECT must be the first packet [MQTT-3.1.0-1]: the control buffer is empty here. */
+    s->ctrl_rd = 0;
+    s->ctrl_wr = 0;
+    st = mqtls__session_ctrl_put(s, &p);
+    if (st != MQTLS_OK) {
+        mqtls__session_set_err(s, st, "cannot encode CONNECT");
+        (void)mqtls__session_transition(s, MQTLS__EV_CLOSED);
+        return st;
+    }
+    s->connect_ms = now_ms;
+    s->last_tx_ms = now_ms;
+    s->ping_sent_ms = -1;
+    s->keepalive_ms = (uint32_t)s->cfg.keepalive_s * 1000u;
+    return MQTLS_OK;
+}
+
+void mqtls__session_on_closed(mqtls__session_t *s)
+{
+    (void)mqtls__session_transition(s, MQTLS__EV_CLOSED);
+    s->disconnect_pending = false;
+    s->ctrl_rd = 0;
+    s->ctrl_wr = 0;
+    s->cur_entry = -1;
+    s->cur_off = 0;
+    s->plan_count = 0;
+    s->inflight = 0;
+    s->ping_sent_ms = -1;
+    s->alias_out_used = 0;
+    s->alias_out_max = 0;
+    for (uint16_t i = 0; i < s->cfg.outbound_aliases; i++) {
+        s->alias_out[i].len = 0;
+    }
+    for (uint16_t i = 0; i < s->cfg.topic_alias_maximum; i++) {
+        s->alias_in[i].len = 0; /* aliases live for one network connection [MQTT-3.3.2-7] */
+    }
+    /* Packet ids of SUBSCRIBE/UNSUBSCRIBE die with the connection; PUBLISH ids stay. */
+    memset(s->ids_out, 0, ID_BITMAP_BYTES);
+    for (size_t k = 0; k < s->ent_count; k++) {
+        mqtls__entry_t *e = entry_at(s, k);
+        if (e->state == E_DONE || e->state == E_FREE) {
+            continue;
+        }
+        if (e->qos == 0) {
+            mqtls__outbox_entry_done(s, e); /* at most once: dropped with the connection */
+            continue;
+        }
+        bit_set(s->ids_out, e->packet_id, true);
+        if (e->state == E_WRITING || e->state == E_WAIT_ACK) {
+            e->state = E_QUEUED; /* resent on the next connection */
+        }
+    }
+    mqtls__outbox_reap(s);
+}
+
+/* After CONNACK: resend what the session still owes [MQTT-4.4.0-1]. */
+static void resume_outbox(mqtls__session_t *s)
+{
+    for (size_t k = 0; k < s->ent_count; k++) {
+        mqtls__entry_t *e = entry_at(s, k);
+        if (e->state == E_WAIT_COMP) {
+            if (s->session_present) {
+                (void)mqtls__session_ctrl_ack(s, MQTLS_PUBREL, e->packet_id, 0);
+                s->inflight++;
+            } else {
+                /* The broker lost its session, and with it the message it was holding until
+                 * our PUBREL (brokers that release on PUBREL never routed it): publish it
+                 * again as a new message. At-least-once beats silent loss here. */
+                e->state = E_QUEUED;
+                s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
+            }
+        } else if (e->state == E_QUEUED && e->was_sent) {
+            uint8_t *b = s->ring + e->off;
+            if (s->session_present) {
+                b[0] = (uint8_t)(b[0] | 0x08u); /* DUP on redelivery [MQTT-3.3.1-1] */
+            } else {
+                b[0] = (uint8_t)(b[0] & ~0x08u); /* new session: a first delivery again */
+            }
+        }
+    }
+    mqtls__outbox_reap(s);
+}
+
+static void send_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *items, size_t n)
+{
+    uint16_t id = 0;
+    if (mqtls__session_alloc_id(s, &id) != MQTLS_OK) {
+        mqtls__session_emit_error(s, MQTLS_ERR_NO_PACKET_ID, 0, "cannot resubscribe");
+        return;
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_SUBSCRIBE;
+    p.u.subscribe.packet_id = id;
+    p.u.subscribe.filters.items = items;
+    p.u.subscribe.filters.count = n;
+    if (mqtls__session_ctrl_put(s, &p) != MQTLS_OK) {
+        bit_set(s->ids_out, id, false);
+        mqtls__session_emit_error(s, MQTLS_ERR_OUTBOX_FULL, id, "cannot queue the resubscribe");
+    }
+}
+
+/* The broker forgot us (session not present): subscribe again to everything remembered, in
+ * SUBSCRIBE packets of up to 64 filters. */
+static void resubscribe(mqtls__session_t *s)
+{
+    mqtls_topic_filter_t items[64];
+    size_t n = 0;
+    size_t off = 0;
+    while (off + 3u <= s->subs_len) {
+        size_t len = (size_t)s->subs[off] << 8 | s->subs[off + 1u];
+        items[n].filter.data = s->subs + off + 2u;
+        items[n].filter.len = len;
+        items[n].options = s->subs[off + 2u + len];
+        n++;
+        off += 3u + len;
+        if (n == sizeof items / sizeof items[0]) {
+            send_subscribe(s, items, n);
+            n = 0;
+        }
+    }
+    if (n > 0) {
+        send_subscribe(s, items, n);
+    }
+}
+
+mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca)
+{
+    if (s->state != MQTLS__S_CONNECTING) {
+        return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL, "CONNACK received twice");
+    }
+    if (ca->reason != 0) {
+        mqtls__session_set_err(s, MQTLS_ERR_CONNACK_REFUSED, NULL);
+        s->err.connack_reason = ca->reason;
+        const char *name = s->cfg.version == MQTLS_V5 ? mqtls_reason_name(MQTLS_CONNACK, ca->reason)
+                                                      : mqtls_connack_v3_name(ca->reason);
+        if (name != NULL) {
+            size_t n = strlen(name);
+            n = n < sizeof s->err.detail ? n : sizeof s->err.detail - 1u;
+            memcpy(s->err.detail, name, n);
+            s->err.detail[n] = '\0';
+        }
+        return MQTLS_ERR_CONNACK_REFUSED;
+    }
+    mqtls_property_t pr;
+    s->window = mqtls__session_window_default(&s->cfg);
+    s->broker_max_packet = 0;
+    s->broker_max_qos = 2;
+    s->broker_retain = true;
+    s->alias_out_max = 0;
+    if (s->cfg.version == MQTLS_V5) {
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_RECEIVE_MAXIMUM, &pr) && pr.v.u32 > 0 &&
+            pr.v.u32 < s->window) {
+            s->window = (uint16_t)pr.v.u32; /* [MQTT-4.9.0-2] */
+        }
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_MAXIMUM_PACKET_SIZE, &pr)) {
+            s->broker_max_packet = pr.v.u32;
+        }
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_MAXIMUM_QOS, &pr)) {
+            s->broker_max_qos = (uint8_t)pr.v.u32;
+        }
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_RETAIN_AVAILABLE, &pr)) {
+            s->broker_retain = pr.v.u32 != 0;
+        }
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_TOPIC_ALIAS_MAXIMUM, &pr)) {
+            uint32_t m = pr.v.u32 < s->cfg.outbound_aliases ? pr.v.u32 : s->cfg.outbound_aliases;
+            s->alias_out_max = (uint16_t)m;
+        }
+        if (mqtls_props_find(&ca->props, MQTLS_PROP_SERVER_KEEP_ALIVE, &pr)) {
+            s->keepalive_ms = pr.v.u32 * 1000u; /* the server's value wins [MQTT-3.2.2-21] */
+        }
+    }
+    /* [MQTT-3.2.2-4]: with Clean Start the server must not report a session. */
+    s->session_present = ca->session_present && !s->cfg.clean_start;
+    if (!s->session_present) {
+        memset(s->ids_in_qos2, 0, ID_BITMAP_BYTES);
+    }
+    mqtls_status_t st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
+    if (st != MQTLS_OK) {
+        return mqtls__session_fail(s, st, "bad state at CONNACK");
+    }
+    resume_outbox(s);
+    if (!s->session_present) {
+        resubscribe(s);
+    }
+    mqtls_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = MQTLS_EVENT_CONNECTED;
+    ev.u.connected.session_present = ca->session_present;
+    ev.u.connected.props = ca->props;
+    mqtls__session_emit(s, &ev);
+    return MQTLS_OK;
+}
+
+/* --- subscriptions ---------------------------------------------------------------------- */
+
+static void subs_remove(mqtls__session_t *s, mqtls_bytes_t f)
+{
+    size_t off = 0;
+    while (off + 3u <= s->subs_len) {
+        size_t len = (size_t)s->subs[off] << 8 | s->subs[off + 1u];
+        size_t rec = 3u + len;
+        if (len == f.len && memcmp(s->subs + off + 2u, f.data, len) == 0) {
+            memmove(s->subs + off, s->subs + off + rec, s->subs_len - off - rec);
+            s->subs_len -= rec;
+            return;
+        }
+        off += rec;
+    }
+}
+
+static bool subs_add(mqtls__session_t *s, const mqtls_topic_filter_t *f)
+{
+    subs_remove(s, f->filter); /* a new SUBSCRIBE replaces the old one [MQTT-3.8.4-3] */
+    size_t rec = 3u + f->filter.len;
+    if (f->filter.len > 65535u || s->subs_len + rec > s->subs_cap) {
+        return false;
+    }
+    uint8_t *p = s->subs + s->subs_len;
+    p[0] = (uint8_t)(f->filter.len >> 8);
+    p[1] = (uint8_t)(f->filter.len & 0xFFu);
+    memcpy(p + 2, f->filter.data, f->filter.len);
+    p[2u + f->filter.len] = f->options;
+    s->subs_len += rec;
+    return true;
+}
+
+static mqtls_status_t sub_common(mqtls__session_t *s, mqtls_packet_type_t type,
+                                 const mqtls_topic_filter_t *f, size_t count,
+                                 const mqtls_properties_t *props, uint16_t *packet_id)
+{
+    if (s == NULL || f == NULL || count == 0) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    if (s->state != MQTLS__S_CONNECTED) {
+        return MQTLS_ERR_STATE;
+    }
+    uint16_t id = 0;
+    mqtls_status_t st = mqtls__session_alloc_id(s, &id);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = type;
+    p.u.subscribe.packet_id = id;
+    if (props != NULL && s->cfg.version == MQTLS_V5) {
+        p.u.subscribe.props = *props;
+    }
+    p.u.subscribe.filters.items = f;
+    p.u.subscribe.filters.count = count;
+    st = mqtls__session_ctrl_put(s, &p);
+    if (st != MQTLS_OK) {
+        bit_set(s->ids_out, id, false);
+        return st;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (type == MQTLS_SUBSCRIBE) {
+            if (!subs_add(s, &f[i])) {
+                mqtls__session_emit_error(
+                    s, MQTLS_ERR_OUTBOX_FULL, id,
+                    "subscription store full: not resubscribed after reconnect");
+            }
+        } else {
+            subs_remove(s, f[i].filter);
+        }
+    }
+    if (packet_id != NULL) {
+        *packet_id = id;
+    }
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls__session_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                        size_t count, const mqtls_properties_t *props,
+                                        uint16_t *packet_id)
+{
+    return sub_common(s, MQTLS_SUBSCRIBE, f, count, props, packet_id);
+}
+
+mqtls_status_t mqtls__session_unsubscribe(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                          size_t count, uint16_t *packet_id)
+{
+    return sub_common(s, MQTLS_UNSUBSCRIBE, f, count, NULL, packet_id);
+}
+
+mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason)
+{
+    mqtls_status_t st = mqtls__session_transition(s, MQTLS__EV_USER_DISCONNECT);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    s->disconnect_pending = true;
+    s->disconnect_reason = reason;
+    mqtls__session_queue_disconnect(s);
+    return MQTLS_OK;
+}

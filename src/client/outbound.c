@@ -1,0 +1,373 @@
+/* Outbound: what to write next (iovecs over the outbox and the control buffer, the
+ * Receive Maximum window), what was written, publish into the outbox, and the QoS 0
+ * zero-copy path with outbound topic aliases. Sans I/O. */
+#include "client/session_internal.h"
+
+#include <string.h>
+
+/* --- outbound --------------------------------------------------------------------------- */
+
+static bool can_send_publishes(const mqtls__session_t *s)
+{
+    return s->state == MQTLS__S_CONNECTED;
+}
+
+/* After a user disconnect, QoS 0 messages already queued still go out before DISCONNECT:
+ * they have no other chance. QoS 1/2 stay in the session for the next connection. */
+static bool draining_qos0(const mqtls__session_t *s)
+{
+    return s->state == MQTLS__S_DISCONNECTING && s->disconnect_pending;
+}
+
+static bool qos0_queued(const mqtls__session_t *s)
+{
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = entry_at(s, k);
+        if (e->qos == 0 && (e->state == E_QUEUED || e->state == E_WRITING)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void mqtls__session_queue_disconnect(mqtls__session_t *s)
+{
+    if (!draining_qos0(s) || s->cur_entry >= 0 || qos0_queued(s)) {
+        return;
+    }
+    s->disconnect_pending = false;
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_DISCONNECT;
+    p.u.disconnect.reason = s->cfg.version == MQTLS_V5 ? s->disconnect_reason : 0;
+    /* No room in the control buffer: closing without DISCONNECT still ends the connection
+     * (the broker then publishes the will; acceptable when the buffer is jammed). */
+    (void)mqtls__session_ctrl_put(s, &p);
+}
+
+size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t max)
+{
+    size_t n = 0;
+    s->plan_count = 0;
+    if (s->state == MQTLS__S_IDLE || max == 0) {
+        return 0;
+    }
+    if (s->cur_entry >= 0) {
+        mqtls__entry_t *e = entry_at(s, (size_t)s->cur_entry);
+        iov[n].base = s->ring + e->off + s->cur_off;
+        iov[n].len = e->len - s->cur_off;
+        n++;
+    }
+    if (n < max && s->ctrl_wr > s->ctrl_rd) {
+        iov[n].base = s->ctrl + s->ctrl_rd;
+        iov[n].len = s->ctrl_wr - s->ctrl_rd;
+        n++;
+    }
+    bool drain = draining_qos0(s);
+    if (!can_send_publishes(s) && !drain) {
+        return n;
+    }
+    size_t budget = s->window > s->inflight ? s->window - s->inflight : 0;
+    for (size_t k = 0; k < s->ent_count && n < max && s->plan_count < MQTLS__PLAN_MAX; k++) {
+        mqtls__entry_t *e = entry_at(s, k);
+        if (e->state != E_QUEUED || (drain && e->qos > 0)) {
+            continue;
+        }
+        if (e->qos > 0) {
+            if (budget == 0) {
+                /* Receive Maximum reached [MQTT-4.9.0-2]; keep order: stop at this one. */
+                break;
+            }
+            budget--;
+        }
+        if (s->broker_max_packet != 0 && e->len > s->broker_max_packet) {
+            /* Queued before the broker told us its limit: it can never be sent. */
+            uint16_t id = e->packet_id;
+            mqtls__outbox_entry_done(s, e);
+            mqtls__session_emit_error(s, MQTLS_ERR_TOO_LARGE_FOR_BROKER, id,
+                                      "dropped from the outbox");
+            continue;
+        }
+        iov[n].base = s->ring + e->off;
+        iov[n].len = e->len;
+        n++;
+        s->plan[s->plan_count++] = k;
+    }
+    return n;
+}
+
+static void entry_written(mqtls__session_t *s, mqtls__entry_t *e)
+{
+    e->was_sent = true;
+    if (e->qos == 0) {
+        mqtls__outbox_entry_done(s, e);
+    } else {
+        e->state = E_WAIT_ACK;
+    }
+}
+
+void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
+{
+    if (n == 0) {
+        return;
+    }
+    s->last_tx_ms = now_ms;
+    if (s->cur_entry >= 0) {
+        mqtls__entry_t *e = entry_at(s, (size_t)s->cur_entry);
+        size_t rest = e->len - s->cur_off;
+        if (n < rest) {
+            s->cur_off += n;
+            return;
+        }
+        n -= rest;
+        s->cur_entry = -1;
+        s->cur_off = 0;
+        entry_written(s, e);
+    }
+    size_t c = s->ctrl_wr - s->ctrl_rd;
+    size_t k = n < c ? n : c;
+    s->ctrl_rd += k;
+    n -= k;
+    if (s->ctrl_rd == s->ctrl_wr) {
+        s->ctrl_rd = 0;
+        s->ctrl_wr = 0;
+    }
+    for (size_t i = 0; i < s->plan_count && n > 0; i++) {
+        mqtls__entry_t *e = entry_at(s, s->plan[i]);
+        if (e->qos > 0) {
+            s->inflight++;
+        }
+        if (n >= e->len) {
+            n -= e->len;
+            entry_written(s, e);
+        } else {
+            e->state = E_WRITING;
+            s->cur_entry = (long)s->plan[i];
+            s->cur_off = n;
+            n = 0;
+        }
+    }
+    s->plan_count = 0;
+    mqtls__outbox_reap(s);
+    mqtls__session_queue_disconnect(s);
+}
+
+bool mqtls__session_has_output(const mqtls__session_t *s)
+{
+    if (s->state == MQTLS__S_IDLE) {
+        return false;
+    }
+    if (s->cur_entry >= 0 || s->ctrl_wr > s->ctrl_rd) {
+        return true;
+    }
+    if (draining_qos0(s)) {
+        return qos0_queued(s);
+    }
+    if (!can_send_publishes(s)) {
+        return false;
+    }
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = entry_at(s, k);
+        if (e->state == E_QUEUED) {
+            return e->qos == 0 || s->inflight < s->window;
+        }
+    }
+    return false;
+}
+
+bool mqtls__session_wants_close(const mqtls__session_t *s)
+{
+    return s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending && s->cur_entry < 0 &&
+           s->ctrl_wr == s->ctrl_rd;
+}
+
+static mqtls_status_t check_publish(const mqtls__session_t *s, const mqtls_publish_t *pub)
+{
+    if (pub->qos > 2) {
+        return MQTLS_ERR_BAD_QOS;
+    }
+    if (s->state == MQTLS__S_CONNECTED || s->state == MQTLS__S_DISCONNECTING) {
+        if (pub->qos > s->broker_max_qos) {
+            return MQTLS_ERR_QOS_NOT_SUPPORTED; /* [MQTT-3.2.2-11] */
+        }
+        if (pub->retain && !s->broker_retain) {
+            return MQTLS_ERR_RETAIN_NOT_SUPPORTED; /* [MQTT-3.2.2-14] */
+        }
+    }
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                      uint16_t *packet_id)
+{
+    if (s == NULL || pub == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls_status_t st = check_publish(s, pub);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PUBLISH;
+    p.u.publish = *pub;
+    p.u.publish.dup = false;
+    p.u.publish.packet_id = pub->qos > 0 ? 1u : 0u; /* placeholder for the size query */
+    size_t need = 0;
+    st = mqtls_packet_encoded_size(&p, s->cfg.version, &need);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
+        return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
+    }
+    if (need > s->cfg.max_bytes) {
+        return MQTLS_ERR_PACKET_TOO_LARGE;
+    }
+    s->want_ent = 0;
+    s->want_ring = 0;
+    if (!mqtls__outbox_has_room(s, need)) {
+        mqtls__outbox_want_growth(s, need);
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    uint16_t id = 0;
+    if (pub->qos > 0) {
+        st = mqtls__session_alloc_id(s, &id);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        p.u.publish.packet_id = id;
+    }
+    size_t idx = 0;
+    mqtls__entry_t *e = mqtls__outbox_push(s, need, &idx);
+    if (e == NULL) {
+        if (id != 0) {
+            bit_set(s->ids_out, id, false);
+        }
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    size_t written = 0;
+    st = mqtls_packet_encode(&p, s->cfg.version, s->ring + e->off, need, &written);
+    if (st != MQTLS_OK || written != need) {
+        /* Cannot happen after a successful size query; undo cleanly anyway. */
+        if (id != 0) {
+            bit_set(s->ids_out, id, false);
+        }
+        mqtls__outbox_entry_done(s, e);
+        mqtls__outbox_reap(s);
+        return st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED;
+    }
+    e->packet_id = id;
+    e->qos = pub->qos;
+    if (packet_id != NULL) {
+        *packet_id = id;
+    }
+    return MQTLS_OK;
+}
+
+/* Outbound topic alias (QoS 0 only: aliases die with the connection, QoS 0 never resends). */
+static void apply_alias(mqtls__session_t *s, mqtls_publish_t *pub, mqtls_property_t *props,
+                        size_t *np, bool *new_alias)
+{
+    *new_alias = false;
+    if (s->alias_out_max == 0 || pub->topic.len > MQTLS__ALIAS_TOPIC_MAX ||
+        pub->props.raw.len > 0) {
+        return;
+    }
+    for (uint16_t i = 0; i < s->alias_out_used; i++) {
+        mqtls__alias_t *a = &s->alias_out[i];
+        if (a->len == pub->topic.len && memcmp(a->topic, pub->topic.data, a->len) == 0) {
+            props[*np].id = MQTLS_PROP_TOPIC_ALIAS;
+            props[(*np)++].v.u32 = (uint32_t)i + 1u;
+            pub->topic.len = 0; /* the alias alone names the topic */
+            return;
+        }
+    }
+    if (s->alias_out_used < s->alias_out_max) {
+        /* Committed by the caller only once the packet is really going out. */
+        props[*np].id = MQTLS_PROP_TOPIC_ALIAS;
+        props[(*np)++].v.u32 = (uint32_t)s->alias_out_used + 1u;
+        *new_alias = true;
+    }
+}
+
+mqtls_status_t mqtls__session_direct_begin(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                           uint8_t *hdr, size_t hdr_cap, size_t *hdr_len)
+{
+    if (pub->qos != 0 || s->state != MQTLS__S_CONNECTED || s->cur_entry >= 0 ||
+        s->ctrl_wr != s->ctrl_rd || s->live_count != 0) {
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
+    mqtls_status_t st = check_publish(s, pub);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mqtls_publish_t p = *pub;
+    mqtls_property_t props[MAX_USER_CONNECT_PROPS + 1u];
+    size_t np = 0;
+    bool new_alias = false;
+    if (s->cfg.version == MQTLS_V5 &&
+        (pub->props.items == NULL || pub->props.count < MAX_USER_CONNECT_PROPS)) {
+        for (size_t i = 0; pub->props.items != NULL && i < pub->props.count; i++) {
+            props[np++] = pub->props.items[i];
+        }
+        mqtls_publish_t probe = p;
+        apply_alias(s, &probe, props, &np, &new_alias);
+        if (np > 0 && probe.props.raw.len == 0) {
+            probe.props.items = props;
+            probe.props.count = np;
+        }
+        p = probe;
+    }
+    mqtls_packet_t pk;
+    memset(&pk, 0, sizeof pk);
+    pk.type = MQTLS_PUBLISH;
+    pk.u.publish = p;
+    size_t total = 0;
+    st = mqtls_packet_encoded_size(&pk, s->cfg.version, &total);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    if (s->broker_max_packet != 0 && total > s->broker_max_packet) {
+        return MQTLS_ERR_TOO_LARGE_FOR_BROKER;
+    }
+    if (total > s->ring_cap || !mqtls__outbox_has_room(s, total)) {
+        return MQTLS_ERR_WOULD_BLOCK; /* the queued path reports the precise status */
+    }
+    st = mqtls_packet_encode_publish_header(&p, s->cfg.version, hdr, hdr_cap, hdr_len);
+    if (st == MQTLS_OK && new_alias) {
+        uint16_t i = s->alias_out_used++;
+        memcpy(s->alias_out[i].topic, pub->topic.data, pub->topic.len);
+        s->alias_out[i].len = (uint16_t)pub->topic.len;
+    }
+    return st;
+}
+
+void mqtls__session_direct_end(mqtls__session_t *s, const uint8_t *hdr, size_t hdr_len,
+                               const uint8_t *payload, size_t payload_len, size_t sent,
+                               int64_t now_ms)
+{
+    size_t total = hdr_len + payload_len;
+    if (sent > 0) {
+        s->last_tx_ms = now_ms;
+    }
+    if (sent >= total) {
+        return;
+    }
+    /* Partial write: the rest must go out before anything else, so queue the whole packet
+     * as the current entry, positioned after what was written. */
+    size_t idx = 0;
+    mqtls__entry_t *e = mqtls__outbox_push(s, total, &idx);
+    if (e == NULL) {
+        return; /* checked by direct_begin(); unreachable */
+    }
+    memcpy(s->ring + e->off, hdr, hdr_len);
+    if (payload_len > 0) {
+        memcpy(s->ring + e->off + hdr_len, payload, payload_len);
+    }
+    e->qos = 0;
+    e->state = E_WRITING;
+    e->was_sent = true;
+    s->cur_entry = (long)idx;
+    s->cur_off = sent;
+}

@@ -1,0 +1,216 @@
+/* The outbox: an entry ring (FIFO by creation) over a byte ring holding the encoded
+ * PUBLISHes, and its growth (doubling, within the configured limits). Sans I/O. */
+#include "client/session_internal.h"
+
+#include <string.h>
+
+/* Reserve @p len contiguous bytes in the byte ring. */
+static bool ring_alloc(mqtls__session_t *s, size_t len, uint32_t *off, uint32_t *span)
+{
+    if (len == 0 || len > s->ring_cap) {
+        return false;
+    }
+    if (s->ring_used == 0) {
+        s->ring_rd = 0;
+        s->ring_wr = 0;
+    }
+    size_t o;
+    size_t sp;
+    if (s->ring_used == 0 || s->ring_wr > s->ring_rd) {
+        if (s->ring_cap - s->ring_wr >= len) {
+            o = s->ring_wr;
+            sp = len;
+        } else if (s->ring_rd >= len) {
+            o = 0; /* wrap: the tail padding is charged to this entry */
+            sp = (s->ring_cap - s->ring_wr) + len;
+        } else {
+            return false;
+        }
+    } else {
+        if (s->ring_rd - s->ring_wr < len) {
+            return false;
+        }
+        o = s->ring_wr;
+        sp = len;
+    }
+    s->ring_wr = o + len;
+    s->ring_used += sp;
+    *off = (uint32_t)o;
+    *span = (uint32_t)sp;
+    return true;
+}
+
+static bool ring_has_room(const mqtls__session_t *s, size_t len)
+{
+    /* Conservative: worst case the entry wraps and pays the tail padding. */
+    if (s->ring_used == 0) {
+        return len <= s->ring_cap;
+    }
+    if (s->ring_wr > s->ring_rd) {
+        return s->ring_cap - s->ring_wr >= len || s->ring_rd >= len;
+    }
+    return s->ring_rd - s->ring_wr >= len;
+}
+
+bool mqtls__outbox_has_room(const mqtls__session_t *s, size_t len)
+{
+    return s->ent_count < s->ent_cap && ring_has_room(s, len);
+}
+
+mqtls__entry_t *mqtls__outbox_push(mqtls__session_t *s, size_t len, size_t *index)
+{
+    if (s->ent_count >= s->ent_cap) {
+        return NULL;
+    }
+    uint32_t off = 0;
+    uint32_t span = 0;
+    if (!ring_alloc(s, len, &off, &span)) {
+        return NULL;
+    }
+    size_t k = s->ent_count;
+    mqtls__entry_t *e = entry_at(s, k);
+    memset(e, 0, sizeof *e);
+    e->off = off;
+    e->len = (uint32_t)len;
+    e->span = span;
+    e->state = E_QUEUED;
+    s->ent_count++;
+    s->live_count++;
+    *index = k;
+    return e;
+}
+
+/* Drop completed entries from the front so their bytes can be reused. */
+void mqtls__outbox_reap(mqtls__session_t *s)
+{
+    while (s->ent_count > 0) {
+        mqtls__entry_t *e = entry_at(s, 0);
+        if (e->state != E_DONE) {
+            break;
+        }
+        s->ring_rd = (size_t)e->off + e->len;
+        s->ring_used -= e->span;
+        e->state = E_FREE;
+        s->ent_head = (s->ent_head + 1u) % s->ent_cap;
+        s->ent_count--;
+        if (s->cur_entry >= 0) {
+            s->cur_entry--; /* indexes are relative to the head */
+        }
+    }
+    if (s->ring_used == 0) {
+        s->ring_rd = 0;
+        s->ring_wr = 0;
+    }
+}
+
+void mqtls__outbox_entry_done(mqtls__session_t *s, mqtls__entry_t *e)
+{
+    if (e->qos > 0) {
+        bit_set(s->ids_out, e->packet_id, false);
+    }
+    e->state = E_DONE;
+    s->live_count--;
+}
+
+long mqtls__outbox_find(const mqtls__session_t *s, uint16_t id, uint8_t qos)
+{
+    for (size_t k = 0; k < s->ent_count; k++) {
+        mqtls__entry_t *e = entry_at(s, k);
+        if (e->qos == qos && e->packet_id == id &&
+            (e->state == E_WAIT_ACK || e->state == E_WAIT_COMP)) {
+            return (long)k;
+        }
+    }
+    return -1;
+}
+
+/* A packet of @p need bytes did not fit: record the capacity that would take it, doubling
+ * (amortised growth) within the limits. Laid out again, the live entries take ring_used bytes
+ * at most (wrap padding is dropped), so ring_used + need is enough. */
+void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need)
+{
+    size_t ent = s->ent_cap;
+    if (s->ent_count >= s->ent_cap) {
+        ent = min_size(s->cfg.max_messages, s->ent_cap * 2u);
+        if (ent <= s->ent_cap) {
+            return; /* the message count limit: no growth helps */
+        }
+    }
+    size_t ring = s->ring_cap;
+    if (!ring_has_room(s, need)) {
+        size_t want = s->ring_used + need;
+        if (want > s->cfg.max_bytes) {
+            return; /* the byte limit */
+        }
+        ring = min_size(s->cfg.max_bytes, s->ring_cap * 2u > want ? s->ring_cap * 2u : want);
+    }
+    if (ent == s->ent_cap && ring == s->ring_cap) {
+        return; /* at the byte limit, fragmented by the wrap: refused as before */
+    }
+    s->want_ent = ent;
+    s->want_ring = ring;
+}
+
+bool mqtls__session_outbox_want(const mqtls__session_t *s, size_t *entries, size_t *ring_bytes)
+{
+    if (s == NULL || entries == NULL || ring_bytes == NULL || s->want_ent == 0) {
+        return false;
+    }
+    *entries = s->want_ent;
+    *ring_bytes = s->want_ring;
+    return true;
+}
+
+mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t buf_len,
+                                          size_t entries, size_t ring_bytes, void **old)
+{
+    if (s == NULL || buf == NULL || old == NULL || entries < s->ent_cap ||
+        ring_bytes < s->ring_cap || entries > s->cfg.max_messages ||
+        ring_bytes > s->cfg.max_bytes ||
+        buf_len < mqtls__session_outbox_buf_size(entries, ring_bytes)) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__entry_t *ne = (mqtls__entry_t *)buf;
+    uint8_t *nr = (uint8_t *)buf + align8(entries * sizeof(mqtls__entry_t));
+    /* Entries keep their place relative to the head (cur_entry and plan indexes stay valid);
+     * their bytes are packed from offset 0, so no wrap padding survives. Completed entries
+     * still waiting behind a live one are copied too: reaping needs their offsets. */
+    size_t off = 0;
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = entry_at(s, k);
+        ne[k] = *e;
+        memcpy(nr + off, s->ring + e->off, e->len);
+        ne[k].off = (uint32_t)off;
+        ne[k].span = e->len;
+        off += e->len;
+    }
+    memset(ne + s->ent_count, 0, (entries - s->ent_count) * sizeof *ne);
+    *old = s->outbox_buf;
+    s->outbox_buf = buf;
+    s->entries = ne;
+    s->ent_cap = entries;
+    s->ent_head = 0;
+    s->ring = nr;
+    s->ring_cap = ring_bytes;
+    s->ring_rd = 0;
+    s->ring_wr = off;
+    s->ring_used = off;
+    s->want_ent = 0;
+    s->want_ring = 0;
+    return MQTLS_OK;
+}
+
+size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes)
+{
+    return align8(entries * sizeof(mqtls__entry_t)) + align8(ring_bytes);
+}
+
+size_t mqtls__session_outbox_count(const mqtls__session_t *s)
+{
+    return s->live_count;
+}
+
+size_t mqtls__session_outbox_bytes(const mqtls__session_t *s)
+{
+    return s->ring_used;
+}

@@ -1,0 +1,98 @@
+/* Internal to src/client: what the files of the session (session.c, outbox.c, connect.c,
+ * inbound.c, outbound.c) share. The API the rest of the library uses is client/session.h. */
+#ifndef MQTLS_CLIENT_SESSION_INTERNAL_H
+#define MQTLS_CLIENT_SESSION_INTERNAL_H
+
+#include "client/session.h"
+
+/* Outbox entry states (mqtls__entry_t.state). */
+enum entry_state {
+    E_FREE = 0,
+    E_QUEUED,    /* waiting to be written on this connection */
+    E_WRITING,   /* partially written (it is s->cur_entry) */
+    E_WAIT_ACK,  /* QoS 1: PUBACK; QoS 2: PUBREC */
+    E_WAIT_COMP, /* QoS 2: PUBREL queued/sent, waiting for PUBCOMP */
+    E_DONE
+};
+
+#define ID_BITMAP_BYTES (65536u / 8u)
+#define MAX_USER_CONNECT_PROPS 16u
+
+static inline size_t align8(size_t n)
+{
+    return (n + 7u) & ~(size_t)7u;
+}
+
+static inline size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline bool bit_get(const uint8_t *map, uint16_t id)
+{
+    return (map[id >> 3] & (uint8_t)(1u << (id & 7u))) != 0;
+}
+
+static inline void bit_set(uint8_t *map, uint16_t id, bool on)
+{
+    if (on) {
+        map[id >> 3] = (uint8_t)(map[id >> 3] | (1u << (id & 7u)));
+    } else {
+        map[id >> 3] = (uint8_t)(map[id >> 3] & ~(1u << (id & 7u)));
+    }
+}
+
+/* The @p k-th entry from the head of the entry ring. */
+static inline mqtls__entry_t *entry_at(const mqtls__session_t *s, size_t k)
+{
+    return &s->entries[(s->ent_head + k) % s->ent_cap];
+}
+
+/* --- session.c: errors, events, the state machine, packet ids, control packets ---------- */
+
+/** Record @p st (layer MQTT) and @p detail (may be NULL) in s->err. */
+void mqtls__session_set_err(mqtls__session_t *s, mqtls_status_t st, const char *detail);
+/** set_err(), then @return @p st: the connection must be closed. */
+mqtls_status_t mqtls__session_fail(mqtls__session_t *s, mqtls_status_t st, const char *detail);
+/** Deliver @p ev through the configured callback (synchronously). */
+void mqtls__session_emit(mqtls__session_t *s, const mqtls_event_t *ev);
+/** Deliver an MQTLS_EVENT_ERROR that does not end the connection. */
+void mqtls__session_emit_error(mqtls__session_t *s, mqtls_status_t st, uint16_t packet_id,
+                               const char *detail);
+/** The one transition function: every change of s->state goes through here.
+ *  @return MQTLS_OK; MQTLS_ERR_STATE (illegal in the current state: nothing changed). */
+mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev);
+/** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID. */
+mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out);
+/** Encode @p pkt into the control buffer. @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL; codec. */
+mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt);
+/** Queue PUBACK/PUBREC/PUBREL/PUBCOMP for @p id (reason only in MQTT 5). */
+mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t type, uint16_t id,
+                                       uint8_t reason);
+/** The in-flight window before the broker announces its Receive Maximum. */
+uint16_t mqtls__session_window_default(const mqtls__session_cfg_t *cfg);
+
+/* --- outbox.c ----------------------------------------------------------------------------- */
+
+/** Room for one more entry of @p len bytes (conservative: as if it wrapped). */
+bool mqtls__outbox_has_room(const mqtls__session_t *s, size_t len);
+/** Append an E_QUEUED entry of @p len ring bytes. @return it (index from the head in
+ *  @p index), or NULL when it does not fit. */
+mqtls__entry_t *mqtls__outbox_push(mqtls__session_t *s, size_t len, size_t *index);
+/** Drop completed entries from the front so that their bytes can be reused. */
+void mqtls__outbox_reap(mqtls__session_t *s);
+/** @p e is finished (acknowledged, written at QoS 0, or dropped): free its packet id. */
+void mqtls__outbox_entry_done(mqtls__session_t *s, mqtls__entry_t *e);
+/** Index from the head of the entry waiting for an ack of @p id at @p qos, or -1. */
+long mqtls__outbox_find(const mqtls__session_t *s, uint16_t id, uint8_t qos);
+/** A packet of @p need bytes did not fit: record the capacity that would take it. */
+void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need);
+
+/* --- connect.c / outbound.c ------------------------------------------------------------- */
+
+/** CONNACK received (inbound.c dispatches it here). */
+mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca);
+/** A user DISCONNECT is pending and the QoS 0 messages before it are out: queue it. */
+void mqtls__session_queue_disconnect(mqtls__session_t *s);
+
+#endif /* MQTLS_CLIENT_SESSION_INTERNAL_H */

@@ -1,0 +1,225 @@
+/* The I/O pump of a connected client: write what the session has, read and feed what
+ * arrives, run the session's timers, close after DISCONNECT; and what the client waits for
+ * (socket, events, the next deadline) for whoever drives it. With c->mu held throughout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/client_internal.h"
+
+#define IOV_MAX_BATCH 16u
+#define LOOP_BOUND 64           /* reads/writes per step: fairness between clients on one thread */
+#define WS_CLOSE_GRACE_MS 2000u /* how long a WebSocket client waits for the broker to close */
+
+/* Write what the session has (coalesced into one writev per batch). false: connection gone. */
+static bool flush(mqtls_client_t *c, int64_t now)
+{
+    for (int i = 0; i < LOOP_BOUND; i++) {
+        mqtls_iovec_t iov[IOV_MAX_BATCH];
+        size_t n = mqtls__session_out_iov(&c->s, iov, IOV_MAX_BATCH);
+        size_t sent = 0;
+        if (n == 0) {
+            if ((c->t->ops->want(c->t) & MQTLS_WANT_WRITE) != 0) {
+                /* TLS: ciphertext still buffered inside the transport. */
+                mqtls_status_t st = c->t->ops->writev(c->t, NULL, 0, &sent);
+                if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+                    mqtls__client_fail_transport(c, st, now);
+                    return false;
+                }
+            }
+            return true;
+        }
+        mqtls_status_t st = c->t->ops->writev(c->t, iov, n, &sent);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            mqtls__session_out_consumed(&c->s, 0, now);
+            return true;
+        }
+        if (st != MQTLS_OK) {
+            mqtls__client_fail_transport(c, st, now);
+            return false;
+        }
+        mqtls__session_out_consumed(&c->s, sent, now);
+    }
+    return true;
+}
+
+static bool grow_rx(mqtls_client_t *c, size_t need)
+{
+    size_t limit = (size_t)c->cfg.max_packet_size + 8u;
+    if (need > limit) {
+        return false;
+    }
+    size_t cap = c->rx_cap;
+    while (cap < need) {
+        cap *= 2u;
+    }
+    if (cap > limit) {
+        cap = limit;
+    }
+    uint8_t *p = realloc(c->rx, cap);
+    if (p == NULL) {
+        return false;
+    }
+    c->rx = p;
+    c->rx_cap = cap;
+    return true;
+}
+
+/* The receive buffer cannot take the next packet: end the connection (MQTT layer). */
+static bool rx_failed(mqtls_client_t *c, mqtls_status_t st, int64_t now)
+{
+    mqtls_error_t e;
+    mqtls_error_init(&e);
+    e.layer = MQTLS_LAYER_MQTT;
+    e.status = st;
+    mqtls__client_connection_ended(c, &e, now);
+    return false;
+}
+
+/* Read and process everything available. false: connection gone. */
+static bool pump_input(mqtls_client_t *c, int64_t now)
+{
+    for (int i = 0; i < LOOP_BOUND; i++) {
+        if (c->rx_len == c->rx_cap && !grow_rx(c, c->rx_cap * 2u)) {
+            return rx_failed(c, MQTLS_ERR_PACKET_TOO_LARGE, now);
+        }
+        size_t got = 0;
+        mqtls_status_t st = c->t->ops->read(c->t, c->rx + c->rx_len, c->rx_cap - c->rx_len, &got);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            return true;
+        }
+        if (st != MQTLS_OK) {
+            mqtls__client_fail_transport(c, st, now);
+            return false;
+        }
+        c->rx_len += got;
+        size_t used = 0;
+        size_t need = 0;
+        st = mqtls__session_on_bytes(&c->s, c->rx, c->rx_len, now, &used, &need);
+        if (used > 0) {
+            memmove(c->rx, c->rx + used, c->rx_len - used);
+            c->rx_len -= used;
+        }
+        if (st != MQTLS_OK) {
+            mqtls__client_fail_session(c, now);
+            return false;
+        }
+        if (c->state == MQTLS_STATE_IDLE || c->state == MQTLS_STATE_BACKOFF) {
+            return false; /* an event callback disconnected */
+        }
+        if (need > c->rx_cap && !grow_rx(c, need)) {
+            return rx_failed(c, MQTLS_ERR_NOMEM, now);
+        }
+    }
+    return true;
+}
+
+/* One round of work: whatever is due in the current state. Called with the lock held. */
+void mqtls__client_do_work(mqtls_client_t *c, int64_t now)
+{
+    if (!mqtls__client_advance_connect(c, now)) {
+        return;
+    }
+    if (!flush(c, now) || !pump_input(c, now)) {
+        return;
+    }
+    if (mqtls__session_tick(&c->s, now) != MQTLS_OK) {
+        mqtls__client_fail_session(c, now);
+        return;
+    }
+    if (!flush(c, now)) {
+        return;
+    }
+    if (mqtls__session_wants_close(&c->s)) {
+        bool drain = (c->t->ops->want(c->t) & MQTLS_WANT_WRITE) != 0;
+        /* Over WebSocket, let the broker close first: a bridge that gets our CLOSE frame in
+         * the same read as the DISCONNECT (websockify 0.10) drops the data before it. The
+         * broker closes when it reads DISCONNECT [MQTT-3.14.4-1]; pump_input() then ends the
+         * connection as requested. */
+        bool ws_grace = c->uri.websocket && c->factory == NULL;
+        if (drain || ws_grace) {
+            /* The transport took bytes it has not sent yet (the rest of a WebSocket frame,
+             * TLS records): closing now would drop them, our DISCONNECT and the last QoS 0
+             * messages with them. Wait for the socket to take them, within a deadline. */
+            if (!c->close_wait) {
+                c->close_wait = true;
+                uint32_t grace = c->cfg.connect_timeout_ms;
+                if (!drain && grace > WS_CLOSE_GRACE_MS) {
+                    grace = WS_CLOSE_GRACE_MS;
+                }
+                c->close_deadline_ms = now + (int64_t)grace;
+            }
+            if (now < c->close_deadline_ms) {
+                return;
+            }
+        }
+        mqtls_error_t e;
+        mqtls_error_init(&e);
+        mqtls__client_connection_ended(c, &e, now);
+    }
+}
+
+int64_t mqtls__client_timeout_locked(const mqtls_client_t *c, int64_t now)
+{
+    int64_t deadline = INT64_MAX;
+    switch (c->state) {
+    case MQTLS_STATE_BACKOFF:
+    case MQTLS_STATE_CONNECTING:
+        deadline = c->deadline_ms;
+        if (c->state == MQTLS_STATE_CONNECTING && (c->t == NULL || !c->connect_started)) {
+            deadline = now; /* the transport is not even created (or connecting) yet */
+        }
+        break;
+    case MQTLS_STATE_MQTT_CONNECTING:
+    case MQTLS_STATE_CONNECTED:
+    case MQTLS_STATE_DISCONNECTING:
+        deadline = mqtls__session_next_deadline(&c->s);
+        if (c->t != NULL && c->t->ops->pending(c->t) > 0) {
+            deadline = now; /* bytes already inside the transport: no need to poll */
+        }
+        if (mqtls__session_wants_close(&c->s)) {
+            /* close at once, or when the transport's last bytes are out (poll on write) */
+            deadline = c->close_wait ? c->close_deadline_ms : now;
+        }
+        break;
+    default:
+        break;
+    }
+    if (deadline == INT64_MAX) {
+        return -1;
+    }
+    return deadline > now ? deadline - now : 0;
+}
+
+int mqtls__client_fd_locked(const mqtls_client_t *c)
+{
+    if (c->t == NULL || c->state == MQTLS_STATE_IDLE || c->state == MQTLS_STATE_BACKOFF) {
+        return -1;
+    }
+    return c->t->ops->fd(c->t);
+}
+
+unsigned mqtls__client_want_locked(const mqtls_client_t *c)
+{
+    if (c->t == NULL || c->state == MQTLS_STATE_IDLE || c->state == MQTLS_STATE_BACKOFF) {
+        return 0;
+    }
+    unsigned w = c->t->ops->want(c->t);
+    if (c->state != MQTLS_STATE_CONNECTING) {
+        w |= MQTLS_WANT_READ;
+        if (mqtls__session_has_output(&c->s)) {
+            w |= MQTLS_WANT_WRITE;
+        }
+    }
+    return w;
+}
+
+void mqtls__client_poll_info(const mqtls_client_t *c, int64_t *timeout_ms, int *fd, unsigned *want,
+                             uint32_t *gen)
+{
+    mqtls__client_lock(c);
+    *timeout_ms = mqtls__client_timeout_locked(c, mqtls__client_now(c));
+    *fd = mqtls__client_fd_locked(c);
+    *want = *fd >= 0 ? mqtls__client_want_locked(c) : 0u;
+    *gen = c->conn_gen;
+    mqtls__client_unlock(c);
+}
