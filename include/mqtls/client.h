@@ -109,9 +109,11 @@ typedef struct mqtls_client_cfg {
      *  connect thousands. Reference-counted: destroy the clients in any order (but the
      *  strings of that client's @c tls stay borrowed until this one is destroyed too). */
     const mqtls_client_t *tls_share_with;
-    bool diagnose;              /**< default true: run diagnosis (mqtls/diag.h: reads the
-                                     credential files again) after every failed connection
-                                     attempt and attach the findings to MQTLS_EVENT_ERROR */
+    bool diagnose;              /**< default true: run diagnosis (mqtls/diag.h) after a failed
+                                     connection attempt and attach the findings to
+                                     MQTLS_EVENT_ERROR. Identical failures of clients sharing a
+                                     TLS context reuse one diagnosis; credential files are read
+                                     again only when they change. */
     mqtls_event_fn on_event;    /**< the one event callback; may be NULL */
     void *event_ctx;
     mqtls_log_fn log_fn;        /**< NULL = no logging (default) */
@@ -223,8 +225,10 @@ MQTLS_API mqtls_status_t mqtls_client_start(mqtls_client_t *c);
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (not started). */
 MQTLS_API mqtls_status_t mqtls_client_stop(mqtls_client_t *c);
 
-/** @brief The socket to watch when driving the client yourself; -1 when there is none (idle
- *  or in backoff: use mqtls_client_timeout_ms()). Changes across reconnects. */
+/** @brief The file descriptor to watch when driving the client yourself: the socket, or while
+ *  a host name is being resolved (on a resolver thread) a descriptor that becomes readable
+ *  when the answer is in; -1 when there is none (idle or in backoff: use
+ *  mqtls_client_timeout_ms()). Changes across reconnects. */
 MQTLS_API int mqtls_client_fd(const mqtls_client_t *c);
 
 /** @brief MQTLS_WANT_READ / MQTLS_WANT_WRITE the client waits for on mqtls_client_fd(). */
@@ -290,7 +294,8 @@ MQTLS_API mqtls_status_t mqtls_loop_remove(mqtls_loop_t *l, mqtls_client_t *c);
 
 /** @brief One iteration: wait up to @p timeout_ms (-1 = until something happens; never past
  *  the earliest client timer) for I/O on any client, then step every client that is ready or
- *  due. Events are delivered from inside this call. Cost per call: O(clients) for timers.
+ *  due. Events are delivered from inside this call. Timers are kept in a heap: a call costs
+ *  O(ready clients + log clients), not O(clients).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_OS. */
 MQTLS_API mqtls_status_t mqtls_loop_run_once(mqtls_loop_t *l, int timeout_ms);
 

@@ -3,6 +3,7 @@
  * one send per handshake flight). Plus the TCP transport's refused / DNS errors. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -375,13 +376,25 @@ static void test_tcp_closed_port_is_refused(void **state)
     t->ops->destroy(t);
 }
 
+/* The system resolver answering "no such name" (EAI_NONAME), without asking any DNS server:
+ * tests never resolve a name outside this machine. */
+static int resolve_noname(const char *host, const char *port, const struct addrinfo *hints,
+                          struct addrinfo **res)
+{
+    (void)host;
+    (void)port;
+    (void)hints;
+    *res = NULL;
+    return EAI_NONAME;
+}
+
 static void test_tcp_bad_name_is_dns_error(void **state)
 {
     (void)state;
     mqtls_error_t err;
     mqtls_error_init(&err);
     mqtls_transport_t *t = NULL;
-    /* RFC 2606 .invalid never resolves. */
+    mqtls__resolve_set_hook(resolve_noname);
     assert_int_equal(mqtls__tcp_create("broker.invalid", 8883, 2000, &err, &t), MQTLS_OK);
     /* Names resolve on a resolver thread: fd() wakes when the answer is in; the 2000 ms
      * connect timeout bounds a slow answer (MQTLS_ERR_DNS too). */
@@ -395,6 +408,7 @@ static void test_tcp_bad_name_is_dns_error(void **state)
     assert_int_equal(err.layer, MQTLS_LAYER_DNS);
     assert_non_null(strstr(err.detail, "getaddrinfo broker.invalid"));
     t->ops->destroy(t);
+    mqtls__resolve_set_hook(NULL);
 }
 
 static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
