@@ -9,6 +9,7 @@ PACKAGES=(
   dpkg-dev debian-archive-keyring           # apt-get source of mbedTLS 3.6 (fetch-mbedtls3.sh)
   libcmocka-dev                             # unit tests
   mosquitto mosquitto-clients               # the real broker + interop clients in tests
+  rabbitmq-server                           # RabbitMQ 3.10 cluster tests (MQTT, Web MQTT plugins)
   openssl                                   # test fixtures for broken PKIs, openssl verify
   clang libclang-rt-dev                     # libFuzzer + sanitizers
   valgrind                                  # callgrind / dhat benchmarks
@@ -40,3 +41,22 @@ echo "mqtls: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian's rabbitmq-server starts a default node (rabbit@<host>, 0.0.0.0:5672/25672, epmd 4369) on
+# install wherever services may start (systemd, or sysvinit without a denying policy-rc.d; a
+# container's policy-rc.d usually denies it). The tests never use it (tests/harness/
+# rabbitmq-cluster.sh runs its own nodes, epmd, ports and cookie), so stop and disable it: by
+# systemctl where systemd runs, else by the PID in the init script's pid file.
+if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+  if [ "$(ps -o comm= -p 1 2>/dev/null)" = systemd ]; then
+    systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+  else
+    pid=$(cat /var/run/rabbitmq/pid 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      echo "mqtls: stopping the rabbitmq-server default node the package started (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+  fi
+fi

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,4 +400,191 @@ void th_websockify_stop(th_websockify_t *w)
     }
     remove_tree(w->dir);
     w->dir[0] = '\0';
+}
+
+/* ---- RabbitMQ cluster (tests/harness/rabbitmq-cluster.sh does the work) --------------------- */
+
+static void rabbit_script(char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/tests/harness/rabbitmq-cluster.sh", th_source_dir());
+}
+
+/* One KEY=VALUE line of cluster.env into the matching field of @p r. */
+static void rabbit_set(th_rabbit_t *r, const char *key, const char *val)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        size_t len;
+    } paths[] = {
+#define F(k, field) {k, offsetof(th_rabbit_t, field), sizeof(((th_rabbit_t *)0)->field)}
+        F("RMQ_CA", ca_crt),
+        F("RMQ_CLIENT_CN", client_cn),
+        F("RMQ_CLIENT_CRT", client_crt),
+        F("RMQ_CLIENT_KEY", client_key),
+        F("RMQ_CLIENT2_CN", client2_cn),
+        F("RMQ_CLIENT2_CRT", client2_crt),
+        F("RMQ_CLIENT2_KEY", client2_key),
+        F("RMQ_NOUSER_CN", nouser_cn),
+        F("RMQ_NOUSER_CRT", nouser_crt),
+        F("RMQ_NOUSER_KEY", nouser_key),
+        F("RMQ_OTHER_CLIENT_CRT", other_client_crt),
+        F("RMQ_OTHER_CLIENT_KEY", other_client_key),
+#undef F
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (strcmp(key, paths[i].key) == 0) {
+            snprintf((char *)r + paths[i].off, paths[i].len, "%s", val);
+            return;
+        }
+    }
+    if (strcmp(key, "RMQ_START_MS") == 0) {
+        r->start_ms = strtoll(val, NULL, 10);
+        return;
+    }
+    /* RMQ_N<i>_<WHAT> */
+    char *end = NULL;
+    if (strncmp(key, "RMQ_N", 5) != 0 || !(key[5] >= '1' && key[5] <= '9')) {
+        return;
+    }
+    long i = strtol(key + 5, &end, 10);
+    if (end == NULL || *end != '_' || i < 1 || i > TH_RABBIT_MAX_NODES) {
+        return;
+    }
+    th_rabbit_node_t *n = &r->node[i - 1];
+    const char *what = end + 1;
+    long port = strtol(val, NULL, 10);
+    if (strcmp(what, "NAME") == 0) {
+        snprintf(n->name, sizeof n->name, "%s", val);
+    } else if (strcmp(what, "LOG") == 0) {
+        snprintf(n->log, sizeof n->log, "%s", val);
+    } else if (port > 0 && port < 65536) {
+        if (strcmp(what, "MQTT") == 0) {
+            n->port_mqtt = (uint16_t)port;
+        } else if (strcmp(what, "MQTTS") == 0) {
+            n->port_mqtts = (uint16_t)port;
+        } else if (strcmp(what, "WS") == 0) {
+            n->port_ws = (uint16_t)port;
+        } else if (strcmp(what, "WSS") == 0) {
+            n->port_wss = (uint16_t)port;
+        } else if (strcmp(what, "AMQP") == 0) {
+            n->port_amqp = (uint16_t)port;
+        }
+    }
+}
+
+static int rabbit_load_env(th_rabbit_t *r)
+{
+    char path[TH_PATH_MAX];
+    path_join(path, r->dir, "cluster.env");
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[TH_PATH_MAX + 64];
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (line[0] == '#' || eq == NULL) {
+            continue;
+        }
+        *eq = '\0';
+        rabbit_set(r, line, eq + 1);
+    }
+    fclose(f);
+    for (int i = 0; i < r->nodes; i++) {
+        const th_rabbit_node_t *n = &r->node[i];
+        if (n->name[0] == '\0' || n->port_mqtt == 0 || n->port_mqtts == 0 || n->port_ws == 0 ||
+            n->port_wss == 0) {
+            fprintf(stderr, "harness: %s lacks node %d\n", path, i + 1);
+            return -1;
+        }
+    }
+    return r->ca_crt[0] != '\0' && r->client_key[0] != '\0' ? 0 : -1;
+}
+
+int th_rabbit_start(th_rabbit_t *r, int nodes)
+{
+    memset(r, 0, sizeof *r);
+    if (nodes < 1 || nodes > TH_RABBIT_MAX_NODES) {
+        return -1;
+    }
+    r->nodes = nodes;
+    snprintf(r->dir, sizeof r->dir, "/tmp/mqtls-rabbit-XXXXXX");
+    if (mkdtemp(r->dir) == NULL) {
+        return -1;
+    }
+    char script[TH_PATH_MAX];
+    char count[16];
+    rabbit_script(script, sizeof script);
+    snprintf(count, sizeof count, "%d", nodes);
+    char *argv[] = {"bash", script, "start", r->dir, count, NULL};
+    if (run_cmd(argv) != 0) {
+        fprintf(stderr, "harness: rabbitmq-cluster.sh start failed (dir %s)\n", r->dir);
+        return -1;
+    }
+    return rabbit_load_env(r);
+}
+
+int th_rabbit_stop(th_rabbit_t *r)
+{
+    if (r->dir[0] == '\0') {
+        return 0;
+    }
+    char script[TH_PATH_MAX];
+    rabbit_script(script, sizeof script);
+    char *argv[] = {"bash", script, "stop", r->dir, NULL};
+    int rc = run_cmd(argv);
+    remove_tree(r->dir);
+    r->dir[0] = '\0';
+    return rc == 0 ? 0 : -1;
+}
+
+static int rabbit_node_cmd(th_rabbit_t *r, const char *cmd, int i)
+{
+    if (r->dir[0] == '\0' || i < 1 || i > r->nodes) {
+        return -1;
+    }
+    char script[TH_PATH_MAX];
+    char index[16];
+    rabbit_script(script, sizeof script);
+    snprintf(index, sizeof index, "%d", i);
+    char *argv[] = {"bash", script, (char *)cmd, index, r->dir, NULL};
+    return run_cmd(argv) == 0 ? 0 : -1;
+}
+
+int th_rabbit_kill_node(th_rabbit_t *r, int i)
+{
+    return rabbit_node_cmd(r, "kill", i);
+}
+
+int th_rabbit_restart_node(th_rabbit_t *r, int i)
+{
+    return rabbit_node_cmd(r, "restart", i);
+}
+
+int th_rabbit_running_nodes(const th_rabbit_t *r)
+{
+    if (r->dir[0] == '\0') {
+        return -1;
+    }
+    char script[TH_PATH_MAX];
+    char cmd[3 * TH_PATH_MAX];
+    rabbit_script(script, sizeof script);
+    /* paths are ours (/tmp/mqtls-rabbit-XXXXXX and the source tree): no shell quoting needed
+     * beyond the single quotes */
+    snprintf(cmd, sizeof cmd, "bash '%s' status '%s' 2>&1", script, r->dir);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) {
+        return -1;
+    }
+    int count = -1;
+    char line[1024];
+    while (fgets(line, sizeof line, p) != NULL) {
+        if (strncmp(line, "running_nodes=", 14) == 0) {
+            count = (int)strtol(line + 14, NULL, 10);
+        }
+    }
+    pclose(p);
+    return count;
 }

@@ -1,5 +1,5 @@
-/* Test harness: a generated PKI and a real mosquitto on 127.0.0.1, stopped by PID.
- * Every wait has a deadline. Used by integration tests only. */
+/* Test harness: a generated PKI, a real mosquitto and a RabbitMQ cluster on 127.0.0.1, all stopped
+ * by PID. Every wait has a deadline. Used by integration tests only. */
 #ifndef MQTLS_TEST_HARNESS_H
 #define MQTLS_TEST_HARNESS_H
 
@@ -68,6 +68,55 @@ int th_websockify_start(th_websockify_t *w, uint16_t target_port, const th_pki_t
                         bool verify_client);
 /* Stop by PID (SIGTERM, deadline, SIGKILL) and remove the temp dir. */
 void th_websockify_stop(th_websockify_t *w);
+
+/* ---- RabbitMQ cluster -------------------------------------------------------------------------
+ * A RabbitMQ 3.10 cluster (Debian's rabbitmq-server) on 127.0.0.1, made and run by
+ * tests/harness/rabbitmq-cluster.sh in a temp dir: its own PKI, Erlang cookie, epmd and free
+ * ports. Each node listens for MQTT, MQTTS (client certificate required, its CN is the user name,
+ * mqtt.allow_anonymous = false), Web MQTT (ws://127.0.0.1:port/ws) and Web MQTT over TLS (client
+ * certificate required). Users exist for client_cn and client2_cn only. See docs/cluster.md. */
+#define TH_RABBIT_MAX_NODES 9
+
+typedef struct th_rabbit_node {
+    char name[128];        /* mqtls-<tag>-r<i>@localhost */
+    uint16_t port_mqtt;    /* plain MQTT: refused without a user name and password */
+    uint16_t port_mqtts;   /* MQTT over TLS, verify_peer + fail_if_no_peer_cert, CN login */
+    uint16_t port_ws;      /* Web MQTT, ws://127.0.0.1:port/ws */
+    uint16_t port_wss;     /* Web MQTT over TLS, client certificate required, CN login */
+    uint16_t port_amqp;    /* AMQP 0-9-1 (unused by the tests, bound to 127.0.0.1) */
+    char log[TH_PATH_MAX]; /* the node's log file */
+} th_rabbit_node_t;
+
+typedef struct th_rabbit {
+    int nodes;                /* node numbers are 1..nodes; node i is node[i - 1] */
+    char dir[TH_PATH_MAX];    /* temp dir holding everything; cluster.env, logs */
+    char ca_crt[TH_PATH_MAX]; /* the CA of every server and client certificate */
+    char client_cn[64];       /* "test-client": a user with all rights on "/" */
+    char client_crt[TH_PATH_MAX], client_key[TH_PATH_MAX];
+    char client2_cn[64]; /* "test-client-2": a second such user */
+    char client2_crt[TH_PATH_MAX], client2_key[TH_PATH_MAX];
+    char nouser_cn[64]; /* signed by ca_crt, but no user has this CN */
+    char nouser_crt[TH_PATH_MAX], nouser_key[TH_PATH_MAX];
+    char other_client_crt[TH_PATH_MAX], other_client_key[TH_PATH_MAX]; /* an unrelated CA's */
+    int64_t start_ms; /* how long the start took, as the script measured it */
+    th_rabbit_node_t node[TH_RABBIT_MAX_NODES];
+} th_rabbit_t;
+
+/* Start @p nodes nodes (1..TH_RABBIT_MAX_NODES), join nodes 2..n to node 1 and wait until the
+ * cluster reports n running nodes (every wait in the script has a deadline; on this 2-core machine
+ * 3 nodes take about 30-60 s). 0 on success; -1 otherwise, with the script's reasons and the log
+ * tail on stderr (what had started is stopped already; call th_rabbit_stop to remove the dir). */
+int th_rabbit_start(th_rabbit_t *r, int nodes);
+/* Stop every process of the cluster by PID (also after a half-failed start) and remove the dir. */
+int th_rabbit_stop(th_rabbit_t *r);
+/* SIGKILL node @p i's beam.smp (1..nodes): a crash. 0 once it is gone. */
+int th_rabbit_kill_node(th_rabbit_t *r, int i);
+/* Start node @p i again (stopping it first if it runs); 0 once the cluster reports every node
+ * running again. Same ports, names and data. */
+int th_rabbit_restart_node(th_rabbit_t *r, int i);
+/* How many running nodes the cluster reports (rabbitmqctl cluster_status on the first node that
+ * runs); -1 if none can tell. */
+int th_rabbit_running_nodes(const th_rabbit_t *r);
 
 /* A free TCP port on 127.0.0.1 (bind to port 0, read it back, close). 0 on failure. */
 uint16_t th_free_port(void);
