@@ -132,4 +132,68 @@ mqtls_status_t mqtls__shared_filter_check(const uint8_t *s, size_t len, bool *is
 /** Is @p code a valid MQTT 5 reason code for packet @p type? */
 bool mqtls__reason_valid(uint8_t type, uint8_t code);
 
+/** Bit of property @p id in a "properties seen" mask (mqtls__props_validate_raw). */
+#define MQTLS__PROP_BIT(id) ((uint64_t)1u << (id))
+
+/* ---- Reading: a bounded cursor over one packet's body (the decoder, and the rules below,
+ * which walk raw filter lists). */
+typedef struct rd {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+} rd_t;
+
+static inline mqtls_status_t rd_u8(rd_t *r, uint8_t *v)
+{
+    if (r->pos >= r->len) {
+        return MQTLS_ERR_TRUNCATED_FIELD;
+    }
+    *v = r->p[r->pos++];
+    return MQTLS_OK;
+}
+
+static inline mqtls_status_t rd_u16(rd_t *r, uint16_t *v)
+{
+    if (r->len - r->pos < 2u) {
+        return MQTLS_ERR_TRUNCATED_FIELD;
+    }
+    *v = (uint16_t)(((unsigned)r->p[r->pos] << 8) | r->p[r->pos + 1u]);
+    r->pos += 2u;
+    return MQTLS_OK;
+}
+
+/* Binary Data / the bytes of a UTF-8 string: 2-byte length + data [MQTT-1.5.6]. */
+static inline mqtls_status_t rd_bin(rd_t *r, mqtls_bytes_t *out)
+{
+    if (r->len - r->pos < 2u) {
+        return MQTLS_ERR_TRUNCATED_FIELD;
+    }
+    size_t n = ((size_t)r->p[r->pos] << 8) | r->p[r->pos + 1u];
+    if (r->len - r->pos - 2u < n) {
+        return MQTLS_ERR_TRUNCATED_FIELD;
+    }
+    out->data = r->p + r->pos + 2u;
+    out->len = n;
+    r->pos += 2u + n;
+    return MQTLS_OK;
+}
+
+static inline mqtls_status_t rd_str(rd_t *r, mqtls_bytes_t *out)
+{
+    mqtls_status_t st = rd_bin(r, out);
+    return st != MQTLS_OK ? st : mqtls_utf8_check(out->data, out->len);
+}
+
+/* ---- Rules shared by decoder and encoder (rules.c). */
+
+/** A topic filter as SUBSCRIBE/UNSUBSCRIBE carries it; @p shared: "$share/..." (MQTT 5). */
+mqtls_status_t mqtls__filter_check_v(const mqtls_bytes_t *f, bool v5, bool *shared);
+/** A subscription options byte [MQTT-3.8.3-4/5]. */
+mqtls_status_t mqtls__subopt_check(uint8_t o, bool v5, bool shared);
+/** Walk a SUBSCRIBE / UNSUBSCRIBE payload, checking every entry; @p count entries. */
+mqtls_status_t mqtls__filters_validate(const uint8_t *p, size_t len, bool has_options, bool v5,
+                                       size_t *count);
+/** SUBACK / UNSUBACK reason codes: at least one, each valid for @p type and version. */
+mqtls_status_t mqtls__reasons_check(uint8_t type, mqtls_bytes_t reasons, bool v5);
+
 #endif
