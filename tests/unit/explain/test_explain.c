@@ -511,7 +511,7 @@ static void test_explain_ids_match_findings_def(void **state)
     (void)state;
     size_t len = 0;
     char *def = slurp(MQTLS_FINDINGS_DEF, &len);
-    assert_non_null(def); /* the contract; explain.c compiles it in, so it must exist */
+    assert_non_null(def); /* the contract; findings.h compiles it in, so it must exist */
     assert_true(ARRAY_LEN(catalogue) >= 49);
     for (size_t i = 0; i < ARRAY_LEN(catalogue); i++) {
         char quoted[96];
