@@ -2,6 +2,8 @@
  * src/net/strerror.c. */
 #include "mqtls/error.h"
 
+#include "common/tls_alert.h"
+
 #include <string.h>
 
 void mqtls_error_init(mqtls_error_t *err)
@@ -43,42 +45,10 @@ typedef struct {
     const char *name;
 } alert_name_t;
 
-/* AlertDescription: RFC 5246 section 7.2, RFC 8446 section 6, RFC 7301 (120). */
 static const alert_name_t alert_names[] = {
-    {0, "close_notify"},
-    {10, "unexpected_message"},
-    {20, "bad_record_mac"},
-    {21, "decryption_failed"},
-    {22, "record_overflow"},
-    {30, "decompression_failure"},
-    {40, "handshake_failure"},
-    {41, "no_certificate"},
-    {42, "bad_certificate"},
-    {43, "unsupported_certificate"},
-    {44, "certificate_revoked"},
-    {45, "certificate_expired"},
-    {46, "certificate_unknown"},
-    {47, "illegal_parameter"},
-    {48, "unknown_ca"},
-    {49, "access_denied"},
-    {50, "decode_error"},
-    {51, "decrypt_error"},
-    {60, "export_restriction"},
-    {70, "protocol_version"},
-    {71, "insufficient_security"},
-    {80, "internal_error"},
-    {86, "inappropriate_fallback"},
-    {90, "user_canceled"},
-    {100, "no_renegotiation"},
-    {109, "missing_extension"},
-    {110, "unsupported_extension"},
-    {111, "certificate_unobtainable"},
-    {112, "unrecognized_name"},
-    {113, "bad_certificate_status_response"},
-    {114, "bad_certificate_hash_value"},
-    {115, "unknown_psk_identity"},
-    {116, "certificate_required"},
-    {120, "no_application_protocol"},
+#define MQTLS__X_ALERT(sym, num, name) {(num), (name)},
+    MQTLS__TLS_ALERTS(MQTLS__X_ALERT)
+#undef MQTLS__X_ALERT
 };
 
 const char *mqtls_tls_alert_name(int alert)

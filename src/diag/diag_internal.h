@@ -1,4 +1,5 @@
-/* Internal to src/diag: parsed certificate sets, profiles as data, the finding catalogue. */
+/* Internal to src/diag: parsed certificate sets, profiles as data (the finding catalogue and the
+ * findings list: findings.h). */
 #ifndef MQTLS_DIAG_INTERNAL_H
 #define MQTLS_DIAG_INTERNAL_H
 
@@ -67,27 +68,6 @@ bool mqtls__profile_hash_ok(const mqtls__profile_t *p, mqtls_hash_t h);
 /* 0 ok; 1 RSA too short / EC too small; 2 curve not in list; 3 key type not allowed. */
 int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsigned bits,
                              mqtls_curve_t curve);
-
-/* The catalogue. */
-typedef enum mqtls__finding_id {
-#define X(sym, id, sev, title) MQTLS__F_##sym,
-#include "findings.def"
-#undef X
-    MQTLS__F_COUNT
-} mqtls__finding_id_t;
-
-typedef struct mqtls__finding_def {
-    const char *id;
-    mqtls_severity_t severity;
-    const char *title;
-} mqtls__finding_def_t;
-
-const mqtls__finding_def_t *mqtls__finding_def(mqtls__finding_id_t f);
-
-/* Append a finding; subject/message/fix are printf formats. Returns the item or NULL if full
- * (counted in out->dropped). */
-mqtls_finding_t *mqtls__finding_add(mqtls_findings_t *out, mqtls__finding_id_t f);
-bool mqtls__findings_has(const mqtls_findings_t *out, mqtls__finding_id_t f);
 
 #if defined(__GNUC__)
 #define MQTLS__PRINTF(a, b) __attribute__((format(printf, a, b)))

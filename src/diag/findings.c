@@ -1,5 +1,5 @@
 /* The finding catalogue (findings.def) and the findings list. */
-#include "diag_internal.h"
+#include "findings.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* The only translation unit of src/explain that includes mbedTLS: names of error codes as
- * the LINKED mbedTLS knows them. Every 2.x/3.x difference is kept here. */
+/* The only translation unit of src/explain that includes mbedTLS: texts of error codes and
+ * verify flags as the LINKED mbedTLS knows them. Every 2.x/3.x difference is kept here. */
 #include "explain_internal.h"
 
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #endif
 #include <mbedtls/error.h>
 #include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
 
 bool mqtls__explain_mbedtls_text(unsigned magnitude, char *buf, size_t cap)
 {
@@ -33,6 +34,29 @@ bool mqtls__explain_mbedtls_text(unsigned magnitude, char *buf, size_t cap)
     return strstr(buf, " - ") != NULL;
 #else
     (void)snprintf(buf, cap, "(mbedTLS built without MBEDTLS_ERROR_C)");
+    return false;
+#endif
+}
+
+bool mqtls__explain_verify_text(uint32_t bit, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0) {
+        return false;
+    }
+    buf[0] = '\0';
+    if (bit == 0) {
+        return false;
+    }
+#if defined(MBEDTLS_X509_CRT_PARSE_C) && !defined(MBEDTLS_X509_REMOVE_INFO)
+    if (mbedtls_x509_crt_verify_info(buf, cap, "", bit) < 0) {
+        buf[0] = '\0'; /* does not fit: say nothing rather than half a sentence */
+    }
+    size_t len = strlen(buf);
+    while (len > 0 && buf[len - 1] == '\n') {
+        buf[--len] = '\0';
+    }
+    return len > 0;
+#else
     return false;
 #endif
 }

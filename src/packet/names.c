@@ -1,4 +1,5 @@
 /* Names: packet types, MQTT 5 reason codes (MQTT 5.0 2.4, table 2-6), 3.1.1 CONNACK codes. */
+#include "names.h"
 #include "packet_internal.h"
 
 #define B(t) (1u << (t))
@@ -105,6 +106,16 @@ static const reason_info_t *find(uint8_t type, uint8_t code)
         }
     }
     return NULL;
+}
+
+uint16_t mqtls__reason_packets(uint8_t code)
+{
+    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++) {
+        if (REASONS[i].code == code) {
+            return REASONS[i].packets;
+        }
+    }
+    return 0;
 }
 
 bool mqtls__reason_valid(uint8_t type, uint8_t code)

@@ -755,6 +755,52 @@ static void test_catalogue_ids_are_kebab_and_documented(void **state)
     assert_false(mqtls_finding_id_known("no-such-finding"));
 }
 
+/* findings.def holds each finding's severity and title once; docs/findings/<id>.md and its
+ * README say them again for readers, so they must say the same ("**Severity:** error. Title."). */
+static void test_catalogue_docs_state_severity_and_title(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/README.md", MQTLS_FINDINGS_DOCS);
+    char *readme = (char *)read_all(path, &len);
+    assert_non_null(readme);
+    readme[len] = '\0';
+    for (size_t i = 0; i < MQTLS__F_COUNT; i++) {
+        const mqtls__finding_def_t *d = mqtls__finding_def((mqtls__finding_id_t)i);
+        char want[400];
+        snprintf(want, sizeof want, "%s. %c%s.", mqtls_severity_name(d->severity),
+                 d->title[0] >= 'a' && d->title[0] <= 'z' ? d->title[0] - 'a' + 'A' : d->title[0],
+                 d->title + 1);
+        snprintf(path, sizeof path, "%s/%s.md", MQTLS_FINDINGS_DOCS, d->id);
+        char *doc = (char *)read_all(path, &len);
+        assert_non_null(doc);
+        doc[len] = '\0';
+        /* the paragraph after "**Severity:** ", its line breaks read as spaces */
+        char *p = strstr(doc, "**Severity:** ");
+        assert_non_null(p);
+        p += strlen("**Severity:** ");
+        char *end = strstr(p, "\n\n");
+        assert_non_null(end);
+        *end = '\0';
+        for (char *q = p; *q != '\0'; q++) {
+            *q = *q == '\n' ? ' ' : *q;
+        }
+        if (strcmp(p, want) != 0) {
+            fprintf(stderr, "%s: docs say '%s', findings.def '%s'\n", path, p, want);
+        }
+        assert_string_equal(p, want);
+        char entry[600];
+        snprintf(entry, sizeof entry, "- [%s](%s.md): %s\n", d->id, d->id, want);
+        if (strstr(readme, entry) == NULL) {
+            fprintf(stderr, "docs/findings/README.md lacks: %s", entry);
+        }
+        assert_non_null(strstr(readme, entry));
+        free(doc);
+    }
+    free(readme);
+}
+
 static const mqtls_finding_t *by_id(const mqtls_findings_t *f, const char *id)
 {
     for (size_t i = 0; i < f->count; i++) {
@@ -859,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
         cmocka_unit_test(test_diag_transport_and_connack_causes),
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
+        cmocka_unit_test(test_catalogue_docs_state_severity_and_title),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
         cmocka_unit_test(test_fix_texts_name_the_users_files_and_host),
         cmocka_unit_test(test_diag_ip_san_warns_that_old_mbedtls_devices_fail),

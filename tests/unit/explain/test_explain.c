@@ -1,6 +1,7 @@
 /* Unit tests of the explain engine: inputs (code arguments or log excerpts) -> expected
  * finding ids and the top one; garbage never recognised and never a crash; every table
- * consistent with the catalogue, the linked mbedTLS and docs/troubleshooting.md. */
+ * consistent with the finding catalogue (findings.def), the alert and reason-code tables, the
+ * linked mbedTLS and docs/troubleshooting.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,12 @@
 #include "explain/explain_internal.h"
 #include <mbedtls/x509_crt.h>
 
-#include "explain/explain_tables.h"
+#include "explain/explain_catalogue.h"
+#include "explain/explain_codes.h"
+#include "explain/explain_phrases.h"
+#include "mqtls/error.h"
 #include "mqtls/explain.h"
+#include "packet/names.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -332,7 +337,7 @@ static void test_explain_table_cases_give_expected_ids(void **state)
             ok = ok && inputs_mention(r, c->input_contains);
         }
         for (size_t i = 0; i < r->cause_count; i++) {
-            ok = ok && mqtls__explain_title(r->causes[i].id) != NULL && r->causes[i].fix != NULL &&
+            ok = ok && mqtls_finding_title(r->causes[i].id) != NULL && r->causes[i].fix != NULL &&
                  r->causes[i].evidence[0] != '\0';
         }
         if (!ok) {
@@ -372,9 +377,13 @@ static void test_explain_every_verify_info_text_maps_to_its_flag(void **state)
         const flag_entry_t *f = &verify_flags_tab[i];
         char info[512];
         char log[600];
+        char text[160];
         int n = mbedtls_x509_crt_verify_info(info, sizeof info, "  ! ", f->bit);
         assert_true(n > 0);
-        assert_non_null(strstr(info, f->info)); /* our table == the library's text */
+        /* explain shows the library's own text for every bit of its table */
+        assert_true(mqtls__explain_verify_text(f->bit, text, sizeof text));
+        assert_non_null(strstr(info, text));
+        assert_null(strchr(text, '\n'));
         if (strstr(f->name, "BADCRL") != NULL) {
             continue; /* CRL texts are recognised as text only; they have no cause */
         }
@@ -396,8 +405,8 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
 {
     (void)state;
 #define CHECK_W(arr)                                                                               \
-    for (size_t j = 0; j < ARRAY_LEN(arr) && (arr)[j].id != NULL; j++) {                           \
-        assert_non_null(mqtls__explain_title((arr)[j].id));                                         \
+    for (size_t j = 0; j < ARRAY_LEN(arr) && (arr)[j].w > 0; j++) {                                \
+        assert_non_null(mqtls__finding_def((arr)[j].id));                                          \
     }
     for (size_t i = 0; i < ARRAY_LEN(mbed_codes); i++) {
         CHECK_W(mbed_codes[i].to);
@@ -411,12 +420,20 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
     for (size_t i = 0; i < ARRAY_LEN(alerts); i++) {
         CHECK_W(alerts[i].recv);
         CHECK_W(alerts[i].sent);
+        /* named by src/common/tls_alert.h, listed once */
+        assert_string_not_equal(mqtls_tls_alert_name(alerts[i].num), "unknown alert");
+        for (size_t j = 0; j < i; j++) {
+            assert_int_not_equal(alerts[i].num, alerts[j].num);
+        }
     }
     for (size_t i = 0; i < ARRAY_LEN(connack311); i++) {
         CHECK_W(connack311[i].to);
     }
     for (size_t i = 0; i < ARRAY_LEN(reason5); i++) {
         CHECK_W(reason5[i].to);
+        /* a reason code of src/packet/names.c */
+        assert_int_not_equal(mqtls__reason_packets(reason5[i].code), 0);
+        assert_true(reason5[i].code >= 0x80);
     }
     for (size_t i = 0; i < ARRAY_LEN(paho_rc); i++) {
         CHECK_W(paho_rc[i].to);
@@ -433,17 +450,24 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
     }
 #undef CHECK_W
     assert_true(ARRAY_LEN(broker_markers) > 0 && ARRAY_LEN(esp_markers) > 0);
-    /* catalogue: unique ids, every field filled */
-    assert_int_equal(mqtls__explain_catalogue_count(), ARRAY_LEN(catalogue));
+    /* catalogue: one entry per finding of findings.def (keyed by its enum), every field
+     * filled: a finding without its explanation is a hole here */
+    assert_int_equal(ARRAY_LEN(catalogue), MQTLS__F_COUNT);
     for (size_t i = 0; i < ARRAY_LEN(catalogue); i++) {
+        const mqtls__finding_def_t *d = mqtls__finding_def((mqtls__finding_id_t)i);
+        assert_non_null(d);
+        if (catalogue[i].explanation == NULL || catalogue[i].fix == NULL) {
+            print_message("explain_catalogue.h lacks %s\n", d->id);
+        }
         assert_non_null(catalogue[i].fix);
+        assert_non_null(catalogue[i].explanation);
         assert_true(strlen(catalogue[i].explanation) > 20);
         for (size_t j = i + 1; j < ARRAY_LEN(catalogue); j++) {
-            assert_string_not_equal(catalogue[i].id, catalogue[j].id);
+            assert_string_not_equal(d->id, mqtls__finding_def((mqtls__finding_id_t)j)->id);
         }
     }
-    assert_null(mqtls__explain_catalogue_id(ARRAY_LEN(catalogue)));
-    assert_null(mqtls__explain_title("no-such-id"));
+    assert_null(mqtls__finding_def(MQTLS__F_COUNT));
+    assert_null(mqtls_finding_title("no-such-id"));
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -467,29 +491,32 @@ static void test_explain_every_id_has_a_troubleshooting_section(void **state)
     size_t len = 0;
     char *doc = slurp(MQTLS_DOCS_DIR "/troubleshooting.md", &len);
     assert_non_null(doc);
-    for (size_t i = 0; i < mqtls__explain_catalogue_count(); i++) {
+    for (size_t i = 0; i < MQTLS__F_COUNT; i++) {
+        const char *id = mqtls__finding_def((mqtls__finding_id_t)i)->id;
         char heading[96];
-        (void)snprintf(heading, sizeof heading, "\n## %s\n", mqtls__explain_catalogue_id(i));
+        (void)snprintf(heading, sizeof heading, "\n## %s\n", id);
         if (strstr(doc, heading) == NULL) {
-            print_message("docs/troubleshooting.md lacks '## %s'\n", mqtls__explain_catalogue_id(i));
+            print_message("docs/troubleshooting.md lacks '## %s'\n", id);
         }
         assert_non_null(strstr(doc, heading));
     }
     free(doc);
 }
 
-/* src/diag/findings.def is the contract: every id explain explains is defined there (and
- * explain.c's _Static_assert makes the counts equal, so the reverse holds too). */
+/* src/diag/findings.def is the contract: every id explain explains is defined there (the
+ * catalogue is keyed by its enum and explain_catalogue.h's _Static_assert makes the counts
+ * equal, so the reverse holds too). */
 static void test_explain_ids_match_findings_def(void **state)
 {
     (void)state;
     size_t len = 0;
     char *def = slurp(MQTLS_FINDINGS_DEF, &len);
-    assert_non_null(def); /* the contract; explain.c compiles it in, so it must exist */
-    assert_true(mqtls__explain_catalogue_count() >= 49);
-    for (size_t i = 0; i < mqtls__explain_catalogue_count(); i++) {
+    assert_non_null(def); /* the contract; findings.h compiles it in, so it must exist */
+    assert_true(ARRAY_LEN(catalogue) >= 49);
+    for (size_t i = 0; i < ARRAY_LEN(catalogue); i++) {
         char quoted[96];
-        (void)snprintf(quoted, sizeof quoted, "\"%s\"", mqtls__explain_catalogue_id(i));
+        (void)snprintf(quoted, sizeof quoted, "\"%s\"",
+                       mqtls__finding_def((mqtls__finding_id_t)i)->id);
         if (strstr(def, quoted) == NULL) {
             print_message("findings.def lacks %s\n", quoted);
         }

@@ -1,0 +1,420 @@
+/* The user's files as files: readable, PEM or DER, complete, holding what they should (a CA
+ * file CAs, a certificate file certificates, a key file a key it can decrypt), not swapped;
+ * then what the CA file holds, and (offline) whether its keys pass the profile. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/platform_util.h>
+
+#include "diag_ctx.h"
+#include "diag_mbedtls.h"
+
+/* "--cafile ca.crt" */
+static const char *file_subject(mqtls__diag_ctx_t *c, const char *flag, const char *name)
+{
+    return mqtls__diag_subject(c, "%s %s", flag, name);
+}
+
+/* Report file-level problems of a certificate file. @return true if certificates are usable. */
+static bool check_cert_file(mqtls__diag_ctx_t *c, const mqtls_diag_file_t *f, mqtls__certset_t *set,
+                            const char *what, const char *flag)
+{
+    const char *name = mqtls__diag_file_name(f, what);
+    if (f->read_errno != 0 || (f->data == NULL && f->display_name != NULL)) {
+        mqtls__diag_add(c, MQTLS__F_FILE_UNREADABLE, file_subject(c, flag, name),
+                        mqtls__diag_fix(c, "ls -l '%s'   # check the path and permissions", name),
+                        "The %s '%s' cannot be read (%s).", what, name,
+                        f->read_errno != 0 ? strerror(f->read_errno) : "no data");
+        return false;
+    }
+    if (f->data == NULL) {
+        return false;
+    }
+    if (set->empty) {
+        mqtls__diag_add(c, MQTLS__F_EMPTY_FILE, file_subject(c, flag, name),
+                        mqtls__diag_fix(c,
+                                        "Copy the PEM text again, from -----BEGIN CERTIFICATE----- "
+                                        "to -----END CERTIFICATE-----, then: openssl x509 -in '%s' "
+                                        "-noout -subject",
+                                        name),
+                        "The %s '%s' is empty (%zu bytes, no certificate).", what, name, f->len);
+        return false;
+    }
+    if (set->pem_truncated) {
+        mqtls__diag_add(c, MQTLS__F_PEM_TRUNCATED, file_subject(c, flag, name),
+                        mqtls__diag_fix(c,
+                                        "Get the complete file again, then check it: openssl "
+                                        "x509 -in '%s' -noout -subject -enddate",
+                                        name),
+                        "The %s '%s' is cut off: a -----BEGIN ...----- line has no matching "
+                        "-----END ...----- line (%zu certificate(s) before it were complete). "
+                        "Copy-paste or download was incomplete.",
+                        what, name, set->count);
+        return set->count > 0;
+    }
+    if (set->unsupported_key && set->count == 0) {
+        mqtls__diag_add(c, MQTLS__F_KEY_TYPE_UNSUPPORTED, file_subject(c, flag, name),
+                        mqtls__diag_fix_reissue_client(
+                            c, NULL, "Issue an ECDSA P-256 or RSA-2048 certificate instead, e.g.:"),
+                        "The %s '%s' holds a certificate with an Ed25519/Ed448 (or X25519) key. "
+                        "mbedTLS (2.28 and 3.x) cannot use these keys in X.509 certificates.",
+                        what, name);
+        return false;
+    }
+    if (set->count == 0 && set->has_key) {
+        mqtls__diag_add(c, MQTLS__F_NOT_A_CERTIFICATE, file_subject(c, flag, name),
+                        "Give the certificate (-----BEGIN CERTIFICATE-----) here; keys go to "
+                        "--key. Find it: grep -l 'BEGIN CERTIFICATE' *.pem *.crt",
+                        "The %s '%s' holds a PRIVATE KEY, not a certificate.", what, name);
+        return false;
+    }
+    if (set->count == 0 && (set->has_other || set->not_pem_not_der)) {
+        const char *fix = mqtls__diag_fix(c,
+                                          "head -c 200 '%s'; openssl x509 -in '%s' -noout "
+                                          "-subject   # must print a subject; PKCS#12: openssl "
+                                          "pkcs12 -in file.p12 -nokeys -out cert.pem",
+                                          name, name);
+        if (set->has_other) {
+            mqtls__diag_add(c, MQTLS__F_NOT_A_CERTIFICATE, file_subject(c, flag, name), fix,
+                            "The %s '%s' holds a '%s' block, not a CERTIFICATE.%s", what, name,
+                            set->other_label,
+                            strcmp(set->other_label, "CERTIFICATE REQUEST") == 0
+                                ? " A certificate signing request (CSR) is what you send to a "
+                                  "CA; you need the certificate the CA returned."
+                                : "");
+        } else {
+            mqtls__diag_add(c, MQTLS__F_NOT_A_CERTIFICATE, file_subject(c, flag, name), fix,
+                            "The %s '%s' is neither PEM (no -----BEGIN line) nor DER (binary "
+                            "starting with 0x30). It may be HTML from a download page or a "
+                            "different format (PKCS#12: use openssl pkcs12).",
+                            what, name);
+        }
+        return false;
+    }
+    if (set->bad_certs > 0) {
+        char err[128];
+        mbedtls_strerror(set->bad_ret, err, sizeof err);
+        mqtls__diag_add(c, MQTLS__F_CERT_PARSE_FAILED, file_subject(c, flag, name),
+                        mqtls__diag_fix(c,
+                                        "openssl storeutl -noout -text -certs '%s'   # shows "
+                                        "which block fails",
+                                        name),
+                        "%zu certificate block(s) in the %s '%s' are damaged and cannot be parsed "
+                        "(mbedTLS -0x%04X: %s); %zu parsed fine.",
+                        set->bad_certs, what, name, (unsigned)-set->bad_ret, err, set->count);
+    }
+    if (set->is_der && set->count > 0) {
+        mqtls__diag_add(
+            c, MQTLS__F_DER_NOT_PEM, file_subject(c, flag, name),
+            mqtls__diag_fix(c, "openssl x509 -inform DER -in '%s' -out '%s.pem'", name, name),
+            "The %s '%s' is DER (binary). mqtls and mbedTLS read it, but mosquitto "
+            "and most tools want PEM.",
+            what, name);
+    }
+    if (f->from_buffer_api && set->is_pem && set->ends_without_nul) {
+        mqtls__diag_add(c, MQTLS__F_PEM_NOT_NUL_TERMINATED, file_subject(c, flag, name),
+                        "CMakeLists.txt: idf_component_register(... EMBED_TXTFILES ca.crt) and "
+                        "pass len = end - start (the NUL is then included); or for a string "
+                        "literal: sizeof(ca_pem) / strlen(ca_pem) + 1",
+                        "The PEM buffer '%s' (%zu bytes) does not end with a NUL byte. mqtls "
+                        "accepts it, but mbedtls_x509_crt_parse() and esp-tls need the length "
+                        "to INCLUDE the terminating NUL, else they fail with -0x2180 / -0x1080. "
+                        "In ESP-IDF this is EMBED_FILES used where EMBED_TXTFILES was meant.",
+                        name, f->len);
+    }
+    return set->count > 0;
+}
+
+/* Parse the key quietly (the swap check needs both sides). */
+static void load_key(mqtls__diag_ctx_t *c)
+{
+    const mqtls_diag_input_t *in = c->in;
+    mbedtls_pk_init(&c->key);
+    c->key_status = MQTLS_ERR_INVALID_ARG;
+    if (in->key.data == NULL || in->key.read_errno != 0) {
+        return;
+    }
+    const char *password = in->key_password_given ? in->key_password : NULL;
+    c->key_status = mqtls_keyinfo_parse(in->key.data, in->key.len, password, &c->keyinfo);
+    if (c->key_status != MQTLS_OK) {
+        return;
+    }
+    uint8_t *copy = malloc(in->key.len + 1);
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, in->key.data, in->key.len);
+    copy[in->key.len] = '\0';
+    size_t n = in->key.len;
+    if (copy[0] != 0x30) {
+        n = strlen((const char *)copy) + 1;
+    }
+    c->key_usable = mqtls__dm_pk_parse_key(&c->key, copy, n, password) == 0;
+    mbedtls_platform_zeroize(copy, in->key.len + 1);
+    free(copy);
+}
+
+void mqtls__diag_check_files(mqtls__diag_ctx_t *c)
+{
+    const mqtls_diag_input_t *in = c->in;
+    mqtls__certset_load(c->ca, in->ca.data, in->ca.len);
+    mqtls__certset_load(c->cert, in->cert.data, in->cert.len);
+    mqtls__certset_load(c->keyset, in->key.data, in->key.len);
+    load_key(c);
+
+    /* Certificate and key swapped: the cert file holds a key and the key file certificates. */
+    if (in->cert.data != NULL && in->key.data != NULL && c->cert->count == 0 && c->cert->has_key &&
+        c->keyset->count > 0) {
+        c->swapped = true;
+        const char *cn = mqtls__diag_file_name(&in->cert, "certificate file");
+        const char *kn = mqtls__diag_file_name(&in->key, "key file");
+        mqtls__diag_add(c, MQTLS__F_CERT_AND_KEY_SWAPPED,
+                        mqtls__diag_subject(c, "--cert %s, --key %s", cn, kn),
+                        mqtls__diag_fix(c, "--cert '%s' --key '%s'", kn, cn),
+                        "The certificate file '%s' holds a private key and the key file '%s' "
+                        "holds the certificate '%s': the two are swapped.",
+                        cn, kn, c->keyset->info[0].subject);
+    }
+
+    if (in->ca.data != NULL || in->ca.display_name != NULL) {
+        c->ca_usable = check_cert_file(c, &in->ca, c->ca, "CA file", "--cafile");
+    }
+    if (!c->swapped && (in->cert.data != NULL || in->cert.display_name != NULL)) {
+        c->cert_usable =
+            check_cert_file(c, &in->cert, c->cert, "client certificate file", "--cert");
+    }
+}
+
+/* ---------------------------------------------------------------- what the CA file holds */
+
+void mqtls__diag_check_ca_file(mqtls__diag_ctx_t *c)
+{
+    if (!c->ca_usable) {
+        return;
+    }
+    const char *name = mqtls__diag_file_name(&c->in->ca, "CA file");
+    char q[320];
+    mqtls__diag_shq(q, sizeof q, name);
+    /* An end-entity certificate where the CA should be: the first one is named. */
+    for (size_t i = 0; i < c->ca->count; i++) {
+        const mqtls_certinfo_t *ci = &c->ca->info[i];
+        if (ci->is_ca || ci->self_signed || ci->version < 3) {
+            continue;
+        }
+        if (mqtls__diag_add(c, MQTLS__F_CA_FILE_HOLDS_LEAF,
+                            mqtls__diag_describe(c, "CA file certificate", ci),
+                            mqtls__diag_fix(c,
+                                            "Put the CA certificate '%s' in %s instead (the "
+                                            "broker operator's ca.crt; own PKI: your CA's "
+                                            "ca.crt), then check it shows CA:TRUE: openssl x509 "
+                                            "-in %s -noout -subject -ext basicConstraints",
+                                            ci->issuer, q, q),
+                            "The CA file '%s' holds '%s', which is an end-entity certificate "
+                            "(CA:FALSE) issued by '%s'. Trust must be anchored in the CA that "
+                            "signed it; mbedTLS only trusts a leaf directly if it is self-signed.",
+                            name, ci->subject, ci->issuer) != NULL) {
+            break;
+        }
+    }
+    /* A self-signed end-entity certificate in the CA file only pins exactly that server. */
+    for (size_t i = 0; c->ca->count <= 4 && i < c->ca->count; i++) {
+        const mqtls_certinfo_t *ci = &c->ca->info[i];
+        if (ci->is_ca || !ci->self_signed || ci->version < 3) {
+            continue;
+        }
+        mqtls__diag_add(c, MQTLS__F_CA_NOT_CA, mqtls__diag_describe(c, "CA file certificate", ci),
+                        "If the broker's certificate is this one, nothing to do. Otherwise use "
+                        "the CA that issued the broker's certificate: openssl s_client -connect "
+                        "HOST:8883 -showcerts </dev/null",
+                        "'%s' in the CA file '%s' is self-signed but not a CA (CA:FALSE). It can "
+                        "only pin a server that presents exactly this certificate; it cannot "
+                        "vouch for any other.",
+                        ci->subject, name);
+    }
+    /* An expired trust anchor fails every chain: mbedTLS checks validity of all certificates,
+     * trusted roots included. In a big bundle an expired extra root is harmless. */
+    for (size_t i = 0; !c->clock_bad && c->ca->count <= 4 && i < c->ca->count; i++) {
+        const mqtls_certinfo_t *ci = &c->ca->info[i];
+        if (ci->not_after_s >= c->now) {
+            continue;
+        }
+        char to[16];
+        mqtls__diag_fmt_date(to, sizeof to, ci->not_after_s);
+        mqtls__diag_add(c, MQTLS__F_CA_EXPIRED, mqtls__diag_describe(c, "CA file certificate", ci),
+                        mqtls__diag_fix_renew_ca(c),
+                        "The CA certificate '%s' in '%s' expired on %s. Every certificate it "
+                        "signed is rejected (mbedTLS flags EXPIRED on the root).",
+                        ci->subject, name, to);
+    }
+}
+
+/* Offline only (no server chain to look at): would this CA's key pass the profile? */
+void mqtls__diag_ca_keys_offline(mqtls__diag_ctx_t *c)
+{
+    /* In a system bundle (~150 roots) an old weak root is irrelevant: judge small files only. */
+    for (size_t i = 0; c->ca_usable && c->ca->count <= 4 && i < c->ca->count; i++) {
+        const mqtls_certinfo_t *ci = &c->ca->info[i];
+        int k = mqtls__profile_key_check(c->prof, ci->key_type, ci->key_bits, ci->curve);
+        if (!ci->is_ca || k == 0) {
+            continue;
+        }
+        if (mqtls__diag_add(c, k == 2 ? MQTLS__F_CURVE_NOT_ALLOWED : MQTLS__F_WEAK_KEY,
+                            mqtls__diag_describe(c, "CA file certificate", ci),
+                            mqtls__diag_fix_new_ca(c, ci),
+                            "The CA '%s' has a %s key, which the %s does not accept (%s). Every "
+                            "server certificate this CA signs will be rejected with BAD_KEY "
+                            "(\"signed with an unacceptable key\").",
+                            ci->subject, ci->key_desc, c->prof->who,
+                            k == 2   ? "curve not in its list"
+                            : k == 3 ? "key type not allowed"
+                                     : "RSA must be at least 2048 bits") == NULL) {
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- the key file */
+
+/* "--key client.key (encrypted, DES-EDE3-CBC)" */
+static const char *encrypted_key_subject(mqtls__diag_ctx_t *c, const char *kname)
+{
+    const char *scheme = c->keyinfo.encryption;
+    return mqtls__diag_subject(c, "--key %s (encrypted%s%s)", kname, scheme[0] ? ", " : "", scheme);
+}
+
+/* What mqtls_keyinfo_parse() said about the key, as a finding. */
+static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
+{
+    const mqtls_keyinfo_t *ki = &c->keyinfo;
+    switch (c->key_status) {
+    case MQTLS_OK:
+        break;
+    case MQTLS_ERR_FILE_EMPTY:
+        mqtls__diag_add(c, MQTLS__F_EMPTY_FILE, mqtls__diag_subject(c, "--key %s", kname),
+                        mqtls__diag_fix(c,
+                                        "openssl pkey -in '%s' -noout   # after copying the "
+                                        "key again",
+                                        kname),
+                        "The key file '%s' is empty.", kname);
+        break;
+    case MQTLS_ERR_KEY_PASSWORD_REQUIRED:
+        mqtls__diag_add(c, MQTLS__F_KEY_PASSWORD_REQUIRED, encrypted_key_subject(c, kname),
+                        mqtls__diag_fix(c,
+                                        "--keypass-file key.pass   (key.pass: a file whose "
+                                        "first line is the password of '%s'), or store it "
+                                        "decrypted with tight permissions: openssl pkey -in '%s' "
+                                        "-out client-plain.key && chmod 600 client-plain.key",
+                                        kname, kname),
+                        "The private key '%s' is encrypted (%s) and no password was given.", kname,
+                        ki->encryption[0] ? ki->encryption : "PEM");
+        break;
+    case MQTLS_ERR_KEY_PASSWORD_WRONG:
+        mqtls__diag_add(c, MQTLS__F_KEY_PASSWORD_WRONG, encrypted_key_subject(c, kname),
+                        mqtls__diag_fix(c,
+                                        "Check the password: openssl pkey -in '%s' -noout  (asks "
+                                        "for it), then give the right one: --keypass-file "
+                                        "key.pass (first line = the password; no trailing space "
+                                        "or CR)",
+                                        kname),
+                        "The password given does not decrypt the private key '%s'.", kname);
+        break;
+    case MQTLS_ERR_KEY_UNSUPPORTED:
+        if (ki->key_type == MQTLS_KEY_ED25519 || ki->key_type == MQTLS_KEY_ED448 ||
+            ki->key_type == MQTLS_KEY_OTHER || !ki->is_encrypted) {
+            if (mqtls__findings_has(c->out, MQTLS__F_KEY_TYPE_UNSUPPORTED)) {
+                break;
+            }
+            mqtls__diag_add(c, MQTLS__F_KEY_TYPE_UNSUPPORTED,
+                            mqtls__diag_subject(c, "--key %s (%s)", kname, ki->key_desc),
+                            mqtls__diag_fix_reissue_client(
+                                c, NULL, "Use an ECDSA P-256 (or RSA-2048) key and certificate:"),
+                            "The private key '%s' is %s, which this mbedTLS cannot use for TLS "
+                            "(mbedTLS 2.28 and 3.x support RSA and ECDSA keys only).",
+                            kname, ki->key_desc);
+        } else {
+            mqtls__diag_add(
+                c, MQTLS__F_KEY_ENCRYPTION_UNSUPPORTED,
+                mqtls__diag_subject(c, "--key %s (encrypted, %s)", kname,
+                                    ki->encryption[0] ? ki->encryption : "unknown scheme"),
+                mqtls__diag_fix(c,
+                                "Re-encrypt in the traditional PEM format (mbedTLS "
+                                "reads it): openssl pkey -in '%s' -aes256 "
+                                "-traditional -out client-legacy.key\nthen: --key "
+                                "client-legacy.key",
+                                kname),
+                "The private key '%s' is encrypted with %s, which this mbedTLS cannot "
+                "decrypt (mbedTLS before 3.5 reads PKCS#8 PBES2 only with DES/3DES; "
+                "OpenSSL 3 encrypts with AES-256-CBC by default). mbedTLS -0x%04X.",
+                kname, ki->encryption[0] ? ki->encryption : "this scheme",
+                (unsigned)-ki->mbedtls_ret);
+        }
+        break;
+    default:
+        if (c->keyset->count > 0) {
+            mqtls__diag_add(c, MQTLS__F_KEY_NOT_A_KEY, mqtls__diag_subject(c, "--key %s", kname),
+                            "Give the private key (-----BEGIN ... PRIVATE KEY-----) as --key: "
+                            "grep -l 'PRIVATE KEY' *.pem *.key",
+                            "The key file '%s' holds a certificate ('%s'), not a private key.",
+                            kname, c->keyset->info[0].subject);
+        } else {
+            char err[100];
+            mbedtls_strerror(ki->mbedtls_ret, err, sizeof err);
+            mqtls__diag_add(
+                c, MQTLS__F_KEY_NOT_A_KEY, mqtls__diag_subject(c, "--key %s", kname),
+                mqtls__diag_fix(c, "openssl pkey -in '%s' -noout -text | head -3", kname),
+                "The key file '%s' does not hold a private key mbedTLS can read "
+                "(-0x%04X: %s).",
+                kname, (unsigned)-ki->mbedtls_ret, err);
+        }
+        break;
+    }
+}
+
+void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
+{
+    const mqtls_diag_input_t *in = c->in;
+    const char *kname = mqtls__diag_file_name(&in->key, "key file");
+    if (c->swapped) {
+        return;
+    }
+    if (in->key.read_errno != 0 || (in->key.data == NULL && in->key.display_name != NULL)) {
+        mqtls_diag_file_t f = in->key;
+        mqtls__certset_t none;
+        memset(&none, 0, sizeof none);
+        (void)check_cert_file(c, &f, &none, "key file", "--key");
+        return;
+    }
+    if (in->cert.data != NULL && in->key.data == NULL && c->cert_usable) {
+        mqtls__diag_add(
+            c, MQTLS__F_CLIENT_KEY_MISSING,
+            mqtls__diag_subject(c, "--cert %s", mqtls__diag_file_name(&in->cert, "cert")),
+            "--cert client.crt --key client.key",
+            "A client certificate is given but no private key: mutual TLS needs "
+            "both.");
+        return;
+    }
+    if (in->key.data == NULL) {
+        return;
+    }
+    if (in->cert.data == NULL && in->cert.display_name == NULL) {
+        mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_MISSING, mqtls__diag_subject(c, "--key %s", kname),
+                        mqtls__diag_fix(c, "--cert client.crt --key '%s'", kname),
+                        "A private key is given but no client certificate: the broker needs the "
+                        "certificate to identify you.");
+    }
+    /* Same NUL rule for keys given through a buffer API (mbedtls_pk_parse_key). */
+    if (in->key.from_buffer_api && in->key.len > 0 && in->key.data[0] != 0x30 &&
+        in->key.data[in->key.len - 1] != '\0') {
+        mqtls__diag_add(c, MQTLS__F_PEM_NOT_NUL_TERMINATED,
+                        mqtls__diag_subject(c, "--key %s", kname),
+                        "CMakeLists.txt: idf_component_register(... EMBED_TXTFILES client.key) "
+                        "and pass len = end - start (the NUL is then included)",
+                        "The PEM key buffer '%s' (%zu bytes) does not end with a NUL byte. mqtls "
+                        "accepts it, but mbedtls_pk_parse_key() and esp-tls need the length to "
+                        "INCLUDE the terminating NUL (else -0x3D00). In ESP-IDF: EMBED_FILES used "
+                        "where EMBED_TXTFILES was meant.",
+                        kname, in->key.len);
+    }
+    key_status_finding(c, kname);
+}

@@ -1,0 +1,342 @@
+/* Message phrases of esp-tls / esp-mqtt / mosquitto / Paho / OpenSSL that mqtls explain
+ * recognises in a log line, with the causes (finding ids) they point to, and the markers that
+ * tell a broker log or ESP-IDF output apart. A phrase's `exclude` is a '|'-separated list of
+ * substrings that veto the match. Sources are cited per group.
+ *
+ * Included by explain_scan.c (and the unit test) only. */
+#ifndef MQTLS_EXPLAIN_PHRASES_H
+#define MQTLS_EXPLAIN_PHRASES_H
+
+#include <stdint.h>
+
+#include "explain_internal.h"
+
+/* Data tables are hand-aligned for reading; clang-format would put one field per line. */
+/* clang-format off */
+
+/* --- Message phrases, matched case-insensitively as substrings of one log line.
+ * Sources: esp-idf components/esp-tls/esp_tls{,_mbedtls}.c and tcp_transport; esp-mqtt
+ * mqtt_client.c; mosquitto 2.0 lib/strings_mosq.c, client/ and src/ (verified against the
+ * installed 2.0.11 binaries); paho.mqtt.c src/SSLSocket.c; OpenSSL 3.0 crypto/err/openssl.txt
+ * and x509_txt.c (OpenSSL 1.1 spellings too). `broker` replaces `to` when the text is a
+ * mosquitto broker log (the reasons then describe the CLIENT's certificate). */
+enum {
+    PH_NONE = 0,
+    PH_VERIFY_INFO = 1,  /* `arg` is a verify flag bit */
+    PH_VERIFY_FAILED = 2 /* generic "verification failed": resolved in _finish */
+};
+
+typedef struct phrase_entry {
+    const char *needle;  /* lowercase */
+    const char *exclude; /* lowercase; skip if the line contains it, or NULL */
+    const char *source;
+    const char *meaning;
+    int special;
+    uint32_t arg;
+    weight_t to[3];
+    weight_t broker[3];
+} phrase_entry_t;
+
+static const phrase_entry_t phrases[] = {
+    /* ---- ESP-IDF esp-tls / esp-mqtt / transport ---- */
+    {"failed to verify peer certificate", NULL, "esp-tls",
+     "mbedtls_ssl_get_verify_result() returned flags: the server certificate was rejected; the "
+     "'verification info' lines that follow name the reason",
+     PH_VERIFY_FAILED, 0, NONE, NONE},
+    {"couldn't get hostname", NULL, "esp-tls",
+     "getaddrinfo() failed for the broker host", PH_NONE, 0, {CAUSE(DNS_FAILURE, 4)}, NONE},
+    {"getaddrinfo() returns", NULL, "esp-tls", "DNS lookup failed", PH_NONE, 0,
+     {CAUSE(DNS_FAILURE, 4)}, NONE},
+    {"select() timeout", NULL, "esp-tls", "TCP connect did not complete in time", PH_NONE, 0,
+     {CAUSE(CONNECT_TIMEOUT, 3)}, NONE},
+    {"failed to connnect to host", NULL, "esp-tls",
+     "TCP connect failed (the errno in parentheses says why; 'connnect' is IDF's spelling)",
+     PH_NONE, 0, {CAUSE(CONNECTION_REFUSED, 1), CAUSE(CONNECT_TIMEOUT, 1)}, NONE},
+    {"failed to connect to host", NULL, "esp-tls", "TCP connect failed", PH_NONE, 0,
+     {CAUSE(CONNECTION_REFUSED, 1), CAUSE(CONNECT_TIMEOUT, 1)}, NONE},
+    {"error transport connect", NULL, "esp-mqtt",
+     "the transport (TCP/TLS) could not connect; the esp-tls lines before it say why", PH_NONE,
+     0, NONE, NONE},
+    {"connection refused, bad protocol", NULL, "esp-mqtt", "CONNACK return code 1", PH_NONE, 0,
+     {CAUSE(UNSUPPORTED_PROTOCOL_VERSION, 4)}, NONE},
+    {"connection refused, server unavailable", NULL, "esp-mqtt", "CONNACK return code 3",
+     PH_NONE, 0, {CAUSE(SERVER_UNAVAILABLE, 4)}, NONE},
+    {"connection refused, bad username or password", NULL, "esp-mqtt", "CONNACK return code 4",
+     PH_NONE, 0, {CAUSE(BAD_CREDENTIALS, 4)}, NONE},
+    {"connection refused, not authorized", NULL, "esp-mqtt", "CONNACK return code 5", PH_NONE, 0,
+     {CAUSE(NOT_AUTHORIZED, 4)}, NONE},
+    {"connection refused, unknow reason", NULL, "esp-mqtt",
+     "CONNACK return code 2 (identifier rejected: esp-mqtt has no text for it) or an MQTT 5 "
+     "reason code", PH_NONE, 0, {CAUSE(CLIENT_ID_REJECTED, 3), CAUSE(CONNACK_REFUSED, 2)}, NONE},
+    {"no ping_resp, disconnected", NULL, "esp-mqtt", "keepalive expired without PINGRESP",
+     PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 2)}, NONE},
+    {"error network response", NULL, "esp-mqtt", "no CONNACK: the broker closed the connection",
+     PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 1), CAUSE(PLAIN_ON_TLS_PORT, 1)}, NONE},
+    {"mqtt_message_receive() returned 0", NULL, "esp-mqtt", "no CONNACK within network timeout",
+     PH_NONE, 0, {CAUSE(PLAIN_ON_TLS_PORT, 1), CAUSE(CLOSED_AFTER_CONNECT, 1)}, NONE},
+    {"mqtt_message_receive() returned -1", NULL, "esp-mqtt",
+     "the broker closed the connection before CONNACK", PH_NONE, 0,
+     {CAUSE(CLOSED_AFTER_CONNECT, 2), CAUSE(PLAIN_ON_TLS_PORT, 1)}, NONE},
+    /* ---- mbedTLS verify info (mbedtls_x509_crt_verify_info) ---- */
+    {"certificate validity has expired", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x01,
+     NONE, NONE},
+    {"certificate has been revoked", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x02, NONE,
+     NONE},
+    {"common name (cn) does not match", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x04, NONE,
+     NONE},
+    {"certificate is not correctly signed by the trusted ca", NULL, "mbedTLS", NULL,
+     PH_VERIFY_INFO, 0x08, NONE, NONE},
+    {"the certificate is not trusted", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x08, NONE,
+     NONE},
+    {"certificate was missing", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x40, NONE,
+     NONE},
+    {"certificate verification was skipped", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x80,
+     NONE, NONE},
+    {"other reason (can be used by verify callback)", NULL, "mbedTLS", NULL, PH_VERIFY_INFO,
+     0x100, NONE, NONE},
+    {"certificate validity starts in the future", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x200,
+     NONE, NONE},
+    {"usage does not match the keyusage extension", NULL, "mbedTLS", NULL, PH_VERIFY_INFO, 0x800,
+     NONE, NONE},
+    {"usage does not match the extendedkeyusage extension", NULL, "mbedTLS", NULL,
+     PH_VERIFY_INFO, 0x1000, NONE, NONE},
+    {"usage does not match the nscerttype extension", NULL, "mbedTLS", NULL, PH_VERIFY_INFO,
+     0x2000, NONE, NONE},
+    {"certificate is signed with an unacceptable hash", NULL, "mbedTLS", NULL, PH_VERIFY_INFO,
+     0x4000, NONE, NONE},
+    {"certificate is signed with an unacceptable pk alg", NULL, "mbedTLS", NULL, PH_VERIFY_INFO,
+     0x8000, NONE, NONE},
+    {"certificate is signed with an unacceptable key", NULL, "mbedTLS", NULL, PH_VERIFY_INFO,
+     0x10000, NONE, NONE},
+    /* ---- mosquitto_pub/sub and libmosquitto (mosquitto_strerror, mosquitto_connack_string) */
+    {"a tls error occurred", NULL, "mosquitto client",
+     "MOSQ_ERR_TLS: the TLS handshake failed; the 'OpenSSL Error[...]' line printed before it "
+     "names the reason (run mosquitto_pub with -d, or mqtls doctor)",
+     PH_NONE, 0, NONE, NONE},
+    {"tls handshake failed", NULL, "mosquitto client", "MOSQ_ERR_TLS_HANDSHAKE", PH_NONE, 0,
+     NONE, NONE},
+    {"connection refused: not authorised", NULL, "mosquitto client", "CONNACK 5 / 0x87",
+     PH_NONE, 0, {CAUSE(NOT_AUTHORIZED, 4)}, NONE},
+    {"connection refused: bad user name or password", NULL, "mosquitto client", "CONNACK 4",
+     PH_NONE, 0, {CAUSE(BAD_CREDENTIALS, 4)}, NONE},
+    {"connection refused: identifier rejected", NULL, "mosquitto client", "CONNACK 2", PH_NONE,
+     0, {CAUSE(CLIENT_ID_REJECTED, 4)}, NONE},
+    {"connection refused: broker unavailable", NULL, "mosquitto client", "CONNACK 3", PH_NONE, 0,
+     {CAUSE(SERVER_UNAVAILABLE, 4)}, NONE},
+    {"connection refused: unacceptable protocol version", NULL, "mosquitto client", "CONNACK 1",
+     PH_NONE, 0, {CAUSE(UNSUPPORTED_PROTOCOL_VERSION, 4)}, NONE},
+    {"connection error: not authorized", NULL, "mosquitto client", "MQTT 5 reason 0x87",
+     PH_NONE, 0, {CAUSE(NOT_AUTHORIZED, 4)}, NONE},
+    {"connection error: bad user name or password", NULL, "mosquitto client",
+     "MQTT 5 reason 0x86", PH_NONE, 0, {CAUSE(BAD_CREDENTIALS, 4)}, NONE},
+    {"connection error: client identifier not valid", NULL, "mosquitto client",
+     "MQTT 5 reason 0x85", PH_NONE, 0, {CAUSE(CLIENT_ID_REJECTED, 4)}, NONE},
+    {"connection error: unsupported protocol version", NULL, "mosquitto client",
+     "MQTT 5 reason 0x84", PH_NONE, 0, {CAUSE(UNSUPPORTED_PROTOCOL_VERSION, 4)}, NONE},
+    {"try connecting to an mqtt v5 broker", NULL, "mosquitto client",
+     "the broker refused MQTT 5 (it speaks 3.1.1 only)", PH_NONE, 0,
+     {CAUSE(UNSUPPORTED_PROTOCOL_VERSION, 3)}, NONE},
+    /* Observed with mosquitto_pub 2.0.11 against mosquitto 2.0.11 (require_certificate true):
+     * client certificate from a CA the broker does not trust, or no client certificate with
+     * TLS 1.2 -> "Error: Protocol error" (strerror(EPROTO) after the broker's alert);
+     * plain MQTT to the TLS port, or no client certificate with TLS 1.3 -> "Error: The
+     * connection was lost." */
+    {"protocol error", "disconnected|a network protocol error", "mosquitto client",
+     "strerror(EPROTO): the broker aborted TLS, typically because it rejected the client "
+     "certificate (or none was sent); the broker's log says which",
+     PH_NONE, 0, {CAUSE(CLIENT_CA_NOT_ACCEPTED, 2), CAUSE(CLIENT_CERT_MISSING, 2),
+                  CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
+    {"a network protocol error occurred", NULL, "mosquitto client",
+     "MOSQ_ERR_PROTOCOL: the connection ended abnormally; with MQTT 5 it follows a refusing "
+     "CONNACK printed just before (\"Connection error: ...\")", PH_NONE, 0, NONE,
+     NONE},
+    {"the connection was refused", NULL, "mosquitto client",
+     "MOSQ_ERR_CONN_REFUSED: the CONNACK refused the connection; the \"Connection error:\" line "
+     "before it says why", PH_NONE, 0, NONE, NONE},
+    {"the connection was lost", NULL, "mosquitto client",
+     "MOSQ_ERR_CONN_LOST: the broker closed the connection (plain MQTT sent to a TLS port, or "
+     "no client certificate with TLS 1.3, or closed after CONNECT)", PH_NONE, 0,
+     {CAUSE(PLAIN_ON_TLS_PORT, 2), CAUSE(CLIENT_CERT_MISSING, 2), CAUSE(CLOSED_AFTER_CONNECT, 1)},
+     NONE},
+    {"lookup error", NULL, "mosquitto client", "MOSQ_ERR_EAI: host name lookup failed", PH_NONE,
+     0, {CAUSE(DNS_FAILURE, 4)}, NONE},
+    {"connection refused", "connection refused:|connection refused,", "socket",
+     "ECONNREFUSED: nothing listens on that host/port", PH_NONE, 0, {CAUSE(CONNECTION_REFUSED, 4)},
+     NONE},
+    {"unable to load ca certificates", NULL, "mosquitto",
+     "the CA file/dir could not be read or parsed", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 3), CAUSE(DER_NOT_PEM, 1)}, NONE},
+    {"unable to load client certificate", NULL, "mosquitto client",
+     "the --cert file could not be read or parsed", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 2), CAUSE(DER_NOT_PEM, 1), CAUSE(CERT_AND_KEY_SWAPPED, 1)}, NONE},
+    {"unable to load client key file", NULL, "mosquitto client",
+     "the --key file could not be read, parsed or decrypted", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 2), CAUSE(KEY_PASSWORD_WRONG, 1), CAUSE(CERT_AND_KEY_SWAPPED, 1)},
+     NONE},
+    {"client certificate/key are inconsistent", NULL, "mosquitto client",
+     "SSL_CTX_check_private_key failed", PH_NONE, 0, {CAUSE(CLIENT_KEY_MISMATCH, 4)}, NONE},
+    {"problem setting tls options: file not found", NULL, "mosquitto client",
+     "a --cafile/--cert/--key path does not exist", PH_NONE, 0, {CAUSE(FILE_UNREADABLE, 4)},
+     NONE},
+    /* ---- mosquitto broker log ---- */
+    {"disconnected due to protocol error", NULL, "mosquitto broker",
+     "the bytes received were not MQTT (e.g. a TLS ClientHello on a plain listener)", PH_NONE,
+     0, {CAUSE(TLS_ON_PLAIN_PORT, 3)}, NONE},
+    /* 2.0: a failed SSL_read/SSL_accept sets errno EPROTO, so do_disconnect() logs
+     * strerror(EPROTO): the reason is the "OpenSSL Error[...]" line just before it. */
+    {"disconnected: protocol error", NULL, "mosquitto broker",
+     "EPROTO after a TLS failure; the 'OpenSSL Error[...]' line just before it names the reason",
+     PH_NONE, 0, NONE, NONE},
+    {"disconnected: a tls error occurred", NULL, "mosquitto broker",
+     "MOSQ_ERR_TLS; the 'OpenSSL Error[...]' line just before it names the reason", PH_NONE, 0,
+     NONE, NONE},
+    {"disconnected, not authorised", NULL, "mosquitto broker",
+     "the broker's authentication refused this client", PH_NONE, 0, {CAUSE(NOT_AUTHORIZED, 4)},
+     NONE},
+    {"already connected, closing old connection", NULL, "mosquitto broker",
+     "a second client used the same client id", PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 4)},
+     NONE},
+    {"has exceeded timeout, disconnecting", NULL, "mosquitto broker", "keepalive expired",
+     PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 3)}, NONE},
+    {"max_connections exceeded", NULL, "mosquitto broker", "connection limit reached", PH_NONE,
+     0, {CAUSE(SERVER_UNAVAILABLE, 3)}, NONE},
+    {"socket error on client", NULL, "mosquitto broker",
+     "the connection broke (often right after a TLS error logged just before)", PH_NONE, 0,
+     NONE, NONE},
+    {"peer did not return a certificate", NULL, "OpenSSL (broker)",
+     "require_certificate is on and the client sent no certificate", PH_NONE, 0,
+     {CAUSE(CLIENT_CERT_MISSING, 5)}, NONE},
+    {"no shared cipher", NULL, "OpenSSL", "no common cipher suite", PH_NONE, 0,
+     {CAUSE(NO_SHARED_CIPHER, 4)}, NONE},
+    {"http request", NULL, "OpenSSL (broker)", "plain text arrived on the TLS listener",
+     PH_NONE, 0, {CAUSE(PLAIN_ON_TLS_PORT, 2)}, NONE},
+    /* ---- Paho C ---- */
+    {"ssl is not supported", NULL, "Paho", "MQTTCLIENT_SSL_NOT_SUPPORTED (-10): link "
+     "paho-mqtt3cs / paho-mqtt3as", PH_NONE, 0, NONE, NONE},
+    {"sslsocket error", NULL, "Paho", "SSLSocket_error(): the OpenSSL reason follows", PH_NONE,
+     0, NONE, NONE},
+    {"ssl certificate verification failed", NULL, "Paho",
+     "the server certificate failed verification", PH_VERIFY_FAILED, 0, NONE,
+     NONE},
+    /* ---- OpenSSL reason strings (SSL_R_*, X509_V_ERR_* texts) ---- */
+    {"certificate verify failed", NULL, "OpenSSL",
+     "SSL_R_CERTIFICATE_VERIFY_FAILED: the peer's certificate chain was rejected; the "
+     "verify error text says why",
+     PH_VERIFY_FAILED, 0, NONE, {CAUSE(CLIENT_CA_NOT_ACCEPTED, 3)}},
+    {"unable to get local issuer certificate", NULL, "OpenSSL",
+     "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (20)", PH_NONE, 0,
+     {CAUSE(UNTRUSTED_ISSUER, 4), CAUSE(MISSING_INTERMEDIATE, 3)},
+     {CAUSE(CLIENT_CA_NOT_ACCEPTED, 4), CAUSE(CLIENT_CHAIN_INCOMPLETE, 3)}},
+    {"unable to get issuer certificate", NULL, "OpenSSL", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT",
+     PH_NONE, 0, {CAUSE(MISSING_INTERMEDIATE, 4), CAUSE(UNTRUSTED_ISSUER, 2)},
+     {CAUSE(CLIENT_CHAIN_INCOMPLETE, 4)}},
+    {"unable to verify the first certificate", NULL, "OpenSSL",
+     "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE (21)", PH_NONE, 0,
+     {CAUSE(MISSING_INTERMEDIATE, 4), CAUSE(UNTRUSTED_ISSUER, 2)},
+     {CAUSE(CLIENT_CHAIN_INCOMPLETE, 4)}},
+    {"self signed certificate in certificate chain", NULL, "OpenSSL 1.1",
+     "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN (19): the chain ends in a root you do not trust",
+     PH_NONE, 0, {CAUSE(UNTRUSTED_ISSUER, 4), CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 2)},
+     {CAUSE(CLIENT_CA_NOT_ACCEPTED, 4)}},
+    {"self-signed certificate in certificate chain", NULL, "OpenSSL 3",
+     "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN (19): the chain ends in a root you do not trust",
+     PH_NONE, 0, {CAUSE(UNTRUSTED_ISSUER, 4), CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 2)},
+     {CAUSE(CLIENT_CA_NOT_ACCEPTED, 4)}},
+    {"self signed certificate", "in certificate chain", "OpenSSL 1.1",
+     "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (18)", PH_NONE, 0, {CAUSE(SERVER_SELF_SIGNED, 4)},
+     {CAUSE(CLIENT_CA_NOT_ACCEPTED, 3)}},
+    {"self-signed certificate", "in certificate chain", "OpenSSL 3",
+     "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (18)", PH_NONE, 0, {CAUSE(SERVER_SELF_SIGNED, 4)},
+     {CAUSE(CLIENT_CA_NOT_ACCEPTED, 3)}},
+    {"certificate has expired", NULL, "OpenSSL", "X509_V_ERR_CERT_HAS_EXPIRED (10)", PH_NONE, 0,
+     {CAUSE(SERVER_CERT_EXPIRED, 4), CAUSE(CA_EXPIRED, 1), CAUSE(CLOCK_NOT_SET, 1)},
+     {CAUSE(CLIENT_CERT_EXPIRED, 4)}},
+    {"certificate is not yet valid", NULL, "OpenSSL", "X509_V_ERR_CERT_NOT_YET_VALID (9)",
+     PH_NONE, 0, {CAUSE(SERVER_CERT_NOT_YET_VALID, 3), CAUSE(CLOCK_NOT_SET, 2)},
+     {CAUSE(CLIENT_CERT_NOT_YET_VALID, 4)}},
+    {"hostname mismatch", NULL, "OpenSSL", "X509_V_ERR_HOSTNAME_MISMATCH (62)", PH_NONE, 0,
+     {CAUSE(HOSTNAME_MISMATCH, 5)}, NONE},
+    {"ip address mismatch", NULL, "OpenSSL", "X509_V_ERR_IP_ADDRESS_MISMATCH (64)", PH_NONE, 0,
+     {CAUSE(HOSTNAME_MISMATCH, 5)}, NONE},
+    {"ca md too weak", NULL, "OpenSSL", "SSL_R_CA_MD_TOO_WEAK: a CA signature uses SHA-1/MD5",
+     PH_NONE, 0, {CAUSE(WEAK_SIGNATURE_HASH, 5)}, {CAUSE(CLIENT_SIGNATURE_HASH, 5)}},
+    {"ee key too small", NULL, "OpenSSL",
+     "SSL_R_EE_KEY_TOO_SMALL: the end-entity key is below the security level (RSA < 2048 at "
+     "SECLEVEL 2)",
+     PH_NONE, 0, {CAUSE(WEAK_CLIENT_KEY, 3), CAUSE(WEAK_KEY, 2)}, {CAUSE(WEAK_KEY, 4)}},
+    {"ca key too small", NULL, "OpenSSL", "SSL_R_CA_KEY_TOO_SMALL", PH_NONE, 0,
+     {CAUSE(WEAK_KEY, 5)}, NONE},
+    {"ca certificate key too weak", NULL, "OpenSSL", "X509_V_ERR_CA_KEY_TOO_SMALL (67)", PH_NONE,
+     0, {CAUSE(WEAK_KEY, 5)}, {CAUSE(WEAK_KEY, 5)}},
+    {"ee certificate key too weak", NULL, "OpenSSL", "X509_V_ERR_EE_KEY_TOO_SMALL (66)", PH_NONE,
+     0, {CAUSE(WEAK_KEY, 4), CAUSE(WEAK_CLIENT_KEY, 2)}, {CAUSE(WEAK_CLIENT_KEY, 5)}},
+    {"ca signature digest algorithm too weak", NULL, "OpenSSL", "X509_V_ERR_CA_MD_TOO_WEAK (68)",
+     PH_NONE, 0, {CAUSE(WEAK_SIGNATURE_HASH, 5)}, {CAUSE(WEAK_SIGNATURE_HASH, 5)}},
+    {"wrong curve", NULL, "OpenSSL", "SSL_R_WRONG_CURVE", PH_NONE, 0, {CAUSE(CURVE_NOT_ALLOWED, 4)},
+     {CAUSE(CURVE_NOT_ALLOWED, 4)}},
+    {"unable to load server key file", NULL, "mosquitto broker",
+     "keyfile unreadable (mosquitto drops to user 'mosquitto': check permissions) or encrypted",
+     PH_NONE, 0, {CAUSE(FILE_UNREADABLE, 4), CAUSE(KEY_PASSWORD_REQUIRED, 1)}, NONE},
+    {"unable to load server certificate", NULL, "mosquitto broker", "certfile unreadable",
+     PH_NONE, 0, {CAUSE(FILE_UNREADABLE, 4)}, NONE},
+    {"key values mismatch", NULL, "OpenSSL", "X509_R_KEY_VALUES_MISMATCH", PH_NONE, 0,
+     {CAUSE(CLIENT_KEY_MISMATCH, 5)}, NONE},
+    {"unsupported certificate purpose", NULL, "OpenSSL", "X509_V_ERR_INVALID_PURPOSE (26)",
+     PH_NONE, 0, {CAUSE(SERVER_EKU_MISSING, 4)}, {CAUSE(CLIENT_EKU_MISSING, 4)}},
+    {"invalid ca certificate", NULL, "OpenSSL", "X509_V_ERR_INVALID_CA (24)", PH_NONE, 0,
+     {CAUSE(ISSUER_NOT_CA, 4), CAUSE(CA_FILE_HOLDS_LEAF, 2)}, {CAUSE(ISSUER_NOT_CA, 4)}},
+    {"certificate signature failure", NULL, "OpenSSL",
+     "X509_V_ERR_CERT_SIGNATURE_FAILURE (7): the issuer's key does not verify the signature",
+     PH_NONE, 0, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}},
+    {"wrong version number", NULL, "OpenSSL",
+     "SSL_R_WRONG_VERSION_NUMBER: the peer's bytes are not TLS", PH_NONE, 0,
+     {CAUSE(TLS_ON_PLAIN_PORT, 4)}, {CAUSE(PLAIN_ON_TLS_PORT, 4)}},
+    {"packet length too long", NULL, "OpenSSL", "the peer's bytes are not TLS", PH_NONE, 0,
+     {CAUSE(TLS_ON_PLAIN_PORT, 2)}, {CAUSE(PLAIN_ON_TLS_PORT, 3)}},
+    {"unexpected eof while reading", NULL, "OpenSSL 3",
+     "the peer closed the TCP connection during the handshake", PH_NONE, 0,
+     {CAUSE(TLS_ON_PLAIN_PORT, 2), CAUSE(CLIENT_CERT_MISSING, 1), CAUSE(ALPN_REQUIRED, 1)},
+     {CAUSE(CLOSED_AFTER_CONNECT, 1)}},
+    {"unsupported protocol", NULL, "OpenSSL", "SSL_R_UNSUPPORTED_PROTOCOL", PH_NONE, 0,
+     {CAUSE(NO_SHARED_CIPHER, 4)}, {CAUSE(NO_SHARED_CIPHER, 4)}},
+    {"no protocols available", NULL, "OpenSSL", "SSL_R_NO_PROTOCOLS_AVAILABLE", PH_NONE, 0,
+     {CAUSE(NO_SHARED_CIPHER, 4)}, {CAUSE(NO_SHARED_CIPHER, 4)}},
+    {"bad decrypt", NULL, "OpenSSL", "the key file's password is wrong", PH_NONE, 0,
+     {CAUSE(KEY_PASSWORD_WRONG, 4)}, {CAUSE(KEY_PASSWORD_WRONG, 4)}},
+    {"no start line", NULL, "OpenSSL", "PEM_R_NO_START_LINE: no '-----BEGIN' line", PH_NONE, 0,
+     {CAUSE(DER_NOT_PEM, 2), CAUSE(NOT_A_CERTIFICATE, 1), CAUSE(EMPTY_FILE, 1)},
+     {CAUSE(DER_NOT_PEM, 2), CAUSE(NOT_A_CERTIFICATE, 1)}},
+    {"bad base64 decode", NULL, "OpenSSL", "PEM body damaged", PH_NONE, 0,
+     {CAUSE(PEM_TRUNCATED, 4)}, {CAUSE(PEM_TRUNCATED, 4)}},
+    {"name or service not known", NULL, "libc", "EAI_NONAME", PH_NONE, 0, {CAUSE(DNS_FAILURE, 4)},
+     NONE},
+    {"temporary failure in name resolution", NULL, "libc", "EAI_AGAIN", PH_NONE, 0,
+     {CAUSE(DNS_FAILURE, 4)}, NONE},
+    {"connection timed out", NULL, "libc", "ETIMEDOUT", PH_NONE, 0, {CAUSE(CONNECT_TIMEOUT, 4)},
+     NONE},
+    {"no route to host", NULL, "libc", "EHOSTUNREACH", PH_NONE, 0, {CAUSE(NETWORK_UNREACHABLE, 4)},
+     NONE},
+    {"network is unreachable", NULL, "libc", "ENETUNREACH", PH_NONE, 0,
+     {CAUSE(NETWORK_UNREACHABLE, 4)}, NONE},
+    {"connection reset by peer", NULL, "libc", "ECONNRESET", PH_NONE, 0,
+     {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
+    /* TLS alerts as OpenSSL prints them ("sslv3 alert handshake failure"): see the alerts
+     * table of explain_codes.h (their names live in src/common/tls_alert.h). */
+};
+
+/* Lines that mark a mosquitto BROKER log (then OpenSSL reasons describe the client's side). */
+static const char *const broker_markers[] = {
+    "new connection from", "client <unknown>", "mosquitto version", "opening ipv4 listen socket",
+    "opening ipv6 listen socket", "socket error on client", "new client connected from",
+    "client connection from", "closed its connection",
+};
+
+/* Lines that mark ESP-IDF output (errno numbers are newlib's; the clock is often unset). */
+static const char *const esp_markers[] = {
+    "esp-tls", "esp_tls", "mqtt_client", "transport_base", "esp-x509-crt-bundle", "mqtt_event",
+    "esp_err_", "esp_mqtt",
+};
+
+/* clang-format on */
+
+#endif /* MQTLS_EXPLAIN_PHRASES_H */
