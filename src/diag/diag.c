@@ -9,7 +9,6 @@
 #include "common/abi.h"
 #include "common/tls_facts.h"
 #include "diag_internal.h"
-#include "diag_mbedtls.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
