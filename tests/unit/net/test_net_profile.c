@@ -38,6 +38,8 @@
 #include "net/net.h"
 #include "x509/profile.h"
 
+#include "cert_util.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- the mapping itself ------------------------------------------------------------------- */
@@ -257,29 +259,14 @@ static void make_cert(mbedtls_pk_context *subject, const char *subject_name,
                       mbedtls_pk_context *issuer, const char *issuer_name, mbedtls_md_type_t md,
                       bool is_ca, int serial_no, unsigned char *pem, size_t cap)
 {
-    mbedtls_x509write_cert w;
-    mbedtls_x509write_crt_init(&w);
-    mbedtls_mpi serial;
-    mbedtls_mpi_init(&serial);
-    assert_int_equal(mbedtls_mpi_lset(&serial, serial_no), 0);
-    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-    assert_int_equal(mbedtls_x509write_crt_set_serial(&w, &serial), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20491231235959"), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, subject_name), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, issuer_name), 0);
-    mbedtls_x509write_crt_set_subject_key(&w, subject);
-    mbedtls_x509write_crt_set_issuer_key(&w, issuer);
-    mbedtls_x509write_crt_set_md_alg(&w, md);
-    assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, is_ca ? 1 : 0, -1), 0);
-    if (is_ca) {
-        assert_int_equal(mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN |
-                                                                     MBEDTLS_X509_KU_CRL_SIGN),
-                         0);
-    }
-    assert_int_equal(mbedtls_x509write_crt_pem(&w, pem, cap, mbedtls_ctr_drbg_random, &world.drbg),
-                     0);
-    mbedtls_mpi_free(&serial);
-    mbedtls_x509write_crt_free(&w);
+    const tu_cert_spec_t spec = {.subject_key = subject,
+                                 .subject = subject_name,
+                                 .issuer_key = issuer,
+                                 .issuer = issuer_name,
+                                 .md = md,
+                                 .is_ca = is_ca,
+                                 .serial = serial_no};
+    tu_make_cert(&spec, &world.drbg, pem, cap);
 }
 
 typedef struct {
