@@ -143,6 +143,40 @@ static void test_parser_oversized_message_is_dropped_without_overflow(void **sta
     mqtls__tls_facts_free(&f);
 }
 
+/* A 12 KiB Certificate message that spans two 10 000-byte records, each read whole, followed by
+ * a 6 KiB message: the second read is larger than what is left of the 16 KiB reassembly buffer,
+ * yet every message fits in it. */
+static void test_parser_big_read_into_partly_filled_buffer_keeps_the_chain(void **state)
+{
+    (void)state;
+    static bytes_t hs, wire;
+    make_messages(&hs, 12000);
+    put8(&hs, 4); /* NewSessionTicket: not parsed, only carried */
+    put24(&hs, 6000);
+    memset(hs.b + hs.len, 0x5A, 6000);
+    hs.len += 6000;
+    make_records(&wire, &hs, 10000);
+    const uint8_t *chunks[4];
+    size_t lens[4];
+    size_t count = 0;
+    for (size_t pos = 0; pos < wire.len; count++) {
+        size_t rec = 5 + (((size_t)wire.b[pos + 3] << 8) | wire.b[pos + 4]);
+        chunks[count] = wire.b + pos;
+        lens[count] = rec;
+        pos += rec;
+    }
+    assert_int_equal(count, 2);
+    mqtls_tls_facts_t f;
+    mqtls__tls_facts_init(&f);
+    assert_true(mqtls__tls_parse_records(&f, chunks, lens, count));
+    assert_false(f.records_truncated);
+    assert_int_equal(f.presented_len, 2);
+    assert_int_equal(f.presented[0].der_len, 12000);
+    assert_true(f.cert_requested);
+    assert_int_equal(f.ca_names_len, 7);
+    mqtls__tls_facts_free(&f);
+}
+
 static void test_parser_alert_and_not_tls(void **state)
 {
     (void)state;
@@ -174,6 +208,65 @@ static void test_parser_alert_and_not_tls(void **state)
     assert_false(mqtls__tls_parse_records(&f, chunks, lens, 1));
     assert_true(f.peer_not_tls);
     assert_int_equal(f.first_bytes_len, 4);
+    mqtls__tls_facts_free(&f);
+}
+
+/* Real server flights (openssl s_server on 127.0.0.1, tests/fuzz/seeds-tls-records.sh): the
+ * fuzz seeds are one cut byte and the bytes, read here whole. */
+static void parse_capture(const char *name, mqtls_tls_facts_t *f, bool *ok)
+{
+    char path[512];
+    (void)snprintf(path, sizeof path, "%s/%s", MQTLS_TLS_CORPUS, name);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static uint8_t buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    (void)fclose(fp);
+    assert_true(n > 1);
+    mqtls__tls_facts_init(f);
+    const uint8_t *chunks[1] = {buf + 1};
+    size_t lens[1] = {n - 1};
+    *ok = mqtls__tls_parse_records(f, chunks, lens, 1);
+}
+
+static void test_parser_real_server_flights(void **state)
+{
+    (void)state;
+    mqtls_tls_facts_t f;
+    bool ok = false;
+    /* TLS 1.2, client certificate requested: leaf + CA, the CA's name in the request. */
+    parse_capture("tls12-mutual-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.server_hello_seen);
+    assert_int_equal(f.presented_len, 2);
+    assert_true(f.cert_requested);
+    assert_true(f.ca_names_len > 2);
+    assert_non_null(memmem(f.ca_names, f.ca_names_len, "mqtls test CA", 13));
+    assert_int_equal(f.alert_received, -1);
+    assert_false(f.records_truncated);
+    mqtls__tls_facts_free(&f);
+    /* The same, and the client sent no certificate: handshake_failure. */
+    parse_capture("tls12-no-client-cert-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.cert_requested);
+    assert_int_equal(f.alert_received, 40);
+    mqtls__tls_facts_free(&f);
+    /* Server authentication only. */
+    parse_capture("tls12-server-auth-cut0", &f, &ok);
+    assert_int_equal(f.presented_len, 2);
+    assert_false(f.cert_requested);
+    mqtls__tls_facts_free(&f);
+    /* TLS 1.3: everything after the ServerHello is encrypted. */
+    parse_capture("tls13-mutual-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.server_hello_seen);
+    assert_int_equal(f.presented_len, 0);
+    assert_false(f.cert_requested);
+    assert_false(f.peer_not_tls);
+    mqtls__tls_facts_free(&f);
+    parse_capture("not-tls-http", &f, &ok);
+    assert_false(ok);
+    assert_true(f.peer_not_tls);
     mqtls__tls_facts_free(&f);
 }
 
@@ -588,7 +681,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_flight_split_everywhere_records_facts),
         cmocka_unit_test(test_parser_oversized_message_is_dropped_without_overflow),
+        cmocka_unit_test(test_parser_big_read_into_partly_filled_buffer_keeps_the_chain),
         cmocka_unit_test(test_parser_alert_and_not_tls),
+        cmocka_unit_test(test_parser_real_server_flights),
         cmocka_unit_test(test_tls_peer_answers_http_is_not_tls),
         cmocka_unit_test(test_tls_peer_answers_connack_is_not_tls),
         cmocka_unit_test(test_tls_fatal_alert_split_is_reported),
