@@ -64,7 +64,7 @@ int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
     return -1;
 #else
     /* 3.x before 4.1 does not expose it; a plaintext alert is still caught by the record
-     * parser in tls_mbedtls.c. */
+     * parser (tls_records.c). */
     (void)ssl;
     return -1;
 #endif
