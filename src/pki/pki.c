@@ -142,25 +142,8 @@ static int write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid
 
 /* ---- keys and randomness ----------------------------------------------------------------- */
 
-typedef struct {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} rng_t;
-
-static int rng_setup(rng_t *r)
-{
-    static const char pers[] = "mqtls pki";
-    mbedtls_entropy_init(&r->entropy);
-    mbedtls_ctr_drbg_init(&r->drbg);
-    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
-                                 (const unsigned char *)pers, sizeof pers - 1);
-}
-
-static void rng_free(rng_t *r)
-{
-    mbedtls_ctr_drbg_free(&r->drbg);
-    mbedtls_entropy_free(&r->entropy);
-}
+typedef mqtls__x509_rng_t rng_t;
+#define RNG_PERS "mqtls pki"
 
 static int gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits, rng_t *r)
 {
@@ -414,7 +397,7 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
     unsigned char *pem = calloc(1, PEM_CAP);
-    int ret = rng_setup(&r);
+    int ret = mqtls__x509_rng_setup(&r, RNG_PERS);
     if (pem == NULL) {
         st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
         goto out;
@@ -450,7 +433,7 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
 out:
     free(pem);
     mbedtls_pk_free(&key);
-    rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return st;
 }
 
@@ -600,7 +583,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     mbedtls_pk_init(&key);
     unsigned char *pem = calloc(1, PEM_CAP);
     unsigned char *ext = calloc(2, EXT_CAP);
-    int ret = rng_setup(&r);
+    int ret = mqtls__x509_rng_setup(&r, RNG_PERS);
     if (pem == NULL || ext == NULL) {
         st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
         goto out;
@@ -699,6 +682,6 @@ out:
     mbedtls_pk_free(&key);
     mbedtls_pk_free(&ca_key);
     mbedtls_x509_crt_free(&ca);
-    rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return st;
 }

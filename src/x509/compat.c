@@ -21,29 +21,23 @@
 
 /* ---- keys -------------------------------------------------------------------------------- */
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-/* 3.x wants an RNG for key parsing (blinding) and pair checks. Callers without one get a DRBG
- * seeded for the call: a correct answer with no state shared between threads. */
-typedef struct {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} call_rng_t;
-
-static int call_rng_setup(call_rng_t *r)
+int mqtls__x509_rng_setup(mqtls__x509_rng_t *r, const char *pers)
 {
-    static const char pers[] = "mqtls-x509";
     mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
-                                 (const unsigned char *)pers, sizeof pers - 1);
+                                 (const unsigned char *)pers, strlen(pers));
 }
 
-static void call_rng_free(call_rng_t *r)
+void mqtls__x509_rng_free(mqtls__x509_rng_t *r)
 {
     mbedtls_ctr_drbg_free(&r->drbg);
     mbedtls_entropy_free(&r->entropy);
 }
-#endif
+
+/* 3.x wants an RNG for key parsing (blinding) and pair checks. Callers without one get a DRBG
+ * seeded for the call: a correct answer with no state shared between threads. */
+#define CALL_RNG_PERS "mqtls-x509"
 
 int mqtls__x509_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
                              const char *password, mqtls__x509_rng_fn f_rng, void *p_rng)
@@ -54,12 +48,12 @@ int mqtls__x509_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t 
     if (f_rng != NULL) {
         return mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len, f_rng, p_rng);
     }
-    call_rng_t r;
-    int ret = call_rng_setup(&r);
+    mqtls__x509_rng_t r;
+    int ret = mqtls__x509_rng_setup(&r, CALL_RNG_PERS);
     if (ret == 0) {
         ret = mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len, mbedtls_ctr_drbg_random, &r.drbg);
     }
-    call_rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return ret;
 #else
     (void)f_rng;
@@ -75,12 +69,12 @@ int mqtls__x509_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_co
     if (f_rng != NULL) {
         return mbedtls_pk_check_pair(pub, prv, f_rng, p_rng);
     }
-    call_rng_t r;
-    int ret = call_rng_setup(&r);
+    mqtls__x509_rng_t r;
+    int ret = mqtls__x509_rng_setup(&r, CALL_RNG_PERS);
     if (ret == 0) {
         ret = mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, &r.drbg);
     }
-    call_rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return ret;
 #else
     (void)f_rng;
@@ -117,7 +111,7 @@ mbedtls_ecp_group_id mqtls__x509_pk_ec_group(const mbedtls_pk_context *pk)
 }
 
 /* The curves of certinfo.h: mbedTLS's id and the size that profiles with a minimum compare. */
-static const struct {
+static const struct curve_row {
     mqtls_curve_t curve;
     mbedtls_ecp_group_id id;
     unsigned bits;
@@ -161,24 +155,27 @@ mqtls_curve_t mqtls__dm_pk_curve(const mbedtls_pk_context *pk)
     return MQTLS_CURVE_OTHER;
 }
 
-mbedtls_ecp_group_id mqtls__x509_curve_group(mqtls_curve_t c)
+/* The row of @p c in curves[], or NULL. */
+static const struct curve_row *curve_row(mqtls_curve_t c)
 {
     for (size_t i = 0; i < COUNT(curves); i++) {
         if (curves[i].curve == c) {
-            return curves[i].id;
+            return &curves[i];
         }
     }
-    return MBEDTLS_ECP_DP_NONE;
+    return NULL;
+}
+
+mbedtls_ecp_group_id mqtls__x509_curve_group(mqtls_curve_t c)
+{
+    const struct curve_row *row = curve_row(c);
+    return row != NULL ? row->id : MBEDTLS_ECP_DP_NONE;
 }
 
 unsigned mqtls__x509_curve_bits(mqtls_curve_t c)
 {
-    for (size_t i = 0; i < COUNT(curves); i++) {
-        if (curves[i].curve == c) {
-            return curves[i].bits;
-        }
-    }
-    return 0;
+    const struct curve_row *row = curve_row(c);
+    return row != NULL ? row->bits : 0;
 }
 
 mqtls_key_type_t mqtls__dm_pk_type(const mbedtls_pk_context *pk)

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -21,6 +23,15 @@
 
 /* A random generator as mbedTLS takes it (mbedtls_ctr_drbg_random and its context). */
 typedef int (*mqtls__x509_rng_fn)(void *p_rng, unsigned char *out, size_t len);
+
+/* A CTR-DRBG seeded from the platform entropy, for one owner (not shared between threads). */
+typedef struct mqtls__x509_rng {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+} mqtls__x509_rng_t;
+/* Seed @p r with the personalisation string @p pers. 0 or the mbedTLS error; free it either way. */
+int mqtls__x509_rng_setup(mqtls__x509_rng_t *r, const char *pers);
+void mqtls__x509_rng_free(mqtls__x509_rng_t *r);
 
 /* Parse a private key (PEM with its NUL counted in @p len, or DER). @p password may be NULL; it
  * is used for the call only. 3.x needs an RNG (blinding): @p f_rng / @p p_rng, or NULL for a
