@@ -39,8 +39,10 @@ mkdir -p "$BUILD/artifacts"
 failed=0
 ran=0
 for t in $targets; do
-  corpus_name=${t#fuzz_}         # fuzz_packet_decode -> packet_decode
-  corpus_name=${corpus_name%%_*} # -> packet
+  corpus_name=${t#fuzz_}         # fuzz_tls_records -> tls_records (its own corpus, if any)
+  if [ ! -d "tests/fuzz/corpus/$corpus_name" ]; then
+    corpus_name=${corpus_name%%_*} # fuzz_packet_decode -> packet (shared by packet_*)
+  fi
   seeds=tests/fuzz/corpus/$corpus_name
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/mqtls-fuzz-$t.XXXXXX")
   if [ -d "$seeds" ]; then cp -r "$seeds"/. "$scratch"/; fi

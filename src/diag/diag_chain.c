@@ -11,7 +11,6 @@
 
 #include "common/tls_facts.h"
 #include "diag_ctx.h"
-#include "diag_mbedtls.h"
 
 bool mqtls__diag_name_eq(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b)
 {

@@ -8,7 +8,6 @@
 #include "common/tls_alert.h"
 #include "common/tls_facts.h"
 #include "diag_ctx.h"
-#include "diag_mbedtls.h"
 
 /* ---------------------------------------------------------------- the certificate file */
 

@@ -8,7 +8,6 @@
 #include <mbedtls/platform_util.h>
 
 #include "diag_ctx.h"
-#include "diag_mbedtls.h"
 
 /* "--cafile ca.crt" */
 static const char *file_subject(mqtls__diag_ctx_t *c, const char *flag, const char *name)

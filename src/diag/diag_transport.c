@@ -9,7 +9,6 @@
 #include "common/tls_alert.h"
 #include "common/tls_facts.h"
 #include "diag_ctx.h"
-#include "diag_mbedtls.h"
 
 static bool is_tls_port(uint16_t p)
 {

@@ -15,6 +15,8 @@
 #include "mbedtls/pkcs5.h"
 #include "mbedtls/platform_util.h"
 
+#include "x509/compat.h"
+
 /* Largest credential file read (a CA bundle is ~250 KiB). */
 #define CREDS_MAX_FILE_LEN (16u * 1024u * 1024u)
 
@@ -265,12 +267,13 @@ static mqtls_status_t load_cert_and_key(struct mqtls__tls_ctx *ctx, const mqtls_
         return st;
     }
     /* The password is used for this call only: never copied, never logged. */
-    ret = mqtls__compat_pk_parse_key(&ctx->key, b.buf, b.len, cfg->key_password, &ctx->drbg);
+    ret = mqtls__x509_pk_parse_key(&ctx->key, b.buf, b.len, cfg->key_password,
+                                   mbedtls_ctr_drbg_random, &ctx->drbg);
     blob_free(&b);
     if (ret != 0) {
         return map_key_error(err, ret, kname);
     }
-    ret = mqtls__compat_pk_check_pair(&ctx->cert.pk, &ctx->key, &ctx->drbg);
+    ret = mqtls__x509_pk_check_pair(&ctx->cert.pk, &ctx->key, mbedtls_ctr_drbg_random, &ctx->drbg);
     if (ret != 0) {
         return fail_mbedtls(err, MQTLS_ERR_KEY_MISMATCH, ret, kname,
                             "does not match the public key of the client certificate");

@@ -1,35 +1,12 @@
-/* Every mbedTLS version difference of src/net, in one place (STYLE.md). Tested with 2.28
- * (Debian 12); the 3.x branches follow the 3.6 API. */
+/* Every mbedTLS version difference of src/net's TLS protocol code, in one place (STYLE.md).
+ * Certificates and keys are src/x509/compat.c's. Tested with 2.28 (Debian 12); the 3.x branches
+ * follow the 3.6 API. */
 #include "tls_internal.h"
 
 #include <string.h>
 
 #include "mbedtls/sha1.h"
 #include "mbedtls/version.h"
-
-int mqtls__compat_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
-                               const char *password, mbedtls_ctr_drbg_context *drbg)
-{
-    const unsigned char *pwd = (const unsigned char *)password;
-    size_t pwd_len = password != NULL ? strlen(password) : 0;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    return mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len, mbedtls_ctr_drbg_random, drbg);
-#else
-    (void)drbg;
-    return mbedtls_pk_parse_key(pk, buf, len, pwd, pwd_len);
-#endif
-}
-
-int mqtls__compat_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
-                                mbedtls_ctr_drbg_context *drbg)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
-#else
-    (void)drbg;
-    return mbedtls_pk_check_pair(pub, prv);
-#endif
-}
 
 mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
                                           uint16_t max_version, mqtls_error_t *err)
@@ -74,15 +51,6 @@ mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min
     return MQTLS_OK;
 }
 
-bool mqtls__compat_matches_ip_san(void)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03050000
-    return true;
-#else
-    return false;
-#endif
-}
-
 int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x04010000
@@ -96,7 +64,7 @@ int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
     return -1;
 #else
     /* 3.x before 4.1 does not expose it; a plaintext alert is still caught by the record
-     * parser in tls_mbedtls.c. */
+     * parser (tls_records.c). */
     (void)ssl;
     return -1;
 #endif

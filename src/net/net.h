@@ -135,7 +135,11 @@ void mqtls__tls_ctx_set_flight_gathering(mqtls__tls_ctx_t *ctx, bool on);
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM; MQTLS_ERR_TLS_SETUP.
  *  connect() returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, the inner transport's errors,
  *  MQTLS_ERR_TLS_VERIFY (verify_flags, depth_flags), MQTLS_ERR_TLS_ALERT (tls_alert),
- *  MQTLS_ERR_TLS_NOT_TLS, MQTLS_ERR_TLS_HANDSHAKE (err->mbedtls_ret always set).
+ *  MQTLS_ERR_TLS_NOT_TLS, MQTLS_ERR_TLS_HANDSHAKE (err->mbedtls_ret always set). It never
+ *  blocks: when a handshake fails before the server's alert has arrived, connect() keeps
+ *  returning MQTLS_ERR_WOULD_BLOCK (want() = MQTLS_WANT_READ) while it reads, and reports the
+ *  failure once the alert is in, the server closes, or the now_ms it is given is 200 ms past
+ *  the failure; call it again when the socket is readable or that time has come.
  *  read() may return MQTLS_ERR_TLS_ALERT (TLS 1.3 rejects a client certificate after the
  *  handshake) and MQTLS_ERR_TLS_IO. writev() with iov_count 0 only flushes ciphertext that
  *  is still buffered (want() has MQTLS_WANT_WRITE while there is some): MQTLS_OK when all is
@@ -145,7 +149,7 @@ mqtls_status_t mqtls__tls_create(mqtls__tls_ctx_t *ctx, mqtls_transport_t *inner
                                  mqtls_tls_facts_t *facts, mqtls_error_t *err,
                                  mqtls_transport_t **out);
 
-/** @brief Test hook: run the TLS record parser of the TLS transport over @p count chunks of
+/** @brief Test hook: run the TLS record parser (tls_records.c) over @p count chunks of
  *  bytes "received from a server", filling @p facts (presented chain, cert_requested,
  *  ca_names, alert_received, peer_not_tls, first_bytes, records_truncated).
  *  @return false when the bytes are not TLS. */

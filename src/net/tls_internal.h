@@ -1,5 +1,6 @@
-/* Internal to src/net: the TLS context layout and the mbedTLS version shims
- * (mbedtls_compat.c holds every #if MBEDTLS_VERSION_NUMBER of this module). */
+/* Internal to src/net: the TLS context layout (tls_ctx.c, creds.c) and the TLS-protocol
+ * mbedTLS version shims (mbedtls_compat.c holds every #if MBEDTLS_VERSION_NUMBER of this
+ * module; certificate and key differences are src/x509/compat.c's). */
 #ifndef MQTLS_NET_TLS_INTERNAL_H
 #define MQTLS_NET_TLS_INTERNAL_H
 
@@ -24,6 +25,7 @@ struct mqtls__tls_ctx {
     mbedtls_x509_crt ca;
     mbedtls_x509_crt cert;
     mbedtls_pk_context key;
+    mbedtls_x509_crt_profile profile; /* the server chain is verified with it (conf points here) */
     bool has_ca;
     bool has_cert;
     bool insecure;
@@ -39,17 +41,9 @@ mqtls_status_t mqtls__creds_load(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg
                                  mqtls_error_t *err);
 
 /* mbedtls_compat.c */
-int mqtls__compat_pk_parse_key(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
-                               const char *password, mbedtls_ctr_drbg_context *drbg);
-int mqtls__compat_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
-                                mbedtls_ctr_drbg_context *drbg);
 /* min/max as 0x0303 / 0x0304; 0 = default/highest. MQTLS_ERR_NOT_SUPPORTED if unavailable. */
 mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
                                           uint16_t max_version, mqtls_error_t *err);
-/* Whether mbedTLS matches iPAddress SANs itself (>= 3.5), so an IP host can be given to
- * mbedtls_ssl_set_hostname(); older versions would send the IP as SNI and only compare it
- * with the CN / dNSName SANs. */
-bool mqtls__compat_matches_ip_san(void);
 /* AlertDescription of the fatal alert mbedTLS just reported, -1 if unknown. */
 int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl);
 /* Negotiated version as 0x0303 / 0x0304, 0 if none. */
@@ -62,13 +56,5 @@ bool mqtls__compat_read_again(int ret);
 /* SHA-1 of @p in (ws.c: Sec-WebSocket-Accept, RFC 6455 4.2.2). 0 on success, else the
  * mbedTLS error. (The function lost its _ret suffix in 3.0.) */
 int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20]);
-
-/* profile.c: the X.509 profile named @p name (tls.h: mqtls_tls_cfg_t.profile); NULL = the
- * linked mbedTLS default. Returns NULL for an unknown name. The data profiles are copies of
- * src/diag/profile.c's, as mbedTLS profiles (tests/unit/net cross-checks the two). */
-const mbedtls_x509_crt_profile *mqtls__tls_profile_by_name(const char *name);
-/* Number of profile names, and the i-th (NULL past the end): for messages and tests. */
-size_t mqtls__tls_profile_count(void);
-const char *mqtls__tls_profile_name_at(size_t i);
 
 #endif

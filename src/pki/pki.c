@@ -9,31 +9,25 @@
  *  - leaf: cA=FALSE, AKID (RFC 5280 4.2.1.1), SKID, keyUsage critical, EKU, server SAN. */
 #include "mqtls/pki.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
 #include "common/abi.h"
-#include "pki/pki_compat.h"
 #include "pki/pki_internal.h"
+#include "x509/asn1.h"
+#include "x509/compat.h"
 
 /* PEM of an RSA-4096 key is about 3.3 KB and of a certificate about 2 KB. */
 #define PEM_CAP 16384u
@@ -42,351 +36,14 @@
 #define SECONDS_PER_DAY 86400
 #define VALIDITY_BACKDATE_S 3600
 
-/* ---- errors ------------------------------------------------------------------------------ */
-
-mqtls_status_t mqtls__pki_fail(mqtls_error_t *err, mqtls_status_t st, int mbed_ret, int sys_errno,
-                               const char *fmt, ...)
-{
-    if (err == NULL) {
-        return st;
-    }
-    memset(err, 0, sizeof *err);
-    err->layer = MQTLS_LAYER_CONFIG;
-    err->status = st;
-    err->mbedtls_ret = mbed_ret;
-    err->sys_errno = sys_errno;
-    err->tls_alert = -1;
-    err->connack_reason = -1;
-    err->disconnect_reason = -1;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(err->detail, sizeof err->detail, fmt, ap);
-    va_end(ap);
-    size_t used = n < 0 ? 0 : (size_t)n;
-    if (used < sizeof err->detail && mbed_ret != 0) {
-        char text[96];
-        mbedtls_strerror(mbed_ret, text, sizeof text);
-        (void)snprintf(err->detail + used, sizeof err->detail - used, ": mbedTLS -0x%04X %s",
-                       (unsigned)-mbed_ret, text);
-    } else if (used < sizeof err->detail && sys_errno != 0) {
-        (void)snprintf(err->detail + used, sizeof err->detail - used, ": %s", strerror(sys_errno));
-    }
-    return st;
-}
-
-/* ---- files ------------------------------------------------------------------------------- */
-
-mqtls_status_t mqtls__pki_read_file(const char *path, unsigned char **buf, size_t *len,
-                                    mqtls_error_t *err)
-{
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
-    }
-    size_t cap = 4096;
-    size_t used = 0;
-    unsigned char *data = malloc(cap);
-    mqtls_status_t st = data != NULL ? MQTLS_OK : MQTLS_ERR_NOMEM;
-    /* Bounded: certificate and key files are small; refuse anything above 4 MiB. */
-    while (st == MQTLS_OK) {
-        if (used + 1 >= cap) {
-            if (cap >= (4u << 20)) {
-                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, 0, "%s: larger than 4 MiB",
-                                     path);
-                break;
-            }
-            unsigned char *bigger = realloc(data, cap * 2);
-            if (bigger == NULL) {
-                st = MQTLS_ERR_NOMEM;
-                break;
-            }
-            data = bigger;
-            cap *= 2;
-        }
-        size_t n = fread(data + used, 1, cap - used - 1, f);
-        used += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
-            }
-            break;
-        }
-    }
-    (void)fclose(f);
-    if (st == MQTLS_ERR_NOMEM) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "%s", path);
-    }
-    if (st == MQTLS_OK && used == 0) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_EMPTY, 0, 0, "%s", path);
-    }
-    if (st != MQTLS_OK) {
-        free(data);
-        return st;
-    }
-    data[used] = '\0';
-    *buf = data;
-    *len = used + 1;
-    return MQTLS_OK;
-}
-
-/* Create @p path with O_EXCL so a key is never readable by others even for an instant and a
- * symlink planted at the path is not followed. With @p force the old file is unlinked first
- * (re-using it would keep its old, possibly wider, mode). */
-static mqtls_status_t write_new_file(const char *path, const unsigned char *data, size_t len,
-                                     mode_t mode, int force, mqtls_error_t *err)
-{
-    if (force && unlink(path) != 0 && errno != ENOENT) {
-        return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) {
-        int e = errno;
-        return mqtls__pki_fail(err, e == EEXIST ? MQTLS_ERR_FILE_EXISTS : MQTLS_ERR_FILE_WRITE, 0,
-                               e, "%s", path);
-    }
-    mqtls_status_t st = MQTLS_OK;
-    /* umask can only remove bits; fchmod makes the mode exact (e.g. 0644 under umask 077). */
-    if (fchmod(fd, mode) != 0) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
-    }
-    size_t off = 0;
-    for (int tries = 0; st == MQTLS_OK && off < len && tries < 1000; tries++) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (st == MQTLS_OK && off < len) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, EIO, "%s", path);
-    }
-    if (close(fd) != 0 && st == MQTLS_OK) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, errno, "%s", path);
-    }
-    if (st != MQTLS_OK) {
-        (void)unlink(path);
-    }
-    return st;
-}
-
-static mqtls_status_t join_path(char *out, size_t cap, const char *dir, const char *base,
-                                const char *ext, mqtls_error_t *err)
-{
-    size_t dlen = strlen(dir);
-    const char *sep = (dlen > 0 && dir[dlen - 1] == '/') ? "" : "/";
-    int n = snprintf(out, cap, "%s%s%s%s", dir, sep, base, ext);
-    if (n < 0 || (size_t)n >= cap) {
-        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "path too long: %s", dir);
-    }
-    return MQTLS_OK;
-}
-
-/* A missing directory is the likeliest mistake: say so, with the fix. */
-static mqtls_status_t check_dir(const char *dir, mqtls_error_t *err)
-{
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, 0,
-                               "%s is not a directory (create it: mkdir -p %s)", dir, dir);
-    }
-    return MQTLS_OK;
-}
-
-/* Refuse before generating anything, so a refused run leaves no half-written set. */
-static mqtls_status_t check_outputs(const mqtls_pki_result_t *r, bool force, mqtls_error_t *err)
-{
-    const char *paths[] = {r->key_path, r->cert_path};
-    for (size_t i = 0; i < 2; i++) {
-        struct stat sb;
-        if (lstat(paths[i], &sb) == 0) {
-            if (!force) {
-                return mqtls__pki_fail(err, MQTLS_ERR_FILE_EXISTS, 0, 0,
-                                       "%s exists (use --force to overwrite)", paths[i]);
-            }
-            if (S_ISDIR(sb.st_mode)) {
-                return mqtls__pki_fail(err, MQTLS_ERR_FILE_WRITE, 0, EISDIR, "%s", paths[i]);
-            }
-        }
-    }
-    return MQTLS_OK;
-}
-
 /* ---- time -------------------------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int64_t mqtls__pki_x509_time_to_epoch(const mbedtls_x509_time *t)
-{
-    return days_from_civil(t->year, t->mon, t->day) * SECONDS_PER_DAY + (int64_t)t->hour * 3600 +
-           (int64_t)t->min * 60 + t->sec;
-}
 
 /* "YYYYMMDDhhmmss" as mbedtls_x509write_crt_set_validity wants (UTC). */
 static void format_x509_time(int64_t epoch, char out[32])
 {
-    int64_t z = (epoch >= 0 ? epoch : epoch - (SECONDS_PER_DAY - 1)) / SECONDS_PER_DAY;
-    int64_t secs = epoch - z * SECONDS_PER_DAY;
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const int64_t m = mp + (mp < 10 ? 3 : -9);
-    const int64_t y = yoe + era * 400 + (m <= 2);
-    (void)snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", (int)y, (int)m, (int)d, (int)(secs / 3600),
-                   (int)(secs / 60 % 60), (int)(secs % 60));
-}
-
-/* ---- names ------------------------------------------------------------------------------- */
-
-/* A client name is also a file name: keep it to a portable, shell-safe set. */
-static int is_safe_file_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-') {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        if (!ok) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* RFC 1035 / RFC 6125 host name, optionally with a leading "*." wildcard label. */
-static int is_dns_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 253) {
-        return 0;
-    }
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '*' && i == 0 && n > 2 && s[1] == '.') {
-            label = 1;
-            continue;
-        }
-        if (c == '.') {
-            if (label == 0 || s[i - 1] == '-') {
-                return 0;
-            }
-            label = 0;
-            continue;
-        }
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_';
-        if (!ok || (c == '-' && label == 0) || ++label > 63) {
-            return 0;
-        }
-    }
-    return label > 0 && s[n - 1] != '-';
-}
-
-/* Parse an IPv4 or IPv6 literal; returns the address length (4 or 16), 0 if not an IP. */
-static size_t parse_ip(const char *s, unsigned char out[16])
-{
-    if (inet_pton(AF_INET, s, out) == 1) {
-        return 4;
-    }
-    if (inet_pton(AF_INET6, s, out) == 1) {
-        return 16;
-    }
-    return 0;
-}
-
-/* "CN=<name>" for mbedtls_x509_string_to_names: ',' must be escaped; 2.28 accepts no other
- * escape, so names with a backslash or control characters are refused. */
-static mqtls_status_t cn_string(const char *name, char *out, size_t cap, mqtls_error_t *err)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 64) { /* RFC 5280 ub-common-name = 64 */
-        return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "name must be 1 to 64 characters");
-    }
-    size_t o = 0;
-    const char prefix[] = "CN=";
-    memcpy(out, prefix, sizeof prefix - 1);
-    o = sizeof prefix - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f || c == '\\') {
-            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
-                                   "name contains a control character or backslash");
-        }
-        if (o + 3 >= cap) {
-            return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "name too long");
-        }
-        if (c == ',') {
-            out[o++] = '\\';
-        }
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return MQTLS_OK;
-}
-
-/* The CA's subject DN as a string that mbedtls_x509_string_to_names re-encodes to the same
- * attributes, in the same order (used as the issuer of what it signs). */
-static mqtls_status_t dn_string(const mbedtls_x509_name *dn, char *out, size_t cap,
-                                mqtls_error_t *err)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (int guard = 0; dn != NULL && guard < 64; dn = dn->next, guard++) {
-        if (dn->oid.p == NULL) {
-            continue;
-        }
-        const char *sn = NULL;
-        if (mbedtls_oid_get_attr_short_name(&dn->oid, &sn) != 0 || sn == NULL) {
-            return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
-                                   "CA subject has an attribute mbedTLS cannot name");
-        }
-        size_t need = strlen(sn) + 2 + dn->val.len * 2 + 1;
-        if (o + need >= cap) {
-            return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0, "CA subject too long");
-        }
-        if (o > 0) {
-            out[o++] = ',';
-        }
-        size_t snl = strlen(sn);
-        memcpy(out + o, sn, snl);
-        o += snl;
-        out[o++] = '=';
-        for (size_t i = 0; i < dn->val.len; i++) {
-            unsigned char c = dn->val.p[i];
-            if (c == '\\' || c == 0) {
-                return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
-                                       "CA subject contains a character mbedTLS cannot re-encode");
-            }
-            if (c == ',') {
-                out[o++] = '\\';
-            }
-            out[o++] = (char)c;
-        }
-        out[o] = '\0';
-    }
-    return MQTLS_OK;
+    mbedtls_x509_time t;
+    mqtls__x509_time_from_unix(epoch, &t);
+    (void)snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", t.year, t.mon, t.day, t.hour, t.min, t.sec);
 }
 
 /* ---- DER of the extensions x509write 2.28 has no helper for ------------------------------ */
@@ -409,7 +66,7 @@ static int write_san(unsigned char *buf, size_t cap, const san_entry_t *e, size_
         size_t len = 0;
         if (e[i].is_ip) {
             unsigned char ip[16];
-            size_t iplen = parse_ip(e[i].text, ip);
+            size_t iplen = mqtls__pki_parse_ip(e[i].text, ip);
             if (iplen == 0) {
                 return MBEDTLS_ERR_ASN1_INVALID_DATA;
             }
@@ -485,25 +142,8 @@ static int write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid
 
 /* ---- keys and randomness ----------------------------------------------------------------- */
 
-typedef struct {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} rng_t;
-
-static int rng_setup(rng_t *r)
-{
-    static const char pers[] = "mqtls pki";
-    mbedtls_entropy_init(&r->entropy);
-    mbedtls_ctr_drbg_init(&r->drbg);
-    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
-                                 (const unsigned char *)pers, sizeof pers - 1);
-}
-
-static void rng_free(rng_t *r)
-{
-    mbedtls_ctr_drbg_free(&r->drbg);
-    mbedtls_entropy_free(&r->entropy);
-}
+typedef mqtls__x509_rng_t rng_t;
+#define RNG_PERS "mqtls pki"
 
 static int gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits, rng_t *r)
 {
@@ -582,7 +222,7 @@ static mqtls_status_t sign_cert(const cert_spec_t *s, rng_t *r, unsigned char *p
     }
     serial[0] &= 0x7f; /* positive without a leading 0x00: at most 16 content bytes */
     serial[0] |= 0x40; /* and exactly 16: never a shorter, zero-led or zero serial */
-    ret = pki_crt_set_serial(&crt, serial, sizeof serial);
+    ret = mqtls__x509_write_set_serial(&crt, serial, sizeof serial);
     if (ret != 0) {
         goto out;
     }
@@ -674,14 +314,14 @@ static mqtls_status_t write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_con
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "encoding the private key");
     }
     if (st == MQTLS_OK) {
-        st = write_new_file(paths->key_path, key_pem, strlen((const char *)key_pem), 0600,
-                            force ? 1 : 0, err);
+        st = mqtls__pki_write_new_file(paths->key_path, key_pem, strlen((const char *)key_pem),
+                                       0600, force ? 1 : 0, err);
     }
     mbedtls_platform_zeroize(key_pem, PEM_CAP);
     free(key_pem);
     if (st == MQTLS_OK) {
-        st = write_new_file(paths->cert_path, cert_pem, strlen((const char *)cert_pem), 0644,
-                            force ? 1 : 0, err);
+        st = mqtls__pki_write_new_file(paths->cert_path, cert_pem, strlen((const char *)cert_pem),
+                                       0644, force ? 1 : 0, err);
         if (st != MQTLS_OK) {
             (void)unlink(paths->key_path); /* a key without its certificate is useless */
         }
@@ -737,19 +377,19 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
         return st;
     }
     char subject[200];
-    st = cn_string(req->name != NULL ? req->name : MQTLS_PKI_CA_NAME_DEFAULT, subject,
-                   sizeof subject, err);
+    st = mqtls__pki_cn_string(req->name != NULL ? req->name : MQTLS_PKI_CA_NAME_DEFAULT, subject,
+                              sizeof subject, err);
     if (st != MQTLS_OK) {
         return st;
     }
     mqtls_pki_result_t paths;
     memset(&paths, 0, sizeof paths);
-    if ((st = join_path(paths.cert_path, sizeof paths.cert_path, req->dir, "ca", ".crt", err)) !=
-            MQTLS_OK ||
-        (st = join_path(paths.key_path, sizeof paths.key_path, req->dir, "ca", ".key", err)) !=
-            MQTLS_OK ||
-        (st = check_dir(req->dir, err)) != MQTLS_OK ||
-        (st = check_outputs(&paths, req->force, err)) != MQTLS_OK) {
+    if ((st = mqtls__pki_join_path(paths.cert_path, sizeof paths.cert_path, req->dir, "ca", ".crt",
+                                   err)) != MQTLS_OK ||
+        (st = mqtls__pki_join_path(paths.key_path, sizeof paths.key_path, req->dir, "ca", ".key",
+                                   err)) != MQTLS_OK ||
+        (st = mqtls__pki_check_dir(req->dir, err)) != MQTLS_OK ||
+        (st = mqtls__pki_check_outputs(&paths, req->force, err)) != MQTLS_OK) {
         return st;
     }
 
@@ -757,7 +397,7 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
     unsigned char *pem = calloc(1, PEM_CAP);
-    int ret = rng_setup(&r);
+    int ret = mqtls__x509_rng_setup(&r, RNG_PERS);
     if (pem == NULL) {
         st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
         goto out;
@@ -793,7 +433,7 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
 out:
     free(pem);
     mbedtls_pk_free(&key);
-    rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return st;
 }
 
@@ -804,7 +444,7 @@ static mqtls_status_t load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_
     char path[MQTLS_PKI_PATH_MAX];
     unsigned char *buf = NULL;
     size_t len = 0;
-    mqtls_status_t st = join_path(path, sizeof path, dir, "ca", ".crt", err);
+    mqtls_status_t st = mqtls__pki_join_path(path, sizeof path, dir, "ca", ".crt", err);
     if (st == MQTLS_OK) {
         st = mqtls__pki_read_file(path, &buf, &len, err);
     }
@@ -816,18 +456,18 @@ static mqtls_status_t load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_
     if (ret != 0) {
         return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, ret < 0 ? ret : 0, 0, "%s", path);
     }
-    if (!pki_crt_ca_istrue(ca)) {
+    if (!mqtls__dm_crt_is_ca(ca)) {
         return mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0, "%s: not a CA (basicConstraints)",
                                path);
     }
-    st = join_path(path, sizeof path, dir, "ca", ".key", err);
+    st = mqtls__pki_join_path(path, sizeof path, dir, "ca", ".key", err);
     if (st == MQTLS_OK) {
         st = mqtls__pki_read_file(path, &buf, &len, err);
     }
     if (st != MQTLS_OK) {
         return st;
     }
-    ret = pki_pk_parse_key(ca_key, buf, len, mbedtls_ctr_drbg_random, &r->drbg);
+    ret = mqtls__x509_pk_parse_key(ca_key, buf, len, NULL, mbedtls_ctr_drbg_random, &r->drbg);
     mbedtls_platform_zeroize(buf, len);
     free(buf);
     if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
@@ -836,7 +476,7 @@ static mqtls_status_t load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_
     if (ret != 0) {
         return mqtls__pki_fail(err, MQTLS_ERR_KEY_PARSE, ret, 0, "%s", path);
     }
-    ret = pki_pk_check_pair(&ca->pk, ca_key, mbedtls_ctr_drbg_random, &r->drbg);
+    ret = mqtls__x509_pk_check_pair(&ca->pk, ca_key, mbedtls_ctr_drbg_random, &r->drbg);
     if (ret != 0) {
         return mqtls__pki_fail(err, MQTLS_ERR_KEY_MISMATCH, 0, 0, "%s does not match ca.crt", path);
     }
@@ -854,9 +494,9 @@ static mqtls_status_t collect_san(const mqtls_pki_req_t *req, san_entry_t *out, 
     if (total > cap) {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "at most %zu SAN entries", cap);
     }
-    out[n].is_ip = parse_ip(req->name, ip) != 0;
+    out[n].is_ip = mqtls__pki_parse_ip(req->name, ip) != 0;
     out[n].text = req->name;
-    if (!out[n].is_ip && !is_dns_name(req->name)) {
+    if (!out[n].is_ip && !mqtls__pki_is_dns_name(req->name)) {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "'%s' is not a valid host name",
                                req->name);
     }
@@ -864,7 +504,7 @@ static mqtls_status_t collect_san(const mqtls_pki_req_t *req, san_entry_t *out, 
     for (size_t i = 0; i < req->dns_count + req->ip_count; i++) {
         int is_ip = i >= req->dns_count;
         const char *t = is_ip ? req->ips[i - req->dns_count] : req->dns[i];
-        if (t == NULL || (is_ip ? parse_ip(t, ip) == 0 : !is_dns_name(t))) {
+        if (t == NULL || (is_ip ? mqtls__pki_parse_ip(t, ip) == 0 : !mqtls__pki_is_dns_name(t))) {
             return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "'%s' is not a valid %s",
                                    t != NULL ? t : "(null)",
                                    is_ip ? "IPv4/IPv6 address" : "DNS name");
@@ -898,7 +538,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     if (req->name == NULL || req->name[0] == '\0') {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0, "a name is required");
     }
-    if (kind == MQTLS_PKI_CLIENT && !is_safe_file_name(req->name)) {
+    if (kind == MQTLS_PKI_CLIENT && !mqtls__pki_is_safe_file_name(req->name)) {
         return mqtls__pki_fail(err, MQTLS_ERR_INVALID_ARG, 0, 0,
                                "client name '%s' must be 1-64 of [A-Za-z0-9._-] and not start "
                                "with '.' or '-' (it is also the file name)",
@@ -913,7 +553,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         return st;
     }
     char subject[200];
-    if ((st = cn_string(req->name, subject, sizeof subject, err)) != MQTLS_OK) {
+    if ((st = mqtls__pki_cn_string(req->name, subject, sizeof subject, err)) != MQTLS_OK) {
         return st;
     }
     san_entry_t san[64];
@@ -925,12 +565,12 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     const char *base = kind == MQTLS_PKI_SERVER ? "server" : req->name;
     mqtls_pki_result_t paths;
     memset(&paths, 0, sizeof paths);
-    if ((st = join_path(paths.cert_path, sizeof paths.cert_path, req->dir, base, ".crt", err)) !=
-            MQTLS_OK ||
-        (st = join_path(paths.key_path, sizeof paths.key_path, req->dir, base, ".key", err)) !=
-            MQTLS_OK ||
-        (st = check_dir(req->dir, err)) != MQTLS_OK ||
-        (st = check_outputs(&paths, req->force, err)) != MQTLS_OK) {
+    if ((st = mqtls__pki_join_path(paths.cert_path, sizeof paths.cert_path, req->dir, base, ".crt",
+                                   err)) != MQTLS_OK ||
+        (st = mqtls__pki_join_path(paths.key_path, sizeof paths.key_path, req->dir, base, ".key",
+                                   err)) != MQTLS_OK ||
+        (st = mqtls__pki_check_dir(req->dir, err)) != MQTLS_OK ||
+        (st = mqtls__pki_check_outputs(&paths, req->force, err)) != MQTLS_OK) {
         return st;
     }
 
@@ -943,7 +583,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     mbedtls_pk_init(&key);
     unsigned char *pem = calloc(1, PEM_CAP);
     unsigned char *ext = calloc(2, EXT_CAP);
-    int ret = rng_setup(&r);
+    int ret = mqtls__x509_rng_setup(&r, RNG_PERS);
     if (pem == NULL || ext == NULL) {
         st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "certificate buffer");
         goto out;
@@ -956,7 +596,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         goto out;
     }
     char issuer[512];
-    if ((st = dn_string(&ca.subject, issuer, sizeof issuer, err)) != MQTLS_OK) {
+    if ((st = mqtls__pki_dn_string(&ca.subject, issuer, sizeof issuer, err)) != MQTLS_OK) {
         goto out;
     }
 
@@ -977,7 +617,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     int64_t now = now_or(req->now_s);
     unsigned days = req->days != 0 ? req->days : MQTLS_PKI_LEAF_DAYS_DEFAULT;
     int64_t not_after = now + (int64_t)days * SECONDS_PER_DAY;
-    int64_t ca_end = mqtls__pki_x509_time_to_epoch(&ca.valid_to);
+    int64_t ca_end = mqtls__x509_time_unix(&ca.valid_to);
     if (ca_end <= now) {
         st = mqtls__pki_fail(err, MQTLS_ERR_CA_PARSE, 0, 0,
                              "ca.crt expired on %04d-%02d-%02d: create a new CA (pki init --force)",
@@ -1042,6 +682,6 @@ out:
     mbedtls_pk_free(&key);
     mbedtls_pk_free(&ca_key);
     mbedtls_x509_crt_free(&ca);
-    rng_free(&r);
+    mqtls__x509_rng_free(&r);
     return st;
 }

@@ -2,12 +2,15 @@
 #ifndef MQTLS_PKI_INTERNAL_H
 #define MQTLS_PKI_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509.h>
 
 #include "mqtls/error.h"
+#include "mqtls/pki.h"
 #include "mqtls/status.h"
 
 /* Record a failure in @p err (may be NULL) and return @p st. @p mbed_ret: raw mbedTLS code
@@ -24,18 +27,31 @@ mqtls_status_t mqtls__pki_fail(mqtls_error_t *err, mqtls_status_t st, int mbed_r
 mqtls_status_t mqtls__pki_read_file(const char *path, unsigned char **buf, size_t *len,
                                     mqtls_error_t *err);
 
-/* Find the extension @p oid in @p crt by walking its TBSCertificate (mbedTLS 2.28 does not
- * keep iPAddress SAN entries or extension criticality). Returns 0 and sets @p val / @p val_len
- * (the extnValue contents) and @p critical; -1 if absent or the DER is malformed. */
-int mqtls__pki_find_ext(const mbedtls_x509_crt *crt, const char *oid, size_t oid_len,
-                        const unsigned char **val, size_t *val_len, int *critical);
+/* Create @p path with O_EXCL and exactly @p mode (with @p force an old file is unlinked first);
+ * a symlink planted at the path is not followed. */
+mqtls_status_t mqtls__pki_write_new_file(const char *path, const unsigned char *data, size_t len,
+                                         mode_t mode, int force, mqtls_error_t *err);
+/* "<dir>/<base><ext>" into @p out. MQTLS_ERR_INVALID_ARG if it does not fit. */
+mqtls_status_t mqtls__pki_join_path(char *out, size_t cap, const char *dir, const char *base,
+                                    const char *ext, mqtls_error_t *err);
+/* MQTLS_ERR_FILE_WRITE (with the mkdir fix) unless @p dir is a directory. */
+mqtls_status_t mqtls__pki_check_dir(const char *dir, mqtls_error_t *err);
+/* Refuse before generating anything if an output exists (unless @p force). */
+mqtls_status_t mqtls__pki_check_outputs(const mqtls_pki_result_t *r, bool force,
+                                        mqtls_error_t *err);
 
-/* One GeneralName from a subjectAltName value. *p advances; returns 1 with an entry, 0 at the
- * end, -1 if malformed. @p tag: the context tag number (2 = dNSName, 7 = iPAddress, ...). */
-int mqtls__pki_san_next(const unsigned char **p, const unsigned char *end, int *tag,
-                        const unsigned char **data, size_t *len);
-
-/* Seconds since the epoch for an mbedTLS time (UTC). */
-int64_t mqtls__pki_x509_time_to_epoch(const mbedtls_x509_time *t);
+/* pki_names.c. A client name is also a file name: a portable, shell-safe set (1). */
+int mqtls__pki_is_safe_file_name(const char *s);
+/* RFC 1035 / RFC 6125 host name, optionally with a leading "*." wildcard label (1). */
+int mqtls__pki_is_dns_name(const char *s);
+/* An IPv4 or IPv6 literal: the address length (4 or 16), 0 if not an IP. */
+size_t mqtls__pki_parse_ip(const char *s, unsigned char out[16]);
+/* "CN=<name>" for mbedtls_x509_string_to_names (',' escaped; control characters and
+ * backslashes refused: MQTLS_ERR_INVALID_ARG). */
+mqtls_status_t mqtls__pki_cn_string(const char *name, char *out, size_t cap, mqtls_error_t *err);
+/* The CA's subject DN as a string mbedtls_x509_string_to_names re-encodes to the same
+ * attributes in the same order (MQTLS_ERR_CA_PARSE if it cannot). */
+mqtls_status_t mqtls__pki_dn_string(const mbedtls_x509_name *dn, char *out, size_t cap,
+                                    mqtls_error_t *err);
 
 #endif /* MQTLS_PKI_INTERNAL_H */

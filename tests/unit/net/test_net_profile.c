@@ -1,12 +1,14 @@
-/* X.509 profiles of the TLS client (src/net/profile.c, tls.h mqtls_tls_cfg_t.profile).
+/* X.509 profiles of the TLS client (tls.h mqtls_tls_cfg_t.profile).
  *
- * src/net repeats src/diag/profile.c's profile data as mbedtls_x509_crt_profile values (it may
- * not include src/diag). The two must agree, so this test cross-checks them by behaviour,
- * through the public diag API: for every profile and a matrix of generated certificates (CA
- * keys, leaf keys and signature hashes of every kind mbedTLS can use), mbedTLS verifying with
- * the net profile flags BAD_MD exactly when mqtls_diag_run reports weak-signature-hash, and
- * BAD_KEY/BAD_PK exactly when it reports weak-key or curve-not-allowed. It also checks the
- * built-in mappings against the profiles the linked mbedTLS exports. */
+ * src/x509/profile.c holds one row per profile: diag judges chains by the row, and the TLS
+ * client gives mbedTLS the mbedtls_x509_crt_profile derived from the same row. This test checks
+ * the derivation against the profiles the linked mbedTLS exports (the rows of its built-in
+ * profiles must be those profiles, number for number), and cross-checks both judges by
+ * behaviour, through the public diag API: for every profile and a matrix of generated
+ * certificates (CA keys, leaf keys and signature hashes of every kind mbedTLS can use), mbedTLS
+ * verifying with the derived profile flags BAD_MD exactly when mqtls_diag_run reports
+ * weak-signature-hash, and BAD_KEY/BAD_PK exactly when it reports weak-key or
+ * curve-not-allowed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -34,7 +36,9 @@
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
-#include "net/tls_internal.h"
+#include "x509/profile.h"
+
+#include "cert_util.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -46,28 +50,41 @@ static bool same_numbers(const mbedtls_x509_crt_profile *a, const mbedtls_x509_c
            a->allowed_curves == b->allowed_curves && a->rsa_min_bitlen == b->rsa_min_bitlen;
 }
 
-static void test_profile_builtin_names_map_to_the_linked_profiles(void **state)
+/* The profile named @p name as mbedTLS numbers (fails the test for an unknown name). */
+static mbedtls_x509_crt_profile by_name(const char *name)
+{
+    mbedtls_x509_crt_profile p;
+    memset(&p, 0xA5, sizeof p);
+    assert_true(mqtls__profile_mbedtls_by_name(name, &p));
+    return p;
+}
+
+static void test_profile_builtin_rows_are_the_linked_profiles(void **state)
 {
     (void)state;
-    assert_ptr_equal(mqtls__tls_profile_by_name(NULL), &mbedtls_x509_crt_profile_default);
-    assert_ptr_equal(mqtls__tls_profile_by_name("mbedtls-default"),
-                     &mbedtls_x509_crt_profile_default);
-    assert_ptr_equal(mqtls__tls_profile_by_name("mbedtls-next"), &mbedtls_x509_crt_profile_next);
-    assert_ptr_equal(mqtls__tls_profile_by_name("suiteb"), &mbedtls_x509_crt_profile_suiteb);
+    mbedtls_x509_crt_profile p = by_name(NULL);
+    assert_true(same_numbers(&p, &mbedtls_x509_crt_profile_default));
+    p = by_name("mbedtls-default");
+    assert_true(same_numbers(&p, &mbedtls_x509_crt_profile_default));
+    p = by_name("mbedtls-next");
+    assert_true(same_numbers(&p, &mbedtls_x509_crt_profile_next));
+    p = by_name("suiteb");
+    assert_true(same_numbers(&p, &mbedtls_x509_crt_profile_suiteb));
     /* The 3.x default is "next" without secp256k1 (next has it in 2.28 and 3.x; the 3.x
      * default does not). */
     mbedtls_x509_crt_profile next_r1 = mbedtls_x509_crt_profile_next;
     next_r1.allowed_curves &= ~(uint32_t)MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256K1);
     assert_int_not_equal(next_r1.allowed_curves, mbedtls_x509_crt_profile_next.allowed_curves);
-    assert_true(same_numbers(mqtls__tls_profile_by_name("mbedtls3-default"), &next_r1));
+    p = by_name("mbedtls3-default");
+    assert_true(same_numbers(&p, &next_r1));
 #if MBEDTLS_VERSION_NUMBER < 0x03000000
     /* Linked 2.28: the by-name 2.28 profile is the linked default, number for number. */
-    assert_true(same_numbers(mqtls__tls_profile_by_name("mbedtls2-default"),
-                             &mbedtls_x509_crt_profile_default));
+    p = by_name("mbedtls2-default");
+    assert_true(same_numbers(&p, &mbedtls_x509_crt_profile_default));
 #endif
 }
 
-/* Table: the numbers of the data profiles (the same as src/diag/profile.c's). */
+/* Table: the numbers derived from the data rows. */
 static void test_profile_data_profiles_table(void **state)
 {
     (void)state;
@@ -96,30 +113,29 @@ static void test_profile_data_profiles_table(void **state)
 #undef MD
 #undef CV
     for (size_t i = 0; i < ARRAY_LEN(table); i++) {
-        const mbedtls_x509_crt_profile *p = mqtls__tls_profile_by_name(table[i].name);
-        assert_non_null(p);
-        if (!same_numbers(p, &table[i].want)) {
+        mbedtls_x509_crt_profile p = by_name(table[i].name);
+        if (!same_numbers(&p, &table[i].want)) {
             fail_msg("profile %s: mds %08X pks %08X curves %08X rsa %u", table[i].name,
-                     (unsigned)p->allowed_mds, (unsigned)p->allowed_pks,
-                     (unsigned)p->allowed_curves, (unsigned)p->rsa_min_bitlen);
+                     (unsigned)p.allowed_mds, (unsigned)p.allowed_pks, (unsigned)p.allowed_curves,
+                     (unsigned)p.rsa_min_bitlen);
         }
     }
 }
 
-/* Every name net knows, diag knows, and the other way round. */
+/* Every name the TLS client takes, diag knows, and the other way round. */
 static void test_profile_names_agree_with_diag(void **state)
 {
     (void)state;
-    size_t n = mqtls__tls_profile_count();
+    size_t n = mqtls__profile_count();
     assert_true(n >= 5);
     for (size_t i = 0; i < n; i++) {
-        const char *name = mqtls__tls_profile_name_at(i);
+        const char *name = mqtls__profile_name_at(i);
         assert_non_null(name);
         mqtls_profile_t p;
         assert_int_equal(mqtls_profile_from_name(name, &p), MQTLS_OK);
         assert_string_equal(mqtls_profile_name(p), name);
     }
-    assert_null(mqtls__tls_profile_name_at(n));
+    assert_null(mqtls__profile_name_at(n));
     size_t diag_names = 0;
     for (int p = 0; p < 32; p++) {
         const char *name = mqtls_profile_name((mqtls_profile_t)p);
@@ -127,11 +143,13 @@ static void test_profile_names_agree_with_diag(void **state)
             continue;
         }
         diag_names++;
-        assert_non_null(mqtls__tls_profile_by_name(name));
+        mbedtls_x509_crt_profile numbers;
+        assert_true(mqtls__profile_mbedtls_by_name(name, &numbers));
     }
     assert_int_equal(diag_names, n);
-    assert_null(mqtls__tls_profile_by_name("suiteB"));
-    assert_null(mqtls__tls_profile_by_name(""));
+    mbedtls_x509_crt_profile numbers;
+    assert_false(mqtls__profile_mbedtls_by_name("suiteB", &numbers));
+    assert_false(mqtls__profile_mbedtls_by_name("", &numbers));
 }
 
 static void test_profile_unknown_name_is_invalid_arg_with_detail(void **state)
@@ -149,8 +167,8 @@ static void test_profile_unknown_name_is_invalid_arg_with_detail(void **state)
     assert_non_null(strstr(err.detail, "suiteb"));
     print_message("detail: %s\n", err.detail);
     /* Every known name sets up. */
-    for (size_t i = 0; i < mqtls__tls_profile_count(); i++) {
-        cfg.profile = mqtls__tls_profile_name_at(i);
+    for (size_t i = 0; i < mqtls__profile_count(); i++) {
+        cfg.profile = mqtls__profile_name_at(i);
         mqtls_error_init(&err);
         assert_int_equal(mqtls__tls_ctx_create(&cfg, &err, &ctx), MQTLS_OK);
         mqtls__tls_ctx_destroy(ctx);
@@ -241,29 +259,14 @@ static void make_cert(mbedtls_pk_context *subject, const char *subject_name,
                       mbedtls_pk_context *issuer, const char *issuer_name, mbedtls_md_type_t md,
                       bool is_ca, int serial_no, unsigned char *pem, size_t cap)
 {
-    mbedtls_x509write_cert w;
-    mbedtls_x509write_crt_init(&w);
-    mbedtls_mpi serial;
-    mbedtls_mpi_init(&serial);
-    assert_int_equal(mbedtls_mpi_lset(&serial, serial_no), 0);
-    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-    assert_int_equal(mbedtls_x509write_crt_set_serial(&w, &serial), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20491231235959"), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, subject_name), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, issuer_name), 0);
-    mbedtls_x509write_crt_set_subject_key(&w, subject);
-    mbedtls_x509write_crt_set_issuer_key(&w, issuer);
-    mbedtls_x509write_crt_set_md_alg(&w, md);
-    assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, is_ca ? 1 : 0, -1), 0);
-    if (is_ca) {
-        assert_int_equal(mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN |
-                                                                     MBEDTLS_X509_KU_CRL_SIGN),
-                         0);
-    }
-    assert_int_equal(mbedtls_x509write_crt_pem(&w, pem, cap, mbedtls_ctr_drbg_random, &world.drbg),
-                     0);
-    mbedtls_mpi_free(&serial);
-    mbedtls_x509write_crt_free(&w);
+    const tu_cert_spec_t spec = {.subject_key = subject,
+                                 .subject = subject_name,
+                                 .issuer_key = issuer,
+                                 .issuer = issuer_name,
+                                 .md = md,
+                                 .is_ca = is_ca,
+                                 .serial = serial_no};
+    tu_make_cert(&spec, &world.drbg, pem, cap);
 }
 
 typedef struct {
@@ -299,11 +302,10 @@ static verdict_t judge(const char *profile_name, size_t ca_i, size_t leaf_i, mbe
     assert_int_equal(mbedtls_x509_crt_parse(&leaf, leaf_pem, strlen((char *)leaf_pem) + 1), 0);
 
     verdict_t v = {false, false, false, false};
-    const mbedtls_x509_crt_profile *prof = mqtls__tls_profile_by_name(profile_name);
-    assert_non_null(prof);
+    mbedtls_x509_crt_profile prof = by_name(profile_name);
     uint32_t flags = 0;
     int ret =
-        mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, prof, NULL, &flags, NULL, NULL);
+        mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, &prof, NULL, &flags, NULL, NULL);
     /* Nothing else may be wrong with these certificates. */
     assert_int_equal(flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
                                          MBEDTLS_X509_BADCERT_BAD_KEY),
@@ -357,8 +359,8 @@ static void test_profile_net_and_diag_agree_on_every_key_and_hash(void **state)
 {
     (void)state;
     unsigned mismatches = 0;
-    for (size_t p = 0; p < mqtls__tls_profile_count(); p++) {
-        const char *name = mqtls__tls_profile_name_at(p);
+    for (size_t p = 0; p < mqtls__profile_count(); p++) {
+        const char *name = mqtls__profile_name_at(p);
         unsigned rejected = 0;
         char what[64];
         for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
@@ -406,7 +408,7 @@ static void test_profile_net_and_diag_agree_on_every_key_and_hash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_profile_builtin_names_map_to_the_linked_profiles),
+        cmocka_unit_test(test_profile_builtin_rows_are_the_linked_profiles),
         cmocka_unit_test(test_profile_data_profiles_table),
         cmocka_unit_test(test_profile_names_agree_with_diag),
         cmocka_unit_test(test_profile_unknown_name_is_invalid_arg_with_detail),

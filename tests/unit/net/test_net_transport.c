@@ -1,6 +1,7 @@
 /* TLS transport without a network: the record parser on hand-made byte streams split at every
  * boundary, and the TLS transport over a scripted inner transport (not-TLS peers, alerts,
- * one send per handshake flight). Plus the TCP transport's refused / DNS errors. */
+ * one send per handshake flight, the non-blocking drain of a late alert). Plus the TCP
+ * transport's refused / DNS errors. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netdb.h>
@@ -143,6 +144,40 @@ static void test_parser_oversized_message_is_dropped_without_overflow(void **sta
     mqtls__tls_facts_free(&f);
 }
 
+/* A 12 KiB Certificate message that spans two 10 000-byte records, each read whole, followed by
+ * a 6 KiB message: the second read is larger than what is left of the 16 KiB reassembly buffer,
+ * yet every message fits in it. */
+static void test_parser_big_read_into_partly_filled_buffer_keeps_the_chain(void **state)
+{
+    (void)state;
+    static bytes_t hs, wire;
+    make_messages(&hs, 12000);
+    put8(&hs, 4); /* NewSessionTicket: not parsed, only carried */
+    put24(&hs, 6000);
+    memset(hs.b + hs.len, 0x5A, 6000);
+    hs.len += 6000;
+    make_records(&wire, &hs, 10000);
+    const uint8_t *chunks[4];
+    size_t lens[4];
+    size_t count = 0;
+    for (size_t pos = 0; pos < wire.len; count++) {
+        size_t rec = 5 + (((size_t)wire.b[pos + 3] << 8) | wire.b[pos + 4]);
+        chunks[count] = wire.b + pos;
+        lens[count] = rec;
+        pos += rec;
+    }
+    assert_int_equal(count, 2);
+    mqtls_tls_facts_t f;
+    mqtls__tls_facts_init(&f);
+    assert_true(mqtls__tls_parse_records(&f, chunks, lens, count));
+    assert_false(f.records_truncated);
+    assert_int_equal(f.presented_len, 2);
+    assert_int_equal(f.presented[0].der_len, 12000);
+    assert_true(f.cert_requested);
+    assert_int_equal(f.ca_names_len, 7);
+    mqtls__tls_facts_free(&f);
+}
+
 static void test_parser_alert_and_not_tls(void **state)
 {
     (void)state;
@@ -177,6 +212,65 @@ static void test_parser_alert_and_not_tls(void **state)
     mqtls__tls_facts_free(&f);
 }
 
+/* Real server flights (openssl s_server on 127.0.0.1, tests/fuzz/seeds-tls-records.sh): the
+ * fuzz seeds are one cut byte and the bytes, read here whole. */
+static void parse_capture(const char *name, mqtls_tls_facts_t *f, bool *ok)
+{
+    char path[512];
+    (void)snprintf(path, sizeof path, "%s/%s", MQTLS_TLS_CORPUS, name);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static uint8_t buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    (void)fclose(fp);
+    assert_true(n > 1);
+    mqtls__tls_facts_init(f);
+    const uint8_t *chunks[1] = {buf + 1};
+    size_t lens[1] = {n - 1};
+    *ok = mqtls__tls_parse_records(f, chunks, lens, 1);
+}
+
+static void test_parser_real_server_flights(void **state)
+{
+    (void)state;
+    mqtls_tls_facts_t f;
+    bool ok = false;
+    /* TLS 1.2, client certificate requested: leaf + CA, the CA's name in the request. */
+    parse_capture("tls12-mutual-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.server_hello_seen);
+    assert_int_equal(f.presented_len, 2);
+    assert_true(f.cert_requested);
+    assert_true(f.ca_names_len > 2);
+    assert_non_null(memmem(f.ca_names, f.ca_names_len, "mqtls test CA", 13));
+    assert_int_equal(f.alert_received, -1);
+    assert_false(f.records_truncated);
+    mqtls__tls_facts_free(&f);
+    /* The same, and the client sent no certificate: handshake_failure. */
+    parse_capture("tls12-no-client-cert-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.cert_requested);
+    assert_int_equal(f.alert_received, 40);
+    mqtls__tls_facts_free(&f);
+    /* Server authentication only. */
+    parse_capture("tls12-server-auth-cut0", &f, &ok);
+    assert_int_equal(f.presented_len, 2);
+    assert_false(f.cert_requested);
+    mqtls__tls_facts_free(&f);
+    /* TLS 1.3: everything after the ServerHello is encrypted. */
+    parse_capture("tls13-mutual-cut0", &f, &ok);
+    assert_true(ok);
+    assert_true(f.server_hello_seen);
+    assert_int_equal(f.presented_len, 0);
+    assert_false(f.cert_requested);
+    assert_false(f.peer_not_tls);
+    mqtls__tls_facts_free(&f);
+    parse_capture("not-tls-http", &f, &ok);
+    assert_false(ok);
+    assert_true(f.peer_not_tls);
+    mqtls__tls_facts_free(&f);
+}
+
 /* ---- scripted inner transport ---------------------------------------------------------- */
 
 typedef struct {
@@ -185,7 +279,11 @@ typedef struct {
     size_t rx_len;
     size_t rx_pos;
     size_t rx_step; /* bytes per read */
-    size_t writes;  /* writev calls that sent bytes */
+    size_t hold_at; /* with holding: reads at this offset would block (bytes not arrived yet) */
+    bool holding;
+    bool open_at_end; /* all read: would block (peer silent) instead of closed */
+    size_t reads;     /* read calls */
+    size_t writes;    /* writev calls that sent bytes */
     size_t written;
 } fake_t;
 
@@ -199,10 +297,17 @@ static mqtls_status_t fake_read(mqtls_transport_t *t, uint8_t *buf, size_t cap, 
 {
     fake_t *f = (fake_t *)t;
     *got = 0;
+    f->reads++;
+    if (f->holding && f->rx_pos == f->hold_at) {
+        return MQTLS_ERR_WOULD_BLOCK;
+    }
     if (f->rx_pos == f->rx_len) {
-        return MQTLS_ERR_CLOSED;
+        return f->open_at_end ? MQTLS_ERR_WOULD_BLOCK : MQTLS_ERR_CLOSED;
     }
     size_t n = f->rx_len - f->rx_pos;
+    if (f->holding && f->rx_pos < f->hold_at) {
+        n = f->hold_at - f->rx_pos;
+    }
     n = n < cap ? n : cap;
     n = n < f->rx_step ? n : f->rx_step;
     memcpy(buf, f->rx + f->rx_pos, n);
@@ -345,6 +450,125 @@ static void test_tls_silent_close_after_hello_is_not_tls(void **state)
     mqtls__tls_facts_free(&facts);
 }
 
+/* ---- a late alert after a failed handshake: drained without blocking ---------------------- */
+
+/* A ServerHelloDone where the ServerHello belongs: mbedTLS fails the handshake without having
+ * seen an alert; the peer's alert (handshake_failure) follows later. */
+static const uint8_t bad_hello_then_alert[] = {22, 3, 3, 0, 4, 14, 0, 0, 0, 21, 3, 3, 0, 2, 2, 40};
+#define BAD_HELLO_LEN 9u
+
+typedef struct {
+    mqtls__tls_ctx_t *ctx;
+    mqtls_transport_t *t;
+    mqtls_tls_facts_t facts;
+    mqtls_error_t err;
+} drain_conn_t;
+
+static void drain_open(drain_conn_t *c, fake_t *fake)
+{
+    c->ctx = insecure_ctx();
+    mqtls_error_init(&c->err);
+    fake->base.ops = &fake_ops;
+    assert_int_equal(mqtls__tls_create(c->ctx, &fake->base, "localhost", &c->facts, &c->err, &c->t),
+                     MQTLS_OK);
+}
+
+static void drain_close(drain_conn_t *c)
+{
+    c->t->ops->destroy(c->t);
+    mqtls__tls_facts_free(&c->facts);
+    mqtls__tls_ctx_destroy(c->ctx);
+}
+
+/* connect() at @p now_ms until the handshake has failed; returns the last status. */
+static mqtls_status_t connect_until_failed(drain_conn_t *c, int64_t now_ms)
+{
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 100 && st == MQTLS_ERR_WOULD_BLOCK && c->facts.handshake_ret == 0; i++) {
+        st = c->t->ops->connect(c->t, now_ms);
+    }
+    assert_int_not_equal(c->facts.handshake_ret, 0);
+    return st;
+}
+
+static void test_tls_late_alert_is_drained_without_blocking(void **state)
+{
+    (void)state;
+    fake_t fake = {.rx = bad_hello_then_alert,
+                   .rx_len = sizeof bad_hello_then_alert,
+                   .rx_step = 64,
+                   .hold_at = BAD_HELLO_LEN,
+                   .holding = true};
+    drain_conn_t c;
+    drain_open(&c, &fake);
+    /* The handshake failed, the alert is not there yet: would block, waiting to read. */
+    assert_int_equal(connect_until_failed(&c, 1000), MQTLS_ERR_WOULD_BLOCK);
+    assert_int_equal(c.t->ops->want(c.t), MQTLS_WANT_READ);
+    assert_int_equal(c.err.status, MQTLS_OK); /* not reported yet */
+    assert_int_equal(c.t->ops->connect(c.t, 1100), MQTLS_ERR_WOULD_BLOCK);
+    /* The alert arrives: the failure is reported with it. */
+    fake.holding = false;
+    assert_int_equal(c.t->ops->connect(c.t, 1150), MQTLS_ERR_TLS_ALERT);
+    assert_int_equal(c.err.status, MQTLS_ERR_TLS_ALERT);
+    assert_int_equal(c.err.tls_alert, 40);
+    assert_int_equal(c.facts.alert_received, 40);
+    assert_int_equal(c.err.mbedtls_ret, c.facts.handshake_ret);
+    assert_int_equal(c.t->ops->want(c.t), 0);
+    drain_close(&c);
+}
+
+static void test_tls_drain_gives_up_at_its_deadline_on_the_callers_clock(void **state)
+{
+    (void)state;
+    fake_t fake = {.rx = bad_hello_then_alert,
+                   .rx_len = BAD_HELLO_LEN,
+                   .rx_step = 64,
+                   .open_at_end = true}; /* the peer stays silent, the connection open */
+    drain_conn_t c;
+    drain_open(&c, &fake);
+    int64_t t0 = mqtls__net_now_ms();
+    assert_int_equal(connect_until_failed(&c, 5000), MQTLS_ERR_WOULD_BLOCK);
+    /* Time is the caller's: until 200 ms have passed on it, connect() only reads and returns. */
+    for (int64_t now = 5000; now < 5200; now += 50) {
+        size_t reads = fake.reads;
+        assert_int_equal(c.t->ops->connect(c.t, now), MQTLS_ERR_WOULD_BLOCK);
+        assert_int_equal(fake.reads, reads + 1); /* one non-blocking read per call */
+        assert_int_equal(c.t->ops->want(c.t), MQTLS_WANT_READ);
+    }
+    assert_int_equal(c.t->ops->connect(c.t, 5200), MQTLS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(c.err.status, MQTLS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(c.facts.alert_received, -1);
+    assert_int_not_equal(c.err.mbedtls_ret, 0);
+    /* Nothing slept: 200 ms of the caller's clock took (almost) no real time. */
+    assert_true(mqtls__net_now_ms() - t0 < 150);
+    drain_close(&c);
+}
+
+static void test_tls_drain_ends_when_the_peer_closes_and_close_restarts(void **state)
+{
+    (void)state;
+    fake_t fake = {.rx = bad_hello_then_alert, .rx_len = BAD_HELLO_LEN, .rx_step = 64};
+    drain_conn_t c;
+    drain_open(&c, &fake);
+    /* Closed right after the bad hello: reported at once, no alert to wait for. */
+    assert_int_equal(connect_until_failed(&c, 0), MQTLS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(c.err.status, MQTLS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(c.facts.alert_received, -1);
+    assert_false(c.facts.peer_silent_close); /* it did answer, with a bad ServerHello */
+    /* A transport closed while draining starts over on the next connect(). */
+    fake.rx_pos = 0;
+    fake.open_at_end = true;
+    mqtls__tls_facts_free(&c.facts);
+    assert_int_equal(connect_until_failed(&c, 0), MQTLS_ERR_WOULD_BLOCK);
+    c.t->ops->close(c.t);
+    assert_int_equal(c.t->ops->want(c.t), 0);
+    fake.rx_pos = 0;
+    size_t written = fake.written;
+    (void)c.t->ops->connect(c.t, 0);
+    assert_true(fake.written > written); /* a new ClientHello went out */
+    drain_close(&c);
+}
+
 /* ---- tcp -------------------------------------------------------------------------------- */
 
 static void test_tcp_closed_port_is_refused(void **state)
@@ -479,11 +703,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_flight_split_everywhere_records_facts),
         cmocka_unit_test(test_parser_oversized_message_is_dropped_without_overflow),
+        cmocka_unit_test(test_parser_big_read_into_partly_filled_buffer_keeps_the_chain),
         cmocka_unit_test(test_parser_alert_and_not_tls),
+        cmocka_unit_test(test_parser_real_server_flights),
         cmocka_unit_test(test_tls_peer_answers_http_is_not_tls),
         cmocka_unit_test(test_tls_peer_answers_connack_is_not_tls),
         cmocka_unit_test(test_tls_fatal_alert_split_is_reported),
         cmocka_unit_test(test_tls_silent_close_after_hello_is_not_tls),
+        cmocka_unit_test(test_tls_late_alert_is_drained_without_blocking),
+        cmocka_unit_test(test_tls_drain_gives_up_at_its_deadline_on_the_callers_clock),
+        cmocka_unit_test(test_tls_drain_ends_when_the_peer_closes_and_close_restarts),
         cmocka_unit_test(test_tcp_closed_port_is_refused),
         cmocka_unit_test(test_tcp_bad_name_is_dns_error),
         cmocka_unit_test(test_tcp_ipv6_literal_roundtrip_and_peer_close),

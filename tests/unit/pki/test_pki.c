@@ -19,8 +19,9 @@
 #include <mbedtls/x509_crt.h>
 
 #include "mqtls/pki.h"
-#include "pki/pki_compat.h"
 #include "pki/pki_internal.h"
+#include "x509/asn1.h"
+#include "x509/compat.h"
 
 typedef struct {
     char dir[64];
@@ -83,7 +84,7 @@ static void load_key(const fixture_t *f, const char *file, mbedtls_pk_context *p
     size_t len = 0;
     assert_int_equal(mqtls__pki_read_file(path, &buf, &len, NULL), MQTLS_OK);
     mbedtls_pk_init(pk);
-    assert_int_equal(pki_pk_parse_key(pk, buf, len, NULL, NULL), 0);
+    assert_int_equal(mqtls__x509_pk_parse_key(pk, buf, len, NULL, NULL, NULL), 0);
     free(buf);
 }
 
@@ -127,9 +128,9 @@ static int cn_equals(const mbedtls_x509_crt *crt, const char *cn)
 
 /* The extension's value and criticality; fails the test if absent. */
 static void get_ext(const mbedtls_x509_crt *crt, const char *oid, size_t oid_len,
-                    const unsigned char **val, size_t *len, int *critical)
+                    const unsigned char **val, size_t *len, bool *critical)
 {
-    assert_int_equal(mqtls__pki_find_ext(crt, oid, oid_len, val, len, critical), 0);
+    assert_int_equal(mqtls__x509_find_ext(crt, oid, oid_len, val, len, critical), 0);
 }
 
 #define GET_EXT(crt, OID, val, len, crit) get_ext(crt, OID, MBEDTLS_OID_SIZE(OID), val, len, crit)
@@ -138,8 +139,8 @@ static int has_ext(const mbedtls_x509_crt *crt, const char *oid, size_t oid_len)
 {
     const unsigned char *v;
     size_t l;
-    int c;
-    return mqtls__pki_find_ext(crt, oid, oid_len, &v, &l, &c) == 0;
+    bool c;
+    return mqtls__x509_find_ext(crt, oid, oid_len, &v, &l, &c) == 0;
 }
 
 static void assert_serial_ok(const mbedtls_x509_crt *crt)
@@ -177,21 +178,21 @@ static void test_pki_ca_default_is_ec_p256_ca_for_ten_years(void **state)
     load_crt(f, "ca.crt", &ca);
     assert_true(cn_equals(&ca, "mqtls CA"));
     assert_int_equal(ca.version, 3);
-    assert_true(pki_crt_ca_istrue(&ca));
+    assert_true(mqtls__dm_crt_is_ca(&ca));
     assert_int_equal(mbedtls_pk_get_type(&ca.pk), MBEDTLS_PK_ECKEY);
-    assert_int_equal(pki_pk_ec_curve(&ca.pk), MBEDTLS_ECP_DP_SECP256R1);
+    assert_int_equal(mqtls__x509_pk_ec_group(&ca.pk), MBEDTLS_ECP_DP_SECP256R1);
     assert_int_equal(mbedtls_pk_get_bitlen(&ca.pk), 256);
-    assert_int_equal(pki_crt_sig_md(&ca), MBEDTLS_MD_SHA256);
+    assert_int_equal(mqtls__dm_crt_sig_md(&ca), MBEDTLS_MD_SHA256);
     assert_serial_ok(&ca);
 
     const unsigned char *v;
     size_t len;
-    int crit;
+    bool crit;
     GET_EXT(&ca, MBEDTLS_OID_BASIC_CONSTRAINTS, &v, &len, &crit);
-    assert_int_equal(crit, 1);
+    assert_true(crit);
     GET_EXT(&ca, MBEDTLS_OID_KEY_USAGE, &v, &len, &crit);
-    assert_int_equal(crit, 1);
-    assert_int_equal(pki_crt_key_usage(&ca),
+    assert_true(crit);
+    assert_int_equal(mqtls__dm_crt_key_usage(&ca),
                      MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN);
     GET_EXT(&ca, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER, &v, &len, &crit);
     assert_int_equal(len, 22); /* OCTET STRING of a 20-byte SHA-1 key id */
@@ -199,14 +200,14 @@ static void test_pki_ca_default_is_ec_p256_ca_for_ten_years(void **state)
                          MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE)));
 
     /* Validity: exactly now-1h .. now+3650 days. */
-    assert_int_equal(mqtls__pki_x509_time_to_epoch(&ca.valid_from), r.now_s - 3600);
-    assert_int_equal(mqtls__pki_x509_time_to_epoch(&ca.valid_to), r.now_s + 3650LL * 86400);
+    assert_int_equal(mqtls__x509_time_unix(&ca.valid_from), r.now_s - 3600);
+    assert_int_equal(mqtls__x509_time_unix(&ca.valid_to), r.now_s + 3650LL * 86400);
     /* Self-signed and trusted as itself. */
     assert_int_equal(verify(&ca, &ca, NULL), 0);
 
     mbedtls_pk_context key;
     load_key(f, "ca.key", &key);
-    assert_int_equal(pki_pk_check_pair(&ca.pk, &key, NULL, NULL), 0);
+    assert_int_equal(mqtls__x509_pk_check_pair(&ca.pk, &key, NULL, NULL), 0);
     mbedtls_pk_free(&key);
     mbedtls_x509_crt_free(&ca);
 
@@ -236,46 +237,42 @@ static void test_pki_server_has_san_eku_ku_and_verifies(void **state)
     load_crt(f, "ca.crt", &ca);
     load_crt(f, "server.crt", &srv);
     assert_true(cn_equals(&srv, "broker.local"));
-    assert_false(pki_crt_ca_istrue(&srv));
-    assert_true(pki_crt_ext_types(&srv) & MBEDTLS_X509_EXT_BASIC_CONSTRAINTS);
-    assert_int_equal(pki_pk_ec_curve(&srv.pk), MBEDTLS_ECP_DP_SECP256R1);
+    assert_false(mqtls__dm_crt_is_ca(&srv));
+    assert_true(mqtls__dm_crt_has_ext(&srv, MBEDTLS_X509_EXT_BASIC_CONSTRAINTS));
+    assert_int_equal(mqtls__x509_pk_ec_group(&srv.pk), MBEDTLS_ECP_DP_SECP256R1);
     assert_serial_ok(&srv);
-    assert_int_equal(pki_crt_key_usage(&srv), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    assert_int_equal(mqtls__dm_crt_key_usage(&srv), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
 
     /* SAN: DNS broker.local, DNS extra.local, IP 127.0.0.1, IP ::1, in that order. */
     const unsigned char *v;
     size_t len;
-    int crit;
+    bool crit;
     GET_EXT(&srv, MBEDTLS_OID_SUBJECT_ALT_NAME, &v, &len, &crit);
-    assert_int_equal(crit, 0);
-    unsigned char *p = (unsigned char *)v;
-    size_t seq;
-    assert_int_equal(
-        mbedtls_asn1_get_tag(&p, v + len, &seq, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE),
-        0);
-    const unsigned char *q = p;
-    int tag;
+    assert_false(crit);
+    mqtls__x509_san_iter_t it;
+    assert_int_equal(mqtls__x509_san_begin(&it, &srv), 0);
+    uint8_t tag;
     const unsigned char *data;
     size_t dlen;
     static const unsigned char v4[] = {127, 0, 0, 1};
     static const unsigned char v6[16] = {[15] = 1};
-    assert_int_equal(mqtls__pki_san_next(&q, p + seq, &tag, &data, &dlen), 1);
-    assert_int_equal(tag, 2);
+    assert_int_equal(mqtls__x509_san_next(&it, &tag, &data, &dlen), 1);
+    assert_int_equal(tag, MQTLS__SAN_DNS);
     assert_memory_equal(data, "broker.local", 12);
     assert_int_equal(dlen, 12);
-    assert_int_equal(mqtls__pki_san_next(&q, p + seq, &tag, &data, &dlen), 1);
-    assert_int_equal(tag, 2);
+    assert_int_equal(mqtls__x509_san_next(&it, &tag, &data, &dlen), 1);
+    assert_int_equal(tag, MQTLS__SAN_DNS);
     assert_int_equal(dlen, 11);
     assert_memory_equal(data, "extra.local", 11);
-    assert_int_equal(mqtls__pki_san_next(&q, p + seq, &tag, &data, &dlen), 1);
-    assert_int_equal(tag, 7);
+    assert_int_equal(mqtls__x509_san_next(&it, &tag, &data, &dlen), 1);
+    assert_int_equal(tag, MQTLS__SAN_IP);
     assert_int_equal(dlen, 4);
     assert_memory_equal(data, v4, 4);
-    assert_int_equal(mqtls__pki_san_next(&q, p + seq, &tag, &data, &dlen), 1);
-    assert_int_equal(tag, 7);
+    assert_int_equal(mqtls__x509_san_next(&it, &tag, &data, &dlen), 1);
+    assert_int_equal(tag, MQTLS__SAN_IP);
     assert_int_equal(dlen, 16);
     assert_memory_equal(data, v6, 16);
-    assert_int_equal(mqtls__pki_san_next(&q, p + seq, &tag, &data, &dlen), 0);
+    assert_int_equal(mqtls__x509_san_next(&it, &tag, &data, &dlen), 0);
 
     /* EKU serverAuth only; KU critical. */
     assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(
@@ -286,7 +283,7 @@ static void test_pki_server_has_san_eku_ku_and_verifies(void **state)
                                                   MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)),
         0);
     GET_EXT(&srv, MBEDTLS_OID_KEY_USAGE, &v, &len, &crit);
-    assert_int_equal(crit, 1);
+    assert_true(crit);
 
     /* AKID keyIdentifier == the CA's SKID. */
     const unsigned char *skid;
@@ -304,7 +301,7 @@ static void test_pki_server_has_san_eku_ku_and_verifies(void **state)
 
     mbedtls_pk_context key;
     load_key(f, "server.key", &key);
-    assert_int_equal(pki_pk_check_pair(&srv.pk, &key, NULL, NULL), 0);
+    assert_int_equal(mqtls__x509_pk_check_pair(&srv.pk, &key, NULL, NULL), 0);
     mbedtls_pk_free(&key);
     mbedtls_x509_crt_free(&srv);
     mbedtls_x509_crt_free(&ca);
@@ -326,9 +323,9 @@ static void test_pki_client_has_cn_clientauth_and_verifies(void **state)
     load_crt(f, "ca.crt", &ca);
     load_crt(f, "device-001.crt", &cli);
     assert_true(cn_equals(&cli, "device-001"));
-    assert_false(pki_crt_ca_istrue(&cli));
+    assert_false(mqtls__dm_crt_is_ca(&cli));
     assert_serial_ok(&cli);
-    assert_int_equal(pki_crt_key_usage(&cli), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    assert_int_equal(mqtls__dm_crt_key_usage(&cli), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
     assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(
                          &cli, MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)),
                      0);
@@ -340,8 +337,8 @@ static void test_pki_client_has_cn_clientauth_and_verifies(void **state)
                          MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME)));
     assert_true(has_ext(&cli, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
                         MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER)));
-    assert_int_equal(mqtls__pki_x509_time_to_epoch(&cli.valid_from), r.now_s - 3600);
-    assert_int_equal(mqtls__pki_x509_time_to_epoch(&cli.valid_to), r.now_s + 30LL * 86400);
+    assert_int_equal(mqtls__x509_time_unix(&cli.valid_from), r.now_s - 3600);
+    assert_int_equal(mqtls__x509_time_unix(&cli.valid_to), r.now_s + 30LL * 86400);
     assert_int_equal(verify(&cli, &ca, NULL), 0);
     /* The issuer DN is byte-identical to the CA subject (name chaining, RFC 5280 4.1.2.4). */
     assert_int_equal(cli.issuer_raw.len, ca.subject_raw.len);
@@ -371,13 +368,13 @@ static void test_pki_rsa2048_ca_leaf_follows_ca_key_type(void **state)
     load_crt(f, "dev-ec.crt", &cli);
     assert_int_equal(mbedtls_pk_get_type(&ca.pk), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&ca.pk), 2048);
-    assert_int_equal(pki_crt_sig_md(&ca), MBEDTLS_MD_SHA256);
+    assert_int_equal(mqtls__dm_crt_sig_md(&ca), MBEDTLS_MD_SHA256);
     assert_int_equal(mbedtls_pk_get_type(&srv.pk), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&srv.pk), 2048);
-    assert_int_equal(pki_crt_key_usage(&srv),
+    assert_int_equal(mqtls__dm_crt_key_usage(&srv),
                      MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_ENCIPHERMENT);
     assert_int_equal(mbedtls_pk_get_type(&cli.pk), MBEDTLS_PK_ECKEY);
-    assert_int_equal(pki_crt_key_usage(&cli), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    assert_int_equal(mqtls__dm_crt_key_usage(&cli), MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
     assert_int_equal(verify(&srv, &ca, "broker.local"), 0);
     assert_int_equal(verify(&cli, &ca, NULL), 0);
     mbedtls_x509_crt_free(&cli);
@@ -396,7 +393,7 @@ static void test_pki_rsa3072_ca_has_3072_bit_key(void **state)
     mbedtls_pk_context key;
     load_key(f, "ca.key", &key);
     assert_int_equal(mbedtls_pk_get_bitlen(&key), 3072);
-    assert_int_equal(pki_pk_check_pair(&ca.pk, &key, NULL, NULL), 0);
+    assert_int_equal(mqtls__x509_pk_check_pair(&ca.pk, &key, NULL, NULL), 0);
     mbedtls_pk_free(&key);
     mbedtls_x509_crt_free(&ca);
 }
@@ -496,8 +493,8 @@ static void test_pki_leaf_never_outlives_ca(void **state)
     mbedtls_x509_crt cli;
     load_crt(f, "ca.crt", &ca);
     load_crt(f, "dev.crt", &cli);
-    assert_int_equal(mqtls__pki_x509_time_to_epoch(&cli.valid_to),
-                     mqtls__pki_x509_time_to_epoch(&ca.valid_to));
+    assert_int_equal(mqtls__x509_time_unix(&cli.valid_to),
+                     mqtls__x509_time_unix(&ca.valid_to));
     mbedtls_x509_crt_free(&cli);
     mbedtls_x509_crt_free(&ca);
 }
@@ -549,8 +546,8 @@ static void test_pki_show_summarises_without_key_material(void **state)
     assert_non_null(strstr(c->text, "subject:      CN=broker.local"));
     assert_non_null(strstr(c->text, "issuer:       CN=mqtls CA"));
     assert_non_null(strstr(c->text, "DNS:broker.local, IP:127.0.0.1"));
-    assert_non_null(strstr(c->text, "curve secp256r1"));
-    assert_non_null(strstr(c->text, "ECDSA with SHA256"));
+    assert_non_null(strstr(c->text, "key:          EC P-256 (secp256r1)"));
+    assert_non_null(strstr(c->text, "signature:    SHA-256 with ECDSA"));
     assert_non_null(strstr(c->text, "825 days left"));
     assert_non_null(strstr(c->text, "serverAuth"));
     assert_non_null(strstr(c->text, "digitalSignature"));
@@ -576,7 +573,7 @@ static void test_pki_show_summarises_without_key_material(void **state)
     c->text[0] = '\0';
     path_of(f, "server.key", path, sizeof path);
     assert_int_equal(mqtls_pki_show(path, 0, capture_line, c, &err), MQTLS_OK);
-    assert_non_null(strstr(c->text, "EC 256 bits, curve secp256r1, not encrypted"));
+    assert_non_null(strstr(c->text, "EC P-256 (secp256r1), not encrypted (SEC1)"));
     assert_null(strstr(c->text, body + 1));
 
     /* Not a certificate or a key. */

@@ -2,8 +2,7 @@
  * We split PEM ourselves instead of calling mbedtls_x509_crt_parse() on the whole buffer:
  * that way a truncated block, a key in a cert file or a CSR is named precisely, and the
  * buffer does not need its NUL terminator. */
-#include "diag_internal.h"
-#include "diag_mbedtls.h"
+#include "x509/certinfo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,9 @@
 #include <mbedtls/pem.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/x509.h>
+
+#include "x509/asn1.h"
+#include "x509/compat.h"
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -37,39 +39,6 @@ static const uint8_t *find_bytes(const uint8_t *hay, size_t hay_len, const char 
         }
     }
     return NULL;
-}
-
-static bool find_oid(const uint8_t *data, size_t len, const uint8_t *oid, size_t oid_len)
-{
-    /* The OID as its DER TLV: 06 <len> <bytes>. */
-    if (len < oid_len + 2) {
-        return false;
-    }
-    for (size_t i = 0; i + oid_len + 2 <= len; i++) {
-        if (data[i] == 0x06 && data[i + 1] == oid_len && memcmp(data + i + 2, oid, oid_len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-mqtls_key_type_t mqtls__scan_unsupported_key_oid(const uint8_t *data, size_t len)
-{
-    /* RFC 8410: id-X25519 1.3.101.110, id-X448 .111, id-Ed25519 .112, id-Ed448 .113 */
-    static const uint8_t ed25519[] = {0x2B, 0x65, 0x70};
-    static const uint8_t ed448[] = {0x2B, 0x65, 0x71};
-    static const uint8_t x25519[] = {0x2B, 0x65, 0x6E};
-    static const uint8_t x448[] = {0x2B, 0x65, 0x6F};
-    if (find_oid(data, len, ed25519, sizeof ed25519)) {
-        return MQTLS_KEY_ED25519;
-    }
-    if (find_oid(data, len, ed448, sizeof ed448)) {
-        return MQTLS_KEY_ED448;
-    }
-    if (find_oid(data, len, x25519, sizeof x25519) || find_oid(data, len, x448, sizeof x448)) {
-        return MQTLS_KEY_OTHER;
-    }
-    return MQTLS_KEY_NONE;
 }
 
 void mqtls__setf(char *dst, size_t cap, const char *fmt, ...)
@@ -93,19 +62,6 @@ void mqtls__appendf(char *dst, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(dst + used, cap - used, fmt, ap);
     va_end(ap);
-}
-
-int64_t mqtls__x509_time_to_unix(int year, int mon, int day, int hour, int min, int sec)
-{
-    /* days_from_civil (H. Hinnant): proleptic Gregorian, no timezone, no libc. */
-    int64_t y = (int64_t)year - (mon <= 2 ? 1 : 0);
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t mp = (int64_t)(mon + (mon > 2 ? -3 : 9));
-    int64_t doy = (153 * mp + 2) / 5 + day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
-    return days * 86400 + (int64_t)hour * 3600 + (int64_t)min * 60 + sec;
 }
 
 const char *mqtls_hash_name(mqtls_hash_t h)
@@ -162,7 +118,7 @@ const char *mqtls_curve_name(mqtls_curve_t c)
     }
 }
 
-static void key_desc(char *dst, size_t cap, mqtls_key_type_t t, unsigned bits, mqtls_curve_t c)
+void mqtls__x509_key_desc(char *dst, size_t cap, mqtls_key_type_t t, unsigned bits, mqtls_curve_t c)
 {
     switch (t) {
     case MQTLS_KEY_RSA:
@@ -202,65 +158,37 @@ static void hex_colon(char *dst, size_t cap, const uint8_t *p, size_t n)
 
 /* ---------------------------------------------------------------- extensions */
 
-/* Walk v3 extensions for what mbedTLS 2.28 does not keep: SKI and AKI keyIdentifier. */
+/* subjectKeyIdentifier and authorityKeyIdentifier keyIdentifier (mbedTLS 2.28 keeps neither). */
 static void parse_key_ids(const mbedtls_x509_crt *crt, mqtls_certinfo_t *info)
 {
-    static const uint8_t oid_ski[] = {0x55, 0x1D, 0x0E};
-    static const uint8_t oid_aki[] = {0x55, 0x1D, 0x23};
-    unsigned char *p = crt->v3_ext.p;
-    if (p == NULL || crt->v3_ext.len == 0) {
-        return;
-    }
-    const unsigned char *end = p + crt->v3_ext.len;
-    size_t len;
-    /* v3_ext is [3] EXPLICIT { SEQUENCE OF Extension } or just the SEQUENCE, by version. */
-    if (*p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3)) {
-        if (mbedtls_asn1_get_tag(&p, end, &len, *p) != 0) {
-            return;
+    const uint8_t *val = NULL;
+    size_t val_len = 0;
+    bool critical = false;
+    size_t kl = 0;
+    if (mqtls__x509_find_ext(crt, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), &val, &val_len,
+                             &critical) == 0) {
+        /* SubjectKeyIdentifier ::= KeyIdentifier ::= OCTET STRING */
+        unsigned char *v = (unsigned char *)(uintptr_t)val;
+        if (mbedtls_asn1_get_tag(&v, val + val_len, &kl, MBEDTLS_ASN1_OCTET_STRING) == 0 &&
+            kl <= sizeof info->ski) {
+            memcpy(info->ski, v, kl);
+            info->ski_len = kl;
         }
     }
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
-        0) {
-        return;
-    }
-    end = p + len;
-    for (int guard = 0; p < end && guard < 64; guard++) {
-        if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) !=
-            0) {
-            return;
+    if (mqtls__x509_find_ext(crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
+                             MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), &val, &val_len,
+                             &critical) == 0) {
+        /* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier OPTIONAL, ... } */
+        unsigned char *v = (unsigned char *)(uintptr_t)val;
+        const unsigned char *v_end = val + val_len;
+        if (mbedtls_asn1_get_tag(&v, v_end, &kl,
+                                 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0 &&
+            mbedtls_asn1_get_tag(&v, v_end, &kl, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0) == 0 &&
+            kl <= sizeof info->aki) {
+            memcpy(info->aki, v, kl);
+            info->aki_len = kl;
         }
-        const unsigned char *ext_end = p + len;
-        size_t oid_len;
-        if (mbedtls_asn1_get_tag(&p, ext_end, &oid_len, MBEDTLS_ASN1_OID) != 0) {
-            return;
-        }
-        const unsigned char *oid = p;
-        p += oid_len;
-        int critical = 0;
-        (void)mbedtls_asn1_get_bool(&p, ext_end, &critical);
-        size_t val_len;
-        if (mbedtls_asn1_get_tag(&p, ext_end, &val_len, MBEDTLS_ASN1_OCTET_STRING) != 0) {
-            return;
-        }
-        unsigned char *v = p;
-        const unsigned char *v_end = p + val_len;
-        size_t kl;
-        if (oid_len == 3 && memcmp(oid, oid_ski, 3) == 0) {
-            if (mbedtls_asn1_get_tag(&v, v_end, &kl, MBEDTLS_ASN1_OCTET_STRING) == 0 &&
-                kl <= sizeof info->ski) {
-                memcpy(info->ski, v, kl);
-                info->ski_len = kl;
-            }
-        } else if (oid_len == 3 && memcmp(oid, oid_aki, 3) == 0) {
-            if (mbedtls_asn1_get_tag(&v, v_end, &kl,
-                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0 &&
-                mbedtls_asn1_get_tag(&v, v_end, &kl, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0) == 0 &&
-                kl <= sizeof info->aki) {
-                memcpy(info->aki, v, kl);
-                info->aki_len = kl;
-            }
-        }
-        p = (unsigned char *)(uintptr_t)ext_end;
     }
 }
 
@@ -290,31 +218,36 @@ static void parse_eku(const mbedtls_x509_crt *crt, mqtls_certinfo_t *info)
 
 static void parse_sans(const mbedtls_x509_crt *crt, mqtls_certinfo_t *info)
 {
-    const mbedtls_x509_sequence *s = &crt->subject_alt_names;
-    for (int guard = 0; s != NULL && guard < 64; s = s->next, guard++) {
-        const mbedtls_x509_buf *b = &s->buf;
-        /* Raw GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (4 or 16). */
-        int tag = b->tag & 0x1F;
-        if (b->p == NULL || b->len == 0) {
+    mqtls__x509_san_iter_t it;
+    if (mqtls__x509_san_begin(&it, crt) != 0) {
+        return;
+    }
+    uint8_t t = 0;
+    const uint8_t *p = NULL;
+    size_t len = 0;
+    for (int guard = 0; guard < 64 && mqtls__x509_san_next(&it, &t, &p, &len) == 1; guard++) {
+        /* GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (4 or 16). */
+        int tag = t & 0x1F;
+        if (len == 0) {
             continue;
         }
         if (tag == 2 && info->san_dns_count < MQTLS_CERTINFO_MAX_SANS) {
             char *d = info->san_dns[info->san_dns_count++];
-            size_t n = b->len < 127 ? b->len : 127;
-            memcpy(d, b->p, n);
+            size_t n = len < 127 ? len : 127;
+            memcpy(d, p, n);
             d[n] = '\0';
         } else if (tag == 7 && info->san_ip_count < MQTLS_CERTINFO_MAX_SANS) {
             char *d = info->san_ip[info->san_ip_count++];
             d[0] = '\0';
-            if (b->len == 4) {
-                mqtls__setf(d, 48, "%u.%u.%u.%u", b->p[0], b->p[1], b->p[2], b->p[3]);
-            } else if (b->len == 16) {
+            if (len == 4) {
+                mqtls__setf(d, 48, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+            } else if (len == 16) {
                 for (size_t i = 0; i < 16; i += 2) {
                     mqtls__appendf(d, 48, i == 0 ? "%x" : ":%x",
-                                   (unsigned)((b->p[i] << 8) | b->p[i + 1]));
+                                   (unsigned)((p[i] << 8) | p[i + 1]));
                 }
             } else {
-                mqtls__setf(d, 48, "(bad IP length %zu)", b->len);
+                mqtls__setf(d, 48, "(bad IP length %zu)", len);
             }
         }
     }
@@ -345,16 +278,13 @@ void mqtls__certinfo_fill(const mbedtls_x509_crt *crt, mqtls_certinfo_t *info, b
     hex_colon(info->serial, sizeof info->serial, crt->serial.p,
               crt->serial.len < 23 ? crt->serial.len : 23);
     info->version = crt->version;
-    info->not_before_s =
-        mqtls__x509_time_to_unix(crt->valid_from.year, crt->valid_from.mon, crt->valid_from.day,
-                                 crt->valid_from.hour, crt->valid_from.min, crt->valid_from.sec);
-    info->not_after_s =
-        mqtls__x509_time_to_unix(crt->valid_to.year, crt->valid_to.mon, crt->valid_to.day,
-                                 crt->valid_to.hour, crt->valid_to.min, crt->valid_to.sec);
+    info->not_before_s = mqtls__x509_time_unix(&crt->valid_from);
+    info->not_after_s = mqtls__x509_time_unix(&crt->valid_to);
     info->key_type = mqtls__dm_pk_type(&crt->pk);
     info->key_bits = (unsigned)mbedtls_pk_get_bitlen(&crt->pk);
     info->curve = mqtls__dm_pk_curve(&crt->pk);
-    key_desc(info->key_desc, sizeof info->key_desc, info->key_type, info->key_bits, info->curve);
+    mqtls__x509_key_desc(info->key_desc, sizeof info->key_desc, info->key_type, info->key_bits,
+                         info->curve);
     info->sig_hash = mqtls__dm_hash(mqtls__dm_crt_sig_md(crt));
     mbedtls_pk_type_t spk = mqtls__dm_crt_sig_pk(crt);
     mqtls__setf(info->sig_desc, sizeof info->sig_desc, "%s with %s",
@@ -635,15 +565,15 @@ static void pkcs8_encryption(const uint8_t *der, size_t len, char *dst, size_t c
     static const uint8_t des3[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x03, 0x07};
     static const uint8_t pbes2[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0D};
     static const uint8_t pkcs12_prefix[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x0C, 0x01};
-    const char *scheme = find_oid(der, len, pbes2, sizeof pbes2) ? "PBES2 " : "";
+    const char *scheme = mqtls__x509_der_has_oid(der, len, pbes2, sizeof pbes2) ? "PBES2 " : "";
     const char *cipher = "unknown cipher";
-    if (find_oid(der, len, aes256, sizeof aes256)) {
+    if (mqtls__x509_der_has_oid(der, len, aes256, sizeof aes256)) {
         cipher = "AES-256-CBC";
-    } else if (find_oid(der, len, aes192, sizeof aes192)) {
+    } else if (mqtls__x509_der_has_oid(der, len, aes192, sizeof aes192)) {
         cipher = "AES-192-CBC";
-    } else if (find_oid(der, len, aes128, sizeof aes128)) {
+    } else if (mqtls__x509_der_has_oid(der, len, aes128, sizeof aes128)) {
         cipher = "AES-128-CBC";
-    } else if (find_oid(der, len, des3, sizeof des3)) {
+    } else if (mqtls__x509_der_has_oid(der, len, des3, sizeof des3)) {
         cipher = "DES-EDE3-CBC";
     } else {
         for (size_t i = 0; i + sizeof pkcs12_prefix + 3 <= len; i++) {
@@ -790,7 +720,8 @@ mqtls_status_t mqtls_keyinfo_parse(const uint8_t *data, size_t len, const char *
     if (odd != MQTLS_KEY_NONE && out->key_type == MQTLS_KEY_NONE) {
         out->key_type = odd;
     }
-    key_desc(out->key_desc, sizeof out->key_desc, out->key_type, out->key_bits, out->curve);
+    mqtls__x509_key_desc(out->key_desc, sizeof out->key_desc, out->key_type, out->key_bits,
+                         out->curve);
     mbedtls_pk_free(&pk);
     free(buf);
     free(der);

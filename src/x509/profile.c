@@ -1,5 +1,8 @@
-/* X.509 acceptance profiles as data, checked by us (not by mbedTLS) so a user can ask "would
- * an ESP32 on mbedTLS 3 accept this chain?" on any machine. Sources:
+/* X.509 acceptance profiles (profile.h): one row per profile. Diagnosis checks chains against the
+ * rows itself, so a user can ask "would an ESP32 on mbedTLS 3 accept this chain?" on any
+ * machine; the TLS client gives mbedTLS the same rows as mbedtls_x509_crt_profile numbers
+ * (mqtls__profile_to_mbedtls). tests/unit/net checks that the rows of the built-in profiles
+ * equal the linked library's, and that both judges agree on generated chains. Sources:
  *  - mbedTLS 2.28 library/x509_crt.c mbedtls_x509_crt_profile_default: SHA-224..SHA-512
  *    (SHA-1 only with the removed MBEDTLS_TLS_DEFAULT_ALLOW_SHA1_IN_CERTIFICATES), any PK,
  *    any curve, RSA >= 2048. tests/unit/diag checks this against the linked library.
@@ -9,8 +12,9 @@
  *  - mbedtls_x509_crt_profile_suiteb: SHA-256/384, ECDSA only, P-256/P-384.
  *  - OpenSSL security level 2 (Debian 12 default, so mosquitto's): >= 112-bit security:
  *    RSA/DSA >= 2048, ECC >= 224 bits, no SHA-1 or MD5 signatures. */
-#include "diag_internal.h"
-#include "diag_mbedtls.h"
+#include "x509/profile.h"
+
+#include "x509/compat.h"
 
 #include <string.h>
 
@@ -99,31 +103,6 @@ bool mqtls__profile_hash_ok(const mqtls__profile_t *p, mqtls_hash_t h)
     return h < 32 && (p->hashes & (1u << h)) != 0;
 }
 
-static unsigned curve_bits(mqtls_curve_t c)
-{
-    switch (c) {
-    case MQTLS_CURVE_P192:
-    case MQTLS_CURVE_K192:
-        return 192;
-    case MQTLS_CURVE_P224:
-    case MQTLS_CURVE_K224:
-        return 224;
-    case MQTLS_CURVE_P256:
-    case MQTLS_CURVE_K256:
-    case MQTLS_CURVE_BP256:
-        return 256;
-    case MQTLS_CURVE_P384:
-    case MQTLS_CURVE_BP384:
-        return 384;
-    case MQTLS_CURVE_P521:
-        return 521;
-    case MQTLS_CURVE_BP512:
-        return 512;
-    default:
-        return 0;
-    }
-}
-
 int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsigned bits,
                              mqtls_curve_t curve)
 {
@@ -140,7 +119,7 @@ int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsi
             return 3;
         }
         if (p->ec_min_bits > 0) {
-            return curve_bits(curve) < p->ec_min_bits ? 1 : 0;
+            return mqtls__x509_curve_bits(curve) < p->ec_min_bits ? 1 : 0;
         }
         return curve < 32 && (p->curves & (1u << curve)) != 0 ? 0 : 2;
     case MQTLS_KEY_NONE:
@@ -148,6 +127,44 @@ int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsi
     default:
         return 3;
     }
+}
+
+/* "Any" as mbedTLS's own profiles write it (every id flag). */
+#define ANY_ID 0x0FFFFFFFu
+
+void mqtls__profile_to_mbedtls(const mqtls__profile_t *p, mbedtls_x509_crt_profile *out)
+{
+    memset(out, 0, sizeof *out);
+    for (unsigned h = 0; h < 32; h++) {
+        mbedtls_md_type_t md = mqtls__x509_hash_md((mqtls_hash_t)h);
+        if ((p->hashes & (1u << h)) != 0 && md != MBEDTLS_MD_NONE) {
+            out->allowed_mds |= (uint32_t)MBEDTLS_X509_ID_FLAG(md);
+        }
+    }
+    if (p->rsa_allowed && p->ec_allowed) {
+        out->allowed_pks = ANY_ID;
+    } else if (p->ec_allowed) { /* as mbedtls_x509_crt_profile_suiteb writes "ECDSA only" */
+        out->allowed_pks = (uint32_t)(MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
+                                      MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY));
+    } else if (p->rsa_allowed) {
+        out->allowed_pks = (uint32_t)(MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
+                                      MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSASSA_PSS));
+    }
+    if (p->ec_min_bits == 0 && p->curves == ALL_CURVES) {
+        out->allowed_curves = ANY_ID;
+    } else {
+        /* A curve list, or every curve of at least ec_min_bits (OpenSSL's rule by size). */
+        for (unsigned c = 0; c < 32; c++) {
+            mbedtls_ecp_group_id id = mqtls__x509_curve_group((mqtls_curve_t)c);
+            bool ok = p->ec_min_bits > 0
+                          ? mqtls__x509_curve_bits((mqtls_curve_t)c) >= p->ec_min_bits
+                          : (p->curves & (1u << c)) != 0;
+            if (ok && id != MBEDTLS_ECP_DP_NONE) {
+                out->allowed_curves |= (uint32_t)MBEDTLS_X509_ID_FLAG(id);
+            }
+        }
+    }
+    out->rsa_min_bitlen = p->rsa_min_bits;
 }
 
 static const struct {
@@ -189,4 +206,24 @@ const char *mqtls_profile_name(mqtls_profile_t p)
 const char *mqtls_profile_describe(mqtls_profile_t p)
 {
     return mqtls__profile_get(p)->who;
+}
+
+bool mqtls__profile_mbedtls_by_name(const char *name, mbedtls_x509_crt_profile *out)
+{
+    mqtls_profile_t p = MQTLS_PROFILE_MBEDTLS_DEFAULT;
+    if (name != NULL && mqtls_profile_from_name(name, &p) != MQTLS_OK) {
+        return false;
+    }
+    mqtls__profile_to_mbedtls(mqtls__profile_get(p), out);
+    return true;
+}
+
+size_t mqtls__profile_count(void)
+{
+    return sizeof profile_names / sizeof profile_names[0];
+}
+
+const char *mqtls__profile_name_at(size_t i)
+{
+    return i < mqtls__profile_count() ? profile_names[i].name : NULL;
 }
