@@ -299,6 +299,19 @@ static mqtls_status_t handshake_report(tls_t *t, int ret)
 {
     mqtls_tls_facts_t *f = t->facts;
     mqtls_error_t *err = t->base.err;
+    /* Our own fatal alert (e.g. bad_certificate after a failed verification) may still sit in
+     * the gathered flight: send it, best effort and without blocking, so that the broker logs
+     * why we left. Its outcome must not replace the handshake's error. */
+    if (t->olen > 0) {
+        mqtls_error_t keep;
+        if (err != NULL) {
+            keep = *err;
+        }
+        (void)obuf_flush(t);
+        if (err != NULL) {
+            *err = keep;
+        }
+    }
     t->state = TLS_FAILED;
     t->want = 0;
     char text[96];
@@ -681,6 +694,14 @@ static void tls_destroy(mqtls_transport_t *base)
     free(t);
 }
 
+/* While draining for a late alert, the runtime must call connect() again at the deadline even
+ * if the silent peer never makes the socket readable. */
+static int64_t tls_wake_at(mqtls_transport_t *base)
+{
+    tls_t *t = (tls_t *)base;
+    return t->state == TLS_DRAIN ? t->drain_deadline_ms : mqtls__transport_wake_at(t->inner);
+}
+
 static const mqtls_transport_ops_t tls_ops = {
     .name = "tls",
     .connect = tls_connect,
@@ -691,6 +712,7 @@ static const mqtls_transport_ops_t tls_ops = {
     .want = tls_want,
     .close = tls_close,
     .destroy = tls_destroy,
+    .wake_at = tls_wake_at,
 };
 
 mqtls_status_t mqtls__tls_create(mqtls__tls_ctx_t *ctx, mqtls_transport_t *inner, const char *host,

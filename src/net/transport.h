@@ -41,6 +41,10 @@ typedef struct mqtls_transport_ops {
     void (*close)(mqtls_transport_t *t);
     /** Free everything, including @p t. */
     void (*destroy)(mqtls_transport_t *t);
+    /** Optional (NULL = never): the time, on connect()'s clock, at which connect() must be
+     *  called again even if want() is not met (e.g. TLS waiting a bounded time for a late
+     *  alert); INT64_MAX for none. Stacked transports ask the one below. */
+    int64_t (*wake_at)(mqtls_transport_t *t);
 } mqtls_transport_ops_t;
 
 /** Base of every transport; implementations embed it as their first member. */
@@ -48,6 +52,12 @@ struct mqtls_transport {
     const mqtls_transport_ops_t *ops;
     mqtls_error_t *err; /**< borrowed: where failures are recorded (may be NULL) */
 };
+
+/** @brief ops->wake_at() of @p t, INT64_MAX when it has none. */
+static inline int64_t mqtls__transport_wake_at(mqtls_transport_t *t)
+{
+    return t != NULL && t->ops->wake_at != NULL ? t->ops->wake_at(t) : INT64_MAX;
+}
 
 #ifdef __cplusplus
 }

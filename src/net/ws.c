@@ -920,6 +920,11 @@ static void ws_destroy(mqtls_transport_t *base)
     free(t);
 }
 
+static int64_t ws_wake_at(mqtls_transport_t *base)
+{
+    return mqtls__transport_wake_at(((ws_t *)base)->inner);
+}
+
 static const mqtls_transport_ops_t ws_ops = {
     .name = "ws",
     .connect = ws_connect,
@@ -930,6 +935,7 @@ static const mqtls_transport_ops_t ws_ops = {
     .want = ws_want,
     .close = ws_close,
     .destroy = ws_destroy,
+    .wake_at = ws_wake_at,
 };
 
 const char *mqtls__ws_note(const mqtls_transport_t *t)

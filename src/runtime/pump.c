@@ -167,6 +167,9 @@ int64_t mqtls__client_timeout_locked(const mqtls_client_t *c, int64_t now)
         deadline = c->deadline_ms;
         if (c->state == MQTLS_STATE_CONNECTING && (c->t == NULL || !c->connect_started)) {
             deadline = now; /* the transport is not even created (or connecting) yet */
+        } else if (c->state == MQTLS_STATE_CONNECTING) {
+            int64_t wake = mqtls__transport_wake_at(c->t); /* e.g. TLS waiting for an alert */
+            deadline = wake < deadline ? wake : deadline;
         }
         break;
     case MQTLS_STATE_MQTT_CONNECTING:

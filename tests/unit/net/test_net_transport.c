@@ -527,7 +527,11 @@ static void test_tls_drain_gives_up_at_its_deadline_on_the_callers_clock(void **
     drain_conn_t c;
     drain_open(&c, &fake);
     int64_t t0 = mqtls__net_now_ms();
+    assert_int_equal(mqtls__transport_wake_at(c.t), INT64_MAX); /* nothing pending yet */
     assert_int_equal(connect_until_failed(&c, 5000), MQTLS_ERR_WOULD_BLOCK);
+    /* A silent peer never makes the socket readable: the caller must come back at the
+     * deadline by itself, and the transport says when. */
+    assert_int_equal(mqtls__transport_wake_at(c.t), 5200);
     /* Time is the caller's: until 200 ms have passed on it, connect() only reads and returns. */
     for (int64_t now = 5000; now < 5200; now += 50) {
         size_t reads = fake.reads;

@@ -55,6 +55,7 @@ typedef struct fake_transport {
     bool connected;
     bool mismatch; /* an EXPECT step saw other bytes */
     bool destroyed;
+    int64_t wake_at_ms; /* what ops->wake_at() answers (0 = INT64_MAX: none) */
 } fake_transport_t;
 
 static inline mqtls_status_t fake_connect(mqtls_transport_t *t, int64_t now_ms)
@@ -223,6 +224,12 @@ static inline void fake_destroy(mqtls_transport_t *t)
     f->destroyed = true; /* storage belongs to the test */
 }
 
+static inline int64_t fake_wake_at(mqtls_transport_t *t)
+{
+    fake_transport_t *f = (fake_transport_t *)t;
+    return f->wake_at_ms != 0 ? f->wake_at_ms : INT64_MAX;
+}
+
 static const mqtls_transport_ops_t fake_ops = {
     .name = "fake",
     .connect = fake_connect,
@@ -233,6 +240,7 @@ static const mqtls_transport_ops_t fake_ops = {
     .want = fake_want,
     .close = fake_close,
     .destroy = fake_destroy,
+    .wake_at = fake_wake_at,
 };
 
 static inline void fake_init(fake_transport_t *f, const fake_step_t *reads, size_t nr,

@@ -414,6 +414,28 @@ static void test_client_transport_connect_timeout(void **state)
     mqtls_client_destroy(c);
 }
 
+/* A transport that must be called again at a time of its own (TLS reading a late alert for
+ * 200 ms) shortens the wait: the loop does not sleep until the 5 s connect deadline. */
+static void test_client_transport_wake_at_bounds_the_wait(void **state)
+{
+    (void)state;
+    fake_init(&g_net, NULL, 0, NULL, 0);
+    const fake_step_t connects[] = {FAKE_CONNECT_BLOCK(), FAKE_CONNECT_BLOCK()};
+    g_net.connects = connects;
+    g_net.connects_count = ARRAY_LEN(connects);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(mqtls_client_timeout_ms(c), 5000);
+    g_net.wake_at_ms = g_now + 200;
+    assert_int_equal(mqtls_client_timeout_ms(c), 200);
+    size_t calls = g_net.connect_calls;
+    g_now += 200;
+    steps(c, 1);
+    assert_int_equal(g_net.connect_calls, calls + 1); /* called again at its time, no I/O */
+    mqtls_client_destroy(c);
+}
+
 /* Every state change goes through one table: illegal events are refused, nothing changes. */
 static void test_client_state_changes_follow_the_table(void **state)
 {
@@ -807,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_client_write_error_reports_status),
         cmocka_unit_test(test_client_connect_failure_backoff_grows_within_bounds),
         cmocka_unit_test(test_client_transport_connect_timeout),
+        cmocka_unit_test(test_client_transport_wake_at_bounds_the_wait),
         cmocka_unit_test(test_client_state_changes_follow_the_table),
         cmocka_unit_test(test_client_same_failure_is_diagnosed_once),
         cmocka_unit_test(test_client_connack_timeout),
