@@ -1,104 +1,18 @@
 /* WebSocket client transport (net.h): RFC 6455 over any inner transport, for MQTT over
  * WebSocket (MQTT 5.0 and 3.1.1 section 6). The MQTT byte stream is carried in binary frames;
  * packets and frames are independent [MQTT-6.0.0-2], so this layer never looks at MQTT. */
-#include "tls_internal.h" /* net.h + mqtls__compat_sha1 */
+#include "ws_internal.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 
-#include "mbedtls/base64.h"
-
-/* The whole HTTP answer to the Upgrade must fit here (it is also the receive buffer). */
-#define WS_HS_MAX 8192u
-/* Masked payload is staged here: one inner write per chunk, no allocation per write. */
-#define WS_SCRATCH 16384u
-/* Largest frame header a client sends: 2 + 8 (64-bit length) + 4 (mask). */
-#define WS_HDR_MAX 14u
-/* Largest control frame: 2 + 4 (mask) + 125 (RFC 6455 5.5). */
-#define WS_CTRL_MAX 131u
-#define WS_OUT_CAP (WS_SCRATCH + WS_HDR_MAX + WS_CTRL_MAX)
-/* Frames longer than this are refused: an MQTT packet is at most 268,435,455 + 5 bytes, and a
- * bigger frame from a broker is a broken peer, not data (protects the length arithmetic). */
-#ifndef MQTLS_WS_MAX_FRAME_LEN
-#define MQTLS_WS_MAX_FRAME_LEN ((uint64_t)1 << 30)
-#endif
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_PATH_MAX 1024u
-
-enum {
-    OP_CONT = 0x0,
-    OP_TEXT = 0x1,
-    OP_BINARY = 0x2,
-    OP_CLOSE = 0x8,
-    OP_PING = 0x9,
-    OP_PONG = 0xA,
-};
-
-typedef enum {
-    WS_IDLE,
-    WS_INNER,    /* inner transport connecting */
-    WS_REQUEST,  /* sending the Upgrade request */
-    WS_RESPONSE, /* reading the 101 */
-    WS_OPEN,
-    WS_DEAD, /* protocol error or peer CLOSE: only close()/destroy() make sense */
-} ws_state_t;
-
-typedef struct ws {
-    mqtls_transport_t base;
-    mqtls_transport_t *inner;
-    char *host;
-    char *path;
-    char *subprotocol;
-    uint16_t port;
-    ws_state_t state;
-    mqtls_status_t dead_status; /* returned by read/writev in WS_DEAD */
-    unsigned want;
-    char key[25];      /* base64 of 16 random bytes */
-    char selected[64]; /* subprotocol echoed by the server */
-    const char *note;
-    char note_buf[128];
-
-    /* Receive side: raw bytes from inner (also the handshake answer). */
-    uint8_t rbuf[WS_HS_MAX];
-    size_t rlen, roff;
-    size_t hs_scan; /* where the search for the end of the HTTP header resumes */
-    uint8_t hdr[WS_HDR_MAX];
-    size_t hdr_len;
-    bool in_payload;
-    uint8_t opcode;
-    bool fin;
-    uint64_t payload_left;
-    uint8_t ctrl[125];
-    size_t ctrl_len;
-    bool msg_open;    /* a fragmented binary message is in progress */
-    bool peer_closed; /* CLOSE seen while data was being returned: CLOSED next read */
-
-    /* Send side: header + masked payload (and queued control frames) waiting for inner. */
-    uint8_t out[WS_OUT_CAP];
-    size_t out_len, out_off;
-    uint64_t frame_left; /* payload bytes of the current frame not yet masked into out */
-    uint64_t frame_pos;  /* payload bytes already masked (mask index) */
-    uint8_t mask[4];
-    uint8_t ctrl_out[WS_CTRL_MAX]; /* a PONG/CLOSE waiting for the current frame to end */
-    size_t ctrl_out_len;
-    bool close_sent;
-
-    /* Random bytes for keys and masks: fetched in blocks, one syscall per 64 frames. */
-    uint8_t rnd[256];
-    size_t rnd_left;
-} ws_t;
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* Record a WebSocket-layer failure (a macro so that the format is checked). */
-#define WS_FAIL(t, st, ...) mqtls__net_fail((t)->base.err, MQTLS_LAYER_WS, (st), 0, __VA_ARGS__)
-
 /* RFC 6455 10.3: masks must be unpredictable, so they come from the kernel CSPRNG. */
-static bool random_bytes(ws_t *t, uint8_t *dst, size_t n)
+bool mqtls__ws_random_bytes(ws_t *t, uint8_t *dst, size_t n)
 {
     while (n > 0) {
         if (t->rnd_left == 0) {
@@ -127,47 +41,6 @@ static bool random_bytes(ws_t *t, uint8_t *dst, size_t n)
     return true;
 }
 
-bool mqtls__ws_accept_for_key(const char *key, char out[29])
-{
-    uint8_t buf[64 + sizeof WS_GUID];
-    size_t klen = strlen(key);
-    if (klen > 64) {
-        return false;
-    }
-    memcpy(buf, key, klen);
-    memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
-    uint8_t digest[20];
-    if (mqtls__compat_sha1(buf, klen + sizeof WS_GUID - 1, digest) != 0) {
-        return false;
-    }
-    size_t olen = 0;
-    return mbedtls_base64_encode((unsigned char *)out, 29, &olen, digest, sizeof digest) == 0 &&
-           olen == 28;
-}
-
-/* Case-insensitive: does the comma-separated @p list contain the token @p tok? */
-static bool list_has_token(const char *list, const char *tok, size_t tok_len)
-{
-    const char *p = list;
-    for (int guard = 0; guard < 256 && *p != '\0'; guard++) {
-        while (*p == ' ' || *p == '\t' || *p == ',') {
-            p++;
-        }
-        const char *s = p;
-        while (*p != '\0' && *p != ',') {
-            p++;
-        }
-        const char *e = p;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
-            e--;
-        }
-        if ((size_t)(e - s) == tok_len && tok_len > 0 && strncasecmp(s, tok, tok_len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static size_t iov_total(const mqtls_iovec_t *iov, size_t n)
 {
     size_t total = 0;
@@ -178,7 +51,7 @@ static size_t iov_total(const mqtls_iovec_t *iov, size_t n)
 }
 
 /* Write what is staged in out. MQTLS_OK once all of it is with the inner transport. */
-static mqtls_status_t flush_out(ws_t *t)
+mqtls_status_t mqtls__ws_flush_out(ws_t *t)
 {
     for (int rounds = 0; t->out_off < t->out_len && rounds < 64; rounds++) {
         mqtls_iovec_t v = {.base = t->out + t->out_off, .len = t->out_len - t->out_off};
@@ -211,7 +84,7 @@ static bool queue_control(ws_t *t, uint8_t opcode, const uint8_t *payload, size_
         return false;
     }
     uint8_t mask[4];
-    if (!random_bytes(t, mask, sizeof mask)) {
+    if (!mqtls__ws_random_bytes(t, mask, sizeof mask)) {
         return false;
     }
     t->ctrl_out[0] = (uint8_t)(0x80u | opcode);
@@ -266,180 +139,11 @@ static mqtls_status_t protocol_error(ws_t *t, const char *what)
 {
     if (queue_close(t, 1002)) {
         stage_control(t);
-        (void)flush_out(t);
+        (void)mqtls__ws_flush_out(t);
     }
     t->state = WS_DEAD;
     t->dead_status = MQTLS_ERR_WS_PROTOCOL;
     return WS_FAIL(t, MQTLS_ERR_WS_PROTOCOL, "ws: %s", what);
-}
-
-/* ---- handshake ------------------------------------------------------------------------ */
-
-static mqtls_status_t build_request(ws_t *t)
-{
-    uint8_t nonce[16];
-    if (!random_bytes(t, nonce, sizeof nonce)) {
-        return MQTLS_ERR_OS;
-    }
-    size_t olen = 0;
-    if (mbedtls_base64_encode((unsigned char *)t->key, sizeof t->key, &olen, nonce, sizeof nonce) !=
-        0) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: %s", "base64 of the key failed");
-    }
-    bool v6 = strchr(t->host, ':') != NULL; /* RFC 7230 5.4: IPv6 literals in brackets */
-    int n = snprintf((char *)t->out, WS_OUT_CAP,
-                     "GET %s HTTP/1.1\r\n"
-                     "Host: %s%s%s:%u\r\n"
-                     "Upgrade: websocket\r\n"
-                     "Connection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: %s\r\n"
-                     "Sec-WebSocket-Version: 13\r\n"
-                     "%s%s%s"
-                     "\r\n",
-                     t->path, v6 ? "[" : "", t->host, v6 ? "]" : "", (unsigned)t->port, t->key,
-                     t->subprotocol[0] != '\0' ? "Sec-WebSocket-Protocol: " : "", t->subprotocol,
-                     t->subprotocol[0] != '\0' ? "\r\n" : "");
-    if (n < 0 || (size_t)n >= WS_OUT_CAP) {
-        return WS_FAIL(t, MQTLS_ERR_INVALID_ARG, "ws: %s", "Upgrade request too long");
-    }
-    t->out_len = (size_t)n;
-    t->out_off = 0;
-    return MQTLS_OK;
-}
-
-/* Validate the complete HTTP answer in rbuf[0..hdr_end) (NUL-terminated lines in place). */
-static mqtls_status_t check_response(ws_t *t, size_t hdr_end)
-{
-    char *p = (char *)t->rbuf;
-    char *end = p + hdr_end;
-    /* Split into NUL-terminated lines. */
-    for (char *c = p; c < end; c++) {
-        if (*c == '\r' || *c == '\n') {
-            *c = '\0';
-        }
-    }
-    /* Status line: HTTP/1.x SP 3DIGIT SP reason (RFC 7230 3.1.2). */
-    const char *status = p;
-    if (strncmp(status, "HTTP/1.", 7) != 0 || strlen(status) < 12 || status[8] != ' ') {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: not an HTTP answer: \"%.60s\"", status);
-    }
-    if (strncmp(status + 9, "101", 3) != 0 || (status[12] != ' ' && status[12] != '\0')) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "%.150s", status);
-    }
-    const char *upgrade = NULL;
-    const char *connection = NULL;
-    const char *accept = NULL;
-    const char *protocol = NULL;
-    const char *extensions = NULL;
-    char *line = p + strlen(p) + 1;
-    for (int guard = 0; guard < 512 && line < end; guard++) {
-        size_t len = strlen(line);
-        char *colon = strchr(line, ':');
-        if (len > 0 && colon != NULL) {
-            *colon = '\0';
-            char *v = colon + 1;
-            while (*v == ' ' || *v == '\t') {
-                v++;
-            }
-            char *ve = v + strlen(v);
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) {
-                *--ve = '\0';
-            }
-            if (strcasecmp(line, "Upgrade") == 0) {
-                upgrade = v;
-            } else if (strcasecmp(line, "Connection") == 0) {
-                connection = v;
-            } else if (strcasecmp(line, "Sec-WebSocket-Accept") == 0) {
-                accept = v;
-            } else if (strcasecmp(line, "Sec-WebSocket-Protocol") == 0) {
-                protocol = v;
-            } else if (strcasecmp(line, "Sec-WebSocket-Extensions") == 0) {
-                extensions = v;
-            }
-        }
-        line += len + 1;
-    }
-    /* RFC 6455 4.1, client requirements on the server's handshake, items 2..6. */
-    if (upgrade == NULL || strcasecmp(upgrade, "websocket") != 0) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                       "ws: 101 without \"Upgrade: websocket\" (got \"%.60s\")",
-                       upgrade != NULL ? upgrade : "");
-    }
-    if (connection == NULL || !list_has_token(connection, "upgrade", 7)) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                       "ws: 101 without \"Connection: Upgrade\" (got \"%.60s\")",
-                       connection != NULL ? connection : "");
-    }
-    char expect[29];
-    if (!mqtls__ws_accept_for_key(t->key, expect)) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: %s", "SHA-1 failed");
-    }
-    if (accept == NULL || strcmp(accept, expect) != 0) {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                       "ws: wrong Sec-WebSocket-Accept \"%.40s\" (a proxy answered for the "
-                       "server?)",
-                       accept != NULL ? accept : "(missing)");
-    }
-    if (extensions != NULL && extensions[0] != '\0') {
-        return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                       "ws: server selected extension \"%.60s\" that was not offered", extensions);
-    }
-    if (protocol == NULL || protocol[0] == '\0') {
-        if (t->subprotocol[0] != '\0') {
-            /* Some bridges omit the echo; MQTT still works, so accept and say so. */
-            (void)snprintf(t->note_buf, sizeof t->note_buf,
-                           "server did not echo Sec-WebSocket-Protocol (offered \"%.60s\")",
-                           t->subprotocol);
-            t->note = t->note_buf;
-        }
-    } else {
-        /* [MQTT-6.0.0-4] the server selects one of the offered subprotocols; RFC 6455 4.1
-         * item 6: anything else fails the connection. */
-        if (!list_has_token(t->subprotocol, protocol, strlen(protocol))) {
-            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                           "ws: server selected subprotocol \"%.60s\" that was not offered",
-                           protocol);
-        }
-        (void)snprintf(t->selected, sizeof t->selected, "%s", protocol);
-    }
-    return MQTLS_OK;
-}
-
-static mqtls_status_t read_response(ws_t *t)
-{
-    for (int rounds = 0; rounds < 64; rounds++) {
-        /* Look for the blank line that ends the header; the answer may arrive split anywhere. */
-        size_t from = t->hs_scan;
-        for (size_t i = from; i + 4 <= t->rlen; i++) {
-            if (memcmp(t->rbuf + i, "\r\n\r\n", 4) == 0) {
-                size_t hdr_end = i + 4;
-                mqtls_status_t st = check_response(t, hdr_end);
-                if (st != MQTLS_OK) {
-                    return st;
-                }
-                t->roff = hdr_end; /* frames that came with the 101 are kept */
-                return MQTLS_OK;
-            }
-        }
-        t->hs_scan = t->rlen >= 3 ? t->rlen - 3 : 0;
-        if (t->rlen == sizeof t->rbuf) {
-            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE, "ws: HTTP answer header longer than %s",
-                           "8192 bytes");
-        }
-        size_t got = 0;
-        mqtls_status_t st =
-            t->inner->ops->read(t->inner, t->rbuf + t->rlen, sizeof t->rbuf - t->rlen, &got);
-        if (st == MQTLS_ERR_CLOSED) {
-            return WS_FAIL(t, MQTLS_ERR_WS_HANDSHAKE,
-                           "ws: connection closed %s (is this a WebSocket endpoint?)",
-                           t->rlen == 0 ? "before any HTTP answer" : "inside the HTTP answer");
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-        t->rlen += got;
-    }
-    return MQTLS_ERR_WOULD_BLOCK;
 }
 
 static mqtls_status_t ws_connect(mqtls_transport_t *base, int64_t now_ms)
@@ -464,14 +168,14 @@ static mqtls_status_t ws_connect(mqtls_transport_t *base, int64_t now_ms)
         if (st != MQTLS_OK) {
             goto failed;
         }
-        st = build_request(t);
+        st = mqtls__ws_build_request(t);
         if (st != MQTLS_OK) {
             goto failed;
         }
         t->state = WS_REQUEST;
         /* fall through */
     case WS_REQUEST:
-        st = flush_out(t);
+        st = mqtls__ws_flush_out(t);
         if (st == MQTLS_ERR_WOULD_BLOCK) {
             t->want = MQTLS_WANT_WRITE;
             return st;
@@ -482,7 +186,7 @@ static mqtls_status_t ws_connect(mqtls_transport_t *base, int64_t now_ms)
         t->state = WS_RESPONSE;
         /* fall through */
     case WS_RESPONSE:
-        st = read_response(t);
+        st = mqtls__ws_read_response(t);
         if (st == MQTLS_ERR_WOULD_BLOCK) {
             /* A TLS inner may still hold the request: its want() says so. */
             t->want = t->inner->ops->want(t->inner) | MQTLS_WANT_READ;
@@ -595,7 +299,7 @@ static mqtls_status_t handle_control(ws_t *t)
     if (t->opcode == OP_PING) {
         if (queue_control(t, OP_PONG, t->ctrl, t->ctrl_len)) {
             stage_control(t);
-            mqtls_status_t st = flush_out(t);
+            mqtls_status_t st = mqtls__ws_flush_out(t);
             if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
                 return st;
             }
@@ -615,7 +319,7 @@ static mqtls_status_t handle_control(ws_t *t)
         uint16_t reply = code == 1005u ? 1000u : (uint16_t)code;
         (void)queue_close(t, reply);
         stage_control(t);
-        (void)flush_out(t);
+        (void)mqtls__ws_flush_out(t);
     }
     t->state = WS_DEAD;
     t->dead_status = MQTLS_ERR_CLOSED;
@@ -653,7 +357,7 @@ static mqtls_status_t ws_read(mqtls_transport_t *base, uint8_t *buf, size_t cap,
     /* A PONG that waited for a frame to end, or staged bytes: push them, best effort. */
     stage_control(t);
     if (t->out_len > 0) {
-        mqtls_status_t st = flush_out(t);
+        mqtls_status_t st = mqtls__ws_flush_out(t);
         if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
             return st;
         }
@@ -769,7 +473,7 @@ static mqtls_status_t ws_writev(mqtls_transport_t *base, const mqtls_iovec_t *io
         return MQTLS_ERR_STATE;
     }
     stage_control(t);
-    mqtls_status_t st = flush_out(t);
+    mqtls_status_t st = mqtls__ws_flush_out(t);
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         t->want = MQTLS_WANT_READ | MQTLS_WANT_WRITE;
         return st;
@@ -785,7 +489,7 @@ static mqtls_status_t ws_writev(mqtls_transport_t *base, const mqtls_iovec_t *io
     }
     if (t->frame_left == 0) {
         /* RFC 6455 5.2/5.3: FIN + binary, MASK bit, minimal length, fresh random mask. */
-        if (!random_bytes(t, t->mask, sizeof t->mask)) {
+        if (!mqtls__ws_random_bytes(t, t->mask, sizeof t->mask)) {
             return MQTLS_ERR_OS;
         }
         size_t h = 0;
@@ -839,7 +543,7 @@ static mqtls_status_t ws_writev(mqtls_transport_t *base, const mqtls_iovec_t *io
             }
         }
         stage_control(t); /* only once the frame is complete */
-        st = flush_out(t);
+        st = mqtls__ws_flush_out(t);
         if (st != MQTLS_OK || t->frame_left == 0 || i >= iov_count) {
             break;
         }
@@ -895,7 +599,7 @@ static void ws_close(mqtls_transport_t *base)
      * in the middle of a data frame (that would corrupt the stream). */
     if (t->state == WS_OPEN && t->frame_left == 0 && queue_close(t, 1000)) {
         stage_control(t);
-        if (flush_out(t) == MQTLS_OK) {
+        if (mqtls__ws_flush_out(t) == MQTLS_OK) {
             size_t ignored = 0;
             (void)t->inner->ops->writev(t->inner, NULL, 0, &ignored);
         }
