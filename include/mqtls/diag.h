@@ -13,6 +13,7 @@
 
 #include "mqtls/error.h"
 #include "mqtls/export.h"
+#include "mqtls/profile.h"
 #include "mqtls/status.h"
 #include "mqtls/tls_facts.h"
 
@@ -32,24 +33,6 @@ typedef struct mqtls_finding mqtls_finding_t;
 
 /** A list of findings, worst first. Opaque; create with mqtls_findings_create(). */
 typedef struct mqtls_findings mqtls_findings_t;
-
-/** X.509 acceptance profiles that checks run against. */
-typedef enum mqtls_profile {
-    MQTLS_PROFILE_MBEDTLS_DEFAULT = 0, /**< the linked mbedTLS's default */
-    MQTLS_PROFILE_MBEDTLS3_DEFAULT,
-    MQTLS_PROFILE_MBEDTLS_NEXT,
-    MQTLS_PROFILE_SUITEB,
-    MQTLS_PROFILE_OPENSSL_SECLEVEL2,
-    MQTLS_PROFILE_MBEDTLS2_DEFAULT     /**< mbedTLS 2.28's default (ESP-IDF 4.x) by name */
-} mqtls_profile_t;
-
-/** @brief Profile by name ("mbedtls-default", "mbedtls2-default", "mbedtls3-default",
- *  "mbedtls-next", "suiteb", "openssl-seclevel2"). @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. */
-MQTLS_API mqtls_status_t mqtls_profile_from_name(const char *name, mqtls_profile_t *out);
-/** @brief Name of @p p ("mbedtls3-default"); "unknown" otherwise. Static string. */
-MQTLS_API const char *mqtls_profile_name(mqtls_profile_t p);
-/** @brief Who uses @p p, e.g. "mbedTLS 3.x default profile (ESP-IDF 5.x)". Static string. */
-MQTLS_API const char *mqtls_profile_describe(mqtls_profile_t p);
 
 /** One credential given to diagnosis: the bytes (or why they could not be read) and the name
  *  to show the user. */

@@ -19,6 +19,7 @@
 #include "mqtls/tls.h"
 #include "mqtls/event.h"
 #include "mqtls/certinfo.h"
+#include "mqtls/profile.h"
 #include "mqtls/diag.h"
 #include "mqtls/explain.h"
 #include "mqtls/pki.h"

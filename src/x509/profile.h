@@ -12,7 +12,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "mqtls/certinfo.h"
-#include "mqtls/diag.h"
+#include "mqtls/profile.h"
 
 /* An X.509 acceptance profile as data (see profile.c for the sources). */
 typedef struct mqtls__profile {
