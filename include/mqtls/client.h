@@ -41,6 +41,25 @@ typedef struct mqtls_client mqtls_client_t;
 /** @brief The event callback. Called on the loop thread; see the file comment. */
 typedef void (*mqtls_event_fn)(mqtls_client_t *client, const mqtls_event_t *ev, void *ctx);
 
+/** Direction of a traced packet (mqtls_trace_fn). */
+typedef enum mqtls_trace_dir {
+    MQTLS_TRACE_SENT = 0,    /**< handed to the transport: its first byte is being written */
+    MQTLS_TRACE_RECEIVED = 1 /**< decoded from the broker's bytes, before it is acted on */
+} mqtls_trace_dir_t;
+
+/** @brief Packet observer (mqtls_client_cfg_t::trace_fn): called for every MQTT packet the
+ *  client sends or receives, decoded, in wire order per direction, on the loop thread with
+ *  the client's lock held. A packet sent is reported when its first byte goes to the
+ *  transport (a resent PUBLISH again, with its DUP flag); a packet received before the
+ *  session acts on it, so the trace of a CONNACK comes before MQTLS_EVENT_CONNECTED.
+ *  @param[in] pkt  Borrowed for the call: every view in it points into the client's buffers.
+ *                  The password of a CONNECT is not passed (has_password is kept, the view
+ *                  is empty); everything else is as on the wire.
+ *  From the callback you may call what the event callback may (publish, subscribe,
+ *  unsubscribe, disconnect) and the accessors (mqtls_client_id(), mqtls_client_tls_facts()). */
+typedef void (*mqtls_trace_fn)(mqtls_client_t *client, mqtls_trace_dir_t dir,
+                               const mqtls_packet_t *pkt, void *ctx);
+
 /** Last Will and Testament. */
 typedef struct mqtls_will {
     const char *topic; /**< NULL = no will */
@@ -119,6 +138,26 @@ typedef struct mqtls_client_cfg {
     mqtls_log_fn log_fn;        /**< NULL = no logging (default) */
     void *log_ctx;
     mqtls_log_level_t log_level; /**< default MQTLS_LOG_OFF */
+    /* --- 1.1 --- */
+    /** Packet observer, NULL (default) = none: see mqtls_trace_fn. `mqtls pub -d` prints its
+     *  protocol trace from it. */
+    mqtls_trace_fn trace_fn;
+    void *trace_ctx;
+    /** Local IPv4 or IPv6 address (a literal, no name: the library never blocks on a
+     *  resolver for it) the TCP socket is bound to before connecting, to choose the
+     *  interface (mosquitto's -A). Only broker addresses of its family are tried. NULL
+     *  (default) = any. Copied. A value that is not an IP address makes mqtls_client_create()
+     *  fail with MQTLS_ERR_INVALID_ARG; a bind that fails fails the attempt (layer TCP,
+     *  MQTLS_ERR_IO, errno e.g. EADDRNOTAVAIL). */
+    const char *bind_address;
+    /** Send a zero-length client id so that the broker assigns one [MQTT-3.1.3-6]: allowed
+     *  with MQTT 5 (the broker returns the id it assigned in CONNACK's Assigned Client
+     *  Identifier, which mqtls_client_id() then returns and later reconnects send), and with
+     *  MQTT 3.1.1 only with clean_start [MQTT-3.1.3-7] (the broker does not say which id it
+     *  chose: mqtls_client_id() stays ""). client_id must then be NULL or "". Default false:
+     *  client_id NULL or "" means a generated id. Otherwise mqtls_client_create() fails with
+     *  MQTLS_ERR_INVALID_ARG (MQTT 3.1, 3.1.1 without clean_start, or a client_id given). */
+    bool empty_client_id;
 } mqtls_client_cfg_t;
 
 /** Session states, as seen by mqtls_client_state(). */
@@ -271,7 +310,11 @@ MQTLS_API size_t mqtls_client_outbox_count(const mqtls_client_t *c);
  *  padding): compare with mqtls_client_cfg_t::outbox_max_bytes. Thread-safe. */
 MQTLS_API size_t mqtls_client_outbox_bytes(const mqtls_client_t *c);
 
-/** @brief The client ID in use (the generated one if none was configured). */
+/** @brief The client ID in use: the configured one, the generated one if none was
+ *  configured, or with mqtls_client_cfg_t::empty_client_id "" until an MQTT 5 broker assigns
+ *  one (then that one). Owned by the client, valid until destroy; its content changes when a
+ *  broker assigns an id, so read it from the loop thread (e.g. in a callback) or when the
+ *  loop is not running. */
 MQTLS_API const char *mqtls_client_id(const mqtls_client_t *c);
 
 /** Drives many clients from one thread (epoll on Linux, poll elsewhere). Opaque. */

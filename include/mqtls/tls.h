@@ -72,6 +72,11 @@ static inline void mqtls_tls_cfg_init(mqtls_tls_cfg_t *cfg)
     mqtls_tls_cfg_init_sized(cfg, sizeof *cfg);
 }
 
+/** @brief The TLS library the loaded libmqtls uses, with its version, as it reports itself
+ *  at run time, e.g. "mbed TLS 2.28.3" (`mqtls --version` prints it). Static string.
+ *  Thread-safe. (1.1) */
+MQTLS_API const char *mqtls_tls_library_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,7 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
     /* CONNECT must be the first packet [MQTT-3.1.0-1]: the control buffer is empty here. */
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
+    s->ctrl_traced = 0;
     st = mqtls__session_ctrl_put(s, &p);
     if (st != MQTLS_OK) {
         mqtls__session_set_err(s, st, "cannot encode CONNECT");
@@ -78,6 +79,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     s->disconnect_pending = false;
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
+    s->ctrl_traced = 0;
     s->cur_entry = -1;
     s->cur_off = 0;
     s->plan_count = 0;
@@ -191,12 +193,7 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
         s->err.connack_reason = ca->reason;
         const char *name = s->cfg.version == MQTLS_V5 ? mqtls_reason_name(MQTLS_CONNACK, ca->reason)
                                                       : mqtls_connack_v3_name(ca->reason);
-        if (name != NULL) {
-            size_t n = strlen(name);
-            n = n < sizeof s->err.detail ? n : sizeof s->err.detail - 1u;
-            memcpy(s->err.detail, name, n);
-            s->err.detail[n] = '\0';
-        }
+        mqtls__session_detail_reason(s, name, &ca->props);
         return MQTLS_ERR_CONNACK_REFUSED;
     }
     mqtls_property_t pr;
@@ -339,6 +336,11 @@ mqtls_status_t mqtls__session_unsubscribe(mqtls__session_t *s, const mqtls_topic
                                           size_t count, uint16_t *packet_id)
 {
     return sub_common(s, MQTLS_UNSUBSCRIBE, f, count, NULL, packet_id);
+}
+
+void mqtls__session_set_client_id(mqtls__session_t *s, mqtls_bytes_t id)
+{
+    s->cfg.client_id = id;
 }
 
 mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason)

@@ -173,8 +173,9 @@ static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
         s->ping_sent_ms = -1;
         return MQTLS_OK;
     case MQTLS_DISCONNECT:
-        mqtls__session_set_err(s, MQTLS_ERR_SERVER_DISCONNECT,
-                               mqtls_reason_name(MQTLS_DISCONNECT, p->u.disconnect.reason));
+        mqtls__session_set_err(s, MQTLS_ERR_SERVER_DISCONNECT, NULL);
+        mqtls__session_detail_reason(s, mqtls_reason_name(MQTLS_DISCONNECT, p->u.disconnect.reason),
+                                     &p->u.disconnect.props);
         s->err.disconnect_reason = p->u.disconnect.reason;
         return MQTLS_ERR_SERVER_DISCONNECT;
     case MQTLS_AUTH:
@@ -219,6 +220,9 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
             *used = off;
             return mqtls__session_fail(s, st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED,
                                        "malformed packet from the broker");
+        }
+        if (s->cfg.on_trace != NULL) {
+            s->cfg.on_trace(s->cfg.event_ctx, false, &p);
         }
         /* Any packet shows the connection is alive; PINGRESP is the explicit answer. */
         s->ping_sent_ms = -1;

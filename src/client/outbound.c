@@ -96,6 +96,48 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
     return n;
 }
 
+/* --- the packet trace (cfg.on_trace): a packet is reported when its first byte is written */
+
+static void trace_packet(mqtls__session_t *s, const uint8_t *bytes, size_t len)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    mqtls_packet_t p;
+    size_t used = 0;
+    /* Our own encoding: it decodes (the codec's round-trip tests and fuzzers hold it). */
+    if (mqtls_packet_decode(bytes, len, &cc, &p, &used) != MQTLS_OK) {
+        return;
+    }
+    if (p.type == MQTLS_CONNECT) {
+        p.u.connect.password.data = NULL; /* never handed out, not even to a trace */
+        p.u.connect.password.len = 0;
+    }
+    s->cfg.on_trace(s->cfg.event_ctx, true, &p);
+}
+
+/* Report the control packets that start before @p upto (the new ctrl_rd). */
+static void trace_ctrl(mqtls__session_t *s, size_t upto)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    while (s->ctrl_traced < upto) {
+        size_t total = 0;
+        if (mqtls_packet_frame(s->ctrl + s->ctrl_traced, s->ctrl_wr - s->ctrl_traced, &cc,
+                               &total) != MQTLS_OK ||
+            total > s->ctrl_wr - s->ctrl_traced) {
+            s->ctrl_traced = s->ctrl_wr; /* cannot happen: whole packets are queued */
+            return;
+        }
+        trace_packet(s, s->ctrl + s->ctrl_traced, total);
+        s->ctrl_traced += total;
+    }
+}
+
+static void trace_entry(mqtls__session_t *s, const mqtls__entry_t *e)
+{
+    if (s->cfg.on_trace != NULL) {
+        trace_packet(s, s->ring + e->off, e->len);
+    }
+}
+
 static void entry_written(mqtls__session_t *s, mqtls__entry_t *e)
 {
     e->was_sent = true;
@@ -126,14 +168,19 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
     }
     size_t c = s->ctrl_wr - s->ctrl_rd;
     size_t k = n < c ? n : c;
+    if (s->cfg.on_trace != NULL && k > 0) {
+        trace_ctrl(s, s->ctrl_rd + k);
+    }
     s->ctrl_rd += k;
     n -= k;
     if (s->ctrl_rd == s->ctrl_wr) {
         s->ctrl_rd = 0;
         s->ctrl_wr = 0;
+        s->ctrl_traced = 0;
     }
     for (size_t i = 0; i < s->plan_count && n > 0; i++) {
         mqtls__entry_t *e = entry_at(s, s->plan[i]);
+        trace_entry(s, e);
         if (e->qos > 0) {
             s->inflight++;
         }
@@ -339,6 +386,9 @@ mqtls_status_t mqtls__session_direct_begin(mqtls__session_t *s, const mqtls_publ
         uint16_t i = s->alias_out_used++;
         memcpy(s->alias_out[i].topic, pub->topic.data, pub->topic.len);
         s->alias_out[i].len = (uint16_t)pub->topic.len;
+    }
+    if (st == MQTLS_OK && s->cfg.on_trace != NULL) {
+        s->cfg.on_trace(s->cfg.event_ctx, true, &pk); /* the caller writes it now */
     }
     return st;
 }

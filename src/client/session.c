@@ -33,6 +33,37 @@ void mqtls__session_set_err(mqtls__session_t *s, mqtls_status_t st, const char *
     }
 }
 
+void mqtls__session_detail_reason(mqtls__session_t *s, const char *name,
+                                  const mqtls_properties_t *props)
+{
+    char *d = s->err.detail;
+    size_t cap = sizeof s->err.detail;
+    size_t n = 0;
+    if (name != NULL) {
+        n = min_size(strlen(name), cap - 1u);
+        memcpy(d, name, n);
+    }
+    d[n] = '\0';
+    mqtls_property_t pr;
+    if (s->cfg.version != MQTLS_V5 || props == NULL ||
+        !mqtls_props_find(props, MQTLS_PROP_REASON_STRING, &pr)) {
+        return;
+    }
+    /* The broker's own words [MQTT-3.2.2.3.9]: kept whole when they fit, else cut. */
+    static const char open_[] = " (broker: '";
+    static const char close_[] = "')";
+    if (n + sizeof open_ + sizeof close_ >= cap) {
+        return;
+    }
+    memcpy(d + n, open_, sizeof open_ - 1u);
+    n += sizeof open_ - 1u;
+    size_t room = cap - n - sizeof close_;
+    size_t len = min_size(pr.v.bin.len, room);
+    memcpy(d + n, pr.v.bin.data, len);
+    n += len;
+    memcpy(d + n, close_, sizeof close_); /* with its NUL */
+}
+
 void mqtls__session_emit(mqtls__session_t *s, const mqtls_event_t *ev)
 {
     if (s->cfg.on_event != NULL) {
@@ -123,6 +154,7 @@ mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t
         /* Compact only when needed; the unsent bytes at ctrl_rd move to the front. */
         memmove(s->ctrl, s->ctrl + s->ctrl_rd, s->ctrl_wr - s->ctrl_rd);
         s->ctrl_wr -= s->ctrl_rd;
+        s->ctrl_traced -= s->ctrl_rd; /* never behind ctrl_rd (outbound.c) */
         s->ctrl_rd = 0;
     }
     if (s->ctrl_wr + need > s->ctrl_cap) {

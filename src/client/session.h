@@ -46,6 +46,9 @@ typedef enum mqtls__sevent {
 } mqtls__sevent_t;
 
 typedef void (*mqtls__session_event_fn)(void *ctx, const mqtls_event_t *ev);
+/** Packet observer: @p sent is true for a packet whose first byte is being written, false for
+ *  a packet just decoded (before the session acts on it). @p pkt is borrowed for the call. */
+typedef void (*mqtls__session_trace_fn)(void *ctx, bool sent, const mqtls_packet_t *pkt);
 
 typedef struct mqtls__session_cfg {
     mqtls_version_t version;
@@ -79,6 +82,7 @@ typedef struct mqtls__session_cfg {
     size_t sub_store_bytes;       /* remembered subscriptions; 0 = 4 KiB */
     mqtls__session_event_fn on_event;
     void *event_ctx;
+    mqtls__session_trace_fn on_trace; /* NULL = no trace; called with event_ctx */
 } mqtls__session_cfg_t;
 
 typedef struct mqtls__entry {
@@ -122,6 +126,7 @@ typedef struct mqtls__session {
     /* control packets (CONNECT, acks, SUBSCRIBE, PINGREQ, DISCONNECT) */
     uint8_t *ctrl;
     size_t ctrl_cap, ctrl_rd, ctrl_wr;
+    size_t ctrl_traced; /* on_trace: the control packets before this offset were reported */
 
     uint8_t *ids_out;      /* bitmap: our packet ids in use */
     uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */
@@ -211,6 +216,10 @@ mqtls_status_t mqtls__session_subscribe(mqtls__session_t *s, const mqtls_topic_f
                                         uint16_t *packet_id);
 mqtls_status_t mqtls__session_unsubscribe(mqtls__session_t *s, const mqtls_topic_filter_t *f,
                                           size_t count, uint16_t *packet_id);
+/** The client id the next CONNECT sends (a broker-assigned one, MQTT 5): @p id is borrowed
+ *  until the next call or the session is dropped. */
+void mqtls__session_set_client_id(mqtls__session_t *s, mqtls_bytes_t id);
+
 /** Queue DISCONNECT. @return MQTLS_OK; MQTLS_ERR_STATE. */
 mqtls_status_t mqtls__session_disconnect(mqtls__session_t *s, uint8_t reason);
 

@@ -54,6 +54,10 @@ static inline mqtls__entry_t *entry_at(const mqtls__session_t *s, size_t k)
 void mqtls__session_set_err(mqtls__session_t *s, mqtls_status_t st, const char *detail);
 /** set_err(), then @return @p st: the connection must be closed. */
 mqtls_status_t mqtls__session_fail(mqtls__session_t *s, mqtls_status_t st, const char *detail);
+/** s->err.detail = @p name, then the MQTT 5 Reason String of @p props if there is one:
+ *  "Not authorized (broker: 'text')". @p name may be NULL. */
+void mqtls__session_detail_reason(mqtls__session_t *s, const char *name,
+                                  const mqtls_properties_t *props);
 /** Deliver @p ev through the configured callback (synchronously). */
 void mqtls__session_emit(mqtls__session_t *s, const mqtls_event_t *ev);
 /** Deliver an MQTLS_EVENT_ERROR that does not end the connection. */

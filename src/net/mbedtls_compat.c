@@ -3,6 +3,8 @@
  * follow the 3.6 API. */
 #include "tls_internal.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mbedtls/sha1.h"
@@ -108,4 +110,23 @@ int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20])
 #else
     return mbedtls_sha1(in, len, digest);
 #endif
+}
+
+static char tls_library_text[32];
+
+static void tls_library_version_init(void)
+{
+#if defined(MBEDTLS_VERSION_C)
+    /* What the loaded mbedTLS says: its shared library may be newer than our headers. */
+    mbedtls_version_get_string_full(tls_library_text); /* at most 18 bytes + NUL */
+#else
+    (void)snprintf(tls_library_text, sizeof tls_library_text, "%s", MBEDTLS_VERSION_STRING_FULL);
+#endif
+}
+
+const char *mqtls_tls_library_version(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, tls_library_version_init);
+    return tls_library_text;
 }

@@ -49,6 +49,15 @@ extern "C" {
 mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
                                  mqtls_error_t *err, mqtls_transport_t **out);
 
+/** @brief Bind the sockets of TCP transport @p t to the local address @p addr (an IPv4 or IPv6
+ *  literal; NULL = none) before each connect; only broker addresses of its family are tried.
+ *  Call before connect(). A bind that fails fails connect() with MQTLS_ERR_IO (layer TCP,
+ *  errno, detail "bind to ADDR ...").
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (not an IP literal). */
+mqtls_status_t mqtls__tcp_set_bind(mqtls_transport_t *t, const char *addr);
+/** @brief Is @p addr an IPv4 or IPv6 literal mqtls__tcp_set_bind() takes? */
+bool mqtls__tcp_bind_address_valid(const char *addr);
+
 /** What mqtls__stack_create() needs to build the transport for a broker URI. */
 typedef struct mqtls__stack_cfg {
     const mqtls_uri_t *uri;          /**< host, port, scheme (WebSocket, path); borrowed */
@@ -58,6 +67,7 @@ typedef struct mqtls__stack_cfg {
     mqtls_tls_facts_t *facts;        /**< with @c tls: filled at every handshake; borrowed */
     const char *ws_subprotocol;      /**< ws(s)://: as mqtls__ws_create(); NULL = by version */
     mqtls_version_t mqtt_version;    /**< picks the default WebSocket subprotocol */
+    const char *bind_address;        /**< local IP literal for TCP, or NULL (tcp_set_bind) */
 } mqtls__stack_cfg_t;
 
 /** @brief The transport for a broker URI: TCP, then TLS when @c cfg->tls is set, then

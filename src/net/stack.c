@@ -31,6 +31,13 @@ mqtls_status_t mqtls__stack_create(const mqtls__stack_cfg_t *cfg, mqtls_error_t 
     if (st != MQTLS_OK) {
         return st;
     }
+    if (cfg->bind_address != NULL) {
+        st = mqtls__tcp_set_bind(t, cfg->bind_address);
+        if (st != MQTLS_OK) {
+            t->ops->destroy(t);
+            return st;
+        }
+    }
     if (cfg->tls != NULL) {
         mqtls_transport_t *tls = NULL;
         st = mqtls__tls_create(cfg->tls, t, uri->host, cfg->facts, err, &tls);

@@ -3,6 +3,7 @@
  * (resolve.c); literals in the call. Nothing here blocks. */
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -46,7 +47,37 @@ typedef struct tcp {
                     so that the number a poller saw is not reused within the call (net.h) */
     int64_t deadline_ms;
     int last_errno; /* of the last address that failed, reported if all fail */
+    struct sockaddr_storage bind_addr; /* mqtls__tcp_set_bind(); bind_len 0 = none */
+    socklen_t bind_len;
+    char bind_text[INET6_ADDRSTRLEN];
+    bool bind_failed; /* the last failure was bind(), not connect() */
 } tcp_t;
+
+/* An IPv4 or IPv6 literal into @p out; false for anything else (names included). */
+static bool parse_bind(const char *addr, struct sockaddr_storage *out, socklen_t *len)
+{
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)out;
+    if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        *len = (socklen_t)sizeof *v4;
+        return true;
+    }
+    if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        *len = (socklen_t)sizeof *v6;
+        return true;
+    }
+    return false;
+}
+
+bool mqtls__tcp_bind_address_valid(const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    return addr != NULL && parse_bind(addr, &ss, &len);
+}
 
 mqtls_status_t mqtls__net_fail(mqtls_error_t *err, mqtls_layer_t layer, mqtls_status_t status,
                                int sys_errno, const char *fmt, ...)
@@ -112,12 +143,26 @@ static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
 static mqtls_status_t start_next(tcp_t *t)
 {
     for (; t->cur != NULL; t->cur = t->cur->ai_next) {
+        if (t->bind_len > 0 && t->cur->ai_family != t->bind_addr.ss_family) {
+            /* a local address of one family cannot reach a broker address of the other */
+            t->last_errno = EAFNOSUPPORT;
+            t->bind_failed = true;
+            continue;
+        }
         int fd = socket(t->cur->ai_family, t->cur->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                         t->cur->ai_protocol);
         if (fd < 0) {
             t->last_errno = errno;
             continue;
         }
+        if (t->bind_len > 0 &&
+            bind(fd, (const struct sockaddr *)(const void *)&t->bind_addr, t->bind_len) != 0) {
+            t->last_errno = errno; /* e.g. EADDRNOTAVAIL: no interface has that address */
+            t->bind_failed = true;
+            (void)close(fd);
+            continue;
+        }
+        t->bind_failed = false;
         tcp_close_fd(t); /* after the new socket exists: its number differs */
         t->fd = fd;
         /* MQTT packets are small and latency matters more than segment count; the TLS layer
@@ -138,7 +183,30 @@ static mqtls_status_t start_next(tcp_t *t)
     }
     tcp_close_fd(t);
     t->state = TCP_IDLE;
+    if (t->bind_failed) {
+        int e = t->last_errno;
+        return mqtls__net_fail(
+            t->base.err, MQTLS_LAYER_TCP, MQTLS_ERR_IO, e, "bind to %s (to reach %s port %u): %s",
+            t->bind_text, t->host, (unsigned)t->port,
+            e == EAFNOSUPPORT ? "no broker address of that family" : strerror(e));
+    }
     return map_errno(t, t->last_errno != 0 ? t->last_errno : ECONNREFUSED, "connect to");
+}
+
+mqtls_status_t mqtls__tcp_set_bind(mqtls_transport_t *base, const char *addr)
+{
+    tcp_t *t = (tcp_t *)base;
+    if (addr == NULL) {
+        t->bind_len = 0;
+        return MQTLS_OK;
+    }
+    if (!parse_bind(addr, &t->bind_addr, &t->bind_len)) {
+        t->bind_len = 0;
+        return mqtls__net_fail(t->base.err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "bind address \"%.100s\" is not an IPv4 or IPv6 address", addr);
+    }
+    (void)snprintf(t->bind_text, sizeof t->bind_text, "%s", addr);
+    return MQTLS_OK;
 }
 
 static mqtls_status_t dns_fail(tcp_t *t, int rc, int sys_errno)

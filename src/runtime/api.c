@@ -310,7 +310,10 @@ const char *mqtls_client_id(const mqtls_client_t *c)
     if (c == NULL) {
         return NULL;
     }
-    return c->client_id[0] != '\0' ? c->client_id : c->cfg.client_id;
+    if (c->client_id[0] != '\0' || c->cfg.client_id == NULL) {
+        return c->client_id; /* generated, assigned, or "" (empty_client_id) */
+    }
+    return c->cfg.client_id;
 }
 
 /* --- test hooks ------------------------------------------------------------------------- */

@@ -178,7 +178,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     const mqtls_client_cfg_t *cfg = &c->cfg;
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
-                   cfg->will.payload_len + 1u;
+                   slen(cfg->bind_address) + cfg->will.payload_len + 1u;
     c->strings = malloc(total);
     if (c->strings == NULL) {
         return MQTLS_ERR_NOMEM;
@@ -190,11 +190,18 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     c->cfg.password = scopy(&p, cfg->password);
     c->cfg.will.topic = scopy(&p, cfg->will.topic);
     c->cfg.ws_subprotocol = scopy(&p, cfg->ws_subprotocol);
+    c->cfg.bind_address = scopy(&p, cfg->bind_address);
     if (cfg->will.payload_len > 0 && cfg->will.payload != NULL) {
         memcpy(p, cfg->will.payload, cfg->will.payload_len);
         c->cfg.will.payload = (const uint8_t *)p;
     }
     return MQTLS_OK;
+}
+
+static void on_session_trace(void *ctx, bool sent, const mqtls_packet_t *pkt)
+{
+    mqtls_client_t *c = ctx;
+    c->cfg.trace_fn(c, sent ? MQTLS_TRACE_SENT : MQTLS_TRACE_RECEIVED, pkt, c->cfg.trace_ctx);
 }
 
 static mqtls_status_t setup_session(mqtls_client_t *c)
@@ -203,7 +210,9 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     mqtls__session_cfg_t sc;
     memset(&sc, 0, sizeof sc);
     sc.version = cfg->version;
-    sc.client_id = mqtls__bytes_of(c->client_id[0] != '\0' ? c->client_id : cfg->client_id);
+    /* c->client_id: generated (or "" for the broker to assign one) */
+    sc.client_id = mqtls__bytes_of(
+        c->client_id[0] != '\0' || cfg->empty_client_id ? c->client_id : cfg->client_id);
     sc.has_username = cfg->username != NULL;
     sc.username = mqtls__bytes_of(cfg->username);
     sc.has_password = cfg->password != NULL;
@@ -229,12 +238,46 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.outbound_aliases = cfg->outbound_aliases;
     sc.on_event = mqtls__client_on_session_event;
     sc.event_ctx = c;
+    sc.on_trace = cfg->trace_fn != NULL ? on_session_trace : NULL;
     size_t n = mqtls__session_arena_size(&sc);
     c->arena = malloc(n);
     if (c->arena == NULL) {
         return MQTLS_ERR_NOMEM;
     }
     return mqtls__session_setup(&c->s, &sc, c->arena, n);
+}
+
+static mqtls_status_t config_fail(mqtls_error_t *err, const char *detail)
+{
+    err->layer = MQTLS_LAYER_CONFIG;
+    err->status = MQTLS_ERR_INVALID_ARG;
+    (void)snprintf(err->detail, sizeof err->detail, "%s", detail);
+    return MQTLS_ERR_INVALID_ARG;
+}
+
+/* empty_client_id [MQTT-3.1.3-6], [MQTT-3.1.3-7] and bind_address (an IP literal). */
+static mqtls_status_t check_identity(const mqtls_client_t *c, mqtls_error_t *err)
+{
+    const mqtls_client_cfg_t *cfg = &c->cfg;
+    if (cfg->empty_client_id) {
+        if (cfg->client_id != NULL && cfg->client_id[0] != '\0') {
+            return config_fail(err, "empty_client_id with a client_id: give one or the other");
+        }
+        if (cfg->version == MQTLS_V31) {
+            return config_fail(err, "MQTT 3.1 needs a client id of 1 to 23 characters");
+        }
+        if (cfg->version == MQTLS_V311 && !cfg->clean_start) {
+            return config_fail(err, "an empty client id needs clean_start with MQTT 3.1.1 "
+                                    "[MQTT-3.1.3-7]");
+        }
+    }
+    if (cfg->bind_address != NULL && !mqtls__tcp_bind_address_valid(cfg->bind_address)) {
+        char d[sizeof err->detail];
+        (void)snprintf(d, sizeof d, "bind_address \"%.100s\" is not an IPv4 or IPv6 address",
+                       cfg->bind_address);
+        return config_fail(err, d);
+    }
+    return MQTLS_OK;
 }
 
 mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
@@ -296,7 +339,11 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (c->cfg.max_packet_size == 0) {
         c->cfg.max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     }
-    if (c->cfg.client_id == NULL || c->cfg.client_id[0] == '\0') {
+    st = check_identity(c, err);
+    if (st != MQTLS_OK) {
+        goto out;
+    }
+    if (!c->cfg.empty_client_id && (c->cfg.client_id == NULL || c->cfg.client_id[0] == '\0')) {
         /* An empty id only works with a clean session in 3.1.1 [MQTT-3.1.3-7]: make one. */
         (void)snprintf(c->client_id, sizeof c->client_id, "mqtls-%08x%08x", mqtls__client_rand32(c),
                        mqtls__client_rand32(c));

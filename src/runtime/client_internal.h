@@ -29,6 +29,10 @@
 #include "net/net.h"
 #include "runtime/runtime_internal.h"
 
+/* Longest broker-assigned client id kept (and sent again at a reconnect); mosquitto's are 41
+ * bytes, EMQX's and HiveMQ's shorter. */
+#define MQTLS__CLIENT_ID_MAX 256u
+
 typedef struct mqtls__diag_cache mqtls__diag_cache_t;
 typedef struct mqtls__diag_entry mqtls__diag_entry_t;
 
@@ -57,7 +61,7 @@ struct mqtls_client {
     mqtls_client_cfg_t cfg; /* full-size copy; cfg.tls points to tls_cfg */
     mqtls_tls_cfg_t tls_cfg;
     char *strings; /* owned copies of the cfg strings */
-    char client_id[40];
+    char client_id[MQTLS__CLIENT_ID_MAX + 1u]; /* generated, or assigned by the broker */
     mqtls_uri_t uri;
     mqtls__session_t s;
     void *arena;

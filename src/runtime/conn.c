@@ -65,12 +65,28 @@ static void must_transition(mqtls_client_t *c, mqtls__cev_t ev)
     (void)st;
 }
 
+/* MQTT 5: the broker named the client we asked it to name (empty client id): keep the name
+ * for mqtls_client_id() and for the reconnects [MQTT-3.2.2.3.7]. */
+static void take_assigned_id(mqtls_client_t *c, const mqtls_properties_t *props)
+{
+    mqtls_property_t pr;
+    if (!c->cfg.empty_client_id || c->cfg.version != MQTLS_V5 ||
+        !mqtls_props_find(props, MQTLS_PROP_ASSIGNED_CLIENT_IDENTIFIER, &pr) || pr.v.bin.len == 0 ||
+        pr.v.bin.len > MQTLS__CLIENT_ID_MAX) {
+        return;
+    }
+    memcpy(c->client_id, pr.v.bin.data, pr.v.bin.len);
+    c->client_id[pr.v.bin.len] = '\0';
+    mqtls__session_set_client_id(&c->s, mqtls__bytes_of(c->client_id));
+}
+
 void mqtls__client_on_session_event(void *ctx, const mqtls_event_t *ev)
 {
     mqtls_client_t *c = ctx;
     if (ev->type == MQTLS_EVENT_CONNECTED) {
         must_transition(c, MQTLS__CEV_CONNACK);
         c->attempt = 0;
+        take_assigned_id(c, &ev->u.connected.props);
         LOG(c, MQTLS_LOG_INFO, "connected to %s:%u (session present: %d)", c->uri.host, c->uri.port,
             ev->u.connected.session_present ? 1 : 0);
     }
@@ -94,6 +110,7 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
     sc.facts = &c->facts;
     sc.ws_subprotocol = c->cfg.ws_subprotocol;
     sc.mqtt_version = c->cfg.version;
+    sc.bind_address = c->cfg.bind_address;
     c->facts_used = sc.tls != NULL;
     return mqtls__stack_create(&sc, &c->conn_err, &c->t);
 }

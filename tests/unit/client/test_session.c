@@ -1030,6 +1030,134 @@ static void test_session_server_disconnect_reports_reason(void **state)
     assert_int_equal(s->err.disconnect_reason, 0x8E);
 }
 
+/* --- the packet trace ------------------------------------------------------------------- */
+
+typedef struct trace_rec {
+    bool sent;
+    mqtls_packet_type_t type;
+    uint16_t id;
+    bool dup;
+    bool has_password;
+    size_t password_len;
+} trace_rec_t;
+
+static trace_rec_t g_trace[64];
+static size_t g_trace_count;
+
+static void on_trace(void *ctx, bool sent, const mqtls_packet_t *p)
+{
+    (void)ctx;
+    if (g_trace_count >= ARRAY_LEN(g_trace)) {
+        return;
+    }
+    trace_rec_t *r = &g_trace[g_trace_count++];
+    memset(r, 0, sizeof *r);
+    r->sent = sent;
+    r->type = p->type;
+    if (p->type == MQTLS_PUBLISH) {
+        r->id = p->u.publish.packet_id;
+        r->dup = p->u.publish.dup;
+    } else if (p->type == MQTLS_CONNECT) {
+        r->has_password = p->u.connect.has_password;
+        r->password_len = p->u.connect.password.len;
+    } else if (p->type != MQTLS_CONNACK && p->type != MQTLS_PINGREQ && p->type != MQTLS_PINGRESP &&
+               p->type != MQTLS_DISCONNECT) {
+        r->id = p->u.ack.packet_id; /* ack, subscribe and suback share the id's place */
+    }
+}
+
+static void expect_trace(size_t i, bool sent, mqtls_packet_type_t type, uint16_t id)
+{
+    assert_true(i < g_trace_count);
+    assert_int_equal(g_trace[i].sent, sent);
+    assert_int_equal(g_trace[i].type, type);
+    assert_int_equal(g_trace[i].id, id);
+}
+
+/* Every packet both ways, in order, when its first byte is written (partial writes of 3 bytes
+ * report each packet once), with the CONNECT password withheld; a resent PUBLISH again, DUP. */
+static void test_session_trace_reports_packets_in_wire_order(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.on_trace = on_trace;
+    cfg.clean_start = false; /* the session is resumed after the reconnect below */
+    cfg.has_username = true;
+    cfg.username.data = (const uint8_t *)"u";
+    cfg.username.len = 1;
+    cfg.has_password = true;
+    cfg.password.data = (const uint8_t *)"secret";
+    cfg.password.len = 6;
+    mqtls__session_t *s = setup_with(&cfg);
+    g_trace_count = 0;
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(g_trace_count, 0); /* queued, not written yet */
+    drain_chunked(s, 3);
+    assert_int_equal(g_trace_count, 1);
+    expect_trace(0, true, MQTLS_CONNECT, 0);
+    assert_true(g_trace[0].has_password);
+    assert_int_equal(g_trace[0].password_len, 0);
+    assert_int_equal(feed_connack(s, false, NULL, 0), MQTLS_OK);
+    expect_trace(1, false, MQTLS_CONNACK, 0);
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t/q2", 5, 2, &id), MQTLS_OK);
+    assert_int_equal(feed_publish(s, "in", 1, 7, false, NULL, 0), MQTLS_OK);
+    expect_trace(2, false, MQTLS_PUBLISH, 7);
+    drain_chunked(s, 3); /* PUBACK (control) first, then our PUBLISH */
+    expect_trace(3, true, MQTLS_PUBACK, 7);
+    expect_trace(4, true, MQTLS_PUBLISH, id);
+    assert_false(g_trace[4].dup);
+    assert_int_equal(g_trace_count, 5);
+    /* the connection drops before PUBREC: resent with DUP on the resumed session */
+    mqtls__session_on_closed(s);
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    drain(s);
+    assert_int_equal(feed_connack(s, true, NULL, 0), MQTLS_OK);
+    drain(s);
+    expect_trace(5, true, MQTLS_CONNECT, 0);
+    expect_trace(6, false, MQTLS_CONNACK, 0);
+    expect_trace(7, true, MQTLS_PUBLISH, id);
+    assert_true(g_trace[7].dup);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+    drain(s);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+    expect_trace(8, false, MQTLS_PUBREC, id);
+    expect_trace(9, true, MQTLS_PUBREL, id);
+    expect_trace(10, false, MQTLS_PUBCOMP, id);
+    assert_int_equal(g_trace_count, 11);
+}
+
+/* The broker's Reason String is kept with a refusal (CONNACK) and a DISCONNECT (MQTT 5). */
+static void test_session_reason_string_in_error_detail(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, 0), MQTLS_OK);
+    drain(s);
+    mqtls_property_t rs = {.id = MQTLS_PROP_REASON_STRING};
+    rs.v.bin.data = (const uint8_t *)"quota exceeded for tenant 7";
+    rs.v.bin.len = strlen("quota exceeded for tenant 7");
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_CONNACK;
+    p.u.connack.reason = 0x87;
+    p.u.connack.props.items = &rs;
+    p.u.connack.props.count = 1;
+    assert_int_equal(feed(s, &p), MQTLS_ERR_CONNACK_REFUSED);
+    assert_string_equal(s->err.detail, "Not authorized (broker: 'quota exceeded for tenant 7')");
+
+    s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_DISCONNECT;
+    p.u.disconnect.reason = 0x98;
+    p.u.disconnect.props.items = &rs;
+    p.u.disconnect.props.count = 1;
+    assert_int_equal(feed(s, &p), MQTLS_ERR_SERVER_DISCONNECT);
+    assert_non_null(strstr(s->err.detail, "(broker: 'quota exceeded for tenant 7')"));
+}
+
 static void test_session_disconnect_flushes_then_wants_close(void **state)
 {
     (void)state;
@@ -1522,6 +1650,8 @@ int main(void)
         cmocka_unit_test(test_session_malformed_broker_input_errors),
         cmocka_unit_test(test_session_random_input_never_crashes),
         cmocka_unit_test(test_session_server_disconnect_reports_reason),
+        cmocka_unit_test(test_session_trace_reports_packets_in_wire_order),
+        cmocka_unit_test(test_session_reason_string_in_error_detail),
         cmocka_unit_test(test_session_disconnect_flushes_then_wants_close),
         cmocka_unit_test(test_session_disconnect_sends_queued_qos0_first_keeps_qos1),
         cmocka_unit_test(test_session_v5_connect_announces_limits),

@@ -3,8 +3,9 @@
  * one send per handshake flight, the non-blocking drain of a late alert). Plus the TCP
  * transport's refused / DNS errors. */
 #include <arpa/inet.h>
-#include <netinet/in.h>
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -604,6 +605,68 @@ static void test_tcp_closed_port_is_refused(void **state)
     t->ops->destroy(t);
 }
 
+/* Drive connect() to its end (bounded). */
+static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
+{
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
+        if (t->ops->fd(t) >= 0) {
+            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
+            (void)poll(&p, 1, 10);
+        }
+        st = t->ops->connect(t, 0);
+    }
+    return st;
+}
+
+/* mosquitto's -A: the socket is bound to the local address before connect(); an address no
+ * interface has, or of the other family, fails the attempt with the bind's errno. */
+static void test_tcp_bind_address(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, 4), 0);
+    socklen_t alen = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+    uint16_t port = ntohs(a.sin_port);
+    static const struct {
+        const char *bind;
+        mqtls_status_t want;
+        int sys_errno;
+    } cases[] = {
+        {"127.0.0.2", MQTLS_OK, 0},                 /* all of 127/8 is local */
+        {"192.0.2.1", MQTLS_ERR_IO, EADDRNOTAVAIL}, /* TEST-NET-1: on no interface */
+        {"::1", MQTLS_ERR_IO, EAFNOSUPPORT},        /* IPv6 cannot reach 127.0.0.1 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        mqtls_transport_t *t = NULL;
+        assert_int_equal(mqtls__tcp_create("127.0.0.1", port, 2000, &err, &t), MQTLS_OK);
+        assert_int_equal(mqtls__tcp_set_bind(t, cases[i].bind), MQTLS_OK);
+        assert_int_equal(tcp_connect_wait(t), cases[i].want);
+        if (cases[i].want == MQTLS_OK) {
+            int c = accept(s, (struct sockaddr *)&a, &alen);
+            assert_true(c >= 0);
+            assert_int_equal(ntohl(a.sin_addr.s_addr), 0x7F000002u); /* the peer saw it */
+            (void)close(c);
+        } else {
+            assert_int_equal(err.layer, MQTLS_LAYER_TCP);
+            assert_int_equal(err.sys_errno, cases[i].sys_errno);
+            assert_non_null(strstr(err.detail, cases[i].bind));
+        }
+        t->ops->destroy(t);
+    }
+    mqtls_transport_t *t = NULL;
+    assert_int_equal(mqtls__tcp_create("127.0.0.1", port, 2000, NULL, &t), MQTLS_OK);
+    assert_int_equal(mqtls__tcp_set_bind(t, "localhost"), MQTLS_ERR_INVALID_ARG);
+    t->ops->destroy(t);
+    (void)close(s);
+}
+
 /* The system resolver answering "no such name" (EAI_NONAME), without asking any DNS server:
  * tests never resolve a name outside this machine. */
 static int resolve_noname(const char *host, const char *port, const struct addrinfo *hints,
@@ -637,19 +700,6 @@ static void test_tcp_bad_name_is_dns_error(void **state)
     assert_non_null(strstr(err.detail, "getaddrinfo broker.invalid"));
     t->ops->destroy(t);
     mqtls__resolve_set_hook(NULL);
-}
-
-static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
-{
-    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
-    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
-        if (t->ops->fd(t) >= 0) {
-            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
-            (void)poll(&p, 1, 10);
-        }
-        st = t->ops->connect(t, 0);
-    }
-    return st;
 }
 
 static void test_tcp_ipv6_literal_roundtrip_and_peer_close(void **state)
@@ -718,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_tls_drain_gives_up_at_its_deadline_on_the_callers_clock),
         cmocka_unit_test(test_tls_drain_ends_when_the_peer_closes_and_close_restarts),
         cmocka_unit_test(test_tcp_closed_port_is_refused),
+        cmocka_unit_test(test_tcp_bind_address),
         cmocka_unit_test(test_tcp_bad_name_is_dns_error),
         cmocka_unit_test(test_tcp_ipv6_literal_roundtrip_and_peer_close),
     };

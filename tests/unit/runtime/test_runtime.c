@@ -176,6 +176,86 @@ static void test_client_connack_split_across_reads_connects(void **state)
     assert_true(g_net.destroyed);
 }
 
+static void empty_id_v5(mqtls_client_cfg_t *cfg)
+{
+    cfg->client_id = NULL;
+    cfg->empty_client_id = true;
+}
+
+/* An empty client id on the wire; the broker's Assigned Client Identifier becomes the id, and
+ * the reconnect sends it. */
+static void test_client_empty_id_takes_the_assigned_one(void **state)
+{
+    (void)state;
+    static const uint8_t connack_assigned[] = {0x20, 0x0C, 0x00, 0x00, 0x09, 0x12, 0x00,
+                                               0x06, 'a',  'u',  't',  'o',  '-',  '7'};
+    static const uint8_t connack_v5[] = {0x20, 0x03, 0x00, 0x00, 0x00};
+    const fake_step_t reads[] = {FAKE_READ(connack_assigned, sizeof connack_assigned),
+                                 FAKE_WOULD_BLOCK(), FAKE_CLOSE(),
+                                 FAKE_READ(connack_v5, sizeof connack_v5)};
+    const fake_step_t writes[] = {FAKE_WRITE_ANY(), FAKE_WRITE_ANY()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V5, true, empty_id_v5);
+    assert_string_equal(mqtls_client_id(c), "");
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_int_equal(g_rec.connected, 1);
+    assert_string_equal(mqtls_client_id(c), "auto-7");
+    for (int i = 0; i < 50 && g_rec.connected < 2; i++) {
+        g_now += 100;
+        steps(c, 1);
+    }
+    assert_int_equal(g_rec.connected, 2);
+    mqtls_packet_t p[4];
+    assert_int_equal(written_packets(MQTLS_V5, p, 4), 2);
+    assert_int_equal(p[0].type, MQTLS_CONNECT);
+    assert_int_equal(p[0].u.connect.client_id.len, 0);
+    assert_int_equal(p[1].type, MQTLS_CONNECT);
+    assert_int_equal(p[1].u.connect.client_id.len, 6);
+    assert_memory_equal(p[1].u.connect.client_id.data, "auto-7", 6);
+    mqtls_client_destroy(c);
+}
+
+/* Where the protocol forbids an empty id, and a bind address that is not an IP literal. */
+static void test_client_identity_config_checks(void **state)
+{
+    (void)state;
+    static const struct {
+        mqtls_version_t v;
+        bool clean;
+        const char *id;
+        const char *bind;
+        mqtls_status_t want;
+    } cases[] = {
+        {MQTLS_V5, false, NULL, NULL, MQTLS_OK},
+        {MQTLS_V311, true, "", NULL, MQTLS_OK},
+        {MQTLS_V311, false, NULL, NULL, MQTLS_ERR_INVALID_ARG}, /* [MQTT-3.1.3-7] */
+        {MQTLS_V31, true, NULL, NULL, MQTLS_ERR_INVALID_ARG},
+        {MQTLS_V5, true, "given", NULL, MQTLS_ERR_INVALID_ARG},
+        {MQTLS_V5, true, NULL, "127.0.0.1", MQTLS_OK},
+        {MQTLS_V5, true, NULL, "::1", MQTLS_OK},
+        {MQTLS_V5, true, NULL, "localhost", MQTLS_ERR_INVALID_ARG},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        mqtls_client_cfg_t cfg;
+        mqtls_client_cfg_init(&cfg);
+        cfg.uri = "mqtt://127.0.0.1";
+        cfg.version = cases[i].v;
+        cfg.clean_start = cases[i].clean;
+        cfg.client_id = cases[i].id;
+        cfg.empty_client_id = true;
+        cfg.bind_address = cases[i].bind;
+        mqtls_error_t err;
+        mqtls_client_t *c = NULL;
+        assert_int_equal(mqtls_client_create(&cfg, &err, &c), cases[i].want);
+        if (cases[i].want != MQTLS_OK) {
+            assert_int_equal(err.layer, MQTLS_LAYER_CONFIG);
+            assert_true(err.detail[0] != '\0');
+        }
+        mqtls_client_destroy(c);
+    }
+}
+
 static void test_client_exact_connect_bytes_v311(void **state)
 {
     (void)state;
@@ -821,6 +901,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_connack_split_across_reads_connects),
+        cmocka_unit_test(test_client_empty_id_takes_the_assigned_one),
+        cmocka_unit_test(test_client_identity_config_checks),
         cmocka_unit_test(test_client_exact_connect_bytes_v311),
         cmocka_unit_test(test_client_short_writes_deliver_whole_packets),
         cmocka_unit_test(test_client_qos0_direct_write_and_coalescing),
