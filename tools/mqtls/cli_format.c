@@ -48,22 +48,6 @@ void cli_format_json(cli_buf_t *b, const cli_msg_t *m)
     cli_buf_str(b, "}");
 }
 
-/* mosquitto's %j / %J */
-static void mosq_json(cli_buf_t *b, const cli_msg_t *m, bool raw_payload)
-{
-    cli_buf_str(b, "{\"tst\":\"");
-    iso_time(b, &m->when, true);
-    cli_buf_str(b, "\",\"topic\":");
-    cli_json_string(b, m->topic, m->topic_len);
-    cli_buf_fmt(b, ",\"qos\":%u,\"retain\":%d,\"payload\":", m->qos, m->retain ? 1 : 0);
-    if (raw_payload) {
-        cli_buf_add(b, m->payload, m->payload_len);
-    } else {
-        cli_json_string(b, m->payload, m->payload_len);
-    }
-    cli_buf_str(b, "}");
-}
-
 /* -F letters of MQTT 5 properties (mosquitto_sub's): the value of that property, or nothing. */
 static uint8_t format_prop(char letter)
 {
@@ -108,9 +92,10 @@ static void pad_field(cli_buf_t *b, const cli_buf_t *field, bool left, bool zero
     }
 }
 
-void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m)
+bool cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m)
 {
     cli_buf_t field = {0};
+    bool json_ok = true;
     for (const char *p = fmt; *p != '\0'; p++) {
         if (*p == '%') {
             const char *start = p;
@@ -179,7 +164,7 @@ void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m)
                 break;
             case 'j':
             case 'J':
-                mosq_json(&field, m, *p == 'J');
+                json_ok = cli_mosq_json(&field, m, *p == 'J') && json_ok;
                 break;
             case 'P':
                 cli_props_user(&field, &m->props);
@@ -253,7 +238,7 @@ void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m)
             case '\0':
                 cli_buf_add(b, "\\", 1);
                 cli_buf_free(&field);
-                return;
+                return json_ok;
             default:
                 cli_buf_add(b, "\\", 1);
                 c = *p;
@@ -265,15 +250,20 @@ void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m)
         }
     }
     cli_buf_free(&field);
+    return json_ok;
 }
 
-void cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m)
+bool cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m)
 {
+    bool ok = true;
     if (o->json) {
         cli_format_json(b, m);
     } else if (o->format != NULL) {
-        cli_format(b, o->format, m);
+        ok = cli_format(b, o->format, m);
     } else if (o->verbose) {
+        if (m->payload_len == 0 && o->no_newline) {
+            return ok; /* mosquitto_sub: "topic (null)" only with its newline */
+        }
         cli_buf_add(b, m->topic, m->topic_len);
         cli_buf_add(b, " ", 1);
         if (m->payload_len == 0) {
@@ -282,12 +272,15 @@ void cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m)
         } else {
             cli_buf_add(b, m->payload, m->payload_len);
         }
+    } else if (m->payload_len == 0) {
+        return ok; /* mosquitto_sub prints nothing at all for an empty payload */
     } else {
         cli_buf_add(b, m->payload, m->payload_len);
     }
     if (!o->no_newline) {
         cli_buf_add(b, "\n", 1);
     }
+    return ok;
 }
 
 bool cli_topic_filtered_out(const cli_opts_t *o, const uint8_t *topic, size_t len)

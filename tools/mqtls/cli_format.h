@@ -25,12 +25,18 @@ typedef struct cli_msg {
     struct timespec when; /* CLOCK_REALTIME at arrival */
 } cli_msg_t;
 
-/* -F: format @p m by mosquitto_sub's rules (see opts/format.md). Appends to @p b. */
-void cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m);
+/* -F: format @p m by mosquitto_sub's rules (see opts/format.md). Appends to @p b.
+ * @return false when a %J payload is not JSON (that field printed nothing; the caller says
+ *         "Error: Message payload is not valid JSON on topic T." as mosquitto_sub). */
+bool cli_format(cli_buf_t *b, const char *fmt, const cli_msg_t *m);
+/* mosquitto_sub 2.0's %j (@p raw_payload false) or %J object (cli_mosq_json.c), appended to
+ * @p b. @return false (nothing appended) when %J's payload is not JSON by cJSON's rules. */
+bool cli_mosq_json(cli_buf_t *b, const cli_msg_t *m, bool raw_payload);
 /* --json: one JSON object, no newline. */
 void cli_format_json(cli_buf_t *b, const cli_msg_t *m);
-/* The whole output of one message for @p o (payload, -v, -F, --json; newline unless -N). */
-void cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m);
+/* The whole output of one message for @p o (payload, -v, -F, --json; newline unless -N).
+ * @return as cli_format(). */
+bool cli_render(cli_buf_t *b, const cli_opts_t *o, const cli_msg_t *m);
 /* Does @p topic match one of -T (mqtls_topic_matches(), as mosquitto_sub)? */
 bool cli_topic_filtered_out(const cli_opts_t *o, const uint8_t *topic, size_t len);
 

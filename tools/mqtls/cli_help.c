@@ -77,12 +77,12 @@ void cli_help(cli_mode_t mode, FILE *out)
             "--insecure, which turns ALL verification off and says so on every connect.\n"
             "On a connection failure mqtls prints the cause, the findings of its diagnosis\n"
             "with a fix to paste, and the 'mqtls doctor' command to run with the same flags.\n"
-            "Differences from mosquitto_%s: no automatic reconnect;%s\n"
+            "Differences from mosquitto_%s: no automatic reconnect; -d on stderr;\n"
             "--insecure skips all verification; -D has no DISCONNECT/AUTH properties.\n"
-            "\nexit codes: 0 ok, 1 connection/TLS/MQTT failure, 2 usage, 3 timeout (-W),\n"
+            "\nexit codes: 0 ok, 1 connection/TLS/MQTT failure, 2 usage, %s\n"
             "            4 file error, 5 refused by the broker (CONNACK/SUBACK/PUBACK)\n"
-            "docs: docs/cli/%s.md, docs/cli/exit-codes.md\n",
-            name, mode == CLI_SUB ? " -W exits 3 (not 27);" : "", name);
+            "docs: man mqtls-%s, mqtls help exit-codes\n",
+            name, mode == CLI_SUB ? "27 -W timeout," : "3 not acknowledged in 10 s,", name);
 }
 
 static const char *version_name(mqtls_version_t v)
@@ -127,14 +127,16 @@ void cli_print_config(const cli_opts_t *o, FILE *out)
         fprintf(out, "mqtls: debug: topic %s qos %d\n", o->topics[i], o->qos);
     }
     if (o->tls) {
+        const char *ca_file = NULL;
+        const char *ca_path = NULL;
+        cli_trust(o, &ca_file, &ca_path);
         fprintf(out, "mqtls: debug: tls cafile %s, capath %s, cert %s, key %s, keypass %s\n",
-                o->cafile != NULL ? o->cafile
-                                  : (o->system_ca_file != NULL ? o->system_ca_file : "(none)"),
-                o->capath != NULL
-                    ? o->capath
-                    : (o->system_ca && o->system_ca_file == NULL ? "/etc/ssl/certs" : "(none)"),
+                ca_file != NULL ? ca_file : "(none)", ca_path != NULL ? ca_path : "(none)",
                 o->cert != NULL ? o->cert : "(none)", o->key != NULL ? o->key : "(none)",
                 o->keypass != NULL ? "***" : "(none)");
+        if (o->system_ca) {
+            fprintf(out, "mqtls: debug: tls trusts the system CA store (%s)\n", o->system_ca_why);
+        }
         fprintf(out, "mqtls: debug: tls version %s, server name %s, verification %s\n",
                 o->tls_version == 0x0304 ? "1.3 only"
                                          : (o->tls_version == 0x0303 ? "1.2 only" : ">= 1.2"),

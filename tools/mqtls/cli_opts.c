@@ -177,6 +177,22 @@ static bool parse_double(const char *s, double min, double max, double *out)
     return true;
 }
 
+/* -x: 0 to 4294967294 seconds, or -1, 4294967295 or the infinity sign for "never" (mosquitto's
+ * forms). */
+static bool parse_expiry(const char *s, uint32_t *out)
+{
+    if (strcmp(s, "-1") == 0 || strcmp(s, "\xE2\x88\x9E") == 0) {
+        *out = UINT32_MAX;
+        return true;
+    }
+    unsigned long v = 0;
+    if (!mqtls_cli_parse_ulong(s, 0, UINT32_MAX, &v)) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
 /* "--name", "--name=VALUE" (long names and aliases) or "-x" (short names). */
 static const cli_option_t *find_option(const char *arg, const char **inline_val)
 {
@@ -229,6 +245,29 @@ static int not_for_mode(cli_mode_t mode, const char *arg, unsigned modes, FILE *
     return cli_usage_error(mode, err, true, "option %s is for %s only", arg, list);
 }
 
+/* "unknown option '--topc' (did you mean --topic?)": the closest long name or alias of the
+ * command's options (a single-dash "-topic" is matched as "--topic"). */
+static int unknown_option(cli_mode_t mode, const char *arg, FILE *err)
+{
+    const char *names[2 * sizeof(options) / sizeof(options[0])];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        if ((options[i].modes & CLI_BIT(mode)) != 0) {
+            names[n++] = options[i].long_name;
+            names[n++] = options[i].alias;
+        }
+    }
+    const char *typed = arg[0] == '-' ? arg + (arg[1] == '-' ? 2 : 1) : arg;
+    char word[96];
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(typed, "="), typed);
+    const char *close = strlen(word) > 1 ? cli_closest(word, names, n) : NULL;
+    if (close != NULL) {
+        return cli_usage_error(mode, err, true, "unknown option '%s' (did you mean --%s?)", arg,
+                               close);
+    }
+    return cli_usage_error(mode, err, true, "unknown option '%s'", arg);
+}
+
 #define APPLY_BAD_VALUE (-2)
 
 /* The one switch: what each option does to @p o. Returns CLI_PARSE_OK, APPLY_BAD_VALUE (the
@@ -257,10 +296,12 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         break;
     case CLI_OPT_TOPIC:
-    case CLI_OPT_FILTER_OUT: {
+    case CLI_OPT_FILTER_OUT:
+    case CLI_OPT_UNSUBSCRIBE: {
         bool is_t = id == CLI_OPT_TOPIC;
-        size_t *cnt = is_t ? &o->topic_count : &o->filter_out_count;
-        const char **arr = is_t ? o->topics : o->filter_out;
+        bool is_u = id == CLI_OPT_UNSUBSCRIBE;
+        size_t *cnt = is_t ? &o->topic_count : (is_u ? &o->unsub_count : &o->filter_out_count);
+        const char **arr = is_t ? o->topics : (is_u ? o->unsub : o->filter_out);
         if (val[0] == '\0') {
             return cli_usage_error(mode, err, false, "empty topic [MQTT-4.7.3-1]");
         }
@@ -449,6 +490,29 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
     case CLI_OPT_JSON:
         o->json = true;
         break;
+    case CLI_OPT_EXIT_AFTER_SUBSCRIBE:
+        o->exit_after_sub = true;
+        break;
+    case CLI_OPT_SESSION_EXPIRY:
+        if (!parse_expiry(val, &o->session_expiry_s)) {
+            return APPLY_BAD_VALUE;
+        }
+        o->session_expiry_given = true;
+        break;
+    case CLI_OPT_BIND_ADDRESS:
+        if (val[0] == '\0') {
+            return APPLY_BAD_VALUE;
+        }
+        o->bind_address = val;
+        break;
+    case CLI_OPT_MAX_INFLIGHT:
+        if (!cli_parse_long(val, 1, 65535, &o->max_inflight)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_TLS_USE_OS_CERTS:
+        o->tls_use_os_certs = true;
+        break;
     case CLI_OPT_HELP:
         break; /* the caller prints the help */
     }
@@ -496,7 +560,7 @@ int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, 
             continue;
         }
         if (opt == NULL) {
-            return cli_usage_error(mode, err, true, "unknown option '%s'", arg);
+            return unknown_option(mode, arg, err);
         }
         if ((opt->modes & CLI_BIT(mode)) == 0) {
             return not_for_mode(mode, arg, opt->modes, err);
@@ -573,10 +637,20 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     if (o->id != NULL && o->id_prefix != NULL) {
         return cli_usage_error(mode, err, false, "-i and -I cannot be used together");
     }
-    if (!o->clean_session && o->id == NULL) {
+    if (!o->clean_session && (o->id == NULL || o->id[0] == '\0')) {
         return cli_usage_error(mode, err, false,
                                "-c needs a fixed client id (-i ID): a generated one never "
                                "finds its session again");
+    }
+    if (o->session_expiry_given && o->session_expiry_s == UINT32_MAX &&
+        (o->id == NULL || o->id[0] == '\0')) {
+        return cli_usage_error(mode, err, false,
+                               "-x for a session that never expires needs a fixed client id "
+                               "(-i ID), as with mosquitto");
+    }
+    if (o->id != NULL && o->id[0] == '\0' && o->version == MQTLS_V31) {
+        return cli_usage_error(mode, err, false,
+                               "-i '': MQTT 3.1 needs a client id of 1 to 23 characters");
     }
     if (o->prop_count > 0) {
         if (!o->version_given) {
@@ -617,12 +691,23 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->server_name != NULL || o->insecure || o->keypass != NULL ||
-                           o->keypass_file != NULL || o->keyform_given;
+                           o->keypass_file != NULL || o->keyform_given || o->tls_use_os_certs;
     o->tls = o->url_tls || o->tls_explicit_flag;
-    if (o->tls && o->cafile == NULL && o->capath == NULL && !o->insecure) {
-        /* Decision (docs/cli/pub.md "TLS"): no --cafile/--capath = the system trust store,
-         * like curl; Debian's bundle first, the hashed directory otherwise. */
+    if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
+        return cli_usage_error(mode, err, false,
+                               "--tls-use-os-certs with both --cafile and --capath: give at "
+                               "most two of the three");
+    }
+    bool no_ca = o->cafile == NULL && o->capath == NULL;
+    if (o->tls && !o->insecure && (no_ca || o->tls_use_os_certs)) {
+        /* docs/cli/pub.md "TLS": --tls-use-os-certs, or implied by mqtts:// without a CA as
+         * mosquitto does; any other TLS flag without a CA too (mosquitto would not use TLS).
+         * Debian's bundle first, the hashed directory otherwise. */
         o->system_ca = true;
+        o->system_ca_why = o->tls_use_os_certs ? "--tls-use-os-certs"
+                           : o->url_tls        ? "no --cafile/--capath with an mqtts:// or wss:// "
+                                                 "URL, as --tls-use-os-certs"
+                                               : "no --cafile/--capath, as --tls-use-os-certs";
         if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
             o->system_ca_file = "/etc/ssl/certs/ca-certificates.crt";
         } else if (access("/etc/pki/tls/certs/ca-bundle.crt", R_OK) == 0) {
@@ -646,6 +731,23 @@ void cli_opts_free(cli_opts_t *o)
 {
     cli_wipe(o->keypass_buf, sizeof(o->keypass_buf));
     cli_wipe(o->url_pass, sizeof(o->url_pass));
+}
+
+void cli_trust(const cli_opts_t *o, const char **ca_file, const char **ca_path)
+{
+    *ca_file = o->cafile;
+    *ca_path = o->capath;
+    if (!o->system_ca) {
+        return;
+    }
+    /* The system store: its bundle file where --cafile left the file free, else its hashed
+     * directory where --capath left the directory free (finish_pubsub() refuses all three). */
+    const char *sys_dir = "/etc/ssl/certs";
+    if (*ca_file == NULL && o->system_ca_file != NULL) {
+        *ca_file = o->system_ca_file;
+    } else if (*ca_path == NULL) {
+        *ca_path = sys_dir;
+    }
 }
 
 const char *cli_host(const cli_opts_t *o)

@@ -82,12 +82,20 @@ typedef struct cli_opts {
     size_t topic_count;
     const char *filter_out[CLI_MAX_TOPICS]; /* -T */
     size_t filter_out_count;
+    const char *unsub[CLI_MAX_TOPICS]; /* -U */
+    size_t unsub_count;
+    bool exit_after_sub;      /* -E */
+    bool session_expiry_given; /* -x */
+    uint32_t session_expiry_s;
+    const char *bind_address; /* -A as given */
+    long max_inflight;        /* -M, 0 = the library's default */
+    bool tls_use_os_certs;    /* --tls-use-os-certs */
     cli_msg_src_t msg_src;
     const char *message; /* -m */
     const char *file;    /* -f */
     int qos;
     bool retain;
-    const char *id;
+    const char *id; /* "" (-i ''): the broker assigns one */
     const char *id_prefix;
     long keepalive_s;
     bool clean_session; /* default true; -c clears it */
@@ -133,7 +141,8 @@ typedef struct cli_opts {
     bool offline;           /* doctor --offline */
     bool tls;               /* computed: mqtts:// or any TLS flag */
     bool tls_explicit_flag; /* a TLS flag (not only the URL) enabled TLS */
-    bool system_ca;         /* computed: no --cafile/--capath, the system store is used */
+    bool system_ca;         /* computed: the system store is trusted (see system_ca_why) */
+    const char *system_ca_why; /* "--tls-use-os-certs", "an mqtts:// URL without --cafile", ... */
     const char *system_ca_file;
 } cli_opts_t;
 
@@ -158,6 +167,9 @@ int cli_usage_error(cli_mode_t mode, FILE *err, bool hint, const char *fmt, ...)
 const char *cli_mode_name(cli_mode_t mode);
 /* -d: the effective configuration, secrets as "***". */
 void cli_print_config(const cli_opts_t *o, FILE *out);
+/* The CA file and directory to trust: --cafile, --capath and the system store when it is
+ * trusted (o->system_ca). Either may be NULL. */
+void cli_trust(const cli_opts_t *o, const char **ca_file, const char **ca_path);
 /* Host and port the options select. */
 const char *cli_host(const cli_opts_t *o);
 uint16_t cli_port(const cli_opts_t *o);

@@ -3,7 +3,9 @@
  * `mqtls doctor` command to run next. See cli_session.h. */
 #include "cli_session.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,7 +73,10 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.port = cli_port(o);
     in.server_name = o->server_name;
     cli_cred_t ca, cert, key;
-    cli_cred_load(&ca, o->cafile != NULL ? o->cafile : o->system_ca_file);
+    const char *ca_file = NULL;
+    const char *ca_path = NULL;
+    cli_trust(o, &ca_file, &ca_path);
+    cli_cred_load(&ca, ca_file);
     cli_cred_load(&cert, o->cert);
     cli_cred_load(&key, o->key);
     cli_cred_to_diag(&ca, &in.ca);
@@ -192,6 +197,12 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
         fprintf(stderr, "mqtls: the server refused the WebSocket subprotocol; if it is a "
                         "bridge such as websockify, retry with --ws-subprotocol \"\"\n");
     }
+    if (e->status == MQTLS_ERR_TLS_VERIFY && s->opts->system_ca && s->opts->cafile == NULL &&
+        s->opts->capath == NULL) {
+        fprintf(stderr, "mqtls: the broker's certificate was checked against the system CA store "
+                        "only (%s); a broker with a private CA needs --cafile\n",
+                s->opts->system_ca_why);
+    }
     if (!s->opts->url_ws) {
         /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet */
         print_doctor_hint(s->opts);
@@ -221,6 +232,30 @@ static int check_keyform(const cli_opts_t *o)
         return MQTLS_EXIT_USAGE;
     }
     return 0;
+}
+
+/* -A: mosquitto takes a name too; the library takes an IP literal (it never blocks on a
+ * resolver), so a name is resolved here, once, to its first address. */
+static int bind_literal(cli_session_t *s, const char *addr)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(addr, NULL, &hints, &ai);
+    if (rc != 0 || ai == NULL) {
+        fprintf(stderr, "mqtls %s: -A %s: %s\n", cli_mode_name(s->opts->mode), addr,
+                rc != 0 ? gai_strerror(rc) : "no address");
+        return MQTLS_EXIT_USAGE;
+    }
+    const void *a = ai->ai_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)
+                              ->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)
+                              ->sin_addr;
+    bool ok = inet_ntop(ai->ai_family, a, s->bind_address, sizeof s->bind_address) != NULL;
+    freeaddrinfo(ai);
+    return ok ? MQTLS_EXIT_OK : MQTLS_EXIT_USAGE;
 }
 
 static void split_props(cli_session_t *s, mqtls_client_cfg_t *cfg)
@@ -286,7 +321,17 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     }
     cfg.uri = s->uri;
     cfg.ws_subprotocol = o->ws_subprotocol;
-    if (o->id != NULL) {
+    if (o->bind_address != NULL) {
+        rc = bind_literal(s, o->bind_address);
+        if (rc != MQTLS_EXIT_OK) {
+            return rc;
+        }
+        cfg.bind_address = s->bind_address;
+    }
+    cfg.max_inflight = (uint16_t)o->max_inflight;
+    if (o->id != NULL && o->id[0] == '\0') {
+        cfg.empty_client_id = true; /* -i '': the broker assigns one */
+    } else if (o->id != NULL) {
         cfg.client_id = o->id;
     } else if (o->id_prefix != NULL) {
         snprintf(s->client_id, sizeof(s->client_id), "%.40s%ld", o->id_prefix, (long)getpid());
@@ -295,7 +340,9 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.version = o->version;
     cfg.keepalive_s = (uint16_t)o->keepalive_s;
     cfg.clean_start = o->clean_session;
-    if (!o->clean_session && o->version == MQTLS_V5) {
+    if (o->version == MQTLS_V5 && o->session_expiry_given) {
+        cfg.session_expiry_s = o->session_expiry_s; /* -x; ignored before MQTT 5, as mosquitto */
+    } else if (!o->clean_session && o->version == MQTLS_V5) {
         /* mosquitto: -c with MQTT 5 means a session that never expires */
         cfg.session_expiry_s = UINT32_MAX;
     }
@@ -318,10 +365,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         mqtls_tls_cfg_t *t = &tls;
         mqtls_tls_cfg_init(t);
         t->enabled = true;
-        t->ca_file = o->cafile != NULL ? o->cafile : o->system_ca_file;
-        t->ca_path = o->capath != NULL
-                         ? o->capath
-                         : (o->system_ca && o->system_ca_file == NULL ? "/etc/ssl/certs" : NULL);
+        cli_trust(o, &t->ca_file, &t->ca_path);
         t->cert_file = o->cert;
         t->key_file = o->key;
         t->key_password = o->keypass;
@@ -336,6 +380,11 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     }
     cfg.on_event = session_event;
     cfg.event_ctx = s;
+    /* the observer runs always: it tracks Reason Strings and open QoS 2 flows; -d prints */
+    s->trace.out = o->debug ? stderr : NULL;
+    s->trace.tls = o->tls;
+    cfg.trace_fn = cli_trace_packet;
+    cfg.trace_ctx = &s->trace;
     if (o->debug) {
         cfg.log_fn = log_to_stderr;
         cfg.log_level = MQTLS_LOG_DEBUG;
@@ -398,6 +447,12 @@ void cli_session_close(cli_session_t *s)
         return;
     }
     s->closing = true;
+    /* An inbound QoS 2 exchange ends with our PUBCOMP [MQTT-4.3.3]: wait for the broker's PUBREL
+     * before DISCONNECT, or it would deliver the message again to a resumed session. */
+    int64_t until = cli_now_ms() + 5000;
+    while (s->connected && !s->closed && s->trace.qos2_open > 0 && cli_now_ms() < until) {
+        mqtls_client_step(s->client, 50);
+    }
     if (s->connected && !s->closed && mqtls_client_disconnect(s->client, 0) == MQTLS_OK) {
         int64_t deadline = cli_now_ms() + 5000;
         while (!s->closed && cli_now_ms() < deadline) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli_opts.h"
+#include "cli_trace.h"
 #include "mqtls/client.h"
 
 /* A connected CLI session. The command's own callback receives every event after the
@@ -28,6 +29,8 @@ typedef struct cli_session {
     mqtls_property_t items[CLI_MAX_PROPS];
     char uri[600];
     char client_id[64];
+    char bind_address[64]; /* -A as an IP literal */
+    cli_trace_t trace;     /* -d's lines; Reason Strings and open QoS 2 flows for all */
 } cli_session_t;
 
 /* Create the client and connect; print the failure with its diagnosis. Returns an exit code

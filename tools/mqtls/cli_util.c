@@ -114,6 +114,54 @@ int mqtls_cli_opt_value(int argc, char **argv, int *i, const char *name, const c
     return 1;
 }
 
+size_t cli_edit_distance(const char *a, const char *b)
+{
+    enum { MAX = 64 };
+    size_t n = strlen(a) < MAX ? strlen(a) : MAX;
+    size_t m = strlen(b) < MAX ? strlen(b) : MAX;
+    static size_t d[MAX + 1][MAX + 1]; /* the CLI is one thread */
+    for (size_t i = 0; i <= n; i++) {
+        d[i][0] = i;
+    }
+    for (size_t j = 0; j <= m; j++) {
+        d[0][j] = j;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0u : 1u;
+            size_t best = d[i - 1][j] + 1u; /* delete */
+            best = d[i][j - 1] + 1u < best ? d[i][j - 1] + 1u : best;         /* insert */
+            best = d[i - 1][j - 1] + cost < best ? d[i - 1][j - 1] + cost : best; /* substitute */
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1u < best) {
+                best = d[i - 2][j - 2] + 1u; /* two neighbours swapped */
+            }
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+const char *cli_closest(const char *typed, const char *const *candidates, size_t count)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        if (candidates[i] == NULL) {
+            continue;
+        }
+        size_t d = cli_edit_distance(typed, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    if (best == NULL || best_d > 2 || best_d * 2 >= strlen(best)) {
+        return NULL;
+    }
+    return best;
+}
+
 void cli_wipe(void *p, size_t len)
 {
     volatile unsigned char *v = p; /* volatile so the stores are not optimised away */

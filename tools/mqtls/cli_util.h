@@ -48,6 +48,14 @@ bool cli_parse_long(const char *s, long min, long max, long *out);
  *  @return 1 matched with a value, 0 not this option, -1 matched but the value is missing. */
 int mqtls_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/** @brief Damerau-Levenshtein distance (optimal string alignment: insert, delete, substitute,
+ *  swap two neighbours) between @p a and @p b, counted up to 64 characters of each. */
+size_t cli_edit_distance(const char *a, const char *b);
+
+/** @brief The candidate closest to @p typed, if close enough to be a typo: at most 2 edits, and
+ *  fewer than half the candidate's length. @return the candidate, or NULL. */
+const char *cli_closest(const char *typed, const char *const *candidates, size_t count);
+
 /** @brief Overwrite @p len bytes at @p p with zeros (secrets; not optimised away). */
 void cli_wipe(void *p, size_t len);
 

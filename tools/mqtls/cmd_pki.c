@@ -1,7 +1,9 @@
 /* mqtls pki: make a correct CA / server / client certificate set (docs/cli/pki.md). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -25,7 +27,8 @@ static const char usage_main[] =
 static const char usage_init[] =
     "usage: mqtls pki init DIR [--name CN] [--ec | --rsa 2048|3072|4096] [--days N] [--force]\n"
     "\n"
-    "Create a certificate authority in DIR (which must exist): DIR/ca.crt and DIR/ca.key.\n"
+    "Create a certificate authority in DIR (created if missing, as mkdir -p): DIR/ca.crt and\n"
+    "DIR/ca.key.\n"
     "  --name CN     subject common name (default \"mqtls CA\")\n"
     "  --ec          ECDSA P-256 key (default)\n"
     "  --rsa BITS    RSA key of 2048, 3072 or 4096 bits\n"
@@ -258,6 +261,32 @@ static void print_client_usage(const char *dir, const char *name)
     free(abs);
 }
 
+/* `mqtls pki init` makes its directory as mkdir -p would: each missing parent and DIR itself,
+ * with the umask's permissions (the keys inside are 0600 whatever they are). */
+static int mkdir_p(const char *dir)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s", dir);
+    if (n <= 0 || (size_t)n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *p = '/';
+        }
+    }
+    struct stat st;
+    if (mkdir(path, 0777) != 0 && (errno != EEXIST || stat(path, &st) != 0)) {
+        return -1;
+    }
+    return 0;
+}
+
 static int run_init(int argc, char **argv)
 {
     pki_args_t a;
@@ -266,6 +295,10 @@ static int run_init(int argc, char **argv)
     int rc = parse_args("init", argc, argv, &a, usage_init);
     if (rc != MQTLS_EXIT_OK) {
         return rc < 0 ? MQTLS_EXIT_OK : rc;
+    }
+    if (mkdir_p(a.dir) != 0) {
+        mqtls_cli_error("create", a.dir, "%s", strerror(errno));
+        return MQTLS_EXIT_FILE;
     }
     mqtls_pki_result_t res;
     mqtls_error_t err;

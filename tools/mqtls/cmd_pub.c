@@ -24,9 +24,12 @@ static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     if (ev->type == MQTLS_EVENT_PUBLISHED && ev->u.published.reason >= 0x80) {
         /* MQTT 5 PUBACK/PUBREC reason >= 0x80: the broker refused this message */
         if (!p->o->quiet) {
-            fprintf(stderr, "mqtls: broker refused publish %u: reason 0x%02X (%s)\n",
+            /* the PUBACK/PUBREC was the last packet received: its Reason String is the trace's */
+            const char *why = p->s.trace.reason;
+            fprintf(stderr, "mqtls: broker refused publish %u: reason 0x%02X (%s)%s%s%s\n",
                     ev->u.published.packet_id, ev->u.published.reason,
-                    mqtls_reason_text(MQTLS_PUBACK, ev->u.published.reason));
+                    mqtls_reason_text(MQTLS_PUBACK, ev->u.published.reason),
+                    why[0] != '\0' ? " (broker: '" : "", why, why[0] != '\0' ? "')" : "");
         }
         p->exit_code = MQTLS_EXIT_REFUSED;
     } else if (ev->type == MQTLS_EVENT_ERROR && p->s.connected) {
@@ -132,11 +135,8 @@ static int publish_lines(pub_state_t *p)
             size_t start = 0;
             for (size_t i = 0; i < line.len && rc == MQTLS_EXIT_OK; i++) {
                 if (line.data[i] == '\n') {
-                    size_t l = i - start;
-                    if (l > 0 && line.data[start + l - 1] == '\r') {
-                        l--;
-                    }
-                    rc = publish_one(p, line.data + start, l);
+                    /* only the \n goes: a \r before it is data, as mosquitto_pub 2.0 sends it */
+                    rc = publish_one(p, line.data + start, i - start);
                     start = i + 1;
                 }
             }

@@ -12,6 +12,9 @@ typedef struct sub_state {
     const cli_opts_t *o;
     cli_session_t s;
     bool subscribed;
+    bool suback_pending;  /* -E: the SUBACK is still to come */
+    size_t unsub_pending; /* -E: UNSUBACKs still to come */
+    bool all_refused;
     bool done;
     int exit_code;
     long printed;
@@ -36,6 +39,12 @@ static void subscribe_all(sub_state_t *st, mqtls_client_t *c)
     const mqtls_properties_t *props =
         st->s.props_subscribe.count > 0 ? &st->s.props_subscribe : NULL;
     mqtls_status_t rc = mqtls_client_subscribe(c, subs, st->o->topic_count, props, NULL);
+    st->suback_pending = rc == MQTLS_OK;
+    /* -U: one UNSUBSCRIBE per filter, after the SUBSCRIBE, as mosquitto_sub */
+    for (size_t i = 0; rc == MQTLS_OK && i < st->o->unsub_count; i++) {
+        rc = mqtls_client_unsubscribe(c, &st->o->unsub[i], 1, NULL);
+        st->unsub_pending += rc == MQTLS_OK ? 1u : 0u;
+    }
     if (rc != MQTLS_OK) {
         if (!st->o->quiet) {
             fprintf(stderr, "mqtls: cannot subscribe: %s (%s)\n", mqtls_status_text(rc),
@@ -45,6 +54,58 @@ static void subscribe_all(sub_state_t *st, mqtls_client_t *c)
                        ? MQTLS_EXIT_USAGE
                        : MQTLS_EXIT_FAIL);
     }
+}
+
+/* -E: every SUBACK and UNSUBACK is in. */
+static void maybe_exit_after_subscribe(sub_state_t *st)
+{
+    if (st->o->exit_after_sub && !st->suback_pending && st->unsub_pending == 0) {
+        finish(st, st->all_refused ? MQTLS_EXIT_REFUSED : MQTLS_EXIT_OK);
+    }
+}
+
+/* SUBACK / UNSUBACK: refusals (with the broker's Reason String), -d's "Subscribed" line. */
+static void on_ack(sub_state_t *st, const mqtls_event_t *ev)
+{
+    bool is_sub = ev->type == MQTLS_EVENT_SUBSCRIBED;
+    const mqtls_bytes_t *r = &ev->u.subscribed.reasons;
+    if (is_sub && st->o->debug && !st->o->quiet) {
+        /* mosquitto_sub -d's line (its log goes to stdout; ours to stderr) */
+        fprintf(stderr, "Subscribed (mid: %u):", ev->u.subscribed.packet_id);
+        for (size_t i = 0; i < r->len; i++) {
+            fprintf(stderr, "%s %u", i == 0 ? "" : ",", r->data[i]);
+        }
+        fprintf(stderr, "\n");
+    }
+    mqtls_property_t why;
+    bool has_why = mqtls_props_find(&ev->u.subscribed.props, MQTLS_PROP_REASON_STRING, &why);
+    size_t refused = 0;
+    for (size_t i = 0; i < r->len; i++) {
+        if (r->data[i] < 0x80) {
+            continue;
+        }
+        refused++;
+        if (!st->o->quiet) {
+            size_t u = st->o->unsub_count - st->unsub_pending; /* UNSUBACKs come in order */
+            const char *f = is_sub ? (i < st->o->topic_count ? st->o->topics[i] : "?")
+                                   : (u < st->o->unsub_count ? st->o->unsub[u] : "?");
+            fprintf(stderr, "mqtls: broker refused %s '%s': 0x%02X (%s)%s%.*s%s\n",
+                    is_sub ? "subscription to" : "unsubscription from", f, r->data[i],
+                    mqtls_reason_text(is_sub ? MQTLS_SUBACK : MQTLS_UNSUBACK, r->data[i]),
+                    has_why ? " (broker: '" : "", has_why ? (int)why.v.bin.len : 0,
+                    has_why ? (const char *)why.v.bin.data : "", has_why ? "')" : "");
+        }
+    }
+    if (is_sub) {
+        st->suback_pending = false;
+        if (refused > 0 && refused == r->len) {
+            st->all_refused = true;
+            finish(st, MQTLS_EXIT_REFUSED);
+        }
+    } else if (st->unsub_pending > 0) {
+        st->unsub_pending--;
+    }
+    maybe_exit_after_subscribe(st);
 }
 
 static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *ev)
@@ -85,7 +146,11 @@ static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *
     m.props = ev->u.message.props;
     clock_gettime(CLOCK_REALTIME, &m.when);
     st->out.len = 0;
-    cli_render(&st->out, o, &m);
+    if (!cli_render(&st->out, o, &m) && !o->quiet) {
+        /* mosquitto_sub's words; the rest of the format is printed */
+        fprintf(stderr, "Error: Message payload is not valid JSON on topic %.*s.\n",
+                (int)topic->len, (const char *)topic->data);
+    }
     if (st->out.len > 0) {
         fwrite(st->out.data, 1, st->out.len, stdout);
     }
@@ -106,24 +171,10 @@ static void sub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
             subscribe_all(st, c);
         }
         break;
-    case MQTLS_EVENT_SUBSCRIBED: {
-        size_t refused = 0;
-        const mqtls_bytes_t *r = &ev->u.subscribed.reasons;
-        for (size_t i = 0; i < r->len; i++) {
-            if (r->data[i] >= 0x80) {
-                refused++;
-                if (!st->o->quiet) {
-                    fprintf(stderr, "mqtls: broker refused subscription to '%s': 0x%02X (%s)\n",
-                            i < st->o->topic_count ? st->o->topics[i] : "?", r->data[i],
-                            mqtls_reason_text(MQTLS_SUBACK, r->data[i]));
-                }
-            }
-        }
-        if (refused > 0 && refused == r->len) {
-            finish(st, MQTLS_EXIT_REFUSED);
-        }
+    case MQTLS_EVENT_SUBSCRIBED:
+    case MQTLS_EVENT_UNSUBSCRIBED:
+        on_ack(st, ev);
         break;
-    }
     case MQTLS_EVENT_MESSAGE:
         on_message(st, c, ev);
         break;
@@ -162,7 +213,7 @@ static int run(const cli_opts_t *o)
                 if (!o->quiet) {
                     fprintf(stderr, "mqtls: timed out after %ld s (-W)\n", o->timeout_s);
                 }
-                finish(&st, MQTLS_EXIT_TIMEOUT);
+                finish(&st, MQTLS_EXIT_SUB_TIMEOUT);
                 break;
             }
             wait = left < wait ? (int)left : wait;

@@ -278,9 +278,42 @@ static void test_cli_format_sequences(void **state)
     cli_buf_add(&b, "", 1);
     assert_true(strncmp(b.data, "{\"tst\":\"20", 10) == 0);
     assert_non_null(strstr(b.data, ".123456"));
-    assert_non_null(strstr(
-        b.data, "\",\"topic\":\"a/b\",\"qos\":1,\"retain\":1,\"payload\":\"hi\\\"\\u0001\"}"));
+    assert_non_null(strstr(b.data, "Z+") != NULL ? b.data : strstr(b.data, "Z-"));
+    assert_non_null(strstr(b.data, "\",\"topic\":\"a/b\",\"qos\":1,\"retain\":1,\"payloadlen\":4,"
+                                   "\"mid\":7,\"payload\":\"hi\\\"\\u0001\"}"));
     cli_buf_free(&b);
+    /* %J: the payload must be JSON (cJSON's rules); it is printed again, compact */
+    static const struct {
+        const char *payload;
+        const char *want; /* NULL: refused */
+    } js[] = {
+        {" {\"a\" : [1, 2.5e3, \"x\\u00e9\", true, null]} ", "{\"a\":[1,2500,\"x\xC3\xA9\",true,null]}"},
+        {"[1.5, 1e10, 0.1, -0, 1e400]", "[1.5,10000000000,0.1,-0,null]"},
+        {"\"\\ud83d\\ude00\\/\"", "\"\xF0\x9F\x98\x80/\""},
+        {"01", "1"},
+        {"hello", NULL},
+        {"12abc", NULL},
+        {"[1,]", NULL},
+        {"{\"a\":1,}", NULL},
+        {"\"\\udc00\"", NULL},
+    };
+    for (size_t i = 0; i < sizeof js / sizeof js[0]; i++) {
+        cli_msg_t jm = sample();
+        jm.payload = (const uint8_t *)js[i].payload;
+        jm.payload_len = strlen(js[i].payload);
+        cli_buf_t o = {0};
+        bool ok = cli_format(&o, "%J", &jm);
+        cli_buf_add(&o, "", 1);
+        assert_int_equal(ok, js[i].want != NULL);
+        if (js[i].want != NULL) {
+            char tail[200];
+            snprintf(tail, sizeof tail, "\"payload\":%s}", js[i].want);
+            assert_non_null(strstr(o.data, tail));
+        } else {
+            assert_string_equal(o.data, ""); /* nothing for the field */
+        }
+        cli_buf_free(&o);
+    }
 }
 
 static void test_cli_format_properties(void **state)
