@@ -4,7 +4,7 @@ ASAN    ?= build-asan
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install clean
+.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install deb clean
 
 all: build
 
@@ -31,5 +31,10 @@ bench: deps
 install: build
 	@cmake --install $(BUILD)
 
+# The Debian packages in build-deb/ (mqtls, libmqtls1, libmqtls-dev, libmqtls-esp-mqtt-dev),
+# built offline from the mbedTLS 3.6 source the normal build fetched; lintian errors fail it.
+deb: deps
+	@scripts/build-deb.sh build-deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz build-bench
+	rm -rf $(BUILD) $(ASAN) build-fuzz build-bench build-deb

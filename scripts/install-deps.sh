@@ -18,6 +18,9 @@ PACKAGES=(
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests
   abigail-tools                             # abidw/abidiff: the public ABI against its baseline
+  scdoc man-db groff-base                   # man pages, generated at build time (tools/mqtls)
+  bash-completion zsh                       # the completion tests
+  debhelper lintian fakeroot                # dpkg-buildpackage -us -uc (debian/), lintian
 )
 
 missing=()

@@ -2,6 +2,7 @@
 # Run every test. Stages (each must pass):
 #   1. normal build (gcc, -Werror): unit + integration tests under ctest
 #   2. ASan+UBSan build with clang (-Werror): the same tests again
+#   deb. the Debian packages: built (scripts/build-deb.sh), installed, used, purged
 #   3. clang + libFuzzer: each fuzz target for a bounded time (MQTLS_FUZZ_SECONDS, default 60)
 # Prints ctest's summary per stage, then one closing line "N passed, N failed" counting every
 # ctest test of both builds and every fuzz target.
@@ -46,6 +47,20 @@ stage() { # name, builddir-or-"", command...
 }
 
 stage "build + ctest (gcc)" build build_and_ctest build
+# The Debian packages: built from a copy of the tree (dpkg-buildpackage -us -uc, lintian clean of
+# errors; about 45 s on 2 cores), installed with dpkg and used, then purged (about 25 s).
+deb_stage() {
+  scripts/build-deb.sh build-deb && bash tests/integration/deb/test_deb.sh build-deb
+}
+echo "=== mqtls test stage: Debian packages"
+if deb_stage 2>&1 | tee build-deb.test.log; then :; else stages_failed=$((stages_failed + 1)); echo "=== stage FAILED: deb"; fi
+deb_line=$(grep -E '^# [0-9]+ passed, [0-9]+ failed' build-deb.test.log | tail -n 1)
+if [ -n "$deb_line" ]; then
+  passed=$((passed + $(sed -E 's/# ([0-9]+) passed.*/\1/' <<<"$deb_line")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$deb_line")))
+else
+  failed=$((failed + 1)) # the packages did not build
+fi
 # clang here: the tree must be -Werror clean with clang too, and its UBSan catches more.
 stage "asan+ubsan + ctest (clang)" build-asan build_and_ctest build-asan -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=Debug -DMQTLS_SANITIZE=address,undefined

@@ -77,6 +77,21 @@ major=$(sed -n 's/^#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' "$src/include/mq
 check "SONAME libmqtls.so.$major" bash -c "readelf -d '$libdir/libmqtls.so' | grep -q 'SONAME.*libmqtls.so.$major\]'"
 check "installed mqtls runs without LD_LIBRARY_PATH (RUNPATH)" bash -c "env -u LD_LIBRARY_PATH '$prefix/bin/mqtls' --help >/dev/null"
 
+# 1d. Man pages (generated from the option pages at build time) and shell completion.
+check "man pages render, man mqtls-pub by name, bash/zsh completion (docs_check.sh)" \
+  bash "$src/tests/integration/cli/docs_check.sh" "$prefix"
+check "mqtls-esp-embed --help prints help, writes no file" bash -c \
+  "cd '$tmp' && '$prefix/bin/mqtls-esp-embed' --help | grep -q usage && [ ! -e '$tmp/--help' ]"
+
+# 1e. libmqtls.a: only the public API is global, and a program links with it alone.
+check "libmqtls.a exports exactly the shared library's API" bash -c \
+  "diff <(nm -g --defined-only '$libdir/libmqtls.a' | awk 'NF==3{print \$3}' | sort) \
+        <(nm -D --defined-only '$libdir/libmqtls.so' | awk '\$2==\"T\"{print \$3}' | sort)"
+check "static build with pkg-config --static: no libmqtls.so needed" bash -c \
+  "\${CC:-cc} \$CFLAGS -std=c11 '$tmp/app.c' -o '$tmp/app-static' \$(pkg-config --cflags mqtls) \
+     '$libdir/libmqtls.a' \$(pkg-config --libs-only-l --static mqtls | sed 's/-lmqtls //') &&
+   ! ldd '$tmp/app-static' | grep -q libmqtls && env -u LD_LIBRARY_PATH '$tmp/app-static'"
+
 # 2. find_package(mqtls) + mqtls::mqtls
 mkdir -p "$tmp/cm"
 cp "$tmp/app.c" "$tmp/cm/app.c"
