@@ -335,7 +335,7 @@ static void put_properties(cli_buf_t *b, const mqtls_properties_t *props)
     cli_buf_str(b, ",\"properties\":{");
     cli_buf_t users = {0};
     size_t users_at = 0; /* where in b the user-properties object goes */
-    while (mqtls_props_next(props, &cursor, &pr)) {
+    while (mqtls_props_next(props, &cursor, &pr) == MQTLS_OK) {
         const char *name = NULL;
         bool is_string = false;
         switch (pr.id) {
