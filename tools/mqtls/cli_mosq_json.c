@@ -14,49 +14,11 @@
 #define NESTING_LIMIT 1000 /* CJSON_NESTING_LIMIT */
 
 /* A C string as cJSON prints it (print_string_ptr): " \ \b \f \n \r \t escaped, other bytes
- * below 0x20 as \u00xx, everything else as is; it ends at a NUL, like the C string it is
- * (@p keep_nul: a NUL is escaped as \u0000 instead). */
+ * below 0x20 as \u00xx, DEL and everything else as is; it ends at a NUL, like the C string it
+ * is (@p keep_nul: a NUL is escaped as \u0000 instead). */
 static void put_string_nul(cli_buf_t *b, const uint8_t *s, size_t len, bool keep_nul)
 {
-    static const char hex[] = "0123456789abcdef";
-    cli_buf_add(b, "\"", 1);
-    for (size_t i = 0; i < len && (keep_nul || s[i] != 0); i++) {
-        uint8_t c = s[i];
-        const char *esc = NULL;
-        char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF], '\0'};
-        switch (c) {
-        case '"':
-            esc = "\\\"";
-            break;
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\b':
-            esc = "\\b";
-            break;
-        case '\f':
-            esc = "\\f";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\t':
-            esc = "\\t";
-            break;
-        default:
-            esc = c < 0x20 ? u : NULL;
-            break;
-        }
-        if (esc != NULL) {
-            cli_buf_str(b, esc);
-        } else {
-            cli_buf_add(b, &c, 1);
-        }
-    }
-    cli_buf_add(b, "\"", 1);
+    cli_json_string_ex(b, s, len, CLI_JSON_KEEP_DEL | (keep_nul ? 0u : CLI_JSON_STOP_AT_NUL));
 }
 
 static void put_string(cli_buf_t *b, const uint8_t *s, size_t len)

@@ -84,7 +84,7 @@ typedef struct cli_opts {
     size_t filter_out_count;
     const char *unsub[CLI_MAX_TOPICS]; /* -U */
     size_t unsub_count;
-    bool exit_after_sub;      /* -E */
+    bool exit_after_sub;       /* -E */
     bool session_expiry_given; /* -x */
     uint32_t session_expiry_s;
     const char *bind_address; /* -A as given */

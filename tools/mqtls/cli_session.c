@@ -199,8 +199,9 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
     }
     if (e->status == MQTLS_ERR_TLS_VERIFY && s->opts->system_ca && s->opts->cafile == NULL &&
         s->opts->capath == NULL) {
-        fprintf(stderr, "mqtls: the broker's certificate was checked against the system CA store "
-                        "only (%s); a broker with a private CA needs --cafile\n",
+        fprintf(stderr,
+                "mqtls: the broker's certificate was checked against the system CA store "
+                "only (%s); a broker with a private CA needs --cafile\n",
                 s->opts->system_ca_why);
     }
     if (!s->opts->url_ws) {
@@ -248,11 +249,10 @@ static int bind_literal(cli_session_t *s, const char *addr)
                 rc != 0 ? gai_strerror(rc) : "no address");
         return MQTLS_EXIT_USAGE;
     }
-    const void *a = ai->ai_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)
-                              ->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)
-                              ->sin_addr;
+    const void *a =
+        ai->ai_family == AF_INET6
+            ? (const void *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr
+            : (const void *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
     bool ok = inet_ntop(ai->ai_family, a, s->bind_address, sizeof s->bind_address) != NULL;
     freeaddrinfo(ai);
     return ok ? MQTLS_EXIT_OK : MQTLS_EXIT_USAGE;

@@ -63,16 +63,15 @@ static void sent_line(cli_trace_t *t, const char *id, const mqtls_packet_t *p)
     case MQTLS_PUBLISH: {
         const mqtls_publish_t *m = &p->u.publish;
         unsigned long mid = m->qos > 0 ? m->packet_id : t->qos0_mid;
-        fprintf(o, "Client %s sending PUBLISH (d%d, q%u, r%d, m%lu, '%.*s', ... (%zu bytes))\n",
-                id, m->dup ? 1 : 0, m->qos, m->retain ? 1 : 0, mid, (int)m->topic.len,
+        fprintf(o, "Client %s sending PUBLISH (d%d, q%u, r%d, m%lu, '%.*s', ... (%zu bytes))\n", id,
+                m->dup ? 1 : 0, m->qos, m->retain ? 1 : 0, mid, (int)m->topic.len,
                 (const char *)m->topic.data, m->payload.len);
         break;
     }
     case MQTLS_PUBACK:
     case MQTLS_PUBREC:
         fprintf(o, "Client %s sending %s (m%u, rc%u)\n", id,
-                p->type == MQTLS_PUBACK ? "PUBACK" : "PUBREC", p->u.ack.packet_id,
-                p->u.ack.reason);
+                p->type == MQTLS_PUBACK ? "PUBACK" : "PUBREC", p->u.ack.packet_id, p->u.ack.reason);
         break;
     case MQTLS_PUBREL:
     case MQTLS_PUBCOMP:
@@ -88,9 +87,12 @@ static void sent_line(cli_trace_t *t, const char *id, const mqtls_packet_t *p)
         while (mqtls_filters_next(&s->filters, &cursor, &tf) == MQTLS_OK) {
             const mqtls_topic_filter_t *f = &tf;
             if (p->type == MQTLS_SUBSCRIBE) {
-                fprintf(o, "Client %s sending SUBSCRIBE (Mid: %u, Topic: %.*s, QoS: %u, Options: 0x%02x)\n",
+                fprintf(o,
+                        "Client %s sending SUBSCRIBE (Mid: %u, Topic: %.*s, QoS: %u, Options: "
+                        "0x%02x)\n",
                         id, s->packet_id, (int)f->filter.len, (const char *)f->filter.data,
-                        f->options & MQTLS_SUBOPT_QOS_MASK, f->options & ~MQTLS_SUBOPT_QOS_MASK & 0xFFu);
+                        f->options & MQTLS_SUBOPT_QOS_MASK,
+                        f->options & ~MQTLS_SUBOPT_QOS_MASK & 0xFFu);
             } else {
                 fprintf(o, "Client %s sending UNSUBSCRIBE (Mid: %u, Topic: %.*s)\n", id,
                         s->packet_id, (int)f->filter.len, (const char *)f->filter.data);
@@ -212,7 +214,7 @@ void cli_trace_tls(FILE *out, const mqtls_tls_facts_t *f)
             v == 0x0304 ? "1.3" : (v == 0x0303 ? "1.2" : "?"), mqtls_tls_facts_ciphersuite(f),
             sni[0] != '\0' ? sni : "(none)", (unsigned)mqtls_tls_facts_handshake_ms(f),
             (mqtls_tls_facts_flags(f) & MQTLS_FACT_SESSION_RESUMED) != 0 ? ", session resumed"
-                                                                          : "");
+                                                                         : "");
     size_t n = mqtls_tls_facts_presented_len(f);
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
@@ -228,7 +230,8 @@ void cli_trace_tls(FILE *out, const mqtls_tls_facts_t *f)
         char to[16];
         date_of(ci.not_before_s, from, sizeof from);
         date_of(ci.not_after_s, to, sizeof to);
-        fprintf(out, "mqtls: debug: peer certificate %zu: '%s', issuer '%s', %s, %s, valid %s .. %s\n",
+        fprintf(out,
+                "mqtls: debug: peer certificate %zu: '%s', issuer '%s', %s, %s, valid %s .. %s\n",
                 i, ci.subject, ci.issuer, ci.key_desc, ci.sig_desc, from, to);
     }
     if ((mqtls_tls_facts_flags(f) & MQTLS_FACT_CLIENT_CERT_SENT) != 0) {

@@ -129,8 +129,8 @@ size_t cli_edit_distance(const char *a, const char *b)
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
             size_t cost = a[i - 1] == b[j - 1] ? 0u : 1u;
-            size_t best = d[i - 1][j] + 1u; /* delete */
-            best = d[i][j - 1] + 1u < best ? d[i][j - 1] + 1u : best;         /* insert */
+            size_t best = d[i - 1][j] + 1u;                                       /* delete */
+            best = d[i][j - 1] + 1u < best ? d[i][j - 1] + 1u : best;             /* insert */
             best = d[i - 1][j - 1] + cost < best ? d[i - 1][j - 1] + cost : best; /* substitute */
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
                 d[i - 2][j - 2] + 1u < best) {
@@ -258,9 +258,13 @@ bool cli_utf8_valid(const uint8_t *s, size_t len)
     return true;
 }
 
-void cli_json_string(cli_buf_t *b, const uint8_t *s, size_t len)
+void cli_json_string_ex(cli_buf_t *b, const uint8_t *s, size_t len, unsigned flags)
 {
     static const char hex[] = "0123456789abcdef";
+    if ((flags & CLI_JSON_STOP_AT_NUL) != 0) {
+        const uint8_t *nul = memchr(s, 0, len);
+        len = nul != NULL ? (size_t)(nul - s) : len;
+    }
     cli_buf_add(b, "\"", 1);
     size_t run = 0; /* bytes before s + i that need no escape, written in one go */
     for (size_t i = 0; i < len; i++) {
@@ -290,7 +294,7 @@ void cli_json_string(cli_buf_t *b, const uint8_t *s, size_t len)
             esc = "\\f";
             break;
         default:
-            if (c < 0x20 || c == 0x7F) {
+            if (c < 0x20 || (c == 0x7F && (flags & CLI_JSON_KEEP_DEL) == 0)) {
                 memcpy(u, "\\u00", 4);
                 u[4] = hex[c >> 4];
                 u[5] = hex[c & 0xF];
@@ -309,6 +313,11 @@ void cli_json_string(cli_buf_t *b, const uint8_t *s, size_t len)
     }
     cli_buf_add(b, s + len - run, run);
     cli_buf_add(b, "\"", 1);
+}
+
+void cli_json_string(cli_buf_t *b, const uint8_t *s, size_t len)
+{
+    cli_json_string_ex(b, s, len, 0);
 }
 
 void mqtls_cli_json_string(FILE *out, const char *s)

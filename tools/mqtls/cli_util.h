@@ -86,6 +86,11 @@ bool cli_utf8_valid(const uint8_t *s, size_t len);
 /** @brief Append @p s[0..len) as a JSON string: quoted; ", \\, \\b \\f \\n \\r \\t escaped,
  *  other control bytes and DEL as \\u00XX; bytes >= 0x80 pass through (UTF-8 text). */
 void cli_json_string(cli_buf_t *b, const uint8_t *s, size_t len);
+/* cli_json_string_ex() flags: cJSON's way (mosquitto_sub's %j/%J) differs in two points. */
+#define CLI_JSON_KEEP_DEL 1u    /* DEL (0x7F) as is, not \u007f */
+#define CLI_JSON_STOP_AT_NUL 2u /* end the string at a NUL byte (a C string) */
+/** @brief cli_json_string() with CLI_JSON_* @p flags. */
+void cli_json_string_ex(cli_buf_t *b, const uint8_t *s, size_t len, unsigned flags);
 /** @brief Write @p s (NULL = "") to @p out as a JSON string, as cli_json_string(). */
 void mqtls_cli_json_string(FILE *out, const char *s);
 /** @brief Write @p before as is (",\"name\":"), then @p value as a JSON string. */

@@ -287,7 +287,8 @@ static void test_cli_format_sequences(void **state)
         const char *payload;
         const char *want; /* NULL: refused */
     } js[] = {
-        {" {\"a\" : [1, 2.5e3, \"x\\u00e9\", true, null]} ", "{\"a\":[1,2500,\"x\xC3\xA9\",true,null]}"},
+        {" {\"a\" : [1, 2.5e3, \"x\\u00e9\", true, null]} ",
+         "{\"a\":[1,2500,\"x\xC3\xA9\",true,null]}"},
         {"[1.5, 1e10, 0.1, -0, 1e400]", "[1.5,10000000000,0.1,-0,null]"},
         {"\"\\ud83d\\ude00\\/\"", "\"\xF0\x9F\x98\x80/\""},
         {"01", "1"},

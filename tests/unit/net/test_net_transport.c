@@ -576,6 +576,20 @@ static void test_tls_drain_ends_when_the_peer_closes_and_close_restarts(void **s
 
 /* ---- tcp -------------------------------------------------------------------------------- */
 
+/* Drive connect() to its end (bounded). */
+static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
+{
+    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
+    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
+        if (t->ops->fd(t) >= 0) {
+            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
+            (void)poll(&p, 1, 10);
+        }
+        st = t->ops->connect(t, 0);
+    }
+    return st;
+}
+
 static void test_tcp_closed_port_is_refused(void **state)
 {
     (void)state;
@@ -591,32 +605,10 @@ static void test_tcp_closed_port_is_refused(void **state)
     mqtls_error_init(&err);
     mqtls_transport_t *t = NULL;
     assert_int_equal(mqtls__tcp_create("127.0.0.1", port, 2000, &err, &t), MQTLS_OK);
-    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
-    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
-        if (t->ops->fd(t) >= 0) {
-            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
-            (void)poll(&p, 1, 10);
-        }
-        st = t->ops->connect(t, 0);
-    }
-    assert_int_equal(st, MQTLS_ERR_CONN_REFUSED);
+    assert_int_equal(tcp_connect_wait(t), MQTLS_ERR_CONN_REFUSED);
     assert_int_equal(err.layer, MQTLS_LAYER_TCP);
     assert_non_null(strstr(err.detail, "127.0.0.1"));
     t->ops->destroy(t);
-}
-
-/* Drive connect() to its end (bounded). */
-static mqtls_status_t tcp_connect_wait(mqtls_transport_t *t)
-{
-    mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
-    for (int i = 0; i < 200 && st == MQTLS_ERR_WOULD_BLOCK; i++) {
-        if (t->ops->fd(t) >= 0) {
-            struct pollfd p = {.fd = t->ops->fd(t), .events = POLLOUT};
-            (void)poll(&p, 1, 10);
-        }
-        st = t->ops->connect(t, 0);
-    }
-    return st;
 }
 
 /* mosquitto's -A: the socket is bound to the local address before connect(); an address no
