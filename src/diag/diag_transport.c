@@ -1,6 +1,7 @@
 /* Live failures below and above the certificates: DNS, TCP, the TLS handshake itself (plain
  * port, no shared cipher, ALPN, timeouts, other alerts), and the MQTT answer (CONNACK reason
  * codes, a broker that closes after CONNECT, plain MQTT sent to a TLS port). */
+#include <errno.h>
 #include <string.h>
 
 #include <mbedtls/net_sockets.h>
@@ -36,6 +37,18 @@ static bool check_dns_tcp(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
                                         host, host),
                         "The host name '%s' cannot be resolved (%s).", host,
                         e->detail[0] ? e->detail : "no address");
+        return true;
+    }
+    if (e->status == MQTLS_ERR_CONN_REFUSED && host[0] == '/') {
+        /* unix:///path: the host is the socket's file name */
+        mqtls__diag_add(c, MQTLS__F_CONNECTION_REFUSED,
+                        mqtls__diag_subject(c, "unix socket %s", host),
+                        mqtls__diag_fix(c,
+                                        "ls -l %s; mosquitto.conf needs 'listener 0 %s' (and "
+                                        "the broker running as a user who may create it)",
+                                        host, host),
+                        "Nothing accepts connections on the Unix socket %s (%s).", host,
+                        e->sys_errno == ENOENT ? "no such file" : "connection refused");
         return true;
     }
     if (e->status == MQTLS_ERR_CONN_REFUSED) {

@@ -135,6 +135,12 @@ typedef struct cli_opts {
     bool tls_explicit_flag; /* a TLS flag (not only the URL) enabled TLS */
     bool system_ca;         /* computed: no --cafile/--capath, the system store is used */
     const char *system_ca_file;
+    /* transports and TLS-PSK (issue 13, item 4) */
+    const char *unix_path;    /* --unix: unix:///PATH instead of host:port */
+    const char *proxy;        /* --proxy socks5h:// socks5:// http:// URL (the library parses it) */
+    uint8_t psk[64];          /* --psk, decoded; wiped by cli_opts_free() */
+    size_t psk_len;           /* 0 = no PSK */
+    const char *psk_identity; /* --psk-identity */
 } cli_opts_t;
 
 /* cli_parse() results besides the exit codes of commands.h. */
@@ -158,7 +164,7 @@ int cli_usage_error(cli_mode_t mode, FILE *err, bool hint, const char *fmt, ...)
 const char *cli_mode_name(cli_mode_t mode);
 /* -d: the effective configuration, secrets as "***". */
 void cli_print_config(const cli_opts_t *o, FILE *out);
-/* Host and port the options select. */
+/* Host and port the options select (--unix: the socket's path, and port 0). */
 const char *cli_host(const cli_opts_t *o);
 uint16_t cli_port(const cli_opts_t *o);
 /* The broker URI for the client library (and `mqtls doctor`): mqtt[s]:// or ws[s]://, with

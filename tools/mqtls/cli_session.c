@@ -192,8 +192,10 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
         fprintf(stderr, "mqtls: the server refused the WebSocket subprotocol; if it is a "
                         "bridge such as websockify, retry with --ws-subprotocol \"\"\n");
     }
-    if (!s->opts->url_ws) {
-        /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet */
+    if (!s->opts->url_ws && s->opts->unix_path == NULL && s->opts->proxy == NULL &&
+        s->opts->psk_len == 0) {
+        /* mqtls doctor checks mqtt(s):// endpoints with certificates; it has no WebSocket,
+         * Unix socket, proxy or PSK step yet */
         print_doctor_hint(s->opts);
     }
     return exit_code_for(e->status);
@@ -286,6 +288,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     }
     cfg.uri = s->uri;
     cfg.ws_subprotocol = o->ws_subprotocol;
+    cfg.proxy = o->proxy;
     if (o->id != NULL) {
         cfg.client_id = o->id;
     } else if (o->id_prefix != NULL) {
@@ -328,6 +331,11 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         t->server_name = o->server_name;
         t->insecure = o->insecure;
         t->alpn = o->alpn_count > 0 ? o->alpn : NULL;
+        if (o->psk_len > 0) {
+            t->psk = o->psk;
+            t->psk_len = o->psk_len;
+            t->psk_identity = o->psk_identity;
+        }
         if (o->tls_version != 0) {
             t->min_version = o->tls_version;
             t->max_version = o->tls_version;
