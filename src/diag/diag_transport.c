@@ -81,11 +81,80 @@ static bool check_dns_tcp(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
     return false;
 }
 
+/* A proxy under the connection (layer PROXY): which side of it failed. @return true if so. */
+static bool check_proxy(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
+{
+    if (e->layer != MQTLS_LAYER_PROXY) {
+        return false;
+    }
+    const char *subject = mqtls__diag_subject(c, "proxy (%s)", e->detail);
+    switch (e->status) {
+    case MQTLS_ERR_PROXY_AUTH:
+        mqtls__diag_add(
+            c, MQTLS__F_PROXY_AUTH_FAILED, subject,
+            "--proxy socks5h://USER:PASSWORD@HOST:PORT (http://USER:PASSWORD@... for an "
+            "HTTP proxy)",
+            "The proxy wants credentials we did not give, or refused ours: %s.", e->detail);
+        break;
+    case MQTLS_ERR_PROXY_TARGET:
+        mqtls__diag_add(c, MQTLS__F_PROXY_TARGET_UNREACHABLE, subject,
+                        mqtls__diag_fix(c, "from the proxy's host: nc -vz %s %u",
+                                        c->in->host != NULL ? c->in->host : "BROKER",
+                                        (unsigned)c->in->port),
+                        "The proxy accepted the tunnel but could not reach the broker %s:%u: %s.",
+                        c->in->host != NULL ? c->in->host : "?", (unsigned)c->in->port, e->detail);
+        break;
+    case MQTLS_ERR_PROXY_REFUSED:
+    case MQTLS_ERR_PROXY_PROTOCOL:
+        mqtls__diag_add(c, MQTLS__F_PROXY_REFUSED, subject,
+                        "Allow the broker's address and port in the proxy's rules (dante: socks "
+                        "pass; tinyproxy: ConnectPort), or check the URL's scheme (socks5h:// vs "
+                        "http://)",
+                        "The proxy refused to open a tunnel to the broker: %s.", e->detail);
+        break;
+    default:
+        mqtls__diag_add(
+            c, MQTLS__F_PROXY_UNREACHABLE, subject,
+            "nc -vz PROXYHOST PROXYPORT   # is the proxy listening? (default port 1080)",
+            "The proxy itself cannot be reached (%s): %s.", mqtls_status_text(e->status),
+            e->detail);
+        break;
+    }
+    return true;
+}
+
+/* TLS-PSK: the broker's alert names which half of the key it disagrees with. */
+static bool check_psk(mqtls__diag_ctx_t *c, const mqtls_error_t *e, const mqtls_tls_facts_t *f)
+{
+    int alert = f != NULL ? f->alert_received : e->tls_alert;
+    if (f == NULL || !f->psk || e->layer != MQTLS_LAYER_TLS) {
+        return false;
+    }
+    if (alert == MQTLS__ALERT_UNKNOWN_PSK_IDENTITY) {
+        mqtls__diag_add(c, MQTLS__F_PSK_IDENTITY_UNKNOWN, host_port(c),
+                        "Add 'IDENTITY:HEXKEY' for our --psk-identity to the broker's psk_file "
+                        "(mosquitto: psk_file, then reload)",
+                        "The broker answered unknown_psk_identity (115): the identity we sent is "
+                        "not in its PSK file.");
+        return true;
+    }
+    if (alert == MQTLS__ALERT_BAD_RECORD_MAC || alert == MQTLS__ALERT_DECRYPT_ERROR) {
+        mqtls__diag_add(c, MQTLS__F_PSK_MISMATCH, host_port(c),
+                        "The hex key after 'IDENTITY:' in the broker's psk_file must equal --psk "
+                        "(hex digits, no 0x)",
+                        "The broker knows our identity but could not check our Finished message "
+                        "(alert %s): its key for this identity differs from ours.",
+                        mqtls_tls_alert_name(alert));
+        return true;
+    }
+    return false;
+}
+
 void mqtls__diag_transport(mqtls__diag_ctx_t *c)
 {
     const mqtls_error_t *e = c->in->err;
     const mqtls_tls_facts_t *f = c->in->facts;
-    if (e == NULL || check_dns_tcp(c, e)) {
+    if (e == NULL || check_proxy(c, e) || check_dns_tcp(c, e) || check_psk(c, e, f)) {
         return;
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";
