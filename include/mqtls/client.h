@@ -62,7 +62,7 @@ typedef struct mqtls_reconnect {
 
 /** Client configuration. Initialise with mqtls_client_cfg_init(), then set what you need.
  *  mqtls_client_create() copies this struct and *tls, and the strings uri, client_id,
- *  username, password, ws_subprotocol and the will's topic and payload; the property arrays
+ *  username, password, ws_subprotocol, proxy, auth_method and the will's topic and payload; the property arrays
  *  and what *tls points to (file names, buffers, password, ALPN list) stay borrowed until
  *  destroy. Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells
  *  the library which ones the caller knows. mqtls_will_t and mqtls_reconnect_t are frozen

@@ -41,8 +41,10 @@ port_is_free() { # port
 }
 free_port() { # a random unprivileged port nothing listens on and not handed out yet
   local p
+  # Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default): a port in it
+  # may be taken meanwhile as the source port of some client's connection (seen: eaddrinuse).
   for _ in $(seq 400); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
     case "$TAKEN" in *" $p "*) continue ;; esac
     if port_is_free "$p"; then
       TAKEN="$TAKEN$p "

@@ -182,7 +182,12 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
     }
     char why[512];
     mqtls_strerror(e, why, sizeof(why));
-    fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts), why);
+    if (s->opts->unix_path != NULL) {
+        fprintf(stderr, "mqtls: %s unix socket %s: %s\n", action, s->opts->unix_path, why);
+    } else {
+        fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts),
+                why);
+    }
     if (print_findings(s, e, 3) == 0) {
         print_raw_error(e);
     }

@@ -217,8 +217,13 @@ static int group_setup(void **state)
 {
     (void)state;
     int64_t t0 = th_now_ms();
-    if (th_rabbit_start(&rabbit, 1) != 0) {
-        return -1; /* a failure, never a silent skip */
+    /* One retry: ports are picked free, but another program on this shared machine may take one
+     * before the node binds it (eaddrinuse). A second failure fails the group, never a skip. */
+    for (int attempt = 0; th_rabbit_start(&rabbit, 1) != 0; attempt++) {
+        th_rabbit_stop(&rabbit);
+        if (attempt == 1) {
+            return -1;
+        }
     }
     printf("# 1-node RabbitMQ up in %lld ms\n", (long long)(th_now_ms() - t0));
     snprintf(ws_uri, sizeof ws_uri, "ws://127.0.0.1:%u/ws", rabbit.node[0].port_ws);
