@@ -20,7 +20,8 @@ declare -A may=(
   [explain]="common diag packet x509"
   [net]="common x509"
   [pki]="common x509"
-  [runtime]="common packet client x509 diag net"
+  [auth]="common"
+  [runtime]="common packet client x509 diag net auth"
 )
 for m in "${!may[@]}"; do
   [ -d "src/$m" ] || { bad "src/$m is listed but missing"; continue; }

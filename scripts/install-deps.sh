@@ -17,6 +17,7 @@ PACKAGES=(
   iproute2                                  # ss, ip: free-port and namespace helpers
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests
+  dante-server tinyproxy                    # SOCKS5 and HTTP CONNECT proxies for --proxy tests
   abigail-tools                             # abidw/abidiff: the public ABI against its baseline
   scdoc man-db groff-base                   # man pages, generated at build time (tools/mqtls)
   bash-completion zsh                       # the completion tests
@@ -50,6 +51,16 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # container's policy-rc.d usually denies it). The tests never use it (tests/harness/
 # rabbitmq-cluster.sh runs its own nodes, epmd, ports and cookie), so stop and disable it: by
 # systemctl where systemd runs, else by the PID in the init script's pid file.
+# dante-server and tinyproxy enable their system services the same way; the tests run their own
+# daemons (temp configs, own ports, stopped by PID), so the default ones are disabled where they
+# could start (policy-rc.d usually denies them in containers).
+for svc in danted tinyproxy; do
+  if [[ " ${missing[*]} " == *" ${svc/danted/dante-server} "* ]] &&
+    [ "$(ps -o comm= -p 1 2>/dev/null)" = systemd ]; then
+    systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+  fi
+done
+
 if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
   if [ "$(ps -o comm= -p 1 2>/dev/null)" = systemd ]; then
     systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true

@@ -25,13 +25,11 @@ static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_confi
     if (cfg->ds_data != NULL) {
         ok = mqtls__esp_refuse("ds_data (DS peripheral)");
     }
-    if (cfg->transport == MQTT_TRANSPORT_OVER_WS || cfg->transport == MQTT_TRANSPORT_OVER_WSS) {
-        ok = mqtls__esp_refuse("MQTT over WebSocket (ws://, wss://)");
-    }
     c->v4_callback = cfg->event_handle;
     c->user_context = cfg->user_context;
-    c->uri = cfg->uri != NULL ? mqtls__esp_dup_str(cfg->uri)
-                              : mqtls__esp_uri_from_parts(cfg->host, cfg->port, cfg->transport);
+    c->uri = cfg->uri != NULL
+                 ? mqtls__esp_uri_with_path(cfg->uri, cfg->path)
+                 : mqtls__esp_uri_from_parts(cfg->host, cfg->port, cfg->transport, cfg->path);
     ok = ok && mqtls__esp_cred_set(&c->ca, "cert_pem", false, cfg->cert_pem, cfg->cert_len);
     ok = ok && mqtls__esp_cred_set(&c->cert, "client_cert_pem", false, cfg->client_cert_pem,
                         cfg->client_cert_len);

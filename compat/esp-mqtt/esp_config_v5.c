@@ -35,13 +35,10 @@ static bool apply_config(esp_mqtt_client_handle_t c, const esp_mqtt_client_confi
     if (cfg->network.if_name != NULL) {
         ok = mqtls__esp_refuse("network.if_name");
     }
-    if (b->address.transport == MQTT_TRANSPORT_OVER_WS ||
-        b->address.transport == MQTT_TRANSPORT_OVER_WSS) {
-        ok = mqtls__esp_refuse("MQTT over WebSocket (ws://, wss://)");
-    }
-    c->uri = b->address.uri != NULL ? mqtls__esp_dup_str(b->address.uri)
-                                    : mqtls__esp_uri_from_parts(b->address.hostname, b->address.port,
-                                                     b->address.transport);
+    c->uri = b->address.uri != NULL
+                 ? mqtls__esp_uri_with_path(b->address.uri, b->address.path)
+                 : mqtls__esp_uri_from_parts(b->address.hostname, b->address.port,
+                                             b->address.transport, b->address.path);
     ok = ok && mqtls__esp_cred_set(&c->ca, "broker.verification.certificate", false,
                         b->verification.certificate, b->verification.certificate_len);
     ok = ok && mqtls__esp_cred_set(&c->cert, "credentials.authentication.certificate", false,

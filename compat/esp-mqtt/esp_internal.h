@@ -79,7 +79,12 @@ void *mqtls__esp_dup_mem(const void *p, size_t n);
 bool mqtls__esp_cred_set(cred_t *c, const char *what, bool is_key, const char *data, size_t len);
 char **mqtls__esp_dup_alpn(const char **alpn);
 bool mqtls__esp_refuse(const char *feature);
-char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport);
+/* "scheme://host:port" from the parts (ws/wss: + path, default "/mqtt"); caller frees. */
+char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport,
+                                const char *path);
+/* A copy of @p uri; a ws(s):// URI without a path gets @p path (if not NULL), as esp-mqtt
+ * gives its WebSocket transport the configured path. Caller frees. */
+char *mqtls__esp_uri_with_path(const char *uri, const char *path);
 /* Reads one layout's configuration into the client's owned fields; false if refused. */
 typedef bool (*mqtls__esp_apply_fn)(esp_mqtt_client_handle_t c, const void *cfg);
 /* esp_mqtt_client_init / esp_mqtt_set_config, given the layout's reader. */

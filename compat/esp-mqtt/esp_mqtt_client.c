@@ -150,19 +150,44 @@ bool mqtls__esp_refuse(const char *feature)
     return false;
 }
 
-char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport)
+char *mqtls__esp_uri_from_parts(const char *host, uint32_t port, esp_mqtt_transport_t transport,
+                                const char *path)
 {
     if (host == NULL) {
         return NULL;
     }
-    const char *scheme = transport == MQTT_TRANSPORT_OVER_SSL ? "mqtts" : "mqtt";
-    if (port == 0) {
-        port = transport == MQTT_TRANSPORT_OVER_SSL ? 8883 : 1883;
-    }
-    size_t n = strlen(host) + 32;
+    /* esp-mqtt's transports and their default ports */
+    static const struct {
+        const char *scheme;
+        uint32_t port;
+    } t[] = {[MQTT_TRANSPORT_OVER_TCP] = {"mqtt", 1883},
+             [MQTT_TRANSPORT_OVER_SSL] = {"mqtts", 8883},
+             [MQTT_TRANSPORT_OVER_WS] = {"ws", 80},
+             [MQTT_TRANSPORT_OVER_WSS] = {"wss", 443}};
+    size_t k = (size_t)transport < sizeof t / sizeof t[0] && t[transport].scheme != NULL
+                   ? (size_t)transport
+                   : (size_t)MQTT_TRANSPORT_OVER_TCP;
+    bool ws = k == MQTT_TRANSPORT_OVER_WS || k == MQTT_TRANSPORT_OVER_WSS;
+    const char *p = ws ? (path != NULL ? path : "/mqtt") : "";
+    size_t n = strlen(host) + strlen(p) + 32;
     char *u = malloc(n);
     if (u != NULL) {
-        snprintf(u, n, "%s://%s:%u", scheme, host, (unsigned)port);
+        snprintf(u, n, "%s://%s:%u%s", t[k].scheme, host, (unsigned)(port != 0 ? port : t[k].port),
+                 p);
+    }
+    return u;
+}
+
+char *mqtls__esp_uri_with_path(const char *uri, const char *path)
+{
+    size_t skip = strncmp(uri, "ws://", 5) == 0 ? 5u : strncmp(uri, "wss://", 6) == 0 ? 6u : 0u;
+    if (skip == 0 || path == NULL || strchr(uri + skip, '/') != NULL) {
+        return mqtls__esp_dup_str(uri);
+    }
+    size_t n = strlen(uri) + strlen(path) + 1;
+    char *u = malloc(n);
+    if (u != NULL) {
+        snprintf(u, n, "%s%s", uri, path);
     }
     return u;
 }
@@ -448,11 +473,7 @@ bool mqtls__esp_uri_usable(const char *uri)
         ESP_LOGE(TAG, "no broker URI or hostname configured");
         return false;
     }
-    /* mqtls speaks ws:// and wss://, but the shim's event mapping is not tested over them */
-    if (strncmp(uri, "ws://", 5) == 0 || strncmp(uri, "wss://", 6) == 0) {
-        return mqtls__esp_refuse("MQTT over WebSocket (ws://, wss://)");
-    }
-    return true;
+    return true; /* ws:// and wss:// included: tests/integration/rabbitmq/test_rabbitmq_ws.c */
 }
 
 void mqtls__esp_config_defaults(esp_mqtt_client_handle_t c)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtls/auth.h"
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
 #include "mqtls/event.h"
@@ -80,7 +81,7 @@ typedef struct mqtls_reconnect {
 
 /** Client configuration. Initialise with mqtls_client_cfg_init(), then set what you need.
  *  mqtls_client_create() copies this struct and *tls, and the strings uri, client_id,
- *  username, password, ws_subprotocol and the will's topic and payload; the property arrays
+ *  username, password, ws_subprotocol, proxy, auth_method and the will's topic and payload; the property arrays
  *  and what *tls points to (file names, buffers, password, ALPN list) stay borrowed until
  *  destroy. Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells
  *  the library which ones the caller knows. mqtls_will_t and mqtls_reconnect_t are frozen
@@ -91,7 +92,9 @@ typedef struct mqtls_client_cfg {
      *  TLS), "ws://host[:port][/path]" (MQTT over WebSocket, default port 80, path "/mqtt")
      *  or "wss://host[:port][/path]" (WebSocket over TLS, default 443: same TLS settings,
      *  verification and diagnosis as mqtts://); host is a name, an IPv4 literal or a
-     *  bracketed IPv6 literal "[::1]". */
+     *  bracketed IPv6 literal "[::1]". "unix:///path/to/socket" (1.1): a Unix domain socket
+     *  (TLS over it when tls->enabled; the certificate is checked for "localhost" unless
+     *  tls->server_name). */
     const char *uri;
     const char *client_id;    /**< NULL or "" = generated "mqtls-" + 16 random hex digits */
     mqtls_version_t version;  /**< default MQTLS_V311: every broker speaks it */
@@ -158,6 +161,25 @@ typedef struct mqtls_client_cfg {
      *  client_id NULL or "" means a generated id. Otherwise mqtls_client_create() fails with
      *  MQTLS_ERR_INVALID_ARG (MQTT 3.1, 3.1.1 without clean_start, or a client_id given). */
     bool empty_client_id;
+    /* ---- 1.1: transports and authentication (docs/transports.md, docs/auth.md) ---- */
+    /** NULL (default): connect directly. Else reach the broker through a proxy: TLS and
+     *  WebSocket run through it, end to end with the broker. Copied.
+     *  - "socks5h://[user[:pass]@]host[:port]": SOCKS5 (RFC 1928), the broker's name resolved
+     *    by the proxy; "socks5://...": resolved here, its address sent; user and password by
+     *    RFC 1929;
+     *  - "http://[user[:pass]@]host[:port]": HTTP CONNECT, Basic proxy authentication.
+     *  Default proxy port 1080. Not with a unix:// URI. A bad URL fails create with
+     *  MQTLS_ERR_BAD_URI; the proxy's refusals are MQTLS_ERR_PROXY_REFUSED, _AUTH, _TARGET,
+     *  _PROTOCOL (layer MQTLS_LAYER_PROXY, the proxy's answer in the detail). */
+    const char *proxy;
+    /** MQTT 5 enhanced authentication (mqtls/auth.h): the Authentication Method sent in
+     *  CONNECT, NULL (default) for none. Needs version MQTLS_V5, auth_start and auth_step
+     *  (else create fails with MQTLS_ERR_INVALID_ARG). Copied. For SCRAM-SHA-256 use
+     *  MQTLS_AUTH_METHOD_SCRAM_SHA_256 with mqtls_scram_start / mqtls_scram_step. */
+    const char *auth_method;
+    mqtls_auth_start_fn auth_start; /**< initial data (CONNECT, AUTH 0x19) */
+    mqtls_auth_step_fn auth_step;   /**< each broker step (AUTH 0x18) and its final data */
+    void *auth_ctx;                 /**< passed to both; borrowed until destroy */
 } mqtls_client_cfg_t;
 
 /** Session states, as seen by mqtls_client_state(). */
@@ -205,6 +227,16 @@ static inline void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
  *          context (-207, -300..-312). */
 MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
                                              mqtls_client_t **out);
+
+/** @brief Start MQTT 5 re-authentication ([MQTT-4.12.1]) on a connected client configured with
+ *  an auth_method: AUTH 0x19 with the authenticator's start data, then the exchange as at
+ *  connect. The connection stays up meanwhile; a failed exchange ends it (the broker sends
+ *  DISCONNECT, or the authenticator refuses the server's final data: MQTLS_ERR_AUTH_FAILED).
+ *  Since 1.1. Thread-safe once started.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOT_SUPPORTED (no auth_method);
+ *          MQTLS_ERR_STATE (not connected, or an exchange is in progress);
+ *          MQTLS_ERR_AUTH_FAILED (the start function failed); MQTLS_ERR_OUTBOX_FULL. */
+MQTLS_API mqtls_status_t mqtls_client_reauthenticate(mqtls_client_t *c);
 
 /** @brief Stop the loop thread if any, close the connection at once and free everything.
  *  Pending messages are dropped. Accepts NULL. Not from inside the event callback. */

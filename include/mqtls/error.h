@@ -23,7 +23,8 @@ typedef enum mqtls_layer {
     MQTLS_LAYER_TLS = 4,
     MQTLS_LAYER_WS = 5,
     MQTLS_LAYER_MQTT = 6,
-    MQTLS_LAYER_APP = 7
+    MQTLS_LAYER_APP = 7,
+    MQTLS_LAYER_PROXY = 8 /**< a SOCKS5 or HTTP CONNECT proxy (1.1) */
 } mqtls_layer_t;
 
 /** Chain depths whose verify flags an mqtls_error_t records (0 = the server's leaf). Part of

@@ -23,6 +23,7 @@
 #include "mqtls/diag.h"
 #include "mqtls/explain.h"
 #include "mqtls/pki.h"
+#include "mqtls/auth.h"
 #include "mqtls/client.h"
 
 #endif /* MQTLS_MQTLS_H */

@@ -71,6 +71,7 @@ extern "C" {
     X(MQTLS_ERR_ABORTED,            -115, "operation aborted (client stopped or destroyed)")     \
     X(MQTLS_ERR_QOS_NOT_SUPPORTED,  -116, "QoS above the broker's Maximum QoS")                  \
     X(MQTLS_ERR_RETAIN_NOT_SUPPORTED, -117, "broker does not support retained messages")         \
+    X(MQTLS_ERR_AUTH_FAILED,        -118, "enhanced authentication failed (AUTH exchange)")      \
     /* --- runtime / OS ----------------------------------------------------------------- */      \
     X(MQTLS_ERR_OS,                 -150, "operating system call failed (see errno)")            \
     X(MQTLS_ERR_THREAD,             -151, "could not start or join a thread")                    \
@@ -91,6 +92,10 @@ extern "C" {
     X(MQTLS_ERR_TLS_IO,             -213, "TLS record layer error")                              \
     X(MQTLS_ERR_WS_HANDSHAKE,       -214, "WebSocket upgrade refused")                           \
     X(MQTLS_ERR_WS_PROTOCOL,        -215, "WebSocket framing error")                             \
+    X(MQTLS_ERR_PROXY_REFUSED,      -216, "proxy refused the connection")                        \
+    X(MQTLS_ERR_PROXY_AUTH,         -217, "proxy authentication required or refused")            \
+    X(MQTLS_ERR_PROXY_TARGET,       -218, "proxy could not reach the broker")                    \
+    X(MQTLS_ERR_PROXY_PROTOCOL,     -219, "proxy answered with something that is not SOCKS5 or HTTP") \
     /* --- credentials / files ----------------------------------------------------------- */    \
     X(MQTLS_ERR_FILE_UNREADABLE,    -300, "file cannot be read")                                 \
     X(MQTLS_ERR_FILE_EMPTY,         -301, "file is empty")                                       \

@@ -60,6 +60,17 @@ typedef struct mqtls_tls_cfg {
      *  against it. An unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer
      *  CONFIG, detail names the known profiles). */
     const char *profile;
+    /* ---- 1.1 ---- */
+    /** TLS-PSK (RFC 4279): the pre-shared key, @c psk_len bytes (at most 32 with Debian's
+     *  mbedTLS 2.28, MBEDTLS_PSK_MAX_LEN), and its identity (NUL-terminated). Both or neither.
+     *  With a PSK no certificate is exchanged: it excludes ca_* / cert_* / key_* (setup fails
+     *  with MQTLS_ERR_INVALID_ARG), TLS is 1.2 with PSK suites only, forward-secret first
+     *  (ECDHE-PSK and DHE-PSK with ChaCha20-Poly1305 or AES-GCM, then PSK with AES-GCM). A key
+     *  the broker does not share fails the handshake with a TLS alert (finding psk-mismatch).
+     *  Borrowed until the client is destroyed; never logged. */
+    const uint8_t *psk;
+    size_t psk_len;
+    const char *psk_identity;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -12,9 +12,16 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
     if (st != MQTLS_OK) {
         return st;
     }
-    mqtls_property_t props[4u + MAX_USER_CONNECT_PROPS];
+    mqtls_property_t props[6u + MAX_USER_CONNECT_PROPS];
     size_t np = 0;
     if (s->cfg.version == MQTLS_V5) {
+        size_t na = 0;
+        st = mqtls__session_auth_start(s, props, &na); /* method and data come first */
+        if (st != MQTLS_OK) {
+            (void)mqtls__session_transition(s, MQTLS__EV_CLOSED);
+            return st;
+        }
+        np = na;
         if (s->cfg.session_expiry_s != 0) {
             props[np].id = MQTLS_PROP_SESSION_EXPIRY_INTERVAL;
             props[np++].v.u32 = s->cfg.session_expiry_s;
@@ -77,6 +84,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
 {
     (void)mqtls__session_transition(s, MQTLS__EV_CLOSED);
     s->disconnect_pending = false;
+    s->auth_busy = false;
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
     s->ctrl_traced = 0;
@@ -196,6 +204,10 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
         mqtls__session_detail_reason(s, name, &ca->props);
         return MQTLS_ERR_CONNACK_REFUSED;
     }
+    mqtls_status_t st = mqtls__session_auth_connack(s, ca);
+    if (st != MQTLS_OK) {
+        return st; /* the broker accepted us, but we do not accept the broker */
+    }
     mqtls_property_t pr;
     s->window = mqtls__session_window_default(&s->cfg);
     s->broker_max_packet = 0;
@@ -229,7 +241,7 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
     if (!s->session_present) {
         memset(s->ids_in_qos2, 0, ID_BITMAP_BYTES);
     }
-    mqtls_status_t st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
+    st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
     if (st != MQTLS_OK) {
         return mqtls__session_fail(s, st, "bad state at CONNACK");
     }

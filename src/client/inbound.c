@@ -143,8 +143,9 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
 static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
 {
     if (s->state == MQTLS__S_CONNECTING && p->type != MQTLS_CONNACK &&
-        p->type != MQTLS_DISCONNECT) {
-        /* [MQTT-3.2.0-1]: the first packet from the server must be CONNACK. */
+        p->type != MQTLS_DISCONNECT && p->type != MQTLS_AUTH) {
+        /* [MQTT-3.2.0-1]: the first packet from the server must be CONNACK (or AUTH during
+         * enhanced authentication, [MQTT-4.12]). */
         return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL,
                                    "first packet from the broker is not CONNACK");
     }
@@ -179,8 +180,7 @@ static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
         s->err.disconnect_reason = p->u.disconnect.reason;
         return MQTLS_ERR_SERVER_DISCONNECT;
     case MQTLS_AUTH:
-        return mqtls__session_fail(s, MQTLS_ERR_NOT_SUPPORTED,
-                                   "enhanced authentication (AUTH) not supported");
+        return mqtls__session_on_auth(s, &p->u.disconnect);
     default:
         /* CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ only go client -> server. */
         return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL, "broker sent a client-only packet");

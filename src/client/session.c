@@ -199,12 +199,18 @@ uint16_t mqtls__session_window_default(const mqtls__session_cfg_t *cfg)
 
 /* --- setup ------------------------------------------------------------------------------ */
 
+/* Room for the authenticator's data (CONNECT, AUTH): only with a method. */
+static size_t auth_size(const mqtls__session_cfg_t *cfg)
+{
+    return cfg->auth_method.len > 0 ? MQTLS_AUTH_DATA_MAX : 0u;
+}
+
 static size_t connect_size(const mqtls__session_cfg_t *cfg)
 {
     /* Upper bound: fixed fields + strings + properties; exact size is checked at encode. */
     size_t n = 64u + cfg->client_id.len + cfg->username.len + cfg->password.len +
                cfg->will_topic.len + cfg->will_payload.len + cfg->will_props.raw.len +
-               cfg->connect_props.raw.len;
+               cfg->connect_props.raw.len + auth_size(cfg) + cfg->auth_method.len;
     for (size_t i = 0; cfg->will_props.items != NULL && i < cfg->will_props.count; i++) {
         n += 16u + cfg->will_props.items[i].v.pair.key.len +
              cfg->will_props.items[i].v.pair.value.len;
@@ -251,6 +257,7 @@ size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     n += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     n += align8(subs_size(cfg));
+    n += align8(auth_size(cfg));
     return n;
 }
 
@@ -269,6 +276,10 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     }
     if (cfg->connect_props.count > MAX_USER_CONNECT_PROPS) {
         return MQTLS_ERR_INVALID_ARG;
+    }
+    if (cfg->auth_method.len > 0 &&
+        (cfg->version != MQTLS_V5 || cfg->auth_start == NULL || cfg->auth_step == NULL)) {
+        return MQTLS_ERR_INVALID_ARG; /* enhanced authentication is MQTT 5's */
     }
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
@@ -292,6 +303,8 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     p += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     s->subs = p;
     s->subs_cap = subs_size(cfg);
+    p += align8(s->subs_cap);
+    s->auth_buf = auth_size(cfg) > 0 ? p : NULL;
     /* Zero only the tables that are read before written; the outbox ring and the buffers
      * stay untouched so that their pages are not committed before use. */
     memset(s->entries, 0, s->ent_cap * sizeof(mqtls__entry_t));

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtls/auth.h"
 #include "mqtls/error.h"
 #include "mqtls/event.h"
 #include "mqtls/packet.h"
@@ -83,6 +84,11 @@ typedef struct mqtls__session_cfg {
     mqtls__session_event_fn on_event;
     void *event_ctx;
     mqtls__session_trace_fn on_trace; /* NULL = no trace; called with event_ctx */
+    /* MQTT 5 enhanced authentication (auth.c); auth_method.len 0 = none */
+    mqtls_bytes_t auth_method;
+    mqtls_auth_start_fn auth_start;
+    mqtls_auth_step_fn auth_step;
+    void *auth_ctx;
 } mqtls__session_cfg_t;
 
 typedef struct mqtls__entry {
@@ -152,6 +158,10 @@ typedef struct mqtls__session {
     int64_t last_tx_ms;
     int64_t ping_sent_ms;      /* -1: no PINGREQ outstanding */
     uint32_t keepalive_ms;
+
+    /* enhanced authentication (auth.c) */
+    uint8_t *auth_buf; /* MQTLS_AUTH_DATA_MAX bytes in the arena when a method is configured */
+    bool auth_busy;    /* a re-authentication (AUTH 0x19) waits for the broker's answer */
 } mqtls__session_t;
 
 /** Bytes of arena mqtls__session_setup() needs for @p cfg. */
@@ -242,6 +252,11 @@ size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes);
  *          limits, or @p buf_len too small): nothing changed. */
 mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t buf_len,
                                           size_t entries, size_t ring_bytes, void **old);
+
+/** Start MQTT 5 re-authentication (AUTH 0x19 with the authenticator's start data).
+ *  @return MQTLS_OK; MQTLS_ERR_NOT_SUPPORTED (no method); MQTLS_ERR_STATE (not connected, or an
+ *  exchange in progress); MQTLS_ERR_AUTH_FAILED (start failed); MQTLS_ERR_OUTBOX_FULL. */
+mqtls_status_t mqtls__session_reauthenticate(mqtls__session_t *s);
 
 /** Outbox entries not yet completed. */
 size_t mqtls__session_outbox_count(const mqtls__session_t *s);

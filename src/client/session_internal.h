@@ -99,4 +99,18 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
 /** A user DISCONNECT is pending and the QoS 0 messages before it are out: queue it. */
 void mqtls__session_queue_disconnect(mqtls__session_t *s);
 
+/* --- auth.c: MQTT 5 enhanced authentication ------------------------------------------------ */
+
+/** A method is configured. */
+bool mqtls__session_auth_on(const mqtls__session_t *s);
+/** CONNECT's Authentication Method and Data (start function) into @p props (0 to 2 of them).
+ *  @return MQTLS_OK; MQTLS_ERR_AUTH_FAILED (s->err says why). */
+mqtls_status_t mqtls__session_auth_start(mqtls__session_t *s, mqtls_property_t props[2],
+                                         size_t *count);
+/** AUTH received (inbound.c). @return MQTLS_OK; a status that closes the connection. */
+mqtls_status_t mqtls__session_on_auth(mqtls__session_t *s, const mqtls_disconnect_t *a);
+/** A successful CONNACK: the authenticator verifies the broker's final data.
+ *  @return MQTLS_OK; MQTLS_ERR_AUTH_FAILED; MQTLS_ERR_PROTOCOL (another method). */
+mqtls_status_t mqtls__session_auth_connack(mqtls__session_t *s, const mqtls_connack_t *ca);
+
 #endif /* MQTLS_CLIENT_SESSION_INTERNAL_H */

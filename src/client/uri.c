@@ -1,5 +1,5 @@
 /* Broker URI parsing: "mqtt[s]://host[:port]" and "ws[s]://host[:port][/path]" with
- * bracketed IPv6 literals. Pure. */
+ * bracketed IPv6 literals, and "unix:///path". Pure. */
 #include <string.h>
 
 #include "mqtls/uri.h"
@@ -10,6 +10,27 @@ static bool has_prefix(const char *s, const char *p, size_t *n)
     return strncmp(s, p, *n) == 0;
 }
 
+/* sizeof(((struct sockaddr_un *)0)->sun_path) on Linux and the BSDs is 108 (104 on macOS):
+ * the longest name a connect() takes, with its NUL. */
+#define UNIX_PATH_MAX 107u
+
+/* "unix:///path": no host part, an absolute file name (RFC 8089's file URI form). */
+static mqtls_status_t parse_unix(const char *path, mqtls_uri_t *out)
+{
+    size_t len = strlen(path);
+    if (path[0] != '/' || len < 2u || len > UNIX_PATH_MAX) {
+        return MQTLS_ERR_BAD_URI;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)path[i] < 0x20u || (unsigned char)path[i] == 0x7Fu) {
+            return MQTLS_ERR_BAD_URI;
+        }
+    }
+    out->scheme = MQTLS_SCHEME_UNIX;
+    memcpy(out->path, path, len + 1u);
+    return MQTLS_OK;
+}
+
 mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
 {
     if (uri == NULL || out == NULL) {
@@ -18,6 +39,9 @@ mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
     memset(out, 0, sizeof *out);
     size_t n = 0;
     const char *p;
+    if (has_prefix(uri, "unix://", &n)) {
+        return parse_unix(uri + n, out);
+    }
     if (has_prefix(uri, "mqtts://", &n) || has_prefix(uri, "ssl://", &n)) {
         out->tls = true;
         out->port = 8883;

@@ -36,6 +36,8 @@ const char *mqtls_layer_name(mqtls_layer_t layer)
         return "mqtt";
     case MQTLS_LAYER_APP:
         return "app";
+    case MQTLS_LAYER_PROXY:
+        return "proxy";
     }
     return "unknown";
 }

@@ -50,6 +50,7 @@ struct mqtls_tls_facts {
     bool session_offered;
     bool peer_silent_close;
     bool records_truncated;
+    bool psk; /**< the handshake used a pre-shared key (mqtls_tls_cfg_t::psk), no certificates */
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

@@ -1,6 +1,7 @@
 /* Live failures below and above the certificates: DNS, TCP, the TLS handshake itself (plain
  * port, no shared cipher, ALPN, timeouts, other alerts), and the MQTT answer (CONNACK reason
  * codes, a broker that closes after CONNECT, plain MQTT sent to a TLS port). */
+#include <errno.h>
 #include <string.h>
 
 #include <mbedtls/net_sockets.h>
@@ -38,6 +39,18 @@ static bool check_dns_tcp(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
                         e->detail[0] ? e->detail : "no address");
         return true;
     }
+    if (e->status == MQTLS_ERR_CONN_REFUSED && host[0] == '/') {
+        /* unix:///path: the host is the socket's file name */
+        mqtls__diag_add(c, MQTLS__F_CONNECTION_REFUSED,
+                        mqtls__diag_subject(c, "unix socket %s", host),
+                        mqtls__diag_fix(c,
+                                        "ls -l %s; mosquitto.conf needs 'listener 0 %s' (and "
+                                        "the broker running as a user who may create it)",
+                                        host, host),
+                        "Nothing accepts connections on the Unix socket %s (%s).", host,
+                        e->sys_errno == ENOENT ? "no such file" : "connection refused");
+        return true;
+    }
     if (e->status == MQTLS_ERR_CONN_REFUSED) {
         mqtls__diag_add(c, MQTLS__F_CONNECTION_REFUSED, host_port(c),
                         mqtls__diag_fix(c,
@@ -68,11 +81,80 @@ static bool check_dns_tcp(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
     return false;
 }
 
+/* A proxy under the connection (layer PROXY): which side of it failed. @return true if so. */
+static bool check_proxy(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
+{
+    if (e->layer != MQTLS_LAYER_PROXY) {
+        return false;
+    }
+    const char *subject = mqtls__diag_subject(c, "proxy (%s)", e->detail);
+    switch (e->status) {
+    case MQTLS_ERR_PROXY_AUTH:
+        mqtls__diag_add(
+            c, MQTLS__F_PROXY_AUTH_FAILED, subject,
+            "--proxy socks5h://USER:PASSWORD@HOST:PORT (http://USER:PASSWORD@... for an "
+            "HTTP proxy)",
+            "The proxy wants credentials we did not give, or refused ours: %s.", e->detail);
+        break;
+    case MQTLS_ERR_PROXY_TARGET:
+        mqtls__diag_add(c, MQTLS__F_PROXY_TARGET_UNREACHABLE, subject,
+                        mqtls__diag_fix(c, "from the proxy's host: nc -vz %s %u",
+                                        c->in->host != NULL ? c->in->host : "BROKER",
+                                        (unsigned)c->in->port),
+                        "The proxy accepted the tunnel but could not reach the broker %s:%u: %s.",
+                        c->in->host != NULL ? c->in->host : "?", (unsigned)c->in->port, e->detail);
+        break;
+    case MQTLS_ERR_PROXY_REFUSED:
+    case MQTLS_ERR_PROXY_PROTOCOL:
+        mqtls__diag_add(c, MQTLS__F_PROXY_REFUSED, subject,
+                        "Allow the broker's address and port in the proxy's rules (dante: socks "
+                        "pass; tinyproxy: ConnectPort), or check the URL's scheme (socks5h:// vs "
+                        "http://)",
+                        "The proxy refused to open a tunnel to the broker: %s.", e->detail);
+        break;
+    default:
+        mqtls__diag_add(
+            c, MQTLS__F_PROXY_UNREACHABLE, subject,
+            "nc -vz PROXYHOST PROXYPORT   # is the proxy listening? (default port 1080)",
+            "The proxy itself cannot be reached (%s): %s.", mqtls_status_text(e->status),
+            e->detail);
+        break;
+    }
+    return true;
+}
+
+/* TLS-PSK: the broker's alert names which half of the key it disagrees with. */
+static bool check_psk(mqtls__diag_ctx_t *c, const mqtls_error_t *e, const mqtls_tls_facts_t *f)
+{
+    int alert = f != NULL ? f->alert_received : e->tls_alert;
+    if (f == NULL || !f->psk || e->layer != MQTLS_LAYER_TLS) {
+        return false;
+    }
+    if (alert == MQTLS__ALERT_UNKNOWN_PSK_IDENTITY) {
+        mqtls__diag_add(c, MQTLS__F_PSK_IDENTITY_UNKNOWN, host_port(c),
+                        "Add 'IDENTITY:HEXKEY' for our --psk-identity to the broker's psk_file "
+                        "(mosquitto: psk_file, then reload)",
+                        "The broker answered unknown_psk_identity (115): the identity we sent is "
+                        "not in its PSK file.");
+        return true;
+    }
+    if (alert == MQTLS__ALERT_BAD_RECORD_MAC || alert == MQTLS__ALERT_DECRYPT_ERROR) {
+        mqtls__diag_add(c, MQTLS__F_PSK_MISMATCH, host_port(c),
+                        "The hex key after 'IDENTITY:' in the broker's psk_file must equal --psk "
+                        "(hex digits, no 0x)",
+                        "The broker knows our identity but could not check our Finished message "
+                        "(alert %s): its key for this identity differs from ours.",
+                        mqtls_tls_alert_name(alert));
+        return true;
+    }
+    return false;
+}
+
 void mqtls__diag_transport(mqtls__diag_ctx_t *c)
 {
     const mqtls_error_t *e = c->in->err;
     const mqtls_tls_facts_t *f = c->in->facts;
-    if (e == NULL || check_dns_tcp(c, e)) {
+    if (e == NULL || check_proxy(c, e) || check_dns_tcp(c, e) || check_psk(c, e, f)) {
         return;
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";

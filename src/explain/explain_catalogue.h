@@ -328,6 +328,24 @@ static const explain_text_t catalogue[] = {
      "certificate.",
      "mqtls pki server pki --name HOST --ip 192.0.2.10 --dns 192.0.2.10 --force   # the IP as "
      "a DNS name too\n# or connect by a DNS name that is in the certificate\n" DOCTOR},
+    [MQTLS__F_PSK_MISMATCH] = {
+     "Both sides derived different keys from the PSK: the broker's psk_file holds another key for this identity (or the key was given in another form: hex digits, not text). OpenSSL logs decryption failed or bad record mac.",
+     "grep '^IDENTITY:' /etc/mosquitto/psk_file   # the hex after the colon must equal --psk\n" DOCTOR},
+    [MQTLS__F_PSK_IDENTITY_UNKNOWN] = {
+     "The identity we sent is not in the broker's psk_file (OpenSSL: psk identity not found), or the listener has no psk_file at all.",
+     "grep -c '^IDENTITY:' /etc/mosquitto/psk_file   # add 'IDENTITY:HEXKEY' and reload the broker\n" DOCTOR},
+    [MQTLS__F_PROXY_UNREACHABLE] = {
+     "Nothing accepts connections at the proxy's address, or its name does not resolve: the proxy is down or the --proxy URL names the wrong host or port (default 1080).",
+     "nc -vz PROXYHOST PROXYPORT   # is the proxy listening?\n" DOCTOR},
+    [MQTLS__F_PROXY_REFUSED] = {
+     "The proxy's own rules forbid this destination (dante's socks/client rules, tinyproxy's ConnectPort/Allow, squid's CONNECT ACLs), or it is not the kind of proxy the URL says (SOCKS5 vs HTTP).",
+     "allow the broker's address and port in the proxy's rules (tinyproxy: ConnectPort 8883)\n" DOCTOR},
+    [MQTLS__F_PROXY_AUTH_FAILED] = {
+     "The proxy requires authentication and the URL gave none, or gave credentials it rejects.",
+     "--proxy socks5h://USER:PASSWORD@PROXYHOST:PROXYPORT   (http://USER:PASSWORD@... for an HTTP proxy)\n" DOCTOR},
+    [MQTLS__F_PROXY_TARGET_UNREACHABLE] = {
+     "The tunnel was allowed but the proxy's own connection to the broker failed: wrong broker host or port as seen from the proxy, broker down, or a firewall between proxy and broker.",
+     "from the proxy host: nc -vz BROKER PORT\n" DOCTOR},
 };
 /* clang-format on */
 

@@ -57,6 +57,63 @@ mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t conne
 mqtls_status_t mqtls__tcp_set_bind(mqtls_transport_t *t, const char *addr);
 /** @brief Is @p addr an IPv4 or IPv6 literal mqtls__tcp_set_bind() takes? */
 bool mqtls__tcp_bind_address_valid(const char *addr);
+/** @brief The transport of mqtls__tcp_create() over a Unix domain stream socket at @p path
+ *  (copied; at most 107 bytes). connect() never blocks (a local connect() either finishes or
+ *  says EAGAIN: then the socket becomes writable when the server accepts) and counts against
+ *  @p connect_timeout_ms (0 = 30 s). fd(), read(), writev() and close() are TCP's.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM.
+ *  connect() then returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, MQTLS_ERR_CONN_REFUSED (nothing
+ *  listens, or no such file: errno ECONNREFUSED / ENOENT), MQTLS_ERR_CONNECT_TIMEOUT or
+ *  MQTLS_ERR_IO (e.g. EACCES; errno in err->sys_errno), all with layer TCP and the path in
+ *  err->detail. */
+mqtls_status_t mqtls__unix_create(const char *path, uint32_t connect_timeout_ms, mqtls_error_t *err,
+                                  mqtls_transport_t **out);
+
+/* ---- Proxies (proxy.c) -------------------------------------------------------------------- */
+
+typedef enum mqtls__proxy_kind {
+    MQTLS__PROXY_SOCKS5H = 1, /* socks5h://: the proxy resolves the broker's name */
+    MQTLS__PROXY_SOCKS5,      /* socks5://: resolved here, the address sent */
+    MQTLS__PROXY_HTTP         /* http://: CONNECT host:port */
+} mqtls__proxy_kind_t;
+
+/** A parsed proxy URL. Holds the password: wipe it (mbedtls_platform_zeroize) when done. */
+typedef struct mqtls__proxy {
+    mqtls__proxy_kind_t kind;
+    char host[256]; /* name or literal, without brackets */
+    uint16_t port;  /* default 1080 */
+    bool has_user;
+    char user[256]; /* %XX-decoded */
+    char pass[256];
+} mqtls__proxy_t;
+
+/** @brief Parse "socks5h://", "socks5://" or "http://" + "[user[:pass]@]host[:port][/]".
+ *  @return MQTLS_OK; MQTLS_ERR_BAD_URI (layer CONFIG, detail says what; never the password);
+ *          MQTLS_ERR_INVALID_ARG. Pure. */
+mqtls_status_t mqtls__proxy_parse(const char *url, mqtls__proxy_t *out, mqtls_error_t *err);
+
+/** @brief Wipe @p p (it holds the password). NULL is fine. */
+void mqtls__proxy_wipe(mqtls__proxy_t *p);
+
+/** @brief Wrap @p inner (TCP to the proxy's host and port) in a proxy tunnel to the broker
+ *  @p host : @p port. connect() connects @p inner, asks the proxy for the tunnel (SOCKS5:
+ *  greeting, RFC 1929 user/password when the URL has a user, CONNECT by name for socks5h://,
+ *  by address for socks5:// after resolving on the resolver's threads; HTTP: CONNECT with
+ *  Basic Proxy-Authorization) and then passes bytes through: read/writev/fd are the inner's.
+ *  @param[in] inner  Owned from now on, even on failure.
+ *  @param[in] proxy  Copied. @param[in] host  Copied.
+ *  @param[in] err    Borrowed until destroy; may be NULL.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_NOMEM.
+ *  connect() returns MQTLS_OK, MQTLS_ERR_WOULD_BLOCK, the inner transport's errors with layer
+ *  PROXY and "SOCKS5 proxy: " / "HTTP proxy: " before their detail (the proxy could not be
+ *  reached), MQTLS_ERR_DNS (socks5://), MQTLS_ERR_PROXY_REFUSED (its rules: SOCKS5 replies 1,
+ *  2, 7, 8, HTTP 4xx but 407; or it closed without answering), MQTLS_ERR_PROXY_AUTH (no
+ *  acceptable method, user/password refused, HTTP 407), MQTLS_ERR_PROXY_TARGET (SOCKS5 replies
+ *  3-6, HTTP 5xx), MQTLS_ERR_PROXY_PROTOCOL (not a SOCKS5 / HTTP answer); layer PROXY, the
+ *  proxy's answer in err->detail. */
+mqtls_status_t mqtls__proxy_create(mqtls_transport_t *inner, const mqtls__proxy_t *proxy,
+                                   const char *host, uint16_t port, mqtls_error_t *err,
+                                   mqtls_transport_t **out);
 
 /** What mqtls__stack_create() needs to build the transport for a broker URI. */
 typedef struct mqtls__stack_cfg {
@@ -68,11 +125,14 @@ typedef struct mqtls__stack_cfg {
     const char *ws_subprotocol;      /**< ws(s)://: as mqtls__ws_create(); NULL = by version */
     mqtls_version_t mqtt_version;    /**< picks the default WebSocket subprotocol */
     const char *bind_address;        /**< local IP literal for TCP, or NULL (tcp_set_bind) */
+    const mqtls__proxy_t *proxy;     /**< NULL = direct; else TCP goes to the proxy (copied) */
 } mqtls__stack_cfg_t;
 
-/** @brief The transport for a broker URI: TCP, then TLS when @c cfg->tls is set, then
- *  WebSocket for ws:// and wss://. The caller knows nothing of the layering; the result is
- *  one transport (destroy it with (*out)->ops->destroy(*out), which frees every layer).
+/** @brief The transport for a broker URI: TCP (a Unix socket for unix://), then TLS when
+ *  @c cfg->tls is set, then WebSocket for ws:// and wss://; with @c cfg->proxy, TCP reaches
+ *  the proxy and a proxy tunnel sits between TCP and TLS. TLS over a Unix socket checks the
+ *  name "localhost" unless the TLS context has a server_name. The caller knows nothing of the
+ *  layering; the result is one transport (destroy it with (*out)->ops->destroy(*out), which frees every layer).
  *  @param[in]  cfg  Borrowed for the call (see the fields for what stays borrowed).
  *  @param[in]  err  Where every layer records failures; borrowed until destroy; may be NULL.
  *  @return MQTLS_OK; the statuses of mqtls__tcp_create(), mqtls__tls_create(),

@@ -1,6 +1,7 @@
-/* Non-blocking TCP transport (net.h). errno and getaddrinfo() codes are translated to
- * mqtls_status_t here, once (STYLE.md "Errors"). Names are resolved off the caller's thread
- * (resolve.c); literals in the call. Nothing here blocks. */
+/* Non-blocking TCP transport (net.h), and the same stream transport over a Unix domain socket
+ * (mqtls__unix_create: one fixed address instead of resolved ones). errno and getaddrinfo()
+ * codes are translated to mqtls_status_t here, once (STYLE.md "Errors"). Names are resolved off
+ * the caller's thread (resolve.c); literals in the call. Nothing here blocks. */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +36,7 @@ typedef enum {
 
 typedef struct tcp {
     mqtls_transport_t base;
-    char *host;
+    char *host; /* the name, or the socket's file name for a Unix socket */
     uint16_t port;
     uint32_t connect_timeout_ms;
     tcp_state_t state;
@@ -51,6 +53,9 @@ typedef struct tcp {
     socklen_t bind_len;
     char bind_text[INET6_ADDRSTRLEN];
     bool bind_failed; /* the last failure was bind(), not connect() */
+    bool is_unix;   /* mqtls__unix_create(): unix_ai is the one address, never resolved */
+    struct addrinfo unix_ai;
+    struct sockaddr_un unix_sa;
 } tcp_t;
 
 /* An IPv4 or IPv6 literal into @p out; false for anything else (names included). */
@@ -118,6 +123,9 @@ static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
     case ECONNREFUSED:
         st = MQTLS_ERR_CONN_REFUSED;
         break;
+    case ENOENT: /* a Unix socket file that does not exist: nothing listens there either */
+        st = t->is_unix ? MQTLS_ERR_CONN_REFUSED : MQTLS_ERR_IO;
+        break;
     case ETIMEDOUT:
         st = MQTLS_ERR_CONNECT_TIMEOUT;
         break;
@@ -134,6 +142,10 @@ static mqtls_status_t map_errno(tcp_t *t, int e, const char *what)
     default:
         st = MQTLS_ERR_IO;
         break;
+    }
+    if (t->is_unix) {
+        return mqtls__net_fail(t->base.err, MQTLS_LAYER_TCP, st, e, "%s unix socket %s: %s", what,
+                               t->host, strerror(e));
     }
     return mqtls__net_fail(t->base.err, MQTLS_LAYER_TCP, st, e, "%s %s port %u: %s", what, t->host,
                            (unsigned)t->port, strerror(e));
@@ -168,7 +180,9 @@ static mqtls_status_t start_next(tcp_t *t)
         /* MQTT packets are small and latency matters more than segment count; the TLS layer
          * gathers its records itself. */
         int one = 1;
-        (void)setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (!t->is_unix) {
+            (void)setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
         if (connect(t->fd, t->cur->ai_addr, t->cur->ai_addrlen) == 0) {
             t->state = TCP_CONNECTED;
             t->want = MQTLS_WANT_READ;
@@ -234,6 +248,11 @@ static mqtls_status_t start_resolving(tcp_t *t, int64_t now_ms)
         t->ai = NULL;
     }
     t->deadline_ms = now_ms + (int64_t)t->connect_timeout_ms; /* DNS counts against it */
+    if (t->is_unix) {
+        t->cur = &t->unix_ai; /* t->ai stays NULL: nothing to free */
+        t->last_errno = 0;
+        return start_next(t);
+    }
     char port[8];
     (void)snprintf(port, sizeof port, "%u", (unsigned)t->port);
     struct addrinfo hints;
@@ -295,8 +314,9 @@ static mqtls_status_t check_connected(tcp_t *t, int64_t now_ms)
             tcp_close_fd(t);
             t->state = TCP_IDLE;
             return mqtls__net_fail(t->base.err, MQTLS_LAYER_TCP, MQTLS_ERR_CONNECT_TIMEOUT,
-                                   ETIMEDOUT, "connect to %s port %u: no answer in %u ms", t->host,
-                                   (unsigned)t->port, (unsigned)t->connect_timeout_ms);
+                                   ETIMEDOUT, "connect to %s%s port %u: no answer in %u ms",
+                                   t->is_unix ? "unix socket " : "", t->host, (unsigned)t->port,
+                                   (unsigned)t->connect_timeout_ms);
         }
         return MQTLS_ERR_WOULD_BLOCK;
     }
@@ -477,17 +497,10 @@ static const mqtls_transport_ops_t tcp_ops = {
     .destroy = tcp_destroy,
 };
 
-mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
-                                 mqtls_error_t *err, mqtls_transport_t **out)
+/* The transport for @p host (copied) and @p port; the caller finishes the address. */
+static mqtls_status_t tcp_alloc(const char *host, uint16_t port, uint32_t connect_timeout_ms,
+                                mqtls_error_t *err, tcp_t **out)
 {
-    if (out == NULL) {
-        return MQTLS_ERR_INVALID_ARG;
-    }
-    *out = NULL;
-    if (host == NULL || host[0] == '\0' || port == 0) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "tcp: host and port are required");
-    }
     tcp_t *t = calloc(1, sizeof *t);
     if (t == NULL) {
         return mqtls__net_fail(err, MQTLS_LAYER_TCP, MQTLS_ERR_NOMEM, ENOMEM, "tcp: calloc");
@@ -507,6 +520,55 @@ mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t conne
     t->fd = -1;
     t->held_fd = -1;
     t->state = TCP_IDLE;
+    *out = t;
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls__tcp_create(const char *host, uint16_t port, uint32_t connect_timeout_ms,
+                                 mqtls_error_t *err, mqtls_transport_t **out)
+{
+    if (out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    if (host == NULL || host[0] == '\0' || port == 0) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "tcp: host and port are required");
+    }
+    tcp_t *t = NULL;
+    mqtls_status_t st = tcp_alloc(host, port, connect_timeout_ms, err, &t);
+    if (st == MQTLS_OK) {
+        *out = &t->base;
+    }
+    return st;
+}
+
+mqtls_status_t mqtls__unix_create(const char *path, uint32_t connect_timeout_ms, mqtls_error_t *err,
+                                  mqtls_transport_t **out)
+{
+    if (out == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    struct sockaddr_un sa;
+    if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof sa.sun_path) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "unix: a socket path of at most %zu bytes is required",
+                               sizeof sa.sun_path - 1u);
+    }
+    tcp_t *t = NULL;
+    mqtls_status_t st = tcp_alloc(path, 0, connect_timeout_ms, err, &t);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    t->is_unix = true;
+    t->unix_sa.sun_family = AF_UNIX;
+    memcpy(t->unix_sa.sun_path, path, strlen(path) + 1u);
+    t->unix_ai.ai_family = AF_UNIX;
+    t->unix_ai.ai_socktype = SOCK_STREAM;
+    t->unix_ai.ai_protocol = 0;
+    t->unix_ai.ai_addr = (struct sockaddr *)&t->unix_sa;
+    t->unix_ai.ai_addrlen = (socklen_t)sizeof t->unix_sa;
     *out = &t->base;
     return MQTLS_OK;
 }

@@ -50,6 +50,94 @@ static char *dup_str(const char *s)
     return d;
 }
 
+/* TLS 1.2 PSK suites (RFC 4279, 5489, 7905), forward-secret AEAD first (DESIGN.md "Security
+ * defaults"), then plain PSK with AEAD for brokers whose OpenSSL offers no (EC)DHE-PSK. No CBC,
+ * no RSA-PSK (it needs a certificate). mbedTLS 2.28 has no TLS 1.3 PSK. */
+static const int psk_suites[] = {
+    MBEDTLS_TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_PSK_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
+    0,
+};
+
+mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls_tls_cfg_t *cfg,
+                                   mqtls_error_t *err)
+{
+    bool has_key = cfg->psk != NULL && cfg->psk_len > 0;
+    bool has_id = cfg->psk_identity != NULL && cfg->psk_identity[0] != '\0';
+    if (has_key != has_id) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS-PSK needs both the key and its identity");
+    }
+    if (cfg->ca_file != NULL || cfg->ca_path != NULL || cfg->ca_buf != NULL ||
+        cfg->cert_file != NULL || cfg->cert_buf != NULL || cfg->key_file != NULL ||
+        cfg->key_buf != NULL) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS-PSK excludes CA, certificate and key (the pre-shared key "
+                               "authenticates both sides)");
+    }
+    if (cfg->psk_len > MBEDTLS_PSK_MAX_LEN) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS-PSK key of %zu bytes: this mbedTLS takes at most %d "
+                               "(MBEDTLS_PSK_MAX_LEN)",
+                               cfg->psk_len, MBEDTLS_PSK_MAX_LEN);
+    }
+    if (cfg->min_version > 0x0303) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "TLS-PSK is TLS 1.2 here: min_version must allow 1.2");
+    }
+    mqtls_status_t st = mqtls__compat_set_versions(conf, 0x0303, 0x0303, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    size_t id_len = strlen(cfg->psk_identity);
+    int ret = mbedtls_ssl_conf_psk(conf, cfg->psk, cfg->psk_len,
+                                   (const unsigned char *)cfg->psk_identity, id_len);
+    if (ret != 0) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS-PSK key or identity refused by mbedTLS (-0x%04X)",
+                               (unsigned)-ret);
+    }
+    mbedtls_ssl_conf_ciphersuites(conf, psk_suites);
+    /* No certificate is exchanged: nothing to verify, no name to check. */
+    mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+    return MQTLS_OK;
+}
+
+/* Certificate authentication: the trusted CAs (the system's when none is given), verification
+ * (unless insecure) and our own certificate. */
+static mqtls_status_t conf_certificates(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
+                                        mqtls_error_t *err)
+{
+    int ret = 0;
+    if (!cfg->insecure && !ctx->has_ca &&
+        mbedtls_x509_crt_parse_file(&ctx->ca, MQTLS_SYSTEM_CA_FILE) >= 0 && ctx->ca.version != 0) {
+        ctx->has_ca = true; /* like curl: the system store when no CA is given */
+    }
+    if (!cfg->insecure && !ctx->has_ca) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "no trusted CA given (ca_file, ca_path or ca_buf): the server "
+                               "cannot be verified");
+    }
+    mbedtls_ssl_conf_authmode(&ctx->conf, cfg->insecure ? MBEDTLS_SSL_VERIFY_NONE
+                                                        : MBEDTLS_SSL_VERIFY_REQUIRED);
+    if (ctx->has_ca) {
+        mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
+    }
+    if (ctx->has_cert) {
+        ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
+        if (ret != 0) {
+            return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
+                                   "mbedtls_ssl_conf_own_cert -0x%04X", (unsigned)-ret);
+        }
+    }
+    return MQTLS_OK;
+}
+
 static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
                                 mqtls_error_t *err)
 {
@@ -101,26 +189,16 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
     /* DESIGN.md: verification on by default; `insecure` is explicit (and loud, upstairs). */
     ctx->insecure = cfg->insecure;
     ctx->no_hostname_check = cfg->no_hostname_check;
-    if (!cfg->insecure && !ctx->has_ca &&
-        mbedtls_x509_crt_parse_file(&ctx->ca, MQTLS_SYSTEM_CA_FILE) >= 0 && ctx->ca.version != 0) {
-        ctx->has_ca = true; /* like curl: the system store when no CA is given */
+    if ((cfg->psk != NULL && cfg->psk_len > 0) || cfg->psk_identity != NULL) {
+        /* instead of CA, certificate and key */
+        ctx->psk = true;
+        ctx->no_hostname_check = true;
+        st = mqtls__tls_conf_psk(&ctx->conf, cfg, err);
+    } else {
+        st = conf_certificates(ctx, cfg, err);
     }
-    if (!cfg->insecure && !ctx->has_ca) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "no trusted CA given (ca_file, ca_path or ca_buf): the server "
-                               "cannot be verified");
-    }
-    mbedtls_ssl_conf_authmode(&ctx->conf, cfg->insecure ? MBEDTLS_SSL_VERIFY_NONE
-                                                        : MBEDTLS_SSL_VERIFY_REQUIRED);
-    if (ctx->has_ca) {
-        mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
-    }
-    if (ctx->has_cert) {
-        ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
-        if (ret != 0) {
-            return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
-                                   "mbedtls_ssl_conf_own_cert -0x%04X", (unsigned)-ret);
-        }
+    if (st != MQTLS_OK) {
+        return st;
     }
     ctx->resumption = !cfg->no_session_resumption;
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)

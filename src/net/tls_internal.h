@@ -32,6 +32,7 @@ struct mqtls__tls_ctx {
     bool no_hostname_check; /* chain verified, name not (cfg->no_hostname_check) */
     bool resumption;
     bool gather_flights;
+    bool psk;                             /* TLS-PSK: no certificates (mqtls__tls_conf_psk) */
     char *server_name;                    /* owned copy of cfg->server_name, or NULL */
     const char *alpn[MQTLS_ALPN_MAX + 1]; /* NULL-terminated; strings owned */
 };
@@ -39,6 +40,11 @@ struct mqtls__tls_ctx {
 /* creds.c: parse the credentials of @p cfg into @p ctx (ca, cert, key). */
 mqtls_status_t mqtls__creds_load(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg_t *cfg,
                                  mqtls_error_t *err);
+
+/* tls_ctx.c: TLS-PSK on @p conf (cfg->psk, cfg->psk_identity): key, identity and the PSK
+ * suites. The whole of PSK for this engine; other engines carry the same rules (net.h). */
+mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls_tls_cfg_t *cfg,
+                                   mqtls_error_t *err);
 
 /* mbedtls_compat.c */
 /* min/max as 0x0303 / 0x0304; 0 = default/highest. MQTLS_ERR_NOT_SUPPORTED if unavailable. */

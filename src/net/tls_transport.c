@@ -265,6 +265,8 @@ static mqtls_status_t start_handshake(tls_t *t)
     }
     t->facts->hostname_checked = !t->ctx->insecure && !t->ctx->no_hostname_check;
     t->facts->insecure = t->ctx->insecure;
+    t->facts->psk = t->ctx->psk;
+    t->facts->hostname_checked = t->facts->hostname_checked && !t->ctx->psk;
     mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
     if (t->has_saved && t->ctx->resumption) {
         t->facts->session_offered = mbedtls_ssl_set_session(&t->ssl, &t->saved) == 0;

@@ -181,6 +181,20 @@ mqtls_status_t mqtls_client_unsubscribe(mqtls_client_t *c, const char *const *fi
     return st;
 }
 
+mqtls_status_t mqtls_client_reauthenticate(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    mqtls_status_t st = c->state == MQTLS_STATE_CONNECTED || c->cfg.auth_method == NULL
+                            ? mqtls__session_reauthenticate(&c->s)
+                            : MQTLS_ERR_STATE;
+    mqtls__client_wake(c);
+    mqtls__client_unlock(c);
+    return st;
+}
+
 mqtls_status_t mqtls_client_disconnect(mqtls_client_t *c, uint8_t reason)
 {
     if (c == NULL) {

@@ -178,7 +178,8 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     const mqtls_client_cfg_t *cfg = &c->cfg;
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
-                   slen(cfg->bind_address) + cfg->will.payload_len + 1u;
+                   slen(cfg->bind_address) + slen(cfg->proxy) + slen(cfg->auth_method) +
+                   cfg->will.payload_len + 1u;
     c->strings = malloc(total);
     if (c->strings == NULL) {
         return MQTLS_ERR_NOMEM;
@@ -191,6 +192,8 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     c->cfg.will.topic = scopy(&p, cfg->will.topic);
     c->cfg.ws_subprotocol = scopy(&p, cfg->ws_subprotocol);
     c->cfg.bind_address = scopy(&p, cfg->bind_address);
+    c->cfg.proxy = scopy(&p, cfg->proxy);
+    c->cfg.auth_method = scopy(&p, cfg->auth_method);
     if (cfg->will.payload_len > 0 && cfg->will.payload != NULL) {
         memcpy(p, cfg->will.payload, cfg->will.payload_len);
         c->cfg.will.payload = (const uint8_t *)p;
@@ -202,6 +205,36 @@ static void on_session_trace(void *ctx, bool sent, const mqtls_packet_t *pkt)
 {
     mqtls_client_t *c = ctx;
     c->cfg.trace_fn(c, sent ? MQTLS_TRACE_SENT : MQTLS_TRACE_RECEIVED, pkt, c->cfg.trace_ctx);
+}
+
+/* 1.1's fields: the proxy URL (parsed once, here) and enhanced authentication's needs. */
+static mqtls_status_t check_transport_auth(mqtls_client_t *c, mqtls_error_t *err)
+{
+    const mqtls_client_cfg_t *cfg = &c->cfg;
+    if (cfg->proxy != NULL) {
+        mqtls_status_t st = MQTLS_ERR_INVALID_ARG;
+        if (c->uri.scheme == MQTLS_SCHEME_UNIX) {
+            (void)snprintf(err->detail, sizeof err->detail,
+                           "a proxy cannot reach a unix:// socket");
+        } else {
+            st = mqtls__proxy_parse(cfg->proxy, &c->proxy, err);
+        }
+        if (st != MQTLS_OK) {
+            err->layer = MQTLS_LAYER_CONFIG;
+            err->status = st;
+            return st;
+        }
+        c->has_proxy = true;
+    }
+    if (cfg->auth_method != NULL && (cfg->version != MQTLS_V5 || cfg->auth_start == NULL ||
+                                     cfg->auth_step == NULL || cfg->auth_method[0] == '\0')) {
+        err->layer = MQTLS_LAYER_CONFIG;
+        err->status = MQTLS_ERR_INVALID_ARG;
+        (void)snprintf(err->detail, sizeof err->detail,
+                       "auth_method needs MQTT 5 (version MQTLS_V5), auth_start and auth_step");
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    return MQTLS_OK;
 }
 
 static mqtls_status_t setup_session(mqtls_client_t *c)
@@ -239,6 +272,10 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.on_event = mqtls__client_on_session_event;
     sc.event_ctx = c;
     sc.on_trace = cfg->trace_fn != NULL ? on_session_trace : NULL;
+    sc.auth_method = mqtls__bytes_of(cfg->auth_method);
+    sc.auth_start = cfg->auth_start;
+    sc.auth_step = cfg->auth_step;
+    sc.auth_ctx = cfg->auth_ctx;
     size_t n = mqtls__session_arena_size(&sc);
     c->arena = malloc(n);
     if (c->arena == NULL) {
@@ -336,6 +373,10 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (c->uri.tls) {
         c->tls_cfg.enabled = true;
     }
+    st = check_transport_auth(c, err);
+    if (st != MQTLS_OK) {
+        goto out;
+    }
     if (c->cfg.max_packet_size == 0) {
         c->cfg.max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     }
@@ -423,6 +464,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
     }
     shared_tls_release(c->tls);
     mqtls__tls_facts_free(&c->facts);
+    mqtls__proxy_wipe(&c->proxy);
     (void)pthread_mutex_destroy(&c->mu);
     free(c->rx);
     free(c->s.outbox_buf); /* the grown outbox, if any (the first one is in the arena) */

@@ -96,6 +96,9 @@ struct mqtls_client {
     /* driven by a mqtls_loop_t (set by mqtls_loop_add() / _remove()) */
     mqtls_loop_t *loop;
     void *loop_entry;
+    /* cfg.proxy, parsed at create (holds the proxy password: wiped at destroy) */
+    mqtls__proxy_t proxy;
+    bool has_proxy;
 };
 
 /* --- client.c ------------------------------------------------------------------------------ */

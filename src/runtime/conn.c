@@ -111,6 +111,7 @@ static mqtls_status_t make_transport(mqtls_client_t *c)
     sc.ws_subprotocol = c->cfg.ws_subprotocol;
     sc.mqtt_version = c->cfg.version;
     sc.bind_address = c->cfg.bind_address;
+    sc.proxy = c->has_proxy ? &c->proxy : NULL;
     c->facts_used = sc.tls != NULL;
     return mqtls__stack_create(&sc, &c->conn_err, &c->t);
 }
@@ -121,9 +122,10 @@ void mqtls__client_start_attempt(mqtls_client_t *c)
     c->conn_gen++;
     c->connect_started = false; /* the deadline starts with the transport's first connect() */
     c->rx_len = 0;
-    LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)", c->uri.host, c->uri.port,
-        c->tls_cfg.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
-        c->uri.websocket ? c->uri.path : "");
+    LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)",
+        c->uri.scheme == MQTLS_SCHEME_UNIX ? c->uri.path : c->uri.host, c->uri.port,
+        c->tls_cfg.enabled ? "tls" : (c->uri.scheme == MQTLS_SCHEME_UNIX ? "unix" : "tcp"),
+        c->uri.websocket ? ", websocket " : "", c->uri.websocket ? c->uri.path : "");
 }
 
 /* The transport's connect() did not finish in connect_timeout_ms. TCP reports its own

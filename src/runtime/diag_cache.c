@@ -374,7 +374,8 @@ static mqtls__diag_entry_t *compute(mqtls_client_t *c, const mqtls_error_t *why,
         (void)mqtls_profile_from_name(t->profile, &in.profile);
     }
     in.now_s = now_s;
-    in.host = c->uri.host;
+    /* A Unix socket is named by its file (diagnosis words a path as a socket, not a host). */
+    in.host = c->uri.scheme == MQTLS_SCHEME_UNIX ? c->uri.path : c->uri.host;
     in.port = c->uri.port;
     in.server_name = t->server_name;
     in.err = why;

@@ -74,7 +74,11 @@ void th_websockify_stop(th_websockify_t *w);
  * tests/harness/rabbitmq-cluster.sh in a temp dir: its own PKI, Erlang cookie, epmd and free
  * ports. Each node listens for MQTT, MQTTS (client certificate required, its CN is the user name,
  * mqtt.allow_anonymous = false), Web MQTT (ws://127.0.0.1:port/ws) and Web MQTT over TLS (client
- * certificate required). Users exist for client_cn and client2_cn only. See docs/cluster.md. */
+ * certificate required). Users exist for client_cn and client2_cn (certificate login) and
+ * TH_RABBIT_PW_USER / TH_RABBIT_PW_PASS (password login, for ws:// and plain MQTT). See
+ * docs/cluster.md. */
+#define TH_RABBIT_PW_USER "mqtls-ws-user"
+#define TH_RABBIT_PW_PASS "mqtls-ws-secret"
 #define TH_RABBIT_MAX_NODES 9
 
 typedef struct th_rabbit_node {

@@ -41,8 +41,10 @@ port_is_free() { # port
 }
 free_port() { # a random unprivileged port nothing listens on and not handed out yet
   local p
+  # Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default): a port in it
+  # may be taken meanwhile as the source port of some client's connection (seen: eaddrinuse).
   for _ in $(seq 400); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
     case "$TAKEN" in *" $p "*) continue ;; esac
     if port_is_free "$p"; then
       TAKEN="$TAKEN$p "
@@ -193,18 +195,23 @@ make_pki() {
 }
 
 # Users named by the CNs of the client certificates (ssl_cert_login_from = common_name), no
-# password (they log in with their certificate only), full rights on vhost "/".
+# password (they log in with their certificate only), full rights on vhost "/"; and one password
+# user for the listeners without certificates (ws://): mqtls-ws-user / mqtls-ws-secret (the hash is
+# RabbitMQ's salted SHA-256 of that password: base64(salt + sha256(salt + password))).
 write_definitions() {
   cat >"$DIR/definitions.json" <<'EOF'
 {
   "vhosts": [{"name": "/"}],
   "users": [
     {"name": "test-client", "password_hash": "", "tags": ""},
-    {"name": "test-client-2", "password_hash": "", "tags": ""}
+    {"name": "test-client-2", "password_hash": "", "tags": ""},
+    {"name": "mqtls-ws-user", "password_hash": "kI3GCgNIiNR3eeulCsb1DCeEzt9eHDsLl0rEiHwwQ3co3lRW",
+     "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ""}
   ],
   "permissions": [
     {"user": "test-client", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
-    {"user": "test-client-2", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
+    {"user": "test-client-2", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
+    {"user": "mqtls-ws-user", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
   ]
 }
 EOF

@@ -515,6 +515,27 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         break;
     case CLI_OPT_HELP:
         break; /* the caller prints the help */
+    case CLI_OPT_UNIX:
+        if (val[0] != '/' || strlen(val) > 107) {
+            return APPLY_BAD_VALUE; /* an absolute file name that fits sun_path */
+        }
+        o->unix_path = val;
+        break;
+    case CLI_OPT_PROXY:
+        if (strncmp(val, "socks5h://", 10) != 0 && strncmp(val, "socks5://", 9) != 0 &&
+            strncmp(val, "http://", 7) != 0) {
+            return APPLY_BAD_VALUE;
+        }
+        o->proxy = val;
+        break;
+    case CLI_OPT_PSK:
+        if (!cli_parse_hex(val, o->psk, sizeof(o->psk), &o->psk_len) || o->psk_len == 0) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_PSK_IDENTITY:
+        o->psk_identity = val;
+        break;
     }
     return CLI_PARSE_OK;
 }
@@ -688,10 +709,25 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     if (o->keypass != NULL && o->keypass_file != NULL) {
         return cli_usage_error(mode, err, false, "--keypass and --keypass-file exclude each other");
     }
+    if ((o->psk_len > 0) != (o->psk_identity != NULL)) {
+        return cli_usage_error(mode, err, false, "--psk and --psk-identity go together");
+    }
+    if (o->psk_len > 0 &&
+        (o->cafile != NULL || o->capath != NULL || o->cert != NULL || o->key != NULL)) {
+        /* mosquitto_pub: "Only one of --psk or --cafile/--capath may be used at once." */
+        return cli_usage_error(mode, err, false,
+                               "--psk cannot be combined with --cafile, --capath, --cert or "
+                               "--key (the pre-shared key authenticates both sides)");
+    }
+    if (o->unix_path != NULL && (o->url_ws || o->proxy != NULL)) {
+        return cli_usage_error(mode, err, false,
+                               "--unix cannot be combined with -L ws[s]:// or --proxy");
+    }
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->server_name != NULL || o->insecure || o->keypass != NULL ||
-                           o->keypass_file != NULL || o->keyform_given || o->tls_use_os_certs;
+                           o->keypass_file != NULL || o->keyform_given || o->tls_use_os_certs ||
+                           o->psk_len > 0;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
         return cli_usage_error(mode, err, false,
@@ -699,7 +735,7 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                                "most two of the three");
     }
     bool no_ca = o->cafile == NULL && o->capath == NULL;
-    if (o->tls && !o->insecure && (no_ca || o->tls_use_os_certs)) {
+    if (o->tls && !o->insecure && o->psk_len == 0 && (no_ca || o->tls_use_os_certs)) {
         /* docs/cli/pub.md "TLS": --tls-use-os-certs, or implied by mqtts:// without a CA as
          * mosquitto does; any other TLS flag without a CA too (mosquitto would not use TLS).
          * Debian's bundle first, the hashed directory otherwise. */
@@ -731,6 +767,7 @@ void cli_opts_free(cli_opts_t *o)
 {
     cli_wipe(o->keypass_buf, sizeof(o->keypass_buf));
     cli_wipe(o->url_pass, sizeof(o->url_pass));
+    cli_wipe(o->psk, sizeof(o->psk));
 }
 
 void cli_trust(const cli_opts_t *o, const char **ca_file, const char **ca_path)
@@ -752,6 +789,9 @@ void cli_trust(const cli_opts_t *o, const char **ca_file, const char **ca_path)
 
 const char *cli_host(const cli_opts_t *o)
 {
+    if (o->unix_path != NULL) {
+        return o->unix_path;
+    }
     if (o->host != NULL) {
         return o->host;
     }
@@ -763,6 +803,9 @@ const char *cli_host(const cli_opts_t *o)
 
 uint16_t cli_port(const cli_opts_t *o)
 {
+    if (o->unix_path != NULL) {
+        return 0;
+    }
     if (o->port != 0) {
         return o->port;
     }
@@ -774,6 +817,10 @@ uint16_t cli_port(const cli_opts_t *o)
 
 bool cli_build_uri(const cli_opts_t *o, char *buf, size_t cap)
 {
+    if (o->unix_path != NULL) {
+        int n = snprintf(buf, cap, "unix://%s", o->unix_path); /* unix:///path */
+        return n > 0 && (size_t)n < cap;
+    }
     const char *host = cli_host(o);
     bool v6 = strchr(host, ':') != NULL;
     const char *scheme = o->url_ws ? (o->tls ? "wss" : "ws") : (o->tls ? "mqtts" : "mqtt");

@@ -144,6 +144,12 @@ typedef struct cli_opts {
     bool system_ca;         /* computed: the system store is trusted (see system_ca_why) */
     const char *system_ca_why; /* "--tls-use-os-certs", "an mqtts:// URL without --cafile", ... */
     const char *system_ca_file;
+    /* transports and TLS-PSK (issue 13, item 4) */
+    const char *unix_path;    /* --unix: unix:///PATH instead of host:port */
+    const char *proxy;        /* --proxy socks5h:// socks5:// http:// URL (the library parses it) */
+    uint8_t psk[64];          /* --psk, decoded; wiped by cli_opts_free() */
+    size_t psk_len;           /* 0 = no PSK */
+    const char *psk_identity; /* --psk-identity */
 } cli_opts_t;
 
 /* cli_parse() results besides the exit codes of commands.h. */
@@ -170,7 +176,7 @@ void cli_print_config(const cli_opts_t *o, FILE *out);
 /* The CA file and directory to trust: --cafile, --capath and the system store when it is
  * trusted (o->system_ca). Either may be NULL. */
 void cli_trust(const cli_opts_t *o, const char **ca_file, const char **ca_path);
-/* Host and port the options select. */
+/* Host and port the options select (--unix: the socket's path, and port 0). */
 const char *cli_host(const cli_opts_t *o);
 uint16_t cli_port(const cli_opts_t *o);
 /* The broker URI for the client library (and `mqtls doctor`): mqtt[s]:// or ws[s]://, with

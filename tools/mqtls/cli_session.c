@@ -187,7 +187,12 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
     }
     char why[512];
     mqtls_strerror(e, why, sizeof(why));
-    fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts), why);
+    if (s->opts->unix_path != NULL) {
+        fprintf(stderr, "mqtls: %s unix socket %s: %s\n", action, s->opts->unix_path, why);
+    } else {
+        fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts),
+                why);
+    }
     if (print_findings(s, e, 3) == 0) {
         print_raw_error(e);
     }
@@ -204,8 +209,10 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
                 "only (%s); a broker with a private CA needs --cafile\n",
                 s->opts->system_ca_why);
     }
-    if (!s->opts->url_ws) {
-        /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet */
+    if (!s->opts->url_ws && s->opts->unix_path == NULL && s->opts->proxy == NULL &&
+        s->opts->psk_len == 0) {
+        /* mqtls doctor checks mqtt(s):// endpoints with certificates; it has no WebSocket,
+         * Unix socket, proxy or PSK step yet */
         print_doctor_hint(s->opts);
     }
     return exit_code_for(e->status);
@@ -329,6 +336,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         cfg.bind_address = s->bind_address;
     }
     cfg.max_inflight = (uint16_t)o->max_inflight;
+    cfg.proxy = o->proxy;
     if (o->id != NULL && o->id[0] == '\0') {
         cfg.empty_client_id = true; /* -i '': the broker assigns one */
     } else if (o->id != NULL) {
@@ -372,6 +380,11 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         t->server_name = o->server_name;
         t->insecure = o->insecure;
         t->alpn = o->alpn_count > 0 ? o->alpn : NULL;
+        if (o->psk_len > 0) {
+            t->psk = o->psk;
+            t->psk_len = o->psk_len;
+            t->psk_identity = o->psk_identity;
+        }
         if (o->tls_version != 0) {
             t->min_version = o->tls_version;
             t->max_version = o->tls_version;

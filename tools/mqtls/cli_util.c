@@ -81,6 +81,38 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
     return true;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(s);
+    if (n % 2u != 0 || n / 2u > cap) {
+        return false;
+    }
+    for (size_t i = 0; i < n / 2u; i++) {
+        int hi = hex_digit(s[2u * i]);
+        int lo = hex_digit(s[2u * i + 1u]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = n / 2u;
+    return true;
+}
+
 bool mqtls_cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
     long v = 0;

@@ -43,6 +43,11 @@ bool mqtls_cli_parse_ulong(const char *s, unsigned long min, unsigned long max, 
  *  [min, max]. @return true and *out on success; false (out untouched) otherwise. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
+/** @brief Decode a whole string of hex digit pairs (no "0x", either case) into @p out.
+ *  @return true and *len on success; false for an odd count, a non-hex digit or more than
+ *  @p cap bytes. */
+bool cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len);
+
 /** @brief Option matching for "--opt VALUE" and "--opt=VALUE" (mqtls pki's parser).
  *  If argv[*i] is @p name (or starts with "name="), sets *value and advances *i past the value.
  *  @return 1 matched with a value, 0 not this option, -1 matched but the value is missing. */

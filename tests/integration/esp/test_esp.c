@@ -197,7 +197,7 @@ static void test_esp_pem_length_without_nul_fails_like_device_with_finding(void 
     free(log);
 }
 
-static void test_esp_secure_element_and_websocket_are_refused_not_ignored(void **state)
+static void test_esp_secure_element_is_refused_not_ignored(void **state)
 {
     (void)state;
     char uri[64];
@@ -210,15 +210,7 @@ static void test_esp_secure_element_and_websocket_are_refused_not_ignored(void *
     assert_non_null(strstr(log, "use_secure_element is not supported"));
     assert_non_null(strstr(log, "ESP_ERR_NOT_SUPPORTED"));
     free(log);
-
-    cfg = base_cfg(broker.port_mtls, uri, sizeof uri);
-    cfg.broker.address.uri = "wss://localhost:443/mqtt";
-    log_begin();
-    c = esp_mqtt_client_init(&cfg);
-    log = log_end();
-    assert_null(c);
-    assert_non_null(strstr(log, "WebSocket"));
-    free(log);
+    /* ws:// and wss:// are accepted now: tests/integration/rabbitmq/test_rabbitmq_ws.c */
 }
 
 static void test_esp_qos1_publish_while_disconnected_is_kept_in_outbox(void **state)
@@ -248,7 +240,7 @@ int main(void)
         cmocka_unit_test(test_esp_message_larger_than_buffer_arrives_in_fragments_with_offsets),
         cmocka_unit_test(test_esp_rsa1024_ca_gives_0x2700_bad_key_and_explains_it),
         cmocka_unit_test(test_esp_pem_length_without_nul_fails_like_device_with_finding),
-        cmocka_unit_test(test_esp_secure_element_and_websocket_are_refused_not_ignored),
+        cmocka_unit_test(test_esp_secure_element_is_refused_not_ignored),
         cmocka_unit_test(test_esp_qos1_publish_while_disconnected_is_kept_in_outbox),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

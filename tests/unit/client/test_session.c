@@ -1617,6 +1617,36 @@ static void test_uri_parse_websocket(void **state)
     assert_int_equal(mqtls_uri_parse(long_uri, &u), MQTLS_ERR_BAD_URI);
 }
 
+static void test_uri_parse_unix_path_kept(void **state)
+{
+    (void)state;
+    mqtls_uri_t u;
+    assert_int_equal(mqtls_uri_parse("unix:///run/mosquitto/mqtt.sock", &u), MQTLS_OK);
+    assert_int_equal(u.scheme, MQTLS_SCHEME_UNIX);
+    assert_string_equal(u.path, "/run/mosquitto/mqtt.sock");
+    assert_string_equal(u.host, "");
+    assert_int_equal(u.port, 0);
+    assert_false(u.tls);
+    assert_false(u.websocket);
+    /* a host part, a relative name, nothing, a control byte: refused */
+    static const char *const bad[] = {"unix://host/tmp/s", "unix://tmp/s", "unix://", "unix:///",
+                                      "unix:///tmp/a\nb"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        if (mqtls_uri_parse(bad[i], &u) != MQTLS_ERR_BAD_URI) {
+            fail_msg("%s accepted", bad[i]);
+        }
+    }
+    /* sun_path holds 107 bytes and the NUL: one more is refused, not cut */
+    char path[128] = "unix://";
+    memset(path + 7, 'a', 108);
+    path[7] = '/';
+    path[7 + 108] = '\0';
+    assert_int_equal(mqtls_uri_parse(path, &u), MQTLS_ERR_BAD_URI);
+    path[7 + 107] = '\0';
+    assert_int_equal(mqtls_uri_parse(path, &u), MQTLS_OK);
+    assert_int_equal(strlen(u.path), 107);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1662,6 +1692,7 @@ int main(void)
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
+        cmocka_unit_test(test_uri_parse_unix_path_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
