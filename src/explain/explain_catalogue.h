@@ -347,7 +347,8 @@ static const explain_text_t catalogue[] = {
      "'MemoryError'. A TLS connection needs about 40-50 KiB of heap on a device; check the free "
      "heap right before connecting, free what you can, and make the buffers and the CA file "
      "smaller.",
-     "/* right before connecting */ printf(\"free heap %u\\n\", (unsigned)esp_get_free_heap_size());\n"
+     "/* right before connecting */\n"
+     "printf(\"free heap %u\\n\", (unsigned)esp_get_free_heap_size());\n"
      "# ESP-IDF sdkconfig: CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN=y, "
      "CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=4096\n"
      "# (keep CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384), CONFIG_MBEDTLS_DYNAMIC_BUFFER=y\n"
