@@ -194,7 +194,9 @@ bool mqtls__explain_mbedtls(mqtls_explain_t *r, scan_ctx_t *ctx, unsigned mag, b
     unsigned high = mag & 0xFF80u;
     unsigned low = mag & 0x7Fu;
     const mbed_entry_t *hi = high != 0 ? mbed_find(high) : NULL;
-    const mbed_entry_t *lo = (high == 0) ? mbed_find(low) : NULL;
+    /* The low-level part speaks when the high-level one has no cause of its own: -0x4290 is
+     * RSA public failed (-0x4280) + MPI alloc failed (-0x0010), i.e. out of memory. */
+    const mbed_entry_t *lo = (hi == NULL && low != 0) ? mbed_find(low) : NULL;
     if (!known && hi == NULL && lo == NULL) {
         return false;
     }

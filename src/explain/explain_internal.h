@@ -97,9 +97,8 @@ enum clue {
     CLUE_LOCAL_ONLY = 1u << 12,      /* mosquitto 2.0 "Starting in local only mode" */
     CLUE_LOOPBACK_LISTEN = 1u << 13, /* netstat/ss: the broker listens on 127.0.0.1 only */
     CLUE_NO_CONNACK = 1u << 14,      /* connected, CONNECT sent, no CONNACK */
-    CLUE_INVALID_RECORD = 1u << 15,  /* mbedTLS -0x7200 / "bad message length" */
-    CLUE_NO_CA_SET = 1u << 16,       /* arduino-esp32 start_ssl_client: -1 */
-    CLUE_NET_ERROR = 1u << 17,       /* a socket-level error (connect errno, refused, DNS) */
+    CLUE_NO_CA_SET = 1u << 15,       /* arduino-esp32 start_ssl_client: -1 */
+    CLUE_NET_ERROR = 1u << 16,       /* a socket-level error (connect errno, refused, DNS) */
 };
 
 /* Bigrams present in the current line: a needle whose first, middle or last bigram is absent

@@ -56,9 +56,10 @@ void mqtls__explain_apply_rules(mqtls_explain_t *r)
         if (c == NULL) {
             continue;
         }
-        c->score += rule->w;
-        if (c->score <= 0) {
+        if (rule->w == 0) {
             remove_cause(r, c);
+        } else {
+            c->score = c->score + rule->w < 1 ? 1 : c->score + rule->w;
         }
     }
 }

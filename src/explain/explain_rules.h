@@ -2,7 +2,8 @@
  * Each rule is a general statement about how MQTT clients and brokers behave, applied once
  * all input is in (mqtls_explain_finish): when every clue in `all` was seen, none in `none`,
  * and the cause `if_cause` was found (MQTLS__F_COUNT: no condition), cause `id` gains `w`
- * (a negative `w` lowers it; a cause that drops to 0 is removed). `why` becomes evidence.
+ * (added if absent), or loses -`w` when `w` is negative (it stays listed, at 1 at least), or
+ * is removed when `w` is 0 (the input rules it out). `why` becomes evidence for a gain.
  * Clues are set while scanning (explain_scan.c; CLUE_* in explain_internal.h).
  *
  * Included by explain_rules.c (and the unit test) only. */
@@ -44,7 +45,7 @@ static const clue_rule_t clue_rules[] = {
     {CLUE_LOOPBACK_LISTEN, 0, F(CONNECTION_REFUSED), F(CONNECTION_REFUSED), -3,
      "the refusal is the loopback-only listener's"},
     /* mosquitto_pub/sub start TLS only with --cafile, --capath or --psk. */
-    {CLUE_MOSQ_CMD_TLS, 0, F(PLAIN_ON_TLS_PORT), F(PLAIN_ON_TLS_PORT), -9,
+    {CLUE_MOSQ_CMD_TLS, 0, F(PLAIN_ON_TLS_PORT), F(PLAIN_ON_TLS_PORT), 0,
      "the command line gives --cafile/--capath/--psk, so it did speak TLS"},
     {CLUE_MOSQ_CMD | CLUE_TLS_PORT, CLUE_MOSQ_CMD_TLS, F(PLAIN_ON_TLS_PORT), F(PLAIN_ON_TLS_PORT),
      3, "mosquitto_pub/sub to a TLS port without --cafile/--capath/--psk sends plain MQTT"},
@@ -58,9 +59,9 @@ static const clue_rule_t clue_rules[] = {
     {CLUE_PLAIN_PORT, CLUE_TLS_PORT, F(TLS_ON_PLAIN_PORT), F(TLS_ON_PLAIN_PORT), 2,
      "the port is 1883, the plain MQTT port"},
     /* A record mbedTLS cannot take from a port that does speak TLS: too big for its buffer. */
-    {CLUE_INVALID_RECORD | CLUE_TLS_PORT, 0, ANY_CAUSE, F(TLS_RECORD_BUFFER_TOO_SMALL), 2,
+    {CLUE_TLS_PORT, 0, F(TLS_RECORD_BUFFER_TOO_SMALL), F(TLS_RECORD_BUFFER_TOO_SMALL), 2,
      "an invalid record from a TLS port: longer than the input buffer"},
-    {CLUE_INVALID_RECORD | CLUE_DEVICE, 0, ANY_CAUSE, F(TLS_RECORD_BUFFER_TOO_SMALL), 1,
+    {CLUE_DEVICE, 0, F(TLS_RECORD_BUFFER_TOO_SMALL), F(TLS_RECORD_BUFFER_TOO_SMALL), 1,
      "on a device, whose TLS input buffer is often 2-4 KiB"},
     /* AWS IoT never refuses with a CONNACK code: it closes the connection after CONNECT when the
      * certificate's policy does not allow iot:Connect for this client id, or the certificate

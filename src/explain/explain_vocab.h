@@ -128,6 +128,8 @@ static const sdk_symbol_t sdk_symbols[] = {
     {"AWS_IO_SOCKET_TIMEOUT", "AWS CRT: socket operation timed out", {CAUSE(CONNECT_TIMEOUT, 3)}},
     {"AWS_IO_FILE_VALIDATION_FAILURE", "AWS CRT: a certificate or key file is missing or invalid",
      {CAUSE(FILE_UNREADABLE, 3), CAUSE(NOT_A_CERTIFICATE, 1)}},
+    {"AWS_ERROR_MQTT_TIMEOUT", "AWS CRT: no answer in time (after CONNECT: no CONNACK)",
+     {CAUSE(CLOSED_AFTER_CONNECT, 2)}},
     {"AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE",
      "AWS CRT: the TLS handshake failed (the lines before it, or the broker, say why)", NONE},
     {"IOTHUB_CLIENT_CONNECTION_BAD_CREDENTIAL",
