@@ -21,6 +21,9 @@
 #include "explain/explain_phrases_apps.h"
 #include "explain/explain_rules.h"
 #include "explain/explain_vocab.h"
+#include "common/tls_alert.h"
+#include "common/tls_facts.h"
+#include "mqtls/diag.h"
 #include "mqtls/error.h"
 #include "mqtls/explain.h"
 #include "packet/names.h"
@@ -754,6 +757,63 @@ static void test_explain_vocabulary_tables_are_consistent(void **state)
 #undef CHECK_W
 }
 
+/* doctor (src/diag, on a live failure) and explain (on what the client printed for it) name
+ * the new causes with the same id. */
+static void test_explain_and_diag_agree_on_live_failures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *id;
+        int alert;        /* received, or -1 */
+        int mbedtls_ret;  /* or 0 */
+        const char *what; /* what the client prints for it, for explain */
+    } live[] = {
+        {"tls-version-mismatch", MQTLS__ALERT_PROTOCOL_VERSION, 0, "alert 70"},
+        {"tls-version-mismatch", -1, -0x6E80, "-0x6E80"},
+        {"out-of-memory", -1, -0x7F00, "-0x7F00"},
+        {"out-of-memory", -1, -0x2880, "-0x2880"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(live); i++) {
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = live[i].alert >= 0 ? MQTLS_ERR_TLS_ALERT : MQTLS_ERR_TLS_HANDSHAKE;
+        err.mbedtls_ret = live[i].mbedtls_ret;
+        err.tls_alert = (int16_t)live[i].alert;
+        mqtls_tls_facts_t facts;
+        mqtls__tls_facts_init(&facts);
+        facts.alert_received = live[i].alert;
+        facts.handshake_ret = live[i].mbedtls_ret;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = 1700000000;
+        in.host = "broker.test";
+        in.port = 8883;
+        in.err = &err;
+        in.facts = &facts;
+        mqtls_findings_t *f = NULL;
+        assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+        assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+        assert_true(mqtls_findings_count(f) > 0);
+        const char *diag_id = mqtls_finding_id(mqtls_findings_get(f, 0));
+        if (strcmp(diag_id, live[i].id) != 0) {
+            print_message("diag case %zu: %s, expected %s\n", i, diag_id, live[i].id);
+        }
+        assert_string_equal(diag_id, live[i].id);
+        mqtls_findings_destroy(f);
+        mqtls__tls_facts_free(&facts);
+
+        mqtls_explain_t *r = malloc(sizeof *r);
+        assert_non_null(r);
+        mqtls__explain_init(r);
+        assert_int_equal(mqtls_explain_arg(r, live[i].what), MQTLS_OK);
+        mqtls_explain_finish(r);
+        assert_true(r->cause_count > 0);
+        assert_string_equal(r->causes[0].id, live[i].id);
+        free(r);
+    }
+}
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -931,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_explain_every_verify_info_text_maps_to_its_flag),
         cmocka_unit_test(test_explain_tables_only_reference_catalogue_ids),
         cmocka_unit_test(test_explain_vocabulary_tables_are_consistent),
+        cmocka_unit_test(test_explain_and_diag_agree_on_live_failures),
         cmocka_unit_test(test_explain_every_id_has_a_troubleshooting_section),
         cmocka_unit_test(test_explain_ids_match_findings_def),
         cmocka_unit_test(test_explain_garbage_is_not_recognised_and_never_crashes),
