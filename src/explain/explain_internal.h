@@ -99,6 +99,8 @@ enum clue {
     CLUE_NO_CONNACK = 1u << 14,      /* connected, CONNECT sent, no CONNACK */
     CLUE_NO_CA_SET = 1u << 15,       /* arduino-esp32 start_ssl_client: -1 */
     CLUE_NET_ERROR = 1u << 16,       /* a socket-level error (connect errno, refused, DNS) */
+    CLUE_TLS_FAILED = 1u << 17,      /* a TLS handshake failed, no reason given */
+    CLUE_PLAIN_URI = 1u << 18,       /* mqtt://, ws://, tcp://: an endpoint without TLS */
 };
 
 /* Bigrams present in the current line: a needle whose first, middle or last bigram is absent

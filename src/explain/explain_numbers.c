@@ -267,6 +267,11 @@ static void scan_rc(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
         n.mag <= 5 && !n.hex) {
         (void)mqtls__explain_pubsub(r, ctx, n.neg ? -(int)n.mag : (int)n.mag);
     }
+    /* Tasmota: "MQT: TLS connection error: 55" (BearSSL's br_ssl_engine_last_error()). */
+    if (mqtls__explain_number_after(ctx, line, "tls connection error", &n) && !n.hex && !n.neg &&
+        n.mag > 0) {
+        (void)mqtls__explain_bearssl(r, ctx, (long)n.mag);
+    }
     if (mqtls__explain_number_after(ctx, line, "getlastsslerror", &n) && !n.hex) {
         if (n.neg && n.mag <= MBED_MAX && mqtls__explain_mbedtls_plausible((unsigned)n.mag)) {
             mqtls__explain_mbedtls(r, ctx, (unsigned)n.mag, false, "arduino-esp32 lastError() ");

@@ -71,6 +71,20 @@ static const phrase_entry_t phrases[] = {
      "no CA certificate, CA bundle, PSK or explicit skip is configured: esp-tls refuses to start "
      "TLS (nothing was sent to the broker)", PH_NONE, 0, {CAUSE(NO_VERIFICATION_OPTION, 6)},
      NONE},
+    {"please enable mqtt_enable_ssl", NULL, "esp-mqtt",
+     "this esp-mqtt was built without MQTT over SSL", PH_NONE, 0,
+     {CAUSE(LIBRARY_WITHOUT_TLS, 5)}, NONE},
+    {"certificate bundle is not enabled for mbedtls", NULL, "esp-mqtt",
+     "crt_bundle_attach was set but the bundle is not built in: no way to verify the broker",
+     PH_NONE, 0, {CAUSE(NO_VERIFICATION_OPTION, 3)}, NONE},
+    {"ssl related configs set, but the", NULL, "esp-mqtt",
+     "certificates are configured but the URI / transport has no TLS: plain MQTT is sent",
+     PH_NONE, 0, {CAUSE(PLAIN_ON_TLS_PORT, 2)}, NONE},
+    {"connection refused, unknown reason", NULL, "esp-mqtt",
+     "CONNACK return code 2 (identifier rejected: esp-mqtt has no text for it) or an MQTT 5 "
+     "reason code", PH_NONE, 0, {CAUSE(CLIENT_ID_REJECTED, 3), CAUSE(CONNACK_REFUSED, 2)}, NONE},
+    {"transport_read(): eof", NULL, "esp-mqtt", "the broker closed the connection", PH_NONE, 0,
+     {CAUSE(CLOSED_AFTER_CONNECT, 1), CAUSE(PLAIN_ON_TLS_PORT, 1)}, NONE},
     {"there are no transports valid", NULL, "esp-mqtt",
      "no transport for the URI's scheme: mqtts:// with 'Enable MQTT over SSL' turned off in "
      "menuconfig, or a misspelt scheme", PH_NONE, 0, {CAUSE(LIBRARY_WITHOUT_TLS, 3)}, NONE},
@@ -141,9 +155,9 @@ static const phrase_entry_t phrases[] = {
     {"a tls error occurred", NULL, "mosquitto client",
      "MOSQ_ERR_TLS: the TLS handshake failed; the 'OpenSSL Error[...]' line printed before it "
      "names the reason (run mosquitto_pub with -d, or mqtls doctor)",
-     PH_NONE, 0, NONE, NONE},
-    {"tls handshake failed", NULL, "mosquitto client", "MOSQ_ERR_TLS_HANDSHAKE", PH_NONE, 0,
-     NONE, NONE},
+     PH_CLUE, CLUE_TLS_FAILED, NONE, NONE},
+    {"tls handshake failed", NULL, "mosquitto client", "MOSQ_ERR_TLS_HANDSHAKE", PH_CLUE,
+     CLUE_TLS_FAILED, NONE, NONE},
     {"connection refused: not authorised", NULL, "mosquitto client", "CONNACK 5 / 0x87",
      PH_NONE, 0, {CAUSE(NOT_AUTHORIZED, 4)}, NONE},
     {"connection refused: bad user name or password", NULL, "mosquitto client", "CONNACK 4",
@@ -235,6 +249,42 @@ static const phrase_entry_t phrases[] = {
     {"invalid arguments provided", NULL, "mosquitto",
      "MOSQ_ERR_INVAL; right after a client connected (mosquitto >= 2.0.12) it is the "
      "keep-alive check: 0 or above max_keepalive", PH_CLUE, CLUE_INVALID_ARGS, NONE, NONE},
+    /* mosquitto 2.1 writes "Client <id> [<addr>] disconnected: <reason>." */
+    {"appears to be using tls to connect to a non-tls listener", NULL, "mosquitto 2.1 broker",
+     "a client spoke TLS to a plain listener", PH_NONE, 0, {CAUSE(TLS_ON_PLAIN_PORT, 6)}, NONE},
+    {"rejected, client did not connect using tls", NULL, "mosquitto 2.1 broker",
+     "a client sent plain MQTT to a TLS listener", PH_NONE, 0, {CAUSE(PLAIN_ON_TLS_PORT, 6)},
+     NONE},
+    {"rejected, client did not provide a certificate", NULL, "mosquitto 2.1 broker",
+     "require_certificate is on and the client sent no certificate", PH_NONE, 0,
+     {CAUSE(CLIENT_CERT_MISSING, 6)}, NONE},
+    {"disconnected: malformed packet", NULL, "mosquitto 2.1 broker",
+     "the bytes received were not a valid MQTT packet (e.g. a TLS ClientHello on a plain "
+     "listener)", PH_NONE, 0, {CAUSE(TLS_ON_PLAIN_PORT, 2)}, NONE},
+    {"disconnected: client identifier not valid", NULL, "mosquitto 2.1 broker",
+     "the broker refused the client id", PH_NONE, 0, {CAUSE(CLIENT_ID_REJECTED, 4)}, NONE},
+    {"disconnected: session taken over", NULL, "mosquitto 2.1 broker",
+     "another client connected with the same client id", PH_NONE, 0,
+     {CAUSE(CLOSED_AFTER_CONNECT, 4)}, NONE},
+    {"disconnected: exceeded timeout", NULL, "mosquitto 2.1 broker", "keepalive expired",
+     PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 3)}, NONE},
+    {"unable to open pwfile", NULL, "mosquitto broker",
+     "the password file cannot be read (path, or permissions for user 'mosquitto')", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 4)}, NONE},
+    {"error opening password file", NULL, "mosquitto broker",
+     "the password file cannot be read (path, or permissions for user 'mosquitto')", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 4)}, NONE},
+    {"error opening acl file", NULL, "mosquitto broker", "the ACL file cannot be read", PH_NONE, 0,
+     {CAUSE(FILE_UNREADABLE, 4)}, NONE},
+    {"unable to load certificate revocation file", NULL, "mosquitto broker",
+     "the crlfile cannot be read or parsed", PH_NONE, 0, {CAUSE(FILE_UNREADABLE, 3)}, NONE},
+    {"warning: tls support not available", NULL, "mosquitto",
+     "this mosquitto was built without TLS", PH_NONE, 0, {CAUSE(LIBRARY_WITHOUT_TLS, 4)}, NONE},
+    {"host name verification failed", NULL, "libmosquitto",
+     "the broker's certificate is not valid for the host connected to (an IP where it names a "
+     "DNS name, or the reverse)", PH_NONE, 0, {CAUSE(HOSTNAME_MISMATCH, 5)}, NONE},
+    {"dns lookup failed", NULL, "libmosquitto 2.1", "host name lookup failed", PH_NONE, 0,
+     {CAUSE(DNS_FAILURE, 4)}, NONE},
     {"server certificate/key are inconsistent", NULL, "mosquitto broker",
      "the broker's keyfile is not the key of its certfile", PH_NONE, 0,
      {CAUSE(SERVER_KEY_MISMATCH, 6)}, NONE},
@@ -272,6 +322,12 @@ static const phrase_entry_t phrases[] = {
     /* ---- Paho C ---- */
     {"ssl is not supported", NULL, "Paho", "MQTTCLIENT_SSL_NOT_SUPPORTED (-10): link "
      "paho-mqtt3cs / paho-mqtt3as", PH_NONE, 0, {CAUSE(LIBRARY_WITHOUT_TLS, 4)}, NONE},
+    {"x509_check_host for hostname", NULL, "Paho C",
+     "the server's certificate does not name the host connected to", PH_NONE, 0,
+     {CAUSE(HOSTNAME_MISMATCH, 5)}, NONE},
+    {"invalid protocol scheme", NULL, "Paho C", "MQTTCLIENT_BAD_PROTOCOL (-14): ssl:// or mqtts:// "
+     "with a library built without TLS, or an unknown scheme", PH_NONE, 0,
+     {CAUSE(LIBRARY_WITHOUT_TLS, 2)}, NONE},
     {"sslsocket error", NULL, "Paho", "SSLSocket_error(): the OpenSSL reason follows", PH_NONE,
      0, NONE, NONE},
     {"ssl certificate verification failed", NULL, "Paho",
@@ -350,6 +406,13 @@ static const phrase_entry_t phrases[] = {
      PH_NONE, 0, {CAUSE(SERVER_EKU_MISSING, 4)}, {CAUSE(CLIENT_EKU_MISSING, 4)}},
     {"invalid ca certificate", NULL, "OpenSSL", "X509_V_ERR_INVALID_CA (24)", PH_NONE, 0,
      {CAUSE(ISSUER_NOT_CA, 4), CAUSE(CA_FILE_HOLDS_LEAF, 2)}, {CAUSE(ISSUER_NOT_CA, 4)}},
+    {"cert_signature_failure", NULL, "OpenSSL (X509_V_ERR_ name)",
+     "X509_V_ERR_CERT_SIGNATURE_FAILURE: the issuer's key does not verify the signature", PH_NONE,
+     0, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}},
+    {"err_invalid_ca", NULL, "OpenSSL (X509_V_ERR_ name)", "X509_V_ERR_INVALID_CA", PH_NONE, 0,
+     {CAUSE(ISSUER_NOT_CA, 4), CAUSE(CA_FILE_HOLDS_LEAF, 2)}, {CAUSE(ISSUER_NOT_CA, 4)}},
+    {"err_invalid_purpose", NULL, "OpenSSL (X509_V_ERR_ name)", "X509_V_ERR_INVALID_PURPOSE",
+     PH_NONE, 0, {CAUSE(SERVER_EKU_MISSING, 4)}, {CAUSE(CLIENT_EKU_MISSING, 4)}},
     {"certificate signature failure", NULL, "OpenSSL",
      "X509_V_ERR_CERT_SIGNATURE_FAILURE (7): the issuer's key does not verify the signature",
      PH_NONE, 0, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}, {CAUSE(CA_SAME_NAME_DIFFERENT_KEY, 4)}},
@@ -384,6 +447,12 @@ static const phrase_entry_t phrases[] = {
     {"mac verify failure", NULL, "OpenSSL",
      "PKCS12_R_MAC_VERIFY_FAILURE: the PKCS#12 (.p12/.pfx) password is wrong", PH_SNAKE, 0,
      {CAUSE(KEY_PASSWORD_WRONG, 4)}, NONE},
+    {"no certificate or crl found", NULL, "OpenSSL",
+     "X509_R_NO_CERTIFICATE_OR_CRL_FOUND: the CA file holds no PEM certificate", PH_SNAKE, 0,
+     {CAUSE(NOT_A_CERTIFICATE, 3), CAUSE(DER_NOT_PEM, 2)}, NONE},
+    {"no ciphers available", NULL, "OpenSSL",
+     "SSL_R_NO_CIPHERS_AVAILABLE: the configured cipher list leaves none", PH_SNAKE, 0,
+     {CAUSE(NO_SHARED_CIPHER, 3)}, NONE},
     {"no start line", NULL, "OpenSSL", "PEM_R_NO_START_LINE: no '-----BEGIN' line", PH_SNAKE, 0,
      {CAUSE(DER_NOT_PEM, 2), CAUSE(NOT_A_CERTIFICATE, 1), CAUSE(EMPTY_FILE, 1)}, NONE},
     {"bad base64 decode", NULL, "OpenSSL", "PEM body damaged", PH_SNAKE, 0,
@@ -425,6 +494,9 @@ static const char *const broker_markers[] = {
     "opening ipv6 listen socket", "socket error on client", "new client connected from",
     "client connection from", "closed its connection", "mosquitto[", "tls server:", "esockd",
     "(emqx@", "emqx_connection", "rabbit_mqtt", "vmq_ranch",
+    /* OpenSSL 1.x function names of the SERVER side of a handshake */
+    "get_client_hello", "process_client_hello", "ssl3_accept", "accept_sr_",
+    "process_client_certificate", "get_client_certificate",
 };
 
 /* Lines that mark a CLIENT's output (mosquitto_pub/sub, Paho, Erlang ssl as a client). Lines
@@ -432,6 +504,9 @@ static const char *const broker_markers[] = {
 static const char *const client_markers[] = {
     "connection error:", "mosquitto_pub", "mosquitto_sub", "mqttclient", "sslsocket",
     "tls client:", "at tlssocket", "load_cert_chain", "mqttexception",
+    /* OpenSSL 1.x function names of the CLIENT side of a handshake */
+    "get_server_hello", "process_server_hello", "ssl3_connect", "connect_sr_",
+    "process_server_certificate", "get_server_certificate", "construct_client_hello",
 };
 
 /* Lines that mark ESP-IDF output (errno numbers are newlib's; the clock is often unset). */
@@ -459,7 +534,7 @@ static const char device_markers[] =
 /* Arduino cores: "[E][WiFiClientSecure.cpp:133]", PubSubClient, BearSSL. */
 static const char arduino_markers[] =
     "[e][|[w][|[i][|[d][|[v][|wificlientsecure|pubsubclient|ssl_client.cpp|"
-    "attempting mqtt connection|getlastsslerror|bearssl";
+    "attempting mqtt connection|getlastsslerror|bearssl|mqt: ";
 /* AWS IoT: endpoint, SDKs (embedded C, CRT, Python v1 "mqttCore"), Greengrass. */
 static const char aws_markers[] =
     "amazonaws.com|aws_iot|awsiot|aws-iot|aws_error_|aws_io_|iot_tls_|mqttcore|greengrass";

@@ -50,6 +50,10 @@ static const phrase_entry_t phrases_apps[] = {
     {"the connection was closed unexpectedly", NULL, "AWS CRT (aws-c-mqtt)",
      "the broker closed the connection", PH_CLUE, CLUE_NO_CONNACK,
      {CAUSE(CLOSED_AFTER_CONNECT, 2)}, NONE},
+    {"connection closed unexpectedly", NULL, "MQTT client",
+     "the broker closed the connection", PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 2)}, NONE},
+    {"keepalive timeout", NULL, "MQTT.js", "no answer from the broker within the keep-alive",
+     PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 1)}, NONE},
     {"connect timeout", NULL, "AWS IoT Python SDK (mqttCore)",
      "no CONNACK within the connect timeout", PH_CLUE, CLUE_NO_CONNACK,
      {CAUSE(CLOSED_AFTER_CONNECT, 1), CAUSE(CONNECT_TIMEOUT, 1)}, NONE},
@@ -87,6 +91,10 @@ static const phrase_entry_t phrases_apps[] = {
      "or a key that does not belong to the certificate", PH_NONE, 0,
      {CAUSE(NOT_A_CERTIFICATE, 1), CAUSE(KEY_PASSWORD_REQUIRED, 1), CAUSE(CLIENT_KEY_MISMATCH, 1)},
      NONE},
+    {"the handshake operation timed out", NULL, "Python ssl",
+     "the TLS handshake did not finish in time", PH_NONE, 0, {CAUSE(HANDSHAKE_TIMEOUT, 4)}, NONE},
+    {"tls/ssl connection has been closed", NULL, "Python ssl (SSLZeroReturnError)",
+     "the peer closed the TLS connection", PH_NONE, 0, {CAUSE(CLOSED_AFTER_CONNECT, 1)}, NONE},
     {"socket.timeout", NULL, "Python", "the TCP connect (or the handshake) timed out", PH_NONE, 0,
      {CAUSE(CONNECT_TIMEOUT, 2), CAUSE(HANDSHAKE_TIMEOUT, 1)}, NONE},
     /* ---- Node.js tls / MQTT.js (err.code next to the OpenSSL text) ---- */
@@ -127,6 +135,9 @@ static const phrase_entry_t phrases_apps[] = {
      "the server closed the TCP connection during the TLS handshake", PH_NONE, 0,
      {CAUSE(TLS_ON_PLAIN_PORT, 2), CAUSE(CLIENT_CERT_MISSING, 1), CAUSE(ALPN_REQUIRED, 1)},
      NONE},
+    {"tls not authorized", NULL, "MQTT.js",
+     "rejectUnauthorized is on and the server's certificate did not verify", PH_VERIFY_FAILED, 0,
+     NONE, NONE},
     {"digital envelope routines::unsupported", NULL, "Node.js 17+ (OpenSSL 3)",
      "ERR_OSSL_EVP_UNSUPPORTED: a legacy algorithm (e.g. RC2/3DES in a .p12, MD4) that OpenSSL "
      "3 no longer loads by default", PH_NONE, 0, {CAUSE(KEY_ENCRYPTION_UNSUPPORTED, 2)}, NONE},
@@ -342,7 +353,13 @@ static const phrase_entry_t phrases_apps[] = {
      PH_CLUE, CLUE_NET_ERROR, NONE, NONE},
     {"dns failed for", NULL, "arduino-esp32", "host name lookup failed", PH_NONE, 0,
      {CAUSE(DNS_FAILURE, 4)}, NONE},
-    /* ---- MicroPython ---- */
+    /* ---- Tasmota (ESP8266/ESP32, BearSSL; the number is BearSSL's, explain_numbers.c) ---- */
+    {"tls connection error", NULL, "Tasmota",
+     "the TLS handshake with the broker failed (BearSSL error code follows; 0 = the connection "
+     "was closed without a TLS error)", PH_CLUE, CLUE_TLS_FAILED, NONE, NONE},
+    /* ---- MicroPython / lwIP ---- */
+    {"err_mem", NULL, "lwIP / MicroPython", "ERR_MEM: out of memory (TLS buffers)", PH_NONE, 0,
+     {CAUSE(OUT_OF_MEMORY, 3)}, NONE},
     {"oserror: -202", NULL, "MicroPython (ESP32 lwIP)",
      "getaddrinfo() failed: no DNS answer (or no network yet)", PH_NONE, 0,
      {CAUSE(DNS_FAILURE, 4)}, NONE},

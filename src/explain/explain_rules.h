@@ -58,6 +58,11 @@ static const clue_rule_t clue_rules[] = {
      "the port is a TLS port (8883, 8884, 443, 8443)"},
     {CLUE_PLAIN_PORT, CLUE_TLS_PORT, F(TLS_ON_PLAIN_PORT), F(TLS_ON_PLAIN_PORT), 2,
      "the port is 1883, the plain MQTT port"},
+    /* TLS failed (no reason given) against 1883, or toward a URI without TLS. */
+    {CLUE_TLS_FAILED | CLUE_PLAIN_PORT, CLUE_TLS_PORT, ANY_CAUSE, F(TLS_ON_PLAIN_PORT), 3,
+     "a TLS handshake failed against port 1883, the plain MQTT port"},
+    {CLUE_PLAIN_URI, CLUE_TLS_URI, F(TLS_ON_PLAIN_PORT), F(TLS_ON_PLAIN_PORT), 2,
+     "the URI names an endpoint without TLS (mqtt://, ws://, tcp://), yet TLS was spoken"},
     /* A record mbedTLS cannot take from a port that does speak TLS: too big for its buffer. */
     {CLUE_TLS_PORT, 0, F(TLS_RECORD_BUFFER_TOO_SMALL), F(TLS_RECORD_BUFFER_TOO_SMALL), 2,
      "an invalid record from a TLS port: longer than the input buffer"},

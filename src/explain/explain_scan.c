@@ -295,6 +295,9 @@ static uint32_t line_clues(const scan_ctx_t *ctx, const char *line, bool esp, bo
     if (mqtls__explain_contains_any(ctx, line, "mqtts://|ssl://|tls://|wss://|tcps://")) {
         c |= CLUE_TLS_URI;
     }
+    if (mqtls__explain_contains_any(ctx, line, "mqtt://|ws://|tcp://")) {
+        c |= CLUE_PLAIN_URI;
+    }
     /* mosquitto_pub/sub speak TLS only with a CA (or PSK) option. */
     if (mqtls__explain_contains_any(ctx, line, "mosquitto_pub |mosquitto_sub |mosquitto_rr ")) {
         c |= CLUE_MOSQ_CMD;
