@@ -475,6 +475,9 @@ static const phrase_entry_t phrases[] = {
      "'mosquitto')", PH_NONE, 0, {CAUSE(FILE_UNREADABLE, 3)}, NONE},
     {"temporary failure in name resolution", NULL, "libc", "EAI_AGAIN", PH_NONE, 0,
      {CAUSE(DNS_FAILURE, 4)}, NONE},
+    /* musl (Alpine containers) words EAI_NONAME differently from glibc */
+    {"name does not resolve", NULL, "musl libc", "EAI_NONAME", PH_NONE, 0,
+     {CAUSE(DNS_FAILURE, 4)}, NONE},
     {"connection timed out", NULL, "libc", "ETIMEDOUT", PH_NONE, 0, {CAUSE(CONNECT_TIMEOUT, 4)},
      NONE},
     {"no route to host", NULL, "libc", "EHOSTUNREACH", PH_NONE, 0, {CAUSE(NETWORK_UNREACHABLE, 4)},

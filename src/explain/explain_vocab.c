@@ -250,6 +250,36 @@ static void scan_erlang_alerts(mqtls_explain_t *r, scan_ctx_t *ctx, const char *
     (void)mqtls__explain_alert(r, ctx, num, dir);
 }
 
+/* Erlang/OTP before 21: "SSL: certify: ssl_alert.erl:88:Fatal error: certificate expired", and
+ * the error tuple of OTP 19/20 "{tls_alert,"unknown ca"}". The file:line is where the alert
+ * record was made: ssl_alert.erl decodes the alerts RECEIVED from the peer, any other module
+ * (ssl_handshake.erl, ssl_connection.erl ...) raised the writer's own. The tuple does not say;
+ * it is read as received, like OpenSSL's "alert ..." texts. Erlang ssl logs in the MQTT world
+ * are a broker's (EMQX, VerneMQ, RabbitMQ) unless the line says otherwise. */
+static void scan_erlang_old_alerts(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
+{
+    bool writer_is_broker = ctx->line_side != SIDE_CLIENT;
+    const char *p = mqtls__explain_find(ctx, line, "fatal error: ");
+    if (p != NULL && mqtls__explain_find(ctx, line, ".erl:") != NULL) {
+        int num = mqtls__explain_alert_by_squashed(p + strlen("fatal error: "));
+        bool received = mqtls__explain_find(ctx, line, "ssl_alert.erl:") != NULL;
+        if (num >= 0) {
+            (void)mqtls__explain_alert(
+                r, ctx, num,
+                mqtls__explain_alert_dir(received ? writer_is_broker : !writer_is_broker));
+        }
+    }
+    p = mqtls__explain_find(ctx, line, "{tls_alert,");
+    if (p != NULL && mqtls__explain_find(ctx, line, "fatal - ") == NULL) {
+        p += strlen("{tls_alert,");
+        p += strspn(p, "{\"' ");
+        int num = mqtls__explain_alert_by_squashed(p);
+        if (num >= 0) {
+            (void)mqtls__explain_alert(r, ctx, num, mqtls__explain_alert_dir(writer_is_broker));
+        }
+    }
+}
+
 /* Java "Received fatal alert: handshake_failure", .NET "the remote party sent a TLS alert:
  * 'HandshakeFailure'": received by the writer. */
 static void scan_received_alerts(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
@@ -271,6 +301,7 @@ void mqtls__explain_scan_vocab(mqtls_explain_t *r, scan_ctx_t *ctx, const char *
 {
     scan_go_alerts(r, ctx, line);
     scan_erlang_alerts(r, ctx, line);
+    scan_erlang_old_alerts(r, ctx, line);
     scan_received_alerts(r, ctx, line);
     scan_bearssl_texts(r, ctx, line);
     scan_symbols(r, ctx, line);

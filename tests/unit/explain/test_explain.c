@@ -15,14 +15,14 @@
 #include "explain/explain_internal.h"
 #include <mbedtls/x509_crt.h>
 
+#include "common/tls_alert.h"
+#include "common/tls_facts.h"
 #include "explain/explain_catalogue.h"
 #include "explain/explain_codes.h"
 #include "explain/explain_phrases.h"
 #include "explain/explain_phrases_apps.h"
 #include "explain/explain_rules.h"
 #include "explain/explain_vocab.h"
-#include "common/tls_alert.h"
-#include "common/tls_facts.h"
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
 #include "mqtls/explain.h"
@@ -277,9 +277,11 @@ static const explain_case_t cases[] = {
      "tls-on-plain-port", {"client-cert-rejected"}, NULL, "MBEDTLS_ERR_NET_CONN_RESET"},
     {"composite code, low part speaks", false, "-0x4290", "out-of-memory", {NULL}, NULL,
      "low-level -0x0010"},
-    {"debug flags printed %08x", true, "ssl_tls.c:6342: ! Certificate verification flags 00010000\n",
+    {"debug flags printed %08x", true,
+     "ssl_tls.c:6342: ! Certificate verification flags 00010000\n",
      "weak-key", {NULL}, NULL, "BAD_KEY"},
-    {"numbers that are not codes", true, "2023-10-27 18:16:42 rc -1 temperature -12.5 OSError: -202\n",
+    {"numbers that are not codes", true,
+     "2023-10-27 18:16:42 rc -1 temperature -12.5 OSError: -202\n",
      "dns-failure", {NULL}, "pem-not-nul-terminated", NULL},
     /* ---- whose certificate: the writer and OpenSSL's function name steer the reading ---- */
     {"ee key too small: broker loads its own", true,
@@ -306,9 +308,11 @@ static const explain_case_t cases[] = {
     {"server cert/key inconsistent", true, "Error: Server certificate/key are inconsistent.\n",
      "server-key-mismatch", {NULL}, NULL, NULL},
     /* ---- OpenSSL / BoringSSL UPPER_SNAKE reasons, TLS versions ---- */
-    {"boringssl bad decrypt", true, "Error: error:1e000065:Cipher functions:OPENSSL_internal:BAD_DECRYPT\n",
+    {"boringssl bad decrypt", true,
+     "Error: error:1e000065:Cipher functions:OPENSSL_internal:BAD_DECRYPT\n",
      "key-password-wrong", {NULL}, NULL, NULL},
-    {"bad password read", true, "Error: error:0907B068:PEM routines:PEM_READ_BIO_PRIVATEKEY:bad password read\n",
+    {"bad password read", true,
+     "Error: error:0907B068:PEM routines:PEM_READ_BIO_PRIVATEKEY:bad password read\n",
      "key-password-required", {NULL}, NULL, NULL},
     {"python protocol version alert", true,
      "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version (_ssl.c:727)\n",
@@ -318,7 +322,8 @@ static const explain_case_t cases[] = {
      "routines:tls_early_post_process_client_hello:unsupported protocol\n",
      "tls-version-mismatch", {NULL}, NULL, NULL},
     {"mbedTLS bad protocol version", false, "-0x6E80", "tls-version-mismatch", {NULL}, NULL, NULL},
-    {"node wrong version", true, "Error: write EPROTO ...:error:1408F10B:SSL routines:ssl3_get_record:wrong version number\n",
+    {"node wrong version", true,
+     "Error: write EPROTO ...:error:1408F10B:SSL routines:ssl3_get_record:wrong version number\n",
      "tls-on-plain-port", {NULL}, NULL, NULL},
     /* ---- mosquitto broker and client, 1.x and 2.x ---- */
     {"mosquitto local only mode", true,
@@ -330,7 +335,8 @@ static const explain_case_t cases[] = {
      "ConnectionRefusedError: [WinError 10061] No connection could be made because the target "
      "machine actively refused it\n127.0.0.1:1883         ComputerA        LISTENING\n",
      "broker-local-only", {"connection-refused"}, NULL, "WSAECONNREFUSED"},
-    {"invalid protocol name", true, "1447361660: Invalid protocol \"MQTT\" in CONNECT from 10.0.1.146.\n",
+    {"invalid protocol name", true,
+     "1447361660: Invalid protocol \"MQTT\" in CONNECT from 10.0.1.146.\n",
      "protocol-name-mismatch", {"unsupported-protocol-version"}, NULL, NULL},
     {"MQTT with level 3", true, "Invalid protocol version 3 in CONNECT from 203.0.113.7.\n",
      "protocol-name-mismatch", {NULL}, NULL, NULL},
@@ -351,7 +357,8 @@ static const explain_case_t cases[] = {
      "$ mosquitto_pub -d -h broker -p 8883 -u u -P p -t t -m x\nError: The connection was lost.\n",
      "plain-on-tls-port", {NULL}, NULL, NULL},
     {"mosquitto_pub with TLS, lost", true,
-     "$ mosquitto_pub -h broker -p 8883 --cafile ca.crt -t t -m x\nError: The connection was lost.\n",
+     "$ mosquitto_pub -h broker -p 8883 --cafile ca.crt -t t -m x\nError: The connection was "
+     "lost.\n",
      "client-cert-missing", {NULL}, "plain-on-tls-port", NULL},
     {"-0x7200 on a TLS port", true,
      "E (17826) aws_iot: failed! mbedtls_ssl_handshake returned -0x7200\n"
@@ -373,7 +380,8 @@ static const explain_case_t cases[] = {
      "[E][ssl_client.cpp:129] start_ssl_client(): connect on fd 48, errno: 111, \"Connection "
      "refused\"\n[E][WiFiClientSecure.cpp:133] connect(): start_ssl_client: -1\n",
      "connection-refused", {NULL}, "no-verification-option", NULL},
-    {"PubSubClient state", true, "Attempting MQTT connection...failed, rc=-4 try again in 5 seconds\n",
+    {"PubSubClient state", true,
+     "Attempting MQTT connection...failed, rc=-4 try again in 5 seconds\n",
      "closed-after-connect", {NULL}, NULL, "MQTT_CONNECTION_TIMEOUT"},
     {"BearSSL expired on a device", true, "client getLastSSLError = 54 // BR_ERR_X509_EXPIRED\n",
      "clock-not-set", {"server-cert-expired"}, NULL, NULL},
@@ -387,7 +395,8 @@ static const explain_case_t cases[] = {
      "closed-after-connect", {NULL}, "network-unreachable", NULL},
     /* ---- Paho C / Java, Python, Node, Go, .NET ---- */
     {"paho -14 with ssl://", true,
-     "MQTTClient_create() return error(MQTTCLIENT_BAD_PROTOCOL:-14)\n#define ADDRESS \"ssl://host:8883\"\n",
+     "MQTTClient_create() return error(MQTTCLIENT_BAD_PROTOCOL:-14)\n#define ADDRESS "
+     "\"ssl://host:8883\"\n",
      "library-without-tls", {NULL}, NULL, NULL},
     {"python without ssl", true, "ModuleNotFoundError: No module named '_ssl'\n",
      "library-without-tls", {NULL}, NULL, NULL},
@@ -396,7 +405,8 @@ static const explain_case_t cases[] = {
      "sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid "
      "certification path to requested target\n",
      "untrusted-issuer", {NULL}, NULL, NULL},
-    {"java received alert", true, "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_required\n",
+    {"java received alert", true,
+     "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_required\n",
      "client-cert-missing", {NULL}, NULL, NULL},
     {"java no appropriate protocol", true,
      "MqttException (0) - javax.net.ssl.SSLHandshakeException: No appropriate protocol "
@@ -422,9 +432,11 @@ static const explain_case_t cases[] = {
      "untrusted-issuer", {NULL}, NULL, NULL},
     {"node enotfound", true, "Error: getaddrinfo ENOTFOUND broker.lan\n", "dns-failure", {NULL},
      NULL, NULL},
-    {"mqtt.js not authorized", true, "Error: Connection refused: Not authorized\n", "not-authorized",
+    {"mqtt.js not authorized", true,
+     "Error: Connection refused: Not authorized\n", "not-authorized",
      {NULL}, "connection-refused", NULL},
-    {"go unknown authority", true, "network Error : x509: certificate signed by unknown authority\n",
+    {"go unknown authority", true,
+     "network Error : x509: certificate signed by unknown authority\n",
      "untrusted-issuer", {NULL}, NULL, NULL},
     {"go names", true, "x509: certificate is valid for broker.local, not 192.168.1.5\n",
      "hostname-mismatch", {NULL}, NULL, NULL},
@@ -443,7 +455,9 @@ static const explain_case_t cases[] = {
      "The remote certificate is invalid according to the validation procedure: "
      "RemoteCertificateNameMismatch\n",
      "hostname-mismatch", {NULL}, NULL, NULL},
-    {"MQTTnet result code", true, "MqttConnectingFailedException: Connecting with MQTT server failed (BadUserNameOrPassword).\n",
+    {"MQTTnet result code", true,
+     "MqttConnectingFailedException: Connecting with MQTT server failed "
+     "(BadUserNameOrPassword).\n",
      "bad-credentials", {NULL}, NULL, NULL},
     {".NET alert", true,
      "Authentication failed because the remote party sent a TLS alert: 'HandshakeFailure'.\n",
@@ -460,6 +474,18 @@ static const explain_case_t cases[] = {
     {"erlang no suitable ciphers", true,
      "generated SERVER ALERT: Fatal - Insufficient Security - no_suitable_ciphers\n",
      "no-shared-cipher", {NULL}, NULL, NULL},
+    /* OTP before 21: the alert's file:line says who made it (ssl_alert.erl = received) */
+    {"erlang old received alert", true,
+     "SSL: certify: ssl_alert.erl:93:Fatal error: unknown ca\n",
+     "untrusted-issuer", {NULL}, "client-ca-not-accepted", NULL},
+    {"erlang old own alert", true,
+     "SSL: certify: ssl_handshake.erl:1626:Fatal error: unknown ca\n",
+     "client-ca-not-accepted", {NULL}, NULL, NULL},
+    {"erlang old error tuple", true,
+     "crashed with reason: {ssl_error,{tls_alert,\"unknown ca\"}} in esockd_connection:upgrade/1\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {"musl resolver", true, "MQTT error [Errno -2] Name does not resolve, reconnecting\n",
+     "dns-failure", {NULL}, NULL, NULL},
     /* ---- AWS, Azure ---- */
     {"aws hang-up", true,
      "CrtError: Failed to connect: libaws-c-mqtt: AWS_ERROR_MQTT_UNEXPECTED_HANGUP\n",
@@ -471,7 +497,8 @@ static const explain_case_t cases[] = {
     {"azure bad credential", true, "IOTHUB_CLIENT_CONNECTION_BAD_CREDENTIAL\n", "not-authorized",
      {"bad-credentials"}, NULL, NULL},
     {"azure connack", true,
-     "Func:mqtt_operation_complete_callback Line:198 Connection Not Accepted: 0x5: Not Authorized\n",
+     "Func:mqtt_operation_complete_callback Line:198 Connection Not Accepted: 0x5: Not "
+     "Authorized\n",
      "not-authorized", {NULL}, NULL, NULL},
 };
 /* clang-format on */
