@@ -27,6 +27,8 @@ static const phrase_entry_t phrases_apps[] = {
      {CAUSE(BAD_CREDENTIALS, 3)}, NONE},
     {"bad username or password", NULL, "MQTT client", "CONNACK 4 / reason 0x86", PH_NONE, 0,
      {CAUSE(BAD_CREDENTIALS, 3)}, NONE},
+    {"incorrect protocol version", NULL, "paho-mqtt (Python)", "CONNACK 1", PH_NONE, 0,
+     {CAUSE(UNSUPPORTED_PROTOCOL_VERSION, 3)}, NONE},
     {"identifier rejected", NULL, "MQTT client", "CONNACK 2", PH_NONE, 0,
      {CAUSE(CLIENT_ID_REJECTED, 3)}, NONE},
     {"invalid client id", NULL, "Paho Java", "MqttException reason 2 (CONNACK 2)", PH_NONE, 0,

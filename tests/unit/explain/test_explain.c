@@ -874,6 +874,51 @@ static void test_explain_every_id_has_a_troubleshooting_section(void **state)
     free(doc);
 }
 
+/* The table "By client, library and broker" of docs/troubleshooting.md says which id explain
+ * puts first for each message: feed every message to the engine and check it. */
+static void test_explain_troubleshooting_vocabulary_table_is_true(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *doc = slurp(MQTLS_DOCS_DIR "/troubleshooting.md", &len);
+    assert_non_null(doc);
+    char *p = strstr(doc, "\n### By client, library and broker\n");
+    assert_non_null(p);
+    char *end = strstr(p + 1, "\n### ");
+    assert_non_null(end);
+    *end = '\0';
+    size_t rows = 0;
+    for (char *line = strstr(p, "\n| "); line != NULL; line = strstr(line + 1, "\n| ")) {
+        /* | printed by | `message` | `id`, `id` | note | */
+        char *msg = strchr(line + 3, '|');
+        msg = msg != NULL ? strchr(msg, '`') : NULL;
+        char *msg_end = msg != NULL ? strchr(msg + 1, '`') : NULL;
+        char *id = msg_end != NULL ? strchr(msg_end + 1, '`') : NULL;
+        char *id_end = id != NULL ? strchr(id + 1, '`') : NULL;
+        if (id_end == NULL) {
+            continue; /* the header and separator rows */
+        }
+        *msg_end = '\0';
+        *id_end = '\0';
+        mqtls_explain_t *r = NULL;
+        assert_int_equal(mqtls_explain_create(&r), MQTLS_OK);
+        assert_int_equal(mqtls_explain_text(r, msg + 1, strlen(msg + 1)), MQTLS_OK);
+        mqtls_explain_finish(r);
+        bool ok = r->cause_count > 0 && strcmp(r->causes[0].id, id + 1) == 0;
+        if (!ok) {
+            print_message("troubleshooting.md: '%s' -> %s, the table says %s\n", msg + 1,
+                          r->cause_count > 0 ? r->causes[0].id : "(nothing)", id + 1);
+        }
+        assert_true(ok);
+        mqtls_explain_destroy(r);
+        *msg_end = '`';
+        *id_end = '`';
+        rows++;
+    }
+    assert_true(rows >= 40);
+    free(doc);
+}
+
 /* src/diag/findings.def is the contract: every id explain explains is defined there (the
  * catalogue is keyed by its enum and explain_catalogue.h's _Static_assert makes the counts
  * equal, so the reverse holds too). */
@@ -1020,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_explain_vocabulary_tables_are_consistent),
         cmocka_unit_test(test_explain_and_diag_agree_on_live_failures),
         cmocka_unit_test(test_explain_every_id_has_a_troubleshooting_section),
+        cmocka_unit_test(test_explain_troubleshooting_vocabulary_table_is_true),
         cmocka_unit_test(test_explain_ids_match_findings_def),
         cmocka_unit_test(test_explain_garbage_is_not_recognised_and_never_crashes),
         cmocka_unit_test(test_explain_one_mib_line_is_scanned_to_the_end),
