@@ -54,8 +54,7 @@ def main():
         print(f"\n{title}\n" if md else f"\n{title}:")
         if md: print("| value | cases |\n|---|---:|")
         for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])):
-            origin = "" if key != "expected_id" else (" (catalogue)" if k in ids else " (planned)" if k in PLANNED else " (NEW_IDS.md)")
-            print(f"| `{k}`{origin} | {v} |" if md else f"  {k}{origin}: {v}")
+            print(f"| `{k}` | {v} |" if md else f"  {k}: {v}")
     print(f"{len(rows)} cases")
     table("Cases per ecosystem", "ecosystem"); table("Cases per log side", "log_side"); table("Cases per expected_id", "expected_id")
     for e in errors: print("ERROR:", e, file=sys.stderr)
