@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509.h>
 
 #include "common/tls_alert.h"
 #include "common/tls_facts.h"
@@ -150,6 +152,41 @@ static bool check_psk(mqtls__diag_ctx_t *c, const mqtls_error_t *e, const mqtls_
     return false;
 }
 
+/* TLS failures with a name of their own: no common TLS version (the broker's alert
+ * protocol_version, or mbedTLS's check of the ServerHello), and mbedTLS out of memory. */
+static bool check_tls_version_and_memory(mqtls__diag_ctx_t *c, const mqtls_error_t *e, int alert)
+{
+    const char *host = c->in->host != NULL ? c->in->host : "?";
+    unsigned port = c->in->port;
+    if (e->layer != MQTLS_LAYER_TLS) {
+        return false;
+    }
+    if (alert == MQTLS__ALERT_PROTOCOL_VERSION ||
+        mqtls__dm_ret_is_version_mismatch(e->mbedtls_ret)) {
+        mqtls__diag_add(c, MQTLS__F_TLS_VERSION_MISMATCH, host_port(c),
+                        mqtls__diag_fix(c,
+                                        "openssl s_client -connect %s:%u -tls1_2 </dev/null; and "
+                                        "-tls1_3: which versions does the broker accept? "
+                                        "(mosquitto.conf: tls_version tlsv1.2 allows 1.2 and 1.3)",
+                                        host, port),
+                        "The broker and this client have no TLS version in common%s (e.g. a "
+                        "broker set to TLS 1.3 only, against a TLS 1.2-only mbedTLS).",
+                        alert == MQTLS__ALERT_PROTOCOL_VERSION ? " (alert protocol_version)" : "");
+        return true;
+    }
+    if (e->status == MQTLS_ERR_NOMEM || e->mbedtls_ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ||
+        e->mbedtls_ret == MBEDTLS_ERR_X509_ALLOC_FAILED ||
+        e->mbedtls_ret == MBEDTLS_ERR_PK_ALLOC_FAILED) {
+        mqtls__diag_add(c, MQTLS__F_OUT_OF_MEMORY, host_port(c),
+                        "Free memory before connecting; on a device: smaller TLS buffers "
+                        "(CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN) and a CA file with one root",
+                        "mbedTLS ran out of memory during the TLS handshake with %s:%u.", host,
+                        port);
+        return true;
+    }
+    return false;
+}
+
 void mqtls__diag_transport(mqtls__diag_ctx_t *c)
 {
     const mqtls_error_t *e = c->in->err;
@@ -197,6 +234,9 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
                         "--alpn x-amzn-mqtt-ca   (or use port 8883)",
                         "The broker requires an ALPN protocol name we did not offer (alert "
                         "no_application_protocol). AWS IoT on port 443 wants 'x-amzn-mqtt-ca'.");
+        return;
+    }
+    if (check_tls_version_and_memory(c, e, alert)) {
         return;
     }
     if (e->layer == MQTLS_LAYER_TLS && !hello &&

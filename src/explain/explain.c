@@ -59,6 +59,19 @@ void mqtls__explain_lower_copy(char *dst, const char *src, size_t len)
     dst[len] = '\0';
 }
 
+void mqtls__explain_squash(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0' && n + 1 < cap; s++) {
+        if (isalnum((unsigned char)*s)) {
+            dst[n++] = (char)tolower((unsigned char)*s);
+        }
+    }
+    if (cap > 0) {
+        dst[n] = '\0';
+    }
+}
+
 /* ---------------------------------------------------------------- number parsing */
 
 number_t mqtls__explain_parse_number(const char *s)
@@ -251,15 +264,17 @@ mqtls_status_t mqtls_explain_arg(mqtls_explain_t *r, const char *arg)
     return MQTLS_OK;
 }
 
-static mqtls_explain_cause_t *cause_get(mqtls_explain_t *r, mqtls__finding_id_t id)
+/* Was a specific reason for a failed verification named (a chain/trust finding with a real
+ * vote, e.g. "Hostname mismatch" after "certificate verify failed")? */
+static bool verify_reason_named(mqtls_explain_t *r)
 {
-    const mqtls__finding_def_t *def = mqtls__finding_def(id);
-    for (size_t i = 0; def != NULL && i < r->cause_count; i++) {
-        if (r->causes[i].id == def->id) {
-            return &r->causes[i];
+    for (int id = 0; id <= (int)MQTLS__F_VERIFY_FAILED; id++) {
+        const mqtls_explain_cause_t *c = mqtls__explain_cause_get(r, (mqtls__finding_id_t)id);
+        if (c != NULL && c->score >= 3) {
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
 void mqtls_explain_finish(mqtls_explain_t *r)
@@ -268,8 +283,9 @@ void mqtls_explain_finish(mqtls_explain_t *r)
         return;
     }
     r->finished = true;
-    /* "verification failed" without flags: say the usual suspects, and that flags decide. */
-    if (r->saw_verify_failed && r->verify_flags == 0) {
+    /* "verification failed" without flags or a named reason: say the usual suspects, and that
+     * the flags decide. */
+    if (r->saw_verify_failed && r->verify_flags == 0 && !verify_reason_named(r)) {
         const char *ev = "verification failed, reason not in the input (paste the "
                          "'verification info' lines or esp_tls_cert_verify_flags)";
         mqtls__explain_add_cause(r, MQTLS__F_UNTRUSTED_ISSUER, 2, ev);
@@ -282,7 +298,7 @@ void mqtls_explain_finish(mqtls_explain_t *r)
                                                   MQTLS__F_UNTRUSTED_ISSUER,
                                                   MQTLS__F_CA_SAME_NAME_DIFFERENT_KEY};
         for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
-            mqtls_explain_cause_t *c = cause_get(r, ids[i]);
+            mqtls_explain_cause_t *c = mqtls__explain_cause_get(r, ids[i]);
             if (c == NULL) {
                 continue;
             }
@@ -296,6 +312,7 @@ void mqtls_explain_finish(mqtls_explain_t *r)
                 "curl -O https://test.mosquitto.org/ssl/mosquitto.org.crt");
         }
     }
+    mqtls__explain_apply_rules(r);
     /* Stable insertion sort, highest score first (at most MQTLS__EXPLAIN_MAX_CAUSES items). */
     for (size_t i = 1; i < r->cause_count; i++) {
         mqtls_explain_cause_t tmp = r->causes[i];

@@ -271,9 +271,10 @@ static const explain_text_t catalogue[] = {
      "mosquitto_pub -h HOST -p 8883 --cafile ca.crt ...   # add --cafile (TLS)\n"
      "/* esp-mqtt */ .broker.address.uri = \"mqtts://HOST:8883\"\n" DOCTOR},
     [MQTLS__F_NO_SHARED_CIPHER] = {
-     "'no shared cipher', 'sslv3 alert handshake failure' (40), protocol_version (70), mbedTLS "
-     "-0x7380/-0x6E80. Often: server key type (ECDSA) not matched by the client's suites, or "
-     "TLS 1.3-only vs TLS 1.2-only.",
+     "'no shared cipher', 'sslv3 alert handshake failure' (40), insufficient_security (71), "
+     "'no_suitable_ciphers', mbedTLS -0x7380/-0x6980. Often: the server key type (ECDSA) is not "
+     "matched by the client's suites, or the broker allows only suites the client lacks (e.g. "
+     "PSK). No common TLS *version* is tls-version-mismatch.",
      "openssl s_client -connect HOST:8883 -tls1_2 </dev/null | grep -E 'Protocol|Cipher'\n"
      "# mosquitto.conf: tls_version tlsv1.2\n" DOCTOR},
     [MQTLS__F_HANDSHAKE_TIMEOUT] = {
@@ -346,6 +347,131 @@ static const explain_text_t catalogue[] = {
     [MQTLS__F_PROXY_TARGET_UNREACHABLE] = {
      "The tunnel was allowed but the proxy's own connection to the broker failed: wrong broker host or port as seen from the proxy, broker down, or a firewall between proxy and broker.",
      "from the proxy host: nc -vz BROKER PORT\n" DOCTOR},
+    [MQTLS__F_TLS_VERSION_MISMATCH] = {
+     "The two sides have no TLS protocol version in common: 'tlsv1 alert protocol version' "
+     "(alert 70), 'unsupported protocol', 'no protocols available', mbedTLS -0x6E80, Java 'No "
+     "appropriate protocol', .NET 'do not possess a common algorithm', Erlang 'Protocol Version'. "
+     "Typical: a client that offers only TLS 1.0/1.1 against mosquitto >= 1.6 (TLS 1.0 was "
+     "dropped), or a broker set to TLS 1.3 only against a TLS 1.2-only device (mbedTLS 2.28, "
+     "ESP-IDF 4.x).",
+     "openssl s_client -connect HOST:8883 -tls1_2 </dev/null | grep -E 'Protocol|Cipher'\n"
+     "openssl s_client -connect HOST:8883 -tls1_3 </dev/null | grep -E 'Protocol|Cipher'\n"
+     "# client: offer TLS 1.2 (Python: ssl.PROTOCOL_TLS_CLIENT, not PROTOCOL_TLSv1)\n"
+     "# mosquitto.conf: tls_version tlsv1.2   # TLS 1.2 and 1.3\n" DOCTOR},
+    [MQTLS__F_OUT_OF_MEMORY] = {
+     "mbedTLS could not allocate memory: MBEDTLS_ERR_SSL_ALLOC_FAILED -0x7F00 (mbedtls_ssl_setup: "
+     "the record buffers, 16 KiB each by default), MBEDTLS_ERR_X509_ALLOC_FAILED -0x2880 or "
+     "MBEDTLS_ERR_PK_ALLOC_FAILED -0x3F80 (parsing the certificates and keys), MicroPython "
+     "'MemoryError'. A TLS connection needs about 40-50 KiB of heap on a device; check the free "
+     "heap right before connecting, free what you can, and make the buffers and the CA file "
+     "smaller.",
+     "/* right before connecting */\n"
+     "printf(\"free heap %u\\n\", (unsigned)esp_get_free_heap_size());\n"
+     "# ESP-IDF sdkconfig: CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN=y, "
+     "CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=4096\n"
+     "# (keep CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384), CONFIG_MBEDTLS_DYNAMIC_BUFFER=y\n"
+     "# give the device only the one root CA the broker chains to, not a bundle"},
+    [MQTLS__F_TLS_RECORD_BUFFER_TOO_SMALL] = {
+     "mbedTLS refuses a record longer than its input buffer (MBEDTLS_SSL_IN_CONTENT_LEN): -0x7200 "
+     "MBEDTLS_ERR_SSL_INVALID_RECORD ('bad message length' in its debug log) or -0x7100 "
+     "('requesting more data than fits'); BearSSL reports BR_ERR_TOO_LARGE. TLS records can be "
+     "16384 bytes and brokers send their whole certificate chain in one, so a device built with "
+     "a 2-4 KiB input buffer (ESP8266 RTOS SDK defaults, small mbedTLS configs) fails in the "
+     "handshake, unless the broker honours the max_fragment_length extension.",
+     "# ESP-IDF / ESP8266 RTOS SDK menuconfig: Component config > mbedTLS > TLS maximum incoming "
+     "fragment length: 16384\n"
+     "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384   # sdkconfig\n"
+     "/* plain mbedTLS config */ #define MBEDTLS_SSL_IN_CONTENT_LEN 16384\n"
+     SCLIENT " | grep -c 'BEGIN CERTIFICATE'   # how long a chain the broker sends"},
+    [MQTLS__F_LIBRARY_WITHOUT_TLS] = {
+     "The program uses a build of its MQTT library without TLS: Paho C returns "
+     "MQTTCLIENT_BAD_PROTOCOL (-14) for an ssl:// or mqtts:// URI when it is linked with "
+     "paho-mqtt3c / paho-mqtt3a instead of paho-mqtt3cs / paho-mqtt3as, and "
+     "MQTTCLIENT_SSL_NOT_SUPPORTED (-10) when SSL options are set; esp-mqtt logs 'There are no "
+     "transports valid' for mqtts:// when MQTT over SSL is disabled; Python without its ssl "
+     "module raises \"No module named '_ssl'\". Nothing reached the network.",
+     "cc app.c -o app -lpaho-mqtt3cs   # Paho C, synchronous API (MQTTAsync: -lpaho-mqtt3as)\n"
+     "# CMake: target_link_libraries(app eclipse-paho-mqtt-c::paho-mqtt3cs)\n"
+     "# ESP-IDF menuconfig: Component config > ESP-MQTT Configurations > Enable MQTT over SSL "
+     "(CONFIG_MQTT_TRANSPORT_SSL=y)"},
+    [MQTLS__F_NO_VERIFICATION_OPTION] = {
+     "esp-tls refuses to start TLS when no way to verify the broker is configured: no CA "
+     "certificate, no certificate bundle, no PSK and no explicit skip ('No server verification "
+     "option set in esp_tls_cfg_t structure', then 'Failed to set client configurations' / "
+     "0x8017). arduino-esp32's WiFiClientSecure returns -1 from start_ssl_client() for the same "
+     "reason when none of setCACert(), setCACertBundle(), setPreSharedKey() or setInsecure() was "
+     "called. The connection never reaches the network; give the device the broker's CA.",
+     "/* esp-mqtt (IDF >= 5): the broker's CA, PEM with its terminating NUL */\n"
+     ".broker.verification.certificate = (const char *)ca_crt_start,\n"
+     "/* or, for a broker with a public CA: the IDF bundle */\n"
+     ".broker.verification.crt_bundle_attach = esp_crt_bundle_attach,\n"
+     "/* arduino-esp32 */ wifiClient.setCACert(root_ca_pem);"},
+    [MQTLS__F_SERVER_KEY_TOO_SMALL] = {
+     "OpenSSL at security level 2 (the default of OpenSSL 3 and of Debian/Ubuntu builds of "
+     "1.1.1) refuses to load a certificate whose RSA key is shorter than 2048 bits: the broker "
+     "logs 'Unable to load server certificate' with 'SSL_CTX_use_certificate:ee key too small' "
+     "and does not open its TLS listener, so clients get 'connection refused'. Re-issue the "
+     "broker certificate with RSA-2048+ or P-256 (and the same subjectAltNames); lowering the "
+     "security level only hides it, and mbedTLS devices reject the key anyway (BAD_KEY).",
+     "openssl x509 -in server.crt -noout -text | grep -E 'Public-Key|DNS:|IP Address:'\n"
+     "cp -a pki pki-2048   # work on a copy; pki/ holds ca.crt and ca.key\n"
+     "mqtls pki server pki-2048 --name HOST --rsa 2048 --force   # add --dns/--ip for every "
+     "SAN shown above\n"
+     "# mosquitto.conf: certfile .../pki-2048/server.crt   keyfile .../pki-2048/server.key"},
+    [MQTLS__F_BROKER_LOCAL_ONLY] = {
+     "mosquitto 2.0 and later, started without a configuration that has a 'listener' line, runs "
+     "in local only mode ('Starting in local only mode. Connections will only be possible from "
+     "clients running on this machine.'): it listens on 127.0.0.1 / ::1 only, so other machines "
+     "and Docker containers get 'connection refused' (Windows: WinError 10061), while "
+     "mosquitto_sub on the broker's own machine works.",
+     "ss -ltnp | grep mosquitto   # 127.0.0.1:1883 = local only\n"
+     "# mosquitto.conf, then start mosquitto with -c /etc/mosquitto/mosquitto.conf:\n"
+     "listener 8883\n"
+     "cafile /etc/mosquitto/certs/ca.crt\n"
+     "certfile /etc/mosquitto/certs/server.crt\n"
+     "keyfile /etc/mosquitto/certs/server.key\n"
+     "require_certificate true"},
+    [MQTLS__F_PROTOCOL_NAME_MISMATCH] = {
+     "The CONNECT pairs a protocol name with the wrong level. MQTT 3.1 is name 'MQIsdp' with "
+     "level 3; MQTT 3.1.1 is 'MQTT' with level 4 and MQTT 5.0 'MQTT' with level 5. mosquitto logs "
+     "'Invalid protocol version 3 in CONNECT' for 'MQTT' with level 3 and 'Invalid protocol \"X\" "
+     "in CONNECT' for any other name (old brokers such as mosquitto 0.15 know only 'MQIsdp'), then "
+     "answers CONNACK 1 or closes. The client's protocol setting or a hand-built CONNECT is wrong, "
+     "not the network or TLS.",
+     "mosquitto_pub -V mqttv311 ...   # 'MQTT', level 4\n"
+     "/* esp-mqtt */ .session.protocol_ver = MQTT_PROTOCOL_V_3_1_1\n"
+     "/* PubSubClient */ #define MQTT_VERSION MQTT_VERSION_3_1_1   /* 3_1 sends 'MQIsdp' */\n"
+     "/* MQTT.js */ mqtt.connect(url, { protocolId: 'MQTT', protocolVersion: 4 })"},
+    [MQTLS__F_KEEPALIVE_REJECTED] = {
+     "mosquitto 2.0.12 and later apply max_keepalive (default 65535) to MQTT 3.1.1 clients and "
+     "treat keep-alive 0 as above it: the CONNECT is refused with CONNACK 2 ('identifier "
+     "rejected') and the broker logs 'Bad socket read/write on client X: Invalid arguments "
+     "provided.' right after 'New client connected ... (p2, c1, k0)'. A new client id does not "
+     "help; a keep-alive between 1 and max_keepalive does.",
+     "/* MicroPython umqtt */ MQTTClient(client_id, server, keepalive=60)\n"
+     "/* lwIP MQTT */ ci.keep_alive = 60;\n"
+     "mosquitto_pub -k 60 ...\n"
+     "# broker side: mosquitto.conf max_keepalive must be >= what the clients send"},
+    [MQTLS__F_KEY_FORMAT_UNSUPPORTED] = {
+     "The key file holds a valid private key, but in an encoding the tool does not read: HiveMQ "
+     "mqtt-cli (before 4.x) did not read unencrypted PKCS#8 ('BEGIN PRIVATE KEY') or DER keys "
+     "('The private key could not be recognized'), Java code written for one of PKCS#8 / PKCS#1 "
+     "fails on the other ('PrivateKeyInfo cannot be cast', 'algid parse error'). If 'openssl "
+     "pkey' reads it, convert the key; the certificate stays valid.",
+     "openssl pkey -in client.key -noout && echo 'the key itself is fine'\n"
+     "openssl pkey -in client.key -out client-pkcs8.pem                # 'BEGIN PRIVATE KEY'\n"
+     "openssl pkey -in client.key -traditional -out client-pkcs1.pem   # 'BEGIN RSA/EC PRIVATE "
+     "KEY'\n"
+     "openssl pkey -inform DER -in client.der -out client.pem          # DER -> PEM"},
+    [MQTLS__F_SERVER_KEY_MISMATCH] = {
+     "The broker's keyfile is not the key of its certfile: mosquitto logs 'Server "
+     "certificate/key are inconsistent.' (OpenSSL: 'key values mismatch' while loading) and does "
+     "not open its TLS listener. Usually the key of an older certificate, or files from two runs "
+     "of a certificate script.",
+     "openssl x509 -in server.crt -noout -pubkey | openssl sha256\n"
+     "openssl pkey -in server.key -pubout | openssl sha256   # must be equal\n"
+     "# use the key that was generated with this certificate (certfile / keyfile in "
+     "mosquitto.conf)"},
 };
 /* clang-format on */
 

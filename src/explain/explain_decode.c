@@ -194,7 +194,9 @@ bool mqtls__explain_mbedtls(mqtls_explain_t *r, scan_ctx_t *ctx, unsigned mag, b
     unsigned high = mag & 0xFF80u;
     unsigned low = mag & 0x7Fu;
     const mbed_entry_t *hi = high != 0 ? mbed_find(high) : NULL;
-    const mbed_entry_t *lo = (high == 0) ? mbed_find(low) : NULL;
+    /* The low-level part speaks when the high-level one has no cause of its own: -0x4290 is
+     * RSA public failed (-0x4280) + MPI alloc failed (-0x0010), i.e. out of memory. */
+    const mbed_entry_t *lo = (hi == NULL && low != 0) ? mbed_find(low) : NULL;
     if (!known && hi == NULL && lo == NULL) {
         return false;
     }
@@ -231,6 +233,25 @@ bool mqtls__explain_mbedtls(mqtls_explain_t *r, scan_ctx_t *ctx, unsigned mag, b
         }
     }
     return true;
+}
+
+void mqtls__explain_mbedtls_by_text(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
+{
+    /* Only lines with mbedtls_strerror()'s "MODULE - text" shape are compared. */
+    if (!mqtls__explain_contains_any(ctx, line, "ssl - |x509 - |net - |pk - |pem - ")) {
+        return;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(mbed_codes); i++) {
+        char text[256];
+        if (!mqtls__explain_mbedtls_text(mbed_codes[i].code, text, sizeof text)) {
+            continue;
+        }
+        mqtls__explain_lower_copy(text, text, strlen(text));
+        if (strlen(text) >= 16 && strstr(line, text) != NULL) {
+            mqtls__explain_mbedtls(r, ctx, mbed_codes[i].code, false,
+                                   "mbedtls_strerror() text of ");
+        }
+    }
 }
 
 static const esp_entry_t *esp_find(unsigned code)
@@ -319,6 +340,47 @@ bool mqtls__explain_alert(mqtls_explain_t *r, scan_ctx_t *ctx, int num, enum sid
     return true;
 }
 
+enum side mqtls__explain_alert_dir(bool sent_by_client)
+{
+    /* SIDE_BROKER: "the broker's log shows it", i.e. the client sent it (it rejected the
+     * broker); SIDE_CLIENT: the client received it (the broker rejected the client). */
+    return sent_by_client ? SIDE_BROKER : SIDE_CLIENT;
+}
+
+int mqtls__explain_alert_by_go_text(const char *text)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ARRAY_LEN(alerts); i++) {
+        const char *go = alerts[i].go;
+        size_t n = go != NULL ? strlen(go) : 0;
+        /* the longest text wins: "unknown certificate authority", not "unknown certificate" */
+        if (n > best_len && strncmp(text, go, n) == 0 && !isalpha((unsigned char)text[n])) {
+            best = alerts[i].num;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+int mqtls__explain_alert_by_squashed(const char *text)
+{
+    char have[48];
+    mqtls__explain_squash(have, sizeof have, text);
+    int best = -1;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ARRAY_LEN(alerts); i++) {
+        char name[48];
+        mqtls__explain_squash(name, sizeof name, mqtls_tls_alert_name(alerts[i].num));
+        size_t n = strlen(name);
+        if (n > best_len && strncmp(have, name, n) == 0) {
+            best = alerts[i].num; /* the longest name wins: bad_certificate_status_response */
+            best_len = n;
+        }
+    }
+    return best;
+}
+
 /* The alert's name with spaces for '_', as OpenSSL prints it ("unknown ca"). */
 static void spaced_name(char *dst, size_t cap, int num)
 {
@@ -340,7 +402,7 @@ void mqtls__explain_scan_alert_phrases(mqtls_explain_t *r, scan_ctx_t *ctx, cons
         (void)snprintf(needle, sizeof needle, "%s%s",
                        alerts[i].openssl == OSSL_ALERT ? "alert " : "", spaced);
         if (mqtls__explain_find(ctx, line, needle) != NULL) {
-            mqtls__explain_alert(r, ctx, alerts[i].num, ctx->side);
+            mqtls__explain_alert(r, ctx, alerts[i].num, ctx->line_side);
         }
     }
 }
@@ -360,7 +422,7 @@ void mqtls__explain_scan_alert_names(mqtls_explain_t *r, scan_ctx_t *ctx, const 
     for (size_t i = 0; i < ARRAY_LEN(alerts); i++) {
         const char *name = mqtls_tls_alert_name(alerts[i].num);
         if (strchr(name, '_') != NULL && mqtls__explain_find(ctx, line, name) != NULL) {
-            mqtls__explain_alert(r, ctx, alerts[i].num, ctx->side);
+            mqtls__explain_alert(r, ctx, alerts[i].num, ctx->line_side);
         }
     }
 }
@@ -474,8 +536,9 @@ bool mqtls__explain_errno_num(mqtls_explain_t *r, scan_ctx_t *ctx, long num)
     return false;
 }
 
-void mqtls__explain_scan_errno_names(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
+bool mqtls__explain_scan_errno_names(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
+    bool found = false;
     for (size_t i = 0; i < ARRAY_LEN(errnos); i++) {
         char lname[24];
         mqtls__explain_lower_copy(lname, errnos[i].name, strlen(errnos[i].name));
@@ -483,8 +546,10 @@ void mqtls__explain_scan_errno_names(mqtls_explain_t *r, scan_ctx_t *ctx, const 
         if (p != NULL && !isalnum((unsigned char)p[strlen(lname)]) &&
             (p == line || !isalnum((unsigned char)p[-1]))) {
             explain_errno_entry(r, ctx, &errnos[i], "");
+            found = true;
         }
     }
+    return found;
 }
 
 /* ---------------------------------------------------------------- names */

@@ -38,6 +38,24 @@ bool mqtls__explain_mbedtls_text(unsigned magnitude, char *buf, size_t cap)
 #endif
 }
 
+bool mqtls__explain_mbedtls_plausible(unsigned mag)
+{
+    /* A code is a high-level part (0x1000..0x7F80, multiples of 0x80) plus a low-level part
+     * (0x01..0x7F); each part present must be one the linked mbedTLS names. */
+    unsigned high = mag & 0xFF80u;
+    unsigned low = mag & 0x7Fu;
+    if (mag == 0 || mag > 0x7FFFu || (high != 0 && high < 0x1000u)) {
+        return false;
+    }
+    char buf[160];
+    if (high != 0 &&
+        (!mqtls__explain_mbedtls_text(high, buf, sizeof buf) || strstr(buf, "UNKNOWN") != NULL)) {
+        return false;
+    }
+    return low == 0 ||
+           (mqtls__explain_mbedtls_text(low, buf, sizeof buf) && strstr(buf, "UNKNOWN") == NULL);
+}
+
 bool mqtls__explain_verify_text(uint32_t bit, char *buf, size_t cap)
 {
     if (buf == NULL || cap == 0) {

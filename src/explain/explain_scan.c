@@ -1,13 +1,16 @@
 /* mqtls explain: logs of any size, one line at a time through a fixed window (a 1 MiB line
- * costs no memory and every loop is bounded by the input length). Each line is lowercased,
- * its context noted (ESP-IDF output? a mosquitto broker log?), then searched for message
- * phrases (explain_phrases.h) and for codes, flags, alerts and errno in the text. Pure. */
+ * costs no memory and every loop is bounded by the input length). A first pass notes the
+ * context (ESP-IDF output? a broker's log? which ports, which tools?), the second reads each
+ * line: who wrote it and whose certificate it is about, then message phrases
+ * (explain_phrases*.h), other ecosystems' spellings (explain_vocab.c) and codes
+ * (explain_numbers.c). Pure. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "explain_internal.h"
 #include "explain_phrases.h"
+#include "explain_phrases_apps.h"
 
 /* A long line is scanned in windows of WINDOW bytes that overlap by OVERLAP bytes, so no
  * phrase or code shorter than OVERLAP is split unseen. */
@@ -46,7 +49,7 @@ const char *mqtls__explain_find(const scan_ctx_t *ctx, const char *line, const c
     return strstr(line, needle);
 }
 
-/* ---------------------------------------------------------------- codes in a line */
+/* ---------------------------------------------------------------- numbers after a key */
 
 static const char *skip_to_number(const char *p)
 {
@@ -54,15 +57,16 @@ static const char *skip_to_number(const char *p)
         if (isdigit((unsigned char)*p) || (*p == '-' && isdigit((unsigned char)p[1]))) {
             return p;
         }
-        if (!(*p == ' ' || *p == '=' || *p == ':' || *p == '(' || *p == '[' || *p == '#')) {
+        if (!(*p == ' ' || *p == '=' || *p == ':' || *p == '(' || *p == '[' || *p == ']' ||
+              *p == '#')) {
             return NULL;
         }
     }
     return NULL;
 }
 
-/* Number that follows @p key in @p line (e.g. "errno=113", "flags: 0x10000"). */
-static bool number_after(const scan_ctx_t *ctx, const char *line, const char *key, number_t *out)
+bool mqtls__explain_number_after(const scan_ctx_t *ctx, const char *line, const char *key,
+                                 number_t *out)
 {
     const char *p = mqtls__explain_find(ctx, line, key);
     for (int guard = 0; p != NULL && guard < 16; guard++) {
@@ -78,94 +82,7 @@ static bool number_after(const scan_ctx_t *ctx, const char *line, const char *ke
     return false;
 }
 
-static void scan_tokens(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
-{
-    number_t n;
-    /* mbedTLS codes as esp-tls and most apps print them: "returned -0x2700". */
-    for (const char *p = mqtls__explain_find(ctx, line, "-0x"); p != NULL;
-         p = strstr(p + 3, "-0x")) {
-        n = mqtls__explain_parse_number(p);
-        if (n.ok && n.mag > 0 && n.mag <= 0x7FFFu) {
-            mqtls__explain_mbedtls(r, ctx, (unsigned)n.mag, false, NULL);
-        }
-    }
-    /* esp_tls_stack_err / "tls stack error number" printed as %d or 0x%x of a negative int. */
-    if (number_after(ctx, line, "stack_err", &n) ||
-        number_after(ctx, line, "stack error number", &n)) {
-        unsigned long long m = n.mag;
-        if (!n.neg && m > 0xFFFF0000ull && m <= 0xFFFFFFFFull) {
-            m = 0x100000000ull - m; /* 0xffffd900 -> 0x2700 */
-        }
-        if (m > 0 && m <= 0x7FFFu && (n.neg || m != n.mag || n.hex)) {
-            mqtls__explain_mbedtls(r, ctx, (unsigned)m, false, NULL);
-        }
-    }
-    /* Verify flags: "esp_tls_cert_verify_flags=65536", "flags: 0x10008". */
-    if (number_after(ctx, line, "flags", &n) && !n.neg && n.mag > 0 && n.mag <= 0xFFFFFu) {
-        char text[32];
-        (void)snprintf(text, sizeof text, "0x%05llX", n.mag);
-        mqtls__explain_flags(r, ctx, (uint32_t)n.mag, text, false, NULL);
-    }
-    /* esp-tls codes: "Last error code reported from esp-tls: 0x8008", "last_esp_err=32794". */
-    if ((ctx->esp || mqtls__explain_find(ctx, line, "esp") != NULL) &&
-        (number_after(ctx, line, "esp-tls:", &n) || number_after(ctx, line, "esp_err", &n) ||
-         number_after(ctx, line, "new connection:", &n) ||
-         number_after(ctx, line, "error code", &n))) {
-        if (!n.neg && n.mag >= 0x8001u && n.mag <= 0x80FFu) {
-            mqtls__explain_esp(r, ctx, (unsigned)n.mag, false);
-        }
-    }
-    for (const char *p = mqtls__explain_find(ctx, line, "0x80"); ctx->esp && p != NULL;
-         p = strstr(p + 4, "0x80")) {
-        n = mqtls__explain_parse_number(p);
-        if (n.ok && n.mag >= 0x8001u && n.mag <= 0x80FFu && (p == line || p[-1] != '-')) {
-            mqtls__explain_esp(r, ctx, (unsigned)n.mag, false);
-        }
-    }
-    /* errno numbers: "errno=128", "(errno 113)", "errno: 111". */
-    if (number_after(ctx, line, "errno", &n) && !n.hex && !n.neg) {
-        mqtls__explain_errno_num(r, ctx, (long)n.mag);
-    }
-    mqtls__explain_scan_errno_names(r, ctx, line);
-    /* CONNACK / Paho return codes: "Failed to connect, return code 5", "rc=-1". */
-    if (number_after(ctx, line, "return code", &n) || number_after(ctx, line, "rc=", &n) ||
-        number_after(ctx, line, " rc ", &n)) {
-        if (n.neg && n.mag >= 1 && n.mag <= 17) {
-            mqtls__explain_paho(r, ctx, -(int)n.mag);
-        } else if (!n.neg && n.mag <= 5 && !n.hex) {
-            mqtls__explain_connack(r, ctx, (int)n.mag, false);
-        } else if (!n.neg && n.mag >= 0x80 && n.mag <= 0xA2) {
-            mqtls__explain_reason5(r, ctx, (int)n.mag, false);
-        }
-    }
-    if ((number_after(ctx, line, "reason code", &n) || number_after(ctx, line, "reason_code", &n) ||
-         number_after(ctx, line, "reason:", &n)) &&
-        !n.neg && n.mag >= 0x80 && n.mag <= 0xFF) {
-        mqtls__explain_reason5(r, ctx, (int)n.mag, false);
-    }
-    /* TLS alerts: mbedTLS debug "got an alert message, type: [2:48]", "alert 48". */
-    if (mqtls__explain_find(ctx, line, "alert") != NULL) {
-        if (number_after(ctx, line, "[2:", &n) || number_after(ctx, line, "alert", &n) ||
-            number_after(ctx, line, "alert number", &n)) {
-            if (!n.neg && !n.hex && n.mag <= 255) {
-                mqtls__explain_alert(r, ctx, (int)n.mag,
-                                     ctx->side == SIDE_BROKER ? SIDE_BROKER : SIDE_CLIENT);
-            }
-        }
-    }
-    mqtls__explain_scan_alert_names(r, ctx, line);
-    if (mqtls__explain_find(ctx, line, "test.mosquitto.org") != NULL) {
-        r->saw_test_mosquitto = true;
-        mqtls__explain_add_input(
-            r, ctx, "host", "test.mosquitto.org",
-            "the public Mosquitto test broker: port 8883 = TLS with server certificate, "
-            "8884 = TLS + client certificate required, 8885 = TLS + password. Its CA is "
-            "https://test.mosquitto.org/ssl/mosquitto.org.crt");
-    }
-}
-
-/* Does @p line contain any of the '|'-separated alternatives in @p list? */
-static bool contains_any(const scan_ctx_t *ctx, const char *line, const char *list)
+bool mqtls__explain_contains_any(const scan_ctx_t *ctx, const char *line, const char *list)
 {
     while (list != NULL && *list != '\0') {
         const char *bar = strchr(list, '|');
@@ -184,38 +101,81 @@ static bool contains_any(const scan_ctx_t *ctx, const char *line, const char *li
     return false;
 }
 
-static void scan_phrases(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
+/* Is the phrase in the line, as written or (OpenSSL reasons) in its UPPER_SNAKE form? */
+static bool phrase_in_line(const scan_ctx_t *ctx, const char *line, const phrase_entry_t *ph)
 {
-    for (size_t i = 0; i < ARRAY_LEN(phrases); i++) {
-        const phrase_entry_t *ph = &phrases[i];
-        if (mqtls__explain_find(ctx, line, ph->needle) == NULL ||
-            contains_any(ctx, line, ph->exclude)) {
-            continue;
-        }
-        switch (ph->special) {
-        case PH_VERIFY_INFO:
-            mqtls__explain_verify_info(r, ctx, ph->arg);
-            continue;
-        default:
-            break;
-        }
-        bool broker = ctx->side == SIDE_BROKER && ph->broker[0].w > 0;
-        char meaning[640];
-        (void)snprintf(meaning, sizeof meaning, "%s: %s%s", ph->source, ph->meaning,
-                       broker ? " (broker log: this is about the CLIENT's certificate)" : "");
-        char ev[96];
-        (void)snprintf(ev, sizeof ev, "\"%s\"", ph->needle);
-        if (!mqtls__explain_add_input(r, ctx, "message", ph->needle, meaning)) {
-            continue;
-        }
-        if (ph->special == PH_VERIFY_FAILED && !broker) {
-            r->saw_verify_failed = true;
-            continue;
-        }
-        mqtls__explain_add_weights(r, broker ? ph->broker : ph->to, 3, false, ev);
+    if (mqtls__explain_find(ctx, line, ph->needle) != NULL) {
+        return true;
     }
-    mqtls__explain_scan_alert_phrases(r, ctx, line);
+    size_t n = strlen(ph->needle);
+    if ((ph->special & PH_SNAKE) == 0 || n >= 64) {
+        return false;
+    }
+    char snake[64];
+    for (size_t i = 0; i <= n; i++) {
+        snake[i] = ph->needle[i] == ' ' ? '_' : ph->needle[i];
+    }
+    return mqtls__explain_find(ctx, line, snake) != NULL;
 }
+
+/* A phrase was found: whose certificate is it about, then its votes. */
+static void phrase_hit(mqtls_explain_t *r, scan_ctx_t *ctx, const phrase_entry_t *ph)
+{
+    if (ph->special & PH_VERIFY_INFO) {
+        mqtls__explain_verify_info(r, ctx, ph->arg);
+        return;
+    }
+    if (ph->special & PH_CLUE) {
+        r->clues |= ph->arg;
+    }
+    bool broker_wrote = ctx->line_side == SIDE_BROKER;
+    bool own = ctx->subject == LINE_OWN || (ctx->subject == LINE_ANY && (ph->special & PH_OWN));
+    bool about_client = ctx->subject == LINE_CLIENT_CERT ||
+                        (ctx->subject != LINE_SERVER_CERT && (own ? !broker_wrote : broker_wrote));
+    bool two_readings = ph->broker[0].w > 0;
+    bool server_own = !about_client && own && (ph->special & PH_SERVER_OWN);
+    const weight_t *votes = about_client && two_readings ? ph->broker : ph->to;
+    char meaning[640];
+    (void)snprintf(meaning, sizeof meaning, "%s: %s%s", ph->source, ph->meaning,
+                   server_own                     ? " (here: the broker's own certificate/key)"
+                   : about_client && two_readings ? " (here: about the CLIENT's certificate)"
+                                                  : "");
+    char ev[96];
+    (void)snprintf(ev, sizeof ev, "\"%s\"", ph->needle);
+    if (!mqtls__explain_add_input(r, ctx, "message", ph->needle, meaning)) {
+        return;
+    }
+    if ((ph->special & PH_VERIFY_FAILED) && !about_client) {
+        r->saw_verify_failed = true;
+        return;
+    }
+    if (server_own) {
+        mqtls__explain_add_cause(r, (mqtls__finding_id_t)ph->arg, 5, ev);
+    } else {
+        mqtls__explain_add_weights(r, votes, 3, false, ev);
+    }
+    /* Nothing said whose certificate it is (no writer, no function name): the other reading
+     * stays in the list as a runner-up. */
+    if (two_readings && ctx->subject == LINE_ANY && ctx->line_side == SIDE_UNKNOWN) {
+        const weight_t *other = votes == ph->broker ? ph->to : ph->broker;
+        for (size_t i = 0; i < 3 && other[i].w > 0; i++) {
+            mqtls__explain_add_cause(r, other[i].id, 1, ev);
+        }
+    }
+}
+
+static void scan_phrases(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line,
+                         const phrase_entry_t *tab, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const phrase_entry_t *ph = &tab[i];
+        if (phrase_in_line(ctx, line, ph) && !mqtls__explain_contains_any(ctx, line, ph->exclude)) {
+            phrase_hit(r, ctx, ph);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- who wrote it, about whom */
 
 static bool line_is_broker(const char *line)
 {
@@ -250,9 +210,114 @@ static bool line_is_esp(const char *line)
 
 static bool line_is_client(const char *line)
 {
-    return strncmp(line, "error: ", 7) == 0 || strstr(line, "connection error:") != NULL ||
-           strstr(line, "mosquitto_pub") != NULL || strstr(line, "mosquitto_sub") != NULL ||
-           strstr(line, "mqttclient") != NULL || strstr(line, "sslsocket") != NULL;
+    for (size_t i = 0; i < ARRAY_LEN(client_markers); i++) {
+        if (strstr(line, client_markers[i]) != NULL) {
+            return true;
+        }
+    }
+    return strncmp(line, "error: ", 7) == 0;
+}
+
+/* Whose certificate or key the line is about, when it says: OpenSSL 1.x function names,
+ * loading functions of any library, Erlang's "TLS client:" / "TLS server:". */
+static enum line_subject line_subject(const scan_ctx_t *ctx, const char *line)
+{
+    if (mqtls__explain_contains_any(ctx, line, subject_own)) {
+        return LINE_OWN;
+    }
+    if (mqtls__explain_contains_any(ctx, line, subject_server)) {
+        return LINE_SERVER_CERT;
+    }
+    if (mqtls__explain_contains_any(ctx, line, subject_client)) {
+        return LINE_CLIENT_CERT;
+    }
+    return LINE_ANY;
+}
+
+/* Is port @p port named in @p line ("host:8883", "port 8883", "-p 8883")? */
+static bool names_port(const char *line, const char *port)
+{
+    size_t n = strlen(port);
+    for (const char *p = strstr(line, port); p != NULL; p = strstr(p + 1, port)) {
+        char before = p == line ? ' ' : p[-1];
+        if (!isdigit((unsigned char)p[n]) && p[n] != '.' &&
+            (before == ':' || before == ' ' || before == '/' || before == '=' || before == '(')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keep-alive 0 as mosquitto logs a new client ("(p2, c1, k0)") or as code sets it. */
+static bool keepalive_zero(const scan_ctx_t *ctx, const char *line)
+{
+    const char *k = mqtls__explain_find(ctx, line, ", k0");
+    if (k != NULL && (k[4] == ')' || k[4] == ',')) {
+        return true;
+    }
+    static const char *const keys[] = {"keepalive", "keep_alive", "keep-alive", "keep alive"};
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+        const char *p = mqtls__explain_find(ctx, line, keys[i]);
+        if (p == NULL) {
+            continue;
+        }
+        p += strlen(keys[i]);
+        while (*p == ' ' || *p == '=' || *p == ':') {
+            p++;
+        }
+        if (p[0] == '0' && !isalnum((unsigned char)p[1]) && p[1] != '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Facts about the whole input (explain_rules.h uses them). */
+static uint32_t line_clues(const scan_ctx_t *ctx, const char *line, bool esp, bool broker)
+{
+    uint32_t c = broker ? CLUE_BROKER_LOG : 0;
+    if (esp || mqtls__explain_contains_any(ctx, line, device_markers)) {
+        c |= CLUE_DEVICE;
+    }
+    if (mqtls__explain_contains_any(ctx, line, arduino_markers)) {
+        c |= CLUE_ARDUINO | CLUE_DEVICE;
+    }
+    if (mqtls__explain_contains_any(ctx, line, aws_markers)) {
+        c |= CLUE_AWS;
+    }
+    if (names_port(line, "8883") || names_port(line, "8884") || names_port(line, "8443") ||
+        names_port(line, "443")) {
+        c |= CLUE_TLS_PORT;
+    }
+    if (names_port(line, "1883")) {
+        c |= CLUE_PLAIN_PORT;
+    }
+    if (mqtls__explain_contains_any(ctx, line, "mqtts://|ssl://|tls://|wss://|tcps://")) {
+        c |= CLUE_TLS_URI;
+    }
+    if (mqtls__explain_contains_any(ctx, line, "mqtt://|ws://|tcp://")) {
+        c |= CLUE_PLAIN_URI;
+    }
+    /* mosquitto_pub/sub speak TLS only with a CA (or PSK) option. */
+    if (mqtls__explain_contains_any(ctx, line, "mosquitto_pub |mosquitto_sub |mosquitto_rr ")) {
+        c |= CLUE_MOSQ_CMD;
+        if (mqtls__explain_contains_any(ctx, line,
+                                        "--cafile|--capath|--psk |--tls-use-os-certs|mqtts://")) {
+            c |= CLUE_MOSQ_CMD_TLS;
+        }
+        if (mqtls__explain_find(ctx, line, "--cert ") != NULL) {
+            c |= CLUE_MOSQ_CMD_CERT;
+        }
+    }
+    if (keepalive_zero(ctx, line)) {
+        c |= CLUE_KEEPALIVE_ZERO;
+    }
+    /* netstat / ss on the broker: "127.0.0.1:1883 ... LISTEN" */
+    if (mqtls__explain_find(ctx, line, "127.0.0.1:") != NULL &&
+        mqtls__explain_find(ctx, line, "listen") != NULL) {
+        c |= CLUE_LOOPBACK_LISTEN;
+    }
+    return c;
 }
 
 typedef void (*window_fn)(mqtls_explain_t *r, scan_ctx_t *ctx, const char *lower);
@@ -281,28 +346,44 @@ static void for_each_window(mqtls_explain_t *r, scan_ctx_t *ctx, const char *tex
     }
 }
 
+/* First pass: who wrote the text (where its lines do not say), and the clues. */
 static void detect_context(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
-    (void)r;
-    if (line_is_esp(line)) {
-        ctx->esp = true;
+    bigrams_build(ctx, line);
+    bool esp = line_is_esp(line);
+    bool broker = line_is_broker(line);
+    ctx->esp = ctx->esp || esp;
+    if (broker) {
+        ctx->broker_lines++;
+    } else if (line_is_client(line)) {
+        ctx->client_lines++;
     }
-    if (line_is_broker(line)) {
-        ctx->side = SIDE_BROKER;
-    } else if (ctx->side == SIDE_UNKNOWN && line_is_client(line)) {
-        ctx->side = SIDE_CLIENT;
-    }
+    r->clues |= line_clues(ctx, line, esp, broker);
 }
 
 static void scan_line(mqtls_explain_t *r, scan_ctx_t *ctx, const char *line)
 {
     bigrams_build(ctx, line);
-    scan_phrases(r, ctx, line);
-    scan_tokens(r, ctx, line);
+    ctx->line_side = line_is_broker(line)   ? SIDE_BROKER
+                     : line_is_client(line) ? SIDE_CLIENT
+                                            : ctx->side;
+    ctx->subject = line_subject(ctx, line);
+    scan_phrases(r, ctx, line, phrases, ARRAY_LEN(phrases));
+    scan_phrases(r, ctx, line, phrases_apps, ARRAY_LEN(phrases_apps));
+    mqtls__explain_scan_alert_phrases(r, ctx, line);
+    mqtls__explain_scan_vocab(r, ctx, line);
+    mqtls__explain_scan_numbers(r, ctx, line);
 }
 
 void mqtls__explain_scan_text(mqtls_explain_t *r, scan_ctx_t *ctx, const char *text, size_t len)
 {
     for_each_window(r, ctx, text, len, detect_context);
+    /* Lines that do not say who wrote them follow the text: a broker's log if only broker
+     * lines say so, a client's if only client lines do, unknown if both or neither. */
+    if (ctx->broker_lines > 0 && ctx->client_lines == 0) {
+        ctx->side = SIDE_BROKER;
+    } else if (ctx->client_lines > 0 && ctx->broker_lines == 0) {
+        ctx->side = SIDE_CLIENT;
+    }
     for_each_window(r, ctx, text, len, scan_line);
 }

@@ -336,6 +336,15 @@ bool mqtls__dm_ret_is_no_shared_cipher(int ret)
 #endif
 }
 
+bool mqtls__dm_ret_is_version_mismatch(int ret)
+{
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
+    return ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION;
+#else
+    return ret == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION;
+#endif
+}
+
 bool mqtls__dm_is_v2(void)
 {
     return MBEDTLS_VERSION_NUMBER < 0x03000000;

@@ -82,6 +82,9 @@ mqtls_hash_t mqtls__dm_hash(mbedtls_md_type_t md);
 void mqtls__dm_dn_gets_der(const uint8_t *der, size_t len, char *out, size_t cap);
 /* Is this handshake return code "no common version / cipher suite"? (codes differ in 3.x) */
 bool mqtls__dm_ret_is_no_shared_cipher(int ret);
+/* Is this handshake return code "no common TLS version" (2.x BAD_HS_PROTOCOL_VERSION, 3.x
+ * BAD_PROTOCOL_VERSION)? */
+bool mqtls__dm_ret_is_version_mismatch(int ret);
 /* The linked library is 2.x (its default profile is profile.c's mbedtls2-default). */
 bool mqtls__dm_is_v2(void);
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # CLI contract of `mqtls explain`: exit codes (0 recognised, 1 nothing, 2 usage), --json shape,
-# stdin logs, no colour when not a tty. $1 = explain_cli binary, $2 = this folder.
+# stdin logs, whose certificate a log line is about, no colour when not a tty. $1 = explain_cli
+# binary, $2 = this folder.
 set -u
 cli=$1
 dir=$2
@@ -25,6 +26,22 @@ printf 'hello\nworld\n' | "$cli" >/dev/null 2>&1; check "garbage stdin" 1 $?
 "$cli" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
 "$cli" --help >/dev/null 2>&1; check "--help" 0 $?
 "$cli" alert 48 | grep -q "client-ca-not-accepted"; check "alert as two words" 0 $?
+# whose certificate: the same OpenSSL reason, loaded by the broker or by a client
+b1='1664832137: Error: Unable to load server certificate "server.crt". Check certfile.'
+b2='1664832137: OpenSSL Error[0]: error:140AB18F:SSL routines:SSL_CTX_use_certificate:'
+b2="${b2}ee key too small"
+out=$(printf '%s\n%s\n' "$b1" "$b2" | "$cli"); check "broker loads a weak certificate" 0 $?
+printf "%s\n" "$out" | grep -q "1\. server-key-too-small" \
+    || { echo "FAIL broker ee key: not server-key-too-small"; fail=1; }
+c1='  File "/usr/lib/python3.10/ssl.py", line 1, in load_cert_chain'
+c2='ssl.SSLError: [SSL: EE_KEY_TOO_SMALL] ee key too small (_ssl.c:3900)'
+out=$(printf '%s\n%s\n' "$c1" "$c2" | "$cli")
+printf "%s\n" "$out" | grep -q "1\. weak-client-key" \
+    || { echo "FAIL client ee key: not weak-client-key"; fail=1; }
+kind='import json,sys; assert json.load(sys.stdin)["inputs"][0]["kind"]=="pubsubclient"'
+printf 'Attempting MQTT connection...failed, rc=-4 try again in 5 seconds\n' | "$cli" --json - \
+    | python3 -c "$kind" \
+    || { echo "FAIL PubSubClient state not read"; fail=1; }
 "$cli" --json nonsense | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["unparsed"]==["nonsense"] and d["causes"]==[]' \
     || { echo "FAIL --json on nothing"; fail=1; }
 exit $fail

@@ -15,9 +15,15 @@
 #include "explain/explain_internal.h"
 #include <mbedtls/x509_crt.h>
 
+#include "common/tls_alert.h"
+#include "common/tls_facts.h"
 #include "explain/explain_catalogue.h"
 #include "explain/explain_codes.h"
 #include "explain/explain_phrases.h"
+#include "explain/explain_phrases_apps.h"
+#include "explain/explain_rules.h"
+#include "explain/explain_vocab.h"
+#include "mqtls/diag.h"
 #include "mqtls/error.h"
 #include "mqtls/explain.h"
 #include "packet/names.h"
@@ -252,6 +258,248 @@ static const explain_case_t cases[] = {
      "client-weak-signature-hash", {NULL}, "weak-signature-hash", NULL},
     {"openssl no start line", true, "error:0480006C:PEM routines::no start line\n", "der-not-pem",
      {NULL}, NULL, NULL},
+    /* ---- mbedTLS codes in every spelling ---- */
+    {"-0x glued to the next word", true, "! mbedtls_net_connect returned -0x52iot_tls_connect\n",
+     "dns-failure", {NULL}, NULL, "MBEDTLS_ERR_NET_UNKNOWN_HOST"},
+    {"-0x glued to a hex-looking word", true, "handshake returned -0x7f00failed\n",
+     "out-of-memory", {NULL}, NULL, "-0x7F00"},
+    {"decimal in a TLS line", true, "client CA: x509 parse failed: -8576\n",
+     "pem-not-nul-terminated", {NULL}, NULL, "decimal -8576 = -0x2180"},
+    {"hex without 0x in a TLS line", true, "mbedtls_ssl_handshake error: -2880\n",
+     "out-of-memory", {NULL}, NULL, "MBEDTLS_ERR_X509_ALLOC_FAILED"},
+    {"arduino decimal and strerror", true,
+     "[E][ssl_client.cpp:36] _handle_error(): [start_ssl_client():201]: (-32512) SSL - Memory "
+     "allocation failed\n",
+     "out-of-memory", {NULL}, NULL, "-0x7F00"},
+    {"strerror unknown code", true,
+     "[E][ssl_client.cpp:36] _handle_error(): [data_to_read():287]: (-80) UNKNOWN ERROR CODE "
+     "(0050)\n",
+     "tls-on-plain-port", {"client-cert-rejected"}, NULL, "MBEDTLS_ERR_NET_CONN_RESET"},
+    {"composite code, low part speaks", false, "-0x4290", "out-of-memory", {NULL}, NULL,
+     "low-level -0x0010"},
+    {"debug flags printed %08x", true,
+     "ssl_tls.c:6342: ! Certificate verification flags 00010000\n",
+     "weak-key", {NULL}, NULL, "BAD_KEY"},
+    {"numbers that are not codes", true,
+     "2023-10-27 18:16:42 rc -1 temperature -12.5 OSError: -202\n",
+     "dns-failure", {NULL}, "pem-not-nul-terminated", NULL},
+    /* ---- whose certificate: the writer and OpenSSL's function name steer the reading ---- */
+    {"ee key too small: broker loads its own", true,
+     "1664832137: Error: Unable to load server certificate \"server.crt\". Check certfile.\n"
+     "1664832137: OpenSSL Error[0]: error:140AB18F:SSL routines:SSL_CTX_use_certificate:ee key "
+     "too small\n",
+     "server-key-too-small", {"file-unreadable"}, "weak-client-key", "broker's own"},
+    {"ee key too small: broker log, OpenSSL 3", true,
+     "1700000000: OpenSSL Error[0]: error:0A00018F:SSL routines::ee key too small\n",
+     "server-key-too-small", {NULL}, "weak-client-key", NULL},
+    {"ee key too small: client loads its own", true,
+     "    context.load_cert_chain(certfile, keyfile, keyfile_password)\n"
+     "ssl.SSLError: [SSL: EE_KEY_TOO_SMALL] ee key too small (_ssl.c:3900)\n",
+     "weak-client-key", {NULL}, "server-key-too-small", NULL},
+    {"ee key too small: client judges the server", true,
+     "error:141A318A:SSL routines:tls_process_server_certificate:ee key too small\n", "weak-key",
+     {NULL}, "weak-client-key", NULL},
+    {"key values mismatch: broker", true,
+     "1700000000: OpenSSL Error[0]: error:05800074:x509 certificate routines::key values "
+     "mismatch\n",
+     "server-key-mismatch", {NULL}, "client-key-mismatch", NULL},
+    {"key values mismatch: client, snake case", true, "client certificate: KEY_VALUES_MISMATCH\n",
+     "client-key-mismatch", {NULL}, "server-key-mismatch", NULL},
+    {"server cert/key inconsistent", true, "Error: Server certificate/key are inconsistent.\n",
+     "server-key-mismatch", {NULL}, NULL, NULL},
+    /* ---- OpenSSL / BoringSSL UPPER_SNAKE reasons, TLS versions ---- */
+    {"boringssl bad decrypt", true,
+     "Error: error:1e000065:Cipher functions:OPENSSL_internal:BAD_DECRYPT\n",
+     "key-password-wrong", {NULL}, NULL, NULL},
+    {"bad password read", true,
+     "Error: error:0907B068:PEM routines:PEM_READ_BIO_PRIVATEKEY:bad password read\n",
+     "key-password-required", {NULL}, NULL, NULL},
+    {"python protocol version alert", true,
+     "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version (_ssl.c:727)\n",
+     "tls-version-mismatch", {NULL}, "no-shared-cipher", NULL},
+    {"broker unsupported protocol", true,
+     "Oct 17 20:01:17 mqtt01 mosquitto[74183]: OpenSSL Error: error:14209102:SSL "
+     "routines:tls_early_post_process_client_hello:unsupported protocol\n",
+     "tls-version-mismatch", {NULL}, NULL, NULL},
+    {"mbedTLS bad protocol version", false, "-0x6E80", "tls-version-mismatch", {NULL}, NULL, NULL},
+    {"node wrong version", true,
+     "Error: write EPROTO ...:error:1408F10B:SSL routines:ssl3_get_record:wrong version number\n",
+     "tls-on-plain-port", {NULL}, NULL, NULL},
+    /* ---- mosquitto broker and client, 1.x and 2.x ---- */
+    {"mosquitto local only mode", true,
+     "1663660085: mosquitto version 2.0.15 starting\n"
+     "1663660085: Starting in local only mode. Connections will only be possible from clients "
+     "running on this machine.\n",
+     "broker-local-only", {NULL}, NULL, NULL},
+    {"refused + loopback listener", true,
+     "ConnectionRefusedError: [WinError 10061] No connection could be made because the target "
+     "machine actively refused it\n127.0.0.1:1883         ComputerA        LISTENING\n",
+     "broker-local-only", {"connection-refused"}, NULL, "WSAECONNREFUSED"},
+    {"invalid protocol name", true,
+     "1447361660: Invalid protocol \"MQTT\" in CONNECT from 10.0.1.146.\n",
+     "protocol-name-mismatch", {"unsupported-protocol-version"}, NULL, NULL},
+    {"MQTT with level 3", true, "Invalid protocol version 3 in CONNECT from 203.0.113.7.\n",
+     "protocol-name-mismatch", {NULL}, NULL, NULL},
+    {"MQTT 5 to an old broker", true, "Invalid protocol version 5 in CONNECT from 10.0.0.2\n",
+     "unsupported-protocol-version", {NULL}, "protocol-name-mismatch", NULL},
+    {"keep-alive 0 refused", true,
+     "1666604114: New client connected from 10.3.17.135:53231 as picow (p2, c1, k0, u'test').\n"
+     "1666604114: Bad socket read/write on client picow: Invalid arguments provided.\n",
+     "keepalive-rejected", {NULL}, NULL, NULL},
+    {"keep-alive 0 and CONNACK 2", true,
+     "MQTTException: 2\n1639972796: New client connected from x as ESP1 (p2, c1, k0).\n",
+     "keepalive-rejected", {"client-id-rejected"}, NULL, NULL},
+    {"broker CONNACK 5 sent", true,
+     "1599450411: New connection from 10.5.16.196 on port 1085.\n"
+     "1599450411: Sending CONNACK to 10.5.16.196 (0, 5)\n",
+     "not-authorized", {NULL}, NULL, NULL},
+    {"mosquitto_pub without TLS to 8883", true,
+     "$ mosquitto_pub -d -h broker -p 8883 -u u -P p -t t -m x\nError: The connection was lost.\n",
+     "plain-on-tls-port", {NULL}, NULL, NULL},
+    {"mosquitto_pub with TLS, lost", true,
+     "$ mosquitto_pub -h broker -p 8883 --cafile ca.crt -t t -m x\nError: The connection was "
+     "lost.\n",
+     "client-cert-missing", {NULL}, "plain-on-tls-port", NULL},
+    {"-0x7200 on a TLS port", true,
+     "E (17826) aws_iot: failed! mbedtls_ssl_handshake returned -0x7200\n"
+     "E (17866) subpub: Error(-4) connecting to a1b2.iot.us-west-2.amazonaws.com:8883\n",
+     "tls-record-buffer-too-small", {"tls-on-plain-port"}, NULL, NULL},
+    {"-0x7280 on port 1883", true,
+     "I (3834) MQTTmbedtls: Connecting to 192.168.1.90:1883...\n"
+     "E (3854) MQTTmbedtls: mbedtls_ssl_handshake returned -0x7280\n",
+     "tls-on-plain-port", {NULL}, NULL, NULL},
+    /* ---- ESP-IDF, Arduino, MicroPython ---- */
+    {"esp no verification option", true,
+     "E (64731) esp-tls-mbedtls: No server verification option set in esp_tls_cfg_t structure. "
+     "Check esp_tls API reference\n",
+     "no-verification-option", {NULL}, NULL, NULL},
+    {"arduino start_ssl_client -1, no socket error", true,
+     "[E][WiFiClientSecure.cpp:133] connect(): start_ssl_client: -1\n", "no-verification-option",
+     {NULL}, NULL, NULL},
+    {"arduino start_ssl_client -1 after a refusal", true,
+     "[E][ssl_client.cpp:129] start_ssl_client(): connect on fd 48, errno: 111, \"Connection "
+     "refused\"\n[E][WiFiClientSecure.cpp:133] connect(): start_ssl_client: -1\n",
+     "connection-refused", {NULL}, "no-verification-option", NULL},
+    {"PubSubClient state", true,
+     "Attempting MQTT connection...failed, rc=-4 try again in 5 seconds\n",
+     "closed-after-connect", {NULL}, NULL, "MQTT_CONNECTION_TIMEOUT"},
+    {"BearSSL expired on a device", true, "client getLastSSLError = 54 // BR_ERR_X509_EXPIRED\n",
+     "clock-not-set", {"server-cert-expired"}, NULL, NULL},
+    {"BearSSL text", true, "Chain could not be linked to a trust anchor.\n", "untrusted-issuer",
+     {NULL}, NULL, NULL},
+    {"BearSSL received alert", true, "client getLastSSLError = 304\n", "client-ca-not-accepted",
+     {NULL}, NULL, "unknown_ca"},
+    {"micropython named code", true, "OSError: (-30592, 'MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE')\n",
+     "client-ca-not-accepted", {NULL}, NULL, NULL},
+    {"errno name beats its number", true, "OSError: [Errno 113] ECONNABORTED\n",
+     "closed-after-connect", {NULL}, "network-unreachable", NULL},
+    /* ---- Paho C / Java, Python, Node, Go, .NET ---- */
+    {"paho -14 with ssl://", true,
+     "MQTTClient_create() return error(MQTTCLIENT_BAD_PROTOCOL:-14)\n#define ADDRESS "
+     "\"ssl://host:8883\"\n",
+     "library-without-tls", {NULL}, NULL, NULL},
+    {"python without ssl", true, "ModuleNotFoundError: No module named '_ssl'\n",
+     "library-without-tls", {NULL}, NULL, NULL},
+    {"paho java pkix", true,
+     "javax.net.ssl.SSLHandshakeException: PKIX path building failed: "
+     "sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid "
+     "certification path to requested target\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {"java received alert", true,
+     "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_required\n",
+     "client-cert-missing", {NULL}, NULL, NULL},
+    {"java no appropriate protocol", true,
+     "MqttException (0) - javax.net.ssl.SSLHandshakeException: No appropriate protocol "
+     "(protocol is disabled or cipher suites are inappropriate)\n",
+     "tls-version-mismatch", {"no-shared-cipher"}, NULL, NULL},
+    {"java key format", true,
+     "java.lang.ClassCastException: org.bouncycastle.asn1.pkcs.PrivateKeyInfo cannot be cast to "
+     "org.bouncycastle.openssl.PEMKeyPair\n",
+     "key-format-unsupported", {NULL}, NULL, NULL},
+    {"hivemq reason name", true,
+     "Mqtt5ConnAckException: CONNECT failed as CONNACK contained an Error Code: NOT_AUTHORIZED\n",
+     "not-authorized", {NULL}, NULL, NULL},
+    {"python connack result code", true, "Connected with result code 4\n", "bad-credentials",
+     {NULL}, NULL, NULL},
+    {"disconnect rc is not a CONNACK", true,
+     "mqttCore - DEBUG - Disconnect result code 1\nmqttCore - ERROR- connect timeout.\n",
+     "closed-after-connect", {NULL}, "unsupported-protocol-version", NULL},
+    {"node altname", true,
+     "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: IP: "
+     "10.0.1.6 is not in the cert's list:\n",
+     "hostname-mismatch", {NULL}, NULL, NULL},
+    {"node self signed in chain code", true, "code: 'SELF_SIGNED_CERT_IN_CHAIN'\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {"node enotfound", true, "Error: getaddrinfo ENOTFOUND broker.lan\n", "dns-failure", {NULL},
+     NULL, NULL},
+    {"mqtt.js not authorized", true,
+     "Error: Connection refused: Not authorized\n", "not-authorized",
+     {NULL}, "connection-refused", NULL},
+    {"go unknown authority", true,
+     "network Error : x509: certificate signed by unknown authority\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {"go names", true, "x509: certificate is valid for broker.local, not 192.168.1.5\n",
+     "hostname-mismatch", {NULL}, NULL, NULL},
+    {"go not yet valid", true,
+     "x509: certificate has expired or is not yet valid: current time 1970-01-01T00:00:10Z is "
+     "before 2023-02-01T00:00:00Z\n",
+     "clock-not-set", {"server-cert-not-yet-valid"}, NULL, NULL},
+    {"go remote alert", true, "remote error: tls: unknown certificate authority\n",
+     "client-ca-not-accepted", {NULL}, NULL, "unknown_ca"},
+    {"go local alert", true, "local error: tls: bad certificate\n", "untrusted-issuer", {NULL},
+     "client-cert-rejected", NULL},
+    {".NET partial chain", true,
+     "The remote certificate is invalid because of errors in the certificate chain: PartialChain\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {".NET name mismatch", true,
+     "The remote certificate is invalid according to the validation procedure: "
+     "RemoteCertificateNameMismatch\n",
+     "hostname-mismatch", {NULL}, NULL, NULL},
+    {"MQTTnet result code", true,
+     "MqttConnectingFailedException: Connecting with MQTT server failed "
+     "(BadUserNameOrPassword).\n",
+     "bad-credentials", {NULL}, NULL, NULL},
+    {".NET alert", true,
+     "Authentication failed because the remote party sent a TLS alert: 'HandshakeFailure'.\n",
+     "client-cert-missing", {NULL}, NULL, NULL},
+    /* ---- Erlang/OTP brokers: CLIENT ALERT = the client sent it ---- */
+    {"erlang client alert", true,
+     "{ssl_error,{tls_alert,{unknown_ca,\"TLS server: In state certify received CLIENT ALERT: "
+     "Fatal - Unknown CA\\n\"}}}\n",
+     "untrusted-issuer", {NULL}, "client-ca-not-accepted", NULL},
+    {"erlang server alert", true,
+     "{ssl_error,{tls_alert,{unknown_ca,\"TLS server: In state certify at ssl_handshake.erl:1885 "
+     "generated SERVER ALERT: Fatal - Unknown CA\\n\"}}}\n",
+     "client-ca-not-accepted", {NULL}, NULL, NULL},
+    {"erlang no suitable ciphers", true,
+     "generated SERVER ALERT: Fatal - Insufficient Security - no_suitable_ciphers\n",
+     "no-shared-cipher", {NULL}, NULL, NULL},
+    /* OTP before 21: the alert's file:line says who made it (ssl_alert.erl = received) */
+    {"erlang old received alert", true,
+     "SSL: certify: ssl_alert.erl:93:Fatal error: unknown ca\n",
+     "untrusted-issuer", {NULL}, "client-ca-not-accepted", NULL},
+    {"erlang old own alert", true,
+     "SSL: certify: ssl_handshake.erl:1626:Fatal error: unknown ca\n",
+     "client-ca-not-accepted", {NULL}, NULL, NULL},
+    {"erlang old error tuple", true,
+     "crashed with reason: {ssl_error,{tls_alert,\"unknown ca\"}} in esockd_connection:upgrade/1\n",
+     "untrusted-issuer", {NULL}, NULL, NULL},
+    {"musl resolver", true, "MQTT error [Errno -2] Name does not resolve, reconnecting\n",
+     "dns-failure", {NULL}, NULL, NULL},
+    /* ---- AWS, Azure ---- */
+    {"aws hang-up", true,
+     "CrtError: Failed to connect: libaws-c-mqtt: AWS_ERROR_MQTT_UNEXPECTED_HANGUP\n",
+     "closed-after-connect", {NULL}, NULL, NULL},
+    {"aws mosquitto_pub lost", true,
+     "$ mosquitto_pub -h a1b2-ats.iot.eu-west-1.amazonaws.com -p 8883 --cafile root.pem --cert "
+     "d.crt --key d.key -t t -m x\nError: The connection was lost.\n",
+     "closed-after-connect", {NULL}, "plain-on-tls-port", NULL},
+    {"azure bad credential", true, "IOTHUB_CLIENT_CONNECTION_BAD_CREDENTIAL\n", "not-authorized",
+     {"bad-credentials"}, NULL, NULL},
+    {"azure connack", true,
+     "Func:mqtt_operation_complete_callback Line:198 Connection Not Accepted: 0x5: Not "
+     "Authorized\n",
+     "not-authorized", {NULL}, NULL, NULL},
 };
 /* clang-format on */
 
@@ -470,6 +718,129 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
     assert_null(mqtls_finding_title("no-such-id"));
 }
 
+/* The other ecosystems' tables (explain_phrases_apps.h, explain_vocab.h, explain_rules.h): only
+ * catalogue ids, lowercase needles, each code and name listed once, every WinSock code naming
+ * an errno explain knows, every Go alert text distinct. */
+static void test_explain_vocabulary_tables_are_consistent(void **state)
+{
+    (void)state;
+#define CHECK_W(arr)                                                                               \
+    for (size_t j = 0; j < ARRAY_LEN(arr) && (arr)[j].w > 0; j++) {                                \
+        assert_non_null(mqtls__finding_def((arr)[j].id));                                          \
+    }
+    for (size_t i = 0; i < ARRAY_LEN(phrases_apps); i++) {
+        CHECK_W(phrases_apps[i].to);
+        CHECK_W(phrases_apps[i].broker);
+        for (const char *p = phrases_apps[i].needle; *p != '\0'; p++) {
+            assert_false(*p >= 'A' && *p <= 'Z');
+        }
+        for (size_t j = 0; j < ARRAY_LEN(phrases); j++) {
+            assert_string_not_equal(phrases_apps[i].needle, phrases[j].needle);
+        }
+        if (phrases_apps[i].special & PH_SERVER_OWN) {
+            assert_non_null(mqtls__finding_def((mqtls__finding_id_t)phrases_apps[i].arg));
+        }
+    }
+    for (size_t i = 0; i < ARRAY_LEN(phrases); i++) {
+        if (phrases[i].special & PH_SERVER_OWN) {
+            assert_non_null(mqtls__finding_def((mqtls__finding_id_t)phrases[i].arg));
+        }
+    }
+    for (size_t i = 0; i < ARRAY_LEN(bearssl_codes); i++) {
+        CHECK_W(bearssl_codes[i].to);
+        for (const char *p = bearssl_codes[i].text; *p != '\0'; p++) {
+            assert_false(*p >= 'A' && *p <= 'Z');
+        }
+        for (size_t j = 0; j < i; j++) {
+            assert_int_not_equal(bearssl_codes[i].code, bearssl_codes[j].code);
+        }
+    }
+    for (size_t i = 0; i < ARRAY_LEN(pubsub_states); i++) {
+        CHECK_W(pubsub_states[i].to);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(sdk_symbols); i++) {
+        CHECK_W(sdk_symbols[i].to);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(winsock_codes); i++) {
+        bool known = false;
+        for (size_t j = 0; j < ARRAY_LEN(errnos); j++) {
+            known = known || strcmp(errnos[j].name, winsock_codes[i].errno_name) == 0;
+        }
+        assert_true(known);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(clue_rules); i++) {
+        assert_non_null(mqtls__finding_def(clue_rules[i].id));
+        assert_true(clue_rules[i].all != 0);
+        assert_true((clue_rules[i].all & clue_rules[i].none) == 0);
+        assert_true(clue_rules[i].if_cause == ANY_CAUSE ||
+                    mqtls__finding_def(clue_rules[i].if_cause) != NULL);
+        assert_true(clue_rules[i].w > 0 || clue_rules[i].if_cause != ANY_CAUSE);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(alerts); i++) {
+        for (size_t j = 0; alerts[i].go != NULL && j < i; j++) {
+            assert_true(alerts[j].go == NULL || strcmp(alerts[i].go, alerts[j].go) != 0);
+        }
+    }
+#undef CHECK_W
+}
+
+/* doctor (src/diag, on a live failure) and explain (on what the client printed for it) name
+ * the new causes with the same id. */
+static void test_explain_and_diag_agree_on_live_failures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *id;
+        int alert;        /* received, or -1 */
+        int mbedtls_ret;  /* or 0 */
+        const char *what; /* what the client prints for it, for explain */
+    } live[] = {
+        {"tls-version-mismatch", MQTLS__ALERT_PROTOCOL_VERSION, 0, "alert 70"},
+        {"tls-version-mismatch", -1, -0x6E80, "-0x6E80"},
+        {"out-of-memory", -1, -0x7F00, "-0x7F00"},
+        {"out-of-memory", -1, -0x2880, "-0x2880"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(live); i++) {
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = live[i].alert >= 0 ? MQTLS_ERR_TLS_ALERT : MQTLS_ERR_TLS_HANDSHAKE;
+        err.mbedtls_ret = live[i].mbedtls_ret;
+        err.tls_alert = (int16_t)live[i].alert;
+        mqtls_tls_facts_t facts;
+        mqtls__tls_facts_init(&facts);
+        facts.alert_received = live[i].alert;
+        facts.handshake_ret = live[i].mbedtls_ret;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = 1700000000;
+        in.host = "broker.test";
+        in.port = 8883;
+        in.err = &err;
+        in.facts = &facts;
+        mqtls_findings_t *f = NULL;
+        assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+        assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+        assert_true(mqtls_findings_count(f) > 0);
+        const char *diag_id = mqtls_finding_id(mqtls_findings_get(f, 0));
+        if (strcmp(diag_id, live[i].id) != 0) {
+            print_message("diag case %zu: %s, expected %s\n", i, diag_id, live[i].id);
+        }
+        assert_string_equal(diag_id, live[i].id);
+        mqtls_findings_destroy(f);
+        mqtls__tls_facts_free(&facts);
+
+        mqtls_explain_t *r = malloc(sizeof *r);
+        assert_non_null(r);
+        mqtls__explain_init(r);
+        assert_int_equal(mqtls_explain_arg(r, live[i].what), MQTLS_OK);
+        mqtls_explain_finish(r);
+        assert_true(r->cause_count > 0);
+        assert_string_equal(r->causes[0].id, live[i].id);
+        free(r);
+    }
+}
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -500,6 +871,51 @@ static void test_explain_every_id_has_a_troubleshooting_section(void **state)
         }
         assert_non_null(strstr(doc, heading));
     }
+    free(doc);
+}
+
+/* The table "By client, library and broker" of docs/troubleshooting.md says which id explain
+ * puts first for each message: feed every message to the engine and check it. */
+static void test_explain_troubleshooting_vocabulary_table_is_true(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *doc = slurp(MQTLS_DOCS_DIR "/troubleshooting.md", &len);
+    assert_non_null(doc);
+    char *p = strstr(doc, "\n### By client, library and broker\n");
+    assert_non_null(p);
+    char *end = strstr(p + 1, "\n### ");
+    assert_non_null(end);
+    *end = '\0';
+    size_t rows = 0;
+    for (char *line = strstr(p, "\n| "); line != NULL; line = strstr(line + 1, "\n| ")) {
+        /* | printed by | `message` | `id`, `id` | note | */
+        char *msg = strchr(line + 3, '|');
+        msg = msg != NULL ? strchr(msg, '`') : NULL;
+        char *msg_end = msg != NULL ? strchr(msg + 1, '`') : NULL;
+        char *id = msg_end != NULL ? strchr(msg_end + 1, '`') : NULL;
+        char *id_end = id != NULL ? strchr(id + 1, '`') : NULL;
+        if (id_end == NULL) {
+            continue; /* the header and separator rows */
+        }
+        *msg_end = '\0';
+        *id_end = '\0';
+        mqtls_explain_t *r = NULL;
+        assert_int_equal(mqtls_explain_create(&r), MQTLS_OK);
+        assert_int_equal(mqtls_explain_text(r, msg + 1, strlen(msg + 1)), MQTLS_OK);
+        mqtls_explain_finish(r);
+        bool ok = r->cause_count > 0 && strcmp(r->causes[0].id, id + 1) == 0;
+        if (!ok) {
+            print_message("troubleshooting.md: '%s' -> %s, the table says %s\n", msg + 1,
+                          r->cause_count > 0 ? r->causes[0].id : "(nothing)", id + 1);
+        }
+        assert_true(ok);
+        mqtls_explain_destroy(r);
+        *msg_end = '`';
+        *id_end = '`';
+        rows++;
+    }
+    assert_true(rows >= 40);
     free(doc);
 }
 
@@ -646,7 +1062,10 @@ int main(void)
         cmocka_unit_test(test_explain_seed_names_bad_key_and_test_mosquitto_ca),
         cmocka_unit_test(test_explain_every_verify_info_text_maps_to_its_flag),
         cmocka_unit_test(test_explain_tables_only_reference_catalogue_ids),
+        cmocka_unit_test(test_explain_vocabulary_tables_are_consistent),
+        cmocka_unit_test(test_explain_and_diag_agree_on_live_failures),
         cmocka_unit_test(test_explain_every_id_has_a_troubleshooting_section),
+        cmocka_unit_test(test_explain_troubleshooting_vocabulary_table_is_true),
         cmocka_unit_test(test_explain_ids_match_findings_def),
         cmocka_unit_test(test_explain_garbage_is_not_recognised_and_never_crashes),
         cmocka_unit_test(test_explain_one_mib_line_is_scanned_to_the_end),
