@@ -89,7 +89,13 @@ typedef struct mqtls_client_cfg {
                                      the outbox starts at 16 and doubles on demand) */
     size_t outbox_max_bytes;    /**< bytes of encoded PUBLISHes, default 4 MiB (a limit:
                                      the outbox starts at 1 KiB and doubles on demand) */
-    uint16_t receive_maximum;   /**< MQTT 5 Receive Maximum we announce, default 65535 */
+    /** QoS 1/2 PUBLISHes the broker may send us unacknowledged: the MQTT 5 Receive Maximum
+     *  we announce. Default (and 0) MQTLS_DEFAULT_RECEIVE_MAXIMUM = 1024 (before 1.1: 65535).
+     *  The client keeps room to acknowledge that many (6 bytes each), so acknowledgements are
+     *  never refused; a broker that sends more (MQTT 3.1.1 has no such limit) is slowed down:
+     *  the client stops reading until its acknowledgements are written, it never drops the
+     *  connection for it. */
+    uint16_t receive_maximum;
     uint16_t max_inflight;      /**< QoS 1/2 PUBLISHes sent and not yet acknowledged, at most.
                                      0 (default) = the broker's Receive Maximum in MQTT 5, 20
                                      in 3.1/3.1.1 (brokers have a limit they do not announce) */

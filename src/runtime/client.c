@@ -105,7 +105,7 @@ static void cfg_defaults(mqtls_client_cfg_t *cfg)
     cfg->reconnect.max_ms = 30000;
     cfg->outbox_max_messages = 1024;
     cfg->outbox_max_bytes = 4u * 1024u * 1024u;
-    cfg->receive_maximum = 65535;
+    cfg->receive_maximum = MQTLS_DEFAULT_RECEIVE_MAXIMUM;
     cfg->max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     cfg->log_level = MQTLS_LOG_OFF;
     cfg->diagnose = true;
@@ -222,7 +222,9 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.connack_timeout_ms = cfg->connect_timeout_ms;
     sc.max_messages = cfg->outbox_max_messages;
     sc.max_bytes = cfg->outbox_max_bytes;
-    sc.receive_maximum = cfg->receive_maximum;
+    /* 0 is not a valid Receive Maximum (MQTT 5.0 3.1.2.11.3): it means the default. */
+    sc.receive_maximum =
+        cfg->receive_maximum != 0 ? cfg->receive_maximum : (uint16_t)MQTLS_DEFAULT_RECEIVE_MAXIMUM;
     sc.max_inflight = cfg->max_inflight;
     sc.max_packet_size = cfg->max_packet_size;
     sc.topic_alias_maximum = cfg->topic_alias_maximum;

@@ -220,9 +220,9 @@ void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why,
 
 void mqtls__client_fail_transport(mqtls_client_t *c, mqtls_status_t st, int64_t now)
 {
-    if (c->state == MQTLS_STATE_DISCONNECTING && mqtls__session_wants_close(&c->s) &&
-        (st == MQTLS_ERR_CLOSED || st == MQTLS_ERR_CONN_RESET)) {
-        /* Our DISCONNECT is out: the broker closing first is the end we asked for. */
+    if (c->state == MQTLS_STATE_DISCONNECTING && mqtls__session_wants_close(&c->s)) {
+        /* Our DISCONNECT is out: the broker closing first (cleanly or not) is the end we
+         * asked for. */
         mqtls_error_t done;
         mqtls_error_init(&done);
         mqtls__client_connection_ended(c, &done, now);

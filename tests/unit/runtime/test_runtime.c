@@ -817,6 +817,90 @@ static void test_client_log_callback_levels_and_no_secrets(void **state)
     mqtls_client_destroy(c);
 }
 
+/* --- issue 10 ---------------------------------------------------------------------------- */
+
+/* How many packets of @p type the client wrote. */
+static size_t written_count(mqtls_version_t v, mqtls_packet_type_t type)
+{
+    mqtls_codec_cfg_t cc = {.version = v};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_net.written_len) {
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(
+            mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc, &p, &used),
+            MQTLS_OK);
+        off += used;
+        n += p.type == type ? 1u : 0u;
+    }
+    return n;
+}
+
+static void small_receive_maximum(mqtls_client_cfg_t *cfg)
+{
+    cfg->receive_maximum = 4;
+}
+
+/* A broker that sends far more QoS 1 messages than acknowledgements fit, to a client whose
+ * socket takes nothing for a while: the client stops reading (no READ in want()), keeps the
+ * connection, and once the socket drains processes the rest from its buffer: every message,
+ * every PUBACK. Before: "cannot queue the acknowledgement", the connection dropped. */
+static void test_client_inbound_burst_back_pressure(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static uint8_t burst[N * 7];
+    for (size_t i = 0; i < N; i++) {
+        uint16_t id = (uint16_t)(i + 1u);
+        const uint8_t one[7] = {0x32, 0x05, 0x00, 0x01, 't', (uint8_t)(id >> 8), (uint8_t)id};
+        memcpy(burst + i * 7u, one, 7);
+    }
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_READ(burst, sizeof burst)};
+    /* CONNECT, then a socket that takes nothing for a dozen attempts */
+    const fake_step_t writes[] = {FAKE_WRITE_ANY(),   FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, small_receive_maximum);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    assert_true(g_rec.messages > 0 && g_rec.messages < N);
+    assert_int_equal(mqtls_client_want(c) & MQTLS_WANT_READ, 0u); /* back-pressure */
+    assert_true((mqtls_client_want(c) & MQTLS_WANT_WRITE) != 0u);
+    assert_false(fake_reads_done(&g_net)); /* it stopped reading */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTED);
+    for (int i = 0; i < 100 && g_rec.messages < N; i++) {
+        steps(c, 1);
+    }
+    assert_int_equal(g_rec.messages, N);
+    assert_int_equal(g_rec.errors + g_rec.disconnected, 0);
+    assert_int_equal(written_count(MQTLS_V311, MQTLS_PUBACK), N);
+    assert_true((mqtls_client_want(c) & MQTLS_WANT_READ) != 0u);
+    mqtls_client_destroy(c);
+}
+
+/* A CONNACK with reserved flags and a huge remaining length: closed at the first byte, not
+ * after the CONNACK timeout or the keepalive [MQTT-2.2.2-2]. */
+static void test_client_garbage_first_byte_closes_at_once(void **state)
+{
+    (void)state;
+    static const uint8_t garbage[] = {0x29};
+    const fake_step_t reads[] = {FAKE_READ(garbage, 1)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2); /* no time passes */
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.layer, MQTLS_LAYER_MQTT);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_BAD_FLAGS);
+    assert_non_null(strstr(g_rec.last_why.detail, "0x29"));
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    mqtls_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -843,6 +927,8 @@ int main(void)
         cmocka_unit_test(test_client_api_argument_checks),
         cmocka_unit_test(test_client_subscribe_and_receive),
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
+        cmocka_unit_test(test_client_inbound_burst_back_pressure),
+        cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

