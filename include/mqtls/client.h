@@ -227,8 +227,10 @@ MQTLS_API mqtls_status_t mqtls_client_disconnect(mqtls_client_t *c, uint8_t reas
  *          MQTLS_ERR_THREAD; MQTLS_ERR_OS (wakeup pipe). */
 MQTLS_API mqtls_status_t mqtls_client_start(mqtls_client_t *c);
 
-/** @brief Stop and join the loop thread (the connection stays as it is).
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (not started). */
+/** @brief Stop and join the loop thread (the connection stays as it is). Other threads may
+ *  keep calling publish, subscribe and the rest meanwhile; start() again resumes.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (not started, or another thread
+ *          is stopping it). */
 MQTLS_API mqtls_status_t mqtls_client_stop(mqtls_client_t *c);
 
 /** @brief The file descriptor to watch when driving the client yourself: the socket, or while

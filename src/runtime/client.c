@@ -365,6 +365,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
     if (c->running) {
         (void)mqtls_client_stop(c);
     }
+    mqtls__client_close_wake(c);
     if (c->loop != NULL) {
         (void)mqtls_loop_remove(c->loop, c); /* a loop never steps a destroyed client */
     }

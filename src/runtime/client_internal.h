@@ -86,9 +86,9 @@ struct mqtls_client {
     void *clock_ctx;
     /* threaded mode */
     pthread_t thread;
-    atomic_bool running; /* read by any thread without the lock */
+    atomic_bool running; /* read by any thread without the lock; changed under it */
     atomic_bool stop;
-    int wake[2];
+    int wake[2]; /* created by the first start() under the lock, closed at destroy */
     /* driven by a mqtls_loop_t (set by mqtls_loop_add() / _remove()) */
     mqtls_loop_t *loop;
     void *loop_entry;
@@ -167,6 +167,8 @@ void *mqtls__client_detach_loop(mqtls_client_t *c, const mqtls_loop_t *l);
 /** Something changed outside the loop (a call from the application): let whoever drives the
  *  client look at it again (the loop thread's pipe, or the mqtls_loop_t). With c->mu held. */
 void mqtls__client_wake(mqtls_client_t *c);
+/** Close the wakeup pipe of the threaded runner (at destroy, the thread stopped). */
+void mqtls__client_close_wake(mqtls_client_t *c);
 
 /* --- diag_cache.c -------------------------------------------------------------------------- */
 

@@ -3,8 +3,10 @@
  * a reconnect with and without a persistent session, the diagnosis of a connection lost after
  * CONNACK, threads publishing while stop/start churns, and the default TLS 1.2 cipher suites.
  * Clients are stepped from this thread unless a test says otherwise; every wait has a deadline. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include "mqtls/mqtls.h"
 
 #define BURST_N 10000u
+#define CHURN_THREADS 4u
+#define CHURN_PER_THREAD 1000u
 
 static th_pki_t g_pki;
 static th_broker_t g_broker;
@@ -350,12 +354,99 @@ static void test_reliability_inbound_qos2_burst_v311_back_pressure(void **state)
     burst(MQTLS_V311, 2, false, 16, "q2-v311");
 }
 
+/* --- 4. threads publishing while stop/start churns -------------------------------------- */
+
+typedef struct churn_job {
+    mqtls_client_t *c;
+    uint32_t first;
+    unsigned failures;
+    atomic_bool done;
+} churn_job_t;
+
+static void *churn_publisher(void *arg)
+{
+    churn_job_t *j = arg;
+    uint8_t payload[16];
+    for (uint32_t i = 0; i < CHURN_PER_THREAD; i++) {
+        seq_payload(payload, sizeof payload, j->first + i);
+        mqtls_publish_opts_t o = {.qos = 1};
+        mqtls_status_t st;
+        int tries = 0;
+        while ((st = mqtls_client_publish(j->c, "churn/t", payload, sizeof payload, &o, NULL)) ==
+                   MQTLS_ERR_OUTBOX_FULL &&
+               tries++ < 5000) {
+            struct timespec ts = {0, 1000000};
+            (void)nanosleep(&ts, NULL);
+        }
+        j->failures += st != MQTLS_OK ? 1u : 0u;
+        struct timespec pace = {0, 200000}; /* spread the publishes over the churn */
+        (void)nanosleep(&pace, NULL);
+    }
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+/* mqtls_client_stop() closed the wakeup pipe without the lock while publish() wrote to it
+ * (ThreadSanitizer: a data race on the descriptor, and a write to a closed, maybe reused one).
+ * Run under the tsan stage of `make test`, which fails on any report. */
+static void test_reliability_publish_from_four_threads_while_stop_start_churns(void **state)
+{
+    (void)state;
+    static rec_t rs;
+    static rec_t rp;
+    memset(&rs, 0, sizeof rs);
+    memset(&rp, 0, sizeof rp);
+    mqtls_client_t *sub = make(&rs, false, MQTLS_V311, NULL, true);
+    connect_and_wait(sub, &rs);
+    subscribe_and_wait(sub, &rs, "churn/t", 1);
+    mqtls_client_t *pub = make(&rp, false, MQTLS_V311, NULL, true);
+    assert_int_equal(mqtls_client_start(pub), MQTLS_OK);
+    assert_int_equal(mqtls_client_connect(pub), MQTLS_OK);
+    pthread_t th[CHURN_THREADS];
+    static churn_job_t jobs[CHURN_THREADS];
+    for (uint32_t i = 0; i < CHURN_THREADS; i++) {
+        jobs[i].c = pub;
+        jobs[i].first = i * CHURN_PER_THREAD;
+        jobs[i].failures = 0;
+        atomic_init(&jobs[i].done, false);
+        assert_int_equal(pthread_create(&th[i], NULL, churn_publisher, &jobs[i]), 0);
+    }
+    unsigned cycles = 0;
+    const unsigned total = CHURN_THREADS * CHURN_PER_THREAD;
+    int64_t end = th_now_ms() + 60000;
+    bool publishing = true;
+    while ((publishing || rs.distinct < total) && th_now_ms() < end) {
+        if (publishing) {
+            assert_int_equal(mqtls_client_stop(pub), MQTLS_OK);
+            assert_int_equal(mqtls_client_start(pub), MQTLS_OK);
+            cycles++;
+            publishing = false;
+            for (uint32_t i = 0; i < CHURN_THREADS; i++) {
+                publishing = publishing || !atomic_load(&jobs[i].done);
+            }
+        }
+        (void)mqtls_client_step(sub, 1);
+    }
+    for (uint32_t i = 0; i < CHURN_THREADS; i++) {
+        (void)pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    print_message("churn: %u stop/start cycles, %u of %u messages\n", cycles, rs.distinct, total);
+    assert_int_equal(rs.distinct, total);
+    assert_true(cycles >= 20);
+    assert_int_equal(mqtls_client_stop(pub), MQTLS_OK);
+    assert_int_equal(mqtls_client_stop(pub), MQTLS_ERR_STATE);
+    mqtls_client_destroy(pub);
+    mqtls_client_destroy(sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_mtls_all_acknowledged),
         cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged),
         cmocka_unit_test(test_reliability_inbound_qos2_burst_v311_back_pressure),
+        cmocka_unit_test(test_reliability_publish_from_four_threads_while_stop_start_churns),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
