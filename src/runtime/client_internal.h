@@ -74,6 +74,7 @@ struct mqtls_client {
     mqtls_client_state_t state; /* changed only by mqtls__client_transition() */
     bool want_connection;
     bool connect_started; /* CONNECTING: the transport's connect() was called this attempt */
+    bool connack_seen;    /* this connection was accepted: its end is a loss, not a refusal */
     int64_t deadline_ms;  /* transport connect deadline, or end of backoff */
     bool close_wait;      /* DISCONNECT queued by the session, bytes still inside the transport */
     int64_t close_deadline_ms;

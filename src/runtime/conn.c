@@ -71,6 +71,7 @@ void mqtls__client_on_session_event(void *ctx, const mqtls_event_t *ev)
     if (ev->type == MQTLS_EVENT_CONNECTED) {
         must_transition(c, MQTLS__CEV_CONNACK);
         c->attempt = 0;
+        c->connack_seen = true;
         LOG(c, MQTLS_LOG_INFO, "connected to %s:%u (session present: %d)", c->uri.host, c->uri.port,
             ev->u.connected.session_present ? 1 : 0);
     }
@@ -103,6 +104,7 @@ void mqtls__client_start_attempt(mqtls_client_t *c)
     mqtls_error_init(&c->conn_err);
     c->conn_gen++;
     c->connect_started = false; /* the deadline starts with the transport's first connect() */
+    c->connack_seen = false;
     c->rx_len = 0;
     LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)", c->uri.host, c->uri.port,
         c->tls_cfg.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
@@ -169,10 +171,19 @@ bool mqtls__client_advance_connect(mqtls_client_t *c, int64_t now)
 
 /* --- the end of a connection ------------------------------------------------------------ */
 
-void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_t now)
+void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why_in, int64_t now)
 {
     bool was_connecting =
         c->state == MQTLS_STATE_CONNECTING || c->state == MQTLS_STATE_MQTT_CONNECTING;
+    mqtls_error_t lost = *why_in;
+    if (c->connack_seen && lost.status != MQTLS_OK && lost.connack_reason < 0) {
+        /* The broker had accepted this connection (CONNACK 0): whoever diagnoses the failure
+         * must not read it as an answer to CONNECT ("closed after CONNECT without a CONNACK"
+         * for a subscribed client whose broker stopped; issue 10). */
+        lost.connack_reason = 0;
+    }
+    c->connack_seen = false;
+    const mqtls_error_t *why = &lost;
     if (c->t != NULL) {
         c->t->ops->close(c->t);
     }

@@ -123,7 +123,9 @@ static void print_raw_error(const mqtls_error_t *e)
         fprintf(stderr, ", alert received %d (%s)", e->tls_alert,
                 mqtls_tls_alert_name(e->tls_alert));
     }
-    if (e->connack_reason >= 0) {
+    if (e->connack_reason == 0) {
+        fprintf(stderr, ", after CONNACK 0x00 (the connection had been accepted)");
+    } else if (e->connack_reason > 0) {
         fprintf(stderr, ", CONNACK reason 0x%02X", (unsigned)e->connack_reason);
     }
     if (e->sys_errno != 0) {

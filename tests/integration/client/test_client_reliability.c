@@ -440,6 +440,51 @@ static void test_reliability_publish_from_four_threads_while_stop_start_churns(v
     mqtls_client_destroy(sub);
 }
 
+/* --- 6. the diagnosis of a connection lost after CONNACK --------------------------------- */
+
+static int findings_with_id(const mqtls_error_t *e, uint16_t port, const char *id)
+{
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    in.host = "127.0.0.1";
+    in.port = port;
+    in.mqtt_version = 4;
+    in.err = e;
+    mqtls_findings_t *f = NULL;
+    assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+    assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+    int n = 0;
+    for (size_t i = 0; i < mqtls_findings_count(f); i++) {
+        n += strcmp(mqtls_finding_id(mqtls_findings_get(f, i)), id) == 0 ? 1 : 0;
+    }
+    mqtls_findings_destroy(f);
+    return n;
+}
+
+/* A connected, subscribed client whose broker stops was diagnosed "the broker closed the
+ * connection after our CONNECT without a CONNACK". */
+static void test_reliability_broker_stop_is_a_lost_connection_not_a_refused_connect(void **state)
+{
+    (void)state;
+    static rec_t rs;
+    memset(&rs, 0, sizeof rs);
+    mqtls_client_t *sub = make(&rs, false, MQTLS_V311, NULL, true);
+    connect_and_wait(sub, &rs);
+    subscribe_and_wait(sub, &rs, "lost/t", 1);
+    assert_int_equal(th_broker_stop(&g_broker), 0);
+    bool lost = run_until(&sub, 1, &rs.disconnected_not_ok, 1, 5000);
+    assert_int_equal(th_broker_restart(&g_broker), 0);
+    assert_true(lost);
+    char buf[512];
+    (void)mqtls_strerror(&rs.last_why, buf, sizeof buf);
+    print_message("lost: %s\n", buf);
+    assert_int_equal(rs.last_why.connack_reason, 0); /* it had been accepted */
+    assert_int_equal(findings_with_id(&rs.last_why, g_broker.port_plain, "closed-after-connect"),
+                     0);
+    mqtls_client_destroy(sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged),
         cmocka_unit_test(test_reliability_inbound_qos2_burst_v311_back_pressure),
         cmocka_unit_test(test_reliability_publish_from_four_threads_while_stop_start_churns),
+        cmocka_unit_test(test_reliability_broker_stop_is_a_lost_connection_not_a_refused_connect),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

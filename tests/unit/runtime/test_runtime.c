@@ -12,6 +12,7 @@
 
 #include "fake_transport.h"
 #include "mqtls/client.h"
+#include "mqtls/diag.h"
 #include "runtime/runtime_internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -901,6 +902,60 @@ static void test_client_garbage_first_byte_closes_at_once(void **state)
     mqtls_client_destroy(c);
 }
 
+/* Is @p id among the findings diagnosis gives for @p e (plain TCP to 127.0.0.1:1883)? */
+static bool diagnosed_as(const mqtls_error_t *e, const char *id)
+{
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = 1700000000;
+    in.host = "127.0.0.1";
+    in.port = 1883;
+    in.mqtt_version = 4;
+    in.err = e;
+    mqtls_findings_t *f = NULL;
+    assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+    assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+    bool found = false;
+    for (size_t i = 0; i < mqtls_findings_count(f); i++) {
+        found = found || strcmp(mqtls_finding_id(mqtls_findings_get(f, i)), id) == 0;
+    }
+    mqtls_findings_destroy(f);
+    return found;
+}
+
+/* A connected client whose broker goes away: the loss must not be diagnosed as the broker
+ * closing "after our CONNECT without a CONNACK" (issue 10, defect 6). The error says the
+ * connection had been accepted (connack_reason 0); a close before CONNACK still says -1. */
+static void test_client_lost_after_connack_is_not_closed_after_connect(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(), FAKE_CLOSE()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_CLOSED);
+    assert_int_equal(g_rec.last_why.connack_reason, 0);
+    mqtls_error_t last;
+    assert_int_equal(mqtls_client_last_error(c, &last), MQTLS_OK);
+    assert_int_equal(last.connack_reason, 0);
+    assert_false(diagnosed_as(&g_rec.last_why, "closed-after-connect"));
+    mqtls_client_destroy(c);
+
+    /* The same close before any CONNACK is what the finding is for. */
+    const fake_step_t early[] = {FAKE_WOULD_BLOCK(), FAKE_CLOSE()};
+    fake_init(&g_net, early, ARRAY_LEN(early), NULL, 0);
+    c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_int_equal(g_rec.connected, 0);
+    assert_int_equal(g_rec.last_why.connack_reason, -1);
+    assert_true(diagnosed_as(&g_rec.last_why, "closed-after-connect"));
+    mqtls_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -929,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
         cmocka_unit_test(test_client_inbound_burst_back_pressure),
         cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
+        cmocka_unit_test(test_client_lost_after_connack_is_not_closed_after_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
