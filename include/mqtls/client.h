@@ -77,7 +77,14 @@ typedef struct mqtls_client_cfg {
     const char *client_id;    /**< NULL or "" = generated "mqtls-" + 16 random hex digits */
     mqtls_version_t version;  /**< default MQTLS_V311: every broker speaks it */
     uint16_t keepalive_s;     /**< default 60; 0 disables keepalive */
-    bool clean_start;         /**< default true ("clean session" in 3.1.1) */
+    /** default true ("clean session" in 3.1.1). QoS 2 is exactly once across a reconnect only
+     *  when the broker keeps the session: clean_start false and, in MQTT 5, a session_expiry_s
+     *  above 0. With a session the broker forgets, a QoS 2 message whose PUBCOMP had not come
+     *  when the connection dropped is published again on the next one (the client cannot know
+     *  whether the broker had routed it: losing it would be worse), so it may arrive twice;
+     *  the client logs a warning (MQTLS_LOG_WARN) once, at the first QoS 2 publish, when
+     *  reconnect is on. */
+    bool clean_start;
     uint32_t session_expiry_s;/**< MQTT 5 Session Expiry Interval, default 0 */
     const char *username;     /**< NULL = none */
     const char *password;     /**< NULL = none; never logged */
@@ -184,7 +191,9 @@ MQTLS_API mqtls_status_t mqtls_client_connect(mqtls_client_t *c);
 
 /** @brief Queue a PUBLISH. QoS 0 is written straight from @p payload when the connection is
  *  idle; otherwise the packet is copied once into the outbox. Works while disconnected: QoS
- *  1/2 wait in the outbox for the next connection, QoS 0 is dropped at a disconnect.
+ *  1/2 wait in the outbox for the next connection, QoS 0 is dropped at a disconnect. QoS 2 is
+ *  exactly once within a connection, and across reconnects only with a session the broker
+ *  keeps (see mqtls_client_cfg_t::clean_start); otherwise at least once.
  *  @param[in]  topic, payload  Borrowed for the call.
  *  @param[in]  opts            NULL = QoS 0.
  *  @param[out] packet_id       The packet id (QoS 1/2; 0 for QoS 0); may be NULL.

@@ -117,6 +117,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
 /* After CONNACK: resend what the session still owes [MQTT-4.4.0-1]. */
 static void resume_outbox(mqtls__session_t *s)
 {
+    s->qos2_republished = 0;
     for (size_t k = 0; k < s->ent_count; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->state == E_WAIT_COMP) {
@@ -130,6 +131,7 @@ static void resume_outbox(mqtls__session_t *s)
                  * again as a new message. At-least-once beats silent loss here. */
                 e->state = E_QUEUED;
                 s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
+                s->qos2_republished++;
             }
         } else if (e->state == E_QUEUED && e->was_sent) {
             uint8_t *b = s->ring + e->off;

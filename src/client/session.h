@@ -127,6 +127,9 @@ typedef struct mqtls__session {
                            them): other packets never take the room acks need */
     bool input_stalled; /* on_bytes() stopped before a packet whose ack found no room */
     size_t release_due; /* entries in E_RELEASE (PUBRELs to resend after a resume) */
+    size_t qos2_republished; /* at the last CONNACK: QoS 2 messages the broker had PUBREC'd
+                                published again as new, the session being lost (a duplicate
+                                is possible: exactly once needs a session that persists) */
 
     uint8_t *ids_out;      /* bitmap: our packet ids in use */
     uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */

@@ -90,6 +90,11 @@ void mqtls__client_emit(mqtls_client_t *c, const mqtls_event_t *ev)
     }
 }
 
+bool mqtls__client_session_is_transient(const mqtls_client_t *c)
+{
+    return c->cfg.clean_start || (c->cfg.version == MQTLS_V5 && c->cfg.session_expiry_s == 0);
+}
+
 /* --- configuration ---------------------------------------------------------------------- */
 
 static void cfg_defaults(mqtls_client_cfg_t *cfg)

@@ -75,6 +75,7 @@ struct mqtls_client {
     bool want_connection;
     bool connect_started; /* CONNECTING: the transport's connect() was called this attempt */
     bool connack_seen;    /* this connection was accepted: its end is a loss, not a refusal */
+    bool qos2_warned;     /* the "QoS 2 without a lasting session" warning was logged */
     int64_t deadline_ms;  /* transport connect deadline, or end of backoff */
     bool close_wait;      /* DISCONNECT queued by the session, bytes still inside the transport */
     int64_t close_deadline_ms;
@@ -115,6 +116,9 @@ void mqtls__client_lock(const mqtls_client_t *c);
 void mqtls__client_unlock(const mqtls_client_t *c);
 /** Deliver @p ev to the user's callback (with c->mu held). */
 void mqtls__client_emit(mqtls_client_t *c, const mqtls_event_t *ev);
+/** Does the broker forget the session when a connection ends (clean start, or MQTT 5 with a
+ *  session expiry of 0)? Then QoS 2 is exactly once within one connection only. */
+bool mqtls__client_session_is_transient(const mqtls_client_t *c);
 
 static inline mqtls_bytes_t mqtls__bytes_of(const char *s)
 {

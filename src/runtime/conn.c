@@ -74,6 +74,12 @@ void mqtls__client_on_session_event(void *ctx, const mqtls_event_t *ev)
         c->connack_seen = true;
         LOG(c, MQTLS_LOG_INFO, "connected to %s:%u (session present: %d)", c->uri.host, c->uri.port,
             ev->u.connected.session_present ? 1 : 0);
+        if (c->s.qos2_republished > 0) {
+            LOG(c, MQTLS_LOG_WARN,
+                "the broker kept no session: %zu QoS 2 message(s) it had received (PUBREC) are "
+                "published again and may arrive twice",
+                c->s.qos2_republished);
+        }
     }
     mqtls__client_emit(c, ev);
 }

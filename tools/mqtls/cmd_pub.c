@@ -19,7 +19,6 @@ typedef struct pub_state {
 
 static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
-    (void)c;
     pub_state_t *p = ctx;
     if (ev->type == MQTLS_EVENT_PUBLISHED && ev->u.published.reason >= 0x80) {
         /* MQTT 5 PUBACK/PUBREC reason >= 0x80: the broker refused this message */
@@ -41,6 +40,14 @@ static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         p->lost = true;
         if (!p->o->quiet) {
             cli_report_error(&p->s, &ev->u.disconnected.why, "connection lost to");
+        }
+        size_t open = p->o->qos == 2 ? mqtls_client_outbox_count(c) : 0;
+        if (open > 0 && !p->o->quiet) {
+            /* QoS 2 is exactly once within one connection: this run cannot finish them */
+            fprintf(stderr,
+                    "mqtls: warning: %zu QoS 2 message(s) not confirmed (no PUBCOMP): the broker "
+                    "may have delivered them; publishing them again may deliver them twice\n",
+                    open);
         }
         p->exit_code = ev->u.disconnected.why.status == MQTLS_ERR_SERVER_DISCONNECT
                            ? MQTLS_EXIT_REFUSED

@@ -94,8 +94,10 @@ static void log_line(void *ctx, mqtls_log_level_t lvl, const char *msg)
     fprintf(stderr, "  [client %d] %s\n", (int)lvl, msg);
 }
 
-static mqtls_client_t *make_rm(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean,
-                               uint16_t receive_maximum)
+typedef void (*tweak_fn)(mqtls_client_cfg_t *cfg);
+
+static mqtls_client_t *make_with(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean,
+                                 tweak_fn tweak)
 {
     char uri[64];
     (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", tls ? "mqtts" : "mqtt",
@@ -122,14 +124,14 @@ static mqtls_client_t *make_rm(rec_t *r, bool tls, mqtls_version_t v, const char
     cfg.reconnect.max_ms = 200;
     cfg.outbox_max_messages = 4096;
     cfg.outbox_max_bytes = 8u * 1024u * 1024u;
-    if (receive_maximum != 0) {
-        cfg.receive_maximum = receive_maximum;
-    }
     cfg.on_event = on_event;
     cfg.event_ctx = r;
     if (getenv("MQTLS_TEST_VERBOSE") != NULL) {
         cfg.log_fn = log_line;
         cfg.log_level = MQTLS_LOG_DEBUG;
+    }
+    if (tweak != NULL) {
+        tweak(&cfg);
     }
     mqtls_client_t *c = NULL;
     mqtls_error_t err;
@@ -142,7 +144,7 @@ static mqtls_client_t *make_rm(rec_t *r, bool tls, mqtls_version_t v, const char
 
 static mqtls_client_t *make(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean)
 {
-    return make_rm(r, tls, v, id, clean, 0);
+    return make_with(r, tls, v, id, clean, NULL);
 }
 
 static bool run_until(mqtls_client_t **cs, size_t n, const int *flag, int want, int timeout_ms)
@@ -276,7 +278,17 @@ static int group_teardown(void **state)
 /* A persistent session collects BURST_N messages while its client is away; the client comes
  * back and the broker sends them all at once. Every one must arrive on that one connection,
  * acknowledged (a second connection with session present must get none again). */
-static void burst(mqtls_version_t v, uint8_t qos, bool tls, uint16_t receive_maximum,
+static void rm_65535(mqtls_client_cfg_t *cfg)
+{
+    cfg->receive_maximum = 65535;
+}
+
+static void rm_16(mqtls_client_cfg_t *cfg)
+{
+    cfg->receive_maximum = 16;
+}
+
+static void burst(mqtls_version_t v, uint8_t qos, bool tls, tweak_fn receive_maximum,
                   const char *tag)
 {
     static rec_t rs;
@@ -285,7 +297,7 @@ static void burst(mqtls_version_t v, uint8_t qos, bool tls, uint16_t receive_max
     char topic[64];
     (void)snprintf(id, sizeof id, "burst-%s", tag);
     (void)snprintf(topic, sizeof topic, "burst/%s", tag);
-    mqtls_client_t *sub = make_rm(&rs, tls, v, id, false, receive_maximum);
+    mqtls_client_t *sub = make_with(&rs, tls, v, id, false, receive_maximum);
     connect_and_wait(sub, &rs);
     subscribe_and_wait(sub, &rs, topic, qos);
     disconnect_seen_by_broker(sub, &rs, id);
@@ -332,7 +344,7 @@ static void burst(mqtls_version_t v, uint8_t qos, bool tls, uint16_t receive_max
 static void test_reliability_inbound_qos1_burst_v5_mtls_all_acknowledged(void **state)
 {
     (void)state;
-    burst(MQTLS_V5, 1, true, 0, "q1-v5-mtls");
+    burst(MQTLS_V5, 1, true, NULL, "q1-v5-mtls");
 }
 
 /* MQTT 5 with the largest Receive Maximum an application can ask for: the reserve grows with
@@ -341,7 +353,7 @@ static void test_reliability_inbound_qos1_burst_v5_mtls_all_acknowledged(void **
 static void test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged(void **state)
 {
     (void)state;
-    burst(MQTLS_V5, 1, false, 65535, "q1-v5-rm65535");
+    burst(MQTLS_V5, 1, false, rm_65535, "q1-v5-rm65535");
 }
 
 /* MQTT 3.1.1 has no Receive Maximum and this broker no inflight cap: the client meets far more
@@ -351,7 +363,7 @@ static void test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged(void
 static void test_reliability_inbound_qos2_burst_v311_back_pressure(void **state)
 {
     (void)state;
-    burst(MQTLS_V311, 2, false, 16, "q2-v311");
+    burst(MQTLS_V311, 2, false, rm_16, "q2-v311");
 }
 
 /* --- 4. threads publishing while stop/start churns -------------------------------------- */
@@ -485,6 +497,110 @@ static void test_reliability_broker_stop_is_a_lost_connection_not_a_refused_conn
     mqtls_client_destroy(sub);
 }
 
+/* --- 5. QoS 2 across a reconnect ------------------------------------------------------- */
+
+static int g_qos2_warnings;
+
+static void count_qos2_warning(void *ctx, mqtls_log_level_t lvl, const char *msg)
+{
+    (void)ctx;
+    if (lvl == MQTLS_LOG_WARN && strstr(msg, "exactly once holds within one connection") != NULL) {
+        g_qos2_warnings++;
+    }
+}
+
+static void warn_counted(mqtls_client_cfg_t *cfg)
+{
+    cfg->log_fn = count_qos2_warning;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+static void no_reconnect(mqtls_client_cfg_t *cfg)
+{
+    cfg->reconnect.enabled = false;
+}
+
+/* A QoS 2 stream whose publisher loses its connection mid-flow: another client takes its
+ * client id over (the broker closes the publisher's connection) and leaves; the publisher
+ * reconnects. With a session the broker keeps, every message arrives exactly once. With a
+ * clean session nothing is lost either (an unfinished message is published again), duplicates
+ * may happen, and the client warned once that exactly once does not hold across reconnects. */
+static void qos2_across_takeover(bool persistent, const char *tag)
+{
+    enum { N = 2000 };
+    static rec_t rs;
+    static rec_t rp;
+    static rec_t rt;
+    memset(&rs, 0, sizeof rs);
+    memset(&rp, 0, sizeof rp);
+    memset(&rt, 0, sizeof rt);
+    char id[64];
+    char topic[64];
+    (void)snprintf(id, sizeof id, "eo-pub-%s", tag);
+    (void)snprintf(topic, sizeof topic, "eo/%s", tag);
+    g_qos2_warnings = 0;
+    mqtls_client_t *sub = make(&rs, false, MQTLS_V311, NULL, true);
+    connect_and_wait(sub, &rs);
+    subscribe_and_wait(sub, &rs, topic, 2);
+    mqtls_client_t *pub = make_with(&rp, false, MQTLS_V311, id, !persistent, warn_counted);
+    connect_and_wait(pub, &rp);
+    mqtls_client_t *both[2] = {sub, pub};
+    uint8_t payload[24];
+    uint32_t sent = 0;
+    bool taken = false;
+    int64_t end = th_now_ms() + 60000;
+    while (rs.distinct < N && th_now_ms() < end) {
+        for (int k = 0; k < 50 && sent < N; k++) {
+            seq_payload(payload, sizeof payload, sent);
+            mqtls_publish_opts_t o = {.qos = 2};
+            if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) != MQTLS_OK) {
+                break;
+            }
+            sent++;
+        }
+        (void)mqtls_client_step(pub, 0);
+        if (!taken && sent >= N / 3 && mqtls_client_outbox_count(pub) > 0) {
+            /* The publisher is not stepped meanwhile: it finds its connection closed after. */
+            taken = true;
+            mqtls_client_t *thief =
+                make_with(&rt, false, MQTLS_V311, id, !persistent, no_reconnect);
+            connect_and_wait(thief, &rt);
+            disconnect_seen_by_broker(thief, &rt, id);
+            mqtls_client_destroy(thief);
+        }
+        for (size_t i = 0; i < 2; i++) {
+            (void)mqtls_client_step(both[i], 1);
+        }
+    }
+    print_message("qos2 %s: %u of %d messages, %u duplicates, publisher reconnects %d, "
+                  "warnings %d\n",
+                  tag, rs.distinct, N, rs.dups, rp.connected - 1, g_qos2_warnings);
+    assert_true(taken);
+    assert_true(rp.connected >= 2);   /* it did lose its connection and come back */
+    assert_int_equal(rs.distinct, N); /* nothing lost either way */
+    if (persistent) {
+        assert_true(rp.session_present);
+        assert_int_equal(rs.dups, 0);
+        assert_int_equal(g_qos2_warnings, 0);
+    } else {
+        assert_int_equal(g_qos2_warnings, 1);
+    }
+    mqtls_client_destroy(pub);
+    mqtls_client_destroy(sub);
+}
+
+static void test_reliability_qos2_persistent_session_exactly_once_across_reconnect(void **state)
+{
+    (void)state;
+    qos2_across_takeover(true, "persistent");
+}
+
+static void test_reliability_qos2_clean_session_warns_and_loses_nothing(void **state)
+{
+    (void)state;
+    qos2_across_takeover(false, "clean");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +608,8 @@ int main(void)
         cmocka_unit_test(test_reliability_inbound_qos1_burst_v5_rm65535_all_acknowledged),
         cmocka_unit_test(test_reliability_inbound_qos2_burst_v311_back_pressure),
         cmocka_unit_test(test_reliability_publish_from_four_threads_while_stop_start_churns),
+        cmocka_unit_test(test_reliability_qos2_persistent_session_exactly_once_across_reconnect),
+        cmocka_unit_test(test_reliability_qos2_clean_session_warns_and_loses_nothing),
         cmocka_unit_test(test_reliability_broker_stop_is_a_lost_connection_not_a_refused_connect),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

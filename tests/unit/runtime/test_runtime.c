@@ -956,6 +956,76 @@ static void test_client_lost_after_connack_is_not_closed_after_connect(void **st
     mqtls_client_destroy(c);
 }
 
+static int g_warn_exactly_once;
+static int g_warn_republished;
+
+static void warn_sink(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)ctx;
+    if (level == MQTLS_LOG_WARN && strstr(msg, "exactly once holds within one connection")) {
+        g_warn_exactly_once++;
+    }
+    if (level == MQTLS_LOG_WARN && strstr(msg, "the broker kept no session: ")) {
+        g_warn_republished++;
+    }
+}
+
+static void warn_log(mqtls_client_cfg_t *cfg)
+{
+    cfg->log_fn = warn_sink;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+/* QoS 2 across a reconnect (issue 10, defect 5): with a clean session the broker forgets a
+ * message it had PUBREC'd; the client publishes it again (at least once) and says so: once at
+ * the first QoS 2 publish, and when it republishes. With a session that persists, PUBREL is
+ * resent and the message is not published again: exactly once, and no warning. */
+static void test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once(void **state)
+{
+    (void)state;
+    static const uint8_t pubrec1[] = {0x50, 0x02, 0x00, 0x01};
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(),
+                                     FAKE_WOULD_BLOCK(), FAKE_READ(pubrec1, 4), FAKE_CLOSE(),
+                                     FAKE_READ(persistent ? connack_sp : connack_ok, 4),
+                                     FAKE_WOULD_BLOCK()};
+        fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+        g_warn_exactly_once = 0;
+        g_warn_republished = 0;
+        mqtls_client_t *c = make(MQTLS_V311, persistent == 0, warn_log);
+        assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+        steps(c, 2);
+        assert_int_equal(g_rec.connected, 1);
+        mqtls_publish_opts_t o = {.qos = 2};
+        assert_int_equal(mqtls_client_publish(c, "q2", "a", 1, &o, NULL), MQTLS_OK);
+        assert_int_equal(mqtls_client_publish(c, "q2", "b", 1, &o, NULL), MQTLS_OK);
+        assert_int_equal(g_warn_exactly_once, persistent ? 0 : 1); /* once, not per publish */
+        steps(c, 1); /* both out, PUBREC for the first, then the connection drops */
+        assert_int_equal(g_rec.disconnected, 1);
+        g_now += g_rec.reconnect_in_ms;
+        steps(c, 3);
+        assert_int_equal(g_rec.connected, 2);
+        mqtls_packet_t p[16];
+        size_t n = written_packets(MQTLS_V311, p, ARRAY_LEN(p));
+        size_t pub1 = 0;
+        size_t rel1 = 0;
+        for (size_t i = 0; i < n; i++) {
+            pub1 += p[i].type == MQTLS_PUBLISH && p[i].u.publish.packet_id == 1 ? 1u : 0u;
+            rel1 += p[i].type == MQTLS_PUBREL && p[i].u.ack.packet_id == 1 ? 1u : 0u;
+        }
+        if (persistent) {
+            assert_int_equal(pub1, 1); /* never published again: exactly once */
+            assert_int_equal(rel1, 1); /* its PUBREL, owed, on the new connection */
+            assert_int_equal(g_warn_republished, 0);
+        } else {
+            assert_int_equal(pub1, 2); /* a new message on the new connection */
+            assert_int_equal(g_warn_republished, 1);
+        }
+        assert_int_equal(g_warn_exactly_once, persistent ? 0 : 1);
+        mqtls_client_destroy(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -985,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_client_inbound_burst_back_pressure),
         cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
         cmocka_unit_test(test_client_lost_after_connack_is_not_closed_after_connect),
+        cmocka_unit_test(test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
