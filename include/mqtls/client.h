@@ -176,7 +176,8 @@ static inline void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (also: @p cfg or cfg->tls not initialised with
  *          its *_init()); MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM; MQTLS_ERR_NOT_SUPPORTED (@p cfg
  *          sets fields of a newer mqtls than this library); a status from building the TLS
- *          context (-207, -300..-312). */
+ *          context (-207, -300..-314: a credential file must be a regular file of at most
+ *          MQTLS_FILE_CREDENTIAL_MAX bytes, mqtls/file.h). */
 MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
                                              mqtls_client_t **out);
 

@@ -17,11 +17,12 @@ extern "C" {
 
 /** TLS settings. Initialise with mqtls_tls_cfg_init() (no TLS material; verification on;
  *  TLS 1.2 minimum), then set what you need; give it to a client as mqtls_client_cfg_t::tls.
- *  For each credential give a file OR a buffer. Buffers are PEM or DER (detected); a PEM
- *  buffer may or may not include its trailing NUL in @c *_len. All pointers are borrowed
- *  until the client/transport is destroyed.
- *  Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells the library
- *  which ones the caller knows. */
+ *  For each credential give a file OR a buffer. Files are read with mqtls_file_read(): a
+ *  regular file of at most MQTLS_FILE_CREDENTIAL_MAX (1 MiB), else MQTLS_ERR_FILE_NOT_REGULAR
+ *  or MQTLS_ERR_FILE_TOO_LARGE (a FIFO never blocks mqtls_client_create()). Buffers are PEM or DER
+ * (detected); a PEM buffer may or may not include its trailing NUL in @c *_len. All pointers are
+ * borrowed until the client/transport is destroyed. Versioned (docs/abi.md): fields are only ever
+ * appended; @c struct_size tells the library which ones the caller knows. */
 typedef struct mqtls_tls_cfg {
     uint32_t struct_size;         /**< set by mqtls_tls_cfg_init(); do not change */
     bool enabled;                 /**< use TLS (set by mqtts:// too) */

@@ -54,6 +54,8 @@ static int exit_code_for(mqtls_status_t st)
         return MQTLS_EXIT_REFUSED;
     case MQTLS_ERR_FILE_UNREADABLE:
     case MQTLS_ERR_FILE_EMPTY:
+    case MQTLS_ERR_FILE_NOT_REGULAR:
+    case MQTLS_ERR_FILE_TOO_LARGE:
         return MQTLS_EXIT_FILE;
     default:
         return MQTLS_EXIT_FAIL;
@@ -315,6 +317,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.connect_props = s->props_connect;
     /* A CLI run is one attempt: the failure is reported, not retried (mosquitto_sub retries). */
     cfg.reconnect.enabled = false;
+    /* Room for the largest payload pub reads (-f, -s, -l), its topic and header. */
+    cfg.outbox_max_bytes = CLI_PAYLOAD_MAX + 128u * 1024u;
     mqtls_tls_cfg_t tls; /* copied by mqtls_client_create() */
     if (o->tls) {
         mqtls_tls_cfg_t *t = &tls;

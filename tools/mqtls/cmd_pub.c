@@ -135,6 +135,7 @@ static int publish_lines(pub_state_t *p)
             } else {
                 cli_buf_add(&line, chunk, (size_t)n);
             }
+
             /* publish every complete line; keep the rest */
             size_t start = 0;
             for (size_t i = 0; i < line.len && rc == MQTLS_EXIT_OK; i++) {
@@ -153,6 +154,16 @@ static int publish_lines(pub_state_t *p)
             }
             memmove(line.data, line.data + start, line.len - start);
             line.len -= start;
+            if (line.oom || line.len > CLI_PAYLOAD_MAX) {
+                /* endless stdin without a newline: a line is one message, bounded like -s */
+                if (!p->o->quiet) {
+                    fprintf(stderr,
+                            "mqtls: cannot read stdin: a line longer than the limit of %u bytes "
+                            "(MQTLS_ERR_FILE_TOO_LARGE)\n",
+                            CLI_PAYLOAD_MAX);
+                }
+                rc = MQTLS_EXIT_FILE;
+            }
         }
         cli_session_step(&p->s, 0);
     }
@@ -173,13 +184,18 @@ static int run(const cli_opts_t *o)
         len = strlen(o->message);
     } else if (o->msg_src == CLI_MSG_FILE || o->msg_src == CLI_MSG_STDIN) {
         const char *path = o->msg_src == CLI_MSG_FILE ? o->file : "-";
-        int e = cli_read_file(path, SIZE_MAX, &data, &len);
-        if (e != 0) {
-            fprintf(stderr, "mqtls: cannot read %s: %s\n",
-                    o->msg_src == CLI_MSG_FILE ? o->file : "stdin", strerror(e));
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        /* -f: a regular file or a character device (/dev/urandom, a terminal), never a FIFO
+         * that would hang us; -s: stdin as it is. Both at most one message's worth. */
+        mqtls_status_t st =
+            cli_read_file(path, CLI_PAYLOAD_MAX, MQTLS_FILE_CHAR_DEVICE, &data, &len, &err);
+        if (st != MQTLS_OK) {
+            mqtls_cli_status_error("cannot read", o->msg_src == CLI_MSG_FILE ? o->file : "stdin",
+                                   st, &err);
             return MQTLS_EXIT_FILE;
         }
-        payload = data != NULL ? (const void *)data : (const void *)"";
+        payload = data;
     } else if (o->msg_src == CLI_MSG_NULL) {
         payload = "";
         len = 0;
@@ -188,7 +204,7 @@ static int run(const cli_opts_t *o)
     int rc = cli_session_open(&p.s, o, pub_event, &p);
     if (rc != MQTLS_EXIT_OK) {
         cli_session_close(&p.s);
-        free(data);
+        mqtls_file_free(data, len);
         return rc;
     }
     if (o->msg_src == CLI_MSG_LINES) {
@@ -209,7 +225,7 @@ static int run(const cli_opts_t *o)
         rc = drain(&p);
     }
     cli_session_close(&p.s);
-    free(data);
+    mqtls_file_free(data, len);
     if (rc == MQTLS_EXIT_OK) {
         rc = p.exit_code;
     }
