@@ -61,6 +61,15 @@ typedef struct mqtls_tls_cfg {
      *  against it. An unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer
      *  CONFIG, detail names the known profiles). */
     const char *profile;
+    /* --- 1.1 ------------------------------------------------------------------------------ */
+    /** Cipher suites to offer, colon-separated, IANA names (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_
+     *  SHA256) or mbedTLS names (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256), in order of
+     *  preference; TLS 1.3 suites the list does not name stay offered. NULL (default) = every
+     *  suite of the linked mbedTLS with forward secrecy and an AEAD cipher (ECDHE with GCM,
+     *  CCM or ChaCha20-Poly1305) plus the TLS 1.3 suites: no RSA key exchange, no CBC. An
+     *  unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer CONFIG, the name
+     *  in the detail). Borrowed for mqtls_client_create() only. */
+    const char *ciphers;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -351,9 +351,6 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
             }
         }
         c->diag = c->tls->diag; /* one diagnosis per failure signature for all its clients */
-        if (c->tls_cfg.insecure) {
-            LOG(c, MQTLS_LOG_WARN, "TLS verification is OFF: the broker is not authenticated");
-        }
     }
     *out = c;
     return MQTLS_OK;

@@ -115,6 +115,18 @@ void mqtls__client_start_attempt(mqtls_client_t *c)
     LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)", c->uri.host, c->uri.port,
         c->tls_cfg.enabled ? "tls" : "tcp", c->uri.websocket ? ", websocket " : "",
         c->uri.websocket ? c->uri.path : "");
+    /* tls.h promises these loudly at every connect, not once at create (issue 10). */
+    if (c->tls_cfg.enabled && c->tls_cfg.insecure) {
+        LOG(c, MQTLS_LOG_WARN,
+            "TLS verification is OFF (insecure): the broker is not authenticated, anyone on the "
+            "path can pretend to be %s",
+            c->uri.host);
+    } else if (c->tls_cfg.enabled && c->tls_cfg.no_hostname_check) {
+        LOG(c, MQTLS_LOG_WARN,
+            "the broker certificate's host name is NOT checked (no_hostname_check): any "
+            "certificate your CA signed can pretend to be %s",
+            c->uri.host);
+    }
 }
 
 /* The transport's connect() did not finish in connect_timeout_ms. TCP reports its own

@@ -433,6 +433,12 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
             return APPLY_BAD_VALUE;
         }
         break;
+    case CLI_OPT_CIPHERS:
+        if (val[0] == '\0') {
+            return APPLY_BAD_VALUE;
+        }
+        o->ciphers = val; /* the names are checked against the linked mbedTLS at connect */
+        break;
     case CLI_OPT_TLS_ALPN:
         if (o->alpn_count >= CLI_MAX_ALPN || val[0] == '\0' || strlen(val) > 255) {
             return APPLY_BAD_VALUE;
@@ -645,8 +651,8 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     }
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
-                           o->server_name != NULL || o->insecure || o->keypass != NULL ||
-                           o->keypass_file != NULL || o->keyform_given;
+                           o->ciphers != NULL || o->server_name != NULL || o->insecure ||
+                           o->keypass != NULL || o->keypass_file != NULL || o->keyform_given;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls && o->cafile == NULL && o->capath == NULL && !o->insecure) {
         /* Decision (docs/cli/pub.md "TLS"): no --cafile/--capath = the system trust store,

@@ -52,6 +52,8 @@ static int exit_code_for(mqtls_status_t st)
     switch (st) {
     case MQTLS_ERR_CONNACK_REFUSED:
         return MQTLS_EXIT_REFUSED;
+    case MQTLS_ERR_INVALID_ARG:
+        return MQTLS_EXIT_USAGE; /* the configuration comes from the command line (--ciphers) */
     case MQTLS_ERR_FILE_UNREADABLE:
     case MQTLS_ERR_FILE_EMPTY:
     case MQTLS_ERR_FILE_NOT_REGULAR:
@@ -338,6 +340,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
             t->min_version = o->tls_version;
             t->max_version = o->tls_version;
         }
+        t->ciphers = o->ciphers;
         cfg.tls = t;
     }
     cfg.on_event = session_event;

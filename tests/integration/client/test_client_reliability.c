@@ -251,18 +251,29 @@ static void publish_acked(const char *topic, uint8_t qos, uint32_t n)
     mqtls_client_destroy(pub);
 }
 
+static uint16_t g_port_cbc; /* mutual TLS 1.2 offering only ECDHE-ECDSA-AES128-SHA (CBC) */
+
 static int group_setup(void **state)
 {
     (void)state;
     if (th_pki_make(&g_pki) != 0) {
         return -1;
     }
+    g_port_cbc = th_free_port();
     /* No cap on the QoS 1/2 messages mosquitto sends a 3.1.1 client unacknowledged (an MQTT 5
-     * client's Receive Maximum caps them), and room for the whole burst in a stored session. */
-    return th_broker_start(&g_broker, &g_pki,
-                           "max_inflight_messages 0\nmax_queued_messages 100000\n") == 0
-               ? 0
-               : -1;
+     * client's Receive Maximum caps them), and room for the whole burst in a stored session.
+     * One more listener whose only cipher suite is forward secret but not AEAD. */
+    char extra[4 * TH_PATH_MAX];
+    (void)snprintf(extra, sizeof extra,
+                   "max_inflight_messages 0\nmax_queued_messages 100000\n"
+                   "listener %u 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                   "require_certificate true\nuse_identity_as_username true\n"
+                   "tls_version tlsv1.2\nciphers ECDHE-ECDSA-AES128-SHA\n",
+                   g_port_cbc, g_pki.ca_crt, g_pki.server_crt, g_pki.server_key);
+    if (th_broker_start(&g_broker, &g_pki, extra) != 0) {
+        return -1;
+    }
+    return th_wait_port(g_port_cbc, 5000);
 }
 
 static int group_teardown(void **state)
@@ -601,6 +612,120 @@ static void test_reliability_qos2_clean_session_warns_and_loses_nothing(void **s
     qos2_across_takeover(false, "clean");
 }
 
+/* --- 7. TLS: default cipher suites, --ciphers, loud insecure settings -------------------- */
+
+static const char *g_ciphers;
+static int g_name_warnings;
+
+static void count_name_warning(void *ctx, mqtls_log_level_t lvl, const char *msg)
+{
+    (void)ctx;
+    if (lvl == MQTLS_LOG_WARN && strstr(msg, "host name is NOT checked") != NULL) {
+        g_name_warnings++;
+    }
+}
+
+static mqtls_client_t *make_cbc(rec_t *r)
+{
+    char uri[64];
+    (void)snprintf(uri, sizeof uri, "mqtts://127.0.0.1:%u", g_port_cbc);
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t t;
+    mqtls_tls_cfg_init(&t);
+    t.ca_file = g_pki.ca_crt;
+    t.cert_file = g_pki.client_crt;
+    t.key_file = g_pki.client_key;
+    t.ciphers = g_ciphers;
+    cfg.tls = &t;
+    cfg.uri = uri;
+    cfg.connect_timeout_ms = 5000;
+    cfg.reconnect.enabled = false;
+    cfg.on_event = on_event;
+    cfg.event_ctx = r;
+    mqtls_client_t *c = NULL;
+    mqtls_error_t err;
+    mqtls_status_t st = mqtls_client_create(&cfg, &err, &c);
+    if (st != MQTLS_OK) {
+        fail_msg("create: %s (%s)", mqtls_status_name(st), err.detail);
+    }
+    return c;
+}
+
+/* mbedTLS 2.28 offered 80 suites, 42 without forward secrecy, and accepted a CBC-only broker.
+ * By default only ECDHE + AEAD are offered: that broker is refused in the handshake; naming
+ * its suite (IANA or mbedTLS spelling) gets through. */
+static void test_reliability_default_suites_are_ecdhe_aead_and_ciphers_widens_them(void **state)
+{
+    (void)state;
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    g_ciphers = NULL;
+    mqtls_client_t *c = make_cbc(&r);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    assert_true(run_until(&c, 1, &r.disconnected, 1, 8000));
+    assert_int_equal(r.connected, 0);
+    assert_int_equal(r.last_why.layer, MQTLS_LAYER_TLS);
+    char buf[512];
+    (void)mqtls_strerror(&r.last_why, buf, sizeof buf);
+    print_message("default suites against a CBC-only broker: %s\n", buf);
+    mqtls_client_destroy(c);
+
+    static const char *const lists[] = {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                                        "TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA"};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        memset(&r, 0, sizeof r);
+        g_ciphers = lists[i];
+        c = make_cbc(&r);
+        connect_and_wait(c, &r);
+        mqtls_client_destroy(c);
+    }
+    /* unknown names fail at create, naming the culprit */
+    g_ciphers = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:NO-SUCH-SUITE";
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    mqtls_tls_cfg_t t;
+    mqtls_tls_cfg_init(&t);
+    t.ca_file = g_pki.ca_crt;
+    t.ciphers = g_ciphers;
+    cfg.tls = &t;
+    cfg.uri = "mqtts://127.0.0.1:1";
+    mqtls_error_t err;
+    c = NULL;
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_ERR_INVALID_ARG);
+    assert_null(c);
+    assert_non_null(strstr(err.detail, "NO-SUCH-SUITE"));
+    g_ciphers = NULL;
+}
+
+static void name_check_off(mqtls_client_cfg_t *cfg)
+{
+    static mqtls_tls_cfg_t t; /* the TLS settings make() gives, plus the switch */
+    mqtls_tls_cfg_init(&t);
+    t.ca_file = g_pki.ca_crt;
+    t.cert_file = g_pki.client_crt;
+    t.key_file = g_pki.client_key;
+    t.no_hostname_check = true;
+    cfg->tls = &t;
+    cfg->log_fn = count_name_warning;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+/* tls.h promises no_hostname_check "logged" like insecure: at every connect, as a warning. */
+static void test_reliability_no_hostname_check_warns_at_every_connect(void **state)
+{
+    (void)state;
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    g_name_warnings = 0;
+    mqtls_client_t *c = make_with(&r, true, MQTLS_V311, NULL, true, name_check_off);
+    connect_and_wait(c, &r);
+    disconnect_and_wait(c, &r);
+    connect_and_wait(c, &r);
+    assert_int_equal(g_name_warnings, 2);
+    mqtls_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +735,8 @@ int main(void)
         cmocka_unit_test(test_reliability_publish_from_four_threads_while_stop_start_churns),
         cmocka_unit_test(test_reliability_qos2_persistent_session_exactly_once_across_reconnect),
         cmocka_unit_test(test_reliability_qos2_clean_session_warns_and_loses_nothing),
+        cmocka_unit_test(test_reliability_default_suites_are_ecdhe_aead_and_ciphers_widens_them),
+        cmocka_unit_test(test_reliability_no_hostname_check_warns_at_every_connect),
         cmocka_unit_test(test_reliability_broker_stop_is_a_lost_connection_not_a_refused_connect),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1026,6 +1026,47 @@ static void test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once
     }
 }
 
+static int g_warn_insecure;
+
+static void insecure_sink(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)ctx;
+    if (level == MQTLS_LOG_WARN && strstr(msg, "TLS verification is OFF") != NULL) {
+        g_warn_insecure++;
+    }
+}
+
+static void insecure_tls(mqtls_client_cfg_t *cfg)
+{
+    static mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    tls.insecure = true;
+    cfg->uri = "mqtts://127.0.0.1";
+    cfg->tls = &tls;
+    cfg->log_fn = insecure_sink;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+/* tls.h: insecure is "logged loudly at every connect"; it was logged once, at create. */
+static void test_client_insecure_warns_at_every_connect(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_CLOSE(), FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    g_warn_insecure = 0;
+    mqtls_client_t *c = make(MQTLS_V311, true, insecure_tls);
+    assert_int_equal(g_warn_insecure, 0); /* not yet: nothing connects */
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(g_warn_insecure, 1);
+    g_now += g_rec.reconnect_in_ms;
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 2);
+    assert_int_equal(g_warn_insecure, 2);
+    mqtls_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1056,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
         cmocka_unit_test(test_client_lost_after_connack_is_not_closed_after_connect),
         cmocka_unit_test(test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once),
+        cmocka_unit_test(test_client_insecure_warns_at_every_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
