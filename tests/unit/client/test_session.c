@@ -1426,6 +1426,13 @@ static void test_uri_parse_table(void **state)
         {"mqtt://", MQTLS_ERR_BAD_URI, "", 0, false},
         {"mqtt://[::1", MQTLS_ERR_BAD_URI, "", 0, false},
         {"mqtt://h:", MQTLS_ERR_BAD_URI, "", 0, false},
+        /* found by fuzz_uri: a host goes to DNS, SNI and an HTTP header as it is */
+        {"ws://hsa b", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://h\r\nX: y", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://user@h", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[::1 ]", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[a/b]", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[fe80::1%eth0]:1", MQTLS_OK, "fe80::1%eth0", 1, false},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         mqtls_uri_t u;
