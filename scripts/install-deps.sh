@@ -18,6 +18,7 @@ PACKAGES=(
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests
   abigail-tools                             # abidw/abidiff: the public ABI against its baseline
+  time util-linux                           # GNU time (peak RSS) and prlimit: hostile-input table
 )
 
 missing=()

@@ -605,6 +605,28 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                                    o->topics[0]);
         }
     }
+    for (size_t i = 0; i <= o->topic_count; i++) {
+        /* empty, broken UTF-8, a misplaced + or #: refused here, not after connecting */
+        bool will = i == o->topic_count;
+        const char *topic = will ? o->will_topic : o->topics[i];
+        if (topic == NULL) {
+            continue;
+        }
+        size_t len = strlen(topic);
+        mqtls_status_t st = mode == CLI_PUB || will
+                                ? mqtls_topic_name_check((const uint8_t *)topic, len)
+                                : mqtls_topic_filter_check((const uint8_t *)topic, len);
+        if (st == MQTLS_OK) {
+            continue;
+        }
+        const char *what = will ? "--will-topic" : "topic";
+        if (!cli_utf8_valid((const uint8_t *)topic, len)) {
+            return cli_usage_error(mode, err, false, "%s of %zu bytes: %s (%s)", what, len,
+                                   mqtls_status_text(st), mqtls_status_name(st));
+        }
+        return cli_usage_error(mode, err, false, "%s '%s': %s (%s)", what, topic,
+                               mqtls_status_text(st), mqtls_status_name(st));
+    }
     if (o->id != NULL && o->id_prefix != NULL) {
         return cli_usage_error(mode, err, false, "-i and -I cannot be used together");
     }
@@ -673,7 +695,8 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
         if (st != MQTLS_OK) {
             /* never an empty password instead: exit 4 (docs/cli/exit-codes.md) */
             fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s (%s)\n", cli_mode_name(mode),
-                    o->keypass_file, e.detail, mqtls_status_name(st));
+                    o->keypass_file, cli_reason_after(e.detail, o->keypass_file),
+                    mqtls_status_name(st));
             return MQTLS_EXIT_FILE;
         }
         o->keypass = o->keypass_buf;

@@ -25,15 +25,21 @@ void mqtls_cli_error(const char *action, const char *object, const char *fmt, ..
     fprintf(stderr, "mqtls: %s %s: %s\n", action, object, reason);
 }
 
+const char *cli_reason_after(const char *detail, const char *object)
+{
+    size_t n = strlen(object);
+    if (strncmp(detail, object, n) == 0 && strncmp(detail + n, ": ", 2) == 0) {
+        return detail + n + 2; /* "x: a FIFO ..." after "cannot read x:" says x once */
+    }
+    return detail;
+}
+
 void mqtls_cli_status_error(const char *action, const char *object, mqtls_status_t st,
                             const mqtls_error_t *err)
 {
-    const char *reason =
-        (err != NULL && err->detail[0] != '\0') ? err->detail : mqtls_status_text(st);
-    size_t n = strlen(object);
-    if (strncmp(reason, object, n) == 0 && strncmp(reason + n, ": ", 2) == 0) {
-        reason += n + 2; /* "x: a FIFO ..." after "cannot read x:" says x once */
-    }
+    const char *reason = (err != NULL && err->detail[0] != '\0')
+                             ? cli_reason_after(err->detail, object)
+                             : mqtls_status_text(st);
     fprintf(stderr, "mqtls: %s %s: %s (%s)\n", action, object, reason, mqtls_status_name(st));
 }
 

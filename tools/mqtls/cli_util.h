@@ -28,6 +28,10 @@ void mqtls_cli_error(const char *action, const char *object, const char *fmt, ..
 void mqtls_cli_status_error(const char *action, const char *object, mqtls_status_t st,
                             const mqtls_error_t *err);
 
+/** @brief @p detail without a leading "<object>: " (a reader's detail names its file, and the
+ *  line that quotes it names it already). */
+const char *cli_reason_after(const char *detail, const char *object);
+
 /** @brief The documented exit code (commands.h) for a status: 0 ok, 2 usage / invalid
  *  argument, 4 file problems (unreadable, exists, unparsable, key mismatch), 1 otherwise. */
 int mqtls_cli_exit_code(mqtls_status_t st);

@@ -537,7 +537,8 @@ static int load_keypass(doctor_t *d)
             cli_read_line(d->o.keypass_file, d->keypass, sizeof d->keypass, &is_empty, &e);
         if (st != MQTLS_OK) {
             fprintf(stderr, "mqtls doctor: cannot read --keypass-file %s: %s (%s)\n",
-                    d->o.keypass_file, e.detail, mqtls_status_name(st));
+                    d->o.keypass_file, cli_reason_after(e.detail, d->o.keypass_file),
+                    mqtls_status_name(st));
             return MQTLS_EXIT_FILE;
         }
         d->keypass_given = !is_empty;

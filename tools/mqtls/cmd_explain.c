@@ -202,8 +202,8 @@ int mqtls_cmd_explain(int argc, char **argv)
         mqtls_error_init(&e);
         mqtls_status_t rs = cli_read_file("-", STDIN_MAX_BYTES, 0, &data, &len, &e);
         if (rs != MQTLS_OK) {
-            fprintf(stderr, "mqtls: explain: read stdin: %s (%s)\n", e.detail,
-                    mqtls_status_name(rs));
+            fprintf(stderr, "mqtls: explain: read stdin: %s (%s)\n",
+                    cli_reason_after(e.detail, "stdin"), mqtls_status_name(rs));
             mqtls_explain_destroy(r);
             return MQTLS_EXIT_FILE;
         }

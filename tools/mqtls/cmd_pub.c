@@ -104,7 +104,8 @@ static int drain(pub_state_t *p)
 static int publish_lines(pub_state_t *p)
 {
     cli_buf_t line = {0};
-    char chunk[4096];
+    size_t scanned = 0; /* bytes of line already known to hold no newline */
+    static char chunk[65536];
     bool eof = false;
     int rc = MQTLS_EXIT_OK;
     while (!eof && !cli_stop && !p->lost && rc == MQTLS_EXIT_OK) {
@@ -136,9 +137,10 @@ static int publish_lines(pub_state_t *p)
                 cli_buf_add(&line, chunk, (size_t)n);
             }
 
-            /* publish every complete line; keep the rest */
+            /* publish every complete line; keep the rest (scanned once: an endless line
+             * without newline costs linear time, not quadratic) */
             size_t start = 0;
-            for (size_t i = 0; i < line.len && rc == MQTLS_EXIT_OK; i++) {
+            for (size_t i = scanned; i < line.len && rc == MQTLS_EXIT_OK; i++) {
                 if (line.data[i] == '\n') {
                     size_t l = i - start;
                     if (l > 0 && line.data[start + l - 1] == '\r') {
@@ -154,6 +156,7 @@ static int publish_lines(pub_state_t *p)
             }
             memmove(line.data, line.data + start, line.len - start);
             line.len -= start;
+            scanned = line.len;
             if (line.oom || line.len > CLI_PAYLOAD_MAX) {
                 /* endless stdin without a newline: a line is one message, bounded like -s */
                 if (!p->o->quiet) {
