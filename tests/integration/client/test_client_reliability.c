@@ -16,75 +16,16 @@
 
 #include <cmocka.h>
 
+#include "client_rec.h"
 #include "harness.h"
 #include "mqtls/mqtls.h"
 
-#define BURST_N 10000u
+#define BURST_N 10000 /* sequence numbers: MAX_SEQ of client_rec.h */
 #define CHURN_THREADS 4u
 #define CHURN_PER_THREAD 1000u
 
 static th_pki_t g_pki;
 static th_broker_t g_broker;
-
-/* --- recorder --------------------------------------------------------------------------- */
-
-typedef struct rec {
-    int connected, disconnected, disconnected_not_ok, errors, published, subscribed;
-    unsigned messages, dups, distinct;
-    bool session_present;
-    mqtls_error_t last_error; /* of the last MQTLS_EVENT_ERROR */
-    mqtls_error_t last_why;   /* of the last MQTLS_EVENT_DISCONNECTED */
-    uint8_t seen[BURST_N];    /* per sequence number: times received (saturating) */
-} rec_t;
-
-static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
-{
-    (void)c;
-    rec_t *r = ctx;
-    switch (ev->type) {
-    case MQTLS_EVENT_CONNECTED:
-        r->connected++;
-        r->session_present = ev->u.connected.session_present;
-        break;
-    case MQTLS_EVENT_DISCONNECTED:
-        r->disconnected++;
-        r->last_why = ev->u.disconnected.why;
-        if (ev->u.disconnected.why.status != MQTLS_OK) {
-            r->disconnected_not_ok++;
-        }
-        break;
-    case MQTLS_EVENT_ERROR:
-        r->errors++;
-        r->last_error = ev->u.error.err;
-        break;
-    case MQTLS_EVENT_PUBLISHED:
-        r->published++;
-        break;
-    case MQTLS_EVENT_SUBSCRIBED:
-        r->subscribed++;
-        break;
-    case MQTLS_EVENT_MESSAGE: {
-        r->messages++;
-        const uint8_t *p = ev->u.message.payload.data;
-        if (ev->u.message.payload.len >= 4) {
-            uint32_t seq = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-            if (seq < BURST_N) {
-                if (r->seen[seq] == 0) {
-                    r->distinct++;
-                } else {
-                    r->dups++;
-                }
-                if (r->seen[seq] < 255) {
-                    r->seen[seq]++;
-                }
-            }
-        }
-        break;
-    }
-    default:
-        break;
-    }
-}
 
 /* --- helpers ---------------------------------------------------------------------------- */
 
@@ -103,7 +44,7 @@ static mqtls_client_t *make_with(rec_t *r, bool tls, mqtls_version_t v, const ch
     (void)snprintf(uri, sizeof uri, "%s://127.0.0.1:%u", tls ? "mqtts" : "mqtt",
                    tls ? g_broker.port_mtls : g_broker.port_plain);
     mqtls_client_cfg_t cfg;
-    mqtls_client_cfg_init(&cfg);
+    base_cfg(&cfg, r, v, id, clean);
     mqtls_tls_cfg_t t;
     mqtls_tls_cfg_init(&t);
     if (tls) {
@@ -113,19 +54,6 @@ static mqtls_client_t *make_with(rec_t *r, bool tls, mqtls_version_t v, const ch
         cfg.tls = &t;
     }
     cfg.uri = uri;
-    cfg.client_id = id;
-    cfg.version = v;
-    cfg.clean_start = clean;
-    if (!clean && v == MQTLS_V5) {
-        cfg.session_expiry_s = 3600;
-    }
-    cfg.connect_timeout_ms = 5000;
-    cfg.reconnect.min_ms = 50;
-    cfg.reconnect.max_ms = 200;
-    cfg.outbox_max_messages = 4096;
-    cfg.outbox_max_bytes = 8u * 1024u * 1024u;
-    cfg.on_event = on_event;
-    cfg.event_ctx = r;
     if (getenv("MQTLS_TEST_VERBOSE") != NULL) {
         cfg.log_fn = log_line;
         cfg.log_level = MQTLS_LOG_DEBUG;
@@ -145,43 +73,6 @@ static mqtls_client_t *make_with(rec_t *r, bool tls, mqtls_version_t v, const ch
 static mqtls_client_t *make(rec_t *r, bool tls, mqtls_version_t v, const char *id, bool clean)
 {
     return make_with(r, tls, v, id, clean, NULL);
-}
-
-static bool run_until(mqtls_client_t **cs, size_t n, const int *flag, int want, int timeout_ms)
-{
-    int64_t end = th_now_ms() + timeout_ms;
-    while (*flag < want && th_now_ms() < end) {
-        for (size_t i = 0; i < n; i++) {
-            (void)mqtls_client_step(cs[i], n == 1 ? 20 : 1);
-        }
-    }
-    return *flag >= want;
-}
-
-static void connect_and_wait(mqtls_client_t *c, rec_t *r)
-{
-    int before = r->connected;
-    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
-    if (!run_until(&c, 1, &r->connected, before + 1, 8000)) {
-        char buf[512];
-        (void)mqtls_strerror(&r->last_why, buf, sizeof buf);
-        fail_msg("no CONNACK: %s", buf);
-    }
-}
-
-static void subscribe_and_wait(mqtls_client_t *c, rec_t *r, const char *filter, uint8_t qos)
-{
-    mqtls_subscription_t sub = {filter, qos};
-    int before = r->subscribed;
-    assert_int_equal(mqtls_client_subscribe(c, &sub, 1, NULL, NULL), MQTLS_OK);
-    assert_true(run_until(&c, 1, &r->subscribed, before + 1, 5000));
-}
-
-static void disconnect_and_wait(mqtls_client_t *c, rec_t *r)
-{
-    int before = r->disconnected;
-    assert_int_equal(mqtls_client_disconnect(c, 0), MQTLS_OK);
-    assert_true(run_until(&c, 1, &r->disconnected, before + 1, 5000));
 }
 
 /* Lines of the broker's log that contain @p needle. */
@@ -216,15 +107,6 @@ static void disconnect_seen_by_broker(mqtls_client_t *c, rec_t *r, const char *i
     assert_true(broker_log_count(needle) > before);
 }
 
-static void seq_payload(uint8_t *p, size_t len, uint32_t seq)
-{
-    memset(p, 0x5A, len);
-    p[0] = (uint8_t)(seq >> 24);
-    p[1] = (uint8_t)(seq >> 16);
-    p[2] = (uint8_t)(seq >> 8);
-    p[3] = (uint8_t)seq;
-}
-
 /* Publish @p n messages numbered from 0 at @p qos and wait until the broker acknowledged each. */
 static void publish_acked(const char *topic, uint8_t qos, uint32_t n)
 {
@@ -237,7 +119,7 @@ static void publish_acked(const char *topic, uint8_t qos, uint32_t n)
     int64_t end = th_now_ms() + 60000;
     while ((sent < n || rp.published < (int)n) && th_now_ms() < end) {
         for (int k = 0; k < 256 && sent < n; k++) {
-            seq_payload(payload, sizeof payload, sent);
+            fill_pattern(payload, sizeof payload, sent);
             mqtls_publish_opts_t o = {.qos = qos};
             if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) != MQTLS_OK) {
                 break;
@@ -325,7 +207,7 @@ static void burst(mqtls_version_t v, uint8_t qos, bool tls, tweak_fn receive_max
     while (rs.distinct < BURST_N && rs.disconnected_not_ok == 0 && th_now_ms() < end) {
         (void)mqtls_client_step(sub, 20);
     }
-    print_message("burst %s: %u of %u messages in %lld ms, %u duplicates, %d connection(s) "
+    print_message("burst %s: %d of %d messages in %lld ms, %d duplicates, %d connection(s) "
                   "lost\n",
                   tag, rs.distinct, BURST_N, (long long)(th_now_ms() - t0), rs.dups,
                   rs.disconnected_not_ok);
@@ -339,7 +221,7 @@ static void burst(mqtls_version_t v, uint8_t qos, bool tls, tweak_fn receive_max
     assert_int_equal(rs.errors, 0);
     /* Every acknowledgement reached the broker: nothing is sent again. */
     disconnect_seen_by_broker(sub, &rs, id);
-    unsigned before = rs.messages;
+    int before = rs.messages;
     connect_and_wait(sub, &rs);
     assert_true(rs.session_present);
     int64_t quiet = th_now_ms() + 500;
@@ -391,16 +273,8 @@ static void *churn_publisher(void *arg)
     churn_job_t *j = arg;
     uint8_t payload[16];
     for (uint32_t i = 0; i < CHURN_PER_THREAD; i++) {
-        seq_payload(payload, sizeof payload, j->first + i);
-        mqtls_publish_opts_t o = {.qos = 1};
-        mqtls_status_t st;
-        int tries = 0;
-        while ((st = mqtls_client_publish(j->c, "churn/t", payload, sizeof payload, &o, NULL)) ==
-                   MQTLS_ERR_OUTBOX_FULL &&
-               tries++ < 5000) {
-            struct timespec ts = {0, 1000000};
-            (void)nanosleep(&ts, NULL);
-        }
+        fill_pattern(payload, sizeof payload, j->first + i);
+        mqtls_status_t st = publish_patiently(j->c, "churn/t", payload, sizeof payload, 1);
         j->failures += st != MQTLS_OK ? 1u : 0u;
         struct timespec pace = {0, 200000}; /* spread the publishes over the churn */
         (void)nanosleep(&pace, NULL);
@@ -435,7 +309,7 @@ static void test_reliability_publish_from_four_threads_while_stop_start_churns(v
         assert_int_equal(pthread_create(&th[i], NULL, churn_publisher, &jobs[i]), 0);
     }
     unsigned cycles = 0;
-    const unsigned total = CHURN_THREADS * CHURN_PER_THREAD;
+    const int total = (int)(CHURN_THREADS * CHURN_PER_THREAD);
     int64_t end = th_now_ms() + 60000;
     bool publishing = true;
     while ((publishing || rs.distinct < total) && th_now_ms() < end) {
@@ -454,7 +328,7 @@ static void test_reliability_publish_from_four_threads_while_stop_start_churns(v
         (void)pthread_join(th[i], NULL);
         assert_int_equal(jobs[i].failures, 0);
     }
-    print_message("churn: %u stop/start cycles, %u of %u messages\n", cycles, rs.distinct, total);
+    print_message("churn: %u stop/start cycles, %d of %d messages\n", cycles, rs.distinct, total);
     assert_int_equal(rs.distinct, total);
     assert_true(cycles >= 20);
     assert_int_equal(mqtls_client_stop(pub), MQTLS_OK);
@@ -562,7 +436,7 @@ static void qos2_across_takeover(bool persistent, const char *tag)
     int64_t end = th_now_ms() + 60000;
     while (rs.distinct < N && th_now_ms() < end) {
         for (int k = 0; k < 50 && sent < N; k++) {
-            seq_payload(payload, sizeof payload, sent);
+            fill_pattern(payload, sizeof payload, sent);
             mqtls_publish_opts_t o = {.qos = 2};
             if (mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL) != MQTLS_OK) {
                 break;
@@ -583,7 +457,7 @@ static void qos2_across_takeover(bool persistent, const char *tag)
             (void)mqtls_client_step(both[i], 1);
         }
     }
-    print_message("qos2 %s: %u of %d messages, %u duplicates, publisher reconnects %d, "
+    print_message("qos2 %s: %d of %d messages, %d duplicates, publisher reconnects %d, "
                   "warnings %d\n",
                   tag, rs.distinct, N, rs.dups, rp.connected - 1, g_qos2_warnings);
     assert_true(taken);
@@ -625,31 +499,31 @@ static void count_name_warning(void *ctx, mqtls_log_level_t lvl, const char *msg
     }
 }
 
-static mqtls_client_t *make_cbc(rec_t *r)
+/* Mutual TLS settings a tweak can change (make_with()'s own are on its stack). */
+static mqtls_tls_cfg_t *tweakable_tls(mqtls_client_cfg_t *cfg)
 {
-    char uri[64];
-    (void)snprintf(uri, sizeof uri, "mqtts://127.0.0.1:%u", g_port_cbc);
-    mqtls_client_cfg_t cfg;
-    mqtls_client_cfg_init(&cfg);
-    mqtls_tls_cfg_t t;
+    static mqtls_tls_cfg_t t;
     mqtls_tls_cfg_init(&t);
     t.ca_file = g_pki.ca_crt;
     t.cert_file = g_pki.client_crt;
     t.key_file = g_pki.client_key;
-    t.ciphers = g_ciphers;
-    cfg.tls = &t;
-    cfg.uri = uri;
-    cfg.connect_timeout_ms = 5000;
-    cfg.reconnect.enabled = false;
-    cfg.on_event = on_event;
-    cfg.event_ctx = r;
-    mqtls_client_t *c = NULL;
-    mqtls_error_t err;
-    mqtls_status_t st = mqtls_client_create(&cfg, &err, &c);
-    if (st != MQTLS_OK) {
-        fail_msg("create: %s (%s)", mqtls_status_name(st), err.detail);
-    }
-    return c;
+    cfg->tls = &t;
+    return &t;
+}
+
+/* The listener whose only suite is CBC, with g_ciphers offered, no reconnect. */
+static void cbc_listener(mqtls_client_cfg_t *cfg)
+{
+    static char uri[64];
+    (void)snprintf(uri, sizeof uri, "mqtts://127.0.0.1:%u", g_port_cbc);
+    cfg->uri = uri;
+    cfg->reconnect.enabled = false;
+    tweakable_tls(cfg)->ciphers = g_ciphers;
+}
+
+static mqtls_client_t *make_cbc(rec_t *r)
+{
+    return make_with(r, true, MQTLS_V311, NULL, true, cbc_listener);
 }
 
 /* mbedTLS 2.28 offered 80 suites, 42 without forward secrecy, and accepted a CBC-only broker.
@@ -700,13 +574,7 @@ static void test_reliability_default_suites_are_ecdhe_aead_and_ciphers_widens_th
 
 static void name_check_off(mqtls_client_cfg_t *cfg)
 {
-    static mqtls_tls_cfg_t t; /* the TLS settings make() gives, plus the switch */
-    mqtls_tls_cfg_init(&t);
-    t.ca_file = g_pki.ca_crt;
-    t.cert_file = g_pki.client_crt;
-    t.key_file = g_pki.client_key;
-    t.no_hostname_check = true;
-    cfg->tls = &t;
+    tweakable_tls(cfg)->no_hostname_check = true;
     cfg->log_fn = count_name_warning;
     cfg->log_level = MQTLS_LOG_WARN;
 }
