@@ -4,7 +4,7 @@ ASAN    ?= build-asan
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install deb clean
+.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install deb tsan clean
 
 all: build
 
@@ -18,9 +18,14 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Every test: unit + integration (normal build), the unit and integration tests again under
-# ASan+UBSan, then a bounded fuzz run. Ends with ctest's summary line.
+# ASan+UBSan, the threaded ones under ThreadSanitizer, then a bounded fuzz run. Ends with a
+# "N passed, N failed" line.
 test: deps
 	@scripts/run-tests.sh
+
+# The ThreadSanitizer stage of `make test` alone (clang, the tests that run threads).
+tsan: deps
+	@scripts/tsan.sh
 
 demo: deps build
 	@scripts/demo.sh
@@ -37,4 +42,4 @@ deb: deps
 	@scripts/build-deb.sh build-deb
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz build-bench build-deb
+	rm -rf $(BUILD) $(ASAN) build-fuzz build-tsan build-bench build-deb

@@ -22,6 +22,7 @@ PACKAGES=(
   scdoc man-db groff-base                   # man pages, generated at build time (tools/mqtls)
   bash-completion zsh                       # the completion tests
   debhelper lintian fakeroot                # dpkg-buildpackage -us -uc (debian/), lintian
+  time util-linux                           # GNU time (peak RSS) and prlimit: hostile-input table
 )
 
 missing=()

@@ -3,13 +3,15 @@
 #   1. normal build (gcc, -Werror): unit + integration tests under ctest
 #   2. ASan+UBSan build with clang (-Werror): the same tests again
 #   deb. the Debian packages: built (scripts/build-deb.sh), installed, used, purged
-#   3. clang + libFuzzer: each fuzz target for a bounded time (MQTLS_FUZZ_SECONDS, default 60)
+#   3. ThreadSanitizer build with clang: the tests that run threads (scripts/tsan.sh)
+#   4. clang + libFuzzer: each fuzz target for a bounded time (MQTLS_FUZZ_SECONDS, default 25:
+#      eight targets, so the stage stays near 4 minutes with its build)
 # Prints ctest's summary per stage, then one closing line "N passed, N failed" counting every
-# ctest test of both builds and every fuzz target.
+# ctest test of the three builds and every fuzz target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS=${MQTLS_FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${MQTLS_FUZZ_SECONDS:-25}
 passed=0
 failed=0
 stages_failed=0
@@ -64,6 +66,7 @@ fi
 # clang here: the tree must be -Werror clean with clang too, and its UBSan catches more.
 stage "asan+ubsan + ctest (clang)" build-asan build_and_ctest build-asan -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=Debug -DMQTLS_SANITIZE=address,undefined
+stage "tsan + ctest of the threaded tests (clang)" build-tsan scripts/tsan.sh
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   echo "=== mqtls test stage: fuzz (${FUZZ_SECONDS}s per target)"
   targets=$(grep -c 'mqtls_add_fuzz_target\|add_executable(fuzz_' tests/fuzz/CMakeLists.txt || true)
@@ -74,6 +77,6 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
   fi
 fi
 
-echo "mqtls: every test of every stage (two ctest builds, fuzz targets):"
+echo "mqtls: every test of every stage (three ctest builds, fuzz targets):"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$stages_failed" -eq 0 ]

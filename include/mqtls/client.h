@@ -99,7 +99,14 @@ typedef struct mqtls_client_cfg {
     const char *client_id;    /**< NULL or "" = generated "mqtls-" + 16 random hex digits */
     mqtls_version_t version;  /**< default MQTLS_V311: every broker speaks it */
     uint16_t keepalive_s;     /**< default 60; 0 disables keepalive */
-    bool clean_start;         /**< default true ("clean session" in 3.1.1) */
+    /** default true ("clean session" in 3.1.1). QoS 2 is exactly once across a reconnect only
+     *  when the broker keeps the session: clean_start false and, in MQTT 5, a session_expiry_s
+     *  above 0. With a session the broker forgets, a QoS 2 message whose PUBCOMP had not come
+     *  when the connection dropped is published again on the next one (the client cannot know
+     *  whether the broker had routed it: losing it would be worse), so it may arrive twice;
+     *  the client logs a warning (MQTLS_LOG_WARN) once, at the first QoS 2 publish, when
+     *  reconnect is on. */
+    bool clean_start;
     uint32_t session_expiry_s;/**< MQTT 5 Session Expiry Interval, default 0 */
     const char *username;     /**< NULL = none */
     const char *password;     /**< NULL = none; never logged */
@@ -111,7 +118,13 @@ typedef struct mqtls_client_cfg {
                                      the outbox starts at 16 and doubles on demand) */
     size_t outbox_max_bytes;    /**< bytes of encoded PUBLISHes, default 4 MiB (a limit:
                                      the outbox starts at 1 KiB and doubles on demand) */
-    uint16_t receive_maximum;   /**< MQTT 5 Receive Maximum we announce, default 65535 */
+    /** QoS 1/2 PUBLISHes the broker may send us unacknowledged: the MQTT 5 Receive Maximum
+     *  we announce. Default (and 0) MQTLS_DEFAULT_RECEIVE_MAXIMUM = 1024 (before 1.1: 65535).
+     *  The client keeps room to acknowledge that many (6 bytes each), so acknowledgements are
+     *  never refused; a broker that sends more (MQTT 3.1.1 has no such limit) is slowed down:
+     *  the client stops reading until its acknowledgements are written, it never drops the
+     *  connection for it. */
+    uint16_t receive_maximum;
     uint16_t max_inflight;      /**< QoS 1/2 PUBLISHes sent and not yet acknowledged, at most.
                                      0 (default) = the broker's Receive Maximum in MQTT 5, 20
                                      in 3.1/3.1.1 (brokers have a limit they do not announce) */
@@ -224,7 +237,8 @@ static inline void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (also: @p cfg or cfg->tls not initialised with
  *          its *_init()); MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM; MQTLS_ERR_NOT_SUPPORTED (@p cfg
  *          sets fields of a newer mqtls than this library); a status from building the TLS
- *          context (-207, -300..-312). */
+ *          context (-207, -300..-314: a credential file must be a regular file of at most
+ *          MQTLS_FILE_CREDENTIAL_MAX bytes, mqtls/file.h). */
 MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
                                              mqtls_client_t **out);
 
@@ -249,7 +263,9 @@ MQTLS_API mqtls_status_t mqtls_client_connect(mqtls_client_t *c);
 
 /** @brief Queue a PUBLISH. QoS 0 is written straight from @p payload when the connection is
  *  idle; otherwise the packet is copied once into the outbox. Works while disconnected: QoS
- *  1/2 wait in the outbox for the next connection, QoS 0 is dropped at a disconnect.
+ *  1/2 wait in the outbox for the next connection, QoS 0 is dropped at a disconnect. QoS 2 is
+ *  exactly once within a connection, and across reconnects only with a session the broker
+ *  keeps (see mqtls_client_cfg_t::clean_start); otherwise at least once.
  *  @param[in]  topic, payload  Borrowed for the call.
  *  @param[in]  opts            NULL = QoS 0.
  *  @param[out] packet_id       The packet id (QoS 1/2; 0 for QoS 0); may be NULL.
@@ -292,8 +308,10 @@ MQTLS_API mqtls_status_t mqtls_client_disconnect(mqtls_client_t *c, uint8_t reas
  *          MQTLS_ERR_THREAD; MQTLS_ERR_OS (wakeup pipe). */
 MQTLS_API mqtls_status_t mqtls_client_start(mqtls_client_t *c);
 
-/** @brief Stop and join the loop thread (the connection stays as it is).
- *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (not started). */
+/** @brief Stop and join the loop thread (the connection stays as it is). Other threads may
+ *  keep calling publish, subscribe and the rest meanwhile; start() again resumes.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (not started, or another thread
+ *          is stopping it). */
 MQTLS_API mqtls_status_t mqtls_client_stop(mqtls_client_t *c);
 
 /** @brief The file descriptor to watch when driving the client yourself: the socket, or while

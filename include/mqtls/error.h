@@ -43,7 +43,8 @@ typedef struct mqtls_error {
     uint32_t depth_flags[MQTLS_ERROR_CHAIN_DEPTH]; /**< flags per chain depth (verify callback) */
     uint8_t chain_len;       /**< entries of depth_flags in use */
     int16_t tls_alert;       /**< fatal alert received from the peer, -1 if none */
-    int16_t connack_reason;  /**< CONNACK reason/return code, -1 if none */
+    int16_t connack_reason;  /**< CONNACK reason/return code, -1 if none; 0 on the loss of a
+                                  connection the broker had accepted */
     int16_t disconnect_reason; /**< reason in a broker DISCONNECT (MQTT 5), -1 if none */
     int sys_errno;           /**< errno of the failing system call, 0 if none */
     char detail[160];        /**< short context: a file name, "getaddrinfo: ...", never a secret */

@@ -15,4 +15,12 @@
 #define MQTLS_RX_BUFFER_INITIAL 4096u
 #endif
 
+/** Receive Maximum a client announces by default (messages): the QoS 1/2 PUBLISHes the broker
+ *  may send before we acknowledge them. The control buffer keeps room for an acknowledgement of
+ *  each (6 bytes apiece), so a broker that keeps to it never makes the client stop reading;
+ *  one that does not (MQTT 3.1.1 announces nothing) meets back-pressure, never a refused ack. */
+#ifndef MQTLS_DEFAULT_RECEIVE_MAXIMUM
+#define MQTLS_DEFAULT_RECEIVE_MAXIMUM 1024u
+#endif
+
 #endif /* MQTLS_LIMITS_H */

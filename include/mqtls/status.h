@@ -110,6 +110,8 @@ extern "C" {
     X(MQTLS_ERR_FILE_WRITE,         -310, "file cannot be written")                              \
     X(MQTLS_ERR_FILE_EXISTS,        -311, "file exists (use --force to overwrite)")              \
     X(MQTLS_ERR_CRYPTO,             -312, "cryptographic operation failed")                      \
+    X(MQTLS_ERR_FILE_NOT_REGULAR,   -313, "not a regular file (a directory, FIFO, socket or device)") \
+    X(MQTLS_ERR_FILE_TOO_LARGE,     -314, "file larger than the limit")                          \
     /* --- diagnosis / tools ------------------------------------------------------------- */    \
     X(MQTLS_ERR_USAGE,              -350, "invalid command-line usage")
 /* clang-format on */

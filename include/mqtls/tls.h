@@ -17,11 +17,12 @@ extern "C" {
 
 /** TLS settings. Initialise with mqtls_tls_cfg_init() (no TLS material; verification on;
  *  TLS 1.2 minimum), then set what you need; give it to a client as mqtls_client_cfg_t::tls.
- *  For each credential give a file OR a buffer. Buffers are PEM or DER (detected); a PEM
- *  buffer may or may not include its trailing NUL in @c *_len. All pointers are borrowed
- *  until the client/transport is destroyed.
- *  Versioned (docs/abi.md): fields are only ever appended; @c struct_size tells the library
- *  which ones the caller knows. */
+ *  For each credential give a file OR a buffer. Files are read with mqtls_file_read(): a
+ *  regular file of at most MQTLS_FILE_CREDENTIAL_MAX (1 MiB), else MQTLS_ERR_FILE_NOT_REGULAR
+ *  or MQTLS_ERR_FILE_TOO_LARGE (a FIFO never blocks mqtls_client_create()). Buffers are PEM or DER
+ * (detected); a PEM buffer may or may not include its trailing NUL in @c *_len. All pointers are
+ * borrowed until the client/transport is destroyed. Versioned (docs/abi.md): fields are only ever
+ * appended; @c struct_size tells the library which ones the caller knows. */
 typedef struct mqtls_tls_cfg {
     uint32_t struct_size;         /**< set by mqtls_tls_cfg_init(); do not change */
     bool enabled;                 /**< use TLS (set by mqtts:// too) */
@@ -71,6 +72,14 @@ typedef struct mqtls_tls_cfg {
     const uint8_t *psk;
     size_t psk_len;
     const char *psk_identity;
+    /** Cipher suites to offer, colon-separated, IANA names (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_
+     *  SHA256) or mbedTLS names (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256), in order of
+     *  preference; TLS 1.3 suites the list does not name stay offered. NULL (default) = every
+     *  suite of the linked mbedTLS with forward secrecy and an AEAD cipher (ECDHE with GCM,
+     *  CCM or ChaCha20-Poly1305) plus the TLS 1.3 suites: no RSA key exchange, no CBC. An
+     *  unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer CONFIG, the name
+     *  in the detail). Borrowed for mqtls_client_create() only. */
+    const char *ciphers;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -92,6 +92,8 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     s->cur_off = 0;
     s->plan_count = 0;
     s->inflight = 0;
+    s->release_due = 0;
+    s->input_stalled = false;
     s->ping_sent_ms = -1;
     s->alias_out_used = 0;
     s->alias_out_max = 0;
@@ -115,6 +117,8 @@ void mqtls__session_on_closed(mqtls__session_t *s)
         bit_set(s->ids_out, e->packet_id, true);
         if (e->state == E_WRITING || e->state == E_WAIT_ACK) {
             e->state = E_QUEUED; /* resent on the next connection */
+        } else if (e->state == E_RELEASE) {
+            e->state = E_WAIT_COMP; /* its PUBREL is owed again at the next resume */
         }
     }
     mqtls__outbox_reap(s);
@@ -123,11 +127,13 @@ void mqtls__session_on_closed(mqtls__session_t *s)
 /* After CONNACK: resend what the session still owes [MQTT-4.4.0-1]. */
 static void resume_outbox(mqtls__session_t *s)
 {
+    s->qos2_republished = 0;
     for (size_t k = 0; k < s->ent_count; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->state == E_WAIT_COMP) {
             if (s->session_present) {
-                (void)mqtls__session_ctrl_ack(s, MQTLS_PUBREL, e->packet_id, 0);
+                e->state = E_RELEASE; /* out_iov() queues its PUBREL when there is room */
+                s->release_due++;
                 s->inflight++;
             } else {
                 /* The broker lost its session, and with it the message it was holding until
@@ -135,6 +141,7 @@ static void resume_outbox(mqtls__session_t *s)
                  * again as a new message. At-least-once beats silent loss here. */
                 e->state = E_QUEUED;
                 s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
+                s->qos2_republished++;
             }
         } else if (e->state == E_QUEUED && e->was_sent) {
             uint8_t *b = s->ring + e->off;

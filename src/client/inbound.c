@@ -99,6 +99,10 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
                                            s->cfg.version == MQTLS_V5 ? 0x92u : 0u);
         }
         e = entry_at(s, (size_t)k);
+        if (e->state == E_RELEASE) {
+            e->state = E_WAIT_COMP; /* this PUBREL is the one that was due */
+            s->release_due--;
+        }
         if (e->state == E_WAIT_COMP) {
             return mqtls__session_ctrl_ack(s, MQTLS_PUBREL, a->packet_id, 0);
         }
@@ -126,7 +130,9 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
             return MQTLS_OK;
         }
         e = entry_at(s, (size_t)k);
-        if (e->state != E_WAIT_COMP) {
+        if (e->state == E_RELEASE) {
+            s->release_due--; /* released on an earlier connection: complete now */
+        } else if (e->state != E_WAIT_COMP) {
             return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL, "PUBCOMP before PUBREC");
         }
         mqtls__outbox_entry_done(s, e);
@@ -140,15 +146,9 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
     return MQTLS_OK;
 }
 
+/* One decoded packet. Its type is one the broker may send now (check_head() saw to that). */
 static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
 {
-    if (s->state == MQTLS__S_CONNECTING && p->type != MQTLS_CONNACK &&
-        p->type != MQTLS_DISCONNECT && p->type != MQTLS_AUTH) {
-        /* [MQTT-3.2.0-1]: the first packet from the server must be CONNACK (or AUTH during
-         * enhanced authentication, [MQTT-4.12]). */
-        return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL,
-                                   "first packet from the broker is not CONNACK");
-    }
     mqtls_event_t ev;
     switch (p->type) {
     case MQTLS_CONNACK:
@@ -187,6 +187,113 @@ static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
     }
 }
 
+/* The broker may send in this state. Client-to-server types are refused everywhere; before
+ * CONNACK only CONNACK (and in MQTT 5 DISCONNECT or AUTH) [MQTT-3.2.0-1]; CONNACK only then. */
+static const char *type_refused(const mqtls__session_t *s, unsigned type)
+{
+    switch (type) {
+    case MQTLS_CONNECT:
+    case MQTLS_SUBSCRIBE:
+    case MQTLS_UNSUBSCRIBE:
+    case MQTLS_PINGREQ:
+        return ", which only a client sends";
+    case MQTLS_DISCONNECT:
+        /* MQTT 3.1.1: client to server only. */
+        return s->cfg.version == MQTLS_V5 ? NULL : ", which only a client sends in MQTT 3.1.1";
+    case MQTLS_CONNACK:
+        return s->state == MQTLS__S_CONNECTING ? NULL : " a second time";
+    case MQTLS_AUTH:
+        return NULL;
+    default:
+        return s->state == MQTLS__S_CONNECTING ? " before CONNACK" : NULL;
+    }
+}
+
+/* What an MQTT 3.1/3.1.1 packet of this type must have as remaining length: -1 any. */
+static long v3_fixed_length(unsigned type)
+{
+    switch (type) {
+    case MQTLS_CONNACK:
+    case MQTLS_PUBACK:
+    case MQTLS_PUBREC:
+    case MQTLS_PUBREL:
+    case MQTLS_PUBCOMP:
+    case MQTLS_UNSUBACK:
+        return 2;
+    case MQTLS_PINGRESP:
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* "<prefix>0xNN<what><more>" into @p buf (no stdio in the session). */
+static const char *head_detail(char *buf, size_t cap, uint8_t first, const char *what,
+                               const char *more)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *parts[] = {"first byte 0x", NULL, " from the broker: ", what, more};
+    char byte[3] = {hex[first >> 4], hex[first & 0x0Fu], '\0'};
+    parts[1] = byte;
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]);
+        n = n < cap - 1u - used ? n : cap - 1u - used;
+        memcpy(buf + used, parts[i], n);
+        used += n;
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
+/* Judge the fixed header as soon as its bytes are here, before waiting for the body: a broker
+ * that sends garbage is closed at once, not after the keepalive (issue 10, defect 8).
+ * @p avail bytes at @p in, at least one. @return MQTLS_OK or the failure (recorded). */
+static mqtls_status_t check_head(mqtls__session_t *s, const uint8_t *in, size_t avail,
+                                 const mqtls_codec_cfg_t *cc)
+{
+    unsigned type = (unsigned)in[0] >> 4;
+    const char *name = mqtls_packet_type_name((mqtls_packet_type_t)type);
+    char detail[128];
+    /* The codec's rules for the first byte (type, reserved flags [MQTT-2.2.2-2], QoS 3). */
+    mqtls_packet_t p;
+    size_t n = 0;
+    mqtls_status_t st = mqtls_packet_decode(in, 1, cc, &p, &n);
+    if (st != MQTLS_ERR_NEED_MORE && st != MQTLS_OK) {
+        return mqtls__session_fail(
+            s, st, head_detail(detail, sizeof detail, in[0], mqtls_status_text(st), ""));
+    }
+    const char *why = type_refused(s, type);
+    if (why != NULL) {
+        return mqtls__session_fail(s, MQTLS_ERR_PROTOCOL,
+                                   head_detail(detail, sizeof detail, in[0], name, why));
+    }
+    /* MQTT 3.1.1 acks, CONNACK and PINGRESP have a fixed size: a larger announced one is
+     * garbage whose "body" would never come. */
+    size_t total = 0;
+    long fixed = s->cfg.version == MQTLS_V5 ? -1 : v3_fixed_length(type);
+    if (fixed >= 0 && mqtls_packet_frame(in, avail, cc, &total) == MQTLS_OK &&
+        total != (size_t)fixed + 2u) {
+        return mqtls__session_fail(
+            s, MQTLS_ERR_MALFORMED,
+            head_detail(detail, sizeof detail, in[0], name, " with a wrong remaining length"));
+    }
+    return MQTLS_OK;
+}
+
+/* Will taking this packet queue a control packet (an acknowledgement or PUBREL)? */
+static bool needs_ack_room(uint8_t first)
+{
+    unsigned type = (unsigned)first >> 4;
+    return (type == MQTLS_PUBLISH && (first & 0x06u) != 0) || type == MQTLS_PUBREC ||
+           type == MQTLS_PUBREL;
+}
+
+bool mqtls__session_input_blocked(const mqtls__session_t *s)
+{
+    return s->input_stalled && !mqtls__session_ack_room(s);
+}
+
 mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
                                        int64_t now_ms, size_t *used, size_t *need)
 {
@@ -196,12 +303,25 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
     if (s->state == MQTLS__S_IDLE) {
         return MQTLS_ERR_STATE;
     }
+    s->input_stalled = false;
+    if (s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending) {
+        /* Our DISCONNECT is queued: nothing may follow it, not even an ack [MQTT-3.14.4-1]. The
+         * bytes are read (so the close is a FIN, not a reset that could destroy our last
+         * packets at the broker) and dropped: QoS 1/2 come again with the session. */
+        *used = len;
+        return MQTLS_OK;
+    }
     mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = s->cfg.max_packet_size};
     size_t off = 0;
     /* Bounded: each iteration consumes at least two bytes or returns. */
     while (off < len) {
+        mqtls_status_t st = check_head(s, in + off, len - off, &cc);
+        if (st != MQTLS_OK) {
+            *used = off;
+            return st;
+        }
         size_t total = 0;
-        mqtls_status_t st = mqtls_packet_frame(in + off, len - off, &cc, &total);
+        st = mqtls_packet_frame(in + off, len - off, &cc, &total);
         if (st == MQTLS_ERR_NEED_MORE) {
             break;
         }
@@ -211,6 +331,11 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
         }
         if (total > len - off) {
             *need = total;
+            break;
+        }
+        if (needs_ack_room(in[off]) && !mqtls__session_ack_room(s)) {
+            /* Back-pressure: take no packet whose ack we could not queue. */
+            s->input_stalled = true;
             break;
         }
         mqtls_packet_t p;
@@ -232,7 +357,8 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
             *used = off;
             return st;
         }
-        if (s->state == MQTLS__S_IDLE) {
+        if (s->state == MQTLS__S_IDLE ||
+            (s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending)) {
             break;
         }
     }

@@ -35,14 +35,36 @@ void mqtls__session_queue_disconnect(mqtls__session_t *s)
     if (!draining_qos0(s) || s->cur_entry >= 0 || qos0_queued(s)) {
         return;
     }
-    s->disconnect_pending = false;
     mqtls_packet_t p;
     memset(&p, 0, sizeof p);
     p.type = MQTLS_DISCONNECT;
     p.u.disconnect.reason = s->cfg.version == MQTLS_V5 ? s->disconnect_reason : 0;
-    /* No room in the control buffer: closing without DISCONNECT still ends the connection
-     * (the broker then publishes the will; acceptable when the buffer is jammed). */
-    (void)mqtls__session_ctrl_put(s, &p);
+    /* No room yet (acknowledgements fill the control buffer): stay pending, this is called
+     * again as output is written. Closing without DISCONNECT would publish the will. */
+    if (mqtls__session_ctrl_put(s, &p) == MQTLS_OK) {
+        s->disconnect_pending = false;
+    }
+}
+
+/* After a resume, PUBRELs owed for QoS 2 messages the broker holds go out as the control
+ * buffer has room (keeping the acknowledgement reserve), oldest first. */
+static void release_due(mqtls__session_t *s)
+{
+    for (size_t k = 0; k < s->ent_count && s->release_due > 0; k++) {
+        mqtls__entry_t *e = entry_at(s, k);
+        if (e->state != E_RELEASE) {
+            continue;
+        }
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_PUBREL;
+        p.u.ack.packet_id = e->packet_id;
+        if (mqtls__session_ctrl_put(s, &p) != MQTLS_OK) {
+            return;
+        }
+        e->state = E_WAIT_COMP;
+        s->release_due--;
+    }
 }
 
 size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t max)
@@ -51,6 +73,9 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
     s->plan_count = 0;
     if (s->state == MQTLS__S_IDLE || max == 0) {
         return 0;
+    }
+    if (s->release_due > 0 && can_send_publishes(s)) {
+        release_due(s);
     }
     if (s->cur_entry >= 0) {
         mqtls__entry_t *e = entry_at(s, (size_t)s->cur_entry);
@@ -205,6 +230,9 @@ bool mqtls__session_has_output(const mqtls__session_t *s)
         return false;
     }
     if (s->cur_entry >= 0 || s->ctrl_wr > s->ctrl_rd) {
+        return true;
+    }
+    if (s->release_due > 0 && can_send_publishes(s)) {
         return true;
     }
     if (draining_qos0(s)) {

@@ -117,7 +117,7 @@ long mqtls__outbox_find(const mqtls__session_t *s, uint16_t id, uint8_t qos)
     for (size_t k = 0; k < s->ent_count; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->qos == qos && e->packet_id == id &&
-            (e->state == E_WAIT_ACK || e->state == E_WAIT_COMP)) {
+            (e->state == E_WAIT_ACK || e->state == E_WAIT_COMP || e->state == E_RELEASE)) {
             return (long)k;
         }
     }

@@ -143,22 +143,33 @@ mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out)
 
 /* --- control buffer --------------------------------------------------------------------- */
 
-mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt)
+static size_t ctrl_free(const mqtls__session_t *s)
+{
+    return s->ctrl_cap - (s->ctrl_wr - s->ctrl_rd);
+}
+
+bool mqtls__session_ack_room(const mqtls__session_t *s)
+{
+    return ctrl_free(s) >= ACK_MAX_LEN;
+}
+
+/* Encode @p pkt into the control buffer so that at least @p keep bytes stay free. */
+static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt, size_t keep)
 {
     size_t need = 0;
     mqtls_status_t st = mqtls_packet_encoded_size(pkt, s->cfg.version, &need);
     if (st != MQTLS_OK) {
         return st;
     }
-    if (s->ctrl_wr + need > s->ctrl_cap && s->ctrl_rd > 0) {
+    if (need + keep > ctrl_free(s)) {
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    if (s->ctrl_wr + need > s->ctrl_cap) {
         /* Compact only when needed; the unsent bytes at ctrl_rd move to the front. */
         memmove(s->ctrl, s->ctrl + s->ctrl_rd, s->ctrl_wr - s->ctrl_rd);
         s->ctrl_wr -= s->ctrl_rd;
         s->ctrl_traced -= s->ctrl_rd; /* never behind ctrl_rd (outbound.c) */
         s->ctrl_rd = 0;
-    }
-    if (s->ctrl_wr + need > s->ctrl_cap) {
-        return MQTLS_ERR_OUTBOX_FULL;
     }
     size_t written = 0;
     st = mqtls_packet_encode(pkt, s->cfg.version, s->ctrl + s->ctrl_wr, need, &written);
@@ -169,6 +180,12 @@ mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t
     return MQTLS_OK;
 }
 
+mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt)
+{
+    bool last = pkt->type == MQTLS_CONNECT || pkt->type == MQTLS_DISCONNECT;
+    return ctrl_encode(s, pkt, last ? 0 : s->ack_reserve);
+}
+
 mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t type, uint16_t id,
                                        uint8_t reason)
 {
@@ -177,7 +194,7 @@ mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t 
     p.type = type;
     p.u.ack.packet_id = id;
     p.u.ack.reason = s->cfg.version == MQTLS_V5 ? reason : 0;
-    return mqtls__session_ctrl_put(s, &p);
+    return ctrl_encode(s, &p, 0);
 }
 
 mqtls_status_t mqtls__session_fail(mqtls__session_t *s, mqtls_status_t st, const char *detail)
@@ -227,6 +244,14 @@ static size_t ctrl_size(const mqtls__session_cfg_t *cfg)
     return cfg->ctrl_bytes != 0 ? cfg->ctrl_bytes : connect_size(cfg) + CTRL_EXTRA;
 }
 
+/* Room kept for one acknowledgement per message the broker may have in flight to us (our
+ * Receive Maximum): a broker that keeps to it never makes the client stop reading. */
+static size_t ack_reserve(const mqtls__session_cfg_t *cfg)
+{
+    size_t n = cfg->receive_maximum != 0 ? cfg->receive_maximum : 65535u;
+    return n * ACK_MAX_LEN;
+}
+
 static size_t subs_size(const mqtls__session_cfg_t *cfg)
 {
     return cfg->sub_store_bytes != 0 ? cfg->sub_store_bytes : SUBS_DEFAULT;
@@ -252,7 +277,8 @@ size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
     }
     size_t n = 0;
     n += mqtls__session_outbox_buf_size(initial_entries(cfg), initial_bytes(cfg));
-    n += align8(ctrl_size(cfg) + subs_size(cfg)); /* resubscribe goes through ctrl */
+    /* resubscribe goes through ctrl; acknowledgements have their reserve in it */
+    n += align8(ctrl_size(cfg) + subs_size(cfg) + ack_reserve(cfg));
     n += 2u * ID_BITMAP_BYTES;
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     n += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
@@ -291,7 +317,8 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->ring_cap = initial_bytes(cfg);
     p += align8(s->ring_cap);
     s->ctrl = p;
-    s->ctrl_cap = ctrl_size(cfg) + subs_size(cfg);
+    s->ack_reserve = ack_reserve(cfg);
+    s->ctrl_cap = ctrl_size(cfg) + subs_size(cfg) + s->ack_reserve;
     p += align8(s->ctrl_cap);
     s->ids_out = p;
     p += ID_BITMAP_BYTES;
@@ -348,9 +375,10 @@ mqtls_status_t mqtls__session_tick(mqtls__session_t *s, int64_t now_ms)
         mqtls_packet_t p;
         memset(&p, 0, sizeof p);
         p.type = MQTLS_PINGREQ;
-        if (mqtls__session_ctrl_put(s, &p) == MQTLS_OK) {
-            s->ping_sent_ms = now_ms;
-        }
+        /* Timed even when it found no room: a connection that takes none of our bytes and
+         * sends none for a whole ping timeout is dead, and must be found so. */
+        (void)mqtls__session_ctrl_put(s, &p);
+        s->ping_sent_ms = now_ms;
     }
     return MQTLS_OK;
 }

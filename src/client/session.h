@@ -74,7 +74,8 @@ typedef struct mqtls__session_cfg {
     size_t max_bytes;             /* outbox byte ring (limit) */
     size_t initial_messages;      /* entry slots in the arena; 0 = MQTLS__OUTBOX_INITIAL_ENTRIES */
     size_t initial_bytes;         /* ring bytes in the arena; 0 = MQTLS__OUTBOX_INITIAL_BYTES */
-    uint16_t receive_maximum;     /* announced (MQTT 5) */
+    uint16_t receive_maximum;     /* announced (MQTT 5); the control buffer keeps room for
+                                     this many acknowledgements. 0 = 65535, not announced */
     uint16_t max_inflight;        /* our cap on QoS>0 in flight; 0 = see window_default() */
     uint32_t max_packet_size;     /* inbound limit, announced (MQTT 5) */
     uint16_t topic_alias_maximum; /* inbound aliases accepted */
@@ -133,6 +134,13 @@ typedef struct mqtls__session {
     uint8_t *ctrl;
     size_t ctrl_cap, ctrl_rd, ctrl_wr;
     size_t ctrl_traced; /* on_trace: the control packets before this offset were reported */
+    size_t ack_reserve; /* bytes of ctrl only acknowledgements may use (receive_maximum of
+                           them): other packets never take the room acks need */
+    bool input_stalled; /* on_bytes() stopped before a packet whose ack found no room */
+    size_t release_due; /* entries in E_RELEASE (PUBRELs to resend after a resume) */
+    size_t qos2_republished; /* at the last CONNACK: QoS 2 messages the broker had PUBREC'd
+                                published again as new, the session being lost (a duplicate
+                                is possible: exactly once needs a session that persists) */
 
     uint8_t *ids_out;      /* bitmap: our packet ids in use */
     uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */
@@ -175,12 +183,21 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
 /** Transport is connected: queue CONNECT. @return MQTLS_OK; MQTLS_ERR_STATE; encode status. */
 mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_ms);
 
-/** Feed received bytes. Processes every complete packet at the front of @p in.
+/** Feed received bytes. Processes every complete packet at the front of @p in, except that it
+ *  stops before a packet whose acknowledgement would not fit the control buffer (back-pressure:
+ *  mqtls__session_input_blocked() is then true until enough output was written; feed the rest
+ *  again then). Once our DISCONNECT is queued, input is consumed and ignored.
+ *  The first byte of a packet is judged as soon as it arrives: a type the broker may not send
+ *  in this state, or reserved flag bits [MQTT-2.2.2-2], fail at once (no wait for the body).
  *  @param[out] used  Bytes consumed (whole packets).
  *  @param[out] need  Total size of the incomplete packet at the front, 0 if unknown.
  *  @return MQTLS_OK; a negative status: the connection must be closed (details in s->err). */
 mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
                                        int64_t now_ms, size_t *used, size_t *need);
+
+/** on_bytes() stopped for lack of room for acknowledgements, and there still is none: write
+ *  first, and do not read more (back-pressure on the broker, never a refused ack). */
+bool mqtls__session_input_blocked(const mqtls__session_t *s);
 
 /** The transport is gone (error, close, or after DISCONNECT was flushed). Resets per-connection
  *  state, keeps what the session must keep ([MQTT-4.4.0-1]). Never fails. */

@@ -12,8 +12,14 @@ enum entry_state {
     E_WRITING,   /* partially written (it is s->cur_entry) */
     E_WAIT_ACK,  /* QoS 1: PUBACK; QoS 2: PUBREC */
     E_WAIT_COMP, /* QoS 2: PUBREL queued/sent, waiting for PUBCOMP */
-    E_DONE
+    E_DONE,
+    E_RELEASE /* QoS 2, session resumed: PUBREL to send again when the control buffer has
+                 room (then E_WAIT_COMP); counted in s->release_due */
 };
+
+/* The longest acknowledgement we queue: fixed header (2), packet id (2), MQTT 5 reason (1),
+ * property length (1). */
+#define ACK_MAX_LEN 6u
 
 #define ID_BITMAP_BYTES (65536u / 8u)
 #define MAX_USER_CONNECT_PROPS 16u
@@ -68,11 +74,17 @@ void mqtls__session_emit_error(mqtls__session_t *s, mqtls_status_t st, uint16_t 
 mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev);
 /** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID. */
 mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out);
-/** Encode @p pkt into the control buffer. @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL; codec. */
+/** Encode @p pkt into the control buffer, leaving the acknowledgement reserve free (CONNECT and
+ *  DISCONNECT may use it: nothing follows them). @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL;
+ *  codec. */
 mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt);
-/** Queue PUBACK/PUBREC/PUBREL/PUBCOMP for @p id (reason only in MQTT 5). */
+/** Queue PUBACK/PUBREC/PUBREL/PUBCOMP for @p id (reason only in MQTT 5), in answer to a packet
+ *  of the broker: may use the reserve. on_bytes() checks mqtls__session_ack_room() before it
+ *  takes a packet that needs one, so this does not fail there. */
 mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t type, uint16_t id,
                                        uint8_t reason);
+/** Room for one more acknowledgement in the control buffer? */
+bool mqtls__session_ack_room(const mqtls__session_t *s);
 /** The in-flight window before the broker announces its Receive Maximum. */
 uint16_t mqtls__session_window_default(const mqtls__session_cfg_t *cfg);
 

@@ -31,6 +31,25 @@ static mqtls_status_t parse_unix(const char *path, mqtls_uri_t *out)
     return MQTLS_OK;
 }
 
+/* A host goes to getaddrinfo(), the TLS SNI and the WebSocket Host header as it is: no space,
+ * control byte or delimiter of a URI (found by fuzz_uri: "ws://h a" was a host). An IPv6
+ * literal holds hex digits, ':' and '.', and maybe a zone ("%eth0"). */
+static bool host_ok(const char *h, size_t len, bool literal)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)h[i];
+        if (c <= 0x20u || c == 0x7Fu || strchr("@[]/\\?#", c) != NULL) {
+            return false;
+        }
+        if (literal &&
+            !(c == ':' || c == '.' || c == '%' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+              (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
 {
     if (uri == NULL || out == NULL) {
@@ -66,7 +85,8 @@ mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
     p = uri + n;
     const char *host = p;
     size_t host_len;
-    if (*p == '[') {
+    bool literal = *p == '[';
+    if (literal) {
         const char *end = strchr(p, ']');
         if (end == NULL || end == p + 1) {
             return MQTLS_ERR_BAD_URI;
@@ -78,7 +98,7 @@ mqtls_status_t mqtls_uri_parse(const char *uri, mqtls_uri_t *out)
         host_len = strcspn(p, ":/");
         p += host_len;
     }
-    if (host_len == 0 || host_len >= sizeof out->host) {
+    if (host_len == 0 || host_len >= sizeof out->host || !host_ok(host, host_len, literal)) {
         return MQTLS_ERR_BAD_URI;
     }
     memcpy(out->host, host, host_len);

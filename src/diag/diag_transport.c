@@ -359,6 +359,9 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
         connack_refused(c, e->connack_reason);
         return;
     }
+    if (e->connack_reason == 0) {
+        return; /* the broker had accepted the connection (CONNACK 0): a later loss, not CONNECT */
+    }
     if (e->status != MQTLS_ERR_CLOSED && e->status != MQTLS_ERR_CONN_RESET &&
         e->status != MQTLS_ERR_CONNACK_TIMEOUT && e->status != MQTLS_ERR_PROTOCOL) {
         return;

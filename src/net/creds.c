@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "mbedtls/error.h"
 #include "mbedtls/pem.h"
@@ -15,10 +14,11 @@
 #include "mbedtls/pkcs5.h"
 #include "mbedtls/platform_util.h"
 
+#include "mqtls/file.h"
 #include "x509/compat.h"
 
-/* Largest credential file read (a CA bundle is ~250 KiB). */
-#define CREDS_MAX_FILE_LEN (16u * 1024u * 1024u)
+/* Files of a ca_path directory looked at, at most (bounded time on a huge directory). */
+#define CREDS_MAX_DIR_ENTRIES 10000
 
 /* Bytes to hand to an mbedTLS parser: PEM must end with a NUL that is counted in the length;
  * DER is passed as it is. */
@@ -90,40 +90,16 @@ static mqtls_status_t blob_from_buf(blob_t *b, const uint8_t *buf, size_t len, c
 static mqtls_status_t blob_from_file(blob_t *b, const char *path, mqtls_error_t *err)
 {
     memset(b, 0, sizeof *b);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, e, "%s: %s",
-                               path, strerror(e));
+    uint8_t *data = NULL;
+    size_t size = 0;
+    /* Regular files only, 1 MiB at most: a FIFO or /dev/zero given as a CA file must fail at
+     * once, not hang the caller in open() or eat its memory (issue 10). */
+    mqtls_status_t st = mqtls_file_read(path, MQTLS_FILE_CREDENTIAL_MAX, 0, &data, &size, err);
+    if (st != MQTLS_OK) {
+        return st;
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = errno != 0 ? errno : EISDIR;
-        (void)fclose(f);
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, e,
-                               "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > CREDS_MAX_FILE_LEN) {
-        (void)fclose(f);
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, EFBIG,
-                               "%s: larger than %u bytes", path, CREDS_MAX_FILE_LEN);
-    }
-    size_t size = (size_t)st.st_size;
-    b->owned = malloc(size + 1);
-    if (b->owned == NULL) {
-        (void)fclose(f);
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOMEM, ENOMEM, "%s", path);
-    }
-    b->owned_len = size + 1;
-    size_t got = size > 0 ? fread(b->owned, 1, size, f) : 0;
-    int rerr = ferror(f) ? errno : 0;
-    (void)fclose(f);
-    if (got != size) {
-        blob_free(b);
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, rerr, "%s: %s",
-                               path, rerr != 0 ? strerror(rerr) : "short read");
-    }
-    b->owned[size] = '\0';
+    b->owned = data;
+    b->owned_len = size + 1; /* with the NUL mqtls_file_read() put after the data */
     if (size == 0 || all_blank(b->owned, size)) {
         blob_free(b);
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_EMPTY, 0, "%s is empty",
@@ -155,6 +131,48 @@ static mqtls_status_t fail_mbedtls(mqtls_error_t *err, mqtls_status_t st, int re
                            (unsigned)-ret, text);
 }
 
+/* Every regular file of @p dir through the safe reader (mbedtls_x509_crt_parse_path() would
+ * read any file whole, with fopen()): like it, what does not parse is skipped; sub-directories,
+ * FIFOs and devices are skipped too, a file above the credential limit is an error. */
+static mqtls_status_t load_ca_dir(struct mqtls__tls_ctx *ctx, const char *dir, mqtls_error_t *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        int e = errno;
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, e, "%s: %s", dir,
+                               strerror(e));
+    }
+    mqtls_status_t st = MQTLS_OK;
+    struct dirent *de;
+    for (int n = 0; st == MQTLS_OK && n < CREDS_MAX_DIR_ENTRIES && (de = readdir(d)) != NULL; n++) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        char path[1024];
+        int k = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (k < 0 || (size_t)k >= sizeof path) {
+            continue;
+        }
+        blob_t b;
+        mqtls_error_t scratch;
+        mqtls_error_init(&scratch);
+        st = blob_from_file(&b, path, &scratch);
+        if (st == MQTLS_ERR_FILE_TOO_LARGE || st == MQTLS_ERR_NOMEM) {
+            if (err != NULL) {
+                *err = scratch;
+            }
+            break;
+        }
+        if (st == MQTLS_OK) {
+            (void)mbedtls_x509_crt_parse(&ctx->ca, b.buf, b.len); /* bad ones are skipped */
+            blob_free(&b);
+        }
+        st = MQTLS_OK; /* unreadable, empty, not a file: skipped, as mbedTLS does */
+    }
+    (void)closedir(d);
+    return st;
+}
+
 static mqtls_status_t load_ca(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg_t *cfg,
                               mqtls_error_t *err)
 {
@@ -179,16 +197,9 @@ static mqtls_status_t load_ca(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg_t 
         ctx->has_ca = true;
     }
     if (cfg->ca_path != NULL) {
-        DIR *d = opendir(cfg->ca_path);
-        if (d == NULL) {
-            int e = errno;
-            return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_FILE_UNREADABLE, e, "%s: %s",
-                                   cfg->ca_path, strerror(e));
-        }
-        (void)closedir(d);
-        int ret = mbedtls_x509_crt_parse_path(&ctx->ca, cfg->ca_path);
-        if (ret < 0) {
-            return fail_mbedtls(err, MQTLS_ERR_CA_PARSE, ret, cfg->ca_path, "CA directory");
+        mqtls_status_t st = load_ca_dir(ctx, cfg->ca_path, err);
+        if (st != MQTLS_OK) {
+            return st;
         }
         if (ctx->ca.version == 0) {
             return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_CA_PARSE, 0,

@@ -74,7 +74,9 @@ size_t mqtls_strerror(const mqtls_error_t *err, char *buf, size_t cap)
     if (err->tls_alert >= 0) {
         put(&o, "; alert %d %s", err->tls_alert, mqtls_tls_alert_name(err->tls_alert));
     }
-    if (err->connack_reason >= 0) {
+    if (err->connack_reason == 0) {
+        put(&o, "; after the broker had accepted the connection (CONNACK 0x00)");
+    } else if (err->connack_reason > 0) {
         put(&o, "; CONNACK reason 0x%02X", (unsigned)err->connack_reason);
     }
     if (err->disconnect_reason >= 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbedtls/ssl_ciphersuites.h"
 #include "x509/profile.h"
 
 /* Trusted CAs when the configuration names none (Debian/Ubuntu location). */
@@ -138,6 +139,115 @@ static mqtls_status_t conf_certificates(mqtls__tls_ctx_t *ctx, const mqtls_tls_c
     return MQTLS_OK;
 }
 
+/* --- cipher suites ------------------------------------------------------------------------ */
+
+static bool name_has(const char *name, const char *part)
+{
+    return strstr(name, part) != NULL;
+}
+
+/* Forward secret (ECDHE with a certificate) and AEAD, or TLS 1.3 (always both). DESIGN.md
+ * "Security defaults": the RSA key exchange and CBC suites are not offered. Names are mbedTLS's
+ * (the same in 2.28 and 3.x), so this holds for every engine built on it. */
+static bool suite_is_default(const char *name)
+{
+    if (strncmp(name, "TLS1-3-", 7) == 0) {
+        return true;
+    }
+    bool ecdhe = strncmp(name, "TLS-ECDHE-ECDSA-WITH-", 21) == 0 ||
+                 strncmp(name, "TLS-ECDHE-RSA-WITH-", 19) == 0;
+    bool aead = name_has(name, "-GCM-") || name_has(name, "-CHACHA20-POLY1305-") ||
+                (name_has(name, "-CCM") && !name_has(name, "-CCM-8"));
+    return ecdhe && aead;
+}
+
+/* The mbedTLS id of an IANA or mbedTLS suite name, 0 if unknown. */
+static int suite_id(const char *name, size_t len)
+{
+    char buf[96];
+    if (len == 0 || len >= sizeof buf) {
+        return 0;
+    }
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    int id = mbedtls_ssl_get_ciphersuite_id(buf);
+    if (id != 0) {
+        return id;
+    }
+    /* IANA: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -> TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256;
+     * TLS 1.3: TLS_AES_128_GCM_SHA256 -> TLS1-3-AES-128-GCM-SHA256 */
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = buf[i] == '_' ? '-' : buf[i];
+    }
+    id = mbedtls_ssl_get_ciphersuite_id(buf);
+    if (id == 0 && strncmp(buf, "TLS-", 4) == 0 && strstr(buf, "-WITH-") == NULL) {
+        char v13[104];
+        (void)snprintf(v13, sizeof v13, "TLS1-3-%s", buf + 4);
+        id = mbedtls_ssl_get_ciphersuite_id(v13);
+    }
+    return id;
+}
+
+static bool suites_add(int *out, size_t cap, size_t *n, int id)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (out[i] == id) {
+            return true; /* named twice: once is enough */
+        }
+    }
+    if (*n + 1u >= cap) {
+        return false;
+    }
+    out[(*n)++] = id;
+    out[*n] = 0;
+    return true;
+}
+
+mqtls_status_t mqtls__tls_suites_build(const char *list, int *out, size_t cap, mqtls_error_t *err)
+{
+    if (out == NULL || cap < 2u) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    size_t n = 0;
+    out[0] = 0;
+    const int *all = mbedtls_ssl_list_ciphersuites(); /* the linked mbedTLS's preference order */
+    bool named_tls13 = false;
+    if (list != NULL) {
+        for (const char *p = list; *p != '\0';) {
+            size_t len = strcspn(p, ":");
+            int id = suite_id(p, len);
+            if (id == 0) {
+                return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                                       "unknown cipher suite '%.*s' (an IANA or mbedTLS name, "
+                                       "e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)",
+                                       (int)(len < 64u ? len : 64u), p);
+            }
+            named_tls13 =
+                named_tls13 || strncmp(mbedtls_ssl_get_ciphersuite_name(id), "TLS1-3-", 7) == 0;
+            if (!suites_add(out, cap, &n, id)) {
+                return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                                       "more than %zu cipher suites", cap - 1u);
+            }
+            p += len;
+            p += *p == ':' ? 1 : 0;
+        }
+        if (n == 0) {
+            return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                                   "empty cipher suite list");
+        }
+    }
+    for (size_t i = 0; all[i] != 0; i++) {
+        const char *name = mbedtls_ssl_get_ciphersuite_name(all[i]);
+        bool tls13 = strncmp(name, "TLS1-3-", 7) == 0;
+        if ((list == NULL && suite_is_default(name)) || (list != NULL && tls13 && !named_tls13)) {
+            if (!suites_add(out, cap, &n, all[i])) {
+                break; /* the default list is capped: the strongest come first */
+            }
+        }
+    }
+    return MQTLS_OK;
+}
+
 static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
                                 mqtls_error_t *err)
 {
@@ -182,6 +292,12 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
     if (st != MQTLS_OK) {
         return st;
     }
+    st = mqtls__tls_suites_build(cfg->ciphers, ctx->suites,
+                                 sizeof ctx->suites / sizeof ctx->suites[0], err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    mbedtls_ssl_conf_ciphersuites(&ctx->conf, ctx->suites);
     mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->drbg);
     /* Applies to the chain the server presents (BAD_MD / BAD_PK / BAD_KEY), not to our own
      * certificate, exactly as on a device configured with the same profile. */

@@ -18,6 +18,8 @@
 
 #define MQTLS_ALPN_MAX 8
 
+#define MQTLS__TLS_SUITES_MAX 64
+
 struct mqtls__tls_ctx {
     mbedtls_ssl_config conf;
     mbedtls_entropy_context entropy;
@@ -35,7 +37,19 @@ struct mqtls__tls_ctx {
     bool psk;                             /* TLS-PSK: no certificates (mqtls__tls_conf_psk) */
     char *server_name;                    /* owned copy of cfg->server_name, or NULL */
     const char *alpn[MQTLS_ALPN_MAX + 1]; /* NULL-terminated; strings owned */
+    int suites[MQTLS__TLS_SUITES_MAX + 1]; /* offered cipher suites, 0-terminated (conf points
+                                              here): mqtls__tls_suites_build() */
 };
+
+/* tls_ctx.c: the cipher suites to offer, as mbedTLS ids (0-terminated) in @p out. @p list
+ * NULL: every suite of the linked mbedTLS with forward secrecy (ECDHE) and an AEAD cipher (GCM,
+ * CCM, ChaCha20-Poly1305), and the TLS 1.3 suites. Else a colon-separated list of IANA
+ * (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) or mbedTLS (TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256)
+ * names, in that order; TLS 1.3 suites the list does not name are added after it (as with
+ * OpenSSL, a TLS 1.2 cipher list does not turn TLS 1.3 off).
+ * @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (a name this mbedTLS does not know, an empty list, or
+ * more than MQTLS__TLS_SUITES_MAX): err says which. */
+mqtls_status_t mqtls__tls_suites_build(const char *list, int *out, size_t cap, mqtls_error_t *err);
 
 /* creds.c: parse the credentials of @p cfg into @p ctx (ca, cert, key). */
 mqtls_status_t mqtls__creds_load(struct mqtls__tls_ctx *ctx, const mqtls_tls_cfg_t *cfg,

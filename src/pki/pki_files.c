@@ -13,6 +13,7 @@
 
 #include <mbedtls/error.h>
 
+#include "mqtls/file.h"
 #include "pki/pki_internal.h"
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -54,52 +55,18 @@ mqtls_status_t mqtls__pki_read_file(const char *path, unsigned char **buf, size_
 {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
-    }
-    size_t cap = 4096;
+    uint8_t *data = NULL;
     size_t used = 0;
-    unsigned char *data = malloc(cap);
-    mqtls_status_t st = data != NULL ? MQTLS_OK : MQTLS_ERR_NOMEM;
-    /* Bounded: certificate and key files are small; refuse anything above 4 MiB. */
-    while (st == MQTLS_OK) {
-        if (used + 1 >= cap) {
-            if (cap >= (4u << 20)) {
-                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, 0, "%s: larger than 4 MiB",
-                                     path);
-                break;
-            }
-            unsigned char *bigger = realloc(data, cap * 2);
-            if (bigger == NULL) {
-                st = MQTLS_ERR_NOMEM;
-                break;
-            }
-            data = bigger;
-            cap *= 2;
-        }
-        size_t n = fread(data + used, 1, cap - used - 1, f);
-        used += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                st = mqtls__pki_fail(err, MQTLS_ERR_FILE_UNREADABLE, 0, errno, "%s", path);
-            }
-            break;
-        }
-    }
-    (void)fclose(f);
-    if (st == MQTLS_ERR_NOMEM) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_NOMEM, 0, 0, "%s", path);
-    }
-    if (st == MQTLS_OK && used == 0) {
-        st = mqtls__pki_fail(err, MQTLS_ERR_FILE_EMPTY, 0, 0, "%s", path);
-    }
+    /* The library's one file reader (mqtls/file.h): regular files only, 1 MiB at most. */
+    mqtls_status_t st = mqtls_file_read(path, MQTLS_FILE_CREDENTIAL_MAX, 0, &data, &used, err);
     if (st != MQTLS_OK) {
-        free(data);
         return st;
     }
-    data[used] = '\0';
-    *buf = data;
+    if (used == 0) {
+        mqtls_file_free(data, 0);
+        return mqtls__pki_fail(err, MQTLS_ERR_FILE_EMPTY, 0, 0, "%s", path);
+    }
+    *buf = data; /* NUL-terminated by mqtls_file_read(); the callers free with free() */
     *len = used + 1;
     return MQTLS_OK;
 }

@@ -113,6 +113,17 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
             st = MQTLS_ERR_WOULD_BLOCK; /* a huge header: take the queued path */
         }
     }
+    if (pub.qos == 2 && !c->qos2_warned && c->cfg.reconnect.enabled &&
+        mqtls__client_session_is_transient(c)) {
+        /* Once per client (issue 10): nothing can keep exactly once across a reconnect here. */
+        c->qos2_warned = true;
+        LOG(c, MQTLS_LOG_WARN,
+            "QoS 2 with a session the broker does not keep (clean start%s): exactly once holds "
+            "within one connection only; a message unfinished at a reconnect is published "
+            "again and may arrive twice (use clean_start = false%s)",
+            c->cfg.version == MQTLS_V5 ? " or session expiry 0" : "",
+            c->cfg.version == MQTLS_V5 ? " and a session expiry" : "");
+    }
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         st = mqtls__session_publish(&c->s, &pub, packet_id);
         if (st == MQTLS_ERR_OUTBOX_FULL) {

@@ -90,6 +90,11 @@ void mqtls__client_emit(mqtls_client_t *c, const mqtls_event_t *ev)
     }
 }
 
+bool mqtls__client_session_is_transient(const mqtls_client_t *c)
+{
+    return c->cfg.clean_start || (c->cfg.version == MQTLS_V5 && c->cfg.session_expiry_s == 0);
+}
+
 /* --- configuration ---------------------------------------------------------------------- */
 
 static void cfg_defaults(mqtls_client_cfg_t *cfg)
@@ -105,7 +110,7 @@ static void cfg_defaults(mqtls_client_cfg_t *cfg)
     cfg->reconnect.max_ms = 30000;
     cfg->outbox_max_messages = 1024;
     cfg->outbox_max_bytes = 4u * 1024u * 1024u;
-    cfg->receive_maximum = 65535;
+    cfg->receive_maximum = MQTLS_DEFAULT_RECEIVE_MAXIMUM;
     cfg->max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     cfg->log_level = MQTLS_LOG_OFF;
     cfg->diagnose = true;
@@ -264,7 +269,9 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.connack_timeout_ms = cfg->connect_timeout_ms;
     sc.max_messages = cfg->outbox_max_messages;
     sc.max_bytes = cfg->outbox_max_bytes;
-    sc.receive_maximum = cfg->receive_maximum;
+    /* 0 is not a valid Receive Maximum (MQTT 5.0 3.1.2.11.3): it means the default. */
+    sc.receive_maximum =
+        cfg->receive_maximum != 0 ? cfg->receive_maximum : (uint16_t)MQTLS_DEFAULT_RECEIVE_MAXIMUM;
     sc.max_inflight = cfg->max_inflight;
     sc.max_packet_size = cfg->max_packet_size;
     sc.topic_alias_maximum = cfg->topic_alias_maximum;
@@ -432,9 +439,6 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
             }
         }
         c->diag = c->tls->diag; /* one diagnosis per failure signature for all its clients */
-        if (c->tls_cfg.insecure) {
-            LOG(c, MQTLS_LOG_WARN, "TLS verification is OFF: the broker is not authenticated");
-        }
     }
     *out = c;
     return MQTLS_OK;
@@ -451,6 +455,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
     if (c->running) {
         (void)mqtls_client_stop(c);
     }
+    mqtls__client_close_wake(c);
     if (c->loop != NULL) {
         (void)mqtls_loop_remove(c->loop, c); /* a loop never steps a destroyed client */
     }

@@ -78,6 +78,8 @@ struct mqtls_client {
     mqtls_client_state_t state; /* changed only by mqtls__client_transition() */
     bool want_connection;
     bool connect_started; /* CONNECTING: the transport's connect() was called this attempt */
+    bool connack_seen;    /* this connection was accepted: its end is a loss, not a refusal */
+    bool qos2_warned;     /* the "QoS 2 without a lasting session" warning was logged */
     int64_t deadline_ms;  /* transport connect deadline, or end of backoff */
     bool close_wait;      /* DISCONNECT queued by the session, bytes still inside the transport */
     int64_t close_deadline_ms;
@@ -90,9 +92,9 @@ struct mqtls_client {
     void *clock_ctx;
     /* threaded mode */
     pthread_t thread;
-    atomic_bool running; /* read by any thread without the lock */
+    atomic_bool running; /* read by any thread without the lock; changed under it */
     atomic_bool stop;
-    int wake[2];
+    int wake[2]; /* created by the first start() under the lock, closed at destroy */
     /* driven by a mqtls_loop_t (set by mqtls_loop_add() / _remove()) */
     mqtls_loop_t *loop;
     void *loop_entry;
@@ -121,6 +123,9 @@ void mqtls__client_lock(const mqtls_client_t *c);
 void mqtls__client_unlock(const mqtls_client_t *c);
 /** Deliver @p ev to the user's callback (with c->mu held). */
 void mqtls__client_emit(mqtls_client_t *c, const mqtls_event_t *ev);
+/** Does the broker forget the session when a connection ends (clean start, or MQTT 5 with a
+ *  session expiry of 0)? Then QoS 2 is exactly once within one connection only. */
+bool mqtls__client_session_is_transient(const mqtls_client_t *c);
 
 static inline mqtls_bytes_t mqtls__bytes_of(const char *s)
 {
@@ -174,6 +179,8 @@ void *mqtls__client_detach_loop(mqtls_client_t *c, const mqtls_loop_t *l);
 /** Something changed outside the loop (a call from the application): let whoever drives the
  *  client look at it again (the loop thread's pipe, or the mqtls_loop_t). With c->mu held. */
 void mqtls__client_wake(mqtls_client_t *c);
+/** Close the wakeup pipe of the threaded runner (at destroy, the thread stopped). */
+void mqtls__client_close_wake(mqtls_client_t *c);
 
 /* --- diag_cache.c -------------------------------------------------------------------------- */
 

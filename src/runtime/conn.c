@@ -87,8 +87,15 @@ void mqtls__client_on_session_event(void *ctx, const mqtls_event_t *ev)
         must_transition(c, MQTLS__CEV_CONNACK);
         c->attempt = 0;
         take_assigned_id(c, &ev->u.connected.props);
+        c->connack_seen = true;
         LOG(c, MQTLS_LOG_INFO, "connected to %s:%u (session present: %d)", c->uri.host, c->uri.port,
             ev->u.connected.session_present ? 1 : 0);
+        if (c->s.qos2_republished > 0) {
+            LOG(c, MQTLS_LOG_WARN,
+                "the broker kept no session: %zu QoS 2 message(s) it had received (PUBREC) are "
+                "published again and may arrive twice",
+                c->s.qos2_republished);
+        }
     }
     mqtls__client_emit(c, ev);
 }
@@ -121,11 +128,24 @@ void mqtls__client_start_attempt(mqtls_client_t *c)
     mqtls_error_init(&c->conn_err);
     c->conn_gen++;
     c->connect_started = false; /* the deadline starts with the transport's first connect() */
+    c->connack_seen = false;
     c->rx_len = 0;
     LOG(c, MQTLS_LOG_INFO, "connecting to %s:%u (%s%s%s)",
         c->uri.scheme == MQTLS_SCHEME_UNIX ? c->uri.path : c->uri.host, c->uri.port,
         c->tls_cfg.enabled ? "tls" : (c->uri.scheme == MQTLS_SCHEME_UNIX ? "unix" : "tcp"),
         c->uri.websocket ? ", websocket " : "", c->uri.websocket ? c->uri.path : "");
+    /* tls.h promises these loudly at every connect, not once at create (issue 10). */
+    if (c->tls_cfg.enabled && c->tls_cfg.insecure) {
+        LOG(c, MQTLS_LOG_WARN,
+            "TLS verification is OFF (insecure): the broker is not authenticated, anyone on the "
+            "path can pretend to be %s",
+            c->uri.host);
+    } else if (c->tls_cfg.enabled && c->tls_cfg.no_hostname_check) {
+        LOG(c, MQTLS_LOG_WARN,
+            "the broker certificate's host name is NOT checked (no_hostname_check): any "
+            "certificate your CA signed can pretend to be %s",
+            c->uri.host);
+    }
 }
 
 /* The transport's connect() did not finish in connect_timeout_ms. TCP reports its own
@@ -188,10 +208,19 @@ bool mqtls__client_advance_connect(mqtls_client_t *c, int64_t now)
 
 /* --- the end of a connection ------------------------------------------------------------ */
 
-void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why, int64_t now)
+void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why_in, int64_t now)
 {
     bool was_connecting =
         c->state == MQTLS_STATE_CONNECTING || c->state == MQTLS_STATE_MQTT_CONNECTING;
+    mqtls_error_t lost = *why_in;
+    if (c->connack_seen && lost.status != MQTLS_OK && lost.connack_reason < 0) {
+        /* The broker had accepted this connection (CONNACK 0): whoever diagnoses the failure
+         * must not read it as an answer to CONNECT ("closed after CONNECT without a CONNACK"
+         * for a subscribed client whose broker stopped; issue 10). */
+        lost.connack_reason = 0;
+    }
+    c->connack_seen = false;
+    const mqtls_error_t *why = &lost;
     if (c->t != NULL) {
         c->t->ops->close(c->t);
     }
@@ -239,9 +268,9 @@ void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why,
 
 void mqtls__client_fail_transport(mqtls_client_t *c, mqtls_status_t st, int64_t now)
 {
-    if (c->state == MQTLS_STATE_DISCONNECTING && mqtls__session_wants_close(&c->s) &&
-        (st == MQTLS_ERR_CLOSED || st == MQTLS_ERR_CONN_RESET)) {
-        /* Our DISCONNECT is out: the broker closing first is the end we asked for. */
+    if (c->state == MQTLS_STATE_DISCONNECTING && mqtls__session_wants_close(&c->s)) {
+        /* Our DISCONNECT is out: the broker closing first (cleanly or not) is the end we
+         * asked for. */
         mqtls_error_t done;
         mqtls_error_init(&done);
         mqtls__client_connection_ended(c, &done, now);

@@ -29,9 +29,9 @@
 #include <time.h>
 
 #include "mqtls/diag.h"
+#include "mqtls/file.h"
 #include "runtime/client_internal.h"
 
-#define DIAG_FILE_MAX (4u * 1024u * 1024u)
 #define DIAG_RECHECK_MS 1000 /* stat() the credential files at most this often */
 #define DIAG_TTL_S 60        /* reuse a diagnosis for at most this long */
 #define DIAG_KEEP 16u        /* diagnoses no client holds, kept for the next failure */
@@ -117,7 +117,7 @@ void mqtls__diag_cache_destroy(mqtls__diag_cache_t *d)
         entry_free(e);
     }
     for (size_t i = 0; i < CRED_COUNT; i++) {
-        free(d->files[i].data);
+        mqtls_file_free(d->files[i].data, d->files[i].len); /* may be a private key */
     }
     (void)pthread_mutex_destroy(&d->mu);
     free(d);
@@ -280,30 +280,20 @@ static bool restamp(cred_file_t *f, const char *path)
     return changed;
 }
 
-/* Read @p path into @p f (diagnosis is pure: it gets the credentials as bytes). */
+/* Read @p path into @p f (diagnosis is pure: it gets the credentials as bytes), through the
+ * one safe reader: a FIFO, a device or a huge file put in place of a credential must not hang
+ * or swell the client while it explains a failure. */
 static void load(cred_file_t *f, const char *path)
 {
-    free(f->data);
+    mqtls_file_free(f->data, f->len);
     f->data = NULL;
     f->len = 0;
     f->read_errno = 0;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        f->read_errno = errno != 0 ? errno : EIO;
-        return;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    if (mqtls_file_read(path, MQTLS_FILE_CREDENTIAL_MAX, 0, &f->data, &f->len, &err) != MQTLS_OK) {
+        f->read_errno = err.sys_errno != 0 ? err.sys_errno : EIO;
     }
-    long size = -1;
-    if (fseek(fp, 0, SEEK_END) == 0) {
-        size = ftell(fp);
-        rewind(fp);
-    }
-    size_t cap =
-        size >= 0 && (unsigned long)size < DIAG_FILE_MAX ? (size_t)size + 1u : DIAG_FILE_MAX;
-    f->data = malloc(cap);
-    if (f->data != NULL) {
-        f->len = fread(f->data, 1, cap, fp);
-    }
-    (void)fclose(fp);
 }
 
 /* Make d->files the current credential bytes, reading them only when their stamps changed

@@ -8,7 +8,7 @@
 
 #define IOV_MAX_BATCH 16u
 #define LOOP_BOUND 64           /* reads/writes per step: fairness between clients on one thread */
-#define WS_CLOSE_GRACE_MS 2000u /* how long a WebSocket client waits for the broker to close */
+#define CLOSE_GRACE_MS 2000u    /* wait for the broker to close after our DISCONNECT */
 
 /* Write what the session has (coalesced into one writev per batch). false: connection gone. */
 static bool flush(mqtls_client_t *c, int64_t now)
@@ -75,10 +75,51 @@ static bool rx_failed(mqtls_client_t *c, mqtls_status_t st, int64_t now)
     return false;
 }
 
-/* Read and process everything available. false: connection gone. */
+/* Feed the session what the receive buffer holds. false: connection gone. */
+static bool feed(mqtls_client_t *c, int64_t now)
+{
+    if (c->rx_len == 0) {
+        return true;
+    }
+    size_t used = 0;
+    size_t need = 0;
+    mqtls_status_t st = mqtls__session_on_bytes(&c->s, c->rx, c->rx_len, now, &used, &need);
+    if (used > 0) {
+        memmove(c->rx, c->rx + used, c->rx_len - used);
+        c->rx_len -= used;
+    }
+    if (st != MQTLS_OK) {
+        mqtls__client_fail_session(c, now);
+        return false;
+    }
+    if (c->state == MQTLS_STATE_IDLE || c->state == MQTLS_STATE_BACKOFF) {
+        return false; /* an event callback disconnected */
+    }
+    if (need > c->rx_cap && !grow_rx(c, need)) {
+        return rx_failed(c, MQTLS_ERR_NOMEM, now);
+    }
+    return true;
+}
+
+/* Read and process everything available. false: connection gone. Packets whose
+ * acknowledgement finds no room wait in the receive buffer while the acks already queued are
+ * written; when the socket takes no more, reading stops (back-pressure on the broker) until it
+ * does: the client never refuses an acknowledgement and never grows a queue of them. */
 static bool pump_input(mqtls_client_t *c, int64_t now)
 {
     for (int i = 0; i < LOOP_BOUND; i++) {
+        if (!feed(c, now)) {
+            return false;
+        }
+        if (mqtls__session_input_blocked(&c->s)) {
+            if (!flush(c, now) || !feed(c, now)) {
+                return false;
+            }
+            if (mqtls__session_input_blocked(&c->s)) {
+                return true; /* the socket is full: wait until it takes our acks */
+            }
+            continue;
+        }
         if (c->rx_len == c->rx_cap && !grow_rx(c, c->rx_cap * 2u)) {
             return rx_failed(c, MQTLS_ERR_PACKET_TOO_LARGE, now);
         }
@@ -92,25 +133,8 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
             return false;
         }
         c->rx_len += got;
-        size_t used = 0;
-        size_t need = 0;
-        st = mqtls__session_on_bytes(&c->s, c->rx, c->rx_len, now, &used, &need);
-        if (used > 0) {
-            memmove(c->rx, c->rx + used, c->rx_len - used);
-            c->rx_len -= used;
-        }
-        if (st != MQTLS_OK) {
-            mqtls__client_fail_session(c, now);
-            return false;
-        }
-        if (c->state == MQTLS_STATE_IDLE || c->state == MQTLS_STATE_BACKOFF) {
-            return false; /* an event callback disconnected */
-        }
-        if (need > c->rx_cap && !grow_rx(c, need)) {
-            return rx_failed(c, MQTLS_ERR_NOMEM, now);
-        }
     }
-    return true;
+    return feed(c, now);
 }
 
 /* One round of work: whatever is due in the current state. Called with the lock held. */
@@ -131,22 +155,25 @@ void mqtls__client_do_work(mqtls_client_t *c, int64_t now)
     }
     if (mqtls__session_wants_close(&c->s)) {
         bool drain = (c->t->ops->want(c->t) & MQTLS_WANT_WRITE) != 0;
-        /* Over WebSocket, let the broker close first: a bridge that gets our CLOSE frame in
-         * the same read as the DISCONNECT (websockify 0.10) drops the data before it. The
-         * broker closes when it reads DISCONNECT [MQTT-3.14.4-1]; pump_input() then ends the
-         * connection as requested. */
-        bool ws_grace = c->uri.websocket && c->factory == NULL;
-        if (drain || ws_grace) {
+        /* Let the broker close first (it must once it reads DISCONNECT [MQTT-3.14.4-3]);
+         * pump_input() then ends the connection as requested, reading and dropping what still
+         * comes. Closing while bytes of the broker are unread sends a TCP reset, and the
+         * broker's kernel then drops what it has not read of ours: acknowledgements and the
+         * DISCONNECT itself (the will is published). Over WebSocket, a bridge that gets our
+         * CLOSE frame in the same read as the DISCONNECT (websockify 0.10) drops the data
+         * before it. The in-memory transports of the unit tests have no broker to wait for. */
+        bool grace = c->factory == NULL;
+        if (drain || grace) {
             /* The transport took bytes it has not sent yet (the rest of a WebSocket frame,
              * TLS records): closing now would drop them, our DISCONNECT and the last QoS 0
              * messages with them. Wait for the socket to take them, within a deadline. */
             if (!c->close_wait) {
                 c->close_wait = true;
-                uint32_t grace = c->cfg.connect_timeout_ms;
-                if (!drain && grace > WS_CLOSE_GRACE_MS) {
-                    grace = WS_CLOSE_GRACE_MS;
+                uint32_t wait = c->cfg.connect_timeout_ms;
+                if (!drain && wait > CLOSE_GRACE_MS) {
+                    wait = CLOSE_GRACE_MS;
                 }
-                c->close_deadline_ms = now + (int64_t)grace;
+                c->close_deadline_ms = now + (int64_t)wait;
             }
             if (now < c->close_deadline_ms) {
                 return;
@@ -176,7 +203,7 @@ int64_t mqtls__client_timeout_locked(const mqtls_client_t *c, int64_t now)
     case MQTLS_STATE_CONNECTED:
     case MQTLS_STATE_DISCONNECTING:
         deadline = mqtls__session_next_deadline(&c->s);
-        if (c->t != NULL && c->t->ops->pending(c->t) > 0) {
+        if (c->t != NULL && c->t->ops->pending(c->t) > 0 && !mqtls__session_input_blocked(&c->s)) {
             deadline = now; /* bytes already inside the transport: no need to poll */
         }
         if (mqtls__session_wants_close(&c->s)) {
@@ -208,7 +235,11 @@ unsigned mqtls__client_want_locked(const mqtls_client_t *c)
     }
     unsigned w = c->t->ops->want(c->t);
     if (c->state != MQTLS_STATE_CONNECTING) {
-        w |= MQTLS_WANT_READ;
+        if (mqtls__session_input_blocked(&c->s)) {
+            w &= ~(unsigned)MQTLS_WANT_READ; /* back-pressure: our acks go out first */
+        } else {
+            w |= MQTLS_WANT_READ;
+        }
         if (mqtls__session_has_output(&c->s)) {
             w |= MQTLS_WANT_WRITE;
         }

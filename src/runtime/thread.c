@@ -96,15 +96,16 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-mqtls_status_t mqtls_client_start(mqtls_client_t *c)
+/* With c->mu held: every field a publish() on another thread reads (running, wake[]) changes
+ * only under the lock. */
+static mqtls_status_t start_locked(mqtls_client_t *c)
 {
-    if (c == NULL) {
-        return MQTLS_ERR_INVALID_ARG;
-    }
     if (c->running) {
         return MQTLS_ERR_STATE;
     }
     if (c->wake[0] < 0) {
+        /* Kept until destroy: stop() closing it while publish() wrote to it was a data race
+         * on the descriptor, and a SIGPIPE when the read end went first (issue 10). */
         if (pipe(c->wake) != 0) {
             return MQTLS_ERR_OS;
         }
@@ -116,6 +117,7 @@ mqtls_status_t mqtls_client_start(mqtls_client_t *c)
     }
     c->stop = false;
     c->running = true;
+    /* The new thread's first step takes c->mu: it starts once we return. */
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
         c->running = false;
         return MQTLS_ERR_THREAD;
@@ -123,21 +125,44 @@ mqtls_status_t mqtls_client_start(mqtls_client_t *c)
     return MQTLS_OK;
 }
 
+mqtls_status_t mqtls_client_start(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    mqtls_status_t st = start_locked(c);
+    mqtls__client_unlock(c);
+    return st;
+}
+
 mqtls_status_t mqtls_client_stop(mqtls_client_t *c)
 {
     if (c == NULL) {
         return MQTLS_ERR_INVALID_ARG;
     }
-    if (!c->running) {
+    mqtls__client_lock(c);
+    if (!c->running || c->stop) {
+        mqtls__client_unlock(c); /* not started, or another thread is stopping it */
         return MQTLS_ERR_STATE;
     }
     c->stop = true;
     mqtls__client_wake(c);
-    (void)pthread_join(c->thread, NULL);
+    pthread_t th = c->thread;
+    mqtls__client_unlock(c);
+    (void)pthread_join(th, NULL); /* never with the lock: the thread's last step takes it */
+    mqtls__client_lock(c);
     c->running = false;
-    (void)close(c->wake[0]);
-    (void)close(c->wake[1]);
-    c->wake[0] = -1;
-    c->wake[1] = -1;
+    mqtls__client_unlock(c);
     return MQTLS_OK;
+}
+
+void mqtls__client_close_wake(mqtls_client_t *c)
+{
+    for (int i = 0; i < 2; i++) {
+        if (c->wake[i] >= 0) {
+            (void)close(c->wake[i]);
+            c->wake[i] = -1;
+        }
+    }
 }

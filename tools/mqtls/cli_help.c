@@ -142,6 +142,8 @@ void cli_print_config(const cli_opts_t *o, FILE *out)
                                          : (o->tls_version == 0x0303 ? "1.2 only" : ">= 1.2"),
                 o->server_name != NULL ? o->server_name : cli_host(o),
                 o->insecure ? "OFF (--insecure)" : "on");
+        fprintf(out, "mqtls: debug: tls cipher suites %s\n",
+                o->ciphers != NULL ? o->ciphers : "ECDHE + AEAD, TLS 1.3 (default)");
     }
     if (o->will_topic != NULL) {
         fprintf(out, "mqtls: debug: will topic %s qos %d retain %d payload %zu bytes\n",

@@ -130,12 +130,21 @@ bool cli_url_parse(const char *url, unsigned flags, cli_url_t *out)
 
 /* -L mqtt(s)://[user[:pass]@]host[:port]/topic (mosquitto's form), or
  * ws(s)://[user[:pass]@]host[:port][/path]: there the path is the WebSocket request path
- * (default /mqtt, as brokers expect) and the topic comes from -t. */
-static bool apply_url(cli_opts_t *o, const char *val)
+ * (default /mqtt, as brokers expect) and the topic comes from -t.
+ * @return NULL, or why @p val is refused (a user name or password too long is refused, never
+ * cut short: the broker would see another one). */
+static const char *apply_url(cli_opts_t *o, const char *val)
 {
     cli_url_t u;
     if (!cli_url_parse(val, CLI_URL_USERINFO | CLI_URL_WS, &u)) {
-        return false;
+        return "is not mqtt[s]://[user[:pass]@]host[:port]/topic nor "
+               "ws[s]://[user[:pass]@]host[:port][/path] (host up to 255 bytes)";
+    }
+    if (u.user != NULL && u.user_len >= sizeof(o->url_user)) {
+        return "has a user name longer than 127 bytes (use -u)";
+    }
+    if (u.pass != NULL && u.pass_len >= sizeof(o->url_pass)) {
+        return "has a password longer than 127 bytes (use -P)";
     }
     o->url = val;
     o->url_tls = u.uri.tls;
@@ -155,11 +164,27 @@ static bool apply_url(cli_opts_t *o, const char *val)
     }
     if (u.topic[0] != '\0') {
         if (o->topic_count >= CLI_MAX_TOPICS) {
-            return false;
+            return "gives one topic too many";
         }
         o->topics[o->topic_count++] = u.topic;
     }
-    return true;
+    return NULL;
+}
+
+/* @p url with its password (if any) shown as ***: messages never print a secret. */
+static void mask_url(const char *url, char *out, size_t cap)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *auth = scheme_end != NULL ? scheme_end + 3 : url;
+    const char *slash = strchr(auth, '/');
+    const char *at = strchr(auth, '@');
+    const char *colon =
+        at != NULL && (slash == NULL || at < slash) ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon == NULL) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -279,6 +304,9 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
     long n = 0;
     switch (id) {
     case CLI_OPT_HOST:
+        if (val[0] == '\0' || strlen(val) >= sizeof(o->url_host)) {
+            return APPLY_BAD_VALUE; /* a URI host is 255 bytes at most (mqtls_uri_t) */
+        }
         o->host = val;
         break;
     case CLI_OPT_PORT:
@@ -287,14 +315,15 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         o->port = (uint16_t)n;
         break;
-    case CLI_OPT_URL:
-        if (!apply_url(o, val)) {
-            return cli_usage_error(mode, err, false,
-                                   "-L '%s' is not mqtt[s]://[user[:pass]@]host[:port]/topic "
-                                   "nor ws[s]://[user[:pass]@]host[:port][/path]",
-                                   val);
+    case CLI_OPT_URL: {
+        const char *why = apply_url(o, val);
+        if (why != NULL) {
+            char shown[512];
+            mask_url(val, shown, sizeof(shown));
+            return cli_usage_error(mode, err, false, "-L '%s' %s", shown, why);
         }
         break;
+    }
     case CLI_OPT_TOPIC:
     case CLI_OPT_FILTER_OUT:
     case CLI_OPT_UNSUBSCRIBE: {
@@ -444,6 +473,12 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         } else {
             return APPLY_BAD_VALUE;
         }
+        break;
+    case CLI_OPT_CIPHERS:
+        if (val[0] == '\0') {
+            return APPLY_BAD_VALUE;
+        }
+        o->ciphers = val; /* the names are checked against the linked mbedTLS at connect */
         break;
     case CLI_OPT_TLS_ALPN:
         if (o->alpn_count >= CLI_MAX_ALPN || val[0] == '\0' || strlen(val) > 255) {
@@ -655,6 +690,28 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                                    o->topics[0]);
         }
     }
+    for (size_t i = 0; i <= o->topic_count; i++) {
+        /* empty, broken UTF-8, a misplaced + or #: refused here, not after connecting */
+        bool will = i == o->topic_count;
+        const char *topic = will ? o->will_topic : o->topics[i];
+        if (topic == NULL) {
+            continue;
+        }
+        size_t len = strlen(topic);
+        mqtls_status_t st = mode == CLI_PUB || will
+                                ? mqtls_topic_name_check((const uint8_t *)topic, len)
+                                : mqtls_topic_filter_check((const uint8_t *)topic, len);
+        if (st == MQTLS_OK) {
+            continue;
+        }
+        const char *what = will ? "--will-topic" : "topic";
+        if (!cli_utf8_valid((const uint8_t *)topic, len)) {
+            return cli_usage_error(mode, err, false, "%s of %zu bytes: %s (%s)", what, len,
+                                   mqtls_status_text(st), mqtls_status_name(st));
+        }
+        return cli_usage_error(mode, err, false, "%s '%s': %s (%s)", what, topic,
+                               mqtls_status_text(st), mqtls_status_name(st));
+    }
     if (o->id != NULL && o->id_prefix != NULL) {
         return cli_usage_error(mode, err, false, "-i and -I cannot be used together");
     }
@@ -725,9 +782,9 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     }
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
-                           o->server_name != NULL || o->insecure || o->keypass != NULL ||
-                           o->keypass_file != NULL || o->keyform_given || o->tls_use_os_certs ||
-                           o->psk_len > 0;
+                           o->ciphers != NULL || o->server_name != NULL || o->insecure ||
+                           o->keypass != NULL || o->keypass_file != NULL || o->keyform_given ||
+                           o->tls_use_os_certs || o->psk_len > 0;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
         return cli_usage_error(mode, err, false,
@@ -752,10 +809,15 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     }
     if (o->keypass_file != NULL) {
         bool is_empty = false; /* an empty file is an empty password */
-        int e = cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty);
-        if (e != 0) {
-            fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s\n", cli_mode_name(mode),
-                    o->keypass_file, strerror(e));
+        mqtls_error_t e;
+        mqtls_error_init(&e);
+        mqtls_status_t st =
+            cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty, &e);
+        if (st != MQTLS_OK) {
+            /* never an empty password instead: exit 4 (docs/cli/exit-codes.md) */
+            fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s (%s)\n", cli_mode_name(mode),
+                    o->keypass_file, cli_reason_after(e.detail, o->keypass_file),
+                    mqtls_status_name(st));
             return MQTLS_EXIT_FILE;
         }
         o->keypass = o->keypass_buf;

@@ -127,6 +127,7 @@ typedef struct cli_opts {
     int keyform_der; /* --keyform der */
     bool keyform_given;
     uint16_t tls_version; /* 0 = default (1.2 minimum), 0x0303, 0x0304 */
+    const char *ciphers;  /* --ciphers LIST, or NULL (the library's ECDHE + AEAD default) */
     const char *alpn[CLI_MAX_ALPN + 1];
     size_t alpn_count;
     const char *server_name;

@@ -54,8 +54,12 @@ static int exit_code_for(mqtls_status_t st)
     switch (st) {
     case MQTLS_ERR_CONNACK_REFUSED:
         return MQTLS_EXIT_REFUSED;
+    case MQTLS_ERR_INVALID_ARG:
+        return MQTLS_EXIT_USAGE; /* the configuration comes from the command line (--ciphers) */
     case MQTLS_ERR_FILE_UNREADABLE:
     case MQTLS_ERR_FILE_EMPTY:
+    case MQTLS_ERR_FILE_NOT_REGULAR:
+    case MQTLS_ERR_FILE_TOO_LARGE:
         return MQTLS_EXIT_FILE;
     default:
         return MQTLS_EXIT_FAIL;
@@ -128,7 +132,9 @@ static void print_raw_error(const mqtls_error_t *e)
         fprintf(stderr, ", alert received %d (%s)", e->tls_alert,
                 mqtls_tls_alert_name(e->tls_alert));
     }
-    if (e->connack_reason >= 0) {
+    if (e->connack_reason == 0) {
+        fprintf(stderr, ", after CONNACK 0x00 (the connection had been accepted)");
+    } else if (e->connack_reason > 0) {
         fprintf(stderr, ", CONNACK reason 0x%02X", (unsigned)e->connack_reason);
     }
     if (e->sys_errno != 0) {
@@ -368,6 +374,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.connect_props = s->props_connect;
     /* A CLI run is one attempt: the failure is reported, not retried (mosquitto_sub retries). */
     cfg.reconnect.enabled = false;
+    /* Room for the largest payload pub reads (-f, -s, -l), its topic and header. */
+    cfg.outbox_max_bytes = CLI_PAYLOAD_MAX + 128u * 1024u;
     mqtls_tls_cfg_t tls; /* copied by mqtls_client_create() */
     if (o->tls) {
         mqtls_tls_cfg_t *t = &tls;
@@ -389,6 +397,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
             t->min_version = o->tls_version;
             t->max_version = o->tls_version;
         }
+        t->ciphers = o->ciphers;
         cfg.tls = t;
     }
     cfg.on_event = session_event;

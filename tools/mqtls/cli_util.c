@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "mqtls/file.h"
 #include "mqtls/packet.h"
 
 void mqtls_cli_error(const char *action, const char *object, const char *fmt, ...)
@@ -23,11 +25,21 @@ void mqtls_cli_error(const char *action, const char *object, const char *fmt, ..
     fprintf(stderr, "mqtls: %s %s: %s\n", action, object, reason);
 }
 
+const char *cli_reason_after(const char *detail, const char *object)
+{
+    size_t n = strlen(object);
+    if (strncmp(detail, object, n) == 0 && strncmp(detail + n, ": ", 2) == 0) {
+        return detail + n + 2; /* "x: a FIFO ..." after "cannot read x:" says x once */
+    }
+    return detail;
+}
+
 void mqtls_cli_status_error(const char *action, const char *object, mqtls_status_t st,
                             const mqtls_error_t *err)
 {
-    const char *reason =
-        (err != NULL && err->detail[0] != '\0') ? err->detail : mqtls_status_text(st);
+    const char *reason = (err != NULL && err->detail[0] != '\0')
+                             ? cli_reason_after(err->detail, object)
+                             : mqtls_status_text(st);
     fprintf(stderr, "mqtls: %s %s: %s (%s)\n", action, object, reason, mqtls_status_name(st));
 }
 
@@ -41,6 +53,8 @@ int mqtls_cli_exit_code(mqtls_status_t st)
         return MQTLS_EXIT_USAGE;
     case MQTLS_ERR_FILE_UNREADABLE:
     case MQTLS_ERR_FILE_EMPTY:
+    case MQTLS_ERR_FILE_NOT_REGULAR:
+    case MQTLS_ERR_FILE_TOO_LARGE:
     case MQTLS_ERR_FILE_WRITE:
     case MQTLS_ERR_FILE_EXISTS:
     case MQTLS_ERR_CERT_PARSE:
@@ -376,50 +390,15 @@ void cli_json_field(FILE *out, const char *before, const char *value)
 /* ---------------------------------------------------------------------------------------- */
 /* Files */
 
-int cli_read_file(const char *path, size_t max_len, uint8_t **out, size_t *len)
+mqtls_status_t cli_read_file(const char *path, size_t max_len, unsigned flags, uint8_t **out,
+                             size_t *len, mqtls_error_t *err)
 {
-    *out = NULL;
-    *len = 0;
-    bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (f == NULL) {
-        return errno != 0 ? errno : EIO;
+    if (strcmp(path, "-") == 0) {
+        /* stdin: a pipe, a terminal or a file, read to its end, capped like any file */
+        return mqtls_file_read_fd(STDIN_FILENO, "stdin", max_len,
+                                  MQTLS_FILE_STREAM | MQTLS_FILE_CHAR_DEVICE, out, len, err);
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (!is_stdin) {
-            fclose(f);
-        }
-        return EISDIR; /* fopen() opens a directory; reading it would say EIO */
-    }
-    cli_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    /* Read one byte past the limit to tell "exactly max_len" from "longer". */
-    while (b.len <= max_len && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        cli_buf_add(&b, chunk, n);
-    }
-    int rc = ferror(f) ? EIO : 0;
-    if (!is_stdin) {
-        fclose(f);
-    }
-    cli_buf_add(&b, "", 1); /* the NUL after the data; also gives an empty file a buffer */
-    if (b.oom) {
-        rc = ENOMEM;
-    }
-    if (rc != 0) {
-        cli_buf_free(&b);
-        return rc;
-    }
-    b.len--;
-    if (b.len > max_len) {
-        b.len = max_len;
-        b.data[max_len] = '\0';
-        rc = EFBIG;
-    }
-    *out = (uint8_t *)b.data;
-    *len = b.len;
-    return rc;
+    return mqtls_file_read(path, max_len, flags, out, len, err);
 }
 
 void cli_cred_load(cli_cred_t *f, const char *path)
@@ -429,9 +408,12 @@ void cli_cred_load(cli_cred_t *f, const char *path)
         return;
     }
     snprintf(f->display, sizeof(f->display), "%s", path);
-    f->err = cli_read_file(path, CLI_CRED_FILE_MAX, &f->data, &f->len);
-    if (f->err != 0) {
-        cli_cred_free(f); /* EFBIG leaves the first bytes: not a usable file */
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    f->status = cli_read_file(path, MQTLS_FILE_CREDENTIAL_MAX, 0, &f->data, &f->len, &err);
+    if (f->status != MQTLS_OK) {
+        f->err = err.sys_errno != 0 ? err.sys_errno : EIO;
+        snprintf(f->why, sizeof(f->why), "%s", err.detail);
     }
 }
 
@@ -449,33 +431,30 @@ void cli_cred_to_diag(const cli_cred_t *f, mqtls_diag_file_t *out)
 
 void cli_cred_free(cli_cred_t *f)
 {
-    if (f->data != NULL) {
-        cli_wipe(f->data, f->len);
-        free(f->data);
-    }
+    mqtls_file_free(f->data, f->len); /* wiped: it may be a private key */
     f->data = NULL;
     f->len = 0;
 }
 
-int cli_read_line(const char *path, char *buf, size_t cap, bool *is_empty)
+mqtls_status_t cli_read_line(const char *path, char *buf, size_t cap, bool *is_empty,
+                             mqtls_error_t *err)
 {
     buf[0] = '\0';
     *is_empty = false;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        return errno != 0 ? errno : EIO;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    /* A password file: a regular file, small (the line must fit @p cap). */
+    mqtls_status_t st = mqtls_file_read(path, cap > 1 ? cap - 1 : 0, 0, &data, &len, err);
+    if (st != MQTLS_OK) {
+        return st;
     }
-    int rc = 0;
-    errno = 0;
-    if (fgets(buf, (int)cap, f) == NULL) {
-        buf[0] = '\0';
-        rc = ferror(f) ? (errno != 0 ? errno : EIO) : 0; /* a directory: EISDIR */
-        *is_empty = rc == 0;
+    *is_empty = len == 0;
+    size_t n = 0;
+    while (n < len && data[n] != '\n' && data[n] != '\r' && data[n] != '\0') {
+        n++;
     }
-    fclose(f);
-    size_t n = strlen(buf);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-        buf[--n] = '\0';
-    }
-    return rc;
+    memcpy(buf, data, n);
+    buf[n] = '\0';
+    mqtls_file_free(data, len);
+    return MQTLS_OK;
 }

@@ -11,6 +11,7 @@
 
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
+#include "mqtls/file.h"
 #include "mqtls/status.h"
 
 #if defined(__GNUC__)
@@ -26,6 +27,10 @@ void mqtls_cli_error(const char *action, const char *object, const char *fmt, ..
  *  @param err  may be NULL or have an empty detail; then the status text is used. */
 void mqtls_cli_status_error(const char *action, const char *object, mqtls_status_t st,
                             const mqtls_error_t *err);
+
+/** @brief @p detail without a leading "<object>: " (a reader's detail names its file, and the
+ *  line that quotes it names it already). */
+const char *cli_reason_after(const char *detail, const char *object);
 
 /** @brief The documented exit code (commands.h) for a status: 0 ok, 2 usage / invalid
  *  argument, 4 file problems (unreadable, exists, unparsable, key mismatch), 1 otherwise. */
@@ -101,17 +106,19 @@ void mqtls_cli_json_string(FILE *out, const char *s);
 /** @brief Write @p before as is (",\"name\":"), then @p value as a JSON string. */
 void cli_json_field(FILE *out, const char *before, const char *value);
 
-/* Credential files (CA bundles, certificates, keys) are read up to this size. */
-#define CLI_CRED_FILE_MAX (4u * 1024u * 1024u)
+/* Payloads (-f, -s, and each -l line) are read up to this size: the largest message the
+ * client's outbox takes (cli_session.c gives it this much room and more for the header). */
+#define CLI_PAYLOAD_MAX (4u * 1024u * 1024u)
 
-/** @brief Read the whole of @p path ("-" = stdin), binary-safe, at most @p max_len bytes
- *  (SIZE_MAX: no limit).
- *  The one reader of the CLI: payloads (-f, -s), credential files (doctor and the diagnosis of
- *  pub/sub) and explain's stdin.
- *  @param[out] out  Heap buffer, caller frees; one NUL byte follows the data (not counted).
- *  @return 0; EFBIG when the input is longer than @p max_len (then *out and *len hold its
- *          first @p max_len bytes); EISDIR; another errno (then *out is NULL). */
-int cli_read_file(const char *path, size_t max_len, uint8_t **out, size_t *len);
+/** @brief Read the whole of @p path ("-" = stdin: a pipe, terminal or file) through the
+ *  library's one reader (mqtls/file.h): non-blocking open, the type checked before reading,
+ *  at most @p max_len bytes. The one reader of the CLI: payloads (-f, -s), credential files
+ *  (doctor and the diagnosis of pub/sub), key password files and explain's stdin.
+ *  @param[in]  flags  mqtls_file_read() flags for a path (stdin takes any kind).
+ *  @param[out] out    Caller frees with mqtls_file_free(); a NUL follows the data.
+ *  @return MQTLS_OK or the reader's status, details in @p err (may be NULL). */
+mqtls_status_t cli_read_file(const char *path, size_t max_len, unsigned flags, uint8_t **out,
+                             size_t *len, mqtls_error_t *err);
 
 /* A credential file (CA bundle, certificate, key) read for diagnosis, which is pure and
  * takes bytes: the same for pub/sub (after a failure) and doctor. */
@@ -119,9 +126,12 @@ typedef struct cli_cred {
     char display[600]; /* the path as given ("" = no file): fixes can use it as is */
     uint8_t *data;     /* NUL-terminated; NULL unless read */
     size_t len;
-    int err; /* errno of the read; EFBIG above CLI_CRED_FILE_MAX */
+    int err;               /* errno of the read (EFBIG above the limit, EISDIR, ...) */
+    mqtls_status_t status; /* of the read: MQTLS_ERR_FILE_NOT_REGULAR, ..._TOO_LARGE, ... */
+    char why[160];         /* the reader's detail ("ca.pem: a FIFO (named pipe), not a file") */
 } cli_cred_t;
-/** @brief Read @p path (NULL: none given) into @p f. Never fails: a problem is f->err. */
+/** @brief Read @p path (NULL: none given) into @p f, MQTLS_FILE_CREDENTIAL_MAX at most.
+ *  Never fails: a problem is f->status / f->err. */
 void cli_cred_load(cli_cred_t *f, const char *path);
 /** @brief The diagnosis input for @p f (borrowed: keep @p f until the diagnosis is done). */
 void cli_cred_to_diag(const cli_cred_t *f, mqtls_diag_file_t *out);
@@ -130,7 +140,9 @@ void cli_cred_free(cli_cred_t *f);
 
 /** @brief Read the first line of @p path into @p buf (a key password file): the trailing
  *  CR/LF removed. *is_empty is set when the file has no byte at all (buf is then "").
- *  @return 0 or an errno (buf is then ""). */
-int cli_read_line(const char *path, char *buf, size_t cap, bool *is_empty);
+ *  A regular file only, at most @p cap - 1 bytes.
+ *  @return MQTLS_OK or the reader's status (buf is then ""), details in @p err. */
+mqtls_status_t cli_read_line(const char *path, char *buf, size_t cap, bool *is_empty,
+                             mqtls_error_t *err);
 
 #endif /* MQTLS_TOOLS_CLI_UTIL_H */

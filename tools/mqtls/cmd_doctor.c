@@ -522,19 +522,28 @@ static int check_args(doctor_t *d)
     return 0;
 }
 
-static void load_keypass(doctor_t *d)
+/* @return 0, or MQTLS_EXIT_FILE: an unreadable --keypass-file is a file error, never "no
+ * password" (issue 10), as in pub and sub. */
+static int load_keypass(doctor_t *d)
 {
     if (d->o.keypass != NULL) {
         snprintf(d->keypass, sizeof d->keypass, "%s", d->o.keypass);
         d->keypass_given = true;
     } else if (d->o.keypass_file != NULL) {
         bool is_empty = false; /* an empty file: no password (pub/sub: an empty one) */
-        int e = cli_read_line(d->o.keypass_file, d->keypass, sizeof d->keypass, &is_empty);
-        if (e != 0) {
-            add_step(d, "key password file", STEP_FAIL, "%s: %s", d->o.keypass_file, strerror(e));
+        mqtls_error_t e;
+        mqtls_error_init(&e);
+        mqtls_status_t st =
+            cli_read_line(d->o.keypass_file, d->keypass, sizeof d->keypass, &is_empty, &e);
+        if (st != MQTLS_OK) {
+            fprintf(stderr, "mqtls doctor: cannot read --keypass-file %s: %s (%s)\n",
+                    d->o.keypass_file, cli_reason_after(e.detail, d->o.keypass_file),
+                    mqtls_status_name(st));
+            return MQTLS_EXIT_FILE;
         }
-        d->keypass_given = e == 0 && !is_empty;
+        d->keypass_given = !is_empty;
     }
+    return 0;
 }
 
 /* --capath: every file in @p dir that holds PEM certificates, one after the other. */
@@ -593,7 +602,12 @@ int mqtls_cmd_doctor(int argc, char **argv)
     }
     const char *no_color = getenv("NO_COLOR");
     d->color = !d->o.json && isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
-    load_keypass(d);
+    rc = load_keypass(d);
+    if (rc != 0) {
+        mqtls_findings_destroy(d->findings);
+        free(d);
+        return rc;
+    }
     if (d->o.capath != NULL) {
         read_capath(&d->ca, d->o.capath);
     } else {

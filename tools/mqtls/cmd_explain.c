@@ -198,15 +198,15 @@ int mqtls_cmd_explain(int argc, char **argv)
         want_stdin = true;
     }
     size_t lines = 0;
-    bool truncated = false;
     if (want_stdin) {
         size_t len = 0;
         uint8_t *data = NULL;
-        int e = cli_read_file("-", STDIN_MAX_BYTES, &data, &len);
-        truncated = e == EFBIG; /* the first STDIN_MAX_BYTES are explained */
-        if (e != 0 && !truncated) {
-            fprintf(stderr, "mqtls: explain: read stdin: %s (MQTLS_ERR_FILE_UNREADABLE)\n",
-                    strerror(e));
+        mqtls_error_t e;
+        mqtls_error_init(&e);
+        mqtls_status_t rs = cli_read_file("-", STDIN_MAX_BYTES, 0, &data, &len, &e);
+        if (rs != MQTLS_OK) {
+            fprintf(stderr, "mqtls: explain: read stdin: %s (%s)\n",
+                    cli_reason_after(e.detail, "stdin"), mqtls_status_name(rs));
             mqtls_explain_destroy(r);
             return MQTLS_EXIT_FILE;
         }
@@ -215,7 +215,7 @@ int mqtls_cmd_explain(int argc, char **argv)
             lines += text[k] == '\n';
         }
         (void)mqtls_explain_text(r, text, len);
-        free(data);
+        mqtls_file_free(data, len);
     }
     mqtls_explain_finish(r);
 
@@ -229,10 +229,6 @@ int mqtls_cmd_explain(int argc, char **argv)
         print_json(stdout, r);
     } else if (recognised) {
         print_human(stdout, r, st);
-    }
-    if (truncated) {
-        fprintf(stderr, "mqtls: explain: only the first %u bytes of stdin were read\n",
-                STDIN_MAX_BYTES);
     }
     for (size_t i = 0; i < mqtls_explain_unparsed_count(r); i++) {
         fprintf(stderr,

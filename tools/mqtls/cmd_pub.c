@@ -19,7 +19,6 @@ typedef struct pub_state {
 
 static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
-    (void)c;
     pub_state_t *p = ctx;
     if (ev->type == MQTLS_EVENT_PUBLISHED && ev->u.published.reason >= 0x80) {
         /* MQTT 5 PUBACK/PUBREC reason >= 0x80: the broker refused this message */
@@ -44,6 +43,14 @@ static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         p->lost = true;
         if (!p->o->quiet) {
             cli_report_error(&p->s, &ev->u.disconnected.why, "connection lost to");
+        }
+        size_t open = p->o->qos == 2 ? mqtls_client_outbox_count(c) : 0;
+        if (open > 0 && !p->o->quiet) {
+            /* QoS 2 is exactly once within one connection: this run cannot finish them */
+            fprintf(stderr,
+                    "mqtls: warning: %zu QoS 2 message(s) not confirmed (no PUBCOMP): the broker "
+                    "may have delivered them; publishing them again may deliver them twice\n",
+                    open);
         }
         p->exit_code = ev->u.disconnected.why.status == MQTLS_ERR_SERVER_DISCONNECT
                            ? MQTLS_EXIT_REFUSED
@@ -100,7 +107,8 @@ static int drain(pub_state_t *p)
 static int publish_lines(pub_state_t *p)
 {
     cli_buf_t line = {0};
-    char chunk[4096];
+    size_t scanned = 0; /* bytes of line already known to hold no newline */
+    static char chunk[65536];
     bool eof = false;
     int rc = MQTLS_EXIT_OK;
     while (!eof && !cli_stop && !p->lost && rc == MQTLS_EXIT_OK) {
@@ -131,9 +139,11 @@ static int publish_lines(pub_state_t *p)
             } else {
                 cli_buf_add(&line, chunk, (size_t)n);
             }
-            /* publish every complete line; keep the rest */
+
+            /* publish every complete line; keep the rest (scanned once: an endless line
+             * without newline costs linear time, not quadratic) */
             size_t start = 0;
-            for (size_t i = 0; i < line.len && rc == MQTLS_EXIT_OK; i++) {
+            for (size_t i = scanned; i < line.len && rc == MQTLS_EXIT_OK; i++) {
                 if (line.data[i] == '\n') {
                     /* only the \n goes: a \r before it is data, as mosquitto_pub 2.0 sends it */
                     rc = publish_one(p, line.data + start, i - start);
@@ -146,6 +156,17 @@ static int publish_lines(pub_state_t *p)
             }
             memmove(line.data, line.data + start, line.len - start);
             line.len -= start;
+            scanned = line.len;
+            if (line.oom || line.len > CLI_PAYLOAD_MAX) {
+                /* endless stdin without a newline: a line is one message, bounded like -s */
+                if (!p->o->quiet) {
+                    fprintf(stderr,
+                            "mqtls: cannot read stdin: a line longer than the limit of %u bytes "
+                            "(MQTLS_ERR_FILE_TOO_LARGE)\n",
+                            CLI_PAYLOAD_MAX);
+                }
+                rc = MQTLS_EXIT_FILE;
+            }
         }
         cli_session_step(&p->s, 0);
     }
@@ -166,13 +187,18 @@ static int run(const cli_opts_t *o)
         len = strlen(o->message);
     } else if (o->msg_src == CLI_MSG_FILE || o->msg_src == CLI_MSG_STDIN) {
         const char *path = o->msg_src == CLI_MSG_FILE ? o->file : "-";
-        int e = cli_read_file(path, SIZE_MAX, &data, &len);
-        if (e != 0) {
-            fprintf(stderr, "mqtls: cannot read %s: %s\n",
-                    o->msg_src == CLI_MSG_FILE ? o->file : "stdin", strerror(e));
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        /* -f: a regular file or a character device (/dev/urandom, a terminal), never a FIFO
+         * that would hang us; -s: stdin as it is. Both at most one message's worth. */
+        mqtls_status_t st =
+            cli_read_file(path, CLI_PAYLOAD_MAX, MQTLS_FILE_CHAR_DEVICE, &data, &len, &err);
+        if (st != MQTLS_OK) {
+            mqtls_cli_status_error("cannot read", o->msg_src == CLI_MSG_FILE ? o->file : "stdin",
+                                   st, &err);
             return MQTLS_EXIT_FILE;
         }
-        payload = data != NULL ? (const void *)data : (const void *)"";
+        payload = data;
     } else if (o->msg_src == CLI_MSG_NULL) {
         payload = "";
         len = 0;
@@ -181,7 +207,7 @@ static int run(const cli_opts_t *o)
     int rc = cli_session_open(&p.s, o, pub_event, &p);
     if (rc != MQTLS_EXIT_OK) {
         cli_session_close(&p.s);
-        free(data);
+        mqtls_file_free(data, len);
         return rc;
     }
     if (o->msg_src == CLI_MSG_LINES) {
@@ -202,7 +228,7 @@ static int run(const cli_opts_t *o)
         rc = drain(&p);
     }
     cli_session_close(&p.s);
-    free(data);
+    mqtls_file_free(data, len);
     if (rc == MQTLS_EXIT_OK) {
         rc = p.exit_code;
     }

@@ -554,27 +554,37 @@ static void test_cli_read_file_limits_and_errors(void **state)
     close(fd);
     uint8_t *data = NULL;
     size_t len = 0;
-    assert_int_equal(cli_read_file(path, 5, &data, &len), 0);
+    mqtls_error_t err;
+    assert_int_equal(cli_read_file(path, 5, 0, &data, &len, &err), MQTLS_OK);
     assert_int_equal(len, 5);
     assert_int_equal(data[5], 0); /* NUL-terminated */
-    free(data);
-    assert_int_equal(cli_read_file(path, 2, &data, &len), EFBIG);
-    assert_int_equal(len, 2); /* the first bytes, for explain's stdin */
-    assert_memory_equal(data, "ab", 3);
-    free(data);
-    assert_int_equal(cli_read_file("/tmp", 100, &data, &len), EISDIR);
+    mqtls_file_free(data, len);
+    assert_int_equal(cli_read_file(path, 2, 0, &data, &len, &err), MQTLS_ERR_FILE_TOO_LARGE);
     assert_null(data);
-    assert_int_equal(cli_read_file("/nonexistent/x", 100, &data, &len), ENOENT);
+    assert_int_equal(err.sys_errno, EFBIG);
+    assert_int_equal(cli_read_file("/tmp", 100, 0, &data, &len, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_null(data);
+    assert_int_equal(err.sys_errno, EISDIR);
+    assert_int_equal(cli_read_file("/nonexistent/x", 100, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_UNREADABLE);
+    assert_int_equal(err.sys_errno, ENOENT);
+    /* a character device only where that is meant */
+    assert_int_equal(cli_read_file("/dev/zero", 100, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_int_equal(cli_read_file("/dev/zero", 100, MQTLS_FILE_CHAR_DEVICE, &data, &len, &err),
+                     MQTLS_ERR_FILE_TOO_LARGE);
     char line[16];
     bool is_empty = true;
-    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty), 0);
+    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty, &err), MQTLS_OK);
     assert_string_equal(line, "abc");
     assert_false(is_empty);
     fd = open(path, O_WRONLY | O_TRUNC);
     close(fd);
-    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty), 0);
+    assert_int_equal(cli_read_line(path, line, sizeof line, &is_empty, &err), MQTLS_OK);
     assert_true(is_empty);
     assert_string_equal(line, "");
+    assert_int_equal(cli_read_line("/tmp", line, sizeof line, &is_empty, &err),
+                     MQTLS_ERR_FILE_NOT_REGULAR);
     cli_cred_t cred;
     cli_cred_load(&cred, "/tmp");
     assert_int_equal(cred.err, EISDIR);

@@ -81,8 +81,8 @@ static inline void rec_add(const esp_mqtt_event_t *e)
     pthread_mutex_unlock(&rec.lock);
 }
 
-/* Count events of @p id (and topic, if not NULL). */
-static inline size_t rec_count(esp_mqtt_event_id_t id, const char *topic)
+/* Count events of @p id (and topic, if not NULL); rec.lock held. */
+static inline size_t rec_count_locked(esp_mqtt_event_id_t id, const char *topic)
 {
     size_t n = 0;
     for (size_t i = 0; i < rec.count; i++) {
@@ -98,7 +98,7 @@ static inline bool rec_wait(esp_mqtt_event_id_t id, const char *topic, size_t wa
 {
     int64_t deadline = th_now_ms() + timeout_ms;
     pthread_mutex_lock(&rec.lock);
-    while (rec_count(id, topic) < want) {
+    while (rec_count_locked(id, topic) < want) {
         int64_t left = deadline - th_now_ms();
         if (left <= 0) {
             break;
@@ -113,19 +113,33 @@ static inline bool rec_wait(esp_mqtt_event_id_t id, const char *topic, size_t wa
         }
         pthread_cond_timedwait(&rec.cond, &rec.lock, &ts);
     }
-    bool ok = rec_count(id, topic) >= want;
+    bool ok = rec_count_locked(id, topic) >= want;
     pthread_mutex_unlock(&rec.lock);
     return ok;
 }
 
+/* Count events of @p id (and topic, if not NULL). The client's thread records them: read
+ * under the lock (ThreadSanitizer). */
+static inline size_t rec_count(esp_mqtt_event_id_t id, const char *topic)
+{
+    pthread_mutex_lock(&rec.lock);
+    size_t n = rec_count_locked(id, topic);
+    pthread_mutex_unlock(&rec.lock);
+    return n;
+}
+
+/* The first event of @p id: a slot is written once, so it may be read after the lock. */
 static inline const rec_event_t *rec_first(esp_mqtt_event_id_t id)
 {
-    for (size_t i = 0; i < rec.count; i++) {
+    const rec_event_t *e = NULL;
+    pthread_mutex_lock(&rec.lock);
+    for (size_t i = 0; i < rec.count && e == NULL; i++) {
         if (rec.ev[i].id == id) {
-            return &rec.ev[i];
+            e = &rec.ev[i];
         }
     }
-    return NULL;
+    pthread_mutex_unlock(&rec.lock);
+    return e;
 }
 
 /* Whole file + NUL (as EMBED_TXTFILES makes it). Caller frees. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "client/session.h"
+#include "mqtls/limits.h"
 #include "mqtls/uri.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -1301,6 +1302,7 @@ static void test_session_outbox_starts_small_in_arena(void **state)
     cfg.initial_bytes = 0;
     cfg.max_messages = 1024;
     cfg.max_bytes = 4u * 1024u * 1024u;
+    cfg.receive_maximum = MQTLS_DEFAULT_RECEIVE_MAXIMUM; /* the room for acks follows it */
     mqtls__session_t *s = setup_with(&cfg);
     assert_int_equal(s->ent_cap, MQTLS__OUTBOX_INITIAL_ENTRIES);
     assert_int_equal(s->ring_cap, MQTLS__OUTBOX_INITIAL_BYTES);
@@ -1552,6 +1554,13 @@ static void test_uri_parse_table(void **state)
         {"mqtt://", MQTLS_ERR_BAD_URI, "", 0, false},
         {"mqtt://[::1", MQTLS_ERR_BAD_URI, "", 0, false},
         {"mqtt://h:", MQTLS_ERR_BAD_URI, "", 0, false},
+        /* found by fuzz_uri: a host goes to DNS, SNI and an HTTP header as it is */
+        {"ws://hsa b", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://h\r\nX: y", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://user@h", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[::1 ]", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[a/b]", MQTLS_ERR_BAD_URI, "", 0, false},
+        {"mqtt://[fe80::1%eth0]:1", MQTLS_OK, "fe80::1%eth0", 1, false},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         mqtls_uri_t u;
@@ -1647,6 +1656,244 @@ static void test_uri_parse_unix_path_kept(void **state)
     assert_int_equal(strlen(u.path), 107);
 }
 
+/* --- issue 10: back-pressure, the acknowledgement reserve, first-byte checks ------------- */
+
+/* Write out everything; count the packets of @p type and check their ids run from @p *next. */
+static size_t drain_count(mqtls__session_t *s, mqtls_packet_type_t type, uint16_t *next)
+{
+    drain_raw(s, 0);
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_fx.out_len) {
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc, &p, &used),
+                         MQTLS_OK);
+        off += used;
+        if (p.type == type) {
+            if (next != NULL) {
+                assert_int_equal(p.u.ack.packet_id, *next);
+                (*next)++;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+/* @p count QoS @p qos PUBLISHes with ids from 1, back to back in g_burst. */
+static uint8_t g_burst[64u * 1024u];
+
+static size_t make_burst(mqtls_version_t v, uint8_t qos, size_t count)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_PUBLISH;
+        p.u.publish.topic.data = (const uint8_t *)"b/t";
+        p.u.publish.topic.len = 3;
+        p.u.publish.qos = qos;
+        p.u.publish.packet_id = (uint16_t)(i + 1u);
+        size_t n = 0;
+        assert_int_equal(mqtls_packet_encode(&p, v, g_burst + len, sizeof g_burst - len, &n),
+                         MQTLS_OK);
+        len += n;
+    }
+    return len;
+}
+
+/* A small control buffer: room for a few acknowledgements beyond the reserve. */
+static mqtls__session_cfg_t small_ctrl_cfg(mqtls_version_t v)
+{
+    mqtls__session_cfg_t cfg = base_cfg(v);
+    cfg.ctrl_bytes = 64;
+    cfg.sub_store_bytes = 8;
+    cfg.receive_maximum = 4;
+    return cfg;
+}
+
+static void test_session_inbound_burst_stalls_instead_of_refusing_acks(void **state)
+{
+    (void)state;
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        mqtls__session_cfg_t cfg = small_ctrl_cfg(MQTLS_V311);
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        enum { N = 200 }; /* 800 bytes of acks through a 96-byte control buffer */
+        size_t len = make_burst(MQTLS_V311, qos, N);
+        size_t off = 0;
+        uint16_t next = 1;
+        size_t acks = 0;
+        size_t stalls = 0;
+        for (int guard = 0; guard < 1000 && off < len; guard++) {
+            size_t used = 0;
+            size_t need = 0;
+            assert_int_equal(
+                mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+                MQTLS_OK);
+            off += used;
+            if (off < len) {
+                /* It stopped before a packet whose ack has no room: not before. */
+                assert_true(mqtls__session_input_blocked(s));
+                stalls++;
+            }
+            acks += drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next);
+            assert_false(mqtls__session_input_blocked(s));
+        }
+        assert_int_equal(off, len);
+        assert_int_equal(acks, N);
+        assert_true(stalls > 0);
+        assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+        assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+        assert_int_equal(s->state, MQTLS__S_CONNECTED);
+    }
+}
+
+static void test_session_control_packets_leave_room_for_acks(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_ctrl_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f = {{(const uint8_t *)"some/topic/filter", 17}, 1};
+    mqtls_status_t st = MQTLS_OK;
+    for (int i = 0; i < 100 && st == MQTLS_OK; i++) {
+        st = mqtls__session_subscribe(s, &f, 1, NULL, NULL);
+    }
+    assert_int_equal(st, MQTLS_ERR_OUTBOX_FULL);
+    /* The receive maximum's worth of acknowledgements still fits. */
+    for (uint16_t id = 1; id <= 4; id++) {
+        assert_int_equal(feed_publish(s, "in/1", 1, id, false, NULL, 0), MQTLS_OK);
+    }
+    uint16_t next = 1;
+    assert_int_equal(drain_count(s, MQTLS_PUBACK, &next), 4);
+}
+
+static void test_session_disconnect_waits_for_room_instead_of_dropping(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_ctrl_cfg(MQTLS_V5);
+    cfg.ctrl_bytes = 62; /* 94 bytes in all: 23 PUBACKs leave 2, too few for the DISCONNECT */
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    size_t len = make_burst(MQTLS_V5, 1, 100);
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst, len, g_fx.now, &used, &need), MQTLS_OK);
+    assert_true(used < len); /* the control buffer is full of acknowledgements */
+    /* Reason 0x04 "with will message": 3 bytes, no room for them yet. */
+    assert_int_equal(mqtls__session_disconnect(s, 0x04), MQTLS_OK);
+    assert_false(mqtls__session_wants_close(s));
+    assert_int_equal(drain_count(s, MQTLS_DISCONNECT, NULL), 1);
+    assert_true(mqtls__session_wants_close(s));
+    /* After our DISCONNECT nothing goes out, not even an ack: what comes is dropped. */
+    size_t msgs = count_events(MQTLS_EVENT_MESSAGE);
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst + used, len - used, g_fx.now, &used, &need),
+                     MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), msgs);
+    assert_false(mqtls__session_has_output(s));
+}
+
+static void test_session_resume_sends_every_pubrel_as_room_allows(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_ctrl_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    cfg.max_inflight = 64;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    enum { N = 40 };
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(publish(s, "q2/t", 4, 2, NULL), MQTLS_OK);
+    }
+    assert_int_equal(drain_count(s, MQTLS_PUBLISH, NULL), N);
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+        assert_int_equal(drain_count(s, MQTLS_PUBREL, NULL), 1);
+    }
+    /* Every one waits for PUBCOMP when the connection drops; the session resumes. */
+    mqtls__session_on_closed(s);
+    connect_ok(s, true, NULL, 0);
+    uint16_t next = 1;
+    size_t rel = 0;
+    for (int guard = 0; guard < 100 && rel < N; guard++) {
+        rel += drain_count(s, MQTLS_PUBREL, &next);
+    }
+    assert_int_equal(rel, N);
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+    }
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), N);
+}
+
+static mqtls_status_t feed_raw(mqtls__session_t *s, const uint8_t *in, size_t len, size_t *used)
+{
+    size_t need = 0;
+    return mqtls__session_on_bytes(s, in, len, g_fx.now, used, &need);
+}
+
+static void test_session_garbage_first_byte_fails_at_once(void **state)
+{
+    (void)state;
+    static const struct {
+        bool connected;
+        uint8_t bytes[5];
+        size_t len;
+        mqtls_status_t want;
+    } rows[] = {
+        /* CONNACK with reserved flags, then a huge remaining length [MQTT-2.2.2-2] */
+        {false, {0x29}, 1, MQTLS_ERR_BAD_FLAGS},
+        {false, {0x29, 0xFF, 0xFF, 0xFF, 0x7F}, 5, MQTLS_ERR_BAD_FLAGS},
+        {true, {0x60, 0x02}, 2, MQTLS_ERR_BAD_FLAGS}, /* PUBREL must be 0x62 */
+        {true, {0x36}, 1, MQTLS_ERR_BAD_QOS},         /* PUBLISH QoS 3 */
+        {true, {0x00}, 1, MQTLS_ERR_BAD_PACKET_TYPE},
+        {true, {0xF0}, 1, MQTLS_ERR_BAD_PACKET_TYPE}, /* AUTH in 3.1.1 */
+        /* types the broker may not send now */
+        {false, {0x30}, 1, MQTLS_ERR_PROTOCOL}, /* PUBLISH before CONNACK */
+        {false, {0x90}, 1, MQTLS_ERR_PROTOCOL}, /* SUBACK before CONNACK */
+        {true, {0x20}, 1, MQTLS_ERR_PROTOCOL},  /* a second CONNACK */
+        {true, {0x82}, 1, MQTLS_ERR_PROTOCOL},  /* SUBSCRIBE */
+        {true, {0xC0}, 1, MQTLS_ERR_PROTOCOL},  /* PINGREQ */
+        {true, {0xE0}, 1, MQTLS_ERR_PROTOCOL},  /* DISCONNECT is client-only in 3.1.1 */
+        /* 3.1.1 acks have a fixed size: a long one is garbage, not a wait */
+        {true, {0x40, 0xC8, 0x01}, 3, MQTLS_ERR_MALFORMED},
+        {false, {0x20, 0xFF, 0x7F}, 3, MQTLS_ERR_MALFORMED},
+        {true, {0xD0, 0x05}, 2, MQTLS_ERR_MALFORMED},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+        mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+        mqtls__session_t *s = setup_with(&cfg);
+        if (rows[i].connected) {
+            connect_ok(s, false, NULL, 0);
+        } else {
+            assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+        }
+        size_t used = 99;
+        mqtls_status_t st = feed_raw(s, rows[i].bytes, rows[i].len, &used);
+        if (st != rows[i].want) {
+            fail_msg("row %zu (0x%02X): %s, want %s", i, rows[i].bytes[0], mqtls_status_name(st),
+                     mqtls_status_name(rows[i].want));
+        }
+        assert_int_equal(used, 0);
+        assert_int_equal(s->err.status, rows[i].want);
+        assert_non_null(strstr(s->err.detail, "first byte 0x"));
+    }
+    /* MQTT 5: DISCONNECT and AUTH may come from the broker; a valid split CONNACK still waits. */
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    static const uint8_t part[] = {0x20, 0x03, 0x00};
+    size_t used = 99;
+    assert_int_equal(feed_raw(s, part, sizeof part, &used), MQTLS_OK);
+    assert_int_equal(used, 0);
+    static const uint8_t disconnect[] = {0xE0, 0x01, 0x8E};
+    assert_int_equal(feed_raw(s, disconnect, sizeof disconnect, &used),
+                     MQTLS_ERR_SERVER_DISCONNECT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1693,6 +1940,11 @@ int main(void)
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
         cmocka_unit_test(test_uri_parse_unix_path_kept),
+        cmocka_unit_test(test_session_inbound_burst_stalls_instead_of_refusing_acks),
+        cmocka_unit_test(test_session_control_packets_leave_room_for_acks),
+        cmocka_unit_test(test_session_disconnect_waits_for_room_instead_of_dropping),
+        cmocka_unit_test(test_session_resume_sends_every_pubrel_as_room_allows),
+        cmocka_unit_test(test_session_garbage_first_byte_fails_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

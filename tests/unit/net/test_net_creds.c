@@ -16,6 +16,7 @@
 #include "common/tls_facts.h"
 
 #include "mqtls/error.h"
+#include "mqtls/file.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
 
@@ -61,7 +62,10 @@ static int make_fixtures(void **state)
         "printf 'this is not a certificate\\n' > garbage.pem;"
         "printf -- '-----BEGIN CERTIFICATE-----\\nnot base64!!\\n-----END CERTIFICATE-----\\n'"
         "  > badpem.pem;"
-        "mkdir cadir; cp ca.crt cadir/",
+        "mkdir cadir; cp ca.crt cadir/;"
+        "mkfifo fifo.pem; truncate -s 2M huge.pem;"
+        "mkdir fifodir; cp ca.crt fifodir/; mkfifo fifodir/pipe.pem; mkdir fifodir/sub;"
+        "mkdir hugedir; cp ca.crt hugedir/; truncate -s 2M hugedir/huge.pem",
         dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -277,7 +281,9 @@ static void test_creds_missing_file_fails_with_errno_and_name(void **state)
     assert_int_equal(err.sys_errno, ENOENT);
     assert_non_null(strstr(err.detail, "no-such.crt"));
     cfg.ca_file = path("cadir"); /* a directory is not a file */
-    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_UNREADABLE);
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_int_equal(err.sys_errno, EISDIR);
+    assert_non_null(strstr(err.detail, "a directory"));
 }
 
 static void test_creds_garbage_fails_per_kind(void **state)
@@ -387,6 +393,102 @@ static void test_error_helpers(void **state)
     assert_int_equal(facts.alert_sent, -1);
 }
 
+/* --- issue 10: the one file reader (mqtls/file.h) ---------------------------------------- */
+
+/* A FIFO given as a credential hung mqtls_client_create() in open() until a writer came;
+ * now it is refused at once. The alarm turns the old hang into a failure. */
+static void test_file_fifo_as_credential_fails_at_once(void **state)
+{
+    (void)state;
+    (void)alarm(10);
+    mqtls_error_t err;
+    mqtls_tls_cfg_t cfg = mtls_files("client.crt", "client.key");
+    cfg.ca_file = path("fifo.pem");
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_non_null(strstr(err.detail, "FIFO"));
+    assert_non_null(strstr(err.detail, "fifo.pem"));
+    cfg = mtls_files("fifo.pem", "client.key");
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    cfg = mtls_files("client.crt", "fifo.pem");
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    /* in a CA directory: skipped, the other certificates load */
+    cfg = mtls_files("client.crt", "client.key");
+    cfg.ca_file = NULL;
+    cfg.ca_path = path("fifodir");
+    assert_int_equal(load(&cfg, &err), MQTLS_OK);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    assert_int_equal(mqtls_file_read(path("fifo.pem"), 100, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_null(data);
+    (void)alarm(0);
+}
+
+/* Devices and huge files: refused before reading (regular) or at the limit (device). */
+static void test_file_limits_and_kinds(void **state)
+{
+    (void)state;
+    (void)alarm(10);
+    mqtls_error_t err;
+    mqtls_tls_cfg_t cfg = mtls_files("client.crt", "client.key");
+    cfg.ca_file = "/dev/zero";
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_non_null(strstr(err.detail, "character device"));
+    cfg.ca_file = path("huge.pem"); /* 2 MiB: above MQTLS_FILE_CREDENTIAL_MAX */
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_TOO_LARGE);
+    assert_int_equal(err.sys_errno, EFBIG);
+    cfg.ca_file = NULL;
+    cfg.ca_path = path("hugedir");
+    assert_int_equal(load(&cfg, &err), MQTLS_ERR_FILE_TOO_LARGE);
+
+    uint8_t *data = NULL;
+    size_t len = 0;
+    /* a device only where that is meant, and then bounded */
+    assert_int_equal(mqtls_file_read("/dev/zero", 4096, MQTLS_FILE_CHAR_DEVICE, &data, &len, &err),
+                     MQTLS_ERR_FILE_TOO_LARGE);
+    assert_int_equal(mqtls_file_read("/dev/null", 4096, MQTLS_FILE_CHAR_DEVICE, &data, &len, &err),
+                     MQTLS_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(data[0], 0);
+    mqtls_file_free(data, len);
+    /* exactly at the limit is fine, one byte more is not */
+    size_t ca_len = 0;
+    (void)slurp("ca.crt", &ca_len);
+    assert_int_equal(mqtls_file_read(path("ca.crt"), ca_len, 0, &data, &len, &err), MQTLS_OK);
+    assert_int_equal(len, ca_len);
+    mqtls_file_free(data, len);
+    assert_int_equal(mqtls_file_read(path("ca.crt"), ca_len - 1, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_TOO_LARGE);
+    /* st_size 0 does not mean empty (/proc) */
+    assert_int_equal(mqtls_file_read("/proc/self/status", 65536, 0, &data, &len, &err), MQTLS_OK);
+    assert_true(len > 100);
+    mqtls_file_free(data, len);
+    assert_int_equal(mqtls_file_read(path("cadir"), 100, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_NOT_REGULAR);
+    assert_int_equal(err.sys_errno, EISDIR);
+    /* a stream (stdin): read to its end, capped */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    (void)close(fds[1]);
+    assert_int_equal(mqtls_file_read_fd(fds[0], "stdin", 100, MQTLS_FILE_STREAM, &data, &len, &err),
+                     MQTLS_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(data, "0123456789", 11);
+    mqtls_file_free(data, len);
+    (void)close(fds[0]);
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    (void)close(fds[1]);
+    assert_int_equal(mqtls_file_read_fd(fds[0], "stdin", 9, MQTLS_FILE_STREAM, &data, &len, &err),
+                     MQTLS_ERR_FILE_TOO_LARGE);
+    assert_int_equal(mqtls_file_read_fd(fds[0], "stdin", 9, 0, &data, &len, &err),
+                     MQTLS_ERR_FILE_NOT_REGULAR);
+    (void)close(fds[0]);
+    assert_int_equal(mqtls_file_read(NULL, 9, 0, &data, &len, &err), MQTLS_ERR_INVALID_ARG);
+    (void)alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +511,8 @@ int main(void)
         cmocka_unit_test(test_creds_alpn_list_is_checked),
         cmocka_unit_test(test_strerror_prints_mbedtls_code_and_status),
         cmocka_unit_test(test_error_helpers),
+        cmocka_unit_test(test_file_fifo_as_credential_fails_at_once),
+        cmocka_unit_test(test_file_limits_and_kinds),
     };
     return cmocka_run_group_tests(tests, make_fixtures, remove_fixtures);
 }

@@ -595,6 +595,43 @@ static void test_loop_slow_resolver_does_not_stall_other_clients(void **state)
     hook_remove();
 }
 
+/* Issue 10 (defect 7): getaddrinfo() ran under the client lock, so any call of the application
+ * (publish, state, disconnect) waited for DNS. Names resolve on resolver threads now: while
+ * the lookup hangs, a threaded client's calls from this thread return at once. */
+static void test_resolver_runs_without_the_client_lock(void **state)
+{
+    (void)state;
+    hook_install();
+    local_broker_t lb;
+    local_open(&lb);
+    static counts_t na;
+    memset(&na, 0, sizeof na);
+    mqtls_client_t *a = make_client(lb.uri, 60, 8000, &na);
+    assert_int_equal(mqtls_client_start(a), MQTLS_OK);
+    assert_int_equal(mqtls_client_connect(a), MQTLS_OK);
+    int64_t end = mono_ms() + 5000;
+    while (g_hook_calls == 0 && mono_ms() < end) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        (void)nanosleep(&ts, NULL);
+    }
+    assert_int_equal(g_hook_calls, 1); /* the lookup hangs now, for up to 5 s */
+    int64_t t0 = mono_ms();
+    for (int i = 0; i < 10; i++) { /* the outbox takes 16 */
+        assert_int_equal(mqtls_client_state(a), MQTLS_STATE_CONNECTING);
+        mqtls_publish_opts_t o = {.qos = 1};
+        assert_int_equal(mqtls_client_publish(a, "t", "x", 1, &o, NULL), MQTLS_OK);
+        (void)mqtls_client_timeout_ms(a);
+    }
+    int64_t took = mono_ms() - t0;
+    print_message("30 calls while getaddrinfo() hangs: %lld ms\n", (long long)took);
+    assert_true(took < 1000);
+    assert_int_equal(mqtls_client_stop(a), MQTLS_OK); /* joins the runner: not blocked either */
+    assert_true(mono_ms() - t0 < 2000);
+    mqtls_client_destroy(a);
+    local_close(&lb);
+    hook_remove();
+}
+
 /* The loop sleeps with nothing due for seconds; the answer of the resolver wakes it. */
 static void test_loop_wakes_when_the_name_is_resolved(void **state)
 {
@@ -701,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_loop_wakes_for_a_publish_from_another_thread),
         cmocka_unit_test(test_loop_slow_resolver_does_not_stall_other_clients),
         cmocka_unit_test(test_loop_wakes_when_the_name_is_resolved),
+        cmocka_unit_test(test_resolver_runs_without_the_client_lock),
         cmocka_unit_test(test_dns_timeout_counts_against_connect_timeout),
         cmocka_unit_test(test_tcp_literal_resolves_in_the_call),
     };

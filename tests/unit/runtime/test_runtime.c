@@ -12,6 +12,7 @@
 
 #include "fake_transport.h"
 #include "mqtls/client.h"
+#include "mqtls/diag.h"
 #include "runtime/runtime_internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -897,6 +898,255 @@ static void test_client_log_callback_levels_and_no_secrets(void **state)
     mqtls_client_destroy(c);
 }
 
+/* --- issue 10 ---------------------------------------------------------------------------- */
+
+/* How many packets of @p type the client wrote. */
+static size_t written_count(mqtls_version_t v, mqtls_packet_type_t type)
+{
+    mqtls_codec_cfg_t cc = {.version = v};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_net.written_len) {
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(
+            mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc, &p, &used),
+            MQTLS_OK);
+        off += used;
+        n += p.type == type ? 1u : 0u;
+    }
+    return n;
+}
+
+static void small_receive_maximum(mqtls_client_cfg_t *cfg)
+{
+    cfg->receive_maximum = 4;
+}
+
+/* A broker that sends far more QoS 1 messages than acknowledgements fit, to a client whose
+ * socket takes nothing for a while: the client stops reading (no READ in want()), keeps the
+ * connection, and once the socket drains processes the rest from its buffer: every message,
+ * every PUBACK. Before: "cannot queue the acknowledgement", the connection dropped. */
+static void test_client_inbound_burst_back_pressure(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static uint8_t burst[N * 7];
+    for (size_t i = 0; i < N; i++) {
+        uint16_t id = (uint16_t)(i + 1u);
+        const uint8_t one[7] = {0x32, 0x05, 0x00, 0x01, 't', (uint8_t)(id >> 8), (uint8_t)id};
+        memcpy(burst + i * 7u, one, 7);
+    }
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_READ(burst, sizeof burst)};
+    /* CONNECT, then a socket that takes nothing for a dozen attempts */
+    const fake_step_t writes[] = {FAKE_WRITE_ANY(),   FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(),
+                                  FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK(), FAKE_WOULD_BLOCK()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, small_receive_maximum);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    assert_true(g_rec.messages > 0 && g_rec.messages < N);
+    assert_int_equal(mqtls_client_want(c) & MQTLS_WANT_READ, 0u); /* back-pressure */
+    assert_true((mqtls_client_want(c) & MQTLS_WANT_WRITE) != 0u);
+    assert_false(fake_reads_done(&g_net)); /* it stopped reading */
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTED);
+    for (int i = 0; i < 100 && g_rec.messages < N; i++) {
+        steps(c, 1);
+    }
+    assert_int_equal(g_rec.messages, N);
+    assert_int_equal(g_rec.errors + g_rec.disconnected, 0);
+    assert_int_equal(written_count(MQTLS_V311, MQTLS_PUBACK), N);
+    assert_true((mqtls_client_want(c) & MQTLS_WANT_READ) != 0u);
+    mqtls_client_destroy(c);
+}
+
+/* A CONNACK with reserved flags and a huge remaining length: closed at the first byte, not
+ * after the CONNACK timeout or the keepalive [MQTT-2.2.2-2]. */
+static void test_client_garbage_first_byte_closes_at_once(void **state)
+{
+    (void)state;
+    static const uint8_t garbage[] = {0x29};
+    const fake_step_t reads[] = {FAKE_READ(garbage, 1)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2); /* no time passes */
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.layer, MQTLS_LAYER_MQTT);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_BAD_FLAGS);
+    assert_non_null(strstr(g_rec.last_why.detail, "0x29"));
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_IDLE);
+    mqtls_client_destroy(c);
+}
+
+/* Is @p id among the findings diagnosis gives for @p e (plain TCP to 127.0.0.1:1883)? */
+static bool diagnosed_as(const mqtls_error_t *e, const char *id)
+{
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = 1700000000;
+    in.host = "127.0.0.1";
+    in.port = 1883;
+    in.mqtt_version = 4;
+    in.err = e;
+    mqtls_findings_t *f = NULL;
+    assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+    assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+    bool found = false;
+    for (size_t i = 0; i < mqtls_findings_count(f); i++) {
+        found = found || strcmp(mqtls_finding_id(mqtls_findings_get(f, i)), id) == 0;
+    }
+    mqtls_findings_destroy(f);
+    return found;
+}
+
+/* A connected client whose broker goes away: the loss must not be diagnosed as the broker
+ * closing "after our CONNECT without a CONNACK" (issue 10, defect 6). The error says the
+ * connection had been accepted (connack_reason 0); a close before CONNACK still says -1. */
+static void test_client_lost_after_connack_is_not_closed_after_connect(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(), FAKE_CLOSE()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_int_equal(g_rec.last_why.status, MQTLS_ERR_CLOSED);
+    assert_int_equal(g_rec.last_why.connack_reason, 0);
+    mqtls_error_t last;
+    assert_int_equal(mqtls_client_last_error(c, &last), MQTLS_OK);
+    assert_int_equal(last.connack_reason, 0);
+    assert_false(diagnosed_as(&g_rec.last_why, "closed-after-connect"));
+    mqtls_client_destroy(c);
+
+    /* The same close before any CONNACK is what the finding is for. */
+    const fake_step_t early[] = {FAKE_WOULD_BLOCK(), FAKE_CLOSE()};
+    fake_init(&g_net, early, ARRAY_LEN(early), NULL, 0);
+    c = make(MQTLS_V311, true, no_reconnect);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 3);
+    assert_int_equal(g_rec.connected, 0);
+    assert_int_equal(g_rec.last_why.connack_reason, -1);
+    assert_true(diagnosed_as(&g_rec.last_why, "closed-after-connect"));
+    mqtls_client_destroy(c);
+}
+
+static int g_warn_exactly_once;
+static int g_warn_republished;
+
+static void warn_sink(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)ctx;
+    if (level == MQTLS_LOG_WARN && strstr(msg, "exactly once holds within one connection")) {
+        g_warn_exactly_once++;
+    }
+    if (level == MQTLS_LOG_WARN && strstr(msg, "the broker kept no session: ")) {
+        g_warn_republished++;
+    }
+}
+
+static void warn_log(mqtls_client_cfg_t *cfg)
+{
+    cfg->log_fn = warn_sink;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+/* QoS 2 across a reconnect (issue 10, defect 5): with a clean session the broker forgets a
+ * message it had PUBREC'd; the client publishes it again (at least once) and says so: once at
+ * the first QoS 2 publish, and when it republishes. With a session that persists, PUBREL is
+ * resent and the message is not published again: exactly once, and no warning. */
+static void test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once(void **state)
+{
+    (void)state;
+    static const uint8_t pubrec1[] = {0x50, 0x02, 0x00, 0x01};
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(),
+                                     FAKE_WOULD_BLOCK(), FAKE_READ(pubrec1, 4), FAKE_CLOSE(),
+                                     FAKE_READ(persistent ? connack_sp : connack_ok, 4),
+                                     FAKE_WOULD_BLOCK()};
+        fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+        g_warn_exactly_once = 0;
+        g_warn_republished = 0;
+        mqtls_client_t *c = make(MQTLS_V311, persistent == 0, warn_log);
+        assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+        steps(c, 2);
+        assert_int_equal(g_rec.connected, 1);
+        mqtls_publish_opts_t o = {.qos = 2};
+        assert_int_equal(mqtls_client_publish(c, "q2", "a", 1, &o, NULL), MQTLS_OK);
+        assert_int_equal(mqtls_client_publish(c, "q2", "b", 1, &o, NULL), MQTLS_OK);
+        assert_int_equal(g_warn_exactly_once, persistent ? 0 : 1); /* once, not per publish */
+        steps(c, 1); /* both out, PUBREC for the first, then the connection drops */
+        assert_int_equal(g_rec.disconnected, 1);
+        g_now += g_rec.reconnect_in_ms;
+        steps(c, 3);
+        assert_int_equal(g_rec.connected, 2);
+        mqtls_packet_t p[16];
+        size_t n = written_packets(MQTLS_V311, p, ARRAY_LEN(p));
+        size_t pub1 = 0;
+        size_t rel1 = 0;
+        for (size_t i = 0; i < n; i++) {
+            pub1 += p[i].type == MQTLS_PUBLISH && p[i].u.publish.packet_id == 1 ? 1u : 0u;
+            rel1 += p[i].type == MQTLS_PUBREL && p[i].u.ack.packet_id == 1 ? 1u : 0u;
+        }
+        if (persistent) {
+            assert_int_equal(pub1, 1); /* never published again: exactly once */
+            assert_int_equal(rel1, 1); /* its PUBREL, owed, on the new connection */
+            assert_int_equal(g_warn_republished, 0);
+        } else {
+            assert_int_equal(pub1, 2); /* a new message on the new connection */
+            assert_int_equal(g_warn_republished, 1);
+        }
+        assert_int_equal(g_warn_exactly_once, persistent ? 0 : 1);
+        mqtls_client_destroy(c);
+    }
+}
+
+static int g_warn_insecure;
+
+static void insecure_sink(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)ctx;
+    if (level == MQTLS_LOG_WARN && strstr(msg, "TLS verification is OFF") != NULL) {
+        g_warn_insecure++;
+    }
+}
+
+static void insecure_tls(mqtls_client_cfg_t *cfg)
+{
+    static mqtls_tls_cfg_t tls;
+    mqtls_tls_cfg_init(&tls);
+    tls.insecure = true;
+    cfg->uri = "mqtts://127.0.0.1";
+    cfg->tls = &tls;
+    cfg->log_fn = insecure_sink;
+    cfg->log_level = MQTLS_LOG_WARN;
+}
+
+/* tls.h: insecure is "logged loudly at every connect"; it was logged once, at create. */
+static void test_client_insecure_warns_at_every_connect(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_CLOSE(), FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    g_warn_insecure = 0;
+    mqtls_client_t *c = make(MQTLS_V311, true, insecure_tls);
+    assert_int_equal(g_warn_insecure, 0); /* not yet: nothing connects */
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(g_warn_insecure, 1);
+    g_now += g_rec.reconnect_in_ms;
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 2);
+    assert_int_equal(g_warn_insecure, 2);
+    mqtls_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -925,6 +1175,11 @@ int main(void)
         cmocka_unit_test(test_client_api_argument_checks),
         cmocka_unit_test(test_client_subscribe_and_receive),
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
+        cmocka_unit_test(test_client_inbound_burst_back_pressure),
+        cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
+        cmocka_unit_test(test_client_lost_after_connack_is_not_closed_after_connect),
+        cmocka_unit_test(test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once),
+        cmocka_unit_test(test_client_insecure_warns_at_every_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
