@@ -16,6 +16,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -82,6 +83,8 @@ mqtls_hash_t mqtls__dm_hash(mbedtls_md_type_t md);
 void mqtls__dm_dn_gets_der(const uint8_t *der, size_t len, char *out, size_t cap);
 /* Is this handshake return code "no common version / cipher suite"? (codes differ in 3.x) */
 bool mqtls__dm_ret_is_no_shared_cipher(int ret);
+/* The DER a successful mbedtls_pem_read_buffer() decoded (3.x hides the fields). */
+const uint8_t *mqtls__dm_pem_buf(const mbedtls_pem_context *pem, size_t *len);
 /* The linked library is 2.x (its default profile is profile.c's mbedtls2-default). */
 bool mqtls__dm_is_v2(void);
 
