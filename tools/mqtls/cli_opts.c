@@ -7,8 +7,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli_creds.h"
 #include "commands.h"
 
 static const cli_option_t options[] = {
@@ -619,26 +619,23 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                            o->server_name != NULL || o->insecure || o->keypass != NULL ||
                            o->keypass_file != NULL || o->keyform_given;
     o->tls = o->url_tls || o->tls_explicit_flag;
-    if (o->tls && o->cafile == NULL && o->capath == NULL && !o->insecure) {
-        /* Decision (docs/cli/pub.md "TLS"): no --cafile/--capath = the system trust store,
-         * like curl; Debian's bundle first, the hashed directory otherwise. */
-        o->system_ca = true;
-        if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
-            o->system_ca_file = "/etc/ssl/certs/ca-certificates.crt";
-        } else if (access("/etc/pki/tls/certs/ca-bundle.crt", R_OK) == 0) {
-            o->system_ca_file = "/etc/pki/tls/certs/ca-bundle.crt";
-        }
+    cli_creds_system_ca(o);
+    return cli_read_keypass(o, err);
+}
+
+int cli_read_keypass(cli_opts_t *o, FILE *err)
+{
+    if (o->keypass_file == NULL) {
+        return CLI_PARSE_OK;
     }
-    if (o->keypass_file != NULL) {
-        bool is_empty = false; /* an empty file is an empty password */
-        int e = cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty);
-        if (e != 0) {
-            fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s\n", cli_mode_name(mode),
-                    o->keypass_file, strerror(e));
-            return MQTLS_EXIT_FILE;
-        }
-        o->keypass = o->keypass_buf;
+    bool is_empty = false; /* an empty file is an empty password */
+    int e = cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty);
+    if (e != 0) {
+        fprintf(err, "mqtls: read --keypass-file %s: %s (MQTLS_ERR_FILE_UNREADABLE)\n",
+                o->keypass_file, strerror(e));
+        return MQTLS_EXIT_FILE;
     }
+    o->keypass = o->keypass_buf;
     return CLI_PARSE_OK;
 }
 

@@ -2,6 +2,7 @@
 #include "cli_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "mqtls/packet.h"
@@ -58,10 +60,22 @@ int mqtls_cli_exit_code(mqtls_status_t st)
     case MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT:
         return MQTLS_EXIT_TIMEOUT;
     case MQTLS_ERR_CONNACK_REFUSED:
+    case MQTLS_ERR_SERVER_DISCONNECT:
         return MQTLS_EXIT_REFUSED;
     default:
         return MQTLS_EXIT_FAIL;
     }
+}
+
+void cli_print_indented(FILE *out, const char *text, const char *indent)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        fputc(*p, out);
+        if (*p == '\n' && p[1] != '\0') {
+            fputs(indent, out);
+        }
+    }
+    fputc('\n', out);
 }
 
 bool mqtls_cli_is_help(const char *arg)
@@ -333,6 +347,58 @@ int cli_read_file(const char *path, size_t max_len, uint8_t **out, size_t *len)
     return rc;
 }
 
+/* Minimal version of the project's safe reader (the `rel` branch writes the full one; this is
+ * the one place it swaps in): a credential is a regular file, so a FIFO, a device (/dev/zero,
+ * a tty) or a folder is refused before anything is read, and the open itself never blocks. */
+int cli_read_regular_file(const char *path, size_t max_len, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno != 0 ? errno : EIO;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        rc = errno != 0 ? errno : EIO;
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = EISDIR;
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = ENODEV; /* "No such device": not a file that can hold a certificate */
+    } else if ((uint64_t)st.st_size > (uint64_t)max_len) {
+        rc = EFBIG;
+    }
+    if (rc == 0) {
+        size_t cap = (size_t)st.st_size;
+        uint8_t *buf = malloc(cap + 1);
+        size_t got = 0;
+        while (buf != NULL && got < cap) {
+            ssize_t n = read(fd, buf + got, cap - got);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                rc = n < 0 ? errno : 0;
+                break; /* shrank while reading: keep what is there */
+            }
+            got += (size_t)n;
+        }
+        if (buf == NULL) {
+            rc = ENOMEM;
+        } else if (rc != 0) {
+            cli_wipe(buf, cap);
+            free(buf);
+        } else {
+            buf[got] = '\0';
+            *out = buf;
+            *len = got;
+        }
+    }
+    (void)close(fd);
+    return rc;
+}
+
 void cli_cred_load(cli_cred_t *f, const char *path)
 {
     memset(f, 0, sizeof(*f));
@@ -340,9 +406,9 @@ void cli_cred_load(cli_cred_t *f, const char *path)
         return;
     }
     snprintf(f->display, sizeof(f->display), "%s", path);
-    f->err = cli_read_file(path, CLI_CRED_FILE_MAX, &f->data, &f->len);
+    f->err = cli_read_regular_file(path, CLI_CRED_FILE_MAX, &f->data, &f->len);
     if (f->err != 0) {
-        cli_cred_free(f); /* EFBIG leaves the first bytes: not a usable file */
+        cli_cred_free(f);
     }
 }
 

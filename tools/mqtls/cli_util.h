@@ -27,9 +27,15 @@ void mqtls_cli_error(const char *action, const char *object, const char *fmt, ..
 void mqtls_cli_status_error(const char *action, const char *object, mqtls_status_t st,
                             const mqtls_error_t *err);
 
-/** @brief The documented exit code (commands.h) for a status: 0 ok, 2 usage / invalid
- *  argument, 4 file problems (unreadable, exists, unparsable, key mismatch), 1 otherwise. */
+/** @brief The documented exit code (commands.h, docs/cli/exit-codes.md) for a status, the one
+ *  table of every command: 0 ok, 2 usage / invalid argument, 3 timeouts, 4 file and key
+ *  problems (unreadable, empty, unparsable, encrypted, not a pair, exists), 5 the broker said
+ *  no (CONNACK refusal, DISCONNECT), 1 otherwise. */
 int mqtls_cli_exit_code(mqtls_status_t st);
+
+/** @brief Write @p text and a newline to @p out, each of its further lines after @p indent
+ *  (a finding's multi-line fix under its label). */
+void cli_print_indented(FILE *out, const char *text, const char *indent);
 
 /** @brief true if @p arg is "--help" or "-h". */
 bool mqtls_cli_is_help(const char *arg);
@@ -95,13 +101,20 @@ void cli_json_field(FILE *out, const char *before, const char *value);
  *          first @p max_len bytes); EISDIR; another errno (then *out is NULL). */
 int cli_read_file(const char *path, size_t max_len, uint8_t **out, size_t *len);
 
+/** @brief Read the whole regular file @p path (at most @p max_len bytes): the one reader of
+ *  credential files. The open never blocks; a folder (EISDIR), a FIFO or a device (ENODEV) and
+ *  a file above @p max_len (EFBIG) are refused before reading.
+ *  @param[out] out  Heap buffer, caller frees; one NUL byte follows the data (not counted).
+ *  @return 0 or an errno (then *out is NULL). */
+int cli_read_regular_file(const char *path, size_t max_len, uint8_t **out, size_t *len);
+
 /* A credential file (CA bundle, certificate, key) read for diagnosis, which is pure and
  * takes bytes: the same for pub/sub (after a failure) and doctor. */
 typedef struct cli_cred {
     char display[600]; /* the path as given ("" = no file): fixes can use it as is */
     uint8_t *data;     /* NUL-terminated; NULL unless read */
     size_t len;
-    int err; /* errno of the read; EFBIG above CLI_CRED_FILE_MAX */
+    int err; /* errno of the read (cli_read_regular_file()) */
 } cli_cred_t;
 /** @brief Read @p path (NULL: none given) into @p f. Never fails: a problem is f->err. */
 void cli_cred_load(cli_cred_t *f, const char *path);
