@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `mqtls doctor --offline` on every scenario's client files: exit 0 when the manifest expects
-# no problem in the FILES, 1 when it expects a file/credential finding (checked as the first
-# finding), 2 on usage errors; --json output must parse. Usage: doctor_offline.sh MQTLS SCENDIR
+# no problem in the FILES; when it expects a file/credential finding, that finding first and
+# the exit code of the one table every command uses (docs/cli/exit-codes.md): 4 when the
+# library refuses the file as pub and sub would see it, 1 for a problem the broker would find;
+# 2 on usage errors; --json output must parse; a failed verdict always carries an error
+# finding. Usage: doctor_offline.sh MQTLS SCENDIR
 set -uo pipefail
 BIN=${1:?usage: doctor_offline.sh MQTLS_BINARY SCENARIO_DIR}
 DIR=${2:?usage: doctor_offline.sh MQTLS_BINARY SCENARIO_DIR}
@@ -17,27 +20,40 @@ json_ok() {
 offline_ids=" empty-file pem-truncated not-a-certificate cert-and-key-swapped ca-file-holds-leaf
  ca-expired client-cert-expired client-cert-not-yet-valid client-eku-missing client-key-mismatch
  client-chain-incomplete key-password-required key-password-wrong key-encryption-unsupported
- key-type-unsupported weak-client-key "
+ key-type-unsupported weak-client-key client-key-usage client-weak-signature-hash
+ unsupported-critical-extension "
+# ... of which the library refuses the file itself (mqtls_client_create(), as for pub/sub): 4
+file_ids=" empty-file pem-truncated not-a-certificate cert-and-key-swapped client-key-mismatch
+ key-password-required key-password-wrong key-encryption-unsupported key-type-unsupported
+ unsupported-critical-extension "
 for s in "$DIR"/*/; do
     s=${s%/}; name=$(basename "$s")
     expect=$(get expect "$s")
     [ -n "$(get now "$s")$(get ca_buffer "$s")$(get profile "$s")" ] && continue
     args=(doctor --offline --json)
+    [ "$(get ca_default "$s")" = 1 ] && continue # no file to check offline
     for kv in ca:--cafile cert:--cert key:--key; do
         f=$(get "${kv%%:*}" "$s"); [ -n "$f" ] && args+=("${kv#*:}" "$s/$f")
     done
     kp=$(get keypass "$s"); [ -n "$kp" ] && args+=(--keypass "$kp")
     out=$("$BIN" "${args[@]}" 2>/dev/null); rc=$?
     printf '%s' "$out" | json_ok; check "$name" "--json output does not parse" $?
-    case "$offline_ids" in
+    case " $(echo $offline_ids) " in
     *" $expect "*)
         top=$(printf '%s' "$out" | grep -o '"findings":\[{"id":"[a-z0-9-]*"' | sed 's/.*"id":"//; s/"$//')
         want=1 # a warning alone (client-chain-incomplete) still "would work": exit 0
+        case " $(echo $file_ids) " in *" $expect "*) want=4 ;; esac
         [ "$expect" = client-chain-incomplete ] && want=0
         [ "$rc" -eq $want ] && [ "$top" = "$expect" ]
         check "$name" "expected exit $want + $expect, got $rc + $top" $? ;;
     none)
         [ "$rc" -eq 0 ]; check "$name" "expected exit 0, got $rc" $? ;;
+    esac
+    # A failed verdict always carries an error finding.
+    case $out in
+    *'"verdict":"fail"'*)
+        case $out in *'"severity":"error"'*) r=0 ;; *) r=1 ;; esac
+        check "$name" "verdict fail without an error finding" $r ;;
     esac
     # Never a password in the output.
     if [ -n "$kp" ]; then
