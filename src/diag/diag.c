@@ -158,10 +158,11 @@ static void check_mode_and_clock(mqtls__diag_ctx_t *c)
                         "broker.verification (esp_mqtt_client_config_t)",
                         "Give the CA that issued the broker's certificate (PEM with its NUL, "
                         "e.g. EMBED_TXTFILES ca.crt):\n"
-                        ".broker.verification.certificate = (const char *)ca_crt_start,\n"
-                        "or, for a public broker, the certificate bundle: "
-                        ".broker.verification.crt_bundle_attach = esp_crt_bundle_attach "
-                        "(#include \"esp_crt_bundle.h\").",
+                        ".broker.verification.certificate = (const char *)ca_crt_start (IDF v4 "
+                        "layout: .cert_pem)\n"
+                        "On the device only, a public broker may use the certificate bundle "
+                        "instead: .broker.verification.crt_bundle_attach = esp_crt_bundle_attach "
+                        "(the Linux shim has no bundle).",
                         "TLS is configured with no way to verify the broker: no CA certificate "
                         "(broker.verification.certificate), no certificate bundle "
                         "(crt_bundle_attach), no global CA store and no PSK. esp-tls refuses "
