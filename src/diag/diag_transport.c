@@ -207,28 +207,26 @@ void mqtls__diag_handshake_reset(mqtls__diag_ctx_t *c)
          e->mbedtls_ret == MBEDTLS_ERR_SSL_CONN_EOF ||
          e->mbedtls_ret == MBEDTLS_ERR_NET_CONN_RESET)) {
         bool after_cert = f->client_cert_sent;
-        mqtls__diag_add(c, MQTLS__F_HANDSHAKE_RESET, host_port(c),
-                        mqtls__diag_fix(c,
-                                        "The broker's log says why it dropped the connection "
-                                        "(mosquitto: 'OpenSSL Error', 'Client ... disconnected')."
-                                        "%s",
-                                        after_cert ? " It came right after our certificate: "
-                                                     "check it against the broker's cafile "
-                                                     "(openssl verify -purpose sslclient "
-                                                     "-CAfile ITS_CAFILE CERT)."
-                                                   : ""),
-                        "The server on %s:%u speaks TLS (it answered our ClientHello%s) but then "
-                        "%s the connection without a TLS alert%s. A broker that crashes or "
-                        "restarts, a proxy or firewall that drops TLS it does not like, or a "
-                        "broker that rejects the client certificate without saying so.",
-                        host, port,
-                        f->tls_version != 0
-                            ? (f->tls_version == 0x0304 ? ", TLS 1.3" : ", TLS 1.2")
-                            : "",
-                        e->status == MQTLS_ERR_CLOSED || e->mbedtls_ret == MBEDTLS_ERR_SSL_CONN_EOF
-                            ? "closed"
-                            : "reset",
-                        after_cert ? ", right after we sent our client certificate" : "");
+        mqtls__diag_add(
+            c, MQTLS__F_HANDSHAKE_RESET, host_port(c),
+            mqtls__diag_fix(c,
+                            "The broker's log says why it dropped the connection "
+                            "(mosquitto: 'OpenSSL Error', 'Client ... disconnected')."
+                            "%s",
+                            after_cert ? " It came right after our certificate: "
+                                         "check it against the broker's cafile "
+                                         "(openssl verify -purpose sslclient "
+                                         "-CAfile ITS_CAFILE CERT)."
+                                       : ""),
+            "The server on %s:%u speaks TLS (it answered our ClientHello%s) but then "
+            "%s the connection without a TLS alert%s. A broker that crashes or "
+            "restarts, a proxy or firewall that drops TLS it does not like, or a "
+            "broker that rejects the client certificate without saying so.",
+            host, port,
+            f->tls_version != 0 ? (f->tls_version == 0x0304 ? ", TLS 1.3" : ", TLS 1.2") : "",
+            e->status == MQTLS_ERR_CLOSED || e->mbedtls_ret == MBEDTLS_ERR_SSL_CONN_EOF ? "closed"
+                                                                                        : "reset",
+            after_cert ? ", right after we sent our client certificate" : "");
     }
 }
 

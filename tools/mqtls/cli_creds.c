@@ -14,8 +14,8 @@
  * offered as a place to write (src/diag/diag_fixes.c keeps the same list). */
 static bool is_system_dir(const char *dir)
 {
-    static const char *const roots[] = {"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/usr/",
-                                        "/System/", "/Library/"};
+    static const char *const roots[] = {"/etc/ssl", "/etc/pki", "/etc/ca-certificates",
+                                        "/usr/",    "/System/", "/Library/"};
     for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
         if (strncmp(dir, roots[i], strlen(roots[i])) == 0) {
             return true;
@@ -118,8 +118,8 @@ static void scan_beside(cli_creds_t *c, const cli_opts_t *o, const char *path)
     for (size_t i = 0; i < c->nearby_count; i++) {
         const char *n = c->nearby[i].display;
         size_t dl = strlen(dir);
-        if (here ? strchr(n, '/') == NULL : strncmp(n, dir, dl) == 0 && n[dl] == '/' &&
-                                                strchr(n + dl + 1, '/') == NULL) {
+        if (here ? strchr(n, '/') == NULL
+                 : strncmp(n, dir, dl) == 0 && n[dl] == '/' && strchr(n + dl + 1, '/') == NULL) {
             return;
         }
     }
@@ -128,9 +128,8 @@ static void scan_beside(cli_creds_t *c, const cli_opts_t *o, const char *path)
         return;
     }
     struct dirent *e;
-    for (int guard = 0; guard < 256 && c->nearby_count < CLI_NEARBY_MAX &&
-                        (e = readdir(dp)) != NULL;
-         guard++) {
+    for (int guard = 0;
+         guard < 256 && c->nearby_count < CLI_NEARBY_MAX && (e = readdir(dp)) != NULL; guard++) {
         if (e->d_name[0] == '.' || !cred_name(e->d_name)) {
             continue;
         }

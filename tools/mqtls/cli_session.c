@@ -240,8 +240,7 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
     } else {
         char why[512];
         mqtls_strerror(e, why, sizeof(why));
-        fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts),
-                why);
+        fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts), why);
     }
     if (print_findings(s, e, 3) == 0) {
         print_raw_error(e);

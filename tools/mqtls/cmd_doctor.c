@@ -208,8 +208,8 @@ static bool key_matches_cert(const doctor_t *d)
     mqtls_certinfo_t ci;
     size_t n = 0;
     if (cert->err != 0 || cert->data == NULL ||
-        (mqtls_certinfo_parse(cert->data, cert->len, &ci, 1, &n) != MQTLS_OK && n == 0) ||
-        n == 0 || owner_status(d->findings, OWN_CERT) == STEP_FAIL) {
+        (mqtls_certinfo_parse(cert->data, cert->len, &ci, 1, &n) != MQTLS_OK && n == 0) || n == 0 ||
+        owner_status(d->findings, OWN_CERT) == STEP_FAIL) {
         return false;
     }
     for (size_t i = 0; i < mqtls_findings_count(d->findings); i++) {
@@ -269,7 +269,6 @@ static void offline_steps(doctor_t *d, const mqtls_error_t *setup_err)
 
 /* ---------------------------------------------------------------- steps 2-4: live */
 
-
 static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
     (void)c;
@@ -309,8 +308,8 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
     mqtls_tls_cfg_init(&tls);
     tls.enabled = d->o.tls;
     /* as pub and sub (cli_session.c): without --cafile/--capath, the system's CAs */
-    tls.ca_file = d->o.capath == NULL ? (d->o.cafile != NULL ? d->o.cafile : d->o.system_ca_file)
-                                      : NULL;
+    tls.ca_file =
+        d->o.capath == NULL ? (d->o.cafile != NULL ? d->o.cafile : d->o.system_ca_file) : NULL;
     tls.ca_path = d->o.capath != NULL
                       ? d->o.capath
                       : (d->o.system_ca && d->o.system_ca_file == NULL ? "/etc/ssl/certs" : NULL);
@@ -348,15 +347,15 @@ static void live_steps(doctor_t *d, mqtls_client_t *c)
         if (l->err.status == MQTLS_OK) {
             l->err.status = MQTLS_ERR_TIMEOUT;
             l->err.layer = mqtls_client_state(c) == MQTLS_STATE_MQTT_CONNECTING ? MQTLS_LAYER_MQTT
-                                                                               : MQTLS_LAYER_TCP;
+                                                                                : MQTLS_LAYER_TCP;
         }
     }
     const mqtls_tls_facts_t *facts = d->o.tls ? mqtls_client_tls_facts(c) : NULL;
     mqtls_layer_t failed = l->connected ? MQTLS_LAYER_NONE : l->err.layer;
     /* A reset or close reported by the tcp layer after connect() succeeded belongs to the
      * next step (the peer reacted to our ClientHello or CONNECT). */
-    bool after_connect = failed == MQTLS_LAYER_TCP &&
-                         (l->err.status == MQTLS_ERR_CONN_RESET || l->err.status == MQTLS_ERR_CLOSED);
+    bool after_connect = failed == MQTLS_LAYER_TCP && (l->err.status == MQTLS_ERR_CONN_RESET ||
+                                                       l->err.status == MQTLS_ERR_CLOSED);
     if (after_connect) {
         failed = d->o.tls ? MQTLS_LAYER_TLS : MQTLS_LAYER_MQTT;
     }
@@ -601,8 +600,7 @@ int mqtls_cmd_doctor(int argc, char **argv)
         } else {
             /* The files were refused while building the TLS context: step 1 says why. */
             add_step(d, "TCP connect", STEP_SKIP,
-                     "not tried: the client could not be set up (%s: %s)",
-                     mqtls_status_name(st),
+                     "not tried: the client could not be set up (%s: %s)", mqtls_status_name(st),
                      setup_err.detail[0] ? setup_err.detail : mqtls_status_text(st));
         }
     }
@@ -613,9 +611,9 @@ int mqtls_cmd_doctor(int argc, char **argv)
         print_text(d, stdout);
     }
     /* The one exit-code table: the same failure exits as pub and sub would. */
-    rc = verdict_ok(d)                ? MQTLS_EXIT_OK
-         : d->failed != MQTLS_OK      ? mqtls_cli_exit_code(d->failed)
-                                      : MQTLS_EXIT_FAIL;
+    rc = verdict_ok(d)           ? MQTLS_EXIT_OK
+         : d->failed != MQTLS_OK ? mqtls_cli_exit_code(d->failed)
+                                 : MQTLS_EXIT_FAIL;
     mqtls_findings_destroy(d->findings);
     cli_creds_free(&d->creds); /* wipes the key file's buffer */
     cli_opts_free(&d->o);      /* and the password */
