@@ -426,7 +426,7 @@ static void report_no_issuer(mqtls__diag_ctx_t *c, size_t depth, const mbedtls_x
     bool sig_ok = false;
     int other = -1;
     bool inter_known = mqtls__diag_find_issuer(c->cert, child, &sig_ok, &other) >= 0;
-    const char *inter_near = mqtls__diag_nearby_issuer(c, child, false);
+    const char *inter_near = mqtls__diag_nearby_issuer(c, child, MQTLS__NEAR_INTERMEDIATE);
     if (inter_known || inter_near != NULL || mqtls__diag_issuer_looks_intermediate(c->ca, child)) {
         const char *broker_side =
             "The broker must send the intermediate after its own certificate: its certfile "

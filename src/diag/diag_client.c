@@ -190,7 +190,7 @@ static void check_chain_sent(mqtls__diag_ctx_t *c, const char *role, const char 
     if (i >= 0 && c->ca->info[i].self_issued) {
         return; /* issued by a root: complete */
     }
-    const char *near = mqtls__diag_nearby_issuer(c, cur, false);
+    const char *near = mqtls__diag_nearby_issuer(c, cur, MQTLS__NEAR_INTERMEDIATE);
     const char *source = near;
     if (source == NULL && i >= 0 && c->ca->count <= 4) {
         source = mqtls__diag_file_name(&c->in->ca, "ca.crt"); /* root + intermediate */

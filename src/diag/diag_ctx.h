@@ -118,10 +118,14 @@ int mqtls__diag_parse_key(mbedtls_pk_context *pk, const uint8_t *data, size_t le
 const char *mqtls__diag_nearby_key_for(mqtls__diag_ctx_t *c, const mbedtls_x509_crt *crt);
 /** The nearby file whose first certificate (not a CA) belongs to @p key, or NULL. */
 const char *mqtls__diag_nearby_cert_for_key(mqtls__diag_ctx_t *c, const mbedtls_pk_context *key);
-/** The nearby file holding a CA that issued @p child (signature verified; @p want_root: and
- *  is self-issued), or NULL. */
+/** What mqtls__diag_nearby_issuer() looks for. */
+#define MQTLS__NEAR_ANY 0
+#define MQTLS__NEAR_ROOT 1         /* a self-issued CA */
+#define MQTLS__NEAR_INTERMEDIATE 2 /* a CA issued by another */
+/** The nearby file holding a CA of @p kind that issued @p child (signature verified), or
+ *  NULL. */
 const char *mqtls__diag_nearby_issuer(mqtls__diag_ctx_t *c, const mbedtls_x509_crt *child,
-                                      bool want_root);
+                                      int kind);
 /** The nearby file holding a CA that issued a certificate of @p chain (top first), or NULL. */
 const char *mqtls__diag_nearby_anchor(mqtls__diag_ctx_t *c, const mqtls__certset_t *chain);
 /** A nearby client certificate (issued by the CA file's CA) and its nearby key. */

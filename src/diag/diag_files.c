@@ -302,7 +302,7 @@ void mqtls__diag_check_ca_file(mqtls__diag_ctx_t *c)
                    memcmp(c->cert->crt[0].raw.p, c->ca->crt[i].raw.p, c->ca->crt[i].raw.len) == 0;
         const char *near = c->server->count > 0 ? mqtls__diag_nearby_anchor(c, c->server) : NULL;
         if (near == NULL) {
-            near = mqtls__diag_nearby_issuer(c, &c->ca->crt[i], false);
+            near = mqtls__diag_nearby_issuer(c, &c->ca->crt[i], MQTLS__NEAR_ANY);
         }
         char nq[640];
         mqtls__diag_shq(nq, sizeof nq, near != NULL ? near : "");

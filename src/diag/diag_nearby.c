@@ -103,8 +103,7 @@ const char *mqtls__diag_nearby_cert_for_key(mqtls__diag_ctx_t *c, const mbedtls_
     return NULL;
 }
 
-const char *mqtls__diag_nearby_issuer(mqtls__diag_ctx_t *c, const mbedtls_x509_crt *child,
-                                      bool want_root)
+const char *mqtls__diag_nearby_issuer(mqtls__diag_ctx_t *c, const mbedtls_x509_crt *child, int kind)
 {
     mqtls__diag_nearby_t *n = nearby(c);
     for (size_t i = 0; n != NULL && i < n->count; i++) {
@@ -114,7 +113,8 @@ const char *mqtls__diag_nearby_issuer(mqtls__diag_ctx_t *c, const mbedtls_x509_c
         if (k < 0 || !n->certs[i].info[k].is_ca) {
             continue;
         }
-        if (!want_root || n->certs[i].info[k].self_issued) {
+        bool root = n->certs[i].info[k].self_issued;
+        if (kind == MQTLS__NEAR_ANY || (kind == MQTLS__NEAR_ROOT) == root) {
             return name_of(c, i);
         }
     }
@@ -126,7 +126,7 @@ const char *mqtls__diag_nearby_anchor(mqtls__diag_ctx_t *c, const mqtls__certset
     /* The chain as sent, from its last certificate up: the first nearby CA that issued one of
      * them (a root that issued the top, or one that issued the leaf directly). */
     for (size_t j = chain->count; j > 0; j--) {
-        const char *hit = mqtls__diag_nearby_issuer(c, &chain->crt[j - 1], false);
+        const char *hit = mqtls__diag_nearby_issuer(c, &chain->crt[j - 1], MQTLS__NEAR_ANY);
         if (hit != NULL) {
             return hit;
         }

@@ -68,5 +68,46 @@ done
 out=$("$BIN" doctor --offline --cafile /nonexistent/ca.crt --json)
 case $out in *'"id":"file-unreadable"'*) r=0 ;; *) r=1 ;; esac
 check unreadable "missing file must give file-unreadable" $?
+# One truth for files (issue 9): pub, sub and doctor (offline, and with a broker it never
+# reaches) read a credential with the same check, name the same finding, exit with the same
+# code (4: nothing was sent) and never say "cannot connect". A folder given as --cafile
+# points at --capath; a FIFO or /dev/zero is refused at once, never read (bounded).
+G=$DIR/good-rsa2048
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+: >"$T/empty.crt"
+mkdir "$T/cadir"
+mkfifo "$T/fifo.crt"
+same_everywhere() { # NAME FINDING FIX-TEXT --cafile F
+    local name=$1 id=$2 fixtext=$3 out rc cmd
+    shift 3
+    local files=("$@" --cert "$G/client.crt" --key "$G/client.key")
+    for cmd in "pub -h 127.0.0.1 -p 9 -t t -m m" "sub -h 127.0.0.1 -p 9 -t t -C 1" \
+        "doctor --offline" "doctor mqtts://127.0.0.1:9"; do
+        # shellcheck disable=SC2086 # the command's words
+        out=$(timeout 10 "$BIN" $cmd "${files[@]}" 2>&1); rc=$?
+        [ $rc -eq 4 ]; check "$name ($cmd)" "exit $rc, expected 4" $?
+        case $out in *"$id"*) r=0 ;; *) r=1 ;; esac
+        check "$name ($cmd)" "no $id in: $(printf '%s' "$out" | head -c 300)" $r
+        case $out in *"cannot connect"*) r=1 ;; *) r=0 ;; esac
+        check "$name ($cmd)" "says 'cannot connect' although nothing was sent" $r
+        if [ -n "$fixtext" ]; then
+            case $out in *"$fixtext"*) r=0 ;; *) r=1 ;; esac
+            check "$name ($cmd)" "the fix lacks '$fixtext'" $r
+        fi
+    done
+}
+same_everywhere empty-ca empty-file "" --cafile "$T/empty.crt"
+same_everywhere ca-is-a-folder file-unreadable "--capath" --cafile "$T/cadir"
+same_everywhere ca-missing file-unreadable "" --cafile "$T/nope.crt"
+same_everywhere ca-is-a-fifo file-unreadable "" --cafile "$T/fifo.crt"
+same_everywhere ca-is-dev-zero file-unreadable "" --cafile /dev/zero
+# doctor never says the key "matches the certificate" when there is no certificate.
+out=$("$BIN" doctor --offline --cafile "$G/ca.crt" --cert "$G/client.key" --key "$G/client.key")
+case $out in *"matches the certificate"*) r=1 ;; *) r=0 ;; esac
+check "key-without-certificate" "doctor says the key matches a certificate that is not there" $r
+out=$("$BIN" doctor --offline --cafile "$G/ca.crt" --cert "$G/client.crt" --key "$G/client.key")
+case $out in *"matches the certificate"*) r=0 ;; *) r=1 ;; esac
+check "key-with-its-certificate" "a matching pair is not said to match" $r
 echo "doctor offline: $pass passed, $fail failed"
 [ $fail -eq 0 ]

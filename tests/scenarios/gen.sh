@@ -24,6 +24,7 @@
 #   server_name=               --tls-server-name
 #   ca_default=1               no --cafile: the system bundle is used (and said so)
 #   msg_has=                   text the first finding's message must contain
+#   not_has=                   finding ids that must not be reported (comma list)
 #   fix_has= fix_pre= fix_use= fix_args= fix_changes= fix=manual:WHY
 #                              the fix, as tests/scenarios/fix_check.sh applies and proves it
 #                              (see "fix recipes" at the end of this file)
@@ -445,8 +446,11 @@ put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_ed.crt; put $s client.key $W/ed.key
 
 # --- files ---------------------------------------------------------------------------------------
-s=empty-ca-file; scenario $s expect=empty-file $FILES host=localhost
+# (and the root beside the client's files is no missing intermediate)
+s=empty-ca-file; scenario $s expect=empty-file $FILES host=localhost \
+    not_has=client-chain-incomplete
 : >$OUT/$s/ca.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+put $s root-ca.crt $W/root.crt
 
 s=pem-truncated; scenario $s expect=pem-truncated $FILES host=localhost
 head -c 700 $W/root.crt >$OUT/$s/ca.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s

@@ -216,3 +216,27 @@ const char *cli_creds_flag_for(const cli_opts_t *o, const char *detail, const ch
     }
     return NULL;
 }
+
+mqtls_status_t cli_creds_check(const cli_creds_t *c, mqtls_error_t *err)
+{
+    const cli_cred_t *files[] = {&c->ca, &c->cert, &c->key};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        const cli_cred_t *f = files[i];
+        if (f->display[0] == '\0' || f->err == 0) {
+            continue;
+        }
+        mqtls_error_init(err);
+        err->layer = MQTLS_LAYER_CONFIG;
+        err->status = MQTLS_ERR_FILE_UNREADABLE;
+        err->sys_errno = f->err;
+        /* "<path>: <reason>", as the library words it (cli_creds_flag_for() reads it) */
+        size_t n = strlen(f->display);
+        if (n > 0 && f->display[n - 1] == '/') {
+            n--; /* --capath's folder */
+        }
+        snprintf(err->detail, sizeof(err->detail), "%.*s: %s", (int)n, f->display,
+                 f->err == ENODEV ? "not a regular file" : strerror(f->err));
+        return err->status;
+    }
+    return MQTLS_OK;
+}

@@ -11,6 +11,7 @@
 #include "cli_opts.h"
 #include "cli_util.h"
 #include "mqtls/diag.h"
+#include "mqtls/error.h"
 
 /* Files looked at beside the user's (in the same folders), and the largest of them. */
 #define CLI_NEARBY_MAX 16
@@ -32,6 +33,11 @@ void cli_creds_load(cli_creds_t *c, const cli_opts_t *o);
 /** @brief Fill the file fields of @p in (ca, cert, key, ca_is_default, nearby) from @p c,
  *  borrowed: keep @p c until the diagnosis is done. */
 void cli_creds_to_diag(cli_creds_t *c, mqtls_diag_input_t *in);
+/** @brief The files' own problems, before the library opens them (it must never block on a
+ *  FIFO or read a device): the first file that could not be read, as the error the library
+ *  would give (layer config, MQTLS_ERR_FILE_UNREADABLE, detail "<path>: <reason>").
+ *  @return MQTLS_OK or MQTLS_ERR_FILE_UNREADABLE (then @p err is set). */
+mqtls_status_t cli_creds_check(const cli_creds_t *c, mqtls_error_t *err);
 /** @brief Wipe (keys) and free. Accepts a zeroed @p c. */
 void cli_creds_free(cli_creds_t *c);
 

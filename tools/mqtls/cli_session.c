@@ -408,7 +408,17 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
 
     mqtls_error_t err;
     mqtls_error_init(&err);
-    mqtls_status_t st = mqtls_client_create(&cfg, &err, &s->client);
+    /* The files first, by the one credential check: a folder, a FIFO, a device or a missing
+     * file is reported before the library would open (or block on) it. */
+    cli_creds_t creds;
+    cli_creds_load(&creds, o);
+    mqtls_status_t st = cli_creds_check(&creds, &err);
+    cli_creds_free(&creds);
+    if (st != MQTLS_OK) {
+        s->err = err;
+        return cli_report_error(s, &err, "cannot connect to");
+    }
+    st = mqtls_client_create(&cfg, &err, &s->client);
     if (st != MQTLS_OK) {
         if (err.status == MQTLS_OK) {
             err.status = st;

@@ -323,8 +323,13 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
     cfg.tls = &tls;
     cfg.on_event = on_event;
     cfg.event_ctx = &d->live;
+    /* the files' own problems first, as pub and sub see them (cli_creds_check()) */
+    mqtls_status_t st = cli_creds_check(&d->creds, err);
+    if (st != MQTLS_OK) {
+        return st;
+    }
     mqtls_error_init(err);
-    mqtls_status_t st = mqtls_client_create(&cfg, err, out);
+    st = mqtls_client_create(&cfg, err, out);
     if (st != MQTLS_OK && err->status == MQTLS_OK) {
         err->status = st;
     }

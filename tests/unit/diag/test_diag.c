@@ -70,6 +70,7 @@ typedef struct manifest {
     char host[64], profile[32], now[32], facts[128], server_name[128];
     char fix_has[200]; /* what tests/scenarios/fix_check.sh runs: the fix must say it */
     char msg_has[200];
+    char not_has[200]; /* finding ids that must not be reported (false findings seen before) */
     int ca_buffer;
     int ca_default;
 } manifest_t;
@@ -99,6 +100,7 @@ static void kv(manifest_t *m, const char *k, const char *v)
         {"facts", m->facts, sizeof m->facts},
         {"fix_has", m->fix_has, sizeof m->fix_has},
         {"msg_has", m->msg_has, sizeof m->msg_has},
+        {"not_has", m->not_has, sizeof m->not_has},
         {"server_name", m->server_name, sizeof m->server_name},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -482,6 +484,14 @@ static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep
         rc = -1;
     }
     for (size_t i = 0; i < f.count; i++) {
+        char wrong[210];
+        snprintf(wrong, sizeof wrong, ",%s,", m.not_has);
+        char id[80];
+        snprintf(id, sizeof id, ",%s,", f.items[i].id);
+        if (m.not_has[0] != '\0' && strstr(wrong, id) != NULL) {
+            fprintf(stderr, "%s: reports %s, which it must not\n", name, f.items[i].id);
+            rc = -1;
+        }
         const char *why = fix_is_unsafe(f.items[i].fix);
         if (why != NULL) {
             fprintf(stderr, "%s: the fix of %s is unsafe: %s\n", name, f.items[i].id, why);
@@ -874,6 +884,162 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* Issue 9: each of these was "closed after our CONNECT without a CONNACK" or
+ * "tls-on-plain-port" (or nothing at all); each gets its own cause. */
+typedef struct cause_case {
+    const char *expect;
+    mqtls_layer_t layer;
+    mqtls_status_t status;
+    uint16_t port;
+    bool tls;           /* a TLS connection (facts with a ServerHello) */
+    bool after_connack; /* the session was up */
+    int reachable;      /* broker_reachable */
+    const char *id;     /* client id */
+    int disconnect;     /* DISCONNECT reason, -1 none */
+    int mbedtls_ret;
+    const char *not_in;  /* text no part of the finding may hold */
+    const char *fix_has; /* text the fix must hold */
+} cause_case_t;
+
+static void test_diag_each_silence_reset_and_lost_session_has_its_cause(void **state)
+{
+    (void)state;
+    static const cause_case_t cases[] = {
+        /* a port that accepts and never answers CONNECT */
+        {"connack-timeout", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_TIMEOUT, 1883, false, false, -1,
+         NULL, -1, 0, "without a CONNACK", NULL},
+        {"connack-timeout", MQTLS_LAYER_MQTT, MQTLS_ERR_TIMEOUT, 18830, false, false, -1, NULL, -1,
+         0, "without a CONNACK", NULL},
+        /* a session the broker accepted, then: a client-id takeover (3.1.1: the broker still
+         * accepts connections; 5: reason 0x8E) */
+        {"client-id-taken-over", MQTLS_LAYER_TCP, MQTLS_ERR_CLOSED, 1883, false, true, 1, "dev-1",
+         -1, 0, "without a CONNACK", "-i dev-1-2"},
+        {"client-id-taken-over", MQTLS_LAYER_MQTT, MQTLS_ERR_SERVER_DISCONNECT, 8883, true, true,
+         -1, "dev-1", 0x8E, 0, "without a CONNACK", NULL},
+        /* a broker stopped mid-session (it refuses new connections; 5: reason 0x8B) */
+        {"broker-stopped", MQTLS_LAYER_TCP, MQTLS_ERR_CLOSED, 1883, false, true, 0, "dev-1", -1, 0,
+         "without a CONNACK", NULL},
+        {"broker-stopped", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_IO, 8883, true, true, 0, NULL, -1, 0,
+         "without a CONNACK", NULL},
+        {"broker-stopped", MQTLS_LAYER_MQTT, MQTLS_ERR_SERVER_DISCONNECT, 8883, true, true, -1,
+         NULL, 0x8B, 0, NULL, NULL},
+        /* lost otherwise */
+        {"connection-lost", MQTLS_LAYER_TCP, MQTLS_ERR_CONN_RESET, 1883, false, true, -1, NULL, -1,
+         0, "without a CONNACK", NULL},
+        {"connection-lost", MQTLS_LAYER_MQTT, MQTLS_ERR_KEEPALIVE_TIMEOUT, 8883, true, true, -1,
+         NULL, -1, 0, NULL, NULL},
+        /* a TLS server that answered and then reset: not a plain port */
+        {"handshake-reset", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_HANDSHAKE, 8883, true, false, -1, NULL,
+         -1, -0x0050, "plain", NULL},
+        {"handshake-reset", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_NOT_TLS, 8883, true, false, -1, NULL, -1,
+         -0x7280, "plain", NULL},
+        /* nothing a check knows: still an error finding */
+        {"connection-failed", MQTLS_LAYER_WS, MQTLS_ERR_WS_PROTOCOL, 443, false, false, -1, NULL,
+         -1, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cause_case_t *k = &cases[i];
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = k->layer;
+        err.status = k->status;
+        err.tls_alert = -1;
+        err.connack_reason = -1;
+        err.disconnect_reason = (int16_t)k->disconnect;
+        err.mbedtls_ret = k->mbedtls_ret;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = k->tls;
+        facts.tls_version = 0x0303;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = k->port;
+        in.err = &err;
+        in.facts = k->tls ? &facts : NULL;
+        in.after_connack = k->after_connack;
+        in.broker_reachable = k->reachable;
+        in.client_id = k->id;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        if (f.count == 0 || strcmp(f.items[0].id, k->expect) != 0) {
+            fprintf(stderr, "case %zu: expected %s\n", i, k->expect);
+            print_findings("cause", &f);
+        }
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, k->expect);
+        assert_int_equal(f.items[0].severity, MQTLS_SEV_ERROR);
+        if (k->not_in != NULL) {
+            assert_null(strstr(f.items[0].message, k->not_in));
+        }
+        if (k->fix_has != NULL) {
+            assert_non_null(strstr(f.items[0].fix, k->fix_has));
+        }
+    }
+}
+
+/* Not authorized on a plain connection: no "TLS worked", the credentials first, never
+ * anonymous access. Over TLS it may say TLS worked. */
+static void test_diag_not_authorized_asks_for_credentials_first(void **state)
+{
+    (void)state;
+    for (int tls = 0; tls < 2; tls++) {
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = MQTLS_LAYER_MQTT;
+        err.status = MQTLS_ERR_CONNACK_REFUSED;
+        err.tls_alert = -1;
+        err.connack_reason = 5;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.server_hello_seen = true;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = tls ? 8883 : 1883;
+        in.err = &err;
+        in.facts = tls ? &facts : NULL;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        assert_string_equal(f.items[0].id, "not-authorized");
+        assert_true((strstr(f.items[0].message, "TLS worked") != NULL) == (tls != 0));
+        assert_int_equal(strncmp(f.items[0].fix, "Check the user name and password", 32), 0);
+        assert_null(strstr(f.items[0].fix, "allow_anonymous"));
+    }
+}
+
+/* The esp-mqtt shim's refusal of TLS without any verification option. */
+static void test_diag_no_verification_option_is_named(void **state)
+{
+    (void)state;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    err.layer = MQTLS_LAYER_CONFIG;
+    err.status = MQTLS_ERR_TLS_SETUP;
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    in.host = "broker.test";
+    in.port = 8883;
+    in.err = &err;
+    in.no_verification_option = true;
+    mqtls_findings_t f;
+    mqtls__findings_init(&f);
+    assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+    assert_true(f.count > 0);
+    assert_string_equal(f.items[0].id, "no-verification-option");
+    assert_non_null(strstr(f.items[0].message, "0x8017"));
+    assert_non_null(strstr(f.items[0].fix, ".broker.verification.certificate"));
+}
+
 static void test_catalogue_ids_are_kebab_and_documented(void **state)
 {
     (void)state;
@@ -1079,6 +1245,9 @@ int main(void)
         cmocka_unit_test(test_certinfo_system_bundle_parses_every_root),
         cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
         cmocka_unit_test(test_diag_transport_and_connack_causes),
+        cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
+        cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
+        cmocka_unit_test(test_diag_no_verification_option_is_named),
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
         cmocka_unit_test(test_catalogue_docs_state_severity_and_title),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
