@@ -148,24 +148,6 @@ static void check_key_pair(mqtls__diag_ctx_t *c, const char *role, const char *c
                     other >= 0 ? c->cert->info[other].subject : "", other >= 0 ? "'." : "");
 }
 
-/* "DIR/<stem>-chain.crt" for the certificate file @p cname, quoted. */
-static void chain_name(char *dst, size_t cap, const char *cname)
-{
-    char dir[400];
-    char base[300];
-    char p[700];
-    mqtls__diag_dirname(dir, sizeof dir, cname);
-    const char *slash = strrchr(cname, '/');
-    mqtls__setf(base, sizeof base, "%s", slash != NULL ? slash + 1 : cname);
-    char *dot = strrchr(base, '.');
-    if (dot != NULL && dot != base) {
-        *dot = '\0';
-    }
-    mqtls__appendf(base, sizeof base, "-chain.crt");
-    mqtls__diag_path_join(p, sizeof p, dir, base);
-    mqtls__diag_shq(dst, cap, p);
-}
-
 /* The chain we send: leaf (+ intermediates in the file). If it ends at an intermediate CA, the
  * broker (which normally trusts only the root) cannot build the path: the file must carry
  * it. Where the intermediate is (the CA file, a file beside), the fix appends it into a new
@@ -206,7 +188,7 @@ static void check_chain_sent(mqtls__diag_ctx_t *c, const char *role, const char 
     char out[700];
     char cq[640];
     char sq[640];
-    chain_name(out, sizeof out, cname);
+    mqtls__diag_sibling(out, sizeof out, cname, "-chain.crt");
     mqtls__diag_shq(cq, sizeof cq, cname);
     mqtls__diag_shq(sq, sizeof sq, source != NULL ? source : "");
     const char *fix =

@@ -91,6 +91,9 @@ void mqtls__diag_shq(char *dst, size_t cap, const char *s);
 bool mqtls__diag_is_system_path(const char *path);
 /** The folder of @p path ("." when it names none). */
 void mqtls__diag_dirname(char *dst, size_t cap, const char *path);
+/** "DIR/<stem of @p path><suffix>", quoted: a new file beside @p path (client.crt ->
+ *  client-chain.crt). */
+void mqtls__diag_sibling(char *dst, size_t cap, const char *path, const char *suffix);
 /** "DIR/name" ("name" when DIR is "."). */
 void mqtls__diag_path_join(char *dst, size_t cap, const char *dir, const char *name);
 /** The test.mosquitto.org broker, or its old CA (@p ca, may be NULL)? */

@@ -415,24 +415,6 @@ static const char *encrypted_key_subject(mqtls__diag_ctx_t *c, const char *kname
     return mqtls__diag_subject(c, "--key %s (encrypted%s%s)", kname, scheme[0] ? ", " : "", scheme);
 }
 
-/* "DIR/<stem of @p path><suffix>" quoted: a new file beside @p path. */
-static void sibling(char *dst, size_t cap, const char *path, const char *suffix)
-{
-    char dir[400];
-    char base[300];
-    char p[700];
-    mqtls__diag_dirname(dir, sizeof dir, path);
-    const char *slash = strrchr(path, '/');
-    mqtls__setf(base, sizeof base, "%s", slash != NULL ? slash + 1 : path);
-    char *dot = strrchr(base, '.');
-    if (dot != NULL && dot != base) {
-        *dot = '\0';
-    }
-    mqtls__appendf(base, sizeof base, "%s", suffix);
-    mqtls__diag_path_join(p, sizeof p, dir, base);
-    mqtls__diag_shq(dst, cap, p);
-}
-
 /* What mqtls_keyinfo_parse() said about the key, as a finding. */
 static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
 {
@@ -452,7 +434,7 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
                         "The key file '%s' is empty.", kname);
         break;
     case MQTLS_ERR_KEY_PASSWORD_REQUIRED:
-        sibling(out, sizeof out, kname, "-plain.key");
+        mqtls__diag_sibling(out, sizeof out, kname, "-plain.key");
         mqtls__diag_add(c, MQTLS__F_KEY_PASSWORD_REQUIRED, encrypted_key_subject(c, kname),
                         mqtls__diag_fix(c,
                                         "Give its password from a file (first line; it stays out "
@@ -486,7 +468,7 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
                             "(mbedTLS 2.28 and 3.x support RSA and ECDSA keys only).",
                             kname, ki->key_desc);
         } else {
-            sibling(out, sizeof out, kname, "-legacy.key");
+            mqtls__diag_sibling(out, sizeof out, kname, "-legacy.key");
             mqtls__diag_add(
                 c, MQTLS__F_KEY_ENCRYPTION_UNSUPPORTED,
                 mqtls__diag_subject(c, "--key %s (encrypted, %s)", kname,

@@ -104,6 +104,22 @@ static const char *base_name(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
+void mqtls__diag_sibling(char *dst, size_t cap, const char *path, const char *suffix)
+{
+    char dir[400];
+    char base[300];
+    char p[700];
+    mqtls__diag_dirname(dir, sizeof dir, path);
+    mqtls__setf(base, sizeof base, "%s", base_name(path));
+    char *dot = strrchr(base, '.');
+    if (dot != NULL && dot != base) {
+        *dot = '\0';
+    }
+    mqtls__appendf(base, sizeof base, "%s", suffix);
+    mqtls__diag_path_join(p, sizeof p, dir, base);
+    mqtls__diag_shq(dst, cap, p);
+}
+
 /* "DIR/name", quoted for the shell. */
 static void qpath(char *dst, size_t cap, const char *dir, const char *name)
 {
