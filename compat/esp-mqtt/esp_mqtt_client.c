@@ -220,6 +220,18 @@ static void dispatch_simple(esp_mqtt_client_handle_t c, esp_mqtt_event_id_t id, 
     dispatch(c, &ev);
 }
 
+/* TLS with no way to verify the broker. esp-tls (ESP-IDF 4.4 .. 5.x, set_client_config() in
+ * components/esp-tls/esp_tls_mbedtls.c) needs cacert_buf (broker.verification.certificate),
+ * crt_bundle_attach, use_global_ca_store or psk_hint_key -- the last three the shim refuses at
+ * init -- and otherwise fails unless the menuconfig option CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY
+ * is on. skip_cert_common_name_check does not count: it only skips the name check. */
+static bool no_verification_option(esp_mqtt_client_handle_t c)
+{
+    mqtls_uri_t uri;
+    return c->ca.data == NULL && c->uri != NULL && mqtls_uri_parse(c->uri, &uri) == MQTLS_OK &&
+           uri.tls;
+}
+
 /* The device's log lines for a failure, then mqtls's findings: which file or certificate,
  * why, and the fix. */
 static void log_findings(esp_mqtt_client_handle_t c, const mqtls_error_t *err,
@@ -234,16 +246,23 @@ static void log_findings(esp_mqtt_client_handle_t c, const mqtls_error_t *err,
         in.port = uri.port;
     }
     in.server_name = c->common_name;
-    in.ca = (mqtls_diag_file_t){.display_name = c->ca.what, .data = c->ca.data,
-                                .len = c->ca.len, .from_buffer_api = true};
-    in.cert = (mqtls_diag_file_t){.display_name = c->cert.what, .data = c->cert.data,
-                                  .len = c->cert.len, .from_buffer_api = true};
-    in.key = (mqtls_diag_file_t){.display_name = c->key.what, .data = c->key.data,
-                                 .len = c->key.len, .from_buffer_api = true};
+    /* a credential that was not configured is no file: nothing to say about it */
+    const cred_t *creds[] = {&c->ca, &c->cert, &c->key};
+    mqtls_diag_file_t *files[] = {&in.ca, &in.cert, &in.key};
+    for (size_t i = 0; i < 3; i++) {
+        if (creds[i]->data != NULL) {
+            *files[i] = (mqtls_diag_file_t){.display_name = creds[i]->what,
+                                            .data = (const uint8_t *)creds[i]->data,
+                                            .len = creds[i]->len,
+                                            .from_buffer_api = true};
+        }
+    }
     in.key_password = c->key_password;
     in.key_password_given = c->key_password != NULL;
     in.err = err;
     in.facts = facts;
+    in.no_verification_option = no_verification_option(c);
+    in.client_id = c->client_id;
     mqtls_findings_t *f = NULL;
     if (mqtls_findings_create(&f) != MQTLS_OK || mqtls_diag_run(&in, f) != MQTLS_OK) {
         mqtls_findings_destroy(f);
@@ -259,8 +278,13 @@ static void log_findings(esp_mqtt_client_handle_t c, const mqtls_error_t *err,
         if (mqtls_finding_subject(x)[0] != '\0') {
             esp_log_line(lvl, MQTLS_TAG, "  which: %s", mqtls_finding_subject(x));
         }
-        if (mqtls_finding_fix(x)[0] != '\0') {
-            esp_log_line(lvl, MQTLS_TAG, "  fix:   %s", mqtls_finding_fix(x));
+        /* one log line per line of the fix, as the device's log would show them */
+        const char *fix = mqtls_finding_fix(x);
+        for (int line = 0; *fix != '\0' && line < 32; line++) {
+            const char *nl = strchr(fix, '\n');
+            int n = nl != NULL ? (int)(nl - fix) : (int)strlen(fix);
+            esp_log_line(lvl, MQTLS_TAG, "  %s %.*s", line == 0 ? "fix:  " : "      ", n, fix);
+            fix += n + (nl != NULL ? 1 : 0);
         }
     }
     if (mqtls_findings_count(f) > 0) {
@@ -498,12 +522,44 @@ static mqtls_version_t to_version(esp_mqtt_protocol_ver_t v)
     }
 }
 
+/* What esp-tls logs and stores when set_client_config() finds no verification option (the
+ * same words, tags and code as esp-tls 4.4 .. 5.x). */
+static void fail_no_verification(esp_mqtt_client_handle_t c)
+{
+    static const char *const MBEDTLS_TAG = "esp-tls-mbedtls";
+    ESP_LOGE(MBEDTLS_TAG, "No server verification option set in esp_tls_cfg_t structure. Check "
+                          "esp_tls API reference");
+    ESP_LOGE(MBEDTLS_TAG, "Failed to set client configurations, returned [0x%04X] (%s)",
+             (unsigned)ESP_ERR_MBEDTLS_SSL_SETUP_FAILED,
+             esp_err_to_name(ESP_ERR_MBEDTLS_SSL_SETUP_FAILED));
+    ESP_LOGE(TLS_TAG, "create_ssl_handle failed");
+    ESP_LOGE(TLS_TAG, "Failed to open new connection");
+    ESP_LOGE("transport_base", "Failed to open a new connection");
+    ESP_LOGE(TAG, "Error transport connect");
+    memset(&c->last_error, 0, sizeof c->last_error);
+    c->last_error.error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+    c->last_error.esp_tls_last_esp_err = ESP_ERR_MBEDTLS_SSL_SETUP_FAILED;
+}
+
 static void *report_config_failure(void *arg)
 {
     esp_mqtt_client_handle_t c = arg;
     mqtls_error_t err;
     mqtls_error_init(&err);
     err.layer = MQTLS_LAYER_CONFIG;
+    if (no_verification_option(c)) {
+        err.status = MQTLS_ERR_TLS_SETUP;
+        snprintf(err.detail, sizeof err.detail, "no server verification option");
+        dispatch_simple(c, MQTT_EVENT_BEFORE_CONNECT, 0);
+        fail_no_verification(c);
+        log_findings(c, &err, NULL);
+        esp_mqtt_event_t e = {.event_id = MQTT_EVENT_ERROR,
+                              .error_handle = &c->last_error,
+                              .protocol_ver = c->protocol_ver};
+        dispatch(c, &e);
+        dispatch_simple(c, MQTT_EVENT_DISCONNECTED, 0);
+        return NULL;
+    }
     const cred_t *bad[] = {&c->ca, &c->cert, &c->key};
     for (size_t i = 0; i < 3; i++) {
         int ret = device_parse_error(bad[i]);
@@ -574,11 +630,6 @@ static esp_err_t create_mqtls_client(esp_mqtt_client_handle_t c)
                           "checked (MITM risk)");
             tls.no_hostname_check = true;
         }
-        if (uri.tls && c->ca.data == NULL) {
-            ESP_LOGW(TAG, "no broker certificate configured: the server is NOT verified "
-                          "(esp-tls does the same; set broker.verification.certificate)");
-            tls.insecure = true;
-        }
     }
     cfg.on_event = on_mqtls_event;
     cfg.event_ctx = c;
@@ -606,8 +657,9 @@ esp_err_t esp_mqtt_client_start(esp_mqtt_client_handle_t client)
         return ESP_FAIL;
     }
     const cred_t *creds[] = {&client->ca, &client->cert, &client->key};
-    for (size_t i = 0; i < 3; i++) {
-        if (device_parse_error(creds[i]) != 0) {
+    for (size_t i = 0; i < 4; i++) {
+        /* a credential the device cannot parse, or no way to verify the broker (i == 3) */
+        if (i < 3 ? device_parse_error(creds[i]) != 0 : no_verification_option(client)) {
             /* The device starts its task and fails there: do the same, on a thread. */
             if (pthread_create(&client->fail_thread, NULL, report_config_failure, client) != 0) {
                 return ESP_FAIL;

@@ -63,6 +63,26 @@ typedef struct mqtls_diag_input {
     const mqtls_tls_facts_t *facts;
     int mqtt_version;                /**< 4 = 3.1.1, 5 = 5.0 (CONNACK codes), 0 unknown */
     bool insecure;                   /**< verification was turned off (warn loudly) */
+    /* ---- 1.1 ---- */
+    /** No CA was given: @c ca is the trust store the client fell back to (the system bundle).
+     *  Findings then say "you gave no --cafile" and never suggest writing into its folder. */
+    bool ca_is_default;
+    /** Files lying beside the given ones (in the same folders), read by the caller. Fixes use
+     *  them before making new files: the key that belongs to the certificate, the CA that
+     *  issued the server's certificate, a missing intermediate. Borrowed; may be NULL. */
+    const mqtls_diag_file_t *nearby;
+    size_t nearby_count;
+    /** The failure ended a session that the broker had accepted (a CONNACK came first). */
+    bool after_connack;
+    /** After a lost session: 1 the broker accepts new connections, 0 it refuses them (it
+     *  stopped), -1 not known (the default). */
+    int broker_reachable;
+    /** The client identifier sent in CONNECT; NULL or "" when it was generated. */
+    const char *client_id;
+    /** TLS was set up with no way to verify the server (no CA certificate, bundle, global CA
+     *  store or PSK) and no explicit opt-out: esp-tls refuses this ("No server verification
+     *  option set in esp_tls_cfg_t structure"), and so does the esp-mqtt shim. */
+    bool no_verification_option;
 } mqtls_diag_input_t;
 
 /** @brief Initialise @p in (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -106,6 +106,7 @@ static void input_defaults(mqtls_diag_input_t *in)
     memset(in, 0, sizeof *in);
     in->struct_size = sizeof *in;
     in->profile = MQTLS_PROFILE_MBEDTLS_DEFAULT;
+    in->broker_reachable = -1;
 }
 
 void mqtls_diag_input_init_sized(mqtls_diag_input_t *in, size_t size)
@@ -142,10 +143,33 @@ static void load_server_chain(mqtls__diag_ctx_t *c)
     }
 }
 
-/* Findings about the run itself: verification off, a clock that was never set. */
+/* Findings about the run itself: verification off, or no way to verify (esp-tls refuses
+ * that), a clock that was never set. */
 static void check_mode_and_clock(mqtls__diag_ctx_t *c)
 {
     const mqtls_diag_input_t *in = c->in;
+    if (in->no_verification_option) {
+        /* esp-tls (ESP-IDF 4.4 .. 5.x, set_client_config()): without cacert_buf,
+         * crt_bundle_attach, use_global_ca_store or psk_hint_key it fails with
+         * ESP_ERR_MBEDTLS_SSL_SETUP_FAILED (0x8017) unless the insecure menuconfig option
+         * CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY is on. skip_cert_common_name_check does not
+         * count: it only skips the name check. */
+        mqtls__diag_add(c, MQTLS__F_NO_VERIFICATION_OPTION,
+                        "broker.verification (esp_mqtt_client_config_t)",
+                        "Give the CA that issued the broker's certificate (PEM with its NUL, "
+                        "e.g. EMBED_TXTFILES ca.crt):\n"
+                        ".broker.verification.certificate = (const char *)ca_crt_start (IDF v4 "
+                        "layout: .cert_pem)\n"
+                        "On the device only, a public broker may use the certificate bundle "
+                        "instead: .broker.verification.crt_bundle_attach = esp_crt_bundle_attach "
+                        "(the Linux shim has no bundle).",
+                        "TLS is configured with no way to verify the broker: no CA certificate "
+                        "(broker.verification.certificate), no certificate bundle "
+                        "(crt_bundle_attach), no global CA store and no PSK. esp-tls refuses "
+                        "this on the device: \"No server verification option set in "
+                        "esp_tls_cfg_t structure\", ESP_ERR_MBEDTLS_SSL_SETUP_FAILED (0x8017); "
+                        "skip_cert_common_name_check alone does not count.");
+    }
     if (in->insecure || (in->facts != NULL && in->facts->insecure)) {
         mqtls__diag_add(c, MQTLS__F_INSECURE_MODE, "--insecure",
                         "drop --insecure and give --cafile ca.crt",
@@ -164,6 +188,51 @@ static void check_mode_and_clock(mqtls__diag_ctx_t *c)
                         "device has not synchronised its time yet.",
                         d);
     }
+}
+
+static bool has_error(const mqtls_findings_t *out)
+{
+    for (size_t i = 0; i < out->count; i++) {
+        if (out->items[i].severity == MQTLS_SEV_ERROR) {
+            return true;
+        }
+    }
+    return out->dropped > 0; /* the list is full of findings: some of them were errors */
+}
+
+/* A failure always carries an error finding: when no check could name the cause, say so with
+ * every raw fact, instead of an empty list under a failed verdict. */
+static void ensure_error_finding(mqtls__diag_ctx_t *c)
+{
+    const mqtls_error_t *e = c->in->err;
+    if (e == NULL || e->status == MQTLS_OK || has_error(c->out)) {
+        return;
+    }
+    char facts[400];
+    mqtls__setf(facts, sizeof facts, "layer %s, %s", mqtls_layer_name(e->layer),
+                mqtls_status_name(e->status));
+    if (e->mbedtls_ret != 0) {
+        mqtls__appendf(facts, sizeof facts, ", mbedTLS -0x%04X", (unsigned)-e->mbedtls_ret);
+    }
+    if (e->verify_flags != 0) {
+        mqtls__appendf(facts, sizeof facts, ", verify flags 0x%05X", (unsigned)e->verify_flags);
+    }
+    if (e->tls_alert >= 0) {
+        mqtls__appendf(facts, sizeof facts, ", alert %s (%d)", mqtls_tls_alert_name(e->tls_alert),
+                       e->tls_alert);
+    }
+    if (e->sys_errno != 0) {
+        mqtls__appendf(facts, sizeof facts, ", errno %d", e->sys_errno);
+    }
+    if (e->detail[0] != '\0') {
+        mqtls__appendf(facts, sizeof facts, ": %s", e->detail);
+    }
+    const char *host = c->in->host != NULL ? c->in->host : "?";
+    mqtls__diag_add(c, MQTLS__F_CONNECTION_FAILED,
+                    mqtls__diag_subject(c, "%s:%u", host, (unsigned)c->in->port),
+                    "Look at the broker's log for this connection, and run `mqtls doctor` with the "
+                    "same options for a step-by-step check.",
+                    "The connection failed and no check pinned the cause (%s).", facts);
 }
 
 mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *caller_in, mqtls_findings_t *out)
@@ -200,9 +269,9 @@ mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *caller_in, mqtls_finding
     }
     check_mode_and_clock(c);
     mqtls__diag_check_files(c);
+    load_server_chain(c);
     mqtls__diag_transport(c);
     mqtls__diag_check_ca_file(c);
-    load_server_chain(c);
     if (c->server->count > 0) {
         mqtls__diag_server_chain(c);
     } else {
@@ -213,7 +282,10 @@ mqtls_status_t mqtls_diag_run(const mqtls_diag_input_t *caller_in, mqtls_finding
     mqtls__diag_check_key(c);
     mqtls__diag_client_alerts(c);
     mqtls__diag_mqtt(c);
+    mqtls__diag_handshake_reset(c);
+    ensure_error_finding(c);
 
+    mqtls__diag_nearby_free(c);
     mbedtls_pk_free(&c->key);
     mqtls__certset_free(c->ca);
     mqtls__certset_free(c->cert);

@@ -74,11 +74,12 @@ static void add_key_finding(mqtls__diag_ctx_t *c, size_t depth, const mqtls_cert
     if (own_key) {
         mqtls__diag_add(c, id, mqtls__diag_describe(c, role, child),
                         mqtls__diag_fix_reissue_server(
-                            c, c->prof->rsa_allowed
-                                   ? "Re-issue the server certificate with an RSA-2048+ or P-256 "
-                                     "key:"
-                                   : "Re-issue the server certificate with an ECDSA P-256 key "
-                                     "(this profile accepts no RSA; the CA must be ECDSA too):"),
+                            c,
+                            c->prof->rsa_allowed
+                                ? "The server certificate needs an RSA-2048+ or P-256 key."
+                                : "The server certificate needs an ECDSA P-256 key (this profile "
+                                  "accepts no RSA; the CA must be ECDSA too).",
+                            NULL),
                         "The %s '%s' has a %s key; the %s rejects it (%s). mbedTLS reports this "
                         "as %s.",
                         role, child->subject, child->key_desc, c->prof->who, why, flag);
@@ -105,11 +106,12 @@ static void check_sig_hash(mqtls__diag_ctx_t *c, size_t depth, const mqtls_certi
     char role[64];
     mqtls__diag_server_role(role, sizeof role, depth);
     const char *fix =
-        depth == 0 ? mqtls__diag_fix_reissue_server(
-                         c, "Re-sign the server certificate with SHA-256 (-sha256):")
-                   : "Re-sign the intermediate CA certificate with SHA-256: openssl x509 -req "
-                     "-in inter.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1825 -sha256 "
-                     "-copy_extensions copyall -out inter.crt";
+        depth == 0
+            ? mqtls__diag_fix_reissue_server(
+                  c, "The server certificate must be signed with SHA-256 (mqtls pki does).", NULL)
+            : "The intermediate CA certificate must be re-signed with SHA-256 by the CA "
+              "above it (its operator: openssl x509 -req ... -sha256 -copy_extensions "
+              "copyall, written to a new file).";
     mqtls__diag_add(c, MQTLS__F_WEAK_SIGNATURE_HASH, mqtls__diag_describe(c, role, ci), fix,
                     "The %s '%s' is signed with %s by '%s'; the %s does not accept %s signatures. "
                     "mbedTLS reports BAD_MD (\"signed with an unacceptable hash\").",
@@ -144,20 +146,23 @@ static void check_validity(mqtls__diag_ctx_t *c, size_t depth, const mqtls_certi
     if (!expired) {
         mqtls__diag_add(c, MQTLS__F_SERVER_CERT_NOT_YET_VALID, mqtls__diag_describe(c, role, ci),
                         mqtls__diag_fix_reissue_server(
-                            c, "date -u   # if this clock is wrong, fix NTP (ESP32: wait for SNTP "
-                               "sync); if it is right, re-issue the certificate:"),
+                            c,
+                            "Check this clock first (date -u); if it is wrong, fix NTP (ESP32: "
+                            "wait for the SNTP sync). If it is right, the certificate starts in "
+                            "the future.",
+                            NULL),
                         "The %s '%s' is only valid from %s (the clock here says %s). Either it "
                         "was issued with a future start date or this clock is behind.",
                         role, ci->subject, date, now);
         return;
     }
-    mqtls__diag_add(c, trusted ? MQTLS__F_CA_EXPIRED : MQTLS__F_SERVER_CERT_EXPIRED,
-                    mqtls__diag_describe(c, role, ci),
-                    trusted ? mqtls__diag_fix_renew_ca(c)
-                            : mqtls__diag_fix_reissue_server(
-                                  c, "The broker operator must renew it (then restart/reload the "
-                                     "broker). Own PKI:"),
-                    "The %s '%s' expired on %s (today is %s).", role, ci->subject, date, now);
+    mqtls__diag_add(
+        c, trusted ? MQTLS__F_CA_EXPIRED : MQTLS__F_SERVER_CERT_EXPIRED,
+        mqtls__diag_describe(c, role, ci),
+        trusted ? mqtls__diag_fix_renew_ca(c)
+                : mqtls__diag_fix_reissue_server(
+                      c, "The broker's operator must renew it and restart the broker.", NULL),
+        "The %s '%s' expired on %s (today is %s).", role, ci->subject, date, now);
 }
 
 static bool dn_org_shared(const mqtls__certset_t *set, const mbedtls_x509_crt *child)
@@ -176,6 +181,112 @@ static bool dn_org_shared(const mqtls__certset_t *set, const mbedtls_x509_crt *c
     return false;
 }
 
+/* Lower-case words of a CN ("mqtls Test Root CA" -> "mqtls", "test", "root", "ca"). */
+static size_t cn_words(const mbedtls_x509_name *n, char words[][32], size_t cap)
+{
+    static const char oid_cn[] = MBEDTLS_OID_AT_CN;
+    const mbedtls_x509_buf *v = dn_attr(n, oid_cn, sizeof oid_cn - 1);
+    size_t count = 0;
+    size_t len = 0;
+    for (size_t i = 0; v != NULL && i <= v->len && count < cap; i++) {
+        char ch = i < v->len ? (char)v->p[i] : ' ';
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (alnum && len + 1 < sizeof words[0]) {
+            words[count][len++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        } else if (!alnum && len > 0) {
+            words[count++][len] = '\0';
+            len = 0;
+        }
+    }
+    return count;
+}
+
+static bool word_in(const char *w, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(w, list[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The same attributes besides CN (O, OU, C, ...; CN-only names, as `mqtls pki` makes them,
+ * have none), in the same order. */
+static bool same_but_cn(const mbedtls_x509_name *a, const mbedtls_x509_name *b)
+{
+    static const char oid_cn[] = MBEDTLS_OID_AT_CN;
+    for (int guard = 0; guard < 64; guard++) {
+        while (a != NULL && (a->oid.len == sizeof oid_cn - 1 &&
+                             memcmp(a->oid.p, oid_cn, sizeof oid_cn - 1) == 0)) {
+            a = a->next;
+        }
+        while (b != NULL && (b->oid.len == sizeof oid_cn - 1 &&
+                             memcmp(b->oid.p, oid_cn, sizeof oid_cn - 1) == 0)) {
+            b = b->next;
+        }
+        if (a == NULL || b == NULL) {
+            return a == b;
+        }
+        if (!mqtls__diag_name_eq(&a->oid, &b->oid) || !mqtls__diag_name_eq(&a->val, &b->val)) {
+            return false;
+        }
+        a = a->next;
+        b = b->next;
+    }
+    return false;
+}
+
+bool mqtls__diag_issuer_looks_intermediate(const mqtls__certset_t *set,
+                                           const mbedtls_x509_crt *child)
+{
+    if (dn_org_shared(set, child)) {
+        return true;
+    }
+    static const char *const inter[] = {"intermediate", "issuing", "sub",  "subordinate",
+                                        "ica",          "signing", "subca"};
+    static const char *const common[] = {
+        "ca",        "root",   "intermediate", "issuing",       "sub", "subca",  "subordinate",
+        "authority", "cert",   "certificate",  "certification", "the", "of",     "and",
+        "server",    "client", "tls",          "ssl",           "ica", "signing"};
+    char iw[12][32];
+    size_t ni = cn_words(&child->issuer, iw, 12);
+    for (size_t k = 0; k < set->count; k++) {
+        if (!set->info[k].is_ca || !same_but_cn(&child->issuer, &set->crt[k].subject)) {
+            continue;
+        }
+        char cw[12][32];
+        size_t nc = cn_words(&set->crt[k].subject, cw, 12);
+        for (size_t i = 0; i < ni; i++) {
+            if (word_in(iw[i], inter, sizeof inter / sizeof inter[0])) {
+                return true;
+            }
+            bool distinctive = strlen(iw[i]) > 2 && strspn(iw[i], "0123456789") != strlen(iw[i]) &&
+                               !word_in(iw[i], common, sizeof common / sizeof common[0]);
+            for (size_t j = 0; distinctive && j < nc; j++) {
+                if (strcmp(iw[i], cw[j]) == 0) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+/* "--cafile NEAR" when a CA lying beside the user's files issued the server's chain. */
+static const char *nearby_ca_hint(mqtls__diag_ctx_t *c, char *dst, size_t cap)
+{
+    const char *near = mqtls__diag_nearby_anchor(c, c->server);
+    dst[0] = '\0';
+    if (near != NULL) {
+        char q[640];
+        mqtls__diag_shq(q, sizeof q, near);
+        mqtls__setf(dst, cap, "The CA that issued it lies beside your files: --cafile %s", q);
+    }
+    return near != NULL ? dst : NULL;
+}
+
 /* Same name, different key: the CA was regenerated (old vs new mosquitto.org CA). */
 static void report_regenerated_ca(mqtls__diag_ctx_t *c, const char *role,
                                   const mqtls_certinfo_t *ci, const mqtls_certinfo_t *ca)
@@ -189,17 +300,21 @@ static void report_regenerated_ca(mqtls__diag_ctx_t *c, const char *role,
     for (size_t i = 0; i < ci->aki_len && i < 8; i++) {
         mqtls__appendf(aki, sizeof aki, "%02X", ci->aki[i]);
     }
-    char q[320];
-    char hint[640];
+    char q[640];
+    char hint[900];
     mqtls__diag_shq(q, sizeof q, caname);
-    mqtls__setf(hint, sizeof hint,
-                "Put the broker's current CA in %s (compare: openssl x509 -in %s -noout -ext "
-                "subjectKeyIdentifier). Or, if %s is right and you run the broker, re-issue its "
-                "certificate from it:",
-                q, q, q);
+    const char *near = nearby_ca_hint(c, hint, sizeof hint);
+    if (near == NULL) {
+        mqtls__setf(hint, sizeof hint,
+                    "Broker not yours: get its current CA as a file of its own and give it as "
+                    "--cafile (its key id must match: openssl x509 -in FILE -noout -ext "
+                    "subjectKeyIdentifier). If %s is the right CA and the broker is yours:",
+                    q);
+    }
     mqtls__diag_add(
         c, MQTLS__F_CA_SAME_NAME_DIFFERENT_KEY, mqtls__diag_describe(c, role, ci),
-        mqtls__diag_fix_reissue_server(c, hint),
+        near != NULL ? mqtls__diag_fix(c, "%s", hint)
+                     : mqtls__diag_fix_reissue_server(c, hint, NULL),
         "The %s '%s' names '%s' as its issuer. Your CA file '%s' has a CA with that "
         "name (SHA-256 %.23s..., key %s%s%s) but its key does NOT verify the "
         "signature%s%s%s: the CA was regenerated, or you have the old/new CA of the "
@@ -208,6 +323,57 @@ static void report_regenerated_ca(mqtls__diag_ctx_t *c, const char *role,
         ski[0] ? ", key id " : "", ski, aki[0] ? " (the certificate wants key id " : "", aki,
         aki[0] ? ")" : "",
         mqtls__diag_is_mosquitto_org(c, ca) ? " (test.mosquitto.org changed its CA in 2020)" : "");
+}
+
+/* No --cafile: the system bundle was used, and it does not know the broker's CA. Never offer to
+ * write into the system's folder; name the CA to give. */
+static void report_no_cafile(mqtls__diag_ctx_t *c, size_t depth, const mqtls_certinfo_t *ci)
+{
+    char role[64];
+    char hint[900];
+    mqtls__diag_server_role(role, sizeof role, depth);
+    const char *root = ci->self_issued ? ci->subject : ci->issuer;
+    const char *near = nearby_ca_hint(c, hint, sizeof hint);
+    mqtls__diag_add(c, MQTLS__F_UNTRUSTED_ISSUER, mqtls__diag_describe(c, role, ci),
+                    near != NULL ? mqtls__diag_fix(c, "%s", hint)
+                                 : mqtls__diag_fix(c,
+                                                   "Give the CA that issued the broker's "
+                                                   "certificate: --cafile FILE, where FILE holds "
+                                                   "'%s' (from the broker's operator; own PKI: "
+                                                   "your ca.crt).",
+                                                   root),
+                    c->ca->count > 0
+                        ? "You gave no --cafile, so the server was checked against the system's "
+                          "CA bundle '%s' (%zu public CAs), which does not hold '%s': a private "
+                          "broker's CA never is there."
+                        : "You gave no --cafile%s (%zu CA certificates), so nothing vouches for "
+                          "the server's certificate: its CA '%s' must be given.",
+                    c->ca->count > 0 ? mqtls__diag_file_name(&c->in->ca, "system bundle") : "",
+                    c->ca->count, root);
+}
+
+/* A new CA bundle beside the CA file: the CA file + @p inter (both quoted). */
+typedef struct pki_bundle {
+    char ca[640];
+    char inter[640];
+    char out[640];
+} pki_bundle_t;
+
+static bool bundle_paths(const mqtls__diag_ctx_t *c, const char *inter, pki_bundle_t *b)
+{
+    const char *ca = c->in->ca.display_name;
+    if (ca == NULL || c->in->ca_is_default || c->in->ca.from_buffer_api ||
+        mqtls__diag_is_system_path(ca)) {
+        return false;
+    }
+    char dir[400];
+    char out[500];
+    mqtls__diag_dirname(dir, sizeof dir, ca);
+    mqtls__diag_path_join(out, sizeof out, dir, "ca-bundle.crt");
+    mqtls__diag_shq(b->ca, sizeof b->ca, ca);
+    mqtls__diag_shq(b->inter, sizeof b->inter, inter);
+    mqtls__diag_shq(b->out, sizeof b->out, out);
+    return true;
 }
 
 /* The chain stops at @p child (depth): nobody we know issued it. @p name_only: a CA of
@@ -220,26 +386,34 @@ static void report_no_issuer(mqtls__diag_ctx_t *c, size_t depth, const mbedtls_x
     mqtls__diag_server_role(role, sizeof role, depth);
     const char *caname = mqtls__diag_file_name(&c->in->ca, "CA file");
     const char *first = c->ca->count > 0 ? c->ca->info[0].subject : "";
-    if (name_only >= 0) {
+    char hint[900];
+    if (name_only >= 0 && !c->in->ca_is_default) {
         report_regenerated_ca(c, role, ci, &where->info[name_only]);
         return;
     }
     if ((ci->self_signed || ci->self_issued) && depth == 0) {
-        mqtls__diag_add(c, MQTLS__F_SERVER_SELF_SIGNED, mqtls__diag_describe(c, role, ci),
-                        mqtls__diag_fix_reissue_server(
-                            c, "Give the broker a certificate signed by the CA in your --cafile "
-                               "(pinning this one instead: openssl s_client | openssl x509 -out "
-                               "server-pinned.crt):"),
-                        "The server presents a self-signed certificate '%s' (fingerprint SHA-256 "
-                        "%.47s...). It is not in your CA file '%s', so nothing vouches for it.",
-                        ci->subject, ci->sha256_hex, caname);
+        mqtls__diag_add(
+            c, MQTLS__F_SERVER_SELF_SIGNED, mqtls__diag_describe(c, role, ci),
+            mqtls__diag_fix_reissue_server(
+                c, "The broker needs a certificate signed by the CA in your --cafile.", NULL),
+            "The server presents a self-signed certificate '%s' (fingerprint SHA-256 "
+            "%.47s...). It is not in your CA file '%s', so nothing vouches for it.",
+            ci->subject, ci->sha256_hex, caname);
         return;
     }
+    if (c->in->ca_is_default) {
+        report_no_cafile(c, depth, ci);
+        return;
+    }
+    const char *near = nearby_ca_hint(c, hint, sizeof hint);
     if (ci->self_signed || ci->self_issued) {
         mqtls__diag_add(c, MQTLS__F_UNTRUSTED_ISSUER, mqtls__diag_describe(c, role, ci),
-                        mqtls__diag_fix_reissue_server(
-                            c, "Broker not yours: use its CA as --cafile. Your broker: re-issue "
-                               "its certificate from your CA:"),
+                        near != NULL ? mqtls__diag_fix(c, "%s", hint)
+                                     : mqtls__diag_fix_reissue_server(
+                                           c,
+                                           "Broker not yours: give its CA as --cafile (a file of "
+                                           "its own).",
+                                           NULL),
                         "The server's chain ends at the root CA '%s', which is not in your CA "
                         "file '%s' (that file holds %zu certificate(s)%s%s).",
                         ci->subject, caname, c->ca->count, c->ca->count > 0 ? ", first: " : "",
@@ -247,33 +421,45 @@ static void report_no_issuer(mqtls__diag_ctx_t *c, size_t depth, const mbedtls_x
         return;
     }
     /* Unknown, not self-issued issuer: an intermediate the server did not send, or a CA that
-     * is simply not ours. Evidence for the first: the client's own chain holds it, the name
-     * shares the Organization of a CA we trust. */
+     * is simply not ours. Evidence for the first: the client's own chain or a file beside it
+     * holds it; its name looks like an intermediate of the CA we trust. */
     bool sig_ok = false;
     int other = -1;
     bool inter_known = mqtls__diag_find_issuer(c->cert, child, &sig_ok, &other) >= 0;
-    if (inter_known || dn_org_shared(c->ca, child)) {
-        mqtls__diag_add(c, MQTLS__F_MISSING_INTERMEDIATE, mqtls__diag_describe(c, role, ci),
-                        mqtls__diag_fix(c,
-                                        "On the broker: cat server.crt intermediate.crt > "
-                                        "server-chain.crt and set mosquitto 'certfile "
-                                        "server-chain.crt'. Or (client side) append the "
-                                        "intermediate to your CA file: cat intermediate.crt >> %s",
-                                        caname),
+    const char *inter_near = mqtls__diag_nearby_issuer(c, child, MQTLS__NEAR_INTERMEDIATE);
+    if (inter_known || inter_near != NULL || mqtls__diag_issuer_looks_intermediate(c->ca, child)) {
+        const char *broker_side =
+            "The broker must send the intermediate after its own certificate: its certfile "
+            "must hold both (cat server.crt intermediate.crt > server-chain.crt, as a new "
+            "file; mosquitto certfile server-chain.crt; restart it). Then every client works.";
+        const char *fix = broker_side;
+        pki_bundle_t b;
+        if (inter_near != NULL && bundle_paths(c, inter_near, &b)) {
+            fix = mqtls__diag_fix(c,
+                                  "%s\nUntil then, on this side: a CA file with the "
+                                  "intermediate too, under a new name:\n$ test ! -e %s && cat %s "
+                                  "%s > %s\nthen: --cafile %s",
+                                  broker_side, b.out, b.ca, b.inter, b.out, b.out);
+        }
+        mqtls__diag_add(c, MQTLS__F_MISSING_INTERMEDIATE, mqtls__diag_describe(c, role, ci), fix,
                         "The %s '%s' was issued by '%s', which the server did not send and which "
                         "is not in your CA file '%s' (it holds '%s'). '%s' looks like an "
                         "intermediate CA of the same PKI%s: the broker must send it after its own "
                         "certificate.",
                         role, ci->subject, ci->issuer, caname,
                         c->ca->count > 0 ? c->ca->info[0].subject : "nothing", ci->issuer,
-                        inter_known ? " (your client certificate file contains it)" : "");
+                        inter_known          ? " (your client certificate file contains it)"
+                        : inter_near != NULL ? " (a file beside yours holds it)"
+                                             : "");
         return;
     }
     mqtls__diag_add(c, MQTLS__F_UNTRUSTED_ISSUER, mqtls__diag_describe(c, role, ci),
-                    mqtls__diag_fix_reissue_server(
-                        c, "Broker not yours: use the CA that issued its certificate as --cafile "
-                           "(openssl s_client -showcerts shows the issuer). Your broker: re-issue "
-                           "its certificate from your CA:"),
+                    near != NULL ? mqtls__diag_fix(c, "%s", hint)
+                                 : mqtls__diag_fix_reissue_server(
+                                       c,
+                                       "Broker not yours: give the CA that issued its certificate "
+                                       "as --cafile.",
+                                       NULL),
                     "The %s '%s' was issued by '%s', which is not in your CA file '%s' (it holds "
                     "%zu certificate(s)%s%s). You have the wrong CA file for this broker (or the "
                     "broker did not send an intermediate CA).",
@@ -292,8 +478,10 @@ static void check_issuer_is_ca(mqtls__diag_ctx_t *c, size_t depth, const mqtls_c
     if (!ca_ok) {
         mqtls__diag_add(c, MQTLS__F_ISSUER_NOT_CA, mqtls__diag_describe(c, role, child),
                         mqtls__diag_fix_reissue_server(
-                            c, "Sign the server certificate with a real CA (CA:TRUE, "
-                               "keyCertSign), e.g. the one in your --cafile:"),
+                            c,
+                            "The server certificate must be signed by a real CA (CA:TRUE, "
+                            "keyCertSign), e.g. the one in your --cafile.",
+                            NULL),
                         "The %s '%s' is signed by '%s', but that certificate is not a CA (%s). "
                         "Only CA certificates may sign others, so the chain is rejected "
                         "(NOT_TRUSTED).",
@@ -304,7 +492,8 @@ static void check_issuer_is_ca(mqtls__diag_ctx_t *c, size_t depth, const mqtls_c
     }
     if (parent->has_key_usage && (parent->key_usage & MQTLS_KU_KEY_CERT_SIGN) == 0) {
         mqtls__diag_add(c, MQTLS__F_CA_KEY_USAGE, mqtls__diag_describe(c, role, child),
-                        "Re-issue the CA with -addext keyUsage=critical,keyCertSign,cRLSign",
+                        "The CA must be re-issued with keyUsage keyCertSign, cRLSign (mqtls pki "
+                        "init makes such CAs), and the certificates below it from the new CA.",
                         "The CA '%s' that signed '%s' has a keyUsage extension without "
                         "keyCertSign, so it may not sign certificates.",
                         parent->subject, child->subject);
@@ -318,7 +507,9 @@ static void check_server_usage(mqtls__diag_ctx_t *c, const mqtls_certinfo_t *lea
         (leaf->ext_key_usage & (MQTLS_EKU_SERVER_AUTH | MQTLS_EKU_ANY)) == 0) {
         if (mqtls__diag_add(
                 c, MQTLS__F_SERVER_EKU_MISSING, mqtls__diag_describe(c, role, leaf),
-                mqtls__diag_fix_reissue_server(c, "Re-issue it with extendedKeyUsage=serverAuth:"),
+                mqtls__diag_fix_reissue_server(
+                    c, "It must be issued with extendedKeyUsage serverAuth (mqtls pki does).",
+                    NULL),
                 "The server certificate '%s' has an extendedKeyUsage extension "
                 "without serverAuth (%s), so TLS clients must reject it (mbedTLS: "
                 "BADCERT_EXT_KEY_USAGE, -0x2700).",
@@ -329,16 +520,22 @@ static void check_server_usage(mqtls__diag_ctx_t *c, const mqtls_certinfo_t *lea
             return;
         }
     }
-    if (leaf->has_key_usage && (leaf->key_usage & MQTLS_KU_DIGITAL_SIGNATURE) == 0 &&
-        (leaf->key_usage & (MQTLS_KU_KEY_ENCIPHERMENT | MQTLS_KU_KEY_AGREEMENT)) == 0) {
-        mqtls__diag_add(c, MQTLS__F_SERVER_KEY_USAGE, mqtls__diag_describe(c, role, leaf),
-                        mqtls__diag_fix_reissue_server(
-                            c, "Re-issue it with -addext keyUsage=critical,digitalSignature,"
-                               "keyEncipherment:"),
-                        "The server certificate '%s' has keyUsage without digitalSignature (and "
-                        "without keyEncipherment/keyAgreement): no TLS 1.2/1.3 key exchange may "
-                        "use it (mbedTLS: BADCERT_KEY_USAGE).",
-                        leaf->subject);
+    /* mqtls offers forward-secret suites only (ECDHE, TLS 1.3): the server signs its key
+     * exchange, so its keyUsage must allow digitalSignature (keyEncipherment is for the RSA
+     * key exchange mqtls never offers). */
+    if (leaf->has_key_usage && (leaf->key_usage & MQTLS_KU_DIGITAL_SIGNATURE) == 0) {
+        mqtls__diag_add(
+            c, MQTLS__F_SERVER_KEY_USAGE, mqtls__diag_describe(c, role, leaf),
+            mqtls__diag_fix_reissue_server(
+                c, "It must be issued with keyUsage digitalSignature (mqtls pki does).", NULL),
+            "The server certificate '%s' has keyUsage without digitalSignature%s: "
+            "the forward-secret (ECDHE, TLS 1.3) key exchanges mqtls and devices use "
+            "need the server to sign (mbedTLS: BADCERT_KEY_USAGE, or no suite "
+            "usable).",
+            leaf->subject,
+            (leaf->key_usage & MQTLS_KU_KEY_ENCIPHERMENT) != 0
+                ? " (keyEncipherment only: good for the old RSA key exchange alone)"
+                : "");
     }
 }
 
@@ -357,11 +554,36 @@ static void anchor_sha1_note(mqtls__diag_ctx_t *c, const mqtls_certinfo_t *root)
                     root->subject, mqtls_hash_name(root->sig_hash));
 }
 
+/* RFC 5280 4.2.1.9: a CA with pathLenConstraint N may have at most N intermediate CAs below
+ * it; @p depth of its child = the intermediates below it (the leaf is depth 0). mbedTLS flags
+ * NOT_TRUSTED, OpenSSL "path length constraint exceeded". */
+static void check_pathlen(mqtls__diag_ctx_t *c, size_t depth, const mqtls_certinfo_t *ci,
+                          const mqtls_certinfo_t *pi)
+{
+    if (pi->max_pathlen < 0 || depth <= (size_t)pi->max_pathlen ||
+        mqtls__findings_has(c->out, MQTLS__F_PATH_LENGTH_EXCEEDED)) {
+        return;
+    }
+    char role[64];
+    mqtls__diag_server_role(role, sizeof role, depth);
+    mqtls__diag_add(c, MQTLS__F_PATH_LENGTH_EXCEEDED, mqtls__diag_describe(c, role, ci),
+                    mqtls__diag_fix_reissue_server(
+                        c,
+                        "The broker needs a certificate from a CA that may have it below it "
+                        "(or the CA re-issued with a larger pathlen).",
+                        NULL),
+                    "The CA '%s' has pathLenConstraint %d: at most %d intermediate CA(s) may "
+                    "follow it, but the chain has %zu below it ('%s' among them). mbedTLS "
+                    "rejects it (NOT_TRUSTED), OpenSSL: 'path length constraint exceeded'.",
+                    pi->subject, pi->max_pathlen, pi->max_pathlen, depth, ci->subject);
+}
+
 /* The issuer @p pi of link @p ci (at @p depth) was found: is it a CA, is its key good? */
 static void check_issuer(mqtls__diag_ctx_t *c, size_t depth, const mqtls_certinfo_t *ci,
                          const mqtls_certinfo_t *pi, bool trusted)
 {
     check_issuer_is_ca(c, depth, ci, pi, trusted);
+    check_pathlen(c, depth, ci, pi);
     int pk = mqtls__profile_key_check(c->prof, pi->key_type, pi->key_bits, pi->curve);
     if (pk != 0) {
         add_key_finding(c, depth, ci, pi, false, pk);
@@ -413,7 +635,11 @@ void mqtls__diag_server_chain(mqtls__diag_ctx_t *c)
             continue;
         }
         if (!c->ca_usable || mqtls__findings_has(c->out, MQTLS__F_CA_FILE_HOLDS_LEAF)) {
-            break; /* the CA file problem was reported already */
+            if (c->in->ca.data == NULL && c->in->ca.display_name == NULL && !c->in->insecure &&
+                !c->in->no_verification_option) {
+                report_no_cafile(c, depth, ci); /* no CA at all */
+            }
+            break; /* otherwise the CA file problem was reported already */
         }
         report_no_issuer(c, depth, child, ci, name_only, c->ca);
         break;
@@ -457,7 +683,7 @@ void mqtls__diag_reconcile_flags(mqtls__diag_ctx_t *c)
     }
     if (HAS(UNTRUSTED_ISSUER) || HAS(CA_SAME_NAME_DIFFERENT_KEY) || HAS(MISSING_INTERMEDIATE) ||
         HAS(SERVER_SELF_SIGNED) || HAS(CA_FILE_HOLDS_LEAF) || HAS(ISSUER_NOT_CA) ||
-        HAS(CA_KEY_USAGE) || c->ca->count == 0) {
+        HAS(CA_KEY_USAGE) || HAS(PATH_LENGTH_EXCEEDED) || c->ca->count == 0) {
         explained |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
     }
     if (HAS(WEAK_SIGNATURE_HASH)) {

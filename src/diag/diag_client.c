@@ -41,20 +41,20 @@ static void check_leaf(mqtls__diag_ctx_t *c, const char *role)
     if (!c->clock_bad && leaf->not_after_s < c->now) {
         char d[16];
         mqtls__diag_fmt_date(d, sizeof d, leaf->not_after_s);
-        mqtls__diag_add(
-            c, MQTLS__F_CLIENT_CERT_EXPIRED, mqtls__diag_describe(c, role, leaf),
-            mqtls__diag_fix_reissue_client(c, leaf->common_name, "Renew it from the same CA:"),
-            "Your client certificate '%s' expired on %s. The broker will reject it "
-            "(OpenSSL: 'certificate has expired', alert certificate_expired).",
-            leaf->subject, d);
+        mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_EXPIRED, mqtls__diag_describe(c, role, leaf),
+                        mqtls__diag_fix_reissue_client(c, leaf, "Renew it from the same CA."),
+                        "Your client certificate '%s' expired on %s. The broker will reject it "
+                        "(OpenSSL: 'certificate has expired', alert certificate_expired).",
+                        leaf->subject, d);
     }
     if (!c->clock_bad && leaf->not_before_s > c->now) {
         char d[16];
         mqtls__diag_fmt_date(d, sizeof d, leaf->not_before_s);
         mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_NOT_YET_VALID, mqtls__diag_describe(c, role, leaf),
                         mqtls__diag_fix_reissue_client(
-                            c, leaf->common_name,
-                            "date -u   # check both clocks; if they are right, re-issue it now:"),
+                            c, leaf,
+                            "Check both clocks first (date -u); if they are right, it starts in "
+                            "the future: re-issue it."),
                         "Your client certificate '%s' is only valid from %s. The broker will "
                         "reject it until then (or its clock or this one is wrong).",
                         leaf->subject, d);
@@ -63,7 +63,7 @@ static void check_leaf(mqtls__diag_ctx_t *c, const char *role)
         (leaf->ext_key_usage & (MQTLS_EKU_CLIENT_AUTH | MQTLS_EKU_ANY)) == 0) {
         mqtls__diag_add(c, MQTLS__F_CLIENT_EKU_MISSING, mqtls__diag_describe(c, role, leaf),
                         mqtls__diag_fix_reissue_client(
-                            c, leaf->common_name, "Re-issue it with extendedKeyUsage=clientAuth:"),
+                            c, leaf, "It must have extendedKeyUsage clientAuth (mqtls pki does)."),
                         "Your client certificate '%s' has extendedKeyUsage without clientAuth%s. "
                         "Brokers (OpenSSL) reject it: 'unsupported certificate purpose'.",
                         leaf->subject,
@@ -72,33 +72,31 @@ static void check_leaf(mqtls__diag_ctx_t *c, const char *role)
                             : "");
     }
     if (leaf->has_key_usage && (leaf->key_usage & MQTLS_KU_DIGITAL_SIGNATURE) == 0) {
-        mqtls__diag_add(
-            c, MQTLS__F_CLIENT_KEY_USAGE, mqtls__diag_describe(c, role, leaf),
-            mqtls__diag_fix_reissue_client(c, leaf->common_name,
-                                           "Re-issue it with keyUsage=critical,digitalSignature:"),
-            "Your client certificate '%s' has keyUsage without digitalSignature; a "
-            "client signs the handshake (CertificateVerify) with it.",
-            leaf->subject);
+        mqtls__diag_add(c, MQTLS__F_CLIENT_KEY_USAGE, mqtls__diag_describe(c, role, leaf),
+                        mqtls__diag_fix_reissue_client(
+                            c, leaf, "It must have keyUsage digitalSignature (mqtls pki does)."),
+                        "Your client certificate '%s' has keyUsage without digitalSignature; a "
+                        "client signs the handshake (CertificateVerify) with it.",
+                        leaf->subject);
     }
     /* The broker (OpenSSL, security level 2 on Debian/Ubuntu) checks our key and hash. */
     const mqtls__profile_t *ossl = mqtls__profile_get(MQTLS_PROFILE_OPENSSL_SECLEVEL2);
     if (mqtls__profile_key_check(ossl, leaf->key_type, leaf->key_bits, leaf->curve) != 0 &&
         leaf->key_type != MQTLS_KEY_NONE) {
-        mqtls__diag_add(
-            c, MQTLS__F_WEAK_CLIENT_KEY, mqtls__diag_describe(c, role, leaf),
-            mqtls__diag_fix_reissue_client(c, leaf->common_name, "Make a new key and certificate:"),
-            "Your client certificate '%s' has a %s key. Brokers built on OpenSSL "
-            "with security level 2 (Debian/Ubuntu default: mosquitto) reject keys "
-            "below RSA-2048 / 224-bit EC ('ee key too small').",
-            leaf->subject, leaf->key_desc);
+        mqtls__diag_add(c, MQTLS__F_WEAK_CLIENT_KEY, mqtls__diag_describe(c, role, leaf),
+                        mqtls__diag_fix_reissue_client(c, leaf, "It needs a new, stronger key."),
+                        "Your client certificate '%s' has a %s key. Brokers built on OpenSSL "
+                        "with security level 2 (Debian/Ubuntu default: mosquitto) reject keys "
+                        "below RSA-2048 / 224-bit EC ('ee key too small').",
+                        leaf->subject, leaf->key_desc);
     }
     if (!leaf->self_signed && !mqtls__profile_hash_ok(ossl, leaf->sig_hash)) {
-        mqtls__diag_add(
-            c, MQTLS__F_CLIENT_SIGNATURE_HASH, mqtls__diag_describe(c, role, leaf),
-            mqtls__diag_fix_reissue_client(c, leaf->common_name, "Re-sign it with SHA-256:"),
-            "Your client certificate '%s' is signed with %s; OpenSSL brokers at "
-            "security level 2 reject it ('ca md too weak').",
-            leaf->subject, mqtls_hash_name(leaf->sig_hash));
+        mqtls__diag_add(c, MQTLS__F_CLIENT_SIGNATURE_HASH, mqtls__diag_describe(c, role, leaf),
+                        mqtls__diag_fix_reissue_client(
+                            c, leaf, "It must be signed with SHA-256 (mqtls pki does)."),
+                        "Your client certificate '%s' is signed with %s; OpenSSL brokers at "
+                        "security level 2 reject it ('ca md too weak').",
+                        leaf->subject, mqtls_hash_name(leaf->sig_hash));
     }
 }
 
@@ -117,13 +115,32 @@ static void check_key_pair(mqtls__diag_ctx_t *c, const char *role, const char *c
             other = (int)i;
         }
     }
-    char hint[300];
-    mqtls__setf(hint, sizeof hint,
-                "Find the matching pair (equal hashes): openssl x509 -in '%s' -noout -pubkey | "
-                "openssl sha256; openssl pkey -in '%s' -pubout | openssl sha256. Or a new pair:",
-                cname, kname);
-    mqtls__diag_add(c, MQTLS__F_CLIENT_KEY_MISMATCH, mqtls__diag_describe(c, role, leaf),
-                    mqtls__diag_fix_reissue_client(c, leaf->common_name, hint),
+    /* Least destructive first: the key of this certificate lying beside it, or the
+     * certificate of this key; a new pair (in a new folder) only when neither is there. */
+    const char *near_key = mqtls__diag_nearby_key_for(c, &c->cert->crt[0]);
+    const char *near_cert = near_key == NULL ? mqtls__diag_nearby_cert_for_key(c, &c->key) : NULL;
+    char q[640];
+    const char *fix;
+    if (near_key != NULL) {
+        mqtls__diag_shq(q, sizeof q, near_key);
+        fix = mqtls__diag_fix(c, "The key of this certificate lies beside it: --key %s", q);
+    } else if (near_cert != NULL) {
+        mqtls__diag_shq(q, sizeof q, near_cert);
+        fix = mqtls__diag_fix(c, "The certificate of this key lies beside it: --cert %s", q);
+    } else {
+        char cq[640];
+        char kq[640];
+        char hint[1400];
+        mqtls__diag_shq(cq, sizeof cq, cname);
+        mqtls__diag_shq(kq, sizeof kq, kname);
+        mqtls__setf(hint, sizeof hint,
+                    "A certificate and its key print the same hash: openssl x509 -in %s -noout "
+                    "-pubkey | openssl sha256; openssl pkey -in %s -pubout | openssl sha256. "
+                    "Without the right key:",
+                    cq, kq);
+        fix = mqtls__diag_fix_reissue_client(c, leaf, hint);
+    }
+    mqtls__diag_add(c, MQTLS__F_CLIENT_KEY_MISMATCH, mqtls__diag_describe(c, role, leaf), fix,
                     "The private key '%s' (%s) does not belong to the client certificate '%s' "
                     "(%s).%s%s%s The broker would fail the handshake (decrypt_error).",
                     kname, c->keyinfo.key_desc, leaf->subject, leaf->key_desc,
@@ -131,9 +148,10 @@ static void check_key_pair(mqtls__diag_ctx_t *c, const char *role, const char *c
                     other >= 0 ? c->cert->info[other].subject : "", other >= 0 ? "'." : "");
 }
 
-/* The chain we send: leaf (+ intermediates in the file). If it ends at an intermediate that
- * only the CA file knows, the broker (which normally trusts only the root) cannot build the
- * path. */
+/* The chain we send: leaf (+ intermediates in the file). If it ends at an intermediate CA, the
+ * broker (which normally trusts only the root) cannot build the path: the file must carry
+ * it. Where the intermediate is (the CA file, a file beside), the fix appends it into a new
+ * file; when it is nowhere but its name says intermediate, the warning still names it. */
 static void check_chain_sent(mqtls__diag_ctx_t *c, const char *role, const char *cname)
 {
     const mqtls_certinfo_t *leaf = &c->cert->info[0];
@@ -147,24 +165,49 @@ static void check_chain_sent(mqtls__diag_ctx_t *c, const char *role, const char 
         }
         cur = &c->cert->crt[i];
     }
-    if (mqtls__diag_name_eq(&cur->subject_raw, &cur->issuer_raw) || !c->ca_usable) {
+    if (mqtls__diag_name_eq(&cur->subject_raw, &cur->issuer_raw) || c->in->ca_is_default) {
         return;
     }
-    int i = mqtls__diag_find_issuer(c->ca, cur, &ok, &name_only);
-    if (i < 0 || c->ca->info[i].self_issued) {
-        return;
+    int i = c->ca_usable ? mqtls__diag_find_issuer(c->ca, cur, &ok, &name_only) : -1;
+    if (i >= 0 && c->ca->info[i].self_issued) {
+        return; /* issued by a root: complete */
     }
-    const mqtls_certinfo_t *inter = &c->ca->info[i];
-    mqtls__diag_add(c, MQTLS__F_CLIENT_CHAIN_INCOMPLETE, mqtls__diag_describe(c, role, leaf),
-                    mqtls__diag_fix(c,
-                                    "cat '%s' intermediate.crt > client-chain.crt   # then "
-                                    "--cert client-chain.crt (the intermediate '%s' is in your "
-                                    "CA file)",
-                                    cname, inter->subject),
+    const char *near = mqtls__diag_nearby_issuer(c, cur, MQTLS__NEAR_INTERMEDIATE);
+    const char *source = near;
+    if (source == NULL && i >= 0 && c->ca->count <= 4) {
+        source = mqtls__diag_file_name(&c->in->ca, "ca.crt"); /* root + intermediate */
+    }
+    if (i < 0 && source == NULL &&
+        !(c->ca_usable && mqtls__diag_issuer_looks_intermediate(c->ca, cur))) {
+        return; /* an issuer we know nothing about: the broker decides */
+    }
+    char issuer[256];
+    if (mbedtls_x509_dn_gets(issuer, sizeof issuer, &cur->issuer) < 0) {
+        issuer[0] = '\0';
+    }
+    char out[700];
+    char cq[640];
+    char sq[640];
+    mqtls__diag_sibling(out, sizeof out, cname, "-chain.crt");
+    mqtls__diag_shq(cq, sizeof cq, cname);
+    mqtls__diag_shq(sq, sizeof sq, source != NULL ? source : "");
+    const char *fix =
+        source != NULL
+            ? mqtls__diag_fix(c,
+                              "Send the intermediate with your certificate, from a new file (it "
+                              "is in %s):\n$ test ! -e %s && cat %s %s > %s\nthen: --cert %s",
+                              sq, out, cq, sq, out, out)
+            : mqtls__diag_fix(c,
+                              "Get the certificate of the intermediate CA '%s' (from whoever "
+                              "issued yours) and send it with your certificate, from a new file: "
+                              "cat %s INTERMEDIATE.crt > %s, then --cert %s",
+                              issuer, cq, out, out);
+    mqtls__diag_add(c, MQTLS__F_CLIENT_CHAIN_INCOMPLETE, mqtls__diag_describe(c, role, leaf), fix,
                     "Your client certificate '%s' was issued by the intermediate CA '%s', but "
-                    "'%s' does not contain it. A broker that trusts only the root '%s' cannot "
+                    "'%s' does not contain it. A broker that trusts only the root%s%s cannot "
                     "verify you ('unable to get local issuer certificate').",
-                    leaf->subject, inter->subject, cname, inter->issuer);
+                    leaf->subject, issuer, cname, i >= 0 ? " " : "",
+                    i >= 0 ? c->ca->info[i].issuer : "");
 }
 
 void mqtls__diag_check_client(mqtls__diag_ctx_t *c)
@@ -303,7 +346,7 @@ static bool check_ca_not_accepted(mqtls__diag_ctx_t *c, const mqtls_tls_facts_t 
                 issuer, accepted[0] ? accepted : "ask the operator");
     return mqtls__diag_add(c, MQTLS__F_CLIENT_CA_NOT_ACCEPTED,
                            mqtls__diag_describe(c, "client certificate", &c->cert->info[0]),
-                           mqtls__diag_fix_reissue_client(c, c->cert->info[0].common_name, hint),
+                           mqtls__diag_fix_reissue_client(c, &c->cert->info[0], hint),
                            "The broker accepts client certificates from %zu CA(s)%s%s%s, and "
                            "your certificate's CA '%s' is not one of them. It answered with "
                            "alert %s (%d).",
@@ -324,11 +367,26 @@ void mqtls__diag_client_alerts(mqtls__diag_ctx_t *c)
     }
     if (f->cert_requested && !f->client_cert_sent) {
         if (!c->cert_usable && !mqtls__findings_has(c->out, MQTLS__F_CLIENT_CERT_MISSING)) {
+            const char *crt = NULL;
+            const char *key = NULL;
+            const char *fix;
+            if (mqtls__diag_nearby_client_pair(c, &crt, &key)) {
+                char cq[640];
+                char kq[640];
+                mqtls__diag_shq(cq, sizeof cq, crt);
+                mqtls__diag_shq(kq, sizeof kq, key);
+                fix = mqtls__diag_fix(c,
+                                      "A client certificate from your CA and its key lie beside "
+                                      "your files: --cert %s --key %s",
+                                      cq, kq);
+            } else {
+                fix = mqtls__diag_fix_reissue_client(c, NULL, "Give --cert and --key.");
+            }
             mqtls__diag_add(
                 c, MQTLS__F_CLIENT_CERT_MISSING,
                 mqtls__diag_subject(c, "broker %s:%u", c->in->host != NULL ? c->in->host : "?",
                                     (unsigned)c->in->port),
-                mqtls__diag_fix_reissue_client(c, NULL, "Give --cert and --key; to make a pair:"),
+                fix,
                 "The broker asked for a client certificate (mosquitto "
                 "'require_certificate true') and none was configured, so it ended "
                 "the handshake%s%s.",
@@ -340,6 +398,19 @@ void mqtls__diag_client_alerts(mqtls__diag_ctx_t *c)
         return;
     }
     if (upgrade_chain_incomplete(c, alert) || check_ca_not_accepted(c, f, alert)) {
+        return;
+    }
+    if (alert == MQTLS__ALERT_CERTIFICATE_REVOKED && c->cert_usable) {
+        mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_REVOKED,
+                        mqtls__diag_describe(c, "client certificate", &c->cert->info[0]),
+                        mqtls__diag_fix_reissue_client(
+                            c, &c->cert->info[0],
+                            "A revoked certificate stays revoked: ask the broker's operator "
+                            "why, then use a new one (never the old key)."),
+                        "The broker rejected your client certificate '%s' (serial %s) with "
+                        "alert certificate_revoked (44): its CA revoked it, and the broker's CRL "
+                        "(mosquitto 'crlfile') lists it.",
+                        c->cert->info[0].subject, c->cert->info[0].serial);
         return;
     }
     const char *why = "";
@@ -366,19 +437,21 @@ void mqtls__diag_client_alerts(mqtls__diag_ctx_t *c)
     default:
         break;
     }
-    char hint[300];
+    char hint[900];
+    char cq[640];
+    mqtls__diag_shq(cq, sizeof cq,
+                    c->in->cert.display_name != NULL ? c->in->cert.display_name : "client.crt");
     mqtls__setf(hint, sizeof hint,
-                "The broker log says why (mosquitto: 'OpenSSL Error'); check: openssl verify "
-                "-purpose sslclient -CAfile BROKER_CAFILE %s. A new certificate from the "
-                "broker's client CA:",
-                c->in->cert.display_name != NULL ? c->in->cert.display_name : "client.crt");
-    mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_REJECTED,
-                    c->cert_usable
-                        ? mqtls__diag_describe(c, "client certificate", &c->cert->info[0])
-                        : "client certificate",
-                    mqtls__diag_fix_reissue_client(
-                        c, c->cert_usable ? c->cert->info[0].common_name : NULL, hint),
-                    "The broker rejected your client certificate with fatal alert %s (%d) right "
-                    "after receiving it.%s",
-                    mqtls_tls_alert_name(alert), alert, why);
+                "The broker's log says why (mosquitto: 'OpenSSL Error'); on the broker: openssl "
+                "verify -purpose sslclient -CAfile ITS_CAFILE %s. A new certificate from the CA "
+                "the broker accepts:",
+                cq);
+    mqtls__diag_add(
+        c, MQTLS__F_CLIENT_CERT_REJECTED,
+        c->cert_usable ? mqtls__diag_describe(c, "client certificate", &c->cert->info[0])
+                       : "client certificate",
+        mqtls__diag_fix_reissue_client(c, c->cert_usable ? &c->cert->info[0] : NULL, hint),
+        "The broker rejected your client certificate with fatal alert %s (%d) right "
+        "after receiving it.%s",
+        mqtls_tls_alert_name(alert), alert, why);
 }

@@ -1,10 +1,12 @@
 /* The user's files as files: readable, PEM or DER, complete, holding what they should (a CA
  * file CAs, a certificate file certificates, a key file a key it can decrypt), not swapped;
  * then what the CA file holds, and (offline) whether its keys pass the profile. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/error.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/platform_util.h>
 
 #include "diag_ctx.h"
@@ -15,16 +17,84 @@ static const char *file_subject(mqtls__diag_ctx_t *c, const char *flag, const ch
     return mqtls__diag_subject(c, "%s %s", flag, name);
 }
 
+/* The critical extension mbedTLS refused in the first certificate of @p data it cannot parse
+ * (mbedTLS: MBEDTLS_ERR_X509_INVALID_EXTENSIONS + MBEDTLS_ERR_ASN1_UNEXPECTED_TAG for an
+ * unsupported critical extension), by name; NULL if none is found. */
+static const char *unsupported_critical_ext(const uint8_t *data, size_t len)
+{
+    static const struct {
+        uint8_t last; /* id-ce 2.5.29.<last>: DER 06 03 55 1D <last> */
+        const char *name;
+    } exts[] = {{0x1E, "nameConstraints"},
+                {0x24, "policyConstraints"},
+                {0x21, "policyMappings"},
+                {0x36, "inhibitAnyPolicy"}};
+    const char *found = NULL;
+    const uint8_t *p = data;
+    size_t left = len;
+    for (int guard = 0; guard < MQTLS__MAX_CERTS && left > 0 && found == NULL; guard++) {
+        mbedtls_pem_context pem;
+        mbedtls_pem_init(&pem);
+        size_t used = 0;
+        int ret = mbedtls_pem_read_buffer(&pem, "-----BEGIN CERTIFICATE-----",
+                                          "-----END CERTIFICATE-----", p, NULL, 0, &used);
+        if (ret != 0 || used == 0 || used > left) {
+            mbedtls_pem_free(&pem);
+            break;
+        }
+        size_t der_len = 0;
+        const uint8_t *der = mqtls__dm_pem_buf(&pem, &der_len);
+        for (size_t i = 0; der != NULL && i + 8 <= der_len && found == NULL; i++) {
+            if (der[i] != 0x06 || der[i + 1] != 0x03 || der[i + 2] != 0x55 || der[i + 3] != 0x1D) {
+                continue;
+            }
+            for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
+                /* the OID, then "critical BOOLEAN TRUE" */
+                if (der[i + 4] == exts[k].last && der[i + 5] == 0x01 && der[i + 6] == 0x01 &&
+                    der[i + 7] == 0xFF) {
+                    found = exts[k].name;
+                }
+            }
+        }
+        mbedtls_pem_free(&pem);
+        p += used;
+        left -= used;
+    }
+    return found;
+}
+
 /* Report file-level problems of a certificate file. @return true if certificates are usable. */
 static bool check_cert_file(mqtls__diag_ctx_t *c, const mqtls_diag_file_t *f, mqtls__certset_t *set,
                             const char *what, const char *flag)
 {
     const char *name = mqtls__diag_file_name(f, what);
+    char q[640];
+    mqtls__diag_shq(q, sizeof q, name);
     if (f->read_errno != 0 || (f->data == NULL && f->display_name != NULL)) {
+        bool is_dir = f->read_errno == EISDIR;
+        bool ca = strcmp(flag, "--cafile") == 0;
         mqtls__diag_add(c, MQTLS__F_FILE_UNREADABLE, file_subject(c, flag, name),
-                        mqtls__diag_fix(c, "ls -l '%s'   # check the path and permissions", name),
-                        "The %s '%s' cannot be read (%s).", what, name,
-                        f->read_errno != 0 ? strerror(f->read_errno) : "no data");
+                        is_dir && ca ? mqtls__diag_fix(c,
+                                                       "A folder of CA certificates is given with "
+                                                       "--capath: --capath %s (or --cafile with "
+                                                       "the one CA file in it).",
+                                                       q)
+                        : is_dir     ? mqtls__diag_fix(c,
+                                                       "Give the file in that folder, not the "
+                                                           "folder:\n$ ls -l %s",
+                                                       q)
+                                     : mqtls__diag_fix(c,
+                                                       "Check the path and its permissions:\n$ ls "
+                                                           "-l %s",
+                                                       q),
+                        "The %s '%s' cannot be read (%s).%s", what, name,
+                        f->read_errno == EINVAL  ? "not a regular file: a FIFO, socket or device"
+                        : f->read_errno == EFBIG ? "larger than the 1 MiB a credential may be"
+                        : f->read_errno != 0     ? strerror(f->read_errno)
+                                                 : "no data",
+                        is_dir && ca ? " It is a folder: --cafile takes one file, --capath a "
+                                       "folder."
+                                     : "");
         return false;
     }
     if (f->data == NULL) {
@@ -33,19 +103,19 @@ static bool check_cert_file(mqtls__diag_ctx_t *c, const mqtls_diag_file_t *f, mq
     if (set->empty) {
         mqtls__diag_add(c, MQTLS__F_EMPTY_FILE, file_subject(c, flag, name),
                         mqtls__diag_fix(c,
-                                        "Copy the PEM text again, from -----BEGIN CERTIFICATE----- "
-                                        "to -----END CERTIFICATE-----, then: openssl x509 -in '%s' "
-                                        "-noout -subject",
-                                        name),
+                                        "Copy the PEM text into %s again, from -----BEGIN "
+                                        "CERTIFICATE----- to -----END CERTIFICATE-----, then check "
+                                        "it:\n$ openssl x509 -in %s -noout -subject",
+                                        q, q),
                         "The %s '%s' is empty (%zu bytes, no certificate).", what, name, f->len);
         return false;
     }
     if (set->pem_truncated) {
         mqtls__diag_add(c, MQTLS__F_PEM_TRUNCATED, file_subject(c, flag, name),
                         mqtls__diag_fix(c,
-                                        "Get the complete file again, then check it: openssl "
-                                        "x509 -in '%s' -noout -subject -enddate",
-                                        name),
+                                        "Get the complete file %s again, then check it:\n$ "
+                                        "openssl x509 -in %s -noout -subject -enddate",
+                                        q, q),
                         "The %s '%s' is cut off: a -----BEGIN ...----- line has no matching "
                         "-----END ...----- line (%zu certificate(s) before it were complete). "
                         "Copy-paste or download was incomplete.",
@@ -55,25 +125,33 @@ static bool check_cert_file(mqtls__diag_ctx_t *c, const mqtls_diag_file_t *f, mq
     if (set->unsupported_key && set->count == 0) {
         mqtls__diag_add(c, MQTLS__F_KEY_TYPE_UNSUPPORTED, file_subject(c, flag, name),
                         mqtls__diag_fix_reissue_client(
-                            c, NULL, "Issue an ECDSA P-256 or RSA-2048 certificate instead, e.g.:"),
+                            c, NULL, "Use an ECDSA P-256 or RSA-2048 certificate instead."),
                         "The %s '%s' holds a certificate with an Ed25519/Ed448 (or X25519) key. "
                         "mbedTLS (2.28 and 3.x) cannot use these keys in X.509 certificates.",
                         what, name);
         return false;
     }
     if (set->count == 0 && set->has_key) {
+        char dir[400];
+        char dq[420];
+        mqtls__diag_dirname(dir, sizeof dir, name);
+        mqtls__diag_shq(dq, sizeof dq, dir);
         mqtls__diag_add(c, MQTLS__F_NOT_A_CERTIFICATE, file_subject(c, flag, name),
-                        "Give the certificate (-----BEGIN CERTIFICATE-----) here; keys go to "
-                        "--key. Find it: grep -l 'BEGIN CERTIFICATE' *.pem *.crt",
+                        mqtls__diag_fix(c,
+                                        "Give the certificate (-----BEGIN CERTIFICATE-----) "
+                                        "here; keys go to --key. Files holding certificates "
+                                        "there:\n$ grep -l 'BEGIN CERTIFICATE' -r %s",
+                                        dq),
                         "The %s '%s' holds a PRIVATE KEY, not a certificate.", what, name);
         return false;
     }
     if (set->count == 0 && (set->has_other || set->not_pem_not_der)) {
         const char *fix = mqtls__diag_fix(c,
-                                          "head -c 200 '%s'; openssl x509 -in '%s' -noout "
-                                          "-subject   # must print a subject; PKCS#12: openssl "
-                                          "pkcs12 -in file.p12 -nokeys -out cert.pem",
-                                          name, name);
+                                          "See what it holds (a certificate prints a subject; "
+                                          "from a PKCS#12 file: openssl pkcs12 -in FILE.p12 "
+                                          "-nokeys -out NEW.pem):\n$ head -c 200 %s; openssl "
+                                          "x509 -in %s -noout -subject",
+                                          q, q);
         if (set->has_other) {
             mqtls__diag_add(c, MQTLS__F_NOT_A_CERTIFICATE, file_subject(c, flag, name), fix,
                             "The %s '%s' holds a '%s' block, not a CERTIFICATE.%s", what, name,
@@ -91,22 +169,46 @@ static bool check_cert_file(mqtls__diag_ctx_t *c, const mqtls_diag_file_t *f, mq
         }
         return false;
     }
+    const char *crit = set->bad_certs > 0 && set->bad_ret == -0x2562 && set->is_pem
+                           ? unsupported_critical_ext(f->data, f->len)
+                           : NULL;
+    if (crit != NULL) {
+        bool ca = strcmp(flag, "--cafile") == 0;
+        mqtls__diag_add(c, MQTLS__F_UNSUPPORTED_CRITICAL_EXTENSION, file_subject(c, flag, name),
+                        ca ? mqtls__diag_fix_new_ca(c, NULL)
+                           : mqtls__diag_fix_reissue_client(
+                                 c, NULL, "Use a certificate without that extension."),
+                        "A certificate in the %s '%s' has a critical %s extension, which mbedTLS "
+                        "(2.28 and 3.x) does not implement: it refuses to parse the certificate "
+                        "(-0x2562) unless built with "
+                        "MBEDTLS_X509_ALLOW_UNSUPPORTED_CRITICAL_EXTENSION. OpenSSL, and so "
+                        "mosquitto, accept it; devices on mbedTLS do not.",
+                        what, name, crit);
+        return set->count > 0;
+    }
     if (set->bad_certs > 0) {
         char err[128];
         mbedtls_strerror(set->bad_ret, err, sizeof err);
         mqtls__diag_add(c, MQTLS__F_CERT_PARSE_FAILED, file_subject(c, flag, name),
                         mqtls__diag_fix(c,
-                                        "openssl storeutl -noout -text -certs '%s'   # shows "
-                                        "which block fails",
-                                        name),
+                                        "Find the block that fails, then get it again:\n$ "
+                                        "openssl storeutl -noout -text -certs %s",
+                                        q),
                         "%zu certificate block(s) in the %s '%s' are damaged and cannot be parsed "
                         "(mbedTLS -0x%04X: %s); %zu parsed fine.",
                         set->bad_certs, what, name, (unsigned)-set->bad_ret, err, set->count);
     }
     if (set->is_der && set->count > 0) {
+        char pem[660];
+        char out[680];
+        mqtls__setf(pem, sizeof pem, "%s.pem", name);
+        mqtls__diag_shq(out, sizeof out, pem);
         mqtls__diag_add(
             c, MQTLS__F_DER_NOT_PEM, file_subject(c, flag, name),
-            mqtls__diag_fix(c, "openssl x509 -inform DER -in '%s' -out '%s.pem'", name, name),
+            mqtls__diag_fix(c,
+                            "Only for tools that want PEM, a PEM copy under a new name:\n$ test ! "
+                            "-e %s && openssl x509 -inform DER -in %s -out %s",
+                            out, q, out),
             "The %s '%s' is DER (binary). mqtls and mbedTLS read it, but mosquitto "
             "and most tools want PEM.",
             what, name);
@@ -139,19 +241,16 @@ static void load_key(mqtls__diag_ctx_t *c)
     if (c->key_status != MQTLS_OK) {
         return;
     }
-    uint8_t *copy = malloc(in->key.len + 1);
-    if (copy == NULL) {
-        return;
-    }
-    memcpy(copy, in->key.data, in->key.len);
-    copy[in->key.len] = '\0';
-    size_t n = in->key.len;
-    if (copy[0] != 0x30) {
-        n = strlen((const char *)copy) + 1;
-    }
-    c->key_usable = mqtls__dm_pk_parse_key(&c->key, copy, n, password) == 0;
-    mbedtls_platform_zeroize(copy, in->key.len + 1);
-    free(copy);
+    c->key_usable = mqtls__diag_parse_key(&c->key, in->key.data, in->key.len, password) == 0;
+}
+
+static const char *swapped_fix(mqtls__diag_ctx_t *c, const char *kn, const char *cn)
+{
+    char kq[640];
+    char cq[640];
+    mqtls__diag_shq(kq, sizeof kq, kn);
+    mqtls__diag_shq(cq, sizeof cq, cn);
+    return mqtls__diag_fix(c, "Give them the other way round: --cert %s --key %s", kq, cq);
 }
 
 void mqtls__diag_check_files(mqtls__diag_ctx_t *c)
@@ -170,7 +269,7 @@ void mqtls__diag_check_files(mqtls__diag_ctx_t *c)
         const char *kn = mqtls__diag_file_name(&in->key, "key file");
         mqtls__diag_add(c, MQTLS__F_CERT_AND_KEY_SWAPPED,
                         mqtls__diag_subject(c, "--cert %s, --key %s", cn, kn),
-                        mqtls__diag_fix(c, "--cert '%s' --key '%s'", kn, cn),
+                        swapped_fix(c, kn, cn),
                         "The certificate file '%s' holds a private key and the key file '%s' "
                         "holds the certificate '%s': the two are swapped.",
                         cn, kn, c->keyset->info[0].subject);
@@ -193,26 +292,45 @@ void mqtls__diag_check_ca_file(mqtls__diag_ctx_t *c)
         return;
     }
     const char *name = mqtls__diag_file_name(&c->in->ca, "CA file");
-    char q[320];
-    mqtls__diag_shq(q, sizeof q, name);
     /* An end-entity certificate where the CA should be: the first one is named. */
     for (size_t i = 0; i < c->ca->count; i++) {
         const mqtls_certinfo_t *ci = &c->ca->info[i];
         if (ci->is_ca || ci->self_signed || ci->version < 3) {
             continue;
         }
+        /* Your own client certificate given as --cafile: the CA file must vouch for the
+         * BROKER. Never suggest writing into either file: point at the CA that lies beside,
+         * or say which certificate to get as a file of its own. */
+        bool own = c->cert_usable && c->cert->crt[0].raw.len == c->ca->crt[i].raw.len &&
+                   memcmp(c->cert->crt[0].raw.p, c->ca->crt[i].raw.p, c->ca->crt[i].raw.len) == 0;
+        const char *near = c->server->count > 0 ? mqtls__diag_nearby_anchor(c, c->server) : NULL;
+        if (near == NULL) {
+            near = mqtls__diag_nearby_issuer(c, &c->ca->crt[i], MQTLS__NEAR_ANY);
+        }
+        char nq[640];
+        mqtls__diag_shq(nq, sizeof nq, near != NULL ? near : "");
+        const char *want =
+            c->server->count > 0 ? c->server->info[c->server->count - 1].issuer : ci->issuer;
+        const char *fix =
+            near != NULL
+                ? mqtls__diag_fix(c, "The CA certificate lies beside it: --cafile %s", nq)
+                : mqtls__diag_fix(c,
+                                  "Give the CA certificate '%s' as --cafile, in a file of its "
+                                  "own (from the broker's operator; own PKI: your CA's ca.crt). "
+                                  "A CA file shows CA:TRUE in: openssl x509 -in FILE -noout "
+                                  "-subject -ext basicConstraints",
+                                  want);
         if (mqtls__diag_add(c, MQTLS__F_CA_FILE_HOLDS_LEAF,
-                            mqtls__diag_describe(c, "CA file certificate", ci),
-                            mqtls__diag_fix(c,
-                                            "Put the CA certificate '%s' in %s instead (the "
-                                            "broker operator's ca.crt; own PKI: your CA's "
-                                            "ca.crt), then check it shows CA:TRUE: openssl x509 "
-                                            "-in %s -noout -subject -ext basicConstraints",
-                                            ci->issuer, q, q),
-                            "The CA file '%s' holds '%s', which is an end-entity certificate "
-                            "(CA:FALSE) issued by '%s'. Trust must be anchored in the CA that "
-                            "signed it; mbedTLS only trusts a leaf directly if it is self-signed.",
-                            name, ci->subject, ci->issuer) != NULL) {
+                            mqtls__diag_describe(c, "CA file certificate", ci), fix,
+                            own ? "You gave your own client certificate '%s' as the CA file "
+                                  "'%s'. The CA file must hold the CA that issued the BROKER's "
+                                  "certificate ('%s'); your certificate goes to --cert only."
+                                : "The CA file '%s' holds '%s', which is an end-entity certificate "
+                                  "(CA:FALSE) issued by '%s'. Trust must be anchored in the CA "
+                                  "that signed it; mbedTLS only trusts a leaf directly if it is "
+                                  "self-signed.",
+                            own ? ci->subject : name, own ? name : ci->subject,
+                            own ? want : ci->issuer) != NULL) {
             break;
         }
     }
@@ -233,6 +351,13 @@ void mqtls__diag_check_ca_file(mqtls__diag_ctx_t *c)
     }
     /* An expired trust anchor fails every chain: mbedTLS checks validity of all certificates,
      * trusted roots included. In a big bundle an expired extra root is harmless. */
+    size_t valid = 0;
+    for (size_t i = 0; i < c->ca->count; i++) {
+        valid += c->ca->info[i].is_ca && c->ca->info[i].not_after_s >= c->now &&
+                         c->ca->info[i].not_before_s <= c->now
+                     ? 1u
+                     : 0u;
+    }
     for (size_t i = 0; !c->clock_bad && c->ca->count <= 4 && i < c->ca->count; i++) {
         const mqtls_certinfo_t *ci = &c->ca->info[i];
         if (ci->not_after_s >= c->now) {
@@ -240,11 +365,22 @@ void mqtls__diag_check_ca_file(mqtls__diag_ctx_t *c)
         }
         char to[16];
         mqtls__diag_fmt_date(to, sizeof to, ci->not_after_s);
-        mqtls__diag_add(c, MQTLS__F_CA_EXPIRED, mqtls__diag_describe(c, "CA file certificate", ci),
-                        mqtls__diag_fix_renew_ca(c),
-                        "The CA certificate '%s' in '%s' expired on %s. Every certificate it "
+        /* Beside a valid CA, an expired one is harmless unless it is the one that signed the
+         * broker's certificate (the chain check says so then). */
+        mqtls_finding_t *it = mqtls__diag_add(
+            c, MQTLS__F_CA_EXPIRED, mqtls__diag_describe(c, "CA file certificate", ci),
+            valid > 0 ? "Nothing to do unless the broker's certificate comes from it; then renew "
+                        "that CA (its operator)."
+                      : mqtls__diag_fix_renew_ca(c),
+            valid > 0 ? "The CA certificate '%s' in '%s' expired on %s. The file holds another, "
+                        "valid CA too: this matters only if the broker's certificate comes from "
+                        "the expired one."
+                      : "The CA certificate '%s' in '%s' expired on %s. Every certificate it "
                         "signed is rejected (mbedTLS flags EXPIRED on the root).",
-                        ci->subject, name, to);
+            ci->subject, name, to);
+        if (it != NULL && valid > 0) {
+            it->severity = MQTLS_SEV_WARNING;
+        }
     }
 }
 
@@ -286,36 +422,39 @@ static const char *encrypted_key_subject(mqtls__diag_ctx_t *c, const char *kname
 static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
 {
     const mqtls_keyinfo_t *ki = &c->keyinfo;
+    char kq[640];
+    mqtls__diag_shq(kq, sizeof kq, kname);
+    char out[700];
     switch (c->key_status) {
     case MQTLS_OK:
         break;
     case MQTLS_ERR_FILE_EMPTY:
         mqtls__diag_add(c, MQTLS__F_EMPTY_FILE, mqtls__diag_subject(c, "--key %s", kname),
                         mqtls__diag_fix(c,
-                                        "openssl pkey -in '%s' -noout   # after copying the "
-                                        "key again",
-                                        kname),
+                                        "Copy the private key into %s again, then check it:\n$ "
+                                        "openssl pkey -in %s -noout",
+                                        kq, kq),
                         "The key file '%s' is empty.", kname);
         break;
     case MQTLS_ERR_KEY_PASSWORD_REQUIRED:
+        mqtls__diag_sibling(out, sizeof out, kname, "-plain.key");
         mqtls__diag_add(c, MQTLS__F_KEY_PASSWORD_REQUIRED, encrypted_key_subject(c, kname),
                         mqtls__diag_fix(c,
-                                        "--keypass-file key.pass   (key.pass: a file whose "
-                                        "first line is the password of '%s'), or store it "
-                                        "decrypted with tight permissions: openssl pkey -in '%s' "
-                                        "-out client-plain.key && chmod 600 client-plain.key",
-                                        kname, kname),
+                                        "Give its password from a file (first line; it stays out "
+                                        "of `ps`): --keypass-file key.pass\nOr keep a decrypted "
+                                        "copy under a new name, readable only by you:\n$ test ! "
+                                        "-e %s && (umask 077 && openssl pkey -in %s -out %s)",
+                                        out, kq, out),
                         "The private key '%s' is encrypted (%s) and no password was given.", kname,
                         ki->encryption[0] ? ki->encryption : "PEM");
         break;
     case MQTLS_ERR_KEY_PASSWORD_WRONG:
         mqtls__diag_add(c, MQTLS__F_KEY_PASSWORD_WRONG, encrypted_key_subject(c, kname),
                         mqtls__diag_fix(c,
-                                        "Check the password: openssl pkey -in '%s' -noout  (asks "
-                                        "for it), then give the right one: --keypass-file "
-                                        "key.pass (first line = the password; no trailing space "
-                                        "or CR)",
-                                        kname),
+                                        "Give the right password: --keypass-file key.pass (its "
+                                        "first line; no trailing space or CR). To try one, "
+                                        "openssl asks for it: openssl pkey -in %s -noout",
+                                        kq),
                         "The password given does not decrypt the private key '%s'.", kname);
         break;
     case MQTLS_ERR_KEY_UNSUPPORTED:
@@ -327,21 +466,22 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
             mqtls__diag_add(c, MQTLS__F_KEY_TYPE_UNSUPPORTED,
                             mqtls__diag_subject(c, "--key %s (%s)", kname, ki->key_desc),
                             mqtls__diag_fix_reissue_client(
-                                c, NULL, "Use an ECDSA P-256 (or RSA-2048) key and certificate:"),
+                                c, NULL, "Use an ECDSA P-256 (or RSA-2048) key and certificate."),
                             "The private key '%s' is %s, which this mbedTLS cannot use for TLS "
                             "(mbedTLS 2.28 and 3.x support RSA and ECDSA keys only).",
                             kname, ki->key_desc);
         } else {
+            mqtls__diag_sibling(out, sizeof out, kname, "-legacy.key");
             mqtls__diag_add(
                 c, MQTLS__F_KEY_ENCRYPTION_UNSUPPORTED,
                 mqtls__diag_subject(c, "--key %s (encrypted, %s)", kname,
                                     ki->encryption[0] ? ki->encryption : "unknown scheme"),
                 mqtls__diag_fix(c,
-                                "Re-encrypt in the traditional PEM format (mbedTLS "
-                                "reads it): openssl pkey -in '%s' -aes256 "
-                                "-traditional -out client-legacy.key\nthen: --key "
-                                "client-legacy.key",
-                                kname),
+                                "Re-encrypt a copy in the traditional PEM format (mbedTLS "
+                                "reads it; openssl asks for the password twice):\n$ test ! -e "
+                                "%s && openssl pkey -in %s -aes256 -traditional -out %s\nthen: "
+                                "--key %s",
+                                out, kq, out, out),
                 "The private key '%s' is encrypted with %s, which this mbedTLS cannot "
                 "decrypt (mbedTLS before 3.5 reads PKCS#8 PBES2 only with DES/3DES; "
                 "OpenSSL 3 encrypts with AES-256-CBC by default). mbedTLS -0x%04X.",
@@ -351,20 +491,31 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
         break;
     default:
         if (c->keyset->count > 0) {
+            const char *near =
+                c->cert_usable ? mqtls__diag_nearby_key_for(c, &c->cert->crt[0]) : NULL;
+            char nq[640];
+            mqtls__diag_shq(nq, sizeof nq, near != NULL ? near : "");
             mqtls__diag_add(c, MQTLS__F_KEY_NOT_A_KEY, mqtls__diag_subject(c, "--key %s", kname),
-                            "Give the private key (-----BEGIN ... PRIVATE KEY-----) as --key: "
-                            "grep -l 'PRIVATE KEY' *.pem *.key",
+                            near != NULL
+                                ? mqtls__diag_fix(c,
+                                                  "The private key of your certificate lies "
+                                                  "beside it: --key %s",
+                                                  nq)
+                                : "Give the private key (-----BEGIN ... PRIVATE KEY-----) as "
+                                  "--key.",
                             "The key file '%s' holds a certificate ('%s'), not a private key.",
                             kname, c->keyset->info[0].subject);
         } else {
             char err[100];
             mbedtls_strerror(ki->mbedtls_ret, err, sizeof err);
-            mqtls__diag_add(
-                c, MQTLS__F_KEY_NOT_A_KEY, mqtls__diag_subject(c, "--key %s", kname),
-                mqtls__diag_fix(c, "openssl pkey -in '%s' -noout -text | head -3", kname),
-                "The key file '%s' does not hold a private key mbedTLS can read "
-                "(-0x%04X: %s).",
-                kname, (unsigned)-ki->mbedtls_ret, err);
+            mqtls__diag_add(c, MQTLS__F_KEY_NOT_A_KEY, mqtls__diag_subject(c, "--key %s", kname),
+                            mqtls__diag_fix(c,
+                                            "See what it holds:\n$ openssl pkey -in %s -noout "
+                                            "-text | head -3",
+                                            kq),
+                            "The key file '%s' does not hold a private key mbedTLS can read "
+                            "(-0x%04X: %s).",
+                            kname, (unsigned)-ki->mbedtls_ret, err);
         }
         break;
     }
@@ -385,10 +536,14 @@ void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
         return;
     }
     if (in->cert.data != NULL && in->key.data == NULL && c->cert_usable) {
+        const char *near = mqtls__diag_nearby_key_for(c, &c->cert->crt[0]);
+        char nq[640];
+        mqtls__diag_shq(nq, sizeof nq, near != NULL ? near : "");
         mqtls__diag_add(
             c, MQTLS__F_CLIENT_KEY_MISSING,
             mqtls__diag_subject(c, "--cert %s", mqtls__diag_file_name(&in->cert, "cert")),
-            "--cert client.crt --key client.key",
+            near != NULL ? mqtls__diag_fix(c, "Its private key lies beside it: --key %s", nq)
+                         : "Give the certificate's private key with --key.",
             "A client certificate is given but no private key: mutual TLS needs "
             "both.");
         return;
@@ -397,8 +552,16 @@ void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
         return;
     }
     if (in->cert.data == NULL && in->cert.display_name == NULL) {
+        const char *near = c->key_usable ? mqtls__diag_nearby_cert_for_key(c, &c->key) : NULL;
+        char nq[640];
+        mqtls__diag_shq(nq, sizeof nq, near != NULL ? near : "");
         mqtls__diag_add(c, MQTLS__F_CLIENT_CERT_MISSING, mqtls__diag_subject(c, "--key %s", kname),
-                        mqtls__diag_fix(c, "--cert client.crt --key '%s'", kname),
+                        near != NULL ? mqtls__diag_fix(c,
+                                                       "The certificate of this key lies beside "
+                                                       "it: --cert %s",
+                                                       nq)
+                                     : "Give the certificate that belongs to this key with "
+                                       "--cert.",
                         "A private key is given but no client certificate: the broker needs the "
                         "certificate to identify you.");
     }

@@ -29,20 +29,25 @@ static void warn_ip_san_old_mbedtls(mqtls__diag_ctx_t *c, const mqtls_certinfo_t
             return; /* old devices match the address as a DNS name */
         }
     }
-    char by_name[160] = "";
-    if (leaf->san_dns_count > 0) {
-        mqtls__setf(by_name, sizeof by_name, " (-h %s)", leaf->san_dns[0]);
+    char by_name[400] = "";
+    if (leaf->san_dns_count > 0 && strncmp(leaf->san_dns[0], "*.", 2) != 0) {
+        char q[300];
+        mqtls__diag_shq(q, sizeof q, leaf->san_dns[0]);
+        mqtls__setf(by_name, sizeof by_name,
+                    "Let devices check a DNS name of the certificate while connecting by address "
+                    "(esp-mqtt: broker.verification.common_name = \"%s\"; mqtls: "
+                    "--tls-server-name %s). ",
+                    leaf->san_dns[0], q);
     }
-    char cmd[400];
-    char note[400];
-    mqtls__diag_server_cmd(c, cmd, sizeof cmd, note, sizeof note);
     mqtls__diag_add(c, MQTLS__F_IP_SAN_OLD_MBEDTLS,
                     mqtls__diag_describe(c, "server certificate (depth 0)", leaf),
-                    mqtls__diag_fix(c,
-                                    "Let devices connect by a DNS name in the certificate%s, or "
-                                    "list the address as a DNS name too (old mbedTLS then matches "
-                                    "it as text):\n%s --dns %s   %s",
-                                    by_name, cmd, ip, note),
+                    mqtls__diag_fix_reissue_server(
+                        c,
+                        by_name[0] != '\0'
+                            ? by_name
+                            : "List the address as a DNS name too (old mbedTLS then matches it "
+                              "as text).",
+                        ip),
                     "The certificate is valid for the IP address '%s' through an iPAddress "
                     "subjectAltName, which mqtls%s accepts. Devices whose mbedTLS is older than "
                     "3.5 (ESP-IDF 4.x and early 5.x) never match iPAddress SANs and will fail "
@@ -92,18 +97,35 @@ void mqtls__diag_check_hostname(mqtls__diag_ctx_t *c, const mqtls_certinfo_t *le
     for (size_t i = 0; i < leaf->san_ip_count; i++) {
         mqtls__appendf(names, sizeof names, "%sIP:%s", names[0] ? ", " : "", leaf->san_ip[i]);
     }
-    const char *alt = leaf->san_dns_count > 0 ? leaf->san_dns[0] : NULL;
-    char hint[300];
-    if (alt != NULL && strncmp(alt, "*.", 2) != 0) {
+    /* Least destructive first: check a name the certificate has (--tls-server-name keeps the
+     * address), then a new certificate that adds this one to all the old names. */
+    const char *alt = NULL;
+    for (size_t i = 0; i < leaf->san_dns_count && alt == NULL; i++) {
+        if (strncmp(leaf->san_dns[i], "*.", 2) != 0) {
+            alt = leaf->san_dns[i];
+        }
+    }
+    char hint[700];
+    if (alt != NULL && is_ip) {
+        char q[300];
+        mqtls__diag_shq(q, sizeof q, alt);
         mqtls__setf(hint, sizeof hint,
-                    "Connect with the certificate's name (-h %s, or keep the address and add "
-                    "--tls-server-name %s), or re-issue the certificate for '%s':",
-                    alt, alt, name);
+                    "Keep the address and check a name the certificate has: --tls-server-name "
+                    "%s (esp-mqtt: broker.verification.common_name = \"%s\").\nOr, for a "
+                    "certificate valid for '%s' too:",
+                    q, alt, name);
+    } else if (alt != NULL) {
+        char q[300];
+        mqtls__diag_shq(q, sizeof q, alt);
+        mqtls__setf(hint, sizeof hint,
+                    "Connect by a name the certificate has (-h %s), or keep '%s' and check that "
+                    "name: --tls-server-name %s.\nOr, for a certificate valid for '%s' too:",
+                    q, name, q, name);
     } else {
-        mqtls__setf(hint, sizeof hint, "Re-issue the server certificate for this name:");
+        mqtls__setf(hint, sizeof hint, "The certificate must name '%s':", name);
     }
     const char *subject = mqtls__diag_describe(c, "server certificate (depth 0)", leaf);
-    const char *fix = mqtls__diag_fix_reissue_server(c, hint);
+    const char *fix = mqtls__diag_fix_reissue_server(c, hint, NULL);
     if (names[0] == '\0') {
         mqtls__diag_add(c, MQTLS__F_HOSTNAME_MISMATCH, subject, fix,
                         "You connect to '%s' but the server's certificate has no "

@@ -9,6 +9,8 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
 
+#include "mqtls/packet.h"
+
 #include "common/tls_alert.h"
 #include "common/tls_facts.h"
 #include "diag_ctx.h"
@@ -196,7 +198,8 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";
     unsigned port = c->in->port;
-    if (e->status == MQTLS_ERR_TLS_NOT_TLS || (f != NULL && f->peer_not_tls)) {
+    bool hello_seen = f != NULL && f->server_hello_seen;
+    if ((e->status == MQTLS_ERR_TLS_NOT_TLS && !hello_seen) || (f != NULL && f->peer_not_tls)) {
         char hex[64] = "";
         for (size_t i = 0; f != NULL && i < f->first_bytes_len && i < 8; i++) {
             mqtls__appendf(hex, sizeof hex, "%s%02X", i ? " " : "", f->first_bytes[i]);
@@ -206,9 +209,15 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
                                         "Use the TLS port (usually 8883: mqtts://%s:8883), or "
                                         "drop TLS for a plain port (mqtt://%s:%u)",
                                         host, host, port),
-                        "The server on %s:%u answered the TLS ClientHello with something that "
-                        "is not TLS%s%s%s: this port speaks plain MQTT (or another protocol).",
-                        host, port, hex[0] ? " (first bytes: " : "", hex, hex[0] ? ")" : "");
+                        hex[0] != '\0'
+                            ? "The server on %s:%u answered the TLS ClientHello with something "
+                              "that is not TLS (first bytes: %s): this port speaks plain MQTT "
+                              "(or another protocol)."
+                            : "The server on %s:%u dropped the connection as soon as it saw our "
+                              "TLS ClientHello, without any TLS answer or alert%s: that is what "
+                              "a plain-MQTT port does (mosquitto drops the 'malformed' packet); "
+                              "a TLS server answers, or says why with an alert.",
+                        host, port, hex);
         return;
     }
     if (e->status == MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT) {
@@ -244,14 +253,23 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
          alert == MQTLS__ALERT_INSUFFICIENT_SECURITY ||
          mqtls__dm_ret_is_no_shared_cipher(e->mbedtls_ret))) {
         mqtls__diag_add(c, MQTLS__F_NO_SHARED_CIPHER, host_port(c),
-                        mqtls__diag_fix(c,
-                                        "openssl s_client -connect %s:%u -tls1_2 </dev/null; "
-                                        "check mosquitto 'tls_version' and 'ciphers'",
-                                        host, port),
+                        alert == MQTLS__ALERT_PROTOCOL_VERSION
+                            ? "Let the broker accept TLS 1.2 as well (mosquitto: 'tls_version "
+                              "tlsv1.2' allows 1.2 and 1.3), or use a TLS 1.3 capable mbedTLS "
+                              "(3.x) on the device."
+                            : "Compare the broker's 'tls_version' and 'ciphers' (mosquitto.conf) "
+                              "with what the device's mbedTLS offers (ECDHE with AES-GCM or "
+                              "ChaCha20).",
                         "The broker refused our ClientHello%s%s: we share no TLS version or "
-                        "cipher suite (e.g. broker 'tls_version tlsv1.3' vs a TLS 1.2-only "
-                        "mbedTLS, or an ECDSA-only server and RSA-only suites).",
-                        with, alert_name);
+                        "cipher suite%s",
+                        with, alert_name,
+                        alert == MQTLS__ALERT_PROTOCOL_VERSION
+                            ? ": it wants another TLS version. A broker set to 'tls_version "
+                              "tlsv1.3' refuses mbedTLS 2.28 (ESP-IDF 4.x), which speaks TLS 1.2 "
+                              "only; mbedTLS 3.x (ESP-IDF 5, CONFIG_MBEDTLS_SSL_PROTO_TLS1_3) "
+                              "speaks 1.3."
+                            : " (e.g. broker 'tls_version tlsv1.3' vs a TLS 1.2-only mbedTLS, "
+                              "or an ECDSA-only server and RSA-only suites).");
         return;
     }
     /* A plain-MQTT port drops the ClientHello silently (mosquitto: "malformed packet"). The
@@ -284,11 +302,62 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
     }
 }
 
+/* Run after every other check: a TLS server that answered (ServerHello) and then reset or
+ * closed without an alert -- when nothing found so far explains it (a server certificate
+ * mbedTLS refused after the ServerHello, a client certificate the broker disliked). Not a
+ * plain port. Where it stopped says who to ask. */
+void mqtls__diag_handshake_reset(mqtls__diag_ctx_t *c)
+{
+    const mqtls_error_t *e = c->in->err;
+    const mqtls_tls_facts_t *f = c->in->facts;
+    for (size_t i = 0; e != NULL && i < c->out->count; i++) {
+        if (c->out->items[i].severity == MQTLS_SEV_ERROR) {
+            return;
+        }
+    }
+    if (e == NULL || f == NULL) {
+        return;
+    }
+    const char *host = c->in->host != NULL ? c->in->host : "?";
+    unsigned port = c->in->port;
+    int alert = f->alert_received;
+    bool hello = f->server_hello_seen;
+    if ((e->layer == MQTLS_LAYER_TLS || e->layer == MQTLS_LAYER_TCP) && hello && alert < 0 &&
+        e->verify_flags == 0 &&
+        (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED ||
+         e->status == MQTLS_ERR_TLS_HANDSHAKE || e->status == MQTLS_ERR_TLS_IO ||
+         e->mbedtls_ret == MBEDTLS_ERR_SSL_CONN_EOF ||
+         e->mbedtls_ret == MBEDTLS_ERR_NET_CONN_RESET)) {
+        bool after_cert = f->client_cert_sent;
+        mqtls__diag_add(
+            c, MQTLS__F_HANDSHAKE_RESET, host_port(c),
+            mqtls__diag_fix(c,
+                            "The broker's log says why it dropped the connection "
+                            "(mosquitto: 'OpenSSL Error', 'Client ... disconnected')."
+                            "%s",
+                            after_cert ? " It came right after our certificate: "
+                                         "check it against the broker's cafile "
+                                         "(openssl verify -purpose sslclient "
+                                         "-CAfile ITS_CAFILE CERT)."
+                                       : ""),
+            "The server on %s:%u speaks TLS (it answered our ClientHello%s) but then "
+            "%s the connection without a TLS alert%s. A broker that crashes or "
+            "restarts, a proxy or firewall that drops TLS it does not like, or a "
+            "broker that rejects the client certificate without saying so.",
+            host, port,
+            f->tls_version != 0 ? (f->tls_version == 0x0304 ? ", TLS 1.3" : ", TLS 1.2") : "",
+            e->status == MQTLS_ERR_CLOSED || e->mbedtls_ret == MBEDTLS_ERR_SSL_CONN_EOF ? "closed"
+                                                                                        : "reset",
+            after_cert ? ", right after we sent our client certificate" : "");
+    }
+}
+
 /* ---------------------------------------------------------------- MQTT */
 
 /* What a refusing CONNACK reason code (3.1.1 return code or MQTT 5 reason) means. */
 static void connack_refused(mqtls__diag_ctx_t *c, int rc)
 {
+    bool tls = c->in->facts != NULL && c->in->facts->server_hello_seen;
     mqtls__finding_id_t id = MQTLS__F_CONNACK_REFUSED;
     const char *what = "see the broker log.";
     const char *fix = "Check the broker log for the reason (mosquitto: -v or log_type all)";
@@ -317,17 +386,27 @@ static void connack_refused(mqtls__diag_ctx_t *c, int rc)
     case 0x86:
         id = MQTLS__F_BAD_CREDENTIALS;
         what = "bad user name or password.";
-        fix = "-u USER -P PASS (mosquitto: check password_file; with use_identity_as_username "
-              "the certificate's CN is the user name)";
+        fix = "Give the right user name and password: -u USER -P PASS (mosquitto: the user's "
+              "entry in its password_file, made with mosquitto_passwd; with "
+              "use_identity_as_username the certificate's CN is the user name)";
         break;
     case 5:
     case 0x87:
     case 0x8C:
         id = MQTLS__F_NOT_AUTHORIZED;
-        what = "not authorized. TLS worked; the broker's authentication/ACL rejected this "
-               "client.";
-        fix = "mosquitto: allow_anonymous true, or a password_file entry, or "
-              "use_identity_as_username true (CN = user) plus an acl_file entry";
+        /* Never "TLS worked" on a plain connection; never anonymous access as the fix. */
+        what = tls ? "not authorized. TLS worked (the broker accepted the certificate); its "
+                     "authentication or ACL rejected this client."
+                   : "not authorized: the broker accepts no client without valid credentials "
+                     "(mosquitto 2.x: allow_anonymous false, the default).";
+        fix = tls ? "Check the user name and password: -u USER -P PASS (mosquitto: an entry in "
+                    "its password_file). With certificates as identity, mosquitto needs "
+                    "use_identity_as_username true (the CN is the user name) and that user in "
+                    "its acl_file."
+                  : "Check the user name and password: -u USER -P PASS (mosquitto: an entry in "
+                    "its password_file, made with mosquitto_passwd). Over TLS with a client "
+                    "certificate, the broker can take the certificate as the identity "
+                    "(use_identity_as_username true).";
         break;
     default:
         break;
@@ -342,15 +421,94 @@ static void connack_refused(mqtls__diag_ctx_t *c, int rc)
         fix, "The broker refused CONNECT with reason code %d (0x%02X): %s", rc, rc, what);
 }
 
+/* A client id the user chose (a generated one cannot be taken over). */
+static bool id_fixed(const mqtls__diag_ctx_t *c)
+{
+    return c->in->client_id != NULL && c->in->client_id[0] != '\0';
+}
+
+/* The broker ended a session it had accepted: who ended it and why. MQTT 5 says it in the
+ * DISCONNECT reason (0x8E session taken over, 0x8B server shutting down); MQTT 3.1.1 brokers
+ * just close, and then only the caller's probe tells a stopped broker (new connections
+ * refused) from a live one that closed this session -- a takeover when the id was fixed
+ * [MQTT-3.1.4-3]. */
+static void lost_session(mqtls__diag_ctx_t *c, const mqtls_error_t *e)
+{
+    const char *host = c->in->host != NULL ? c->in->host : "?";
+    unsigned port = c->in->port;
+    int reason = e->status == MQTLS_ERR_SERVER_DISCONNECT ? e->disconnect_reason : -1;
+    bool closed = e->status == MQTLS_ERR_CLOSED || e->status == MQTLS_ERR_CONN_RESET ||
+                  e->status == MQTLS_ERR_IO || e->status == MQTLS_ERR_TLS_IO;
+    const char *id = id_fixed(c) ? c->in->client_id : "";
+    if (reason == 0x8E || (closed && c->in->broker_reachable == 1 && id_fixed(c))) {
+        mqtls__diag_add(c, MQTLS__F_CLIENT_ID_TAKEN_OVER,
+                        mqtls__diag_subject(c, "client id '%s' at %s:%u", id, host, port),
+                        mqtls__diag_fix(c,
+                                        "Give every client its own id (mqtls: -i %s-2; esp-mqtt: "
+                                        ".credentials.client_id), and find the other one in the "
+                                        "broker's log: 'Client %s already connected, closing old "
+                                        "connection'.",
+                                        id[0] ? id : "ID", id[0] ? id : "<id>"),
+                        "Another client connected to %s:%u with the same client id '%s', so the "
+                        "broker closed this session (a broker must close the older one, "
+                        "[MQTT-3.1.4-3])%s. Two devices, or a device and a tool, share the id; "
+                        "with automatic reconnects they take turns kicking each other out.",
+                        host, port, id,
+                        reason == 0x8E ? ": DISCONNECT reason 0x8E, session taken over"
+                                       : ": it still accepts new connections");
+        return;
+    }
+    if (reason == 0x8B || (closed && c->in->broker_reachable == 0)) {
+        mqtls__diag_add(c, MQTLS__F_BROKER_STOPPED, host_port(c),
+                        "Look at the broker: is it running (systemctl status mosquitto), and why "
+                        "did it stop (its log)? Clients should reconnect with back-off (esp-mqtt "
+                        "does; the mqtls library: cfg.reconnect).",
+                        "The broker at %s:%u ended the session it had accepted%s and %s: it "
+                        "stopped or is restarting.",
+                        host, port,
+                        reason == 0x8B ? " (DISCONNECT reason 0x8B, server shutting down)" : "",
+                        c->in->broker_reachable == 0 ? "now refuses new connections"
+                                                     : "said it is shutting down");
+        return;
+    }
+    char why[200] = "";
+    if (reason >= 0) {
+        mqtls__setf(why, sizeof why, " with DISCONNECT reason 0x%02X (%s)", (unsigned)reason,
+                    mqtls_reason_text(MQTLS_DISCONNECT, (uint8_t)reason));
+    } else if (e->status == MQTLS_ERR_KEEPALIVE_TIMEOUT) {
+        mqtls__setf(why, sizeof why,
+                    ": no PINGRESP within the keepalive time, the network path or the broker "
+                    "stalled");
+    }
+    mqtls__diag_add(c, MQTLS__F_CONNECTION_LOST, host_port(c),
+                    "The broker's log says why ('Client <id> disconnected', 'closed its "
+                    "connection'); reconnect with back-off.",
+                    "The broker at %s:%u closed a session it had accepted%s.%s", host, port, why,
+                    id_fixed(c) && reason < 0 && c->in->broker_reachable < 0
+                        ? " If another client uses the same client id, the broker closes the "
+                          "older session: each client needs its own id."
+                        : "");
+}
+
 void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
 {
     const mqtls_error_t *e = c->in->err;
+    if (e == NULL) {
+        return;
+    }
+    /* After an accepted CONNACK: the caller says so (after_connack), or the library's error
+     * carries the CONNACK's reason 0 (a connection that ended after it was accepted). */
+    if (c->in->after_connack || e->connack_reason == 0 || e->status == MQTLS_ERR_SERVER_DISCONNECT ||
+        e->status == MQTLS_ERR_KEEPALIVE_TIMEOUT) {
+        lost_session(c, e);
+        return;
+    }
     /* Without TLS, a reset/close after TCP connected is an MQTT-level outcome: the transport
      * reports it as tcp, but the peer reacted to our CONNECT. */
-    bool plain_after_connect = e != NULL && c->in->facts == NULL &&
+    bool plain_after_connect = c->in->facts == NULL &&
                                (e->layer == MQTLS_LAYER_TCP || e->layer == MQTLS_LAYER_NONE) &&
                                (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED);
-    if (e == NULL || (e->layer != MQTLS_LAYER_MQTT && !plain_after_connect)) {
+    if (e->layer != MQTLS_LAYER_MQTT && !plain_after_connect) {
         return;
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";
@@ -359,11 +517,9 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
         connack_refused(c, e->connack_reason);
         return;
     }
-    if (e->connack_reason == 0) {
-        return; /* the broker had accepted the connection (CONNACK 0): a later loss, not CONNECT */
-    }
-    if (e->status != MQTLS_ERR_CLOSED && e->status != MQTLS_ERR_CONN_RESET &&
-        e->status != MQTLS_ERR_CONNACK_TIMEOUT && e->status != MQTLS_ERR_PROTOCOL) {
+    bool timeout = e->status == MQTLS_ERR_CONNACK_TIMEOUT || e->status == MQTLS_ERR_TIMEOUT;
+    if (e->status != MQTLS_ERR_CLOSED && e->status != MQTLS_ERR_CONN_RESET && !timeout &&
+        e->status != MQTLS_ERR_PROTOCOL) {
         return;
     }
     bool tls = c->in->facts != NULL && c->in->facts->server_hello_seen;
@@ -373,21 +529,33 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
         (is_tls_port(c->in->port) || (c->in->facts == NULL && e->status == MQTLS_ERR_CONN_RESET))) {
         mqtls__diag_add(c, MQTLS__F_PLAIN_ON_TLS_PORT, host_port(c),
                         mqtls__diag_fix(c,
-                                        "mqtts://%s:%u --cafile ca.crt   (or the plain port: "
-                                        "mqtt://%s:1883)",
+                                        "Speak TLS to it: mqtts://%s:%u with --cafile (the CA of "
+                                        "the broker's certificate); or use its plain port "
+                                        "(mqtt://%s:1883).",
                                         host, port, host),
                         "Plain MQTT was sent to %s:%u, which is a TLS port: the broker read our "
                         "CONNECT as a broken TLS record and %s.",
-                        host, port,
-                        e->status == MQTLS_ERR_CONNACK_TIMEOUT ? "never answered"
-                                                               : "closed the connection");
+                        host, port, timeout ? "never answered" : "closed the connection");
+        return;
+    }
+    if (timeout) {
+        mqtls__diag_add(c, MQTLS__F_CONNACK_TIMEOUT, host_port(c),
+                        mqtls__diag_fix(c,
+                                        "Check what listens on %s:%u (MQTT is 1883, MQTT over "
+                                        "TLS 8883; mosquitto.conf 'listener'), and the broker's "
+                                        "log and load.",
+                                        host, port),
+                        "The server on %s:%u accepted the %s connection but never answered our "
+                        "CONNECT: it is not an MQTT broker (another service on that port), it "
+                        "waits for TLS%s, or the broker is too busy to answer.",
+                        host, port, tls ? "TLS" : "TCP",
+                        tls ? " inside TLS (a TLS tunnel to a non-MQTT service)" : " (mqtts://)");
         return;
     }
     mqtls__diag_add(c, MQTLS__F_CLOSED_AFTER_CONNECT, host_port(c),
-                    "Check the broker log ('Client <id> disconnected' reason); try another -i "
-                    "CLIENT_ID and -V 311",
+                    "The broker's log names the reason ('Client <id> disconnected'); try another "
+                    "-i CLIENT_ID and -V 311.",
                     "The broker closed the connection after our CONNECT without a CONNACK. "
                     "Mosquitto does this when use_identity_as_username/use_subject_as_username is "
-                    "on and the certificate gives no name, when another client takes over the "
-                    "same client id, or for a protocol error.");
+                    "on and the certificate gives no name, or for a protocol error.");
 }

@@ -35,8 +35,8 @@ struct mqtls_finding {
     const char *id; /* stable kebab-case id, static string */
     mqtls_severity_t severity;
     char subject[384]; /* which file / which certificate (depth, subject, issuer, key) */
-    char message[640]; /* one or two plain sentences */
-    char fix[640];     /* a command or config line to paste */
+    char message[900]; /* one or two plain sentences */
+    char fix[1400];    /* commands to paste ("$ " lines) and the settings that go with them */
 };
 
 struct mqtls_findings {

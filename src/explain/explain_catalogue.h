@@ -472,6 +472,48 @@ static const explain_text_t catalogue[] = {
      "openssl pkey -in server.key -pubout | openssl sha256   # must be equal\n"
      "# use the key that was generated with this certificate (certfile / keyfile in "
      "mosquitto.conf)"},
+    /* diag2 */
+    [MQTLS__F_CONNACK_TIMEOUT] = {
+     "TCP (and TLS) connected, CONNECT was sent, and no CONNACK came within the timeout: the "
+     "port is not an MQTT listener (HTTP, SSH, a database), a TLS port spoken to in plain MQTT, "
+     "or a broker too loaded to answer.",
+     "ss -ltnp | grep PORT   # on the broker host: who listens there\n" DOCTOR},
+    [MQTLS__F_CLIENT_ID_TAKEN_OVER] = {
+     "A broker must close an existing session when a new client connects with the same client "
+     "id [MQTT-3.1.4-3]; MQTT 5 says so with DISCONNECT 0x8E (session taken over). Two devices "
+     "with one id kick each other out in a loop.",
+     "journalctl -u mosquitto | grep 'already connected'\n"
+     "/* esp-mqtt */ .credentials.client_id = a unique id per device"},
+    [MQTLS__F_BROKER_STOPPED] = {
+     "The broker closed an accepted session and then refused new connections (MQTT 5: "
+     "DISCONNECT 0x8B, server shutting down): it stopped or restarted.",
+     "systemctl status mosquitto\njournalctl -u mosquitto -n 50"},
+    [MQTLS__F_CONNECTION_LOST] = {
+     "The broker (or the network) ended a session after CONNACK: keepalive expired, an MQTT 5 "
+     "DISCONNECT reason, a policy change, or a broker restart.",
+     "journalctl -u mosquitto | grep -E 'disconnected|exceeded timeout'"},
+    [MQTLS__F_HANDSHAKE_RESET] = {
+     "The server answered the ClientHello (it speaks TLS) and then reset or closed the "
+     "connection without a TLS alert: a proxy or firewall dropping TLS, a broker crash, or a "
+     "broker rejecting the client certificate silently.",
+     SCLIENT "\njournalctl -u mosquitto -n 50"},
+    [MQTLS__F_CONNECTION_FAILED] = {
+     "The failure carries no fact a check could pin to a cause; the raw facts (layer, status, "
+     "mbedTLS code, verify flags, alert, errno) are shown.",
+     DOCTOR},
+    [MQTLS__F_CLIENT_CERT_REVOKED] = {
+     "The broker checks client certificates against a CRL (mosquitto 'crlfile') that lists "
+     "this one: alert certificate_revoked (44), OpenSSL 'certificate revoked'.",
+     "openssl crl -in crl.pem -noout -text | grep -A1 'Serial Number'"},
+    [MQTLS__F_PATH_LENGTH_EXCEEDED] = {
+     "A CA's basicConstraints pathLenConstraint limits the intermediate CAs below it; a longer "
+     "chain is rejected (mbedTLS NOT_TRUSTED, OpenSSL 'path length constraint exceeded').",
+     "openssl x509 -in ca.crt -noout -ext basicConstraints\n" DOCTOR},
+    [MQTLS__F_UNSUPPORTED_CRITICAL_EXTENSION] = {
+     "mbedTLS refuses to parse a certificate with a critical extension it does not implement "
+     "(nameConstraints, policyConstraints, ...) unless built with "
+     "MBEDTLS_X509_ALLOW_UNSUPPORTED_CRITICAL_EXTENSION: -0x2562 (X509 - unsupported extension).",
+     "openssl x509 -in ca.crt -noout -text | grep -A2 critical"},
 };
 /* clang-format on */
 

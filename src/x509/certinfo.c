@@ -624,7 +624,19 @@ mqtls_status_t mqtls_keyinfo_parse(const uint8_t *data, size_t len, const char *
     bool pem = data[first] != 0x30;
     if (pem) {
         buf_len = strlen((const char *)buf) + 1;
+        /* The first key block: a file may hold the certificate first, then its key (one PEM
+         * given as both --cert and --key). */
         const uint8_t *b = find_bytes(buf, len, "-----BEGIN ");
+        for (const uint8_t *k = b; k != NULL;) {
+            size_t rest = len - (size_t)(k - buf);
+            const uint8_t *eol = memchr(k, '\n', rest);
+            size_t line = eol != NULL ? (size_t)(eol - k) : rest;
+            if (find_bytes(k, line, "PRIVATE KEY-----") != NULL) {
+                b = k;
+                break;
+            }
+            k = find_bytes(k + 11, rest - 11, "-----BEGIN ");
+        }
         if (b == NULL) {
             free(buf);
             free(der);

@@ -349,3 +349,14 @@ bool mqtls__dm_is_v2(void)
 {
     return MBEDTLS_VERSION_NUMBER < 0x03000000;
 }
+
+const uint8_t *mqtls__dm_pem_buf(const mbedtls_pem_context *pem, size_t *len)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    *len = pem->MBEDTLS_PRIVATE(buflen);
+    return pem->MBEDTLS_PRIVATE(buf);
+#else
+    *len = pem->buflen;
+    return pem->buf;
+#endif
+}

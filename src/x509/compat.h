@@ -16,6 +16,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -85,6 +86,8 @@ bool mqtls__dm_ret_is_no_shared_cipher(int ret);
 /* Is this handshake return code "no common TLS version" (2.x BAD_HS_PROTOCOL_VERSION, 3.x
  * BAD_PROTOCOL_VERSION)? */
 bool mqtls__dm_ret_is_version_mismatch(int ret);
+/* The DER a successful mbedtls_pem_read_buffer() decoded (3.x hides the fields). */
+const uint8_t *mqtls__dm_pem_buf(const mbedtls_pem_context *pem, size_t *len);
 /* The linked library is 2.x (its default profile is profile.c's mbedtls2-default). */
 bool mqtls__dm_is_v2(void);
 

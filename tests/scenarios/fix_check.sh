@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# "The fix works when applied": for every broken scenario (manifest expect != none), against a
-# real mosquitto (require_certificate true) on 127.0.0.1:
-#   1. `mqtls doctor` on the broken copy: the top finding is the expected one and its fix text
-#      contains the manifest's recipe (fix_cmd verbatim, fix_text, every fix_use value);
-#   2. the recipe is applied to a copy of the scenario (fix_pre, fix_cmd + fix_args, fix_use);
-#      when it changed what the broker serves, the broker is (re)started on the new files;
-#   3. `mqtls doctor` now exits 0 with verdict ok, and `mqtls pub` publishes.
+# "The fix works as printed and harms nothing": for every broken scenario (manifest expect !=
+# none), against a real mosquitto (require_certificate true) on 127.0.0.1:
+#   1. the scenario is copied into a scratch folder whose path has a space and a quote
+#      ("it's a dir/<name>"), and `mqtls doctor` runs from outside it, so every path in the fix
+#      text is that path, quoted: the top finding must be the expected one, its fix must
+#      contain the manifest's fix_has (with the scenario's own names);
+#   2. every file of the copy is hashed; the fix's commands -- the lines that start with "$ ",
+#      up to the first line that starts with "Or" -- are run as printed (after fix_pre, the
+#      step the fix asks the user to do by hand); a command that would reach the network is
+#      refused; then every pre-existing file must still be there, byte for byte, unless the
+#      manifest's fix_changes names it (the finding is about that very file);
+#   3. with fix_use applied (the new --cert/--key/--cafile, the broker's new certfile,
+#      --tls-server-name), `mqtls doctor` exits 0 with verdict ok and `mqtls pub` publishes; the
+#      broker is restarted on its new files when the fix gave it new ones.
 # Scenarios marked fix=manual:WHY are counted and listed, never silently skipped; a broken
-# scenario without any recipe fails. Doctor runs inside the copy with relative file names, so
-# the fix text names exactly the files the recipe touches.
+# scenario without a recipe fails.
 # Usage: fix_check.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
 # Prints one line per scenario and "fix: N verified, M failed, K manual"; exit 1 on failure.
 set -uo pipefail
@@ -23,7 +29,11 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 DIR=$(cd "$DIR" && pwd)
 WORK=$(mktemp -d)
 T0=$(date +%s.%N)
-# The recipes call `mqtls pki`: the binary under test.
+ROOT_NAME="it's a dir" # the scratch folder: a space and a quote in every path of every fix
+ROOT=$WORK/$ROOT_NAME
+mkdir -p "$ROOT"
+ln -s "$ROOT" "$WORK/plain" # mosquitto.conf cannot quote: it reads the copies through this
+# The fixes call `mqtls pki`: the binary under test.
 mkdir -p "$WORK/bin"
 ln -s "$BIN" "$WORK/bin/mqtls"
 export PATH="$WORK/bin:$PATH"
@@ -54,14 +64,15 @@ get() {
     fi
     sed -n "s/^$1=//p" "$2/manifest" | head -1
 }
-# broker COPYDIR: sets PORT to a mosquitto serving COPYDIR's broker files. One broker per
-# distinct (certfile, keyfile, cafile, ciphers) content: scenarios whose fix is client-side
+# broker NAME: sets PORT to a mosquitto serving the copy's broker files. One broker per
+# distinct (certfile, keyfile, cafile, settings) content: scenarios whose fix is client-side
 # share it, a broker-side fix gets a fresh one on the new files.
 broker() {
-    local s=$1 sc sk bc ci key pid port _try
+    local name=$1 s=$ROOT/$1 p=$WORK/plain/$1 sc sk bc ci bconf key pid port _try
     sc=$(get server_cert "$s"); sk=$(get server_key "$s"); bc=$(get broker_ca "$s")
-    ci=$(get broker_ciphers "$s")
-    key=$(cat "$s/$sc" "$s/$sk" "$s/$bc" 2>/dev/null | cksum | tr ' ' _)_$ci
+    ci=$(get broker_ciphers "$s"); bconf=$(get broker_conf "$s")
+    key=$(cat "$s/$sc" "$s/$sk" "$s/$bc" 2>/dev/null | cksum | tr ' ' _)_${ci}_$bconf
+    [ -n "$bconf" ] && key=${key}_$name # its own files (a CRL): never shared
     if [ -n "${POOL_PORT[$key]:-}" ] && kill -0 "${POOL_PID[$key]}" 2>/dev/null; then
         PORT=${POOL_PORT[$key]}
         return 0
@@ -73,14 +84,16 @@ broker() {
 per_listener_settings false
 allow_anonymous true
 listener $port 127.0.0.1
-cafile $s/$bc
-certfile $s/$sc
-keyfile $s/$sk
+cafile $p/$bc
+certfile $p/$sc
+keyfile $p/$sk
 require_certificate true
 log_dest file $conf.log
 EOC
         [ "$(id -u)" = 0 ] && echo "user root" >>"$conf"
         [ -n "$ci" ] && echo "ciphers $ci" >>"$conf"
+        [ -n "$bconf" ] && printf '%s\n' "$bconf" | tr ';' '\n' |
+            sed "s#^\(crlfile\) #\1 $p/#" >>"$conf"
         mosquitto -c "$conf" >/dev/null 2>&1 &
         pid=$!
         for _ in $(seq 1 50); do
@@ -97,22 +110,24 @@ EOC
     echo "  (mosquitto did not start: $(tail -n 2 "$conf.log" 2>/dev/null | tr '\n' ' '))"
     return 1
 }
-# client_args COPYDIR: the TLS flags for doctor and pub, relative to COPYDIR.
+# client_args NAME: the TLS flags for doctor and pub, as paths from $WORK into the copy.
 client_args() {
-    local s=$1 kv f
+    local s=$ROOT/$1 kv f
     CARGS=()
-    for kv in ca:--cafile cert:--cert key:--key keypass:--keypass keypass_file:--keypass-file; do
-        f=$(get "${kv%%:*}" "$s"); [ -n "$f" ] && CARGS+=("${kv#*:}" "$f")
+    for kv in ca:--cafile cert:--cert key:--key keypass_file:--keypass-file; do
+        f=$(get "${kv%%:*}" "$s"); [ -n "$f" ] && CARGS+=("${kv#*:}" "$ROOT_NAME/$1/$f")
     done
+    f=$(get keypass "$s"); [ -n "$f" ] && CARGS+=(--keypass "$f")
+    f=$(get server_name "$s"); [ -n "$f" ] && CARGS+=(--tls-server-name "$f")
 }
-# doctor COPYDIR -> OUT (json), RC
+# doctor NAME -> OUT (json), RC
 doctor() {
-    local s=$1 pr
-    client_args "$s"
+    local s=$ROOT/$1 pr
+    client_args "$1"
     pr=$(get profile "$s")
     local args=(doctor "mqtts://$(get host "$s"):$PORT" --json "${CARGS[@]}")
     [ -n "$pr" ] && args+=(--profile "$pr")
-    OUT=$(cd "$s" && timeout 40 "$BIN" "${args[@]}" 2>/dev/null)
+    OUT=$(cd "$WORK" && timeout 40 "$BIN" "${args[@]}" 2>/dev/null)
     RC=$?
 }
 # parse: VERDICT TOP FIXTEXT from the doctor JSON in OUT (one interpreter start per run).
@@ -130,6 +145,14 @@ print(d.get("verdict","")); print(f[0].get("id","")); sys.stdout.write(f[0].get(
     TOP=$(printf '%s\n' "$p" | sed -n 2p)
     FIXTEXT=$(printf '%s\n' "$p" | sed -n '3,$p')
 }
+# The fix's commands: "$ " lines before the first "Or" line.
+commands_of() {
+    printf '%s\n' "$1" | awk '/^Or/ { exit } /^\$ / { print substr($0, 3) }'
+}
+# hashes DIR: "sha256  path" of every file, sorted (symlinks by their target text).
+hashes() {
+    (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}
 bad() { fail=$((fail + 1)); echo "FAIL $name: $*"; }
 
 names=("$@")
@@ -145,61 +168,92 @@ for name in "${names[@]}"; do
         echo "man  $name: ${mode#manual:}"
         continue
     fi
-    cmd=$(get fix_cmd "$src"); pre=$(get fix_pre "$src"); use=$(get fix_use "$src")
-    if [ -z "$cmd$pre$use" ]; then bad "no fix recipe in the manifest"; continue; fi
-    s=$WORK/$name
+    pre=$(get fix_pre "$src"); use=$(get fix_use "$src")
+    if [ -z "$pre$use" ]; then bad "no fix recipe in the manifest"; continue; fi
+    s=$ROOT/$name
     ts=$(date +%s%N)
     cp -a "$src" "$s"
     live_expect=$(get live_expect "$s"); [ -n "$live_expect" ] && expect=$live_expect
     # 1. the broken set-up: the top finding and its fix text.
-    broker "$s" || { bad "no broker"; continue; }
-    doctor "$s"
+    broker "$name" || { bad "no broker"; rm -rf "$s"; continue; }
+    doctor "$name"
     parse
-    top=$TOP; fixtext=$FIXTEXT
-    if [ "$top" != "$expect" ] || [ "$RC" -ne 1 ]; then
-        bad "before the fix: expected $expect (exit 1), got '${top:-none}' (exit $RC)"; continue
+    if [ "$TOP" != "$expect" ] || [ "$RC" -eq 0 ] || [ "$RC" -eq 2 ]; then
+        bad "before the fix: expected $expect (a failure exit), got '${TOP:-none}' (exit $RC)"
+        rm -rf "$s"; continue
     fi
-    missing=()
-    [ -n "$cmd" ] && [[ "$fixtext" != *"$cmd"* ]] && missing+=("$cmd")
-    ft=$(get fix_text "$s")
-    [ -n "$ft" ] && [[ "$fixtext" != *"$ft"* ]] && missing+=("$ft")
-    for kv in $use; do
-        v=${kv#*=}
-        [ -n "$v" ] && [[ "$fixtext" != *"$v"* ]] && missing+=("$v")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        bad "the fix text lacks the recipe: $(printf "'%s' " "${missing[@]}")"
-        printf '  fix text: %s\n' "$fixtext"
-        continue
+    fixtext=$FIXTEXT
+    cmds=$(commands_of "$fixtext")
+    if printf '%s\n' "$cmds" | grep -qE '(^|[ ;&|(])(curl|wget|ssh|nc|scp)[ ]'; then
+        bad "a fix command reaches the network: $cmds"; rm -rf "$s"; continue
     fi
-    # 2. apply it.
-    # Bounded, and without a terminal: a recipe that would prompt fails instead of hanging.
+    # 2. apply it; nothing the user had may change.
+    before=$(hashes "$s")
     if [ -n "$pre" ] && ! (cd "$s" && timeout 30 bash -c "$pre") </dev/null \
         >"$WORK/$name.fix.log" 2>&1; then
-        bad "fix_pre failed: $pre"; continue
+        bad "fix_pre failed: $pre"; rm -rf "$s"; continue
     fi
-    if [ -n "$cmd" ] && ! (cd "$s" && timeout 30 bash -c "$cmd $(get fix_args "$s")") </dev/null \
-        >>"$WORK/$name.fix.log" 2>&1; then
-        bad "fix_cmd failed: $cmd"; sed 's/^/  /' "$WORK/$name.fix.log" | head -5; continue
+    rm -rf "$WORK/pre-made"; mkdir -p "$WORK/pre-made"
+    diff <(printf '%s\n' "$before") <(hashes "$s") | sed -n 's/^> [0-9a-f]*  \.\///p' |
+        while read -r f; do mkdir -p "$WORK/pre-made/$(dirname "$f")"; : >"$WORK/pre-made/$f"; done
+    args=$(get fix_args "$s")
+    if [ -n "$cmds" ]; then
+        script=$(printf '%s\n' "$cmds" | sed "\$s/\$/ $args/")
+        # Bounded, and without a terminal: a command that would prompt fails instead of hanging.
+        if ! (cd "$WORK" && timeout 30 bash -e -c "$script") </dev/null \
+            >>"$WORK/$name.fix.log" 2>&1; then
+            bad "the fix's commands failed as printed:"; printf '  $ %s\n' "$cmds"
+            sed 's/^/  /' "$WORK/$name.fix.log" | head -5; rm -rf "$s"; continue
+        fi
+    fi
+    # the fix names what the set-up uses afterwards (fix_has is checked by tests/unit/diag,
+    # with the scenario's names as they are): each new file by its path in the copy
+    missing=()
+    for kv in $use; do
+        k=${kv%%=*}; v=${kv#*=}
+        case $k in
+        ca | cert | key | server_cert | server_key) want="$name/$v" ;;
+        server_name) want="--tls-server-name $v" ;;
+        keypass_file) want="--keypass-file $v" ;;
+        *) want= ;;
+        esac
+        # a file the user fetched by hand (fix_pre) has no name the fix could know
+        [ -f "$s/$v" ] && [ ! -e "$WORK/pre-made/$v" ] || want=${want#"$name/$v"}
+        [ -n "$want" ] && [[ "$fixtext" != *"$want"* ]] && missing+=("$want")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        bad "the fix does not name $(printf "'%s' " "${missing[@]}")"
+        printf '  fix: %s\n' "$fixtext"; rm -rf "$s"; continue
+    fi
+    changed=$(diff <(printf '%s\n' "$before") <(hashes "$s") | sed -n 's/^< [0-9a-f]*  \.\///p')
+    allowed=" $(get fix_changes "$s") "
+    harmed=()
+    for f in $changed; do
+        [[ "$allowed" == *" $f "* ]] || harmed+=("$f")
+    done
+    if [ ${#harmed[@]} -gt 0 ]; then
+        bad "the fix changed or removed the user's files: ${harmed[*]}"; rm -rf "$s"; continue
     fi
     : >"$s/fix.use"
     for kv in $use; do echo "$kv" >>"$s/fix.use"; done
     # 3. it works now.
-    broker "$s" || { bad "no broker after the fix"; continue; }
-    doctor "$s"
+    broker "$name" || { bad "no broker after the fix"; rm -rf "$s"; continue; }
+    doctor "$name"
     parse
     if [ "$RC" -ne 0 ] || [ "$VERDICT" != ok ]; then
         bad "after the fix: doctor exit $RC, verdict '${VERDICT:-?}', top '$TOP'"
-        continue
+        rm -rf "$s"; continue
     fi
-    client_args "$s"
-    if ! perr=$(cd "$s" && timeout 20 "$BIN" pub -h "$(get host "$s")" -p "$PORT" -t fix/check \
+    client_args "$name"
+    if ! perr=$(cd "$WORK" && timeout 20 "$BIN" pub -h "$(get host "$s")" -p "$PORT" -t fix/check \
         -m ok -i "fix-$$-$pass" "${CARGS[@]}" 2>&1 >/dev/null); then
-        bad "after the fix: mqtls pub failed: $(printf '%s' "$perr" | head -c 300)"; continue
+        bad "after the fix: mqtls pub failed: $(printf '%s' "$perr" | head -c 300)"
+        rm -rf "$s"; continue
     fi
     pass=$((pass + 1))
     echo "ok   $name ($((($(date +%s%N) - ts) / 1000000)) ms): $expect fixed by:" \
-        "${pre:+$pre; }${cmd:-}${use:+ [$use]}"
+        "${pre:+[$pre] }$(printf '%s' "$cmds" | tr '\n' ';')${use:+ [$use]}"
+    rm -rf "$s"
 done
 T1=$(date +%s.%N)
 echo "fix: $pass verified, $fail failed, $manual manual (${manual_list[*]:-}), brokers" \

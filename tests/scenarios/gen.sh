@@ -15,13 +15,22 @@
 #   facts=                     synthetic handshake facts, comma list: cert_requested,
 #                              cert_sent, alert=<n>, ca_names (= broker_ca subject names)
 #   live_expect=               what live.sh (real mosquitto) must see instead of `expect`,
-#                              when the broker cannot reproduce the synthetic facts
+#                              when the broker cannot reproduce the synthetic facts, or when
+#                              only the broker's configuration shows the problem
 #   broker_ciphers=            mosquitto `ciphers` (OpenSSL 3 refuses to load SHA-1 / P-192
 #                              certificates at security level 2 unless lowered)
-#   fix_cmd= fix_args= fix_pre= fix_use= fix_text= fix=manual:WHY
-#                              the fix recipe tests/scenarios/fix_check.sh applies and proves
+#   broker_conf=               more mosquitto.conf lines, ';'-separated, paths relative to the
+#                              scenario (tls_version tlsv1.3; crlfile broker/crl.pem)
+#   server_name=               --tls-server-name
+#   ca_default=1               no --cafile: the system bundle is used (and said so)
+#   msg_has=                   text the first finding's message must contain
+#   not_has=                   finding ids that must not be reported (comma list)
+#   fix_has= fix_pre= fix_use= fix_args= fix_changes= fix=manual:WHY
+#                              the fix, as tests/scenarios/fix_check.sh applies and proves it
 #                              (see "fix recipes" at the end of this file)
-# No faketime: validity periods come from `openssl ca -startdate/-enddate`.
+# The broker's files live in <name>/broker/, the client's in <name>/: what lies beside the
+# client's files is what `mqtls doctor` may point at ("the key that belongs to it lies beside
+# it"). No faketime: validity periods come from `openssl ca -startdate/-enddate`.
 set -euo pipefail
 OUT=${1:?usage: gen.sh OUTDIR}
 mkdir -p "$OUT"
@@ -42,6 +51,7 @@ cat >"$WORK/ca.cnf" <<'EOF'
 default_ca = CA_default
 [ CA_default ]
 dir = $ENV::GEN_CADIR
+crlnumber = $dir/crlnumber
 database = $dir/index.txt
 new_certs_dir = $dir/newcerts
 serial = $dir/serial
@@ -92,6 +102,32 @@ basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 authorityKeyIdentifier = keyid:always
+[ v3_inter2 ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ v3_root_nc ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+nameConstraints = critical,permitted;DNS:localhost,permitted;IP:127.0.0.1/255.255.255.255
+[ v3_server_keyenc ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = $ENV::GEN_SAN
+authorityKeyIdentifier = keyid:always
+[ v3_client_self ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+[ v3_client_keyenc ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid:always
 [ v3_notca ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyCertSign
@@ -107,6 +143,7 @@ key() {
     rsa*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2#rsa}" -out "$f" 2>/dev/null ;;
     p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$f" ;;
     p192) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-192 -pkeyopt ec_param_enc:named_curve -out "$f" ;;
+    p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$f" ;;
     ed25519) openssl genpkey -algorithm ed25519 -out "$f" ;;
     esac
 }
@@ -139,7 +176,8 @@ cert() {
 key root rsa2048; key root2 rsa2048; key other rsa2048; key inter rsa2048
 key server rsa2048; key client rsa2048; key client2 rsa2048
 key weak rsa1024; key ecroot p256; key ecserver p256; key ecclient p256
-key p192 p192; key ed ed25519
+key p192 p192; key ed ed25519; key p384 p384; key inter2 rsa2048; key cnroot p256
+key cninter p256; key cnother p256; key client3 p256
 
 O="/O=mqtls-test"
 cert root          root   "$O/CN=mqtls Test Root CA" self root v3_root $GOOD_START $GOOD_END
@@ -178,6 +216,42 @@ cert root_exp      root2  "$O/CN=mqtls Old Root CA" self root2 v3_root $OLD_STAR
 cert server_rexp   server "$O/CN=localhost" root_exp root2 v3_server $OLD_START $GOOD_END
 cert server_p192   p192   "$O/CN=localhost" ecroot ecroot v3_server $GOOD_START $GOOD_END
 cert client_ed     ed     "$O/CN=device-ed25519" root root v3_client $GOOD_START $GOOD_END
+# --- the wider catalogue (diag2) ---
+# CN-only names, as `mqtls pki` makes them: a root, an intermediate, an unrelated root.
+cert cnroot        cnroot  "/CN=Home Root CA" self cnroot v3_root $GOOD_START $GOOD_END
+cert cninter       cninter "/CN=Home Intermediate CA" cnroot cnroot v3_inter $GOOD_START $GOOD_END
+cert cnserver_i    ecserver "/CN=localhost" cninter cninter v3_server $GOOD_START $GOOD_END
+cert cnclient      ecclient "/CN=device-cn" cnroot cnroot v3_client $GOOD_START $GOOD_END
+cert cnother       cnother "/CN=Office Root CA" self cnother v3_root $GOOD_START $GOOD_END
+cert cnserver_o    ecserver "/CN=localhost" cnother cnother v3_server $GOOD_START $GOOD_END
+# An intermediate that expired; a chain longer than the root's pathlen allows.
+cert inter_exp     inter  "$O/CN=mqtls Old Intermediate CA" root root v3_inter $OLD_START $OLD_END
+cert server_iexp   server "$O/CN=localhost" inter_exp inter v3_server $OLD_START $GOOD_END
+cert inter2        inter2 "$O/CN=mqtls Test Sub-Intermediate CA" inter inter v3_inter2 $GOOD_START $GOOD_END
+cert server_i2     server "$O/CN=localhost" inter2 inter2 v3_server $GOOD_START $GOOD_END
+# keyUsage without digitalSignature; P-384; a wildcard name; Ed25519 server; name constraints.
+cert server_keyenc server "$O/CN=localhost" root root v3_server_keyenc $GOOD_START $GOOD_END
+cert client_keyenc client "$O/CN=device-001" root root v3_client_keyenc $GOOD_START $GOOD_END
+cert ecroot384     p384   "$O/CN=mqtls Test P-384 Root CA" self p384 v3_root $GOOD_START $GOOD_END sha384
+cert ecserver384   ecserver "$O/CN=localhost" ecroot384 p384 v3_server $GOOD_START $GOOD_END sha384
+cert ecclient384   client3 "$O/CN=device-384" ecroot384 p384 v3_client $GOOD_START $GOOD_END sha384
+cert server_wild   server "$O/CN=broker.example.test" root root v3_server $GOOD_START $GOOD_END sha256 DNS:*.example.test
+cert server_ed     ed     "$O/CN=localhost" root root v3_server $GOOD_START $GOOD_END
+cert ncroot        root2  "$O/CN=mqtls Constrained Root CA" self root2 v3_root_nc $GOOD_START $GOOD_END
+cert server_nc     server "$O/CN=localhost" ncroot root2 v3_server $GOOD_START $GOOD_END
+cert client_self   client "$O/CN=device-001" self client v3_client_self $GOOD_START $GOOD_END
+cert client_sha1   client "$O/CN=device-001" root root v3_client $GOOD_START $GOOD_END sha1
+cert client_rev    client2 "$O/CN=device-rev" root root v3_client $GOOD_START $GOOD_END
+# The broker's CRL revokes client_rev (mosquitto crlfile).
+crl_revoking() { # OUT CERT: a CRL of `root` that lists CERT
+    local d=$WORK/crlca
+    rm -rf "$d"; mkdir -p "$d/newcerts"; : >"$d/index.txt"; echo 1000 >"$d/serial"
+    echo 01 >"$d/crlnumber"
+    GEN_CADIR=$d GEN_SAN=DNS:x openssl ca -config "$WORK/ca.cnf" -cert "$WORK/root.crt" \
+        -keyfile "$WORK/root.key" -revoke "$WORK/$2.crt" -batch 2>/dev/null
+    GEN_CADIR=$d GEN_SAN=DNS:x openssl ca -config "$WORK/ca.cnf" -cert "$WORK/root.crt" \
+        -keyfile "$WORK/root.key" -gencrl -crldays 3650 -out "$1" -batch 2>/dev/null
+}
 
 W=$WORK
 # scenario NAME key=value... ; then copies files named by the manifest values.
@@ -196,274 +270,453 @@ scenario() {
 put() {
     local dir=$OUT/$1 f=$2
     shift 2
+    mkdir -p "$(dirname "$dir/$f")"
     cat "$@" >"$dir/$f"
 }
 std() { # SCEN: the usual broker side: server.crt/key from `server`, broker trusts root
-    put "$1" server.key $W/server.key
-    put "$1" broker-ca.crt $W/root.crt
+    put "$1" broker/server.key $W/server.key
+    put "$1" broker/broker-ca.crt $W/root.crt
 }
 client_ok() { # SCEN: a good client cert/key from root
     put "$1" client.crt $W/client.crt
     put "$1" client.key $W/client.key
 }
-FILES="ca=ca.crt cert=client.crt key=client.key server_cert=server.crt server_key=server.key broker_ca=broker-ca.crt"
+BROKER="server_cert=broker/server.crt server_key=broker/server.key broker_ca=broker/broker-ca.crt"
+FILES="ca=ca.crt cert=client.crt key=client.key $BROKER"
 
 # --- good set-ups ----------------------------------------------------------------------------
 s=good-rsa2048; scenario $s expect=none $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=good-ecdsa-p256; scenario $s expect=none $FILES host=localhost
-put $s ca.crt $W/ecroot.crt; put $s server.crt $W/ecserver.crt; put $s server.key $W/ecserver.key
-put $s broker-ca.crt $W/ecroot.crt; put $s client.crt $W/ecclient.crt; put $s client.key $W/ecclient.key
+put $s ca.crt $W/ecroot.crt; put $s broker/server.crt $W/ecserver.crt; put $s broker/server.key $W/ecserver.key
+put $s broker/broker-ca.crt $W/ecroot.crt; put $s client.crt $W/ecclient.crt; put $s client.key $W/ecclient.key
 
 s=good-intermediate; scenario $s expect=none $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_i.crt $W/inter.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_i.crt $W/inter.crt; std $s
 put $s client.crt $W/client_i.crt $W/inter.crt; put $s client.key $W/client.key
 
 s=good-der-ca; scenario $s expect=none ca=ca.der cert=client.crt key=client.key \
-    server_cert=server.crt server_key=server.key broker_ca=broker-ca.crt host=localhost
+    $BROKER host=localhost
 openssl x509 -in $W/root.crt -outform DER -out $OUT/$s/ca.der
-put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=good-ip-san; scenario $s expect=none $FILES host=127.0.0.1
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=good-mosquitto-org-new-ca; scenario $s expect=none $FILES host=localhost profile=mbedtls3-default
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=good-der-client; scenario $s expect=none ca=ca.crt cert=client.der key=client-key.der \
-    server_cert=server.crt server_key=server.key broker_ca=broker-ca.crt host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+    $BROKER host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 openssl x509 -in $W/client.crt -outform DER -out $OUT/$s/client.der
 openssl pkey -in $W/client.key -outform DER -out $OUT/$s/client-key.der
 
 # The right root among a system bundle's ~150 (no silent cap on CA files).
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     s=good-system-bundle-plus-root; scenario $s expect=none $FILES host=localhost
-    put $s ca.crt /etc/ssl/certs/ca-certificates.crt $W/root.crt; put $s server.crt $W/server.crt
+    put $s ca.crt /etc/ssl/certs/ca-certificates.crt $W/root.crt; put $s broker/server.crt $W/server.crt
     std $s; client_ok $s
 fi
 
 # --- chain / trust -----------------------------------------------------------------------------
 s=weak-ca-rsa1024; scenario $s expect=weak-key $FILES host=localhost
-put $s ca.crt $W/weakroot.crt; put $s server.crt $W/server_weak.crt; std $s; client_ok $s
+put $s ca.crt $W/weakroot.crt; put $s broker/server.crt $W/server_weak.crt; std $s; client_ok $s
 
 # The server's OWN key is RSA-1024 (same BAD_KEY flag as a weak CA key).
 s=weak-server-key; scenario $s expect=weak-key $FILES host=localhost broker_ciphers=DEFAULT:@SECLEVEL=0
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_weakkey.crt; put $s server.key $W/weak.key
-put $s broker-ca.crt $W/root.crt; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_weakkey.crt; put $s broker/server.key $W/weak.key
+put $s broker/broker-ca.crt $W/root.crt; client_ok $s
 
 s=sha1-server-signature; scenario $s expect=weak-signature-hash $FILES host=localhost \
     broker_ciphers=DEFAULT:@SECLEVEL=0
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_sha1.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_sha1.crt; std $s; client_ok $s
 
 # SHA-224: fine for mbedTLS 2.28's default (ESP-IDF 4), refused by 3.x's (ESP-IDF 5).
 s=sha224-on-mbedtls3; scenario $s expect=weak-signature-hash $FILES host=localhost \
     profile=mbedtls3-default
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_sha224.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_sha224.crt; std $s; client_ok $s
 
 s=server-expired; scenario $s expect=server-cert-expired $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_exp.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_exp.crt; std $s; client_ok $s
 
 s=server-not-yet-valid; scenario $s expect=server-cert-not-yet-valid $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_fut.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_fut.crt; std $s; client_ok $s
 
 s=wrong-ca; scenario $s expect=untrusted-issuer $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_other.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_other.crt; std $s; client_ok $s
 
 s=ca-same-name-different-key; scenario $s expect=ca-same-name-different-key $FILES host=localhost
-put $s ca.crt $W/root_regen.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root_regen.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=missing-intermediate; scenario $s expect=missing-intermediate $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_i.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_i.crt; std $s; client_ok $s
 
 s=hostname-mismatch; scenario $s expect=hostname-mismatch $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_name.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_name.crt; std $s; client_ok $s
 
 s=hostname-ip-not-in-san; scenario $s expect=hostname-mismatch $FILES host=127.0.0.1
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_dnsonly.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_dnsonly.crt; std $s; client_ok $s
 
 s=server-eku-missing; scenario $s expect=server-eku-missing $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_noeku.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_noeku.crt; std $s; client_ok $s
 
 s="issuer-not-ca"; scenario $s expect=issuer-not-ca $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_notca.crt $W/notca.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_notca.crt $W/notca.crt; std $s; client_ok $s
 
 s=server-self-signed; scenario $s expect=server-self-signed $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server_self.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_self.crt; std $s; client_ok $s
 
 s=ca-file-holds-leaf; scenario $s expect=ca-file-holds-leaf $FILES host=localhost
-put $s ca.crt $W/server.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/server.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=ca-expired; scenario $s expect=ca-expired $FILES host=localhost
-put $s ca.crt $W/root_exp.crt; put $s server.crt $W/server_rexp.crt; std $s; client_ok $s
+put $s ca.crt $W/root_exp.crt; put $s broker/server.crt $W/server_rexp.crt; std $s; client_ok $s
 
 s=clock-not-set; scenario $s expect=clock-not-set $FILES host=localhost now=0
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=curve-not-allowed-mbedtls3; scenario $s expect=curve-not-allowed $FILES host=localhost \
     profile=mbedtls3-default broker_ciphers=DEFAULT:@SECLEVEL=0
-put $s ca.crt $W/ecroot.crt; put $s server.crt $W/server_p192.crt; put $s server.key $W/p192.key
-put $s broker-ca.crt $W/root.crt; client_ok $s
+put $s ca.crt $W/ecroot.crt; put $s broker/server.crt $W/server_p192.crt; put $s broker/server.key $W/p192.key
+put $s broker/broker-ca.crt $W/root.crt; client_ok $s
 
 # --- client credentials -------------------------------------------------------------------------
 s=client-expired; scenario $s expect=client-cert-expired $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_exp.crt; put $s client.key $W/client.key
 
 s=client-not-yet-valid; scenario $s expect=client-cert-not-yet-valid $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_fut.crt; put $s client.key $W/client.key
 
 s=client-eku-missing; scenario $s expect=client-eku-missing $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_noeku.crt; put $s client.key $W/client.key
 
 s=client-key-mismatch; scenario $s expect=client-key-mismatch $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client.crt; put $s client.key $W/client2.key
 
 # mosquitto sends no CA names in its CertificateRequest: live, only the alert is seen.
 s=client-ca-not-accepted; scenario $s expect=client-ca-not-accepted $FILES host=localhost \
     facts=cert_requested,cert_sent,alert=48,ca_names live_expect=client-cert-rejected
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_other.crt; put $s client.key $W/client2.key
 
 # Synthetic: a broker policy rejects a good certificate; a stock mosquitto accepts it.
 s=client-cert-rejected; scenario $s expect=client-cert-rejected $FILES host=localhost \
     facts=cert_requested,cert_sent,alert=42,ca_names live_expect=none
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
-s=client-cert-missing; scenario $s expect=client-cert-missing ca=ca.crt server_cert=server.crt \
-    server_key=server.key broker_ca=broker-ca.crt host=localhost facts=cert_requested,alert=40
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+s=client-cert-missing; scenario $s expect=client-cert-missing ca=ca.crt $BROKER host=localhost \
+    facts=cert_requested,alert=40
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 
 s=client-chain-incomplete; scenario $s expect=client-chain-incomplete $FILES host=localhost
-put $s ca.crt $W/root.crt $W/inter.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt $W/inter.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_i.crt; put $s client.key $W/client.key
 
 s=weak-client-key; scenario $s expect=weak-client-key $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_weak.crt; put $s client.key $W/weak.key
 
 s=key-password-required; scenario $s expect=key-password-required $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
 openssl pkey -in $W/client.key -des3 -traditional -passout pass:s3cret -out $OUT/$s/client.key
 
 s=key-password-wrong; scenario $s expect=key-password-wrong $FILES keypass=Not-The-Pass-7 \
     host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
 openssl pkey -in $W/client.key -des3 -traditional -passout pass:s3cret -out $OUT/$s/client.key
 
 s=good-encrypted-key; scenario $s expect=none $FILES keypass=s3cret host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
 openssl pkey -in $W/client.key -des3 -traditional -passout pass:s3cret -out $OUT/$s/client.key
 
 # OpenSSL 3's default encrypted key: PKCS#8 PBES2 with AES-256-CBC (mbedTLS < 3.5 cannot).
 s=key-encryption-unsupported; scenario $s expect=key-encryption-unsupported $FILES keypass=s3cret \
     host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
 openssl pkey -in $W/client.key -aes-256-cbc -passout pass:s3cret -out $OUT/$s/client.key
 
 s=key-type-unsupported; scenario $s expect=key-type-unsupported $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client_ed.crt; put $s client.key $W/ed.key
 
 # --- files ---------------------------------------------------------------------------------------
-s=empty-ca-file; scenario $s expect=empty-file $FILES host=localhost
-: >$OUT/$s/ca.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+# (and the root beside the client's files is no missing intermediate)
+s=empty-ca-file; scenario $s expect=empty-file $FILES host=localhost \
+    not_has=client-chain-incomplete
+: >$OUT/$s/ca.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+put $s root-ca.crt $W/root.crt
 
 s=pem-truncated; scenario $s expect=pem-truncated $FILES host=localhost
-head -c 700 $W/root.crt >$OUT/$s/ca.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+head -c 700 $W/root.crt >$OUT/$s/ca.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=ca-file-is-csr; scenario $s expect=not-a-certificate $FILES host=localhost
-put $s ca.crt $W/root.csr; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.csr; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=cert-and-key-swapped; scenario $s expect=cert-and-key-swapped $FILES host=localhost
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
 put $s client.crt $W/client.key; put $s client.key $W/client.crt
 
 s=pem-not-nul-terminated; scenario $s expect=pem-not-nul-terminated $FILES host=localhost ca_buffer=1
-put $s ca.crt $W/root.crt; put $s server.crt $W/server.crt; std $s; client_ok $s
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
-# --- fix recipes: what tests/scenarios/fix_check.sh applies and then proves working ------------
-# Every broken scenario says how its top finding's fix is applied to its own files:
-#   fix_cmd=   the command the finding's fix text gives, verbatim (fix_check.sh asserts the text
-#              contains it, so text and recipe cannot drift), run in a copy of the scenario
-#   fix_args=  arguments appended when running fix_cmd: what the text leaves to a prompt
-#              (openssl asks for the key password)
-#   fix_pre=   a step the text describes but cannot spell out (fetch the right file again),
-#              simulated with a file the operator would hand out
-#   fix_use=   "k=v ..." manifest values after the fix (new --cert/--key/--cafile, broker
-#              certfile, keypass_file); every non-empty value must appear in the fix text
-#   fix_text=  more text the fix must contain
-#   fix=manual:WHY   cannot be applied automatically (counted by fix_check.sh, not skipped)
-# ca.key next to ca.crt: the "own PKI" layout of `mqtls pki` (DIR/ca.crt + DIR/ca.key), which
-# the fix texts address as the folder of --cafile.
+# --- the wider catalogue (diag2): good set-ups people have, and what breaks them ------------
+# One PEM holding the certificate and its key, given as --cert and as --key: a normal set-up.
+s=good-cert-and-key-one-pem; scenario $s expect=none ca=ca.crt cert=client.pem key=client.pem \
+    $BROKER host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.pem $W/client.crt $W/client.key
+
+s=good-pkcs8-key; scenario $s expect=none $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+openssl pkcs8 -topk8 -nocrypt -in $W/client.key -out $OUT/$s/client.key
+
+# PKCS#8 encrypted with PBES2 + 3DES: what mbedTLS 2.28 can decrypt.
+s=good-pkcs8-encrypted-des3; scenario $s expect=none $FILES keypass=s3cret host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; put $s client.crt $W/client.crt
+openssl pkcs8 -topk8 -v2 des3 -passout pass:s3cret -in $W/client.key -out $OUT/$s/client.key
+
+# The CA file holds the root and the intermediate; the server sends only its own certificate.
+s=good-ca-bundle-root-and-intermediate; scenario $s expect=none $FILES host=localhost
+put $s ca.crt $W/root.crt $W/inter.crt; put $s broker/server.crt $W/server_i.crt; std $s
+put $s client.crt $W/client_i.crt $W/inter.crt; put $s client.key $W/client.key
+
+s=good-ecdsa-p384; scenario $s expect=none $FILES host=localhost
+put $s ca.crt $W/ecroot384.crt; put $s broker/server.crt $W/ecserver384.crt
+put $s broker/server.key $W/ecserver.key; put $s broker/broker-ca.crt $W/ecroot384.crt
+put $s client.crt $W/ecclient384.crt; put $s client.key $W/client3.key
+
+# Connect by address, check a name the wildcard certificate covers (no name is resolved).
+s=good-wildcard-server-name; scenario $s expect=none $FILES host=127.0.0.1 \
+    server_name=broker.example.test
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_wild.crt; std $s; client_ok $s
+
+# The old and the regenerated CA of the same name, both trusted: mbedTLS tries each.
+s=good-ca-same-name-both-keys; scenario $s expect=none $FILES host=localhost
+put $s ca.crt $W/root_regen.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+client_ok $s
+
+# An expired, unrelated root in a bundle with the right one: harmless.
+s=good-ca-bundle-expired-extra-root; scenario $s expect=none $FILES host=localhost
+put $s ca.crt $W/root_exp.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+client_ok $s
+
+# Windows line ends; `openssl x509 -text` output (text before the PEM block).
+s=good-crlf-pem; scenario $s expect=none $FILES host=localhost
+put $s broker/server.crt $W/server.crt; std $s
+sed 's/$/\r/' $W/root.crt >$OUT/$s/ca.crt; sed 's/$/\r/' $W/client.crt >$OUT/$s/client.crt
+sed 's/$/\r/' $W/client.key >$OUT/$s/client.key
+
+s=good-pem-with-text; scenario $s expect=none $FILES host=localhost
+openssl x509 -in $W/root.crt -text >$OUT/$s/ca.crt; put $s broker/server.crt $W/server.crt
+std $s; client_ok $s
+
+# No --cafile: the system bundle is used, and the finding says so. The CA lies beside.
+s=no-cafile; scenario $s expect=untrusted-issuer ca_default=1 cert=client.crt key=client.key \
+    $BROKER host=localhost "msg_has=You gave no --cafile"
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
+# --cafile is the client's own certificate; the CA lies beside it as my-ca.crt.
+s=ca-file-is-client-cert; scenario $s expect=ca-file-holds-leaf ca=client.crt cert=client.crt \
+    key=client.key $BROKER host=localhost "msg_has=your own client certificate"
+put $s my-ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
+# The wrong key is given; the right one lies beside the certificate.
+s=client-key-mismatch-key-beside; scenario $s expect=client-key-mismatch $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client.crt; put $s client.key $W/client2.key; put $s device-001.key $W/client.key
+
+# The CA file is not named ca.crt, its key not ca.key: re-issuing must still find them.
+s=server-expired-ca-named-root; scenario $s expect=server-cert-expired ca=root.pem \
+    cert=client.crt key=client.key $BROKER host=localhost
+put $s root.pem $W/root.crt; put $s broker/server.crt $W/server_exp.crt; std $s; client_ok $s
+
+# CN-only names: the server does not send its intermediate (not "untrusted-issuer").
+s=missing-intermediate-cn-only; scenario $s expect=missing-intermediate ca=ca.crt \
+    cert=client.crt key=client.key $BROKER host=localhost
+put $s ca.crt $W/cnroot.crt; put $s broker/server.crt $W/cnserver_i.crt
+put $s broker/server.key $W/ecserver.key; put $s broker/broker-ca.crt $W/cnroot.crt
+put $s client.crt $W/cnclient.crt; put $s client.key $W/ecclient.key
+
+# CN-only names, a CA of another PKI: still untrusted-issuer.
+s=wrong-ca-cn-only; scenario $s expect=untrusted-issuer ca=ca.crt cert=client.crt key=client.key \
+    $BROKER host=localhost
+put $s ca.crt $W/cnroot.crt; put $s broker/server.crt $W/cnserver_o.crt
+put $s broker/server.key $W/ecserver.key; put $s broker/broker-ca.crt $W/cnroot.crt
+put $s client.crt $W/cnclient.crt; put $s client.key $W/ecclient.key
+
+# The client certificate comes from an intermediate that neither its file nor the CA file
+# holds: the broker answers unknown_ca. client-chain-incomplete, not client-cert-rejected.
+s=client-chain-incomplete-unknown-inter; scenario $s expect=client-chain-incomplete $FILES \
+    host=localhost facts=cert_requested,cert_sent,alert=48
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client_i.crt; put $s client.key $W/client.key
+
+s=intermediate-expired; scenario $s expect=server-cert-expired $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_iexp.crt $W/inter_exp.crt; std $s
+client_ok $s
+
+s=path-length-exceeded; scenario $s expect=path-length-exceeded $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_i2.crt $W/inter2.crt $W/inter.crt
+std $s; client_ok $s
+
+s=server-key-usage-no-digital-signature; scenario $s expect=server-key-usage $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_keyenc.crt; std $s; client_ok $s
+
+s=client-key-usage-no-digital-signature; scenario $s expect=client-key-usage $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client_keyenc.crt; put $s client.key $W/client.key
+
+# A CA with critical nameConstraints: OpenSSL (the broker) takes it, mbedTLS cannot parse it.
+s=ca-name-constraints-critical; scenario $s expect=unsupported-critical-extension $FILES \
+    host=localhost
+put $s ca.crt $W/ncroot.crt; put $s broker/server.crt $W/server_nc.crt; std $s; client_ok $s
+
+# A self-signed client certificate: the broker does not trust it (unknown_ca).
+s=client-self-signed; scenario $s expect=client-cert-rejected $FILES host=localhost \
+    facts=cert_requested,cert_sent,alert=48
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client_self.crt; put $s client.key $W/client.key
+
+s=client-sha1-signature; scenario $s expect=client-weak-signature-hash $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client_sha1.crt; put $s client.key $W/client.key
+
+# The broker's CRL (mosquitto crlfile) revokes the client certificate.
+s=client-cert-revoked; scenario $s expect=client-cert-revoked $FILES host=localhost \
+    facts=cert_requested,cert_sent,alert=44 "broker_conf=crlfile broker/crl.pem"
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s
+put $s client.crt $W/client_rev.crt; put $s client.key $W/client2.key
+crl_revoking $OUT/$s/broker/crl.pem client_rev
+
+# A broker that speaks TLS 1.3 only, and a TLS 1.2 mbedTLS (2.28, ESP-IDF 4): the files are
+# fine, the broker refuses the version.
+s=tls13-only-broker; scenario $s expect=none live_expect=tls-version-mismatch $FILES host=localhost \
+    "broker_conf=tls_version tlsv1.3"
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
+# The broker serves an Ed25519 certificate: mbedTLS has no Ed25519, the handshake cannot
+# agree on a signature (and the certificate could not be parsed).
+s=server-ed25519; scenario $s expect=none live_expect=no-shared-cipher $FILES host=localhost
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_ed.crt; put $s broker/server.key $W/ed.key
+put $s broker/broker-ca.crt $W/root.crt; client_ok $s
+
+# --- fix recipes: how tests/scenarios/fix_check.sh applies each fix and proves it -----------
+# fix_check.sh copies the scenario into a folder whose path has a space and a quote, runs
+# `mqtls doctor` from outside it (so every path in the fix is that path, quoted), and runs the
+# fix's "$ " command lines as printed (those before the first "Or ..." line). Then:
+#   fix_has=   text the fix must contain (the test of tests/unit/diag checks it with the
+#              scenario's own names, relative to the scenario folder)
+#   fix_pre=   what the fix asks the user to do by hand (fetch the right file), simulated by a
+#              command run inside the copy before the fix's commands
+#   fix_args=  arguments appended to the last command: what openssl would prompt for
+#   fix_use=   "k=v ..." the manifest values after the fix (new --cert/--key/--cafile, the
+#              broker's new certfile, --tls-server-name), relative to the scenario folder
+#   fix_changes=  files of the user's that the fix may change: the finding is about them (an
+#              empty CA file is filled again); every other file must stay byte for byte
+#   fix=manual:WHY   cannot be applied by a script (counted and listed, never skipped)
+# ca.key next to ca.crt: the "own PKI" layout of `mqtls pki` (DIR/ca.crt + DIR/ca.key).
 fixes() {
     local s=$1
     shift
     local kv
     for kv in "$@"; do echo "$kv" >>"$OUT/$s/manifest"; done
 }
-PKI_SERVER="fix_cmd=mqtls pki server . --name localhost --force"
-PKI_CLIENT="fix_cmd=mqtls pki client . --name device-001 --force"
-USE_CLIENT="fix_use=cert=device-001.crt key=device-001.key"
-for s in weak-server-key sha1-server-signature sha224-on-mbedtls3 server-expired \
-    server-not-yet-valid wrong-ca hostname-mismatch server-eku-missing issuer-not-ca \
-    server-self-signed; do
-    put $s ca.key $W/root.key; fixes $s "$PKI_SERVER"
+NEW_SERVER="fix_use=server_cert=server-new/server.crt server_key=server-new/server.key"
+NEW_CLIENT="fix_use=cert=device-001-new/device-001.crt key=device-001-new/device-001.key"
+for s in weak-server-key sha1-server-signature server-expired server-not-yet-valid wrong-ca \
+    server-eku-missing issuer-not-ca server-self-signed intermediate-expired path-length-exceeded \
+    server-key-usage-no-digital-signature; do
+    put $s ca.key $W/root.key
+    fixes $s "fix_has=mqtls pki server server-new --name localhost --ip 127.0.0.1 --rsa 2048" \
+        "$NEW_SERVER"
 done
+put sha224-on-mbedtls3 ca.key $W/root.key
+fixes sha224-on-mbedtls3 "fix_has=mqtls pki server server-new --name localhost --ip 127.0.0.1" \
+    "$NEW_SERVER"
 put ca-same-name-different-key ca.key $W/root2.key
-fixes ca-same-name-different-key "$PKI_SERVER"
-put curve-not-allowed-mbedtls3 ca.key $W/ecroot.key; fixes curve-not-allowed-mbedtls3 "$PKI_SERVER"
-put hostname-ip-not-in-san ca.key $W/root.key
-fixes hostname-ip-not-in-san "fix_cmd=mqtls pki server . --name localhost --ip 127.0.0.1 --force"
-fixes weak-ca-rsa1024 \
-    "fix_cmd=mqtls pki init . --force && mqtls pki server . --name localhost --force"
+fixes ca-same-name-different-key "fix_has=mqtls pki server server-new --name localhost" \
+    "$NEW_SERVER"
+put curve-not-allowed-mbedtls3 ca.key $W/ecroot.key
+fixes curve-not-allowed-mbedtls3 \
+    "fix_has=mqtls pki server server-new --name localhost --ip 127.0.0.1 --ec" "$NEW_SERVER"
+put wrong-ca-cn-only ca.key $W/cnroot.key
+fixes wrong-ca-cn-only "fix_has=mqtls pki server server-new --name localhost --ip 127.0.0.1 --ec" \
+    "$NEW_SERVER"
+put server-expired-ca-named-root root.key $W/root.key
+fixes server-expired-ca-named-root \
+    "fix_has=ln -s ../root.pem server-new/ca.crt && ln -s ../root.key server-new/ca.key" \
+    "$NEW_SERVER"
+fixes hostname-mismatch "fix_has=--tls-server-name broker.example.com" \
+    "fix_use=server_name=broker.example.com"
+fixes hostname-ip-not-in-san "fix_has=--tls-server-name localhost" "fix_use=server_name=localhost"
+put weak-ca-rsa1024 ca.key $W/weak.key
+fixes weak-ca-rsa1024 "fix_has=mkdir ca-new && mqtls pki init ca-new --rsa 2048" \
+    "fix_use=ca=ca-new/ca.crt server_cert=ca-new/server.crt server_key=ca-new/server.key"
+put ca-name-constraints-critical ca.key $W/root2.key
+fixes ca-name-constraints-critical "fix_has=mkdir ca-new && mqtls pki init ca-new" \
+    "fix_use=ca=ca-new/ca.crt server_cert=ca-new/server.crt server_key=ca-new/server.key"
+for s in missing-intermediate missing-intermediate-cn-only; do
+    fixes $s "fix_has=test ! -e ca-bundle.crt && cat ca.crt intermediate.crt > ca-bundle.crt" \
+        "fix_use=ca=ca-bundle.crt"
+done
 put missing-intermediate intermediate.crt $W/inter.crt
-fixes missing-intermediate "fix_cmd=cat server.crt intermediate.crt > server-chain.crt" \
-    "fix_use=server_cert=server-chain.crt"
-fixes ca-file-holds-leaf "fix_pre=cp broker-ca.crt ca.crt" \
-    "fix_cmd=openssl x509 -in ca.crt -noout -subject -ext basicConstraints"
+put missing-intermediate-cn-only intermediate.crt $W/cninter.crt
+fixes ca-file-holds-leaf "fix_pre=cp broker/broker-ca.crt broker-ca.crt" "fix_use=ca=broker-ca.crt"
+fixes ca-file-is-client-cert "fix_has=--cafile my-ca.crt" "fix_use=ca=my-ca.crt"
+fixes no-cafile "fix_has=--cafile ca.crt" "fix_use=ca=ca.crt"
 put ca-expired ca.key $W/root2.key
-fixes ca-expired \
-    "fix_cmd=openssl x509 -in ca.crt -signkey ca.key -days 3650 -sha256 -out ca-renewed.crt" \
+fixes ca-expired "fix_has=test ! -e ca-renewed.crt && openssl x509 -in ca.crt -signkey ca.key" \
     "fix_use=ca=ca-renewed.crt"
 fixes clock-not-set \
     "fix=manual:the device clock is wrong (now=0); setting a clock is not a file change"
 for s in client-expired client-not-yet-valid client-eku-missing client-key-mismatch \
-    client-cert-missing key-type-unsupported; do
-    put $s ca.key $W/root.key; fixes $s "$PKI_CLIENT" "$USE_CLIENT"
+    client-key-usage-no-digital-signature client-sha1-signature client-self-signed; do
+    put $s ca.key $W/root.key
+    fixes $s "fix_has=mqtls pki client device-001-new --name device-001 --rsa 2048" "$NEW_CLIENT"
 done
+for s in client-cert-missing key-type-unsupported; do
+    put $s ca.key $W/root.key
+    fixes $s "fix_has=mqtls pki client device-001-new --name device-001 --ec" "$NEW_CLIENT"
+done
+fixes client-key-mismatch-key-beside "fix_has=--key device-001.key" "fix_use=key=device-001.key"
 put client-ca-not-accepted ca.key $W/root.key
-fixes client-ca-not-accepted "fix_cmd=mqtls pki client . --name device-009 --force" \
-    "fix_use=cert=device-009.crt key=device-009.key"
+fixes client-ca-not-accepted "fix_has=mqtls pki client device-009-new --name device-009" \
+    "fix_use=cert=device-009-new/device-009.crt key=device-009-new/device-009.key"
 put weak-client-key ca.key $W/root.key
-fixes weak-client-key "fix_cmd=mqtls pki client . --name device-weak --force" \
-    "fix_use=cert=device-weak.crt key=device-weak.key"
+fixes weak-client-key "fix_has=mqtls pki client device-weak-new --name device-weak --rsa 2048" \
+    "fix_use=cert=device-weak-new/device-weak.crt key=device-weak-new/device-weak.key"
+put client-cert-revoked ca.key $W/root.key
+fixes client-cert-revoked "fix_has=mqtls pki client device-rev-new --name device-rev --rsa 2048" \
+    "fix_use=cert=device-rev-new/device-rev.crt key=device-rev-new/device-rev.key"
 fixes client-cert-rejected \
     "fix=manual:synthetic broker policy (alert 42); a stock mosquitto accepts this certificate"
-put client-chain-incomplete intermediate.crt $W/inter.crt
-fixes client-chain-incomplete "fix_cmd=cat 'client.crt' intermediate.crt > client-chain.crt" \
+fixes client-chain-incomplete \
+    "fix_has=test ! -e client-chain.crt && cat client.crt ca.crt > client-chain.crt" \
+    "fix_use=cert=client-chain.crt"
+put client-chain-incomplete-unknown-inter intermediate.crt $W/inter.crt
+fixes client-chain-incomplete-unknown-inter \
+    "fix_has=test ! -e client-chain.crt && cat client.crt intermediate.crt > client-chain.crt" \
     "fix_use=cert=client-chain.crt"
 for s in key-password-required key-password-wrong; do
     fixes $s "fix_pre=printf 's3cret\n' >key.pass" "fix_use=keypass= keypass_file=key.pass" \
-        "fix_text=--keypass-file key.pass"
+        "fix_has=--keypass-file key.pass"
 done
 fixes key-encryption-unsupported \
-    "fix_cmd=openssl pkey -in 'client.key' -aes256 -traditional -out client-legacy.key" \
+    "fix_has=test ! -e client-legacy.key && openssl pkey -in client.key -aes256 -traditional" \
     "fix_args=-passin pass:s3cret -passout pass:s3cret" "fix_use=key=client-legacy.key"
-fixes empty-ca-file "fix_pre=cp broker-ca.crt ca.crt" \
-    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject"
-fixes pem-truncated "fix_pre=cp broker-ca.crt ca.crt" \
-    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject -enddate"
-fixes ca-file-is-csr "fix_pre=cp broker-ca.crt ca.crt" \
-    "fix_cmd=openssl x509 -in 'ca.crt' -noout -subject"
+for s in empty-ca-file pem-truncated ca-file-is-csr; do
+    fixes $s "fix_pre=cp broker/broker-ca.crt ca.crt" "fix_changes=ca.crt"
+done
+fixes empty-ca-file "fix_has=openssl x509 -in ca.crt -noout -subject"
 fixes cert-and-key-swapped "fix_use=cert=client.key key=client.crt" \
-    "fix_text=--cert 'client.key' --key 'client.crt'"
+    "fix_has=--cert client.key --key client.crt"
 fixes pem-not-nul-terminated \
     "fix=manual:the buffer API (ESP-IDF EMBED_TXTFILES) is a firmware build change, not a file"
-
 rm -rf "$WORK"
 ls "$OUT" | wc -l | sed 's/^/scenarios: /'

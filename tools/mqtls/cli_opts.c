@@ -7,8 +7,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli_creds.h"
 #include "commands.h"
 
 static const cli_option_t options[] = {
@@ -791,37 +791,28 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                                "--tls-use-os-certs with both --cafile and --capath: give at "
                                "most two of the three");
     }
-    bool no_ca = o->cafile == NULL && o->capath == NULL;
-    if (o->tls && !o->insecure && o->psk_len == 0 && (no_ca || o->tls_use_os_certs)) {
-        /* docs/cli/pub.md "TLS": --tls-use-os-certs, or implied by mqtts:// without a CA as
-         * mosquitto does; any other TLS flag without a CA too (mosquitto would not use TLS).
-         * Debian's bundle first, the hashed directory otherwise. */
-        o->system_ca = true;
-        o->system_ca_why = o->tls_use_os_certs ? "--tls-use-os-certs"
-                           : o->url_tls        ? "no --cafile/--capath with an mqtts:// or wss:// "
-                                                 "URL, as --tls-use-os-certs"
-                                               : "no --cafile/--capath, as --tls-use-os-certs";
-        if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
-            o->system_ca_file = "/etc/ssl/certs/ca-certificates.crt";
-        } else if (access("/etc/pki/tls/certs/ca-bundle.crt", R_OK) == 0) {
-            o->system_ca_file = "/etc/pki/tls/certs/ca-bundle.crt";
-        }
+    cli_creds_system_ca(o);
+    return cli_read_keypass(o, err);
+}
+
+int cli_read_keypass(cli_opts_t *o, FILE *err)
+{
+    if (o->keypass_file == NULL) {
+        return CLI_PARSE_OK;
     }
-    if (o->keypass_file != NULL) {
-        bool is_empty = false; /* an empty file is an empty password */
-        mqtls_error_t e;
-        mqtls_error_init(&e);
-        mqtls_status_t st =
-            cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty, &e);
-        if (st != MQTLS_OK) {
-            /* never an empty password instead: exit 4 (docs/cli/exit-codes.md) */
-            fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s (%s)\n", cli_mode_name(mode),
-                    o->keypass_file, cli_reason_after(e.detail, o->keypass_file),
-                    mqtls_status_name(st));
-            return MQTLS_EXIT_FILE;
-        }
-        o->keypass = o->keypass_buf;
+    bool is_empty = false; /* an empty file is an empty password */
+    mqtls_error_t e;
+    mqtls_error_init(&e);
+    mqtls_status_t st =
+        cli_read_line(o->keypass_file, o->keypass_buf, sizeof(o->keypass_buf), &is_empty, &e);
+    if (st != MQTLS_OK) {
+        /* never an empty password instead: exit 4 (docs/cli/exit-codes.md) */
+        fprintf(err, "mqtls %s: cannot read --keypass-file %s: %s (%s)\n", cli_mode_name(o->mode),
+                o->keypass_file, cli_reason_after(e.detail, o->keypass_file),
+                mqtls_status_name(st));
+        return MQTLS_EXIT_FILE;
     }
+    o->keypass = o->keypass_buf;
     return CLI_PARSE_OK;
 }
 

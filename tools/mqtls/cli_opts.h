@@ -134,7 +134,7 @@ typedef struct cli_opts {
     bool insecure;
     const char *keypass; /* --keypass, or read from --keypass-file (owned, see below) */
     const char *keypass_file;
-    char keypass_buf[256]; /* --keypass-file contents (pub/sub); wiped by cli_opts_free() */
+    char keypass_buf[256]; /* --keypass-file contents; wiped by cli_opts_free() */
     long repeat;           /* --repeat: publish this many times (default 1) */
     double repeat_delay_s;
     const char *broker;     /* doctor: the URI argument */
@@ -162,6 +162,10 @@ typedef struct cli_opts {
  * --keypass-file, doctor checks its own (cmd_doctor.c). Returns CLI_PARSE_OK, CLI_PARSE_HELP,
  * MQTLS_EXIT_USAGE or MQTLS_EXIT_FILE (--keypass-file unreadable). */
 int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, FILE *err);
+/* Read --keypass-file into o->keypass (the same for every command: an empty file is an empty
+ * password). Returns CLI_PARSE_OK or MQTLS_EXIT_FILE (printed: "mqtls: read --keypass-file F:
+ * <reason> (MQTLS_ERR_FILE_UNREADABLE)"). */
+int cli_read_keypass(cli_opts_t *o, FILE *err);
 /* Wipe secrets held in @p o. */
 void cli_opts_free(cli_opts_t *o);
 /* --help text for @p mode. */

@@ -5,12 +5,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_creds.h"
 #include "commands.h"
 #include "mqtls/diag.h"
 
@@ -49,21 +53,45 @@ static void session_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     }
 }
 
-static int exit_code_for(mqtls_status_t st)
+/* After a session the broker had accepted ended: does the broker still accept connections?
+ * (A stopped broker refuses them; after a client-id takeover it does.) A bounded TCP connect
+ * to the same host and port, nothing sent. @return 1 accepted, 0 refused/unreachable, -1 not
+ * known. */
+static int probe_broker(const char *host, uint16_t port)
 {
-    switch (st) {
-    case MQTLS_ERR_CONNACK_REFUSED:
-        return MQTLS_EXIT_REFUSED;
-    case MQTLS_ERR_INVALID_ARG:
-        return MQTLS_EXIT_USAGE; /* the configuration comes from the command line (--ciphers) */
-    case MQTLS_ERR_FILE_UNREADABLE:
-    case MQTLS_ERR_FILE_EMPTY:
-    case MQTLS_ERR_FILE_NOT_REGULAR:
-    case MQTLS_ERR_FILE_TOO_LARGE:
-        return MQTLS_EXIT_FILE;
-    default:
-        return MQTLS_EXIT_FAIL;
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL) {
+        return -1;
     }
+    int verdict = 0;
+    for (struct addrinfo *a = res; a != NULL && verdict != 1; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            verdict = 1;
+        } else if (errno == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (poll(&pfd, 1, 2000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+                err == 0) {
+                verdict = 1;
+            } else if (poll(&pfd, 1, 0) == 0) {
+                verdict = -1; /* no answer in 2 s: not known */
+            }
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return verdict;
 }
 
 /* Print up to @p max findings; returns how many were printed. */
@@ -76,20 +104,21 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.host = cli_host(o);
     in.port = cli_port(o);
     in.server_name = o->server_name;
-    cli_cred_t ca, cert, key;
-    const char *ca_file = NULL;
-    const char *ca_path = NULL;
-    cli_trust(o, &ca_file, &ca_path);
-    cli_cred_load(&ca, ca_file);
-    cli_cred_load(&cert, o->cert);
-    cli_cred_load(&key, o->key);
-    cli_cred_to_diag(&ca, &in.ca);
-    cli_cred_to_diag(&cert, &in.cert);
-    cli_cred_to_diag(&key, &in.key);
+    in.insecure = o->insecure;
+    in.mqtt_version = o->version == MQTLS_V5 ? 5 : 4;
+    cli_creds_t creds;
+    cli_creds_load(&creds, o);
+    cli_creds_to_diag(&creds, &in);
     in.key_password = o->keypass;
     in.key_password_given = o->keypass != NULL;
     in.err = e;
     in.facts = s->client != NULL ? mqtls_client_tls_facts(s->client) : NULL;
+    in.client_id = o->id;
+    in.after_connack = s->connected;
+    if (s->connected && (e->status == MQTLS_ERR_CLOSED || e->status == MQTLS_ERR_CONN_RESET ||
+                         e->status == MQTLS_ERR_IO || e->status == MQTLS_ERR_TLS_IO)) {
+        in.broker_reachable = probe_broker(cli_host(o), cli_port(o));
+    }
     mqtls_findings_t *f = NULL;
     size_t shown = 0;
     if (mqtls_findings_create(&f) == MQTLS_OK && mqtls_diag_run(&in, f) == MQTLS_OK) {
@@ -105,15 +134,14 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
                 fprintf(stderr, "      subject: %s\n", mqtls_finding_subject(x));
             }
             if (mqtls_finding_fix(x)[0] != '\0') {
-                fprintf(stderr, "      fix: %s\n", mqtls_finding_fix(x));
+                fputs("      fix: ", stderr);
+                cli_print_indented(stderr, mqtls_finding_fix(x), "           ");
             }
             shown++;
         }
     }
     mqtls_findings_destroy(f);
-    cli_cred_free(&ca);
-    cli_cred_free(&cert);
-    cli_cred_free(&key);
+    cli_creds_free(&creds);
     return shown;
 }
 
@@ -186,18 +214,46 @@ static void print_doctor_hint(const cli_opts_t *o)
     fprintf(stderr, "\n");
 }
 
+/* A file or key the library refused: nothing was sent, so no "cannot connect". */
+static void print_config_error(const cli_opts_t *o, const mqtls_error_t *e)
+{
+    const char *path = NULL;
+    const char *flag = cli_creds_flag_for(o, e->detail, &path);
+    char tls[160] = "";
+    if (e->mbedtls_ret != 0) {
+        snprintf(tls, sizeof tls, "; mbedTLS -0x%04X", (unsigned)-e->mbedtls_ret);
+    }
+    bool reader_words = e->status == MQTLS_ERR_FILE_NOT_REGULAR ||
+                        e->status == MQTLS_ERR_FILE_TOO_LARGE ||
+                        e->status == MQTLS_ERR_FILE_UNREADABLE;
+    if (flag != NULL) {
+        /* the reader says what the file is ("a FIFO (named pipe), not a file") */
+        fprintf(stderr, "mqtls: cannot use %s %s: %s (%s%s)\n", flag, path,
+                reader_words ? cli_reason_after(e->detail, path) : mqtls_status_text(e->status),
+                mqtls_status_name(e->status), tls);
+    } else {
+        fprintf(stderr, "mqtls: cannot use the TLS settings: %s (%s%s)%s%s\n",
+                mqtls_status_text(e->status), mqtls_status_name(e->status), tls,
+                e->detail[0] != '\0' ? ": " : "", e->detail);
+    }
+}
+
 int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char *action)
 {
     if (s->opts->quiet) {
-        return exit_code_for(e->status);
+        return mqtls_cli_exit_code(e->status);
     }
-    char why[512];
-    mqtls_strerror(e, why, sizeof(why));
-    if (s->opts->unix_path != NULL) {
-        fprintf(stderr, "mqtls: %s unix socket %s: %s\n", action, s->opts->unix_path, why);
+    if (e->layer == MQTLS_LAYER_CONFIG) {
+        print_config_error(s->opts, e);
     } else {
-        fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts), cli_port(s->opts),
-                why);
+        char why[512];
+        mqtls_strerror(e, why, sizeof(why));
+        if (s->opts->unix_path != NULL) {
+            fprintf(stderr, "mqtls: %s unix socket %s: %s\n", action, s->opts->unix_path, why);
+        } else {
+            fprintf(stderr, "mqtls: %s %s:%u: %s\n", action, cli_host(s->opts),
+                    cli_port(s->opts), why);
+        }
     }
     if (print_findings(s, e, 3) == 0) {
         print_raw_error(e);
@@ -221,7 +277,7 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
          * Unix socket, proxy or PSK step yet */
         print_doctor_hint(s->opts);
     }
-    return exit_code_for(e->status);
+    return mqtls_cli_exit_code(e->status);
 }
 
 static int check_keyform(const cli_opts_t *o)
@@ -420,7 +476,17 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
 
     mqtls_error_t err;
     mqtls_error_init(&err);
-    mqtls_status_t st = mqtls_client_create(&cfg, &err, &s->client);
+    /* The files first, by the one credential check: a folder, a FIFO, a device or a missing
+     * file is reported before the library would open (or block on) it. */
+    cli_creds_t creds;
+    cli_creds_load(&creds, o);
+    mqtls_status_t st = cli_creds_check(&creds, &err);
+    cli_creds_free(&creds);
+    if (st != MQTLS_OK) {
+        s->err = err;
+        return cli_report_error(s, &err, "cannot connect to");
+    }
+    st = mqtls_client_create(&cfg, &err, &s->client);
     if (st != MQTLS_OK) {
         if (err.status == MQTLS_OK) {
             err.status = st;

@@ -2,6 +2,7 @@
 #include "cli_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,10 +73,22 @@ int mqtls_cli_exit_code(mqtls_status_t st)
     case MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT:
         return MQTLS_EXIT_TIMEOUT;
     case MQTLS_ERR_CONNACK_REFUSED:
+    case MQTLS_ERR_SERVER_DISCONNECT:
         return MQTLS_EXIT_REFUSED;
     default:
         return MQTLS_EXIT_FAIL;
     }
+}
+
+void cli_print_indented(FILE *out, const char *text, const char *indent)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        fputc(*p, out);
+        if (*p == '\n' && p[1] != '\0') {
+            fputs(indent, out);
+        }
+    }
+    fputc('\n', out);
 }
 
 bool mqtls_cli_is_help(const char *arg)

@@ -32,9 +32,15 @@ void mqtls_cli_status_error(const char *action, const char *object, mqtls_status
  *  line that quotes it names it already). */
 const char *cli_reason_after(const char *detail, const char *object);
 
-/** @brief The documented exit code (commands.h) for a status: 0 ok, 2 usage / invalid
- *  argument, 4 file problems (unreadable, exists, unparsable, key mismatch), 1 otherwise. */
+/** @brief The documented exit code (commands.h, docs/cli/exit-codes.md) for a status, the one
+ *  table of every command: 0 ok, 2 usage / invalid argument, 3 timeouts, 4 file and key
+ *  problems (unreadable, empty, unparsable, encrypted, not a pair, exists), 5 the broker said
+ *  no (CONNACK refusal, DISCONNECT), 1 otherwise. */
 int mqtls_cli_exit_code(mqtls_status_t st);
+
+/** @brief Write @p text and a newline to @p out, each of its further lines after @p indent
+ *  (a finding's multi-line fix under its label). */
+void cli_print_indented(FILE *out, const char *text, const char *indent);
 
 /** @brief true if @p arg is "--help" or "-h". */
 bool mqtls_cli_is_help(const char *arg);
@@ -119,6 +125,7 @@ void cli_json_field(FILE *out, const char *before, const char *value);
  *  @return MQTLS_OK or the reader's status, details in @p err (may be NULL). */
 mqtls_status_t cli_read_file(const char *path, size_t max_len, unsigned flags, uint8_t **out,
                              size_t *len, mqtls_error_t *err);
+
 
 /* A credential file (CA bundle, certificate, key) read for diagnosis, which is pure and
  * takes bytes: the same for pub/sub (after a failure) and doctor. */

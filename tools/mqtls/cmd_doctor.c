@@ -6,10 +6,10 @@
  *   step 2-4 (live):  TCP connect, TLS handshake, MQTT CONNECT -- through the public client
  *                     API; on failure mqtls_diag_run() gets the error + handshake facts.
  *
- * Files are read here (diag is pure). Exit: 0 it would work, 1 a problem was found,
- * 2 usage error (docs/cli/exit-codes.md). */
-#include <dirent.h>
-#include <errno.h>
+ * Files are read here (diag is pure), by the credential check pub and sub use too
+ * (cli_creds.c); the library checks them the same way it does for pub and sub
+ * (mqtls_client_create()). Exit: 0 it would work, 2 usage error, else the code of the failure
+ * in the one table of every command (mqtls_cli_exit_code(), docs/cli/exit-codes.md). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_creds.h"
 #include "cli_opts.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -38,6 +39,13 @@ typedef struct step {
     char detail[1400];
 } step_t;
 
+typedef struct live {
+    bool done;
+    bool connected;
+    mqtls_error_t err;
+    bool have_err;
+} live_t;
+
 typedef struct doctor {
     cli_opts_t o;    /* the command line (cli_opts.h); the same table and parser as pub/sub */
     bool has_broker; /* a URI, -h or -p: the live steps can run */
@@ -45,10 +53,10 @@ typedef struct doctor {
     size_t nsteps;
     mqtls_findings_t *findings; /* the last run: offline, then replaced by the live one */
     bool color;
-    cli_cred_t ca, cert, key;
-    char keypass[256];
-    bool keypass_given;
+    cli_creds_t creds;
     mqtls_profile_t profile;
+    mqtls_status_t failed; /* the status of the failure (set-up or live), MQTLS_OK if none */
+    live_t live;           /* what the client's events said */
 } doctor_t;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -150,12 +158,11 @@ static void fill_input(doctor_t *d, mqtls_diag_input_t *in)
     in->host = d->has_broker ? cli_host(&d->o) : NULL;
     in->port = d->has_broker ? cli_port(&d->o) : 0;
     in->server_name = d->o.server_name;
-    cli_cred_to_diag(&d->ca, &in->ca);
-    cli_cred_to_diag(&d->cert, &in->cert);
-    cli_cred_to_diag(&d->key, &in->key);
-    in->key_password = d->keypass_given ? d->keypass : NULL;
-    in->key_password_given = d->keypass_given;
-    in->mqtt_version = (int)d->o.version; /* 3, 4 or 5 */
+    cli_creds_to_diag(&d->creds, in);
+    in->key_password = d->o.keypass;
+    in->key_password_given = d->o.keypass != NULL;
+    in->mqtt_version = d->o.version == MQTLS_V5 ? 5 : 4;
+    in->client_id = d->o.id;
 }
 
 static void describe_certs(char *dst, size_t cap, const cli_cred_t *f)
@@ -193,10 +200,32 @@ static void file_step(doctor_t *d, const char *name, const cli_cred_t *f, owner_
              id != NULL ? id : "");
 }
 
-static void offline_steps(doctor_t *d)
+/* "matches the certificate" only when there is a certificate to match and nothing says the
+ * pair is wrong. */
+static bool key_matches_cert(const doctor_t *d)
+{
+    const cli_cred_t *cert = &d->creds.cert;
+    mqtls_certinfo_t ci;
+    size_t n = 0;
+    if (cert->err != 0 || cert->data == NULL ||
+        (mqtls_certinfo_parse(cert->data, cert->len, &ci, 1, &n) != MQTLS_OK && n == 0) || n == 0 ||
+        owner_status(d->findings, OWN_CERT) == STEP_FAIL) {
+        return false;
+    }
+    for (size_t i = 0; i < mqtls_findings_count(d->findings); i++) {
+        const char *id = mqtls_finding_id(mqtls_findings_get(d->findings, i));
+        if (strcmp(id, "client-key-mismatch") == 0 || strcmp(id, "cert-and-key-swapped") == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void offline_steps(doctor_t *d, const mqtls_error_t *setup_err)
 {
     mqtls_diag_input_t in;
     fill_input(d, &in);
+    in.err = setup_err; /* the library refused a file: a finding must say which */
     mqtls_findings_clear(d->findings);
     (void)mqtls_diag_run(&in, d->findings);
     const mqtls_findings_t *fs = d->findings;
@@ -207,40 +236,38 @@ static void offline_steps(doctor_t *d)
     add_step(d, "local clock", cs, "%s (UTC)%s", now,
              cs == STEP_FAIL ? ": not set, every certificate looks not yet valid" : "");
 
-    if (d->ca.display[0] != '\0') {
-        file_step(d, "CA file", &d->ca, OWN_CA);
+    const cli_creds_t *c = &d->creds;
+    if (c->ca_is_default) {
+        add_step(d, "CA file", STEP_WARN,
+                 "none given: the system's bundle %s is used (public CAs only; a private "
+                 "broker's CA is not in it)",
+                 c->ca.display);
+    } else if (c->ca.display[0] != '\0') {
+        file_step(d, "CA file", &c->ca, OWN_CA);
     } else if (d->o.tls) {
         add_step(d, "CA file", STEP_WARN,
                  "none given: the server cannot be verified (give --cafile ca.crt)");
     }
-    if (d->cert.display[0] != '\0') {
-        file_step(d, "client certificate", &d->cert, OWN_CERT);
+    if (c->cert.display[0] != '\0') {
+        file_step(d, "client certificate", &c->cert, OWN_CERT);
     }
-    if (d->key.display[0] != '\0') {
+    if (c->key.display[0] != '\0') {
         step_status_t st = owner_status(fs, OWN_KEY);
         mqtls_keyinfo_t ki;
         memset(&ki, 0, sizeof ki);
-        if (d->key.err == 0) {
-            (void)mqtls_keyinfo_parse(d->key.data, d->key.len, d->keypass_given ? d->keypass : NULL,
-                                      &ki);
+        if (c->key.err == 0) {
+            (void)mqtls_keyinfo_parse(c->key.data, c->key.len, d->o.keypass, &ki);
         }
         const char *id = first_id(fs, OWN_KEY);
-        add_step(d, "client key", st, "%s: %s%s%s%s%s", d->key.display,
+        add_step(d, "client key", st, "%s: %s%s%s%s%s", c->key.display,
                  ki.key_type != MQTLS_KEY_NONE ? ki.key_desc : "key not decoded",
                  ki.is_encrypted ? ", encrypted" : "",
-                 st == STEP_PASS && d->cert.display[0] != '\0' ? ", matches the certificate" : "",
+                 st == STEP_PASS && key_matches_cert(d) ? ", matches the certificate" : "",
                  id != NULL ? " -> " : "", id != NULL ? id : "");
     }
 }
 
 /* ---------------------------------------------------------------- steps 2-4: live */
-
-typedef struct live {
-    bool done;
-    bool connected;
-    mqtls_error_t err;
-    bool have_err;
-} live_t;
 
 static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
@@ -262,7 +289,9 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     }
 }
 
-static void live_steps(doctor_t *d)
+/* The library's check of the same options pub and sub give it: mqtls_client_create() reads
+ * and parses the credentials (nothing is sent). */
+static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_error_t *err)
 {
     char uri[600];
     (void)cli_build_uri(&d->o, uri, sizeof uri); /* fits: the host has at most 255 bytes */
@@ -278,61 +307,68 @@ static void live_steps(doctor_t *d)
     mqtls_tls_cfg_t tls;
     mqtls_tls_cfg_init(&tls);
     tls.enabled = d->o.tls;
-    tls.ca_file = d->o.capath == NULL ? d->o.cafile : NULL;
-    tls.ca_path = d->o.capath;
+    /* as pub and sub (cli_session.c): without --cafile/--capath, the system's CAs */
+    tls.ca_file =
+        d->o.capath == NULL ? (d->o.cafile != NULL ? d->o.cafile : d->o.system_ca_file) : NULL;
+    tls.ca_path = d->o.capath != NULL
+                      ? d->o.capath
+                      : (d->o.system_ca && d->o.system_ca_file == NULL ? "/etc/ssl/certs" : NULL);
     tls.cert_file = d->o.cert;
     tls.key_file = d->o.key;
-    tls.key_password = d->keypass_given ? d->keypass : NULL;
+    tls.key_password = d->o.keypass;
     tls.server_name = d->o.server_name;
     /* The live TLS step verifies with the profile the findings judge by, so that a chain
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
     tls.profile = mqtls_profile_name(d->profile);
     cfg.tls = &tls;
-    live_t l;
-    memset(&l, 0, sizeof l);
     cfg.on_event = on_event;
-    cfg.event_ctx = &l;
-
-    mqtls_error_t cerr;
-    mqtls_error_init(&cerr);
-    mqtls_client_t *c = NULL;
-    mqtls_status_t st = mqtls_client_create(&cfg, &cerr, &c);
+    cfg.event_ctx = &d->live;
+    /* the files' own problems first, as pub and sub see them (cli_creds_check()) */
+    mqtls_status_t st = cli_creds_check(&d->creds, err);
     if (st != MQTLS_OK) {
-        /* The files were refused while building the TLS context: step 1 explains why. */
-        add_step(d, "TCP connect", STEP_SKIP, "not tried: the client could not be set up (%s: %s)",
-                 mqtls_status_name(st), cerr.detail[0] ? cerr.detail : mqtls_status_text(st));
-        return;
+        return st;
     }
+    mqtls_error_init(err);
+    st = mqtls_client_create(&cfg, err, out);
+    if (st != MQTLS_OK && err->status == MQTLS_OK) {
+        err->status = st;
+    }
+    return st;
+}
+
+static void live_steps(doctor_t *d, mqtls_client_t *c)
+{
+    live_t *l = &d->live;
     int64_t deadline = cli_now_ms() + DOCTOR_LIVE_TIMEOUT_MS;
     if (mqtls_client_connect(c) == MQTLS_OK) {
-        for (int guard = 0; !l.done && guard < 100000 && cli_now_ms() < deadline; guard++) {
+        for (int guard = 0; !l->done && guard < 100000 && cli_now_ms() < deadline; guard++) {
             (void)mqtls_client_step(c, 100);
         }
     }
-    if (!l.done) {
-        l.have_err = true;
-        mqtls_error_init(&l.err);
-        (void)mqtls_client_last_error(c, &l.err);
-        if (l.err.status == MQTLS_OK) {
-            l.err.status = MQTLS_ERR_TIMEOUT;
-            l.err.layer = mqtls_client_state(c) == MQTLS_STATE_MQTT_CONNECTING ? MQTLS_LAYER_MQTT
-                                                                               : MQTLS_LAYER_TCP;
+    if (!l->done) {
+        l->have_err = true;
+        mqtls_error_init(&l->err);
+        (void)mqtls_client_last_error(c, &l->err);
+        if (l->err.status == MQTLS_OK) {
+            l->err.status = MQTLS_ERR_TIMEOUT;
+            l->err.layer = mqtls_client_state(c) == MQTLS_STATE_MQTT_CONNECTING ? MQTLS_LAYER_MQTT
+                                                                                : MQTLS_LAYER_TCP;
         }
     }
     const mqtls_tls_facts_t *facts = d->o.tls ? mqtls_client_tls_facts(c) : NULL;
-    mqtls_layer_t failed = l.connected ? MQTLS_LAYER_NONE : l.err.layer;
+    mqtls_layer_t failed = l->connected ? MQTLS_LAYER_NONE : l->err.layer;
     /* A reset or close reported by the tcp layer after connect() succeeded belongs to the
      * next step (the peer reacted to our ClientHello or CONNECT). */
-    bool after_connect = failed == MQTLS_LAYER_TCP &&
-                         (l.err.status == MQTLS_ERR_CONN_RESET || l.err.status == MQTLS_ERR_CLOSED);
+    bool after_connect = failed == MQTLS_LAYER_TCP && (l->err.status == MQTLS_ERR_CONN_RESET ||
+                                                       l->err.status == MQTLS_ERR_CLOSED);
     if (after_connect) {
         failed = d->o.tls ? MQTLS_LAYER_TLS : MQTLS_LAYER_MQTT;
     }
-    bool tcp_ok = l.connected || failed == MQTLS_LAYER_TLS || failed == MQTLS_LAYER_MQTT ||
+    bool tcp_ok = l->connected || failed == MQTLS_LAYER_TLS || failed == MQTLS_LAYER_MQTT ||
                   failed == MQTLS_LAYER_WS;
-    bool tls_ok = l.connected || failed == MQTLS_LAYER_MQTT;
-    char line[300];
-    mqtls_strerror(&l.err, line, sizeof line);
+    bool tls_ok = l->connected || failed == MQTLS_LAYER_MQTT;
+    char line[sizeof d->steps[0].detail];
+    mqtls_strerror(&l->err, line, sizeof line);
     add_step(d, "TCP connect", tcp_ok ? STEP_PASS : STEP_FAIL, "%s:%u%s%s", cli_host(&d->o),
              (unsigned)cli_port(&d->o), tcp_ok ? "" : ": ", tcp_ok ? "" : line);
     if (d->o.tls) {
@@ -350,8 +386,8 @@ static void live_steps(doctor_t *d)
     if (!tls_ok) {
         add_step(d, "MQTT CONNECT", STEP_SKIP, "not reached");
     } else {
-        add_step(d, "MQTT CONNECT", l.connected ? STEP_PASS : STEP_FAIL, "%s",
-                 l.connected ? "CONNACK: accepted" : line);
+        add_step(d, "MQTT CONNECT", l->connected ? STEP_PASS : STEP_FAIL, "%s",
+                 l->connected ? "CONNACK: accepted" : line);
     }
     /* Diagnose with everything: the files again (deduplicated by re-running from scratch),
      * the error and the handshake facts. The handshake verified with --profile too (see
@@ -359,7 +395,11 @@ static void live_steps(doctor_t *d)
      * on mbedTLS 3 accept this?"). */
     mqtls_diag_input_t in;
     fill_input(d, &in);
-    in.err = l.connected ? NULL : &l.err;
+    in.err = l->connected ? NULL : &l->err;
+    in.after_connack = false; /* doctor leaves right after the CONNACK */
+    if (!l->connected) {
+        d->failed = l->err.status != MQTLS_OK ? l->err.status : MQTLS_ERR_TIMEOUT;
+    }
     in.facts = facts;
     mqtls_findings_t *all = NULL;
     if (mqtls_findings_create(&all) == MQTLS_OK && mqtls_diag_run(&in, all) == MQTLS_OK) {
@@ -368,13 +408,12 @@ static void live_steps(doctor_t *d)
         all = NULL;
     }
     mqtls_findings_destroy(all);
-    if (l.connected) {
+    if (l->connected) {
         (void)mqtls_client_disconnect(c, 0);
         for (int guard = 0; guard < 20 && mqtls_client_state(c) != MQTLS_STATE_IDLE; guard++) {
             (void)mqtls_client_step(c, 50);
         }
     }
-    mqtls_client_destroy(c);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -467,7 +506,8 @@ static void print_text(const doctor_t *d, FILE *out)
             fprintf(out, "  which: %s\n", mqtls_finding_subject(f));
         }
         if (mqtls_finding_fix(f)[0] != '\0') {
-            fprintf(out, "  fix:  %s\n", mqtls_finding_fix(f));
+            fputs("  fix:  ", out);
+            cli_print_indented(out, mqtls_finding_fix(f), "        ");
         }
         fprintf(out, "  more: docs/findings/%s.md\n", mqtls_finding_id(f));
     }
@@ -513,6 +553,7 @@ static int check_args(doctor_t *d)
         snprintf(o->url_host, sizeof o->url_host, "%s", u.uri.host);
         o->port = u.uri.port; /* given, or the scheme's default */
     }
+    cli_creds_system_ca(o); /* as pub and sub: no --cafile/--capath = the system's CAs */
     d->has_broker = o->broker != NULL || o->host != NULL || o->port != 0;
     if (!d->has_broker && o->cafile == NULL && o->capath == NULL && o->cert == NULL &&
         o->key == NULL) {
@@ -520,67 +561,6 @@ static int check_args(doctor_t *d)
                                "nothing to check: give a broker URI and/or --cafile/--cert/--key");
     }
     return 0;
-}
-
-/* @return 0, or MQTLS_EXIT_FILE: an unreadable --keypass-file is a file error, never "no
- * password" (issue 10), as in pub and sub. */
-static int load_keypass(doctor_t *d)
-{
-    if (d->o.keypass != NULL) {
-        snprintf(d->keypass, sizeof d->keypass, "%s", d->o.keypass);
-        d->keypass_given = true;
-    } else if (d->o.keypass_file != NULL) {
-        bool is_empty = false; /* an empty file: no password (pub/sub: an empty one) */
-        mqtls_error_t e;
-        mqtls_error_init(&e);
-        mqtls_status_t st =
-            cli_read_line(d->o.keypass_file, d->keypass, sizeof d->keypass, &is_empty, &e);
-        if (st != MQTLS_OK) {
-            fprintf(stderr, "mqtls doctor: cannot read --keypass-file %s: %s (%s)\n",
-                    d->o.keypass_file, cli_reason_after(e.detail, d->o.keypass_file),
-                    mqtls_status_name(st));
-            return MQTLS_EXIT_FILE;
-        }
-        d->keypass_given = !is_empty;
-    }
-    return 0;
-}
-
-/* --capath: every file in @p dir that holds PEM certificates, one after the other. */
-static void read_capath(cli_cred_t *f, const char *dir)
-{
-    memset(f, 0, sizeof *f);
-    snprintf(f->display, sizeof f->display, "%s/", dir);
-    DIR *dp = opendir(dir);
-    if (dp == NULL) {
-        f->err = errno != 0 ? errno : EIO;
-        return;
-    }
-    cli_buf_t all = {0};
-    struct dirent *e;
-    for (int guard = 0; guard < 4096 && (e = readdir(dp)) != NULL; guard++) {
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        cli_cred_t one;
-        cli_cred_load(&one, path);
-        if (one.err == 0 && strstr((const char *)one.data, "-----BEGIN CERTIFICATE-----") != NULL) {
-            cli_buf_add(&all, one.data, one.len);
-            cli_buf_add(&all, "\n", 1);
-        }
-        cli_cred_free(&one);
-    }
-    closedir(dp);
-    cli_buf_add(&all, "", 1); /* NUL-terminated, as cli_cred_load() leaves a file */
-    if (all.oom) {
-        f->err = ENOMEM;
-        cli_buf_free(&all);
-        return;
-    }
-    f->data = (uint8_t *)all.data;
-    f->len = all.len - 1;
 }
 
 int mqtls_cmd_doctor(int argc, char **argv)
@@ -595,47 +575,53 @@ int mqtls_cmd_doctor(int argc, char **argv)
     if (rc == CLI_PARSE_OK) {
         rc = check_args(d);
     }
+    if (rc == CLI_PARSE_OK) {
+        rc = cli_read_keypass(&d->o, stderr); /* as pub and sub: exit 4 if unreadable */
+    }
     if (rc != CLI_PARSE_OK) {
         mqtls_findings_destroy(d->findings);
+        cli_opts_free(&d->o);
         free(d);
         return rc == CLI_PARSE_HELP ? MQTLS_EXIT_OK : rc;
     }
     const char *no_color = getenv("NO_COLOR");
     d->color = !d->o.json && isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
-    rc = load_keypass(d);
-    if (rc != 0) {
-        mqtls_findings_destroy(d->findings);
-        free(d);
-        return rc;
-    }
-    if (d->o.capath != NULL) {
-        read_capath(&d->ca, d->o.capath);
-    } else {
-        cli_cred_load(&d->ca, d->o.cafile);
-    }
-    cli_cred_load(&d->cert, d->o.cert);
-    cli_cred_load(&d->key, d->o.key);
+    cli_creds_load(&d->creds, &d->o);
 
     if (!d->o.json && d->has_broker) {
         printf("mqtls doctor: %s://%s:%u%s\n", d->o.tls ? "mqtts" : "mqtt", cli_host(&d->o),
                (unsigned)cli_port(&d->o), d->o.offline ? " (offline: files only)" : "");
     }
-    offline_steps(d);
-    if (d->has_broker && !d->o.offline) {
-        live_steps(d);
+    mqtls_client_t *c = NULL;
+    mqtls_error_t setup_err;
+    mqtls_status_t st = setup_client(d, &c, &setup_err);
+    if (st != MQTLS_OK) {
+        d->failed = setup_err.status;
     }
+    offline_steps(d, st != MQTLS_OK ? &setup_err : NULL);
+    if (d->has_broker && !d->o.offline) {
+        if (c != NULL) {
+            live_steps(d, c);
+        } else {
+            /* The files were refused while building the TLS context: step 1 says why. */
+            add_step(d, "TCP connect", STEP_SKIP,
+                     "not tried: the client could not be set up (%s: %s)", mqtls_status_name(st),
+                     setup_err.detail[0] ? setup_err.detail : mqtls_status_text(st));
+        }
+    }
+    mqtls_client_destroy(c);
     if (d->o.json) {
         print_json(d, stdout);
     } else {
         print_text(d, stdout);
     }
-    rc = verdict_ok(d) ? MQTLS_EXIT_OK : MQTLS_EXIT_FAIL;
-    /* Secrets: the password copy; the key file's buffer (wiped by cli_cred_free()). */
-    cli_wipe(d->keypass, sizeof d->keypass);
+    /* The one exit-code table: the same failure exits as pub and sub would. */
+    rc = verdict_ok(d)           ? MQTLS_EXIT_OK
+         : d->failed != MQTLS_OK ? mqtls_cli_exit_code(d->failed)
+                                 : MQTLS_EXIT_FAIL;
     mqtls_findings_destroy(d->findings);
-    cli_cred_free(&d->ca);
-    cli_cred_free(&d->cert);
-    cli_cred_free(&d->key);
+    cli_creds_free(&d->creds); /* wipes the key file's buffer */
+    cli_opts_free(&d->o);      /* and the password */
     free(d);
     return rc;
 }

@@ -181,7 +181,7 @@ check "-d: config printed with secrets as ***, never the secrets" bash -c \
 "${PUB[@]}" "${TLS[@]/$PKI\/client.key/$T/enc.key}" --keypass-file "$T/pass.txt" -t k/t -m x; rc=$?
 check "--keypass-file reads the password" test "$rc" = 0
 "${PUB[@]}" "${TLS[@]/$PKI\/client.key/$T/enc.key}" --keypass Wr0ngPass -t k/t -m x 2> "$T/wrongpass.err"; rc=$?
-check "wrong --keypass: exit 1, finding key-password-wrong, password not echoed" bash -c "[ $rc = 1 ] && grep -q key-password-wrong '$T/wrongpass.err' && ! grep -q Wr0ngPass '$T/wrongpass.err'"
+check "wrong --keypass: exit 4 (a key the library refuses), finding key-password-wrong, password not echoed" bash -c "[ $rc = 4 ] && grep -q key-password-wrong '$T/wrongpass.err' && ! grep -q Wr0ngPass '$T/wrongpass.err'"
 
 openssl pkey -in "$PKI/client.key" -outform DER -out "$T/client.der" 2>/dev/null
 "${PUB[@]}" "${TLS[@]/$PKI\/client.key/$T/client.der}" --keyform der -t k/t -m x; rc1=$?

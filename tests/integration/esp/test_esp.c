@@ -195,6 +195,45 @@ static void test_esp_pem_length_without_nul_fails_like_device_with_finding(void 
     free(log);
 }
 
+/* esp-tls refuses TLS with no CA, bundle, global store or PSK (set_client_config(): "No server
+ * verification option set", ESP_ERR_MBEDTLS_SSL_SETUP_FAILED); skip_cert_common_name_check
+ * does not count. The shim must refuse the same way: code that connects on Linux connects on
+ * the device. */
+static void test_esp_no_ca_is_refused_like_esp_tls(void **state)
+{
+    (void)state;
+    char uri[64];
+    esp_mqtt_client_config_t cfg = base_cfg(broker.port_mtls, uri, sizeof uri);
+    cfg.broker.verification.certificate = NULL;
+    cfg.broker.verification.skip_cert_common_name_check = true;
+    log_begin();
+    esp_mqtt_client_handle_t c = start_client(&cfg);
+    bool got = rec_wait(MQTT_EVENT_DISCONNECTED, NULL, 1, 5000);
+    esp_mqtt_client_stop(c);
+    esp_mqtt_client_destroy(c);
+    char *log = log_end();
+    assert_true(got);
+    assert_int_equal(rec_count(MQTT_EVENT_BEFORE_CONNECT, NULL), 1);
+    assert_int_equal(rec_count(MQTT_EVENT_CONNECTED, NULL), 0);
+    const rec_event_t *e = rec_first(MQTT_EVENT_ERROR);
+    assert_non_null(e);
+    assert_true(e->has_err);
+    assert_int_equal(e->err.error_type, MQTT_ERROR_TYPE_TCP_TRANSPORT);
+    assert_int_equal(e->err.esp_tls_last_esp_err, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED); /* 0x8017 */
+    assert_int_equal(e->err.esp_tls_stack_err, 0);
+    assert_int_equal(e->err.esp_transport_sock_errno, 0);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "esp-tls-mbedtls: No server verification option set in "
+                                "esp_tls_cfg_t structure. Check esp_tls API reference"));
+    assert_non_null(strstr(log, "esp-tls-mbedtls: Failed to set client configurations, returned "
+                                "[0x8017] (ESP_ERR_MBEDTLS_SSL_SETUP_FAILED)"));
+    assert_non_null(strstr(log, "esp-tls: create_ssl_handle failed"));
+    assert_non_null(strstr(log, "mqtt_client: Error transport connect"));
+    assert_non_null(strstr(log, "[no-verification-option]")); /* and mqtls says why */
+    assert_null(strstr(log, "file-unreadable"));              /* an unset CA is no file */
+    free(log);
+}
+
 static void test_esp_secure_element_is_refused_not_ignored(void **state)
 {
     (void)state;
@@ -238,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_esp_message_larger_than_buffer_arrives_in_fragments_with_offsets),
         cmocka_unit_test(test_esp_rsa1024_ca_gives_0x2700_bad_key_and_explains_it),
         cmocka_unit_test(test_esp_pem_length_without_nul_fails_like_device_with_finding),
+        cmocka_unit_test(test_esp_no_ca_is_refused_like_esp_tls),
         cmocka_unit_test(test_esp_secure_element_is_refused_not_ignored),
         cmocka_unit_test(test_esp_qos1_publish_while_disconnected_is_kept_in_outbox),
     };

@@ -59,14 +59,20 @@ static uint8_t *read_all(const char *path, size_t *len)
     if (buf == NULL) {
         buf = malloc(1);
     }
+    if (buf != NULL) {
+        buf[*len] = '\0'; /* not counted in *len, as cli_read_file() does */
+    }
     return buf;
 }
 
 typedef struct manifest {
     char expect[64], ca[64], cert[64], key[64], keypass[64], server_cert[64], broker_ca[64];
-    char host[64], profile[32], now[32], facts[128];
-    char fix_cmd[200]; /* the recipe tests/scenarios/fix_check.sh applies */
+    char host[64], profile[32], now[32], facts[128], server_name[128];
+    char fix_has[200]; /* what tests/scenarios/fix_check.sh runs: the fix must say it */
+    char msg_has[200];
+    char not_has[200]; /* finding ids that must not be reported (false findings seen before) */
     int ca_buffer;
+    int ca_default;
 } manifest_t;
 
 /* Overrides for one run (NULL: the manifest's): the CA file's name as the user typed it and
@@ -92,7 +98,10 @@ static void kv(manifest_t *m, const char *k, const char *v)
         {"profile", m->profile, sizeof m->profile},
         {"now", m->now, sizeof m->now},
         {"facts", m->facts, sizeof m->facts},
-        {"fix_cmd", m->fix_cmd, sizeof m->fix_cmd},
+        {"fix_has", m->fix_has, sizeof m->fix_has},
+        {"msg_has", m->msg_has, sizeof m->msg_has},
+        {"not_has", m->not_has, sizeof m->not_has},
+        {"server_name", m->server_name, sizeof m->server_name},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(k, map[i].k) == 0) {
@@ -101,6 +110,9 @@ static void kv(manifest_t *m, const char *k, const char *v)
     }
     if (strcmp(k, "ca_buffer") == 0) {
         m->ca_buffer = strcmp(v, "1") == 0;
+    }
+    if (strcmp(k, "ca_default") == 0) {
+        m->ca_default = strcmp(v, "1") == 0;
     }
 }
 
@@ -126,11 +138,18 @@ static int load_manifest(const char *dir, manifest_t *m)
     return m->expect[0] != '\0' ? 0 : -1;
 }
 
+#define NEARBY_MAX 16
+#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
 typedef struct loaded {
     uint8_t *ca, *cert, *key;
     size_t ca_len, cert_len, key_len;
     mqtls_tls_facts_t facts;
     bool have_facts;
+    /* what lies beside the client's files, as the CLI gathers it (cli_util.c) */
+    mqtls_diag_file_t nearby[NEARBY_MAX];
+    char nearby_names[NEARBY_MAX][256];
+    size_t nearby_count;
 } loaded_t;
 
 static int record_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -175,7 +194,12 @@ static void make_facts(const char *dir, const manifest_t *m, loaded_t *l,
     mbedtls_x509_crt ca;
     mbedtls_x509_crt_init(&chain);
     mbedtls_x509_crt_init(&ca);
-    assert_int_equal(mbedtls_x509_crt_parse_file(&chain, path), 0);
+    if (mbedtls_x509_crt_parse_file(&chain, path) != 0) {
+        /* mbedTLS cannot parse what this broker serves (Ed25519): the handshake never gets
+         * as far as a chain. */
+        mbedtls_x509_crt_free(&chain);
+        return;
+    }
     size_t n = 0;
     for (const mbedtls_x509_crt *c = &chain; c != NULL && c->raw.p != NULL; c = c->next) {
         f->presented[n].der = malloc(c->raw.len);
@@ -255,14 +279,58 @@ static void free_loaded(loaded_t *l)
         free(l->facts.presented[i].der);
     }
     free(l->facts.ca_names);
+    for (size_t i = 0; i < l->nearby_count; i++) {
+        free((void *)l->nearby[i].data);
+    }
     memset(l, 0, sizeof *l);
+}
+
+static bool cred_ext(const char *name)
+{
+    static const char *const exts[] = {".crt", ".pem", ".cer", ".der", ".key", ".p8", ".pk8"};
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot != NULL && i < sizeof exts / sizeof exts[0]; i++) {
+        if (strcmp(dot, exts[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The files beside the client's (the scenario folder; broker/ is not beside them). */
+static void load_nearby(const char *dir, const manifest_t *m, loaded_t *l)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && l->nearby_count < NEARBY_MAX) {
+        if (e->d_name[0] == '.' || !cred_ext(e->d_name) || strcmp(e->d_name, m->ca) == 0 ||
+            strcmp(e->d_name, m->cert) == 0 || strcmp(e->d_name, m->key) == 0) {
+            continue;
+        }
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        size_t k = l->nearby_count++;
+        snprintf(l->nearby_names[k], sizeof l->nearby_names[k], "%s", e->d_name);
+        size_t len = 0;
+        uint8_t *data = read_all(path, &len);
+        l->nearby[k] =
+            (mqtls_diag_file_t){.display_name = l->nearby_names[k], .data = data, .len = len};
+    }
+    closedir(d);
 }
 
 static void load_files(const char *dir, const manifest_t *m, loaded_t *l)
 {
     char path[512];
     memset(l, 0, sizeof *l);
-    if (m->ca[0] != '\0') {
+    if (m->ca_default) {
+        l->ca = read_all(SYSTEM_BUNDLE, &l->ca_len);
+    } else if (m->ca[0] != '\0') {
         snprintf(path, sizeof path, "%s/%s", dir, m->ca);
         l->ca = read_all(path, &l->ca_len);
         assert_non_null(l->ca);
@@ -277,6 +345,7 @@ static void load_files(const char *dir, const manifest_t *m, loaded_t *l)
         l->key = read_all(path, &l->key_len);
         assert_non_null(l->key);
     }
+    load_nearby(dir, m, l);
 }
 
 static void print_findings(const char *name, const mqtls_findings_t *f)
@@ -287,6 +356,55 @@ static void print_findings(const char *name, const mqtls_findings_t *f)
                 mqtls_severity_name(f->items[i].severity), f->items[i].id, f->items[i].subject,
                 f->items[i].message, f->items[i].fix);
     }
+}
+
+static bool has_error_finding(const mqtls_findings_t *f)
+{
+    for (size_t i = 0; i < f->count; i++) {
+        if (f->items[i].severity == MQTLS_SEV_ERROR) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The rules of src/diag/diag_fixes.c that a text can show: NULL if @p fix keeps them, else
+ * which one it breaks. Commands are the lines that start with "$ ". */
+static const char *fix_is_unsafe(const char *fix)
+{
+    static const char *const never[] = {"--force", "allow_anonymous true", "rm -", "rm '", "mv ",
+                                        ">>"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        if (strstr(fix, never[i]) != NULL) {
+            return never[i];
+        }
+    }
+    for (const char *line = fix; line != NULL && *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t n = end != NULL ? (size_t)(end - line) : strlen(line);
+        char cmd[1400];
+        snprintf(cmd, sizeof cmd, "%.*s", (int)n, line);
+        if (strncmp(cmd, "$ ", 2) == 0) {
+            /* a command that writes a file checks first that it is not there */
+            bool writes = strstr(cmd, " > ") != NULL || strstr(cmd, " -out ") != NULL ||
+                          strstr(cmd, " -o ") != NULL;
+            if (writes && strncmp(cmd, "$ test ! -e ", 12) != 0) {
+                return "a command writes a file without checking it is new";
+            }
+            if (strstr(cmd, "--insecure") != NULL) {
+                return "--insecure in a command";
+            }
+            static const char *const sys[] = {" /etc/ssl", " '/etc/ssl", " /usr/",
+                                              " '/usr/",   " /etc/pki",  " '/etc/pki"};
+            for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
+                if (strstr(cmd, sys[i]) != NULL) {
+                    return "a command touches a system folder";
+                }
+            }
+        }
+        line = end != NULL ? end + 1 : NULL;
+    }
+    return NULL;
 }
 
 /* Run one scenario; @return 0 if it behaved as its manifest says. @p keep: the findings. */
@@ -312,12 +430,17 @@ static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep
     }
     in.host = g_host != NULL ? g_host : m.host;
     in.port = 8883;
+    in.server_name = m.server_name[0] != '\0' ? m.server_name : NULL;
     in.ca = (mqtls_diag_file_t){.display_name = g_ca_display != NULL ? g_ca_display
+                                                : m.ca_default       ? SYSTEM_BUNDLE
                                                 : m.ca[0]            ? m.ca
                                                                      : NULL,
                                 .data = l.ca,
                                 .len = l.ca_len,
                                 .from_buffer_api = m.ca_buffer != 0};
+    in.ca_is_default = m.ca_default != 0;
+    in.nearby = l.nearby;
+    in.nearby_count = l.nearby_count;
     in.cert = (mqtls_diag_file_t){
         .display_name = m.cert[0] ? m.cert : NULL, .data = l.cert, .len = l.cert_len};
     in.key = (mqtls_diag_file_t){
@@ -351,10 +474,32 @@ static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep
         rc = -1;
     } else if (f.count == 0 || strcmp(f.items[0].id, m.expect) != 0) {
         rc = -1;
-    } else if (m.fix_cmd[0] != '\0' && g_ca_display == NULL && g_host == NULL &&
-               strstr(f.items[0].fix, m.fix_cmd) == NULL) {
-        /* The recipe fix_check.sh proves working must be what the finding tells the user. */
-        fprintf(stderr, "%s: fix text lacks the recipe '%s'\n", name, m.fix_cmd);
+    } else if (m.fix_has[0] != '\0' && g_ca_display == NULL && g_host == NULL &&
+               strstr(f.items[0].fix, m.fix_has) == NULL) {
+        /* What fix_check.sh proves working must be what the finding tells the user. */
+        fprintf(stderr, "%s: fix text lacks '%s'\n", name, m.fix_has);
+        rc = -1;
+    } else if (m.msg_has[0] != '\0' && strstr(f.items[0].message, m.msg_has) == NULL) {
+        fprintf(stderr, "%s: message lacks '%s'\n", name, m.msg_has);
+        rc = -1;
+    }
+    for (size_t i = 0; i < f.count; i++) {
+        char wrong[210];
+        snprintf(wrong, sizeof wrong, ",%s,", m.not_has);
+        char id[80];
+        snprintf(id, sizeof id, ",%s,", f.items[i].id);
+        if (m.not_has[0] != '\0' && strstr(wrong, id) != NULL) {
+            fprintf(stderr, "%s: reports %s, which it must not\n", name, f.items[i].id);
+            rc = -1;
+        }
+        const char *why = fix_is_unsafe(f.items[i].fix);
+        if (why != NULL) {
+            fprintf(stderr, "%s: the fix of %s is unsafe: %s\n", name, f.items[i].id, why);
+            rc = -1;
+        }
+    }
+    if (in.err != NULL && !has_error_finding(&f)) {
+        fprintf(stderr, "%s: a failure without an error finding\n", name);
         rc = -1;
     }
     /* Never a secret in the output. */
@@ -389,9 +534,17 @@ static int run_scenario(const char *name, bool verbose)
 
 /* ---------------------------------------------------------------- group setup */
 
+static bool g_own_dir; /* generated here (removed at the end), not the build's fixture */
+
 static int gen_scenarios(void **state)
 {
     (void)state;
+    const char *given = getenv("MQTLS_SCENARIO_DIR"); /* ctest: the fixture diag_scenarios */
+    if (given != NULL && given[0] != '\0') {
+        snprintf(g_dir, sizeof g_dir, "%s", given);
+        return 0;
+    }
+    g_own_dir = true;
     const char *tmp = getenv("TMPDIR");
     snprintf(g_dir, sizeof g_dir, "%s/mqtls-diag-XXXXXX", tmp != NULL ? tmp : "/tmp");
     if (mkdtemp(g_dir) == NULL) {
@@ -405,7 +558,7 @@ static int gen_scenarios(void **state)
 static int rm_scenarios(void **state)
 {
     (void)state;
-    if (getenv("MQTLS_KEEP_SCENARIOS") == NULL && g_dir[0] != '\0') {
+    if (g_own_dir && getenv("MQTLS_KEEP_SCENARIOS") == NULL && g_dir[0] != '\0') {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
         return system(cmd) == 0 ? 0 : -1;
@@ -520,7 +673,7 @@ static void test_certinfo_parse_server_cert_matches_openssl(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/good-intermediate/server.crt", g_dir);
+    snprintf(path, sizeof path, "%s/good-intermediate/broker/server.crt", g_dir);
     size_t len = 0;
     uint8_t *data = read_all(path, &len);
     assert_non_null(data);
@@ -589,12 +742,12 @@ static void test_certinfo_system_bundle_parses_every_root(void **state)
     if (data == NULL) {
         skip();
     }
+    data[len] = '\0'; /* before strstr: read_all leaves room for it */
     size_t blocks = 0;
     for (const char *p = (const char *)data; (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL;
          p++) {
         blocks++;
     }
-    data[len] = '\0';
     size_t n = 0;
     (void)mqtls_certinfo_parse(data, len, NULL, 0, &n);
     assert_true(blocks > 16);
@@ -731,6 +884,162 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* Issue 9: each of these was "closed after our CONNECT without a CONNACK" or
+ * "tls-on-plain-port" (or nothing at all); each gets its own cause. */
+typedef struct cause_case {
+    const char *expect;
+    mqtls_layer_t layer;
+    mqtls_status_t status;
+    uint16_t port;
+    bool tls;           /* a TLS connection (facts with a ServerHello) */
+    bool after_connack; /* the session was up */
+    int reachable;      /* broker_reachable */
+    const char *id;     /* client id */
+    int disconnect;     /* DISCONNECT reason, -1 none */
+    int mbedtls_ret;
+    const char *not_in;  /* text no part of the finding may hold */
+    const char *fix_has; /* text the fix must hold */
+} cause_case_t;
+
+static void test_diag_each_silence_reset_and_lost_session_has_its_cause(void **state)
+{
+    (void)state;
+    static const cause_case_t cases[] = {
+        /* a port that accepts and never answers CONNECT */
+        {"connack-timeout", MQTLS_LAYER_MQTT, MQTLS_ERR_CONNACK_TIMEOUT, 1883, false, false, -1,
+         NULL, -1, 0, "without a CONNACK", NULL},
+        {"connack-timeout", MQTLS_LAYER_MQTT, MQTLS_ERR_TIMEOUT, 18830, false, false, -1, NULL, -1,
+         0, "without a CONNACK", NULL},
+        /* a session the broker accepted, then: a client-id takeover (3.1.1: the broker still
+         * accepts connections; 5: reason 0x8E) */
+        {"client-id-taken-over", MQTLS_LAYER_TCP, MQTLS_ERR_CLOSED, 1883, false, true, 1, "dev-1",
+         -1, 0, "without a CONNACK", "-i dev-1-2"},
+        {"client-id-taken-over", MQTLS_LAYER_MQTT, MQTLS_ERR_SERVER_DISCONNECT, 8883, true, true,
+         -1, "dev-1", 0x8E, 0, "without a CONNACK", NULL},
+        /* a broker stopped mid-session (it refuses new connections; 5: reason 0x8B) */
+        {"broker-stopped", MQTLS_LAYER_TCP, MQTLS_ERR_CLOSED, 1883, false, true, 0, "dev-1", -1, 0,
+         "without a CONNACK", NULL},
+        {"broker-stopped", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_IO, 8883, true, true, 0, NULL, -1, 0,
+         "without a CONNACK", NULL},
+        {"broker-stopped", MQTLS_LAYER_MQTT, MQTLS_ERR_SERVER_DISCONNECT, 8883, true, true, -1,
+         NULL, 0x8B, 0, NULL, NULL},
+        /* lost otherwise */
+        {"connection-lost", MQTLS_LAYER_TCP, MQTLS_ERR_CONN_RESET, 1883, false, true, -1, NULL, -1,
+         0, "without a CONNACK", NULL},
+        {"connection-lost", MQTLS_LAYER_MQTT, MQTLS_ERR_KEEPALIVE_TIMEOUT, 8883, true, true, -1,
+         NULL, -1, 0, NULL, NULL},
+        /* a TLS server that answered and then reset: not a plain port */
+        {"handshake-reset", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_HANDSHAKE, 8883, true, false, -1, NULL,
+         -1, -0x0050, "plain", NULL},
+        {"handshake-reset", MQTLS_LAYER_TLS, MQTLS_ERR_TLS_NOT_TLS, 8883, true, false, -1, NULL, -1,
+         -0x7280, "plain", NULL},
+        /* nothing a check knows: still an error finding */
+        {"connection-failed", MQTLS_LAYER_WS, MQTLS_ERR_WS_PROTOCOL, 443, false, false, -1, NULL,
+         -1, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cause_case_t *k = &cases[i];
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = k->layer;
+        err.status = k->status;
+        err.tls_alert = -1;
+        err.connack_reason = -1;
+        err.disconnect_reason = (int16_t)k->disconnect;
+        err.mbedtls_ret = k->mbedtls_ret;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = k->tls;
+        facts.tls_version = 0x0303;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = k->port;
+        in.err = &err;
+        in.facts = k->tls ? &facts : NULL;
+        in.after_connack = k->after_connack;
+        in.broker_reachable = k->reachable;
+        in.client_id = k->id;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        if (f.count == 0 || strcmp(f.items[0].id, k->expect) != 0) {
+            fprintf(stderr, "case %zu: expected %s\n", i, k->expect);
+            print_findings("cause", &f);
+        }
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, k->expect);
+        assert_int_equal(f.items[0].severity, MQTLS_SEV_ERROR);
+        if (k->not_in != NULL) {
+            assert_null(strstr(f.items[0].message, k->not_in));
+        }
+        if (k->fix_has != NULL) {
+            assert_non_null(strstr(f.items[0].fix, k->fix_has));
+        }
+    }
+}
+
+/* Not authorized on a plain connection: no "TLS worked", the credentials first, never
+ * anonymous access. Over TLS it may say TLS worked. */
+static void test_diag_not_authorized_asks_for_credentials_first(void **state)
+{
+    (void)state;
+    for (int tls = 0; tls < 2; tls++) {
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = MQTLS_LAYER_MQTT;
+        err.status = MQTLS_ERR_CONNACK_REFUSED;
+        err.tls_alert = -1;
+        err.connack_reason = 5;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.server_hello_seen = true;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = tls ? 8883 : 1883;
+        in.err = &err;
+        in.facts = tls ? &facts : NULL;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        assert_string_equal(f.items[0].id, "not-authorized");
+        assert_true((strstr(f.items[0].message, "TLS worked") != NULL) == (tls != 0));
+        assert_int_equal(strncmp(f.items[0].fix, "Check the user name and password", 32), 0);
+        assert_null(strstr(f.items[0].fix, "allow_anonymous"));
+    }
+}
+
+/* The esp-mqtt shim's refusal of TLS without any verification option. */
+static void test_diag_no_verification_option_is_named(void **state)
+{
+    (void)state;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    err.layer = MQTLS_LAYER_CONFIG;
+    err.status = MQTLS_ERR_TLS_SETUP;
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    in.host = "broker.test";
+    in.port = 8883;
+    in.err = &err;
+    in.no_verification_option = true;
+    mqtls_findings_t f;
+    mqtls__findings_init(&f);
+    assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+    assert_true(f.count > 0);
+    assert_string_equal(f.items[0].id, "no-verification-option");
+    assert_non_null(strstr(f.items[0].message, "0x8017"));
+    assert_non_null(strstr(f.items[0].fix, ".broker.verification.certificate"));
+}
+
 static void test_catalogue_ids_are_kebab_and_documented(void **state)
 {
     (void)state;
@@ -811,30 +1120,62 @@ static const mqtls_finding_t *by_id(const mqtls_findings_t *f, const char *id)
     return NULL;
 }
 
-/* Fix texts are pasteable for THIS user: the CA file's folder (the `mqtls pki` DIR), the host
- * connected to, and test.mosquitto.org only when it is that broker or its old CA. */
+/* Fix texts are pasteable for THIS user, and safe (issue 9): the CA file's folder (the
+ * `mqtls pki` DIR) quoted for the shell, new files in a new folder (never --force), every SAN
+ * and the key type of the certificate they replace, --tls-server-name before re-issuing, never
+ * a system folder, and test.mosquitto.org only when it is that broker or its old CA. */
 static void test_fix_texts_name_the_users_files_and_host(void **state)
 {
     (void)state;
     static mqtls_findings_t f;
     g_ca_display = "/etc/mqtt/ca.crt";
     assert_int_equal(run_scenario_f("hostname-ip-not-in-san", false, &f), 0);
-    assert_non_null(strstr(f.items[0].fix,
-                           "mqtls pki server /etc/mqtt --name localhost --ip 127.0.0.1 --force"));
-    assert_non_null(strstr(f.items[0].fix, "/etc/mqtt/server.crt"));
+    const char *fix = f.items[0].fix;
+    const char *tsn = strstr(fix, "--tls-server-name localhost");
+    const char *pki = strstr(fix, "(cd /etc/mqtt && mkdir server-new && ln -s ../ca.crt ../ca.key "
+                                  "server-new/ && mqtls pki server server-new --name localhost "
+                                  "--ip 127.0.0.1 --rsa 2048)");
+    assert_non_null(tsn);
+    assert_non_null(pki);
+    assert_true(tsn < pki); /* the least destructive fix first */
+    assert_non_null(strstr(fix, "/etc/mqtt/server-new/server.crt"));
+    assert_null(strstr(fix, "--force"));
+
     g_ca_display = "my pki/ca.crt"; /* a folder that needs shell quoting */
     assert_int_equal(run_scenario_f("client-expired", false, &f), 0);
-    assert_non_null(strstr(f.items[0].fix, "mqtls pki client 'my pki' --name device-001 --force"));
-    assert_non_null(strstr(f.items[0].fix, "--cert 'my pki'/device-001.crt"));
+    assert_non_null(strstr(f.items[0].fix, "(cd 'my pki' && mkdir device-001-new && ln -s "
+                                           "../ca.crt ../ca.key device-001-new/ && mqtls pki "
+                                           "client device-001-new --name device-001 --rsa 2048)"));
+    assert_non_null(strstr(f.items[0].fix, "--cert 'my pki/device-001-new/device-001.crt'"));
+    g_ca_display = "it's here/ca.crt"; /* and a quote */
+    assert_int_equal(run_scenario_f("client-expired", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix, "(cd 'it'\\''s here' && mkdir device-001-new"));
+
+    /* Re-issuing an expired server certificate keeps its IP SAN and its key type. */
     g_ca_display = "ca.crt";
+    assert_int_equal(run_scenario_f("server-expired", false, &f), 0);
+    assert_non_null(strstr(f.items[0].fix, "--name localhost --ip 127.0.0.1 --rsa 2048"));
     g_host = "10.1.2.3";
     assert_int_equal(run_scenario_f("hostname-mismatch", false, &f), 0);
-    assert_non_null(strstr(f.items[0].fix, "--name broker.example.com --ip 10.1.2.3 --force"));
+    assert_non_null(strstr(f.items[0].fix, "--tls-server-name broker.example.com"));
+    assert_non_null(strstr(f.items[0].fix, "--name broker.example.com --ip 10.1.2.3 --rsa 2048"));
     g_host = NULL;
 
-    /* The old mosquitto.org CA (its subject) gets the 2020 hint; another weak key does not. */
+    /* A CA in a folder the system owns: no command writes there. */
+    g_ca_display = "/etc/ssl/certs/ca.crt";
+    assert_int_equal(run_scenario_f("server-expired", false, &f), 0);
+    assert_null(strstr(f.items[0].fix, "$ "));
+    assert_null(strstr(f.items[0].fix, "cd /etc/ssl"));
+    g_ca_display = NULL;
+
+    /* The old mosquitto.org CA (its subject) gets the 2020 hint, after the own-PKI fix (the
+     * download is an alternative, never run as the fix); another weak key does not. */
     assert_int_equal(run_scenario_f("weak-ca-rsa1024", false, &f), 0);
-    assert_non_null(strstr(f.items[0].fix, "test.mosquitto.org"));
+    const char *org = strstr(f.items[0].fix, "test.mosquitto.org");
+    const char *or_line = strstr(f.items[0].fix, "\nOr");
+    assert_non_null(org);
+    assert_non_null(or_line);
+    assert_true(or_line < org);
     assert_int_equal(run_scenario_f("weak-server-key", false, &f), 0);
     assert_null(strstr(f.items[0].fix, "mosquitto.org"));
     assert_null(strstr(f.items[0].message, "mosquitto.org"));
@@ -904,6 +1245,9 @@ int main(void)
         cmocka_unit_test(test_certinfo_system_bundle_parses_every_root),
         cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
         cmocka_unit_test(test_diag_transport_and_connack_causes),
+        cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
+        cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
+        cmocka_unit_test(test_diag_no_verification_option_is_named),
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
         cmocka_unit_test(test_catalogue_docs_state_severity_and_title),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),
