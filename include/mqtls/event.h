@@ -44,7 +44,13 @@ typedef enum mqtls_event_type {
     MQTLS_EVENT_PUBLISHED = 4,    /**< our QoS 1/2 PUBLISH acknowledged: u.published */
     MQTLS_EVENT_SUBSCRIBED = 5,   /**< SUBACK: u.subscribed */
     MQTLS_EVENT_UNSUBSCRIBED = 6, /**< UNSUBACK: u.subscribed (reason codes, MQTT 5) */
-    MQTLS_EVENT_ERROR = 7         /**< a failure: u.error (connect failures, dropped messages) */
+    MQTLS_EVENT_ERROR = 7,        /**< a failure: u.error (connect failures, dropped messages) */
+    /** With persistence (since 1.1): a QoS 2 message a previous process received and recorded,
+     *  whose MQTLS_EVENT_MESSAGE callback had not returned when that process died. It may or
+     *  may not have been processed; it is never delivered as MQTLS_EVENT_MESSAGE again. u.message
+     *  (dup true). Reported once, by the first step of the loop after mqtls_client_create(). An
+     *  application that ignores this event gets at most once for these messages. */
+    MQTLS_EVENT_MESSAGE_IN_DOUBT = 8
 } mqtls_event_type_t;
 
 /** One event. Every pointer is borrowed for the duration of the callback. */

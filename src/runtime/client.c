@@ -109,6 +109,8 @@ static void cfg_defaults(mqtls_client_cfg_t *cfg)
     cfg->max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     cfg->log_level = MQTLS_LOG_OFF;
     cfg->diagnose = true;
+    cfg->persistence_sync = MQTLS_PERSIST_SYNC_EVERY;
+    cfg->persistence_sync_ms = 100;
 }
 
 void mqtls_client_cfg_init_sized(mqtls_client_cfg_t *cfg, size_t size)
@@ -178,7 +180,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     const mqtls_client_cfg_t *cfg = &c->cfg;
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
-                   cfg->will.payload_len + 1u;
+                   slen(cfg->persistence_dir) + cfg->will.payload_len + 1u;
     c->strings = malloc(total);
     if (c->strings == NULL) {
         return MQTLS_ERR_NOMEM;
@@ -190,6 +192,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     c->cfg.password = scopy(&p, cfg->password);
     c->cfg.will.topic = scopy(&p, cfg->will.topic);
     c->cfg.ws_subprotocol = scopy(&p, cfg->ws_subprotocol);
+    c->cfg.persistence_dir = scopy(&p, cfg->persistence_dir);
     if (cfg->will.payload_len > 0 && cfg->will.payload != NULL) {
         memcpy(p, cfg->will.payload, cfg->will.payload_len);
         c->cfg.will.payload = (const uint8_t *)p;
@@ -229,6 +232,7 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.outbound_aliases = cfg->outbound_aliases;
     sc.on_event = mqtls__client_on_session_event;
     sc.event_ctx = c;
+    mqtls__client_persist_hook(c, &sc);
     size_t n = mqtls__session_arena_size(&sc);
     c->arena = malloc(n);
     if (c->arena == NULL) {
@@ -296,6 +300,10 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (c->cfg.max_packet_size == 0) {
         c->cfg.max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     }
+    st = mqtls__client_persist_open(c, err); /* may give the client id kept in the directory */
+    if (st != MQTLS_OK) {
+        goto out;
+    }
     if (c->cfg.client_id == NULL || c->cfg.client_id[0] == '\0') {
         /* An empty id only works with a clean session in 3.1.1 [MQTT-3.1.3-7]: make one. */
         (void)snprintf(c->client_id, sizeof c->client_id, "mqtls-%08x%08x", mqtls__client_rand32(c),
@@ -305,6 +313,10 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (st != MQTLS_OK) {
         err->layer = MQTLS_LAYER_CONFIG;
         err->status = st;
+        goto out;
+    }
+    st = mqtls__client_persist_restore(c, err);
+    if (st != MQTLS_OK) {
         goto out;
     }
     c->rx_cap = MQTLS_RX_BUFFER_INITIAL;
@@ -370,6 +382,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
         c->t->ops->close(c->t);
         c->t->ops->destroy(c->t);
     }
+    mqtls__client_persist_close(c); /* after the transport: the session records nothing more */
     mqtls__client_diag_release(c);
     if (c->tls == NULL) {
         mqtls__diag_cache_destroy(c->diag); /* the client's own (no TLS context to share) */
