@@ -54,6 +54,9 @@ static int exit_code_for(mqtls_status_t st)
         return MQTLS_EXIT_REFUSED;
     case MQTLS_ERR_FILE_UNREADABLE:
     case MQTLS_ERR_FILE_EMPTY:
+    case MQTLS_ERR_PERSIST:
+    case MQTLS_ERR_PERSIST_LOCKED:
+    case MQTLS_ERR_PERSIST_MISMATCH:
         return MQTLS_EXIT_FILE;
     default:
         return MQTLS_EXIT_FAIL;
@@ -192,8 +195,11 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
         fprintf(stderr, "mqtls: the server refused the WebSocket subprotocol; if it is a "
                         "bridge such as websockify, retry with --ws-subprotocol \"\"\n");
     }
-    if (!s->opts->url_ws) {
-        /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet */
+    bool persist = e->status == MQTLS_ERR_PERSIST || e->status == MQTLS_ERR_PERSIST_LOCKED ||
+                   e->status == MQTLS_ERR_PERSIST_MISMATCH;
+    if (!s->opts->url_ws && !persist) {
+        /* mqtls doctor checks mqtt(s):// endpoints; it has no WebSocket step yet.
+         * A --persist directory problem is not the broker's: doctor cannot help there. */
         print_doctor_hint(s->opts);
     }
     return exit_code_for(e->status);
@@ -295,6 +301,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.version = o->version;
     cfg.keepalive_s = (uint16_t)o->keepalive_s;
     cfg.clean_start = o->clean_session;
+    cfg.persistence_dir = o->persist_dir; /* the id kept there is used when -i is not given */
+    cfg.persistence_sync = (mqtls_persist_sync_t)o->persist_sync;
     if (!o->clean_session && o->version == MQTLS_V5) {
         /* mosquitto: -c with MQTT 5 means a session that never expires */
         cfg.session_expiry_s = UINT32_MAX;

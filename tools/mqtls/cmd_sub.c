@@ -47,6 +47,31 @@ static void subscribe_all(sub_state_t *st, mqtls_client_t *c)
     }
 }
 
+/* --persist: a QoS 2 message the previous run received but may not have finished printing.
+ * stdout keeps "never twice"; stderr says what it was, formatted as -F says. */
+static void on_in_doubt(sub_state_t *st, const mqtls_event_t *ev)
+{
+    cli_msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.topic = ev->u.message.topic.data;
+    m.topic_len = ev->u.message.topic.len;
+    m.payload = ev->u.message.payload.data;
+    m.payload_len = ev->u.message.payload.len;
+    m.qos = ev->u.message.qos;
+    m.retain = ev->u.message.retain;
+    m.mid = ev->u.message.packet_id;
+    m.props = ev->u.message.props;
+    clock_gettime(CLOCK_REALTIME, &m.when);
+    st->out.len = 0;
+    cli_render(&st->out, st->o, &m);
+    fprintf(stderr, "mqtls: in doubt (the previous run ended while printing it; not printed "
+                    "again): ");
+    fwrite(st->out.data, 1, st->out.len, stderr);
+    if (st->out.len == 0 || st->out.data[st->out.len - 1] != '\n') {
+        fputc('\n', stderr);
+    }
+}
+
 static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *ev)
 {
     const cli_opts_t *o = st->o;
@@ -126,6 +151,9 @@ static void sub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     }
     case MQTLS_EVENT_MESSAGE:
         on_message(st, c, ev);
+        break;
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT:
+        on_in_doubt(st, ev);
         break;
     case MQTLS_EVENT_DISCONNECTED:
         if (st->s.connected && !st->done && !st->s.closing) {

@@ -2,7 +2,9 @@
  * tails cut at every byte, damaged checksums, foreign files, the lock, client id and version
  * checks, compaction, fsync policies (what a power failure keeps), and a crash injected at every
  * I/O step of a scenario with compactions: after each, the log opens to the state before or
- * after the interrupted operation, never anything else, and takes new records. */
+ * after the interrupted operation, never anything else, and takes new records. Through the
+ * client (no broker): the rules of mqtls_client_create() with a persistence_dir, the outbox
+ * and client id restored, a message in doubt reported once. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -667,6 +669,100 @@ static void test_persist_crash_at_every_step_keeps_a_whole_state(void **state)
                   SCENARIO_OPS);
 }
 
+/* --- through the client ------------------------------------------------------------------ */
+
+static int g_doubts;
+static char g_doubt_payload[64];
+
+static void on_client_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    if (ev->type == MQTLS_EVENT_MESSAGE_IN_DOUBT) {
+        g_doubts++;
+        size_t n = ev->u.message.payload.len < sizeof g_doubt_payload - 1u
+                       ? ev->u.message.payload.len
+                       : sizeof g_doubt_payload - 1u;
+        memcpy(g_doubt_payload, ev->u.message.payload.data, n);
+        g_doubt_payload[n] = '\0';
+        assert_true(ev->u.message.dup);
+        assert_int_equal(ev->u.message.packet_id, 42);
+    }
+}
+
+static mqtls_status_t create_client(mqtls_client_cfg_t *cfg, mqtls_client_t **c, mqtls_error_t *err)
+{
+    cfg->uri = "mqtt://127.0.0.1:1"; /* never connected */
+    cfg->persistence_dir = g_dir;
+    cfg->on_event = on_client_event;
+    mqtls_error_init(err);
+    return mqtls_client_create(cfg, err, c);
+}
+
+static void test_client_persistence_rules_restore_and_in_doubt(void **state)
+{
+    (void)state;
+    mqtls_client_cfg_t cfg;
+    mqtls_client_t *c = NULL;
+    mqtls_error_t err;
+    /* A clean session would throw away what the directory keeps: refused. */
+    mqtls_client_cfg_init(&cfg);
+    assert_int_equal(create_client(&cfg, &c, &err), MQTLS_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.detail, "clean_start"));
+    mqtls_client_cfg_init(&cfg);
+    cfg.clean_start = false;
+    cfg.version = MQTLS_V5; /* session expiry 0: the broker ends the session at disconnect */
+    assert_int_equal(create_client(&cfg, &c, &err), MQTLS_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.detail, "session_expiry_s"));
+
+    /* A log holding one publish and one QoS 2 message whose delivery did not finish. */
+    mqtls__persist_cfg_t pc = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 0);
+    mqtls__persist_restored_t r;
+    mqtls__persist_t *p = open_ok(&pc, &r);
+    mqtls__persist_restored_free(&r);
+    mqtls_packet_t pk;
+    memset(&pk, 0, sizeof pk);
+    pk.type = MQTLS_PUBLISH;
+    pk.u.publish.topic.data = (const uint8_t *)"a/b";
+    pk.u.publish.topic.len = 3;
+    pk.u.publish.qos = 1;
+    pk.u.publish.packet_id = 3;
+    size_t n = 0;
+    assert_int_equal(mqtls_packet_encode(&pk, MQTLS_V311, g_pkt, sizeof g_pkt, &n), MQTLS_OK);
+    mqtls__persist_op_t op = {.kind = MQTLS__P_PUB_ADDED, .packet_id = 3, .qos = 1};
+    op.packet.data = g_pkt;
+    op.packet.len = n;
+    assert_int_equal(mqtls__persist_put(p, &op, 1000), MQTLS_OK);
+    op = op_in(42);
+    assert_int_equal(mqtls__persist_put(p, &op, 1000), MQTLS_OK);
+    mqtls__persist_close(p);
+
+    /* The client id comes from the directory; the publish is back in the outbox; the message
+     * in doubt is reported once, by the first step. */
+    mqtls_client_cfg_init(&cfg);
+    cfg.clean_start = false;
+    g_doubts = 0;
+    assert_int_equal(create_client(&cfg, &c, &err), MQTLS_OK);
+    assert_string_equal(mqtls_client_id(c), "client-1");
+    assert_int_equal(mqtls_client_outbox_count(c), 1);
+    mqtls_client_t *second = NULL;
+    assert_int_equal(create_client(&cfg, &second, &err), MQTLS_ERR_PERSIST_LOCKED);
+    assert_int_equal(mqtls_client_timeout_ms(c), 0); /* the report is due now */
+    assert_int_equal(g_doubts, 0);
+    assert_int_equal(mqtls_client_step(c, 0), MQTLS_OK);
+    assert_int_equal(g_doubts, 1);
+    assert_int_equal(strlen(g_doubt_payload), 42u % 50u);
+    assert_int_equal(mqtls_client_step(c, 0), MQTLS_OK);
+    assert_int_equal(g_doubts, 1);
+    mqtls_client_destroy(c);
+    assert_int_equal(create_client(&cfg, &c, &err), MQTLS_OK);
+    assert_int_equal(mqtls_client_step(c, 0), MQTLS_OK);
+    assert_int_equal(g_doubts, 1); /* not again in the next process either */
+    mqtls_client_destroy(c);
+    cfg.client_id = "someone-else";
+    assert_int_equal(create_client(&cfg, &c, &err), MQTLS_ERR_PERSIST_MISMATCH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +780,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persist_sync_policies_and_power_loss, setup_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_persist_write_error_is_cut_and_later_records_kept,
+                                        setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_client_persistence_rules_restore_and_in_doubt,
                                         setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_persist_crash_at_every_step_keeps_a_whole_state,
                                         setup_dir, remove_dir),
