@@ -115,6 +115,62 @@ CASES = [
     ("an unreadable line is a usage error", ["--qos", "1"],
      {"sent": SENT5, "recv": "s1:1\nnot a message\n"}, 2, {}),
     ("--sent or --acked is required", ["--qos", "1"], {"recv": payloads("s1", 1)}, 2, {}),
+    # persistence: handed over = required even without an ack; in-doubt reports
+    ("--require handed: a handed-over message is required without an ack",
+     ["--qos", "2", "--require", "handed"],
+     {"sent": SENT5, "handed": seqs("s1", 1, 2, 3, 4), "recv": payloads("s1", 1, 2, 4)}, 1,
+     {"s.lost_required": 1, "s.lost_seqs": [3, 5]}),
+    ("--require handed: attempted but not handed over may be lost",
+     ["--qos", "2", "--require", "handed"],
+     {"sent": SENT5, "handed": seqs("s1", 1, 2, 3, 4), "recv": payloads("s1", 1, 2, 3, 4)}, 0,
+     {"s.lost": 1, "s.lost_required": 0}),
+    ("an in-doubt report covers a loss and is never a copy",
+     ["--qos", "2", "--require", "handed"],
+     {"sent": SENT5, "handed": SENT5,
+      "recv": payloads("s1", 1, 2) + "@in-doubt s1:000003 77\n" + payloads("s1", 4, 5)}, 0,
+     {"s.in_doubt": 1, "s.duplicated": 0, "s.lost": 0}),
+    ("an in-doubt report after its printed copy is no duplicate",
+     ["--qos", "2", "--require", "handed"],
+     {"sent": SENT5, "handed": SENT5,
+      "recv": payloads("s1", 1, 2, 3) + "@in-doubt s1:000003\n" + payloads("s1", 4, 5)}, 0,
+     {"s.in_doubt": 1, "s.duplicated": 0}),
+    ("--require handed needs --handed", ["--qos", "1", "--require", "handed"],
+     {"sent": SENT5, "recv": payloads("s1", 1)}, 2, {}),
+    # clean publisher session: QoS 2 duplicates allowed and counted (issue defect 5)
+    ("qos2 --pub-session clean: duplicates are allowed, counted",
+     ["--qos", "2", "--pub-session", "clean"],
+     {"sent": SENT5, "acked": SENT5, "recv": payloads("s1", 1, 2, 3, 3, 4, 5)}, 0,
+     {"s.duplicated": 1, "s.duplicated_allowed": 1, "pub_session": "clean"}),
+    # broker kill -9: only what the broker acknowledged just before it died may be lost
+    ("broker crash: a loss acked within the window before it is excused",
+     ["--qos", "1", "--broker-crash", "10000", "--crash-window-ms", "500"],
+     {"sent": SENT5, "acked": "s1:1 9000\ns1:2 9000\ns1:3 9800\ns1:4 10500\ns1:5 10600\n",
+      "recv": payloads("s1", 1, 2, 4, 5)}, 0,
+     {"s.lost_required": 1, "s.lost_broker_crash": 1}),
+    ("broker crash: a loss acked long before it is a violation",
+     ["--qos", "1", "--broker-crash", "10000", "--crash-window-ms", "500"],
+     {"sent": SENT5, "acked": "s1:1 9000\ns1:2 9000\ns1:3 9800\ns1:4 10500\ns1:5 10600\n",
+      "recv": payloads("s1", 1, 3, 4, 5)}, 1,
+     {"s.lost_required": 1, "s.lost_broker_crash": 0}),
+    ("broker crash: qos2 in flight across it (handed before, acked after) is excused",
+     ["--qos", "2", "--require", "handed", "--broker-crash", "10000"],
+     {"sent": SENT5, "handed": "s1:1 1\ns1:2 1\ns1:3 9990\ns1:4 10400\ns1:5 10500\n",
+      "acked": "s1:1 5\ns1:2 5\ns1:3 10300\ns1:4 10600\ns1:5 10700\n",
+      "recv": payloads("s1", 1, 2, 4, 5)}, 0, {"s.lost_broker_crash": 1}),
+    ("broker crash: a qos1 re-delivery after it is judged as a duplicate, not for order",
+     ["--qos", "1", "--broker-crash", "10000", "--crash-window-ms", "500"],
+     {"sent": SENT5, "acked": SENT5,
+      "recv": "s1:1 100\ns1:2 9800\ns1:3 9900\ns1:2 10200\ns1:4 10300\ns1:5 10400\n"}, 0,
+     {"s.duplicated_broker_crash": 1, "s.order_violations": 0}),
+    ("without the crash the same copies break the final-copy order", ["--qos", "1"],
+     {"sent": SENT5, "acked": SENT5,
+      "recv": "s1:1 100\ns1:2 9800\ns1:3 9900\ns1:2 10200\ns1:4 10300\ns1:5 10400\n"}, 1,
+     {"s.order_violations": 1}),
+    ("broker crash: a qos2 copy re-delivered after it is excused, another is not",
+     ["--qos", "2", "--broker-crash", "10000", "--crash-window-ms", "500"],
+     {"sent": SENT5, "acked": SENT5,
+      "recv": "s1:1 100\ns1:2 9900\ns1:1 10200\ns1:2 10200\ns1:3 10300\ns1:4 1\ns1:5 1\n"},
+     1, {"s.duplicated": 2, "s.duplicated_broker_crash": 1}),
 ]
 
 
@@ -124,7 +180,7 @@ def run_case(tmp, name, args, files, want_rc, want):
         with open(os.path.join(d, fname), "w", encoding="utf-8") as f:
             f.write(text)
     argv = [sys.executable, CHECKER, "--json"]
-    for role in ("sent", "acked"):
+    for role in ("sent", "acked", "handed"):
         if role in files:
             argv += [f"--{role}", os.path.join(d, role)]
     argv += ["--received", os.path.join(d, "recv")]
