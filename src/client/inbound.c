@@ -34,12 +34,18 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
         }
     }
     bool deliver = true;
+    bool in_doubt = false;
     bool stored = false;
     mqtls_status_t st = MQTLS_OK;
     if (pub->qos == 2) {
         /* Exactly once: deliver at the first PUBLISH, remember the id until PUBREL. */
         if (bit_get(s->ids_in_qos2, pub->packet_id)) {
             deliver = false;
+            /* No DUP on an id still awaiting PUBREL: a new message, from a broker that lost the
+             * flow it had with this id (a restart that rolled its state back) and reused it
+             * [MQTT-2.3.1-2] -- or a resend that forgot DUP. Not delivered [MQTT-4.3.3-9], not
+             * dropped silently either: reported in doubt. */
+            in_doubt = !pub->dup;
         } else {
             /* A store records the id before the delivery: after a crash the message is never
              * delivered twice (docs/reliability.md, "in doubt"). */
@@ -53,10 +59,10 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
             stored = true;
         }
     }
-    if (deliver) {
+    if (deliver || in_doubt) {
         mqtls_event_t ev;
         memset(&ev, 0, sizeof ev);
-        ev.type = MQTLS_EVENT_MESSAGE;
+        ev.type = deliver ? MQTLS_EVENT_MESSAGE : MQTLS_EVENT_MESSAGE_IN_DOUBT;
         ev.u.message.topic = topic;
         ev.u.message.payload = pub->payload;
         ev.u.message.qos = pub->qos;

@@ -47,8 +47,9 @@ static void subscribe_all(sub_state_t *st, mqtls_client_t *c)
     }
 }
 
-/* --persist: a QoS 2 message the previous run received but may not have finished printing.
- * stdout keeps "never twice"; stderr says what it was, formatted as -F says. */
+/* A QoS 2 message that may have been printed before (the previous --persist run ended while
+ * printing it, or the broker reused a packet id): stdout keeps "never twice"; stderr says what
+ * it was, formatted as -F says. */
 static void on_in_doubt(sub_state_t *st, const mqtls_event_t *ev)
 {
     cli_msg_t m;
@@ -64,8 +65,8 @@ static void on_in_doubt(sub_state_t *st, const mqtls_event_t *ev)
     clock_gettime(CLOCK_REALTIME, &m.when);
     st->out.len = 0;
     cli_render(&st->out, st->o, &m);
-    fprintf(stderr, "mqtls: in doubt (the previous run ended while printing it; not printed "
-                    "again): ");
+    fprintf(stderr, "mqtls: in doubt (QoS 2 message that may have been printed before; not "
+                    "printed again): ");
     fwrite(st->out.data, 1, st->out.len, stderr);
     if (st->out.len == 0 || st->out.data[st->out.len - 1] != '\n') {
         fputc('\n', stderr);

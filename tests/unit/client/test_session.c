@@ -58,7 +58,8 @@ static void on_event(void *ctx, const mqtls_event_t *e)
     case MQTLS_EVENT_CONNECTED:
         r->session_present = e->u.connected.session_present;
         break;
-    case MQTLS_EVENT_MESSAGE: {
+    case MQTLS_EVENT_MESSAGE:
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT: {
         size_t n = e->u.message.topic.len < sizeof r->topic - 1u ? e->u.message.topic.len
                                                                  : sizeof r->topic - 1u;
         memcpy(r->topic, e->u.message.topic.data, n);
@@ -358,6 +359,29 @@ static void test_session_persist_hooks_come_before_what_depends_on_them(void **s
     (void)prec_find(MQTLS__P_IN_RELEASED, 77);
     assert_int_equal(drain(s), 1);
     assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBCOMP);
+}
+
+static void test_session_qos2_id_reused_without_dup_is_reported_in_doubt(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    drain(s); /* PUBREC; the broker's PUBREL never comes (it lost the flow) */
+    /* A resend (DUP) is dropped silently; a new PUBLISH (no DUP) on the same id is neither
+     * delivered nor dropped silently. Both are acknowledged with PUBREC [MQTT-4.3.3-9]. */
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE_IN_DOUBT), 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE_IN_DOUBT), 1);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].id, 5);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].payload_len, 5);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBREC);
 }
 
 static void test_session_persist_failure_refuses_or_closes(void **state)
@@ -1718,6 +1742,7 @@ int main(void)
         cmocka_unit_test(test_session_connect_v311_sends_connect_and_connects),
         cmocka_unit_test(test_session_persist_hooks_come_before_what_depends_on_them),
         cmocka_unit_test(test_session_persist_failure_refuses_or_closes),
+        cmocka_unit_test(test_session_qos2_id_reused_without_dup_is_reported_in_doubt),
         cmocka_unit_test(test_session_restored_entries_resume_the_session),
         cmocka_unit_test(test_session_illegal_events_return_state),
         cmocka_unit_test(test_session_connack_refused_reports_reason),
