@@ -13,6 +13,7 @@
  *       PREFIX.sent    "S:SEQ T"  before mqtls_client_publish() is called (attempted)
  *       PREFIX.handed  "S:SEQ T"  after it returned MQTLS_OK (handed over)
  *       PREFIX.acked   "S:SEQ T"  at MQTLS_EVENT_PUBLISHED (PUBACK / PUBCOMP)
+ *       PREFIX.refused "S:SEQ T"  instead, when that carried a reason >= 0x80 (MQTT 5)
  *     (T = CLOCK_MONOTONIC ms). Started again with the same PREFIX it goes on after the highest
  *     seq of PREFIX.sent: the one it may have been handing over when it died is never offered
  *     twice. When every message is handed over it waits until the outbox is empty (every
@@ -23,6 +24,9 @@
  *     session (the marks checker.py reads); exits 0 at SIGTERM / SIGINT after a disconnect.
  *   common: [--cafile F --cert F --key F] [-V 311|5] [--clean] [--persist DIR]
  *           [--sync every|batch|none] [--keepalive S] [--drain-s S] [--deadline-s S]
+ *           [--die-at SEQ]: SIGKILL itself at message SEQ, at the worst moment: pub right after
+ *           mqtls_client_publish() returned (before PREFIX.handed has it), sub inside the
+ *           message callback (before FILE has it). Started again, neither meets SEQ again.
  * Exit: 0 done; 1 failure (printed); 2 usage; 3 deadline. Never connects anywhere but --uri. */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,14 +51,15 @@ typedef struct opts {
     mqtls_persist_sync_t sync;
     unsigned keepalive_s;
     long drain_s, deadline_s;
+    long die_at;
 } opts_t;
 
 typedef struct run {
     opts_t o;
     mqtls_client_t *c;
-    int fd_sent, fd_handed, fd_acked, fd_out;
+    int fd_sent, fd_handed, fd_acked, fd_refused, fd_out;
     long *seq_of_id; /* [65536]: the seq published with that packet id (pub) */
-    bool subscribed;  /* a SUBACK came (sub) */
+    bool subscribed; /* a SUBACK came (sub) */
     long connects, messages, doubts;
 } run_t;
 
@@ -125,6 +130,17 @@ static long last_attempted(const opts_t *o)
     return top;
 }
 
+/* "S:000123" -> 123 (0 if not of that form). */
+static long seq_of_payload(const mqtls_bytes_t *p)
+{
+    char buf[64];
+    size_t n = p->len < sizeof buf - 1u ? p->len : sizeof buf - 1u;
+    memcpy(buf, p->data, n);
+    buf[n] = '\0';
+    const char *colon = strrchr(buf, ':');
+    return colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+}
+
 static void subscribe(run_t *r)
 {
     mqtls_subscription_t s = {r->o.topic, (uint8_t)r->o.qos};
@@ -162,6 +178,10 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     case MQTLS_EVENT_MESSAGE_IN_DOUBT:
         if (r->fd_out >= 0) {
             bool doubt = ev->type == MQTLS_EVENT_MESSAGE_IN_DOUBT;
+            if (!doubt && r->o.die_at > 0 &&
+                seq_of_payload(&ev->u.message.payload) == r->o.die_at) {
+                raise(SIGKILL); /* inside the delivery: the next process reports it in doubt */
+            }
             put_line(r->fd_out, "%s%.*s %ld\n", doubt ? "@in-doubt " : "",
                      (int)ev->u.message.payload.len, (const char *)ev->u.message.payload.data,
                      now_ms());
@@ -171,8 +191,9 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         break;
     case MQTLS_EVENT_PUBLISHED:
         if (r->seq_of_id != NULL && r->seq_of_id[ev->u.published.packet_id] > 0) {
-            put_line(r->fd_acked, "%s:%06ld %ld\n", r->o.stream,
-                     r->seq_of_id[ev->u.published.packet_id], now_ms());
+            /* A refusal (MQTT 5 reason >= 0x80) ends the flow too, but delivers nothing. */
+            put_line(ev->u.published.reason >= 0x80 ? r->fd_refused : r->fd_acked, "%s:%06ld %ld\n",
+                     r->o.stream, r->seq_of_id[ev->u.published.packet_id], now_ms());
             r->seq_of_id[ev->u.published.packet_id] = 0;
         }
         if (ev->u.published.reason >= 0x80) {
@@ -252,6 +273,8 @@ static int parse(opts_t *o, int argc, char **argv)
             o->drain_s = strtol(v, NULL, 10);
         } else if (strcmp(a, "--deadline-s") == 0) {
             o->deadline_s = strtol(v, NULL, 10);
+        } else if (strcmp(a, "--die-at") == 0) {
+            o->die_at = strtol(v, NULL, 10);
         } else {
             return usage("unknown option");
         }
@@ -312,6 +335,7 @@ static int run_pub(run_t *r)
     r->fd_sent = open_append(o->log, ".sent");
     r->fd_handed = open_append(o->log, ".handed");
     r->fd_acked = open_append(o->log, ".acked");
+    r->fd_refused = open_append(o->log, ".refused");
     r->seq_of_id = calloc(65536, sizeof *r->seq_of_id);
     if (r->seq_of_id == NULL || create(r) != 0) {
         return 1;
@@ -343,6 +367,9 @@ static int run_pub(run_t *r)
             return 1;
         }
         r->seq_of_id[id] = seq;
+        if (seq == o->die_at) {
+            raise(SIGKILL); /* handed over, but PREFIX.handed will never say so */
+        }
         put_line(r->fd_handed, "%s %ld\n", payload, now_ms());
         mqtls_client_step(r->c, 0);
     }
@@ -386,7 +413,7 @@ static int run_sub(run_t *r)
 int main(int argc, char **argv)
 {
     static run_t r;
-    r.fd_sent = r.fd_handed = r.fd_acked = r.fd_out = -1;
+    r.fd_sent = r.fd_handed = r.fd_acked = r.fd_refused = r.fd_out = -1;
     int rc = parse(&r.o, argc, argv);
     if (rc != 0) {
         return rc;

@@ -9,6 +9,8 @@ Input (plain text, one event per line; blank lines and lines starting with '#' a
   --handed FILE    what the library accepted: publish() returned OK (with persistence: the
                    record is written, so it must arrive even if the publisher was killed)
   --acked FILE     what the broker acknowledged (QoS 1: PUBACK; QoS 2: PUBCOMP)
+  --refused FILE   what the broker refused (MQTT 5 PUBACK/PUBREC reason >= 0x80): it told the
+                   publisher so, so these are never required (counted as "refused")
   --received FILE  what one subscriber got, in arrival order; one file per subscriber
                    (FILE=s1,s2 judges that subscriber on those streams only)
 
@@ -287,7 +289,7 @@ def judge_stream(sub, stream, events, sets, times, opts):
         required = set()
     else:
         base = {"sent": s_set, "acked": a_set, "handed": handed.get(stream, set())}
-        required = base[opts.require] - unique - doubts
+        required = base[opts.require] - unique - doubts - sets["refused"].get(stream, set())
     excused = set()
     if opts.session == "clean" and qos > 0:
         excused = excused_losses(required, events, stream)
@@ -329,6 +331,7 @@ def judge_stream(sub, stream, events, sets, times, opts):
         "lost_broker_crash": len(crash_lost),
         "lost_unacked": len(lost - a_set) if qos > 0 else 0,
         "in_doubt": len(doubts),
+        "refused": len(sets["refused"].get(stream, set())),
         "duplicated": duplicated,
         "duplicated_allowed": dup_allowed,
         "duplicated_broker_crash": dup_crash,
@@ -349,9 +352,10 @@ def run(opts):
     sent = read_set(opts.sent, "sent", warnings, problems)
     acked = read_set(opts.acked, "acked", warnings, problems, times["acked"])
     handed = read_set(opts.handed, "handed", warnings, problems, times["handed"])
+    refused = read_set(opts.refused, "refused", warnings, problems)
     if not opts.sent:
         sent = {k: set(v) for k, v in acked.items()}
-    for what, got in (("acknowledged", acked), ("handed-over", handed)):
+    for what, got in (("acknowledged", acked), ("handed-over", handed), ("refused", refused)):
         for stream, seqs in got.items():
             stray = seqs - sent.get(stream, set())
             if stray:
@@ -361,7 +365,7 @@ def run(opts):
         warnings.append("publisher session clean: QoS 2 duplicates are allowed (a message "
                         "re-published after a reconnect is new to the broker); exactly-once "
                         "needs a persistent publisher session")
-    sets = {"sent": sent, "acked": acked, "handed": handed}
+    sets = {"sent": sent, "acked": acked, "handed": handed, "refused": refused}
     if opts.qos == 0 and opts.acked:
         warnings.append("QoS 0 has no acknowledgements: --acked is ignored")
     results = []
@@ -422,6 +426,8 @@ def main(argv=None):
     ap.add_argument("--acked", action="append", default=[], metavar="FILE")
     ap.add_argument("--handed", action="append", default=[], metavar="FILE",
                     help="what the library accepted (publish() returned OK)")
+    ap.add_argument("--refused", action="append", default=[], metavar="FILE",
+                    help="what the broker refused (MQTT 5 reason >= 0x80): never required")
     ap.add_argument("--pub-session", choices=("persistent", "clean"), default="persistent",
                     help="clean: QoS 2 duplicates from re-publishing are allowed")
     ap.add_argument("--broker-crash", action="append", type=int, default=[], metavar="T_MS",

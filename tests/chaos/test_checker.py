@@ -134,6 +134,10 @@ CASES = [
      {"sent": SENT5, "handed": SENT5,
       "recv": payloads("s1", 1, 2, 3) + "@in-doubt s1:000003\n" + payloads("s1", 4, 5)}, 0,
      {"s.in_doubt": 1, "s.duplicated": 0}),
+    ("a message the broker refused (MQTT 5 reason >= 0x80) is never required",
+     ["--qos", "2", "--require", "handed", "--refused", "{d}/refused"],
+     {"sent": SENT5, "handed": SENT5, "refused": seqs("s1", 3),
+      "recv": payloads("s1", 1, 2, 4, 5)}, 0, {"s.refused": 1, "s.lost_required": 0}),
     ("--require handed needs --handed", ["--qos", "1", "--require", "handed"],
      {"sent": SENT5, "recv": payloads("s1", 1)}, 2, {}),
     # clean publisher session: QoS 2 duplicates allowed and counted (issue defect 5)
