@@ -14,6 +14,7 @@
  *       PREFIX.handed  "S:SEQ T"  after it returned MQTLS_OK (handed over)
  *       PREFIX.acked   "S:SEQ T"  at MQTLS_EVENT_PUBLISHED (PUBACK / PUBCOMP)
  *       PREFIX.refused "S:SEQ T"  instead, when that carried a reason >= 0x80 (MQTT 5)
+ *       PREFIX.sessions "@session-lost T"  a reconnect found the broker without our session
  *     (T = CLOCK_MONOTONIC ms). Started again with the same PREFIX it goes on after the highest
  *     seq of PREFIX.sent: the one it may have been handing over when it died is never offered
  *     twice. When every message is handed over it waits until the outbox is empty (every
@@ -57,7 +58,7 @@ typedef struct opts {
 typedef struct run {
     opts_t o;
     mqtls_client_t *c;
-    int fd_sent, fd_handed, fd_acked, fd_refused, fd_out;
+    int fd_sent, fd_handed, fd_acked, fd_refused, fd_lost, fd_out;
     long *seq_of_id; /* [65536]: the seq published with that packet id (pub) */
     bool subscribed; /* a SUBACK came (sub) */
     long connects, messages, doubts;
@@ -157,6 +158,11 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
     switch (ev->type) {
     case MQTLS_EVENT_CONNECTED:
         r->connects++;
+        if (r->fd_out < 0 && !ev->u.connected.session_present && r->connects > 1) {
+            /* The broker forgot our persistent session: what was in flight is published again
+             * as new messages (the library's rule), so QoS 2 may arrive twice. */
+            put_line(r->fd_lost, "@session-lost %ld\n", now_ms());
+        }
         if (r->fd_out >= 0 && !ev->u.connected.session_present) {
             /* The broker has no session for us: what was queued for us is gone (the mark for
              * checker.py), and the subscription must be made again. */
@@ -336,6 +342,7 @@ static int run_pub(run_t *r)
     r->fd_handed = open_append(o->log, ".handed");
     r->fd_acked = open_append(o->log, ".acked");
     r->fd_refused = open_append(o->log, ".refused");
+    r->fd_lost = open_append(o->log, ".sessions");
     r->seq_of_id = calloc(65536, sizeof *r->seq_of_id);
     if (r->seq_of_id == NULL || create(r) != 0) {
         return 1;
@@ -413,7 +420,7 @@ static int run_sub(run_t *r)
 int main(int argc, char **argv)
 {
     static run_t r;
-    r.fd_sent = r.fd_handed = r.fd_acked = r.fd_refused = r.fd_out = -1;
+    r.fd_sent = r.fd_handed = r.fd_acked = r.fd_refused = r.fd_lost = r.fd_out = -1;
     int rc = parse(&r.o, argc, argv);
     if (rc != 0) {
         return rc;

@@ -62,14 +62,22 @@ What is allowed (the mode's QoS is the end-to-end one: min(publish QoS, subscrip
   --pub-session clean: the publisher's session is clean, so a QoS 2 message it re-publishes
       after a reconnect is a new message to the broker [MQTT-4.3.3]: QoS 2 duplicates are then
       allowed and counted as such (exactly-once needs a persistent publisher session).
-  --broker-crash T (ms, repeatable; --crash-window-ms W, default 1000): the broker was killed
-      with SIGKILL at T. A broker that acknowledges before it saves (mosquitto: PUBACK and
-      PUBREC go out at once, the database is written at the end of its loop iteration) can
-      lose what it acknowledged just before T, and re-deliver what it completed just before
-      T. So: a required loss is excused ("broker_crash") iff its acknowledgement reached the
-      publisher in [T-W, T], or (QoS 2) it was handed over before T and acknowledged after T
-      (its PUBREC may have preceded T); a QoS 2 duplicate is excused iff its first copy
-      arrived in [T-W, T] and a later one after T. Everything else stays a violation.
+  --broker-crash T[:R] (ms, repeatable; --crash-window-ms W, default 1000): the broker was
+      killed with SIGKILL at T and accepted connections again R ms later (default 0); W is how
+      far before T its state may roll back (its last save). A broker that acknowledges before
+      it saves (mosquitto) can lose what it acknowledged in [T-W, T] and re-deliver what it
+      completed then. So: a required loss is excused ("broker_crash") iff its acknowledgement
+      reached the publisher in [T-W, T+R] (an ack sent before T can arrive while the broker is
+      down, never later), or (QoS 2) it was handed over before T and acknowledged after T (its
+      PUBREC may have preceded T); a later copy, after T, of a message first received in
+      [T-W, T] is a re-delivery ("duplicated_broker_crash"): excused at QoS 2, and at QoS 1
+      not judged for order. Everything else stays a violation.
+  --broker-restart T (ms, repeatable): the broker was stopped gracefully (it saved its state)
+      at T and started again. Nothing may be lost. A later copy, after T, of a message first
+      received before T is a re-delivery by the broker ("duplicated_broker_crash" too): a broker
+      that restores a QoS 2 message it had sent PUBREL for as unsent (mosquitto 2.0.11, fixed in
+      2.0.13) sends its PUBLISH again, and the subscriber, having completed it, cannot tell it
+      from a new one. Excused at QoS 2, never judged for order; counted.
 
 Ordering [MQTT-4.6.0-5, 4.6.0-6]: the server forwards the messages of one client on one topic at
 one QoS in the order it received them, on non-shared subscriptions ("Ordered Topic"), and the
@@ -230,8 +238,10 @@ def order_check(copies, qos, ordering):
     return reordered, bad
 
 
-def in_window(when, crashes, window_ms):
-    return when is not None and any(t - window_ms <= when <= t for t in crashes)
+def in_window(when, crashes, window_ms, after=False):
+    """@p crashes: [(T, R)]. Is @p when in [T-W, T] (or [T-W, T+R] with @p after)?"""
+    return when is not None and any(t - window_ms <= when <= t + (r if after else 0)
+                                    for t, r in crashes)
 
 
 def crash_losses(lost, stream, times, qos, opts):
@@ -243,19 +253,20 @@ def crash_losses(lost, stream, times, qos, opts):
     out = set()
     for k in lost:
         a = acked_at.get(k)
-        if in_window(a, opts.broker_crash, opts.crash_window_ms):
+        if in_window(a, opts.broker_crash, opts.crash_window_ms, after=True):
             out.add(k)
         elif qos == 2 and a is not None and handed_at.get(k) is not None and any(
-                handed_at[k] < t <= a for t in opts.broker_crash):
+                handed_at[k] < t <= a for t, _ in opts.broker_crash):
             out.add(k)
     return out
 
 
 def crash_redeliveries(stream, events, opts):
-    """-> positions (in the stream's copies) of the copies a broker crash explains: a later
-    copy, after the crash, of a message first received in the window before it (the broker
-    had not saved that it was delivered)."""
-    if not opts.broker_crash:
+    """-> positions (in the stream's copies) of the copies a broker crash or restart explains:
+    a later copy, after the crash, of a message first received in the window before it (the
+    broker had not saved that it was delivered), or after a restart, of one first received
+    before it."""
+    if not opts.broker_crash and not opts.broker_restart:
         return set()
     first = {}
     out = set()
@@ -265,7 +276,10 @@ def crash_redeliveries(stream, events, opts):
         if seq not in first:
             first[seq] = when
         elif (when is not None and in_window(first[seq], opts.broker_crash, opts.crash_window_ms)
-              and any(first[seq] <= t < when for t in opts.broker_crash)):
+              and any(first[seq] <= t < when for t, _ in opts.broker_crash)):
+            out.add(i)
+        elif (when is not None and first[seq] is not None
+              and any(first[seq] <= t < when for t in opts.broker_restart)):
             out.add(i)
     return out
 
@@ -388,6 +402,7 @@ def run(opts):
         "session": opts.session,
         "pub_session": opts.pub_session,
         "broker_crashes": len(opts.broker_crash),
+        "broker_restarts": len(opts.broker_restart),
         "require": opts.require if opts.qos > 0 else "none",
         "ordering": opts.ordering,
         "streams": results,
@@ -415,6 +430,13 @@ def print_text(report, out):
     print(f"verdict: {report['verdict']}", file=out)
 
 
+def crash_arg(text):
+    t, _, r = text.partition(":")
+    if not t.isdigit() or (r and not r.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected T_MS[:R_MS], got {text!r}")
+    return (int(t), int(r) if r else 0)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Count lost/duplicated/reordered MQTT messages and judge them against "
@@ -430,9 +452,12 @@ def main(argv=None):
                     help="what the broker refused (MQTT 5 reason >= 0x80): never required")
     ap.add_argument("--pub-session", choices=("persistent", "clean"), default="persistent",
                     help="clean: QoS 2 duplicates from re-publishing are allowed")
-    ap.add_argument("--broker-crash", action="append", type=int, default=[], metavar="T_MS",
-                    help="the broker was killed at T (CLOCK_MONOTONIC ms)")
+    ap.add_argument("--broker-crash", action="append", type=crash_arg, default=[],
+                    metavar="T_MS[:R_MS]",
+                    help="the broker was killed at T (CLOCK_MONOTONIC ms), up again R ms later")
     ap.add_argument("--crash-window-ms", type=int, default=1000, metavar="W")
+    ap.add_argument("--broker-restart", action="append", type=int, default=[], metavar="T_MS",
+                    help="the broker was stopped gracefully at T and started again")
     ap.add_argument("--received", action="append", default=[], metavar="FILE[=STREAMS]",
                     required=True)
     ap.add_argument("--require", choices=("acked", "sent", "handed"), default="acked",

@@ -38,12 +38,13 @@ import sys
 import tempfile
 import time
 
+from chaos_util import free_port, spawn, stop, stop_all, wait_until
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("MQTLS_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
 CHAOS_CLIENT = os.environ.get("CHAOS_CLIENT", "")
 FAULTPROXY = os.environ.get("FAULTPROXY", "")
 CHECKER = os.path.join(HERE, "checker.py")
-PROCS = []
 
 FAULTS = ("fin:0.2,rst:0.2,silence:0.08,delay:0.25,split:0.25,every=150-700ms,"
           "stall=100-400ms,split=200-600ms,chunk=1-7")
@@ -51,39 +52,6 @@ FAULTS = ("fin:0.2,rst:0.2,silence:0.08,delay:0.25,split:0.25,every=150-700ms,"
 
 def now_ms():
     return int(time.monotonic() * 1000)  # CLOCK_MONOTONIC, as chaos_client's times
-
-
-def wait_until(pred, timeout_s, step_s=0.05):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = pred()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step_s)
-
-
-def spawn(argv, **kw):
-    p = subprocess.Popen(argv, **kw)
-    PROCS.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGTERM, timeout_s=10):
-    """Stop a process started here, by its PID: @p sig, then SIGKILL after the deadline."""
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout_s)
-    return p.returncode
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def accepts(port):
@@ -135,7 +103,12 @@ class Broker:
                 # docs/reliability.md "What the broker must do".
                 f"persistence true\npersistence_location {self.dir}/\n"
                 "autosave_interval 1\nautosave_on_changes true\n"
-                "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 20\n"
+                # mosquitto 2.0.11 restores at most max_inflight_messages in-flight messages per
+                # client (0, "no limit", restores none) and queues the rest as unsent, so after
+                # even a graceful restart it sends again QoS 2 PUBLISHes it had sent PUBREL for:
+                # duplicates no client can prevent (docs/reliability.md). 65535: all restored.
+                "max_queued_messages 1000000\nmax_queued_bytes 0\n"
+                "max_inflight_messages 65535\n"
                 f"log_dest file {self.log}\n" +
                 ("log_type all\n" if os.environ.get("CHAOS_BROKER_DEBUG") == "1" else
                  "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n") +
@@ -171,13 +144,13 @@ class Broker:
         wait_until(lambda: stamp() != before, 5, 0.002)
         time.sleep(rng.uniform(0.0, 0.15))
         t = now_ms()
-        stop(self.proc, signal.SIGKILL)
+        stop(self.proc, sig=signal.SIGKILL)
         self.kills.append(t)
         return t, t - asked
 
     def stop_graceful(self):
         """SIGTERM: mosquitto saves its state and exits."""
-        stop(self.proc, signal.SIGTERM)
+        stop(self.proc)
 
     def restart(self):
         if not self.start():
@@ -280,7 +253,7 @@ class Role:
         self.proc = spawn(self.argv, stdout=self.err, stderr=self.err)
 
     def kill9(self):
-        stop(self.proc, signal.SIGKILL)
+        stop(self.proc, sig=signal.SIGKILL)
         self.kills += 1
 
     def died(self):
@@ -321,6 +294,7 @@ def run_case(case, broker, tdir, rng, budget_s):
     proxy.ctl("faults on")
     pub = Role(client_argv(case, broker.pki, proxy.port, "pub", cdir), cdir, "pub")
     crashes = []
+    restarts = []
     window_ms = 0  # how far before a kill the broker's state may roll back (+ a flow's latency)
     problems = []
     # Crash times, spread over the expected publishing time.
@@ -344,13 +318,14 @@ def run_case(case, broker, tdir, rng, budget_s):
         if step < len(plan) and time.monotonic() - t0 >= plan[step]:
             if case.crash == "broker":
                 t, rollback_ms = broker.kill9(rng)
-                crashes.append(t)
                 window_ms = max(window_ms, rollback_ms + 500)
-                with open(os.path.join(cdir, "broker-crashes"), "a", encoding="ascii") as f:
-                    f.write(f"{t} {rollback_ms}\n")
                 time.sleep(rng.uniform(0.1, 0.4))
                 broker.restart()
+                crashes.append(f"{t}:{now_ms() - t}")
+                with open(os.path.join(cdir, "broker-crashes"), "a", encoding="ascii") as f:
+                    f.write(f"{crashes[-1]} rollback {rollback_ms}\n")
             elif case.crash == "restart":
+                restarts.append(now_ms())
                 broker.stop_graceful()
                 broker.restarts += 1
                 time.sleep(rng.uniform(0.1, 0.4))
@@ -405,6 +380,8 @@ def run_case(case, broker, tdir, rng, budget_s):
         args += ["--broker-crash", str(t)]
     if crashes:
         args += ["--crash-window-ms", str(window_ms)]
+    for t in restarts:
+        args += ["--broker-restart", str(t)]
     chk = subprocess.run(args, capture_output=True, text=True, timeout=120)
     try:
         report = json.loads(chk.stdout)
@@ -430,7 +407,7 @@ def run_case(case, broker, tdir, rng, budget_s):
         "reordered": s.get("reordered", 0), "in_doubt": s.get("in_doubt", 0),
         "faults": faults, "faults_total": stats.get("faults_total", 0),
         "broker_kills": len(crashes), "pub_kills": pub.kills, "sub_kills": sub.kills,
-        "broker_restarts": step if case.crash == "restart" else 0,
+        "broker_restarts": len(restarts),
         "seconds": round(time.monotonic() - t0, 1),
         "verdict": ("ERROR" if problems else report.get("verdict", "ERROR")) if case.judged
                    else "MEASURED",
@@ -531,9 +508,7 @@ def main():
     finally:
         if broker is not None:
             broker.finish()
-        for p in PROCS:
-            if p.poll() is None:
-                stop(p)
+        stop_all()
         if os.environ.get("KEEP") == "1":
             print(f"# kept {tdir}")
         else:

@@ -214,6 +214,16 @@ static mqtls__persist_t *open_ok(const mqtls__persist_cfg_t *cfg, mqtls__persist
     return p;
 }
 
+/* Open the directory when what it holds does not matter to the test. */
+static mqtls__persist_t *open_plain(mqtls_persist_sync_t sync, size_t compact_min)
+{
+    mqtls__persist_cfg_t cfg = cfg_of(sync, compact_min);
+    mqtls__persist_restored_t r;
+    mqtls__persist_t *p = open_ok(&cfg, &r);
+    mqtls__persist_restored_free(&r);
+    return p;
+}
+
 static void put_ok(mqtls__persist_t *p, mqtls__persist_op_t op, model_t *m, uint8_t payload)
 {
     assert_int_equal(mqtls__persist_put(p, &op, 1000), MQTLS_OK);
@@ -316,10 +326,7 @@ static void test_persist_torn_tail_at_every_byte_is_cut(void **state)
         assert_int_equal(file_size(g_log), size - (long)last_len); /* the tail was cut */
     }
     /* A cut record is followed by new ones that the next open reads. */
-    mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_NONE, 0);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_NONE, 0);
     put_ok(p, op_added(9, 1, 9), &before, 9);
     mqtls__persist_close(p);
     reopen_expect(&before);
@@ -386,8 +393,7 @@ static void test_persist_lock_client_id_and_version(void **state)
     write_sample(&m, MQTLS_PERSIST_SYNC_EVERY);
     mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 0);
     mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_EVERY, 0);
     mqtls_error_t err;
     mqtls_error_init(&err);
     mqtls__persist_t *q = NULL;
@@ -405,10 +411,7 @@ static void test_persist_lock_client_id_and_version(void **state)
 static void test_persist_compaction_bounds_the_file(void **state)
 {
     (void)state;
-    mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_BATCH, 4096);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_BATCH, 4096);
     model_t m = {0};
     /* 10 messages stay live, 2000 pass through. */
     for (uint16_t id = 1; id <= 10; id++) {
@@ -434,10 +437,7 @@ static void test_persist_sync_policies_and_power_loss(void **state)
     (void)state;
     /* every: each promise is on the disk when put() returns; a power failure (the file cut to
      * what was synced) keeps every publish handed over. */
-    mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 0);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_EVERY, 0);
     model_t m = {0};
     put_ok(p, op_added(1, 1, 10), &m, 10);
     assert_true(mqtls__persist_synced_size(p) == mqtls__persist_size(p));
@@ -457,9 +457,7 @@ static void test_persist_sync_policies_and_power_loss(void **state)
     setup_dir(NULL);
 
     /* batch: synced at most sync_ms after the first unsynced record. */
-    cfg = cfg_of(MQTLS_PERSIST_SYNC_BATCH, 0);
-    p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    p = open_plain(MQTLS_PERSIST_SYNC_BATCH, 0);
     mqtls__persist_op_t op = op_added(1, 1, 10);
     assert_int_equal(mqtls__persist_put(p, &op, 5000), MQTLS_OK);
     assert_true(mqtls__persist_synced_size(p) < mqtls__persist_size(p));
@@ -474,9 +472,7 @@ static void test_persist_sync_policies_and_power_loss(void **state)
     setup_dir(NULL);
 
     /* none: never synced by put or tick (the header of a new log is). */
-    cfg = cfg_of(MQTLS_PERSIST_SYNC_NONE, 0);
-    p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    p = open_plain(MQTLS_PERSIST_SYNC_NONE, 0);
     uint64_t at_start = mqtls__persist_synced_size(p);
     assert_int_equal(mqtls__persist_put(p, &op, 5000), MQTLS_OK);
     mqtls__persist_tick(p, 1000000);
@@ -505,10 +501,7 @@ static long io_error_fault(void *ctx, mqtls__pstep_t step, size_t len)
 static void test_persist_write_error_is_cut_and_later_records_kept(void **state)
 {
     (void)state;
-    mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_NONE, 0);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_NONE, 0);
     model_t m = {0};
     put_ok(p, op_added(1, 1, 10), &m, 10);
     g_fail_step = MQTLS__PSTEP_APPEND;
@@ -526,9 +519,7 @@ static void test_persist_write_error_is_cut_and_later_records_kept(void **state)
 
     /* A failed fdatasync: nothing since the last good sync can be trusted; the store refuses
      * from then on (a publish would be refused, not silently unsafe). */
-    cfg = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 0);
-    p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    p = open_plain(MQTLS_PERSIST_SYNC_EVERY, 0);
     g_fail_step = MQTLS__PSTEP_SYNC;
     g_fail_at = 0;
     g_fail_seen = 0;
@@ -600,10 +591,7 @@ static crash_plan_t g_plan;
 
 static long run_scenario(long at, long cut, model_t *before, model_t *after)
 {
-    mqtls__persist_cfg_t cfg = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 1024);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&cfg, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_EVERY, 1024);
     crash_plan_t *plan = &g_plan;
     memset(plan, 0, sizeof *plan);
     plan->at = at;
@@ -716,10 +704,7 @@ static void test_client_persistence_rules_restore_and_in_doubt(void **state)
     assert_non_null(strstr(err.detail, "session_expiry_s"));
 
     /* A log holding one publish and one QoS 2 message whose delivery did not finish. */
-    mqtls__persist_cfg_t pc = cfg_of(MQTLS_PERSIST_SYNC_EVERY, 0);
-    mqtls__persist_restored_t r;
-    mqtls__persist_t *p = open_ok(&pc, &r);
-    mqtls__persist_restored_free(&r);
+    mqtls__persist_t *p = open_plain(MQTLS_PERSIST_SYNC_EVERY, 0);
     mqtls_packet_t pk;
     memset(&pk, 0, sizeof pk);
     pk.type = MQTLS_PUBLISH;
