@@ -211,7 +211,9 @@ MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtl
                                              mqtls_client_t **out);
 
 /** @brief Stop the loop thread if any, close the connection at once and free everything.
- *  Pending messages are dropped. Accepts NULL. Not from inside the event callback. */
+ *  Pending messages are dropped (with cfg.persistence_dir, the QoS 1/2 ones stay in the
+ *  directory: the next client created with it sends them). Accepts NULL. Not from inside the
+ *  event callback. */
 MQTLS_API void mqtls_client_destroy(mqtls_client_t *c);
 
 /** @brief Begin connecting (asynchronous): the result arrives as MQTLS_EVENT_CONNECTED, or

@@ -103,12 +103,12 @@ class Broker:
                 # docs/reliability.md "What the broker must do".
                 f"persistence true\npersistence_location {self.dir}/\n"
                 "autosave_interval 1\nautosave_on_changes true\n"
-                # mosquitto 2.0.11 restores at most max_inflight_messages in-flight messages per
-                # client (0, "no limit", restores none) and queues the rest as unsent, so after
-                # even a graceful restart it sends again QoS 2 PUBLISHes it had sent PUBREL for:
-                # duplicates no client can prevent (docs/reliability.md). 65535: all restored.
-                "max_queued_messages 1000000\nmax_queued_bytes 0\n"
-                "max_inflight_messages 65535\n"
+                # max_inflight_messages: mosquitto's default (20). After a graceful restart
+                # mosquitto 2.0.11 sends again some QoS 2 PUBLISHes it had sent PUBREL for
+                # (docs/reliability.md): --broker-restart counts them. (0, "no limit", makes its
+                # restore put every in-flight message back as unsent; 65535 floods every
+                # reconnect with re-deliveries and breaks QoS 1 order.)
+                "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 20\n"
                 f"log_dest file {self.log}\n" +
                 ("log_type all\n" if os.environ.get("CHAOS_BROKER_DEBUG") == "1" else
                  "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n") +
