@@ -4,7 +4,7 @@ ASAN    ?= build-asan
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-unit test-asan fuzz demo bench install deb tsan clean
+.PHONY: all deps configure build test test-unit test-asan fuzz demo bench chaos install deb tsan clean
 
 all: build
 
@@ -29,6 +29,13 @@ tsan: deps
 
 demo: deps build
 	@scripts/demo.sh
+
+# The long chaos run (tests/chaos/test_chaos.py --profile long): mqtls clients through a
+# fault-injecting proxy to a mosquitto that is killed and restarted, the clients killed and
+# restarted with persistence; >= 10^5 messages, >= 200 faults. Figures: docs/reliability.md.
+chaos: deps build
+	@CHAOS_CLIENT=$(BUILD)/tests/chaos/chaos_client FAULTPROXY=$(BUILD)/tests/chaos/faultproxy \
+	  python3 tests/chaos/test_chaos.py --profile long --json $(BUILD)/chaos-long.json
 
 bench: deps
 	@scripts/bench.sh

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config          # compiler and build
   libmbedtls-dev                            # TLS (2.28 on Debian 12)
+  zlib1g-dev                                # crc32() of the persistence log
   dpkg-dev debian-archive-keyring           # apt-get source of mbedTLS 3.6 (fetch-mbedtls3.sh)
   libcmocka-dev                             # unit tests
   mosquitto mosquitto-clients               # the real broker + interop clients in tests

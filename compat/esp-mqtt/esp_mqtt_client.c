@@ -438,6 +438,8 @@ static void on_mqtls_event(mqtls_client_t *mc, const mqtls_event_t *ev, void *ct
         dispatch(c, &e);
         break;
     }
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT:
+        break; /* only with persistence, which esp-mqtt's configuration cannot turn on */
     }
 }
 

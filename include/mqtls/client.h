@@ -79,6 +79,23 @@ typedef struct mqtls_reconnect {
     uint32_t max_ms; /**< cap, default 30000 */
 } mqtls_reconnect_t;
 
+/** When the persistence log (mqtls_client_cfg_t::persistence_dir) is flushed to the disk with
+ *  fdatasync(). Every policy survives the process being killed (kill -9, a crash): what was
+ *  written is in the kernel's page cache. They differ when the machine stops (power loss,
+ *  kernel panic); docs/reliability.md has the full table. */
+typedef enum mqtls_persist_sync {
+    /** fdatasync() after each record that carries a promise (a QoS 1/2 publish handed over,
+     *  PUBREC received, a QoS 2 message received or released) before the call or packet that
+     *  depends on it: nothing handed over is lost even to a power failure. Default. */
+    MQTLS_PERSIST_SYNC_EVERY = 0,
+    /** fdatasync() at most persistence_sync_ms after a record: a power failure may lose the
+     *  records of that last interval (publishes handed over then, QoS 2 receipts). */
+    MQTLS_PERSIST_SYNC_BATCH = 1,
+    /** Never (the kernel writes back when it likes, typically within 30 s; compaction still
+     *  syncs its new file): for a process crash only. */
+    MQTLS_PERSIST_SYNC_NONE = 2
+} mqtls_persist_sync_t;
+
 /** Client configuration. Initialise with mqtls_client_cfg_init(), then set what you need.
  *  mqtls_client_create() copies this struct and *tls, and the strings uri, client_id,
  *  username, password, ws_subprotocol, proxy, auth_method and the will's topic and payload; the property arrays
@@ -172,7 +189,8 @@ typedef struct mqtls_client_cfg {
      *  MQTT 3.1.1 only with clean_start [MQTT-3.1.3-7] (the broker does not say which id it
      *  chose: mqtls_client_id() stays ""). client_id must then be NULL or "". Default false:
      *  client_id NULL or "" means a generated id. Otherwise mqtls_client_create() fails with
-     *  MQTLS_ERR_INVALID_ARG (MQTT 3.1, 3.1.1 without clean_start, or a client_id given). */
+     *  MQTLS_ERR_INVALID_ARG (MQTT 3.1, 3.1.1 without clean_start, a client_id given, or a
+     *  persistence_dir: a persisted session needs an id of its own). */
     bool empty_client_id;
     /* ---- 1.1: transports and authentication (docs/transports.md, docs/auth.md) ---- */
     /** NULL (default): connect directly. Else reach the broker through a proxy: TLS and
@@ -193,6 +211,25 @@ typedef struct mqtls_client_cfg {
     mqtls_auth_start_fn auth_start; /**< initial data (CONNECT, AUTH 0x19) */
     mqtls_auth_step_fn auth_step;   /**< each broker step (AUTH 0x18) and its final data */
     void *auth_ctx;                 /**< passed to both; borrowed until destroy */
+    /* ---- 1.1: persistence (docs/reliability.md) ---- */
+    /** NULL (default) = no persistence. A directory (created, mode 0700, if its parent exists)
+     *  where the client keeps, in an append-only checksummed log, its outbox (QoS 1/2 publishes
+     *  not completed, with their packet id and state) and its inbound QoS 2 state, so that a
+     *  process killed and started again with the same directory resends every QoS 1/2 publish
+     *  it handed over and never delivers a QoS 2 message twice. "Handed over" means
+     *  mqtls_client_publish() returned MQTLS_OK: the record is then written and, with
+     *  MQTLS_PERSIST_SYNC_EVERY, on the disk. QoS 0 is never stored. The exact guarantee, what
+     *  the broker must do too, and the one window where a QoS 2 message is reported "in doubt"
+     *  (MQTLS_EVENT_MESSAGE_IN_DOUBT) instead: docs/reliability.md.
+     *  Persistence needs a session the broker keeps: clean_start false, and with MQTT 5 a
+     *  session_expiry_s other than 0; mqtls_client_create() refuses otherwise
+     *  (MQTLS_ERR_INVALID_ARG). With client_id NULL the id kept in the directory is used (or a
+     *  generated one is kept there); a directory holds one client id and MQTT version
+     *  (MQTLS_ERR_PERSIST_MISMATCH) and serves one client at a time (MQTLS_ERR_PERSIST_LOCKED).
+     *  Restored messages count against outbox_max_messages / outbox_max_bytes. Copied. */
+    const char *persistence_dir;
+    mqtls_persist_sync_t persistence_sync; /**< default MQTLS_PERSIST_SYNC_EVERY */
+    uint32_t persistence_sync_ms;          /**< MQTLS_PERSIST_SYNC_BATCH interval, default 100 */
 } mqtls_client_cfg_t;
 
 /** Session states, as seen by mqtls_client_state(). */
@@ -234,11 +271,19 @@ static inline void mqtls_client_cfg_init(mqtls_client_cfg_t *cfg)
  *  @param[in]  cfg  Copied (see mqtls_client_cfg_t for what stays borrowed).
  *  @param[out] err  Details on failure; may be NULL.
  *  @param[out] out  The client; caller frees with mqtls_client_destroy().
+ *  With cfg->persistence_dir, it also opens the directory's log and puts back what it holds:
+ *  the outbox (sent at the first connection) and the inbound QoS 2 ids; messages in doubt are
+ *  reported by the first step of the loop.
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (also: @p cfg or cfg->tls not initialised with
- *          its *_init()); MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM; MQTLS_ERR_NOT_SUPPORTED (@p cfg
- *          sets fields of a newer mqtls than this library); a status from building the TLS
- *          context (-207, -300..-314: a credential file must be a regular file of at most
- *          MQTLS_FILE_CREDENTIAL_MAX bytes, mqtls/file.h). */
+ *          its *_init(); persistence_dir with clean_start, or with MQTT 5 and
+ *          session_expiry_s 0); MQTLS_ERR_BAD_URI; MQTLS_ERR_NOMEM; MQTLS_ERR_NOT_SUPPORTED
+ *          (@p cfg sets fields of a newer mqtls than this library); a status from building the
+ *          TLS context (-207, -300..-314: a credential file must be a regular file of at most
+ *          MQTLS_FILE_CREDENTIAL_MAX bytes, mqtls/file.h); MQTLS_ERR_PERSIST (the directory or
+ *          its log cannot be created, read or written: path and errno in @p err);
+ *          MQTLS_ERR_PERSIST_LOCKED; MQTLS_ERR_PERSIST_MISMATCH (another client id or MQTT
+ *          version, or not an mqtls log); MQTLS_ERR_OUTBOX_FULL (the log holds more than the
+ *          outbox limits). */
 MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t *err,
                                              mqtls_client_t **out);
 
@@ -253,7 +298,9 @@ MQTLS_API mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtl
 MQTLS_API mqtls_status_t mqtls_client_reauthenticate(mqtls_client_t *c);
 
 /** @brief Stop the loop thread if any, close the connection at once and free everything.
- *  Pending messages are dropped. Accepts NULL. Not from inside the event callback. */
+ *  Pending messages are dropped (with cfg.persistence_dir, the QoS 1/2 ones stay in the
+ *  directory: the next client created with it sends them). Accepts NULL. Not from inside the
+ *  event callback. */
 MQTLS_API void mqtls_client_destroy(mqtls_client_t *c);
 
 /** @brief Begin connecting (asynchronous): the result arrives as MQTLS_EVENT_CONNECTED, or
@@ -269,12 +316,16 @@ MQTLS_API mqtls_status_t mqtls_client_connect(mqtls_client_t *c);
  *  @param[in]  topic, payload  Borrowed for the call.
  *  @param[in]  opts            NULL = QoS 0.
  *  @param[out] packet_id       The packet id (QoS 1/2; 0 for QoS 0); may be NULL.
- *  Never blocks: when the outbox is at its configured limits it fails at once.
+ *  Never blocks on the network: when the outbox is at its configured limits it fails at once.
+ *  With persistence (cfg.persistence_dir), a QoS 1/2 message is handed over only once its
+ *  record is written (and, with MQTLS_PERSIST_SYNC_EVERY, fdatasync'ed: the call waits for
+ *  the disk); MQTLS_ERR_PERSIST when that fails (the message is not queued).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_OUTBOX_FULL (count or bytes limit);
  *          MQTLS_ERR_NOMEM (growing the outbox failed); MQTLS_ERR_NO_PACKET_ID;
  *          MQTLS_ERR_TOO_LARGE_FOR_BROKER; MQTLS_ERR_PACKET_TOO_LARGE;
- *          MQTLS_ERR_QOS_NOT_SUPPORTED; MQTLS_ERR_RETAIN_NOT_SUPPORTED; a codec validation
- *          status (e.g. MQTLS_ERR_TOPIC_WILDCARD). Thread-safe once started. */
+ *          MQTLS_ERR_QOS_NOT_SUPPORTED; MQTLS_ERR_RETAIN_NOT_SUPPORTED; MQTLS_ERR_PERSIST;
+ *          a codec validation status (e.g. MQTLS_ERR_TOPIC_WILDCARD). Thread-safe once
+ *          started. */
 MQTLS_API mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic,
                                               const void *payload, size_t payload_len,
                                               const mqtls_publish_opts_t *opts,

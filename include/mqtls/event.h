@@ -44,7 +44,16 @@ typedef enum mqtls_event_type {
     MQTLS_EVENT_PUBLISHED = 4,    /**< our QoS 1/2 PUBLISH acknowledged: u.published */
     MQTLS_EVENT_SUBSCRIBED = 5,   /**< SUBACK: u.subscribed */
     MQTLS_EVENT_UNSUBSCRIBED = 6, /**< UNSUBACK: u.subscribed (reason codes, MQTT 5) */
-    MQTLS_EVENT_ERROR = 7         /**< a failure: u.error (connect failures, dropped messages) */
+    MQTLS_EVENT_ERROR = 7,        /**< a failure: u.error (connect failures, dropped messages) */
+    /** Since 1.1: a QoS 2 message mqtls cannot tell whether it delivered before, so it does not
+     *  deliver it as MQTLS_EVENT_MESSAGE (exactly once: never twice) but reports it: u.message.
+     *  (1) With persistence: a message a previous process received and recorded, whose
+     *  MQTLS_EVENT_MESSAGE callback had not returned when that process died (reported once, by
+     *  the first step of the loop after mqtls_client_create(); dup true). (2) A PUBLISH without
+     *  DUP for a packet id still awaiting PUBREL: a broker that lost its state (a restart)
+     *  reusing the id for a new message, or one re-sending without DUP. An application that
+     *  ignores this event gets at most once for these messages (docs/reliability.md). */
+    MQTLS_EVENT_MESSAGE_IN_DOUBT = 8
 } mqtls_event_type_t;
 
 /** One event. Every pointer is borrowed for the duration of the callback. */

@@ -75,6 +75,9 @@ extern "C" {
     /* --- runtime / OS ----------------------------------------------------------------- */      \
     X(MQTLS_ERR_OS,                 -150, "operating system call failed (see errno)")            \
     X(MQTLS_ERR_THREAD,             -151, "could not start or join a thread")                    \
+    X(MQTLS_ERR_PERSIST,            -160, "persistence log cannot be read or written (errno)") \
+    X(MQTLS_ERR_PERSIST_LOCKED,     -161, "persistence directory is in use by another client")   \
+    X(MQTLS_ERR_PERSIST_MISMATCH,   -162, "persistence directory holds another client or format") \
     /* --- net --------------------------------------------------------------------------- */    \
     X(MQTLS_ERR_WOULD_BLOCK,        -200, "operation would block")                               \
     X(MQTLS_ERR_DNS,                -201, "host name could not be resolved")                     \

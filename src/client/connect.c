@@ -142,6 +142,7 @@ static void resume_outbox(mqtls__session_t *s)
                 e->state = E_QUEUED;
                 s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
                 s->qos2_republished++;
+                (void)mqtls__session_persist_id(s, MQTLS__P_PUB_REQUEUED, e->packet_id, 2);
             }
         } else if (e->state == E_QUEUED && e->was_sent) {
             uint8_t *b = s->ring + e->off;
@@ -247,6 +248,7 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
     s->session_present = ca->session_present && !s->cfg.clean_start;
     if (!s->session_present) {
         memset(s->ids_in_qos2, 0, ID_BITMAP_BYTES);
+        (void)mqtls__session_persist_id(s, MQTLS__P_IN_CLEARED, 0, 0);
     }
     st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
     if (st != MQTLS_OK) {

@@ -34,17 +34,35 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
         }
     }
     bool deliver = true;
+    bool in_doubt = false;
+    bool stored = false;
     mqtls_status_t st = MQTLS_OK;
     if (pub->qos == 2) {
         /* Exactly once: deliver at the first PUBLISH, remember the id until PUBREL. */
         if (bit_get(s->ids_in_qos2, pub->packet_id)) {
             deliver = false;
+            /* No DUP on an id still awaiting PUBREL: a new message, from a broker that lost the
+             * flow it had with this id (a restart that rolled its state back) and reused it
+             * [MQTT-2.3.1-2] -- or a resend that forgot DUP. Not delivered [MQTT-4.3.3-9], not
+             * dropped silently either: reported in doubt. */
+            in_doubt = !pub->dup;
+        } else {
+            /* A store records the id before the delivery: after a crash the message is never
+             * delivered twice (docs/reliability.md, "in doubt"). */
+            mqtls_publish_t m = *pub;
+            m.topic = topic;
+            st = mqtls__session_persist(s, MQTLS__P_IN_RECEIVED, pub->packet_id, 2,
+                                        (mqtls_bytes_t){0}, &m);
+            if (st != MQTLS_OK) {
+                return mqtls__session_fail(s, st, "cannot record the QoS 2 message");
+            }
+            stored = true;
         }
     }
-    if (deliver) {
+    if (deliver || in_doubt) {
         mqtls_event_t ev;
         memset(&ev, 0, sizeof ev);
-        ev.type = MQTLS_EVENT_MESSAGE;
+        ev.type = deliver ? MQTLS_EVENT_MESSAGE : MQTLS_EVENT_MESSAGE_IN_DOUBT;
         ev.u.message.topic = topic;
         ev.u.message.payload = pub->payload;
         ev.u.message.qos = pub->qos;
@@ -53,6 +71,9 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
         ev.u.message.packet_id = pub->packet_id;
         ev.u.message.props = pub->props;
         mqtls__session_emit(s, &ev);
+    }
+    if (stored) {
+        (void)mqtls__session_persist_id(s, MQTLS__P_IN_DELIVERED, pub->packet_id, 2);
     }
     if (pub->qos == 1) {
         st = mqtls__session_ctrl_ack(s, MQTLS_PUBACK, pub->packet_id, 0);
@@ -113,12 +134,19 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
             emit_published(s, a->packet_id, a->reason);
             break;
         }
+        if (mqtls__session_persist_id(s, MQTLS__P_PUB_PUBREC, a->packet_id, 2) != MQTLS_OK) {
+            return mqtls__session_fail(s, MQTLS_ERR_PERSIST, "cannot record PUBREC");
+        }
         e->state = E_WAIT_COMP;
         if (mqtls__session_ctrl_ack(s, MQTLS_PUBREL, a->packet_id, 0) != MQTLS_OK) {
             return mqtls__session_fail(s, MQTLS_ERR_OUTBOX_FULL, "cannot queue PUBREL");
         }
         break;
     case MQTLS_PUBREL:
+        if (bit_get(s->ids_in_qos2, a->packet_id) &&
+            mqtls__session_persist_id(s, MQTLS__P_IN_RELEASED, a->packet_id, 2) != MQTLS_OK) {
+            return mqtls__session_fail(s, MQTLS_ERR_PERSIST, "cannot record PUBREL");
+        }
         bit_set(s->ids_in_qos2, a->packet_id, false);
         if (mqtls__session_ctrl_ack(s, MQTLS_PUBCOMP, a->packet_id, 0) != MQTLS_OK) {
             return mqtls__session_fail(s, MQTLS_ERR_OUTBOX_FULL, "cannot queue PUBCOMP");

@@ -165,6 +165,9 @@ static void trace_entry(mqtls__session_t *s, const mqtls__entry_t *e)
 
 static void entry_written(mqtls__session_t *s, mqtls__entry_t *e)
 {
+    if (!e->was_sent && e->qos > 0) {
+        (void)mqtls__session_persist_id(s, MQTLS__P_PUB_SENT, e->packet_id, e->qos);
+    }
     e->was_sent = true;
     if (e->qos == 0) {
         mqtls__outbox_entry_done(s, e);
@@ -323,8 +326,14 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
     }
     size_t written = 0;
     st = mqtls_packet_encode(&p, s->cfg.version, s->ring + e->off, need, &written);
+    if (st == MQTLS_OK && written == need && pub->qos > 0) {
+        /* Handed over only once the store has it (docs/reliability.md). */
+        mqtls_bytes_t bytes = {s->ring + e->off, need};
+        st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, pub->qos, bytes, NULL);
+    }
     if (st != MQTLS_OK || written != need) {
-        /* Cannot happen after a successful size query; undo cleanly anyway. */
+        /* A store failure, or (cannot happen after a successful size query) an encoding
+         * failure: undo cleanly. */
         if (id != 0) {
             bit_set(s->ids_out, id, false);
         }

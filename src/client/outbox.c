@@ -107,6 +107,7 @@ void mqtls__outbox_entry_done(mqtls__session_t *s, mqtls__entry_t *e)
 {
     if (e->qos > 0) {
         bit_set(s->ids_out, e->packet_id, false);
+        (void)mqtls__session_persist_id(s, MQTLS__P_PUB_DONE, e->packet_id, e->qos);
     }
     e->state = E_DONE;
     s->live_count--;
@@ -149,6 +150,56 @@ void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need)
     }
     s->want_ent = ent;
     s->want_ring = ring;
+}
+
+mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t *pkt, size_t len,
+                                              uint16_t id, uint8_t qos,
+                                              mqtls__restore_state_t state)
+{
+    if (s == NULL || pkt == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    if (s->state != MQTLS__S_IDLE) {
+        return MQTLS_ERR_STATE;
+    }
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    mqtls_packet_t p;
+    size_t used = 0;
+    if (id == 0 || qos == 0 || qos > 2 || (state == MQTLS__R_PUBREC && qos != 2) ||
+        bit_get(s->ids_out, id) || len > s->cfg.max_bytes ||
+        mqtls_packet_decode(pkt, len, &cc, &p, &used) != MQTLS_OK || used != len ||
+        p.type != MQTLS_PUBLISH || p.u.publish.packet_id != id || p.u.publish.qos != qos) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    s->want_ent = 0;
+    s->want_ring = 0;
+    size_t idx = 0;
+    mqtls__entry_t *e = mqtls__outbox_has_room(s, len) ? mqtls__outbox_push(s, len, &idx) : NULL;
+    if (e == NULL) {
+        mqtls__outbox_want_growth(s, len);
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    memcpy(s->ring + e->off, pkt, len);
+    s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u); /* DUP is decided at resume */
+    e->packet_id = id;
+    e->qos = qos;
+    e->was_sent = state != MQTLS__R_NOT_SENT;
+    e->state = state == MQTLS__R_PUBREC ? E_WAIT_COMP : E_QUEUED;
+    bit_set(s->ids_out, id, true);
+    s->next_id = (uint16_t)(id == 65535u ? 1u : id + 1u); /* new ids follow the restored ones */
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id)
+{
+    if (s == NULL || id == 0) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    if (s->state != MQTLS__S_IDLE) {
+        return MQTLS_ERR_STATE;
+    }
+    bit_set(s->ids_in_qos2, id, true);
+    return MQTLS_OK;
 }
 
 bool mqtls__session_outbox_want(const mqtls__session_t *s, size_t *entries, size_t *ring_bytes)

@@ -203,6 +203,18 @@ mqtls_status_t mqtls__session_fail(mqtls__session_t *s, mqtls_status_t st, const
     return st;
 }
 
+mqtls_status_t mqtls__session_persist(mqtls__session_t *s, mqtls__persist_kind_t kind, uint16_t id,
+                                      uint8_t qos, mqtls_bytes_t packet,
+                                      const mqtls_publish_t *message)
+{
+    if (s->cfg.on_persist == NULL) {
+        return MQTLS_OK;
+    }
+    mqtls__persist_op_t op = {
+        .kind = kind, .packet_id = id, .qos = qos, .packet = packet, .message = message};
+    return s->cfg.on_persist(s->cfg.persist_ctx, &op);
+}
+
 /* The in-flight window before the broker says otherwise. 3.1/3.1.1 brokers announce nothing,
  * yet they have a limit: mosquitto queues QoS 2 PUBLISHes beyond max_inflight_messages and
  * then ignores their PUBREL, losing them. 20 is libmosquitto's and mosquitto's default. */

@@ -51,6 +51,38 @@ typedef void (*mqtls__session_event_fn)(void *ctx, const mqtls_event_t *ev);
  *  a packet just decoded (before the session acts on it). @p pkt is borrowed for the call. */
 typedef void (*mqtls__session_trace_fn)(void *ctx, bool sent, const mqtls_packet_t *pkt);
 
+/** What the session tells a persistence store (src/runtime/persist.c), as it happens. The
+ *  session stays sans-I/O: the store does the file I/O, the session only orders the calls so
+ *  that each record is written before the packet that depends on it leaves (comments below). */
+typedef enum mqtls__persist_kind {
+    MQTLS__P_PUB_ADDED = 0, /* a QoS 1/2 PUBLISH entered the outbox (packet = its bytes, DUP 0),
+                               before publish() returns: a failure refuses the publish */
+    MQTLS__P_PUB_SENT,      /* written once on some connection (only the DUP flag depends on it) */
+    MQTLS__P_PUB_PUBREC,    /* QoS 2: PUBREC received, before PUBREL is queued: a restart then
+                               sends PUBREL, never the PUBLISH again [MQTT-4.3.3] */
+    MQTLS__P_PUB_REQUEUED,  /* QoS 2 after PUBREC, the broker lost the session: publish again */
+    MQTLS__P_PUB_DONE,      /* acknowledged, refused or dropped: no longer resent */
+    MQTLS__P_IN_RECEIVED,   /* QoS 2 PUBLISH received (message = it, topic resolved), before it is
+                               delivered: a failure closes the connection, nothing delivered */
+    MQTLS__P_IN_DELIVERED,  /* the message callback returned (before PUBREC is queued) */
+    MQTLS__P_IN_RELEASED,   /* PUBREL received, before PUBCOMP is queued: the broker may reuse
+                               the id once PUBCOMP is out */
+    MQTLS__P_IN_CLEARED     /* the broker has no session: every inbound id is forgotten */
+} mqtls__persist_kind_t;
+
+typedef struct mqtls__persist_op {
+    mqtls__persist_kind_t kind;
+    uint16_t packet_id;
+    uint8_t qos;
+    mqtls_bytes_t packet;           /* MQTLS__P_PUB_ADDED: the encoded PUBLISH */
+    const mqtls_publish_t *message; /* MQTLS__P_IN_RECEIVED: the message as delivered */
+} mqtls__persist_op_t;
+
+/** The store's hook. @return MQTLS_OK, or a status: for PUB_ADDED, PUB_PUBREC, IN_RECEIVED and
+ *  IN_RELEASED the session then refuses the publish or closes the connection (the packet that
+ *  depended on the record is not sent); for the others it is ignored (the store reports it). */
+typedef mqtls_status_t (*mqtls__session_persist_fn)(void *ctx, const mqtls__persist_op_t *op);
+
 typedef struct mqtls__session_cfg {
     mqtls_version_t version;
     mqtls_bytes_t client_id;
@@ -90,6 +122,8 @@ typedef struct mqtls__session_cfg {
     mqtls_auth_start_fn auth_start;
     mqtls_auth_step_fn auth_step;
     void *auth_ctx;
+    mqtls__session_persist_fn on_persist; /* NULL = no persistence */
+    void *persist_ctx;
 } mqtls__session_cfg_t;
 
 typedef struct mqtls__entry {
@@ -274,6 +308,26 @@ mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t
  *  @return MQTLS_OK; MQTLS_ERR_NOT_SUPPORTED (no method); MQTLS_ERR_STATE (not connected, or an
  *  exchange in progress); MQTLS_ERR_AUTH_FAILED (start failed); MQTLS_ERR_OUTBOX_FULL. */
 mqtls_status_t mqtls__session_reauthenticate(mqtls__session_t *s);
+/** State of an outbox entry put back from a store by mqtls__session_restore_publish(). */
+typedef enum mqtls__restore_state {
+    MQTLS__R_NOT_SENT = 0, /* never written: sent as a first delivery */
+    MQTLS__R_SENT,         /* written before: resent with DUP if the session is resumed */
+    MQTLS__R_PUBREC        /* QoS 2, PUBREC received: PUBREL is sent at the next connection */
+} mqtls__restore_state_t;
+
+/** Before the first connection (state IDLE, nothing published yet): put back a QoS 1/2 PUBLISH
+ *  a store kept. @p pkt (copied) is the encoded PUBLISH for this session's MQTT version with
+ *  packet id @p id and QoS @p qos; entries must come in their original order.
+ *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (grow as after a refused publish, then again);
+ *          MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0 or in use, qos, bytes not a PUBLISH
+ *          with that id and QoS). */
+mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t *pkt, size_t len,
+                                              uint16_t id, uint8_t qos,
+                                              mqtls__restore_state_t state);
+/** Before the first connection: inbound QoS 2 packet id @p id was received (and delivered or
+ *  reported as in doubt) and awaits PUBREL: a resent PUBLISH with it is not delivered again.
+ *  @return MQTLS_OK; MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
+mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id);
 
 /** Outbox entries not yet completed. */
 size_t mqtls__session_outbox_count(const mqtls__session_t *s);

@@ -85,6 +85,18 @@ mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t 
                                        uint8_t reason);
 /** Room for one more acknowledgement in the control buffer? */
 bool mqtls__session_ack_room(const mqtls__session_t *s);
+/** Tell the store (cfg.on_persist, if any) about @p kind for packet @p id.
+ *  @return MQTLS_OK (also without a store); the store's status. */
+mqtls_status_t mqtls__session_persist(mqtls__session_t *s, mqtls__persist_kind_t kind, uint16_t id,
+                                      uint8_t qos, mqtls_bytes_t packet,
+                                      const mqtls_publish_t *message);
+/** mqtls__session_persist() of a record that carries only the packet id. */
+static inline mqtls_status_t
+mqtls__session_persist_id(mqtls__session_t *s, mqtls__persist_kind_t kind, uint16_t id, uint8_t qos)
+{
+    mqtls_bytes_t none = {NULL, 0};
+    return mqtls__session_persist(s, kind, id, qos, none, NULL);
+}
 /** The in-flight window before the broker announces its Receive Maximum. */
 uint16_t mqtls__session_window_default(const mqtls__session_cfg_t *cfg);
 

@@ -39,11 +39,10 @@ static bool copy_props(mqtls_version_t v, const mqtls_properties_t *in, mqtls_pr
     return true;
 }
 
-/* The outbox refused a publish: give it the bigger buffer it asks for (doubling, so rare and
- * amortised) and try once more. Called with the lock held, never between the session's
+/* The outbox refused a publish (or a restore): give it the bigger buffer it asks for
+ * (doubling, so rare and amortised). Called with the lock held, never between the session's
  * out_iov() and out_consumed() (flush() holds the lock across both). */
-static mqtls_status_t grow_outbox(mqtls_client_t *c, const mqtls_publish_t *pub,
-                                  uint16_t *packet_id)
+mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c)
 {
     size_t ent = 0;
     size_t ring = 0;
@@ -62,7 +61,7 @@ static mqtls_status_t grow_outbox(mqtls_client_t *c, const mqtls_publish_t *pub,
     }
     free(old);
     LOG(c, MQTLS_LOG_DEBUG, "outbox grown to %zu messages / %zu bytes", ent, ring);
-    return mqtls__session_publish(&c->s, pub, packet_id);
+    return MQTLS_OK;
 }
 
 mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const void *payload,
@@ -127,7 +126,10 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         st = mqtls__session_publish(&c->s, &pub, packet_id);
         if (st == MQTLS_ERR_OUTBOX_FULL) {
-            st = grow_outbox(c, &pub, packet_id);
+            st = mqtls__client_grow_outbox(c);
+            if (st == MQTLS_OK) {
+                st = mqtls__session_publish(&c->s, &pub, packet_id);
+            }
         }
         if (st == MQTLS_OK) {
             mqtls__client_wake(c);

@@ -114,6 +114,8 @@ static void cfg_defaults(mqtls_client_cfg_t *cfg)
     cfg->max_packet_size = MQTLS_DEFAULT_MAX_PACKET_SIZE;
     cfg->log_level = MQTLS_LOG_OFF;
     cfg->diagnose = true;
+    cfg->persistence_sync = MQTLS_PERSIST_SYNC_EVERY;
+    cfg->persistence_sync_ms = 100;
 }
 
 void mqtls_client_cfg_init_sized(mqtls_client_cfg_t *cfg, size_t size)
@@ -184,7 +186,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     size_t total = slen(cfg->uri) + slen(cfg->client_id) + slen(cfg->username) +
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
                    slen(cfg->bind_address) + slen(cfg->proxy) + slen(cfg->auth_method) +
-                   cfg->will.payload_len + 1u;
+                   slen(cfg->persistence_dir) + cfg->will.payload_len + 1u;
     c->strings = malloc(total);
     if (c->strings == NULL) {
         return MQTLS_ERR_NOMEM;
@@ -199,6 +201,7 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
     c->cfg.bind_address = scopy(&p, cfg->bind_address);
     c->cfg.proxy = scopy(&p, cfg->proxy);
     c->cfg.auth_method = scopy(&p, cfg->auth_method);
+    c->cfg.persistence_dir = scopy(&p, cfg->persistence_dir);
     if (cfg->will.payload_len > 0 && cfg->will.payload != NULL) {
         memcpy(p, cfg->will.payload, cfg->will.payload_len);
         c->cfg.will.payload = (const uint8_t *)p;
@@ -283,6 +286,7 @@ static mqtls_status_t setup_session(mqtls_client_t *c)
     sc.auth_start = cfg->auth_start;
     sc.auth_step = cfg->auth_step;
     sc.auth_ctx = cfg->auth_ctx;
+    mqtls__client_persist_hook(c, &sc);
     size_t n = mqtls__session_arena_size(&sc);
     c->arena = malloc(n);
     if (c->arena == NULL) {
@@ -306,6 +310,10 @@ static mqtls_status_t check_identity(const mqtls_client_t *c, mqtls_error_t *err
     if (cfg->empty_client_id) {
         if (cfg->client_id != NULL && cfg->client_id[0] != '\0') {
             return config_fail(err, "empty_client_id with a client_id: give one or the other");
+        }
+        if (cfg->persistence_dir != NULL) {
+            return config_fail(err, "empty_client_id with persistence_dir: the directory keeps "
+                                    "one client id, give it (or leave client_id NULL)");
         }
         if (cfg->version == MQTLS_V31) {
             return config_fail(err, "MQTT 3.1 needs a client id of 1 to 23 characters");
@@ -391,6 +399,10 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (st != MQTLS_OK) {
         goto out;
     }
+    st = mqtls__client_persist_open(c, err); /* may give the client id kept in the directory */
+    if (st != MQTLS_OK) {
+        goto out;
+    }
     if (!c->cfg.empty_client_id && (c->cfg.client_id == NULL || c->cfg.client_id[0] == '\0')) {
         /* An empty id only works with a clean session in 3.1.1 [MQTT-3.1.3-7]: make one. */
         (void)snprintf(c->client_id, sizeof c->client_id, "mqtls-%08x%08x", mqtls__client_rand32(c),
@@ -400,6 +412,10 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (st != MQTLS_OK) {
         err->layer = MQTLS_LAYER_CONFIG;
         err->status = st;
+        goto out;
+    }
+    st = mqtls__client_persist_restore(c, err);
+    if (st != MQTLS_OK) {
         goto out;
     }
     c->rx_cap = MQTLS_RX_BUFFER_INITIAL;
@@ -463,6 +479,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
         c->t->ops->close(c->t);
         c->t->ops->destroy(c->t);
     }
+    mqtls__client_persist_close(c); /* after the transport: the session records nothing more */
     mqtls__client_diag_release(c);
     if (c->tls == NULL) {
         mqtls__diag_cache_destroy(c->diag); /* the client's own (no TLS context to share) */

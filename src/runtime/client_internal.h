@@ -6,6 +6,7 @@
  *   thread.c      the threaded runner, mqtls_client_step() and wakeups
  *   diag_cache.c  diagnosis of failed attempts, computed once per failure signature
  *   loop.c        many clients on one thread (epoll + a timer heap)
+ *   client_persist.c  persistence: the store (persist.c) opened, restored, fed, synced
  *
  * Locking: every field of struct mqtls_client is guarded by c->mu (recursive: the event
  * callback may call publish) except those marked otherwise. c->mu is the outer lock; while it
@@ -27,6 +28,7 @@
 #include "common/tls_facts.h"
 #include "mqtls/client.h"
 #include "net/net.h"
+#include "runtime/persist.h"
 #include "runtime/runtime_internal.h"
 
 /* Longest broker-assigned client id kept (and sent again at a reconnect); mosquitto's are 41
@@ -101,6 +103,11 @@ struct mqtls_client {
     /* cfg.proxy, parsed at create (holds the proxy password: wiped at destroy) */
     mqtls__proxy_t proxy;
     bool has_proxy;
+    /* persistence (cfg.persistence_dir): the store, and what it held at open until the
+     * messages in doubt are reported */
+    mqtls__persist_t *persist;
+    mqtls__persist_restored_t restored;
+    bool doubt_pending;
 };
 
 /* --- client.c ------------------------------------------------------------------------------ */
@@ -173,6 +180,27 @@ void mqtls__client_poll_info(const mqtls_client_t *c, int64_t *timeout_ms, int *
 bool mqtls__client_attach_loop(mqtls_client_t *c, mqtls_loop_t *l, void *entry);
 /** @p c leaves loop @p l. @return its entry, or NULL when it was not in @p l. */
 void *mqtls__client_detach_loop(mqtls_client_t *c, const mqtls_loop_t *l);
+
+/** The outbox refused a publish or a restore: give it the bigger buffer it asked for.
+ *  @return MQTLS_OK (try again); MQTLS_ERR_OUTBOX_FULL (at the limits); MQTLS_ERR_NOMEM. */
+mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c);
+
+/* --- client_persist.c ---------------------------------------------------------------------- */
+
+/** At create, before the client id is chosen: check the persistence settings, open the store;
+ *  a stored client id becomes the configured one when none is. MQTLS_OK without persistence. */
+mqtls_status_t mqtls__client_persist_open(mqtls_client_t *c, mqtls_error_t *err);
+/** Set the session's persist hook (nothing without persistence). */
+void mqtls__client_persist_hook(const mqtls_client_t *c, mqtls__session_cfg_t *sc);
+/** After the session is set up: bind the store to the client id, give the session its outbox
+ *  and inbound QoS 2 ids back. */
+mqtls_status_t mqtls__client_persist_restore(mqtls_client_t *c, mqtls_error_t *err);
+/** From the loop, with c->mu held: report messages in doubt (once), run a due batch sync. */
+void mqtls__client_persist_work(mqtls_client_t *c, int64_t now);
+/** When persistence needs the loop next (INT64_MAX: never). */
+int64_t mqtls__client_persist_deadline(const mqtls_client_t *c, int64_t now);
+/** Sync and close the store (at destroy). */
+void mqtls__client_persist_close(mqtls_client_t *c);
 
 /* --- thread.c ------------------------------------------------------------------------------ */
 

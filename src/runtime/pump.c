@@ -140,6 +140,7 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
 /* One round of work: whatever is due in the current state. Called with the lock held. */
 void mqtls__client_do_work(mqtls_client_t *c, int64_t now)
 {
+    mqtls__client_persist_work(c, now);
     if (!mqtls__client_advance_connect(c, now)) {
         return;
     }
@@ -214,6 +215,8 @@ int64_t mqtls__client_timeout_locked(const mqtls_client_t *c, int64_t now)
     default:
         break;
     }
+    int64_t persist = mqtls__client_persist_deadline(c, now);
+    deadline = persist < deadline ? persist : deadline;
     if (deadline == INT64_MAX) {
         return -1;
     }

@@ -20,11 +20,12 @@ import tempfile
 import threading
 import time
 
+from chaos_util import free_port, spawn, stop, stop_all, wait_until
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAULTPROXY = os.environ.get("FAULTPROXY", "")
 CHECKER = os.environ.get("CHECKER", os.path.join(HERE, "checker.py"))
 T = tempfile.mkdtemp(prefix="mqtls-chaos-")
-PROCS = []  # every process this test started
 RESULTS = {"pass": 0, "fail": 0}
 
 
@@ -45,47 +46,12 @@ def check(name, cond, detail=""):
     return cond
 
 
-def wait_until(pred, timeout_s, step_s=0.05):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = pred()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step_s)
-
-
-def spawn(argv, **kw):
-    p = subprocess.Popen(argv, **kw)
-    PROCS.append(p)
-    return p
-
-
-def stop(p, timeout_s=5):
-    """SIGTERM, then SIGKILL: always by the PID of a process started here."""
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout_s)
-    return p.returncode
-
-
 def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            stop(p)
+    stop_all()
     if os.environ.get("KEEP") != "1":
         shutil.rmtree(T, ignore_errors=True)
     else:
         print(f"# kept {T}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid):

@@ -118,6 +118,11 @@ void cli_print_config(const cli_opts_t *o, FILE *out)
             cli_host(o), cli_port(o), o->tls ? "TLS" : "plain TCP", o->url_ws ? ", WebSocket " : "",
             o->url_ws ? (o->url_path[0] != '\0' ? o->url_path : "/mqtt") : "",
             version_name(o->version), o->keepalive_s, o->clean_session ? "yes" : "no");
+    if (o->persist_dir != NULL) {
+        static const char *const sync_names[] = {"every", "batch", "none"};
+        fprintf(out, "mqtls: debug: persistence %s, sync %s\n", o->persist_dir,
+                sync_names[(unsigned)o->persist_sync % 3u]);
+    }
     fprintf(out, "mqtls: debug: client id %s%s, username %s, password %s\n",
             o->id != NULL ? o->id : (o->id_prefix != NULL ? o->id_prefix : "(generated)"),
             o->id_prefix != NULL ? "<pid>" : "",

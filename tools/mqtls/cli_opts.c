@@ -10,6 +10,7 @@
 
 #include "cli_creds.h"
 #include "commands.h"
+#include "mqtls/client.h"
 
 static const cli_option_t options[] = {
 #define X(id, s, l, a, lo, hi, m, al, hp, hs, hd)                                                  \
@@ -383,6 +384,24 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
     case CLI_OPT_DISABLE_CLEAN_SESSION:
         o->clean_session = false;
         break;
+    case CLI_OPT_PERSIST:
+        if (val[0] == '\0') {
+            return APPLY_BAD_VALUE;
+        }
+        o->persist_dir = val;
+        break;
+    case CLI_OPT_PERSIST_SYNC:
+        if (strcmp(val, "every") == 0) {
+            o->persist_sync = MQTLS_PERSIST_SYNC_EVERY;
+        } else if (strcmp(val, "batch") == 0) {
+            o->persist_sync = MQTLS_PERSIST_SYNC_BATCH;
+        } else if (strcmp(val, "none") == 0) {
+            o->persist_sync = MQTLS_PERSIST_SYNC_NONE;
+        } else {
+            return APPLY_BAD_VALUE;
+        }
+        o->persist_sync_given = true;
+        break;
     case CLI_OPT_USERNAME:
         o->username = val;
         break;
@@ -715,7 +734,18 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     if (o->id != NULL && o->id_prefix != NULL) {
         return cli_usage_error(mode, err, false, "-i and -I cannot be used together");
     }
-    if (!o->clean_session && (o->id == NULL || o->id[0] == '\0')) {
+    if (o->persist_sync_given && o->persist_dir == NULL) {
+        return cli_usage_error(mode, err, false, "--persist-sync needs --persist DIR");
+    }
+    if (o->persist_dir != NULL) {
+        if (o->id_prefix != NULL) {
+            return cli_usage_error(mode, err, false,
+                                   "--persist and -I cannot be used together: the id DIR keeps "
+                                   "must be the same at every run (use -i, or neither)");
+        }
+        o->clean_session = false; /* persistence needs the session the broker keeps */
+    }
+    if (!o->clean_session && (o->id == NULL || o->id[0] == '\0') && o->persist_dir == NULL) {
         return cli_usage_error(mode, err, false,
                                "-c needs a fixed client id (-i ID): a generated one never "
                                "finds its session again");

@@ -98,7 +98,10 @@ typedef struct cli_opts {
     const char *id; /* "" (-i ''): the broker assigns one */
     const char *id_prefix;
     long keepalive_s;
-    bool clean_session; /* default true; -c clears it */
+    bool clean_session;      /* default true; -c clears it */
+    const char *persist_dir; /* --persist (implies -c) */
+    int persist_sync;        /* --persist-sync: mqtls_persist_sync_t */
+    bool persist_sync_given;
     const char *username;
     const char *password;
     mqtls_version_t version;

@@ -271,10 +271,13 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
                 "only (%s); a broker with a private CA needs --cafile\n",
                 s->opts->system_ca_why);
     }
+    bool persist = e->status == MQTLS_ERR_PERSIST || e->status == MQTLS_ERR_PERSIST_LOCKED ||
+                   e->status == MQTLS_ERR_PERSIST_MISMATCH;
     if (!s->opts->url_ws && s->opts->unix_path == NULL && s->opts->proxy == NULL &&
-        s->opts->psk_len == 0) {
+        s->opts->psk_len == 0 && !persist) {
         /* mqtls doctor checks mqtt(s):// endpoints with certificates; it has no WebSocket,
-         * Unix socket, proxy or PSK step yet */
+         * Unix socket, proxy or PSK step yet; a --persist directory problem is not the
+         * broker's: doctor cannot help there */
         print_doctor_hint(s->opts);
     }
     return mqtls_cli_exit_code(e->status);
@@ -410,6 +413,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
     cfg.version = o->version;
     cfg.keepalive_s = (uint16_t)o->keepalive_s;
     cfg.clean_start = o->clean_session;
+    cfg.persistence_dir = o->persist_dir; /* the id kept there is used when -i is not given */
+    cfg.persistence_sync = (mqtls_persist_sync_t)o->persist_sync;
     if (o->version == MQTLS_V5 && o->session_expiry_given) {
         cfg.session_expiry_s = o->session_expiry_s; /* -x; ignored before MQTT 5, as mosquitto */
     } else if (!o->clean_session && o->version == MQTLS_V5) {

@@ -66,6 +66,9 @@ int mqtls_cli_exit_code(mqtls_status_t st)
     case MQTLS_ERR_KEY_MISMATCH:
     case MQTLS_ERR_KEY_UNSUPPORTED:
     case MQTLS_ERR_PEM_NOT_NUL_TERMINATED:
+    case MQTLS_ERR_PERSIST: /* --persist DIR */
+    case MQTLS_ERR_PERSIST_LOCKED:
+    case MQTLS_ERR_PERSIST_MISMATCH:
         return MQTLS_EXIT_FILE;
     case MQTLS_ERR_TIMEOUT:
     case MQTLS_ERR_CONNACK_TIMEOUT:

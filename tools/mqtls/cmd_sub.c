@@ -108,6 +108,38 @@ static void on_ack(sub_state_t *st, const mqtls_event_t *ev)
     maybe_exit_after_subscribe(st);
 }
 
+/* The message of a MESSAGE or MESSAGE_IN_DOUBT event, as the formatter takes it (now). */
+static void msg_of(const mqtls_event_t *ev, cli_msg_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->topic = ev->u.message.topic.data;
+    m->topic_len = ev->u.message.topic.len;
+    m->payload = ev->u.message.payload.data;
+    m->payload_len = ev->u.message.payload.len;
+    m->qos = ev->u.message.qos;
+    m->retain = ev->u.message.retain;
+    m->mid = ev->u.message.packet_id;
+    m->props = ev->u.message.props;
+    clock_gettime(CLOCK_REALTIME, &m->when);
+}
+
+/* A QoS 2 message that may have been printed before (the previous --persist run ended while
+ * printing it, or the broker reused a packet id): stdout keeps "never twice"; stderr says what
+ * it was, formatted as -F says. */
+static void on_in_doubt(sub_state_t *st, const mqtls_event_t *ev)
+{
+    cli_msg_t m;
+    msg_of(ev, &m);
+    st->out.len = 0;
+    cli_render(&st->out, st->o, &m);
+    fprintf(stderr, "mqtls: in doubt (QoS 2 message that may have been printed before; not "
+                    "printed again): ");
+    fwrite(st->out.data, 1, st->out.len, stderr);
+    if (st->out.len == 0 || st->out.data[st->out.len - 1] != '\n') {
+        fputc('\n', stderr);
+    }
+}
+
 static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *ev)
 {
     const cli_opts_t *o = st->o;
@@ -135,16 +167,7 @@ static void on_message(sub_state_t *st, mqtls_client_t *c, const mqtls_event_t *
         return;
     }
     cli_msg_t m;
-    memset(&m, 0, sizeof(m));
-    m.topic = topic->data;
-    m.topic_len = topic->len;
-    m.payload = ev->u.message.payload.data;
-    m.payload_len = ev->u.message.payload.len;
-    m.qos = ev->u.message.qos;
-    m.retain = retained;
-    m.mid = ev->u.message.packet_id;
-    m.props = ev->u.message.props;
-    clock_gettime(CLOCK_REALTIME, &m.when);
+    msg_of(ev, &m);
     st->out.len = 0;
     if (!cli_render(&st->out, o, &m) && !o->quiet) {
         /* mosquitto_sub's words; the rest of the format is printed */
@@ -177,6 +200,9 @@ static void sub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         break;
     case MQTLS_EVENT_MESSAGE:
         on_message(st, c, ev);
+        break;
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT:
+        on_in_doubt(st, ev);
         break;
     case MQTLS_EVENT_DISCONNECTED:
         if (st->s.connected && !st->done && !st->s.closing) {

@@ -22,6 +22,7 @@
 #include "cli_props.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "mqtls/client.h"
 
 static cli_opts_t opts;
 static char errbuf[4096];
@@ -61,6 +62,28 @@ static void test_cli_parse_pub_basic_fields_set(void **state)
     assert_int_equal(opts.keepalive_s, 30);
     assert_false(opts.tls);
     assert_int_equal(cli_port(&opts), 1884);
+}
+
+static void test_cli_parse_persist_implies_a_persistent_session(void **state)
+{
+    (void)state;
+    const char *a[] = {"-t", "t", "-l", "-q", "1", "--persist", "/tmp/d", NULL};
+    assert_int_equal(parse(CLI_PUB, a), CLI_PARSE_OK);
+    assert_string_equal(opts.persist_dir, "/tmp/d");
+    assert_false(opts.clean_session); /* -c implied; no -i needed: the id is kept in DIR */
+    assert_int_equal(opts.persist_sync, MQTLS_PERSIST_SYNC_EVERY);
+    const char *b[] = {"-t", "t", "--persist", "d", "--persist-sync", "batch", NULL};
+    assert_int_equal(parse(CLI_SUB, b), CLI_PARSE_OK);
+    assert_int_equal(opts.persist_sync, MQTLS_PERSIST_SYNC_BATCH);
+    const char *c[] = {"-t", "t", "--persist-sync", "none", NULL};
+    assert_int_equal(parse(CLI_SUB, c), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "--persist-sync needs --persist"));
+    const char *d[] = {"-t", "t", "--persist", "d", "-I", "x", NULL};
+    assert_int_equal(parse(CLI_SUB, d), MQTLS_EXIT_USAGE);
+    const char *e[] = {"-t", "t", "--persist", "d", "--persist-sync", "always", NULL};
+    assert_int_equal(parse(CLI_SUB, e), MQTLS_EXIT_USAGE);
+    const char *f[] = {"-t", "t", "--persist", "", NULL};
+    assert_int_equal(parse(CLI_SUB, f), MQTLS_EXIT_USAGE);
 }
 
 static void test_cli_parse_tls_flag_enables_tls_and_default_port(void **state)
@@ -611,6 +634,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_parse_pub_basic_fields_set),
+        cmocka_unit_test(test_cli_parse_persist_implies_a_persistent_session),
         cmocka_unit_test(test_cli_parse_tls_flag_enables_tls_and_default_port),
         cmocka_unit_test(test_cli_parse_url_sets_host_port_user_topic),
         cmocka_unit_test(test_cli_parse_usage_errors_exit_2),

@@ -59,7 +59,8 @@ static void on_event(void *ctx, const mqtls_event_t *e)
     case MQTLS_EVENT_CONNECTED:
         r->session_present = e->u.connected.session_present;
         break;
-    case MQTLS_EVENT_MESSAGE: {
+    case MQTLS_EVENT_MESSAGE:
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT: {
         size_t n = e->u.message.topic.len < sizeof r->topic - 1u ? e->u.message.topic.len
                                                                  : sizeof r->topic - 1u;
         memcpy(r->topic, e->u.message.topic.data, n);
@@ -253,6 +254,252 @@ static size_t count_events(mqtls_event_type_t t)
         n += g_fx.ev[i].type == t ? 1u : 0u;
     }
     return n;
+}
+
+/* --- persistence hooks (src/runtime/persist.c records what they report) ------------------ */
+
+typedef struct persist_rec {
+    mqtls__persist_kind_t kind;
+    uint16_t id;
+    size_t events_before; /* events delivered when the hook ran: the order against deliveries */
+} persist_rec_t;
+
+static persist_rec_t g_prec[64];
+static size_t g_prec_count;
+static int g_persist_fail_kind = -1; /* this kind fails with MQTLS_ERR_PERSIST */
+
+static mqtls_status_t persist_hook(void *ctx, const mqtls__persist_op_t *op)
+{
+    (void)ctx;
+    if ((int)op->kind == g_persist_fail_kind) {
+        return MQTLS_ERR_PERSIST;
+    }
+    if (g_prec_count < ARRAY_LEN(g_prec)) {
+        g_prec[g_prec_count++] = (persist_rec_t){op->kind, op->packet_id, g_fx.ev_count};
+    }
+    if (op->kind == MQTLS__P_PUB_ADDED) {
+        /* the encoded PUBLISH, with its id and QoS */
+        mqtls_codec_cfg_t cc = {.version = MQTLS_V311, .max_packet_size = 0};
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(op->packet.data, op->packet.len, &cc, &p, &used),
+                         MQTLS_OK);
+        assert_int_equal(p.u.publish.packet_id, op->packet_id);
+        assert_int_equal(p.u.publish.qos, op->qos);
+    }
+    if (op->kind == MQTLS__P_IN_RECEIVED) {
+        assert_non_null(op->message);
+        assert_int_equal(op->message->payload.len, 5);
+    }
+    return MQTLS_OK;
+}
+
+static mqtls__session_t *setup_persistent(void)
+{
+    g_prec_count = 0;
+    g_persist_fail_kind = -1;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    cfg.on_persist = persist_hook;
+    return setup_with(&cfg);
+}
+
+static size_t prec_find(mqtls__persist_kind_t kind, uint16_t id)
+{
+    for (size_t i = 0; i < g_prec_count; i++) {
+        if (g_prec[i].kind == kind && g_prec[i].id == id) {
+            return i;
+        }
+    }
+    fail_msg("no persist record of kind %d for id %u", (int)kind, id);
+    return 0;
+}
+
+static void test_session_persist_hooks_come_before_what_depends_on_them(void **state)
+{
+    (void)state;
+    mqtls__session_t *s = setup_persistent();
+    connect_ok(s, true, NULL, 0);
+    /* Outbound QoS 2: recorded before publish() returns; PUBREC recorded before PUBREL. */
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t/2", 10, 2, &id), MQTLS_OK);
+    assert_int_equal(g_prec_count, 1);
+    assert_int_equal(g_prec[0].kind, MQTLS__P_PUB_ADDED);
+    assert_int_equal(drain(s), 1);
+    (void)prec_find(MQTLS__P_PUB_SENT, id);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+    size_t rec = prec_find(MQTLS__P_PUB_PUBREC, id);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREL);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+    size_t done = prec_find(MQTLS__P_PUB_DONE, id);
+    assert_true(rec < done);
+    assert_int_equal(g_fx.ev[g_prec[done].events_before].type, MQTLS_EVENT_PUBLISHED);
+    /* QoS 0: nothing recorded. */
+    size_t before = g_prec_count;
+    assert_int_equal(publish(s, "t/0", 3, 0, NULL), MQTLS_OK);
+    drain(s);
+    assert_int_equal(g_prec_count, before);
+    /* Inbound QoS 2: recorded before the delivery, delivered recorded after it, released
+     * before PUBCOMP; a resent PUBLISH is neither delivered nor recorded again. */
+    size_t ev = g_fx.ev_count;
+    assert_int_equal(feed_publish(s, "in/2", 2, 77, false, NULL, 0), MQTLS_OK);
+    size_t recv = prec_find(MQTLS__P_IN_RECEIVED, 77);
+    size_t dlv = prec_find(MQTLS__P_IN_DELIVERED, 77);
+    assert_int_equal(g_prec[recv].events_before, ev);
+    assert_int_equal(g_prec[dlv].events_before, ev + 1u);
+    assert_int_equal(g_fx.ev[ev].type, MQTLS_EVENT_MESSAGE);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    before = g_prec_count;
+    assert_int_equal(feed_publish(s, "in/2", 2, 77, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(g_prec_count, before);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    drain(s);
+    assert_int_equal(feed_ack(s, MQTLS_PUBREL, 77), MQTLS_OK);
+    (void)prec_find(MQTLS__P_IN_RELEASED, 77);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBCOMP);
+}
+
+static void test_session_qos2_id_reused_without_dup_is_reported_in_doubt(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    drain(s); /* PUBREC; the broker's PUBREL never comes (it lost the flow) */
+    /* A resend (DUP) is dropped silently; a new PUBLISH (no DUP) on the same id is neither
+     * delivered nor dropped silently. Both are acknowledged with PUBREC [MQTT-4.3.3-9]. */
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE_IN_DOUBT), 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE_IN_DOUBT), 1);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].id, 5);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].payload_len, 5);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBREC);
+}
+
+static void test_session_persist_failure_refuses_or_closes(void **state)
+{
+    (void)state;
+    mqtls__session_t *s = setup_persistent();
+    connect_ok(s, true, NULL, 0);
+    /* A publish the store cannot record is not handed over, and its id stays free. */
+    g_persist_fail_kind = MQTLS__P_PUB_ADDED;
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t/1", 10, 1, &id), MQTLS_ERR_PERSIST);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(drain(s), 0);
+    assert_int_equal(g_prec_count, 0); /* no DONE for what was never added */
+    g_persist_fail_kind = -1;
+    assert_int_equal(publish(s, "t/2", 10, 2, &id), MQTLS_OK);
+    drain(s);
+    /* PUBREC not recorded: no PUBREL, the connection ends (the next one resends the PUBLISH). */
+    g_persist_fail_kind = MQTLS__P_PUB_PUBREC;
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_ERR_PERSIST);
+    assert_int_equal(drain(s), 0);
+    /* An inbound QoS 2 message not recorded is not delivered nor acknowledged. */
+    s = setup_persistent();
+    connect_ok(s, true, NULL, 0);
+    g_persist_fail_kind = MQTLS__P_IN_RECEIVED;
+    size_t ev = g_fx.ev_count;
+    assert_int_equal(feed_publish(s, "in/2", 2, 5, false, NULL, 0), MQTLS_ERR_PERSIST);
+    assert_int_equal(g_fx.ev_count, ev);
+    assert_int_equal(drain(s), 0);
+    /* A PUBREL not recorded: no PUBCOMP (the broker could reuse the id). */
+    s = setup_persistent();
+    connect_ok(s, true, NULL, 0);
+    assert_int_equal(feed_publish(s, "in/2", 2, 6, false, NULL, 0), MQTLS_OK);
+    drain(s);
+    g_persist_fail_kind = MQTLS__P_IN_RELEASED;
+    assert_int_equal(feed_ack(s, MQTLS_PUBREL, 6), MQTLS_ERR_PERSIST);
+    assert_int_equal(drain(s), 0);
+}
+
+/* The encoded PUBLISH of a restored entry. */
+static size_t encode_pub(uint8_t *buf, size_t cap, uint16_t id, uint8_t qos)
+{
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PUBLISH;
+    p.u.publish.topic.data = (const uint8_t *)"r/t";
+    p.u.publish.topic.len = 3;
+    p.u.publish.qos = qos;
+    p.u.publish.packet_id = id;
+    p.u.publish.payload.data = (const uint8_t *)"x";
+    p.u.publish.payload.len = 1;
+    size_t n = 0;
+    assert_int_equal(mqtls_packet_encode(&p, MQTLS_V311, buf, cap, &n), MQTLS_OK);
+    return n;
+}
+
+static void restore_three(mqtls__session_t *s)
+{
+    uint8_t b[64];
+    size_t n = encode_pub(b, sizeof b, 5, 1);
+    assert_int_equal(mqtls__session_restore_publish(s, b, n, 5, 1, MQTLS__R_NOT_SENT), MQTLS_OK);
+    n = encode_pub(b, sizeof b, 6, 1);
+    assert_int_equal(mqtls__session_restore_publish(s, b, n, 6, 1, MQTLS__R_SENT), MQTLS_OK);
+    n = encode_pub(b, sizeof b, 7, 2);
+    assert_int_equal(mqtls__session_restore_publish(s, b, n, 7, 2, MQTLS__R_PUBREC), MQTLS_OK);
+    /* wrong: id in use, id not the packet's, not a PUBLISH */
+    assert_int_equal(mqtls__session_restore_publish(s, b, n, 7, 2, MQTLS__R_SENT),
+                     MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls__session_restore_publish(s, b, n, 8, 2, MQTLS__R_SENT),
+                     MQTLS_ERR_INVALID_ARG);
+    static const uint8_t ping[] = {0xC0, 0x00};
+    assert_int_equal(mqtls__session_restore_publish(s, ping, 2, 9, 1, MQTLS__R_SENT),
+                     MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls__session_restore_inbound(s, 9), MQTLS_OK);
+    assert_int_equal(mqtls__session_outbox_count(s), 3);
+}
+
+static void test_session_restored_entries_resume_the_session(void **state)
+{
+    (void)state;
+    mqtls__session_t *s = setup_persistent();
+    restore_three(s);
+    connect_ok(s, true, NULL, 0);
+    /* PUBREL for the one past PUBREC, then the PUBLISHes in order, DUP on the one sent. */
+    assert_int_equal(drain(s), 3);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREL);
+    assert_int_equal(g_fx.pkts[0].u.ack.packet_id, 7);
+    assert_int_equal(g_fx.pkts[1].u.publish.packet_id, 5);
+    assert_false(g_fx.pkts[1].u.publish.dup);
+    assert_int_equal(g_fx.pkts[2].u.publish.packet_id, 6);
+    assert_true(g_fx.pkts[2].u.publish.dup);
+    /* The inbound id awaiting PUBREL: a resent PUBLISH is acknowledged, not delivered. */
+    assert_int_equal(feed_publish(s, "in", 2, 9, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 0);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBREC);
+    /* New ids do not collide with restored ones. */
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t", 1, 1, &id), MQTLS_OK);
+    assert_true(id != 5 && id != 6 && id != 7);
+    assert_int_equal(mqtls__session_restore_inbound(s, 10), MQTLS_ERR_STATE);
+
+    /* The broker lost the session: everything is a first delivery again, the QoS 2 message
+     * past PUBREC is published anew (and recorded so), the inbound ids are forgotten. */
+    s = setup_persistent();
+    restore_three(s);
+    connect_ok(s, false, NULL, 0);
+    (void)prec_find(MQTLS__P_PUB_REQUEUED, 7);
+    (void)prec_find(MQTLS__P_IN_CLEARED, 0);
+    assert_int_equal(drain(s), 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(g_fx.pkts[i].type, MQTLS_PUBLISH);
+        assert_false(g_fx.pkts[i].u.publish.dup);
+    }
+    assert_int_equal(g_fx.pkts[2].u.publish.packet_id, 7);
+    assert_int_equal(feed_publish(s, "in", 2, 9, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
 }
 
 /* --- tests ------------------------------------------------------------------------------ */
@@ -1898,6 +2145,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_connect_v311_sends_connect_and_connects),
+        cmocka_unit_test(test_session_persist_hooks_come_before_what_depends_on_them),
+        cmocka_unit_test(test_session_persist_failure_refuses_or_closes),
+        cmocka_unit_test(test_session_qos2_id_reused_without_dup_is_reported_in_doubt),
+        cmocka_unit_test(test_session_restored_entries_resume_the_session),
         cmocka_unit_test(test_session_illegal_events_return_state),
         cmocka_unit_test(test_session_connack_refused_reports_reason),
         cmocka_unit_test(test_session_qos0_out_is_written_once_and_dropped),
