@@ -328,6 +328,15 @@ static const explain_text_t catalogue[] = {
      "certificate.",
      "mqtls pki server pki --name HOST --ip 192.0.2.10 --dns 192.0.2.10 --force   # the IP as "
      "a DNS name too\n# or connect by a DNS name that is in the certificate\n" DOCTOR},
+    [MQTLS__F_MQTT5_NOT_SUPPORTED] = {
+     "After an MQTT 5 CONNECT the broker closed the connection without any CONNACK (TLS and TCP "
+     "were fine). A broker that speaks MQTT 5 refuses with a CONNACK reason code (0x84 for the "
+     "version); one that does not cannot parse the v5 CONNECT (its property length shifts every "
+     "later field) and drops it: RabbitMQ before 3.13, e.g. Debian 12's 3.10 (node log 'MQTT "
+     "cannot parse a frame ... function_clause'). mosquitto_pub -V 5: 'Error: The connection "
+     "was lost.'",
+     "mosquitto_pub -V mqttv311 ...   # mqtls: -V 311\n/* esp-mqtt */ .session.protocol_ver = "
+     "MQTT_PROTOCOL_V_3_1_1"},
 };
 /* clang-format on */
 

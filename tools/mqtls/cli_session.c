@@ -80,6 +80,7 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.key_password = o->keypass;
     in.key_password_given = o->keypass != NULL;
     in.err = e;
+    in.mqtt_version = (int)o->version; /* 3, 4 or 5: what the broker's silence means */
     in.facts = s->client != NULL ? mqtls_client_tls_facts(s->client) : NULL;
     mqtls_findings_t *f = NULL;
     size_t shown = 0;
