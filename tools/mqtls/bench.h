@@ -113,6 +113,7 @@ typedef struct bench_cfg {
     size_t publishers;  /* the next M */
     unsigned threads;
     double rate;            /* connections per second, 0 = all at once */
+    size_t max_pending;     /* per thread: attempts in progress at most, 0 = no limit */
     double msg_interval_us; /* per publisher */
     unsigned qos_weight[3];
     size_t payload_len;

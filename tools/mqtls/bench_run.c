@@ -45,7 +45,8 @@ typedef struct bench_worker {
     unsigned gen;
     int cmd;
     size_t next;   /* CREATE / CONNECT: the next client */
-    size_t active; /* clients CONNECTING, CONNECTED or CLOSING */
+    size_t active;     /* clients CONNECTING, CONNECTED or CLOSING */
+    size_t connecting; /* attempts in progress (--max-pending) */
     uint8_t *payload;
     uint64_t rng;
 } bench_worker_t;
@@ -99,6 +100,7 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
             break;
         }
         bc->state = BC_CONNECTED;
+        bc->w->connecting--;
         bench_hist_add(&run->connect_ms, (uint64_t)(now - bc->start_us));
         atomic_fetch_add(&run->connected, 1u);
         atomic_fetch_add(&run->connected_now, 1u);
@@ -134,9 +136,12 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         } else if (bc->state == BC_CLOSING) {
             if (bc->was_connected) {
                 atomic_fetch_sub(&run->connected_now, 1u);
+            } else {
+                bc->w->connecting--;
             }
             connect_ended(bc);
         } else if (bc->state == BC_CONNECTING) {
+            bc->w->connecting--;
             connect_ended(bc); /* a failed attempt (counted at its ERROR event) */
         }
         break;
@@ -228,6 +233,7 @@ static void destroy_all(bench_worker_t *w)
         bc->state = BC_IDLE;
     }
     w->active = 0;
+    w->connecting = 0;
 }
 
 /* What a command does once, when it arrives. */
@@ -248,6 +254,8 @@ static void enter(bench_worker_t *w, int cmd)
                 if (mqtls_client_disconnect(bc->c, 0) != MQTLS_OK) {
                     if (bc->was_connected) {
                         atomic_fetch_sub(&w->run->connected_now, 1u);
+                    } else {
+                        w->connecting--;
                     }
                     connect_ended(bc);
                 }
@@ -338,6 +346,10 @@ static int64_t work(bench_worker_t *w, int64_t now)
         int64_t t0 = atomic_load(&run->ramp_t0_us);
         unsigned started = 0;
         while (w->next < w->count && started < STARTS_PER_ITERATION) {
+            if (cfg->max_pending > 0 && w->connecting >= cfg->max_pending) {
+                due = now + 1000; /* wait for answers (the loop wakes on them anyway) */
+                break;
+            }
             bench_client_t *bc = &w->clients[w->next];
             /* device n starts n / rate seconds into the ramp */
             int64_t at = cfg->rate > 0
@@ -357,6 +369,7 @@ static int64_t work(bench_worker_t *w, int64_t now)
             if (mqtls_client_connect(bc->c) == MQTLS_OK) {
                 bc->state = BC_CONNECTING;
                 w->active++;
+                w->connecting++;
                 atomic_fetch_add(&run->started, 1u);
                 started++;
             }

@@ -491,6 +491,11 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
             return APPLY_BAD_VALUE;
         }
         break;
+    case CLI_OPT_MAX_PENDING:
+        if (!cli_parse_long(val, 0, 1000000, &o->max_pending)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
     case CLI_OPT_BROKER:
         if (o->broker_count >= CLI_MAX_BROKERS) {
             return cli_usage_error(mode, err, false, "at most %d --broker", CLI_MAX_BROKERS);

@@ -143,6 +143,7 @@ typedef struct cli_opts {
     const char *fleet;                    /* --fleet DIR */
     long clients;                         /* -n, 0 = the scenario's default */
     double rate;                          /* --rate, connections per second; 0 = all at once */
+    long max_pending;                     /* --max-pending, 0 = no limit */
     double hold_s;                        /* --hold; < 0 = default */
     long threads;                         /* --threads; 0 = one per CPU */
     const char *brokers[CLI_MAX_BROKERS]; /* --broker URI... */

@@ -417,6 +417,9 @@ static int setup(bench_t *b)
     size_t threads = o->threads > 0 ? (size_t)o->threads : (size_t)b->ncpu;
     cfg->threads = (unsigned)(threads < n ? threads : n);
     cfg->rate = o->rate;
+    cfg->max_pending = o->max_pending > 0
+                           ? ((size_t)o->max_pending + cfg->threads - 1u) / cfg->threads
+                           : 0;
     /* messages */
     if (o->qos_mix != NULL) {
         if (o->qos_given) {
