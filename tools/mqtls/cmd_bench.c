@@ -542,13 +542,34 @@ static bool stopping(bench_t *b, int64_t now)
     return b->stopped || b->timed_out;
 }
 
-/* Wait (bounded by @p until_us and the run's -W) until @p done(b) or the threads finished the
- * command when @p done is NULL; sample and report progress meanwhile. @return true if done. */
-static bool wait_phase(bench_t *b, const char *phase, bool (*done)(bench_t *), int64_t until_us)
+/* Something the devices did: an attempt started or answered, a client made, a message. */
+static uint64_t activity(const bench_t *b)
+{
+    const bench_run_t *run = b->run;
+    return atomic_load(&run->started) + atomic_load(&run->connected) + atomic_load(&run->failed) +
+           atomic_load(&run->created) + atomic_load(&run->create_failed) +
+           atomic_load(&run->received) + atomic_load(&run->published);
+}
+
+/* Wait until @p done(b) (or, when @p done is NULL, until the threads finished the command),
+ * bounded by @p until_us, the run's -W, and, when @p stall_us > 0, by @p stall_us without any
+ * activity; sample and report progress meanwhile. @return true if done. */
+static bool wait_phase(bench_t *b, const char *phase, bool (*done)(bench_t *), int64_t until_us,
+                       int64_t stall_us)
 {
     int64_t interval_us = b->tty ? 250000 : 2000000;
+    uint64_t seen = activity(b);
+    int64_t moved = bench_now_us();
     for (;;) {
         int64_t now = bench_now_us();
+        uint64_t a = activity(b);
+        if (a != seen) {
+            seen = a;
+            moved = now;
+        }
+        if (stall_us > 0 && now - moved > stall_us) {
+            until_us = now; /* nothing happens any more */
+        }
         if (now >= b->next_sample_us) {
             sample(b, now);
             b->next_sample_us = now + 1000000;
@@ -619,7 +640,7 @@ static bool prepare(bench_t *b, double *seconds, bool first)
     int64_t t0 = bench_now_us();
     bench_run_command(b->run, BENCH_CMD_CREATE);
     bool ok =
-        wait_phase(b, "prepare", NULL, t0 + PHASE_MARGIN_US * 4 + (int64_t)b->cfg.devices * 50000);
+        wait_phase(b, "prepare", NULL, INT64_MAX, PHASE_MARGIN_US);
     *seconds = (double)(bench_now_us() - t0) / 1e6;
     if (first) {
         b->created = atomic_load(&b->run->created);
@@ -640,9 +661,10 @@ static bool connect_phase(bench_t *b, const char *name, double rate, phase_t *p)
     int64_t t0 = bench_now_us();
     atomic_store(&run->ramp_t0_us, t0);
     bench_run_command(run, BENCH_CMD_CONNECT);
-    int64_t ramp_us = rate > 0 ? (int64_t)((double)b->cfg.devices * 1e6 / rate) : 0;
-    bool ok =
-        wait_phase(b, name, connect_done, t0 + ramp_us + CONNECT_TIMEOUT_US + PHASE_MARGIN_US);
+    /* Done when every attempt was answered. Bounded by -W, and by a stall: no attempt started
+     * or answered for longer than the connect timeout and a margin (with --max-pending the ramp
+     * may be much longer than N / rate, so its length alone cannot bound it). */
+    bool ok = wait_phase(b, name, connect_done, INT64_MAX, CONNECT_TIMEOUT_US + PHASE_MARGIN_US);
     p->ran = true;
     p->started = atomic_load(&run->started);
     p->connected = atomic_load(&run->connected);
@@ -661,7 +683,7 @@ static bool connect_phase(bench_t *b, const char *name, double rate, phase_t *p)
 static bool disconnect_all(bench_t *b)
 {
     bench_run_command(b->run, BENCH_CMD_DISCONNECT);
-    return wait_phase(b, "disconnect", NULL, bench_now_us() + PHASE_MARGIN_US);
+    return wait_phase(b, "disconnect", NULL, bench_now_us() + PHASE_MARGIN_US, 0);
 }
 
 static void hold(bench_t *b, double seconds)
@@ -669,7 +691,7 @@ static void hold(bench_t *b, double seconds)
     bench_run_t *run = b->run;
     uint64_t lost0 = atomic_load(&run->lost);
     int64_t t0 = bench_now_us();
-    (void)wait_phase(b, "hold", never, t0 + (int64_t)(seconds * 1e6));
+    (void)wait_phase(b, "hold", never, t0 + (int64_t)(seconds * 1e6), 0);
     b->hold_s_done = (double)(bench_now_us() - t0) / 1e6;
     b->lost_hold = atomic_load(&run->lost) - lost0;
     b->rss_hold_kib = status_kib("VmRSS:");
@@ -678,7 +700,7 @@ static void hold(bench_t *b, double seconds)
 static void publish_phase(bench_t *b, double seconds)
 {
     bench_run_t *run = b->run;
-    (void)wait_phase(b, "subscribe", subscribed_done, bench_now_us() + PHASE_MARGIN_US);
+    (void)wait_phase(b, "subscribe", subscribed_done, bench_now_us() + PHASE_MARGIN_US, 0);
     b->subscribed = atomic_load(&run->subscribed);
     reset_counters(run);
     bench_hist_reset(&run->latency);
@@ -687,24 +709,12 @@ static void publish_phase(bench_t *b, double seconds)
     int64_t t0 = bench_now_us();
     atomic_store(&run->publish_end_us, t0 + (int64_t)(seconds * 1e6));
     bench_run_command(run, BENCH_CMD_PUBLISH);
-    (void)wait_phase(b, "publish", never, t0 + (int64_t)(seconds * 1e6));
+    (void)wait_phase(b, "publish", never, t0 + (int64_t)(seconds * 1e6), 0);
     cpu_since(b, &b->pub_use);
     b->publish_s = (double)(bench_now_us() - t0) / 1e6;
     bench_run_command(run, BENCH_CMD_NONE);
     /* the last messages in flight: until all arrived, or nothing arrives for a while */
-    int64_t end = bench_now_us() + DRAIN_MAX_US;
-    uint64_t seen = atomic_load(&run->received);
-    int64_t quiet_since = bench_now_us();
-    while (!drained(b) && bench_now_us() < end && !stopping(b, bench_now_us())) {
-        (void)wait_phase(b, "drain", drained, bench_now_us() + 200000);
-        uint64_t now_seen = atomic_load(&run->received);
-        if (now_seen != seen) {
-            seen = now_seen;
-            quiet_since = bench_now_us();
-        } else if (bench_now_us() - quiet_since > DRAIN_QUIET_US) {
-            break;
-        }
-    }
+    (void)wait_phase(b, "drain", drained, bench_now_us() + DRAIN_MAX_US, DRAIN_QUIET_US);
     b->published = atomic_load(&run->published);
     b->acked = atomic_load(&run->acked);
     b->received = atomic_load(&run->received);
