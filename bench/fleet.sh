@@ -53,23 +53,8 @@ echo "\$ $MQTLS pki fleet $tmp/pki --count $N" | tee -a "$log" >&2
 /usr/bin/time -f "fleet generation: %e s wall, %U s user, %S s sys" \
   "$MQTLS" pki fleet "$tmp/pki" --count "$N" 2>&1 | tee -a "$log" >&2
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-  [ "$(id -u)" = 0 ] && echo "user root" # as root, mosquitto drops to a user who cannot read $tmp
-  echo "per_listener_settings false"
-  echo "max_connections -1"
-  echo "persistence false"
-  echo "log_dest file $tmp/mosquitto.log"
-  echo "listener $PORT 127.0.0.1"
-  echo "cafile $tmp/pki/ca.crt"
-  echo "certfile $tmp/pki/server.crt"
-  echo "keyfile $tmp/pki/server.key"
-  echo "require_certificate true"
-  echo "use_identity_as_username true"
-} >"$tmp/mosquitto.conf"
-(ulimit -n $((N + 1024)); exec mosquitto -c "$tmp/mosquitto.conf" >/dev/null 2>&1) &
-BROKER=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+. "$here/mtls_broker.sh"
+mtls_broker_start "$tmp" "$N" || exit 2
 echo "broker: mosquitto pid $BROKER, $(grep 'open files' /proc/$BROKER/limits | awk '{print $4}') open files" | tee -a "$log" >&2
 
 broker_rss() { awk '/VmRSS/ {print $2}' "/proc/$BROKER/status"; }

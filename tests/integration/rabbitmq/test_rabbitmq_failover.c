@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,43 +37,15 @@ static const th_rabbit_node_t *node(int i)
     return &rabbit.node[i - 1];
 }
 
-static int exit_status(int status)
-{
-    if (status == -1) {
-        return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Run a command line made of our own paths and ports under `timeout`, stdout and stderr into
- * @p out. Returns the exit status (124: timed out), -1 if it could not run. */
+/* Run a command line made of our own paths and ports (harness.h: th_run_line()). */
 __attribute__((format(printf, 2, 3))) static int run(char *out, const char *fmt, ...)
 {
-    char cmd[CMD_CAP];
-    char body[CMD_CAP - 64];
+    char body[CMD_CAP];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "timeout %d %s 2>&1", CMD_TIMEOUT_S, body);
-    out[0] = '\0';
-    FILE *p = popen(cmd, "r");
-    if (p == NULL) {
-        return -1;
-    }
-    size_t len = 0;
-    char line[2048];
-    while (fgets(line, sizeof line, p) != NULL) {
-        size_t n = strlen(line);
-        if (len + n < OUT_CAP) {
-            memcpy(out + len, line, n + 1);
-            len += n;
-        }
-    }
-    int rc = exit_status(pclose(p));
-    printf("$ %s\n%s[exit %d]\n", body, out, rc);
-    fflush(stdout);
-    return rc;
+    return th_run_line(out, OUT_CAP, CMD_TIMEOUT_S, body);
 }
 
 static int group_setup(void **state)
