@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # scripts/bench.sh — what `make bench` runs: build the benchmarks (-DMQTLS_BUILD_BENCH=ON,
 # into build-bench), then bench/run.sh (mqtls vs libmosquitto vs Paho C against a local
-# mosquitto), then bench/codec.sh (the codec benchmark) if present. Benchmarks are not
-# tests: a program that does not build is reported and skipped; only a failed configure is
-# an error.
-# Knobs: BENCH_BUILD (default build-bench), and those of bench/run.sh (PUB_N, E2E_N, ...).
+# mosquitto), bench/storm.sh (connect storms: `mqtls bench` vs libmosquitto, Paho C, MQTT.js),
+# then bench/codec.sh (the codec benchmark) if present; with BENCH_FLEET=1 also bench/fleet.sh
+# (10,000 connections, several minutes). Benchmarks are not tests: a program that does not
+# build is reported and skipped; only a failed configure is an error.
+# Knobs: BENCH_BUILD (default build-bench), BENCH_STORM=0 to skip the storms, BENCH_FLEET=1,
+# and those of bench/run.sh (PUB_N, E2E_N, ...), bench/storm.sh (STORM_N, ...), bench/fleet.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -45,11 +47,11 @@ if [ -f "$build/CMakeCache.txt" ]; then
   fi
 fi
 
-# The benchmarks need only the library (no CLI, no tests, no examples).
+# The benchmarks need the library and the CLI (`mqtls bench`), no tests, no examples.
 
 echo "bench: configuring $build" >&2
 if ! cmake -S "$src" -B "$build" "${cmake_args[@]}" -DMQTLS_BUILD_TESTS=OFF \
-  -DMQTLS_BUILD_TOOLS=OFF -DMQTLS_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMQTLS_BUILD_TOOLS=ON -DMQTLS_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >>"$log" 2>&1; then
   cat "$log"
   echo "bench: cmake configure failed" >&2
@@ -57,7 +59,8 @@ if ! cmake -S "$src" -B "$build" "${cmake_args[@]}" -DMQTLS_BUILD_TESTS=OFF \
 fi
 
 # Build each program on its own so one that does not build yet does not hide the others.
-targets=(tls_floor aead_cost bench_mosquitto bench_paho bench_client)
+targets=(tls_floor aead_cost bench_mosquitto bench_paho bench_client mqtls_cli storm_mosquitto
+  storm_paho)
 for t in "${targets[@]}"; do
   if cmake --build "$build" -j "$JOBS" --target "$t" >>"$log" 2>&1; then
     echo "bench: built $t" >&2
@@ -71,6 +74,17 @@ case $build in
   *) abs=$PWD/$build ;;
 esac
 bench/run.sh "$abs"
+
+if [ "${BENCH_STORM:-1}" = 1 ]; then
+  echo
+  echo "=== connect storms: bench/storm.sh"
+  MQTLS=$abs/mqtls bench/storm.sh "$abs" || echo "bench: bench/storm.sh exited with $?" >&2
+fi
+if [ "${BENCH_FLEET:-0}" = 1 ]; then
+  echo
+  echo "=== 10,000 connections: bench/fleet.sh"
+  MQTLS=$abs/mqtls bench/fleet.sh "$abs/fleet" || echo "bench: bench/fleet.sh exited with $?" >&2
+fi
 
 # The codec benchmark has its own script and build dir (bench/codec.sh, codec engineer).
 if [ -x bench/codec.sh ]; then

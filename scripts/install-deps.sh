@@ -15,6 +15,8 @@ PACKAGES=(
   clang libclang-rt-dev                     # libFuzzer + sanitizers
   valgrind                                  # callgrind / dhat benchmarks
   libmosquitto-dev libpaho-mqtt-dev         # side-by-side benchmarks
+  libssl-dev                                # the libmosquitto connect-storm peer (SSL_session_reused)
+  gnuplot-nox                               # mqtls bench --plot (connections, latency over time)
   iproute2                                  # ss, ip: free-port and namespace helpers
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests

@@ -230,7 +230,20 @@ typedef struct mqtls_client_cfg {
     const char *persistence_dir;
     mqtls_persist_sync_t persistence_sync; /**< default MQTLS_PERSIST_SYNC_EVERY */
     uint32_t persistence_sync_ms;          /**< MQTLS_PERSIST_SYNC_BATCH interval, default 100 */
+    /* ---- 1.1: failover (docs/rabbitmq.md) ---- */
+    /** More brokers of one cluster, to fail over to: NULL (default) = none. The client connects
+     *  to @c uri (or to uris[0] when @c uri is NULL) and, whenever an attempt fails or an
+     *  established connection is lost, moves to the next broker of the list uri, uris[0], ...,
+     *  uris[uri_count - 1] (then the first again) for its next attempt, after the reconnect
+     *  policy's backoff. The session moves with the client: unacknowledged QoS 1/2 messages are
+     *  sent again, subscriptions renewed. TLS settings are the same for all (TLS is on if any
+     *  URI is mqtts:// or wss://). The array and the strings are copied at create. */
+    const char *const *uris;
+    size_t uri_count; /**< entries of @c uris, below MQTLS_CLIENT_MAX_BROKERS */
 } mqtls_client_cfg_t;
+
+/** Most entries of mqtls_client_cfg_t::uris, plus one. */
+#define MQTLS_CLIENT_MAX_BROKERS 64u
 
 /** Session states, as seen by mqtls_client_state(). */
 typedef enum mqtls_client_state {
@@ -417,6 +430,18 @@ MQTLS_API size_t mqtls_client_outbox_bytes(const mqtls_client_t *c);
  *  broker assigns an id, so read it from the loop thread (e.g. in a callback) or when the
  *  loop is not running. */
 MQTLS_API const char *mqtls_client_id(const mqtls_client_t *c);
+
+/** @brief The URI of the broker the client is connected to, or will try next: the configured
+ *  one, or after a failover another of mqtls_client_cfg_t::uris (1.1).
+ *  @return a string owned by the client, valid until destroy; NULL for NULL. Thread-safe. */
+MQTLS_API const char *mqtls_client_uri(const mqtls_client_t *c);
+
+/** @brief QoS 2 PUBLISHes the broker acknowledged with PUBACK instead of PUBREC since create
+ *  (1.1). Such a broker took the message at QoS 1: RabbitMQ 3.10 downgrades every QoS 2
+ *  message this way. mqtls completes them (MQTLS_EVENT_PUBLISHED, reason 0) rather than wait
+ *  for a PUBREC that never comes: delivered at least once, not exactly once. The first one of
+ *  each client is logged (warn). Thread-safe. */
+MQTLS_API uint32_t mqtls_client_qos2_downgrades(const mqtls_client_t *c);
 
 /** Drives many clients from one thread (epoll on Linux, poll elsewhere). Opaque. */
 typedef struct mqtls_loop mqtls_loop_t;

@@ -6,6 +6,7 @@
  *    ca.crt, ca.key            the CA (mqtls_pki_create_ca)
  *    server.crt, server.key    the broker's certificate (mqtls_pki_issue, SERVER)
  *    <name>.crt, <name>.key    one client certificate per device (mqtls_pki_issue, CLIENT)
+ *    fleet.csv, fleet.json     the manifest of a fleet (mqtls_pki_issue_fleet)
  *  Keys are PEM (SEC1 "EC PRIVATE KEY" or PKCS#1 "RSA PRIVATE KEY"), unencrypted, created with
  *  mode 0600 and O_EXCL; existing files are never replaced unless @c force is set.
  *  No mbedTLS type appears here. */
@@ -146,6 +147,73 @@ MQTLS_API mqtls_status_t mqtls_pki_show(const char *path, int64_t now_s, mqtls_p
  *  @return MQTLS_OK; MQTLS_ERR_FILE_UNREADABLE; MQTLS_ERR_CERT_PARSE; MQTLS_ERR_BUFFER_TOO_SMALL;
  *          MQTLS_ERR_INVALID_ARG. */
 MQTLS_API mqtls_status_t mqtls_pki_server_host(const char *dir, char *buf, size_t cap);
+
+/* ---- fleets: many device certificates at once (`mqtls pki fleet`, added in 1.1) ---------- */
+
+/** Device names of a fleet when no prefix is given: "dev-000001", "dev-000002", ... */
+#define MQTLS_PKI_FLEET_PREFIX_DEFAULT "dev-"
+/** Most devices one mqtls_pki_issue_fleet() call issues. */
+#define MQTLS_PKI_FLEET_MAX 1000000u
+
+/** A fleet request. Initialise with mqtls_pki_fleet_req_init(), then set what you need. All
+ *  pointers are borrowed for the call. Versioned (docs/abi.md): fields are only ever
+ *  appended. */
+typedef struct mqtls_pki_fleet_req {
+    uint32_t struct_size; /**< set by mqtls_pki_fleet_req_init(); do not change */
+    const char *dir;      /**< PKI directory holding ca.crt and ca.key; the devices' files and
+                               the manifest are written there. Required */
+    const char *prefix;   /**< device name = prefix + the number in 6 digits (more if needed);
+                               NULL = MQTLS_PKI_FLEET_PREFIX_DEFAULT. [A-Za-z0-9._-] */
+    uint32_t first;       /**< number of the first device; 0 = 1 */
+    uint32_t count;       /**< devices to issue: 1 .. MQTLS_PKI_FLEET_MAX */
+    unsigned threads;     /**< signing threads; 0 = one per online CPU (at most 64) */
+    unsigned days;        /**< validity in days; 0 = MQTLS_PKI_LEAF_DAYS_DEFAULT */
+    int64_t now_s;        /**< "now" in seconds since the epoch; 0 = the system clock. Validity
+                               starts one hour before it: a past "now" and few days make
+                               expired certificates (for tests) */
+    bool force;           /**< replace existing device files */
+} mqtls_pki_fleet_req_t;
+
+/** @brief Initialise @p req (of @p size bytes, the caller's sizeof). Use
+ *  mqtls_pki_fleet_req_init(), which passes the size for you. Cannot fail. */
+MQTLS_API void mqtls_pki_fleet_req_init_sized(mqtls_pki_fleet_req_t *req, size_t size);
+
+/** @brief Initialise @p req: every field zero / NULL (the defaults documented on each). */
+static inline void mqtls_pki_fleet_req_init(mqtls_pki_fleet_req_t *req)
+{
+    mqtls_pki_fleet_req_init_sized(req, sizeof *req);
+}
+
+/** What mqtls_pki_issue_fleet() did. Caller-owned. */
+typedef struct mqtls_pki_fleet_result {
+    uint32_t issued;                        /**< device certificates written */
+    unsigned threads;                       /**< signing threads used */
+    char manifest_csv[MQTLS_PKI_PATH_MAX];  /**< DIR/fleet.csv */
+    char manifest_json[MQTLS_PKI_PATH_MAX]; /**< DIR/fleet.json */
+} mqtls_pki_fleet_result_t;
+
+/** @brief Issue @p req->count device (client) certificates signed by the CA in @p req->dir, on
+ *  several threads, and write the fleet's manifest.
+ *
+ *  Each device is what mqtls_pki_issue(MQTLS_PKI_CLIENT) makes for CN = its name, with an EC
+ *  P-256 key whatever the CA's key: DIR/<name>.crt (0644) and DIR/<name>.key (0600). The
+ *  manifest lists every device of the directory's fleet, one row per id, sorted by id:
+ *  DIR/fleet.csv (header "id,cert,key,not_before,not_after"; file names relative to DIR, times
+ *  ISO 8601 UTC) and DIR/fleet.json (the same rows: {"ca":"ca.crt","count":N,"devices":[...]}).
+ *  Rows of an earlier call for other names are kept (several prefixes make one fleet); rows
+ *  issued again are replaced. Both files are replaced atomically (rename).
+ *  Not thread-safe with another call writing the same directory.
+ *  @param[in]  req  Borrowed for the call.
+ *  @param[out] res  What was written; may be NULL.
+ *  @param[out] err  Details on failure; may be NULL.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (missing dir, bad prefix, count or days; @p req not
+ *          initialised); MQTLS_ERR_NOT_SUPPORTED (@p req from newer headers);
+ *          MQTLS_ERR_FILE_EXISTS (a device file exists and force is false: nothing written);
+ *          the CA errors of mqtls_pki_issue(); MQTLS_ERR_FILE_WRITE; MQTLS_ERR_CRYPTO;
+ *          MQTLS_ERR_THREAD; MQTLS_ERR_NOMEM. After a failure past the checks, device files
+ *          already written stay and the manifest is not changed. */
+MQTLS_API mqtls_status_t mqtls_pki_issue_fleet(const mqtls_pki_fleet_req_t *req,
+                                               mqtls_pki_fleet_result_t *res, mqtls_error_t *err);
 
 #ifdef __cplusplus
 }

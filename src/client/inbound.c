@@ -105,7 +105,15 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
     case MQTLS_PUBACK:
         k = mqtls__outbox_find(s, a->packet_id, 1);
         if (k < 0) {
-            return MQTLS_OK; /* a late or duplicate ack: nothing to do */
+            /* A QoS 2 PUBLISH answered with PUBACK instead of PUBREC: the broker took it at
+             * QoS 1 (RabbitMQ 3.10 downgrades every QoS 2 message). Not the protocol [MQTT-4.3.3],
+             * but the message is delivered: complete it and count it, rather than wait
+             * forever for a PUBREC that never comes. */
+            k = mqtls__outbox_find(s, a->packet_id, 2);
+            if (k < 0 || entry_at(s, (size_t)k)->state != E_WAIT_ACK) {
+                return MQTLS_OK; /* a late or duplicate ack: nothing to do */
+            }
+            s->qos2_downgrades++;
         }
         e = entry_at(s, (size_t)k);
         mqtls__outbox_entry_done(s, e);

@@ -194,6 +194,7 @@ typedef struct mqtls__session {
     uint8_t broker_max_qos;
     bool broker_retain;
     bool session_present;
+    uint32_t qos2_downgrades; /* QoS 2 PUBLISHes the broker acknowledged with PUBACK */
 
     /* timers */
     int64_t connect_ms;

@@ -508,7 +508,14 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
     bool plain_after_connect = c->in->facts == NULL &&
                                (e->layer == MQTLS_LAYER_TCP || e->layer == MQTLS_LAYER_NONE) &&
                                (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED);
-    if (e->layer != MQTLS_LAYER_MQTT && !plain_after_connect) {
+    /* Over TLS too: once the handshake is done, a close the transport reports (layer tcp or
+     * tls) is the broker's answer to our CONNECT. */
+    const mqtls_tls_facts_t *f = c->in->facts;
+    bool tls_after_connect = f != NULL && f->server_hello_seen &&
+                             f->handshake_ret == 0 && !f->peer_not_tls && f->alert_received < 0 &&
+                             (e->layer == MQTLS_LAYER_TCP || e->layer == MQTLS_LAYER_TLS) &&
+                             (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED);
+    if (e->layer != MQTLS_LAYER_MQTT && !plain_after_connect && !tls_after_connect) {
         return;
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";
@@ -550,6 +557,20 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
                         "waits for TLS%s, or the broker is too busy to answer.",
                         host, port, tls ? "TLS" : "TCP",
                         tls ? " inside TLS (a TLS tunnel to a non-MQTT service)" : " (mqtts://)");
+        return;
+    }
+    if (c->in->mqtt_version == 5 && e->status != MQTLS_ERR_CONNACK_TIMEOUT) {
+        /* A broker that speaks MQTT 5 refuses a CONNECT with a CONNACK reason code; one that
+         * does not cannot even parse it (the property length shifts every later field). */
+        mqtls__diag_add(c, MQTLS__F_MQTT5_NOT_SUPPORTED, host_port(c),
+                        "-V 311   (MQTT 3.1.1: every broker speaks it; esp-mqtt: "
+                        ".session.protocol_ver = MQTT_PROTOCOL_V_3_1_1)",
+                        "The broker on %s:%u closed the connection after our MQTT 5 CONNECT "
+                        "without sending any CONNACK. A broker that speaks MQTT 5 answers a "
+                        "CONNECT it refuses with a CONNACK reason code; one that does not cannot "
+                        "parse it and drops the connection: RabbitMQ before 3.13 (Debian 12 has "
+                        "3.10) does this. Use MQTT 3.1.1.",
+                        host, port);
         return;
     }
     mqtls__diag_add(c, MQTLS__F_CLOSED_AFTER_CONNECT, host_port(c),

@@ -514,6 +514,15 @@ static const explain_text_t catalogue[] = {
      "(nameConstraints, policyConstraints, ...) unless built with "
      "MBEDTLS_X509_ALLOW_UNSUPPORTED_CRITICAL_EXTENSION: -0x2562 (X509 - unsupported extension).",
      "openssl x509 -in ca.crt -noout -text | grep -A2 critical"},
+    [MQTLS__F_MQTT5_NOT_SUPPORTED] = {
+     "After an MQTT 5 CONNECT the broker closed the connection without any CONNACK (TLS and TCP "
+     "were fine). A broker that speaks MQTT 5 refuses with a CONNACK reason code (0x84 for the "
+     "version); one that does not cannot parse the v5 CONNECT (its property length shifts every "
+     "later field) and drops it: RabbitMQ before 3.13, e.g. Debian 12's 3.10 (node log 'MQTT "
+     "cannot parse a frame ... function_clause'). mosquitto_pub -V 5: 'Error: The connection "
+     "was lost.'",
+     "mosquitto_pub -V mqttv311 ...   # mqtls: -V 311\n/* esp-mqtt */ .session.protocol_ver = "
+     "MQTT_PROTOCOL_V_3_1_1"},
 };
 /* clang-format on */
 

@@ -29,8 +29,7 @@
 #include "x509/asn1.h"
 #include "x509/compat.h"
 
-/* PEM of an RSA-4096 key is about 3.3 KB and of a certificate about 2 KB. */
-#define PEM_CAP 16384u
+#define PEM_CAP MQTLS__PKI_PEM_CAP
 /* Room for the DER of subjectAltName and extendedKeyUsage values. */
 #define EXT_CAP 4096u
 #define SECONDS_PER_DAY 86400
@@ -116,8 +115,8 @@ static int write_san(unsigned char *buf, size_t cap, const san_entry_t *e, size_
 }
 
 /* extendedKeyUsage (RFC 5280 4.2.1.12): SEQUENCE OF KeyPurposeId, here exactly one. */
-static int write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid_len,
-                     unsigned char **start)
+int mqtls__pki_write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid_len,
+                         unsigned char **start)
 {
     unsigned char *p = buf + cap;
     size_t total = 0;
@@ -142,10 +141,10 @@ static int write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid
 
 /* ---- keys and randomness ----------------------------------------------------------------- */
 
-typedef mqtls__x509_rng_t rng_t;
 #define RNG_PERS "mqtls pki"
 
-static int gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits, rng_t *r)
+int mqtls__pki_gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits,
+                       mqtls__x509_rng_t *r)
 {
     int ret;
     if (type == MQTLS_PKI_KEY_RSA) {
@@ -184,23 +183,8 @@ static mqtls_status_t check_key_request(const mqtls_pki_req_t *req, mqtls_error_
 
 /* ---- the common signing path ------------------------------------------------------------- */
 
-typedef struct {
-    const char *subject; /* "CN=..." */
-    const char *issuer;  /* NULL: self-signed */
-    mbedtls_pk_context *subject_key;
-    mbedtls_pk_context *issuer_key;
-    int64_t not_before;
-    int64_t not_after;
-    int is_ca;
-    unsigned key_usage;
-    const unsigned char *san; /* DER or NULL */
-    size_t san_len;
-    const unsigned char *eku; /* DER or NULL */
-    size_t eku_len;
-} cert_spec_t;
-
-static mqtls_status_t sign_cert(const cert_spec_t *s, rng_t *r, unsigned char *pem, size_t cap,
-                                mqtls_error_t *err)
+mqtls_status_t mqtls__pki_sign_cert(const mqtls__pki_cert_spec_t *s, mqtls__x509_rng_t *r,
+                                    unsigned char *pem, size_t cap, mqtls_error_t *err)
 {
     mbedtls_x509write_cert crt;
     mbedtls_x509write_crt_init(&crt);
@@ -260,6 +244,11 @@ static mqtls_status_t sign_cert(const cert_spec_t *s, rng_t *r, unsigned char *p
             goto out;
         }
     }
+    if (s->signing_key != NULL) {
+        /* The same key in a form that keeps its precomputations (pki_fleet.c); the identifier
+         * above came from issuer_key, which x509write can encode. */
+        mbedtls_x509write_crt_set_issuer_key(&crt, s->signing_key);
+    }
     what = "keyUsage";
     ret = mbedtls_x509write_crt_set_key_usage(&crt, s->key_usage);
     if (ret != 0) {
@@ -295,14 +284,14 @@ out:
     return st;
 }
 
-static int64_t now_or(int64_t now_s)
+int64_t mqtls__pki_now_or(int64_t now_s)
 {
     return now_s != 0 ? now_s : (int64_t)time(NULL);
 }
 
 /* Write key (0600) then certificate (0644). */
-static mqtls_status_t write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_context *key,
-                                 const unsigned char *cert_pem, bool force, mqtls_error_t *err)
+mqtls_status_t mqtls__pki_write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_context *key,
+                                     const unsigned char *cert_pem, bool force, mqtls_error_t *err)
 {
     unsigned char *key_pem = calloc(1, PEM_CAP);
     if (key_pem == NULL) {
@@ -393,7 +382,7 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
         return st;
     }
 
-    rng_t r;
+    mqtls__x509_rng_t r;
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
     unsigned char *pem = calloc(1, PEM_CAP);
@@ -406,14 +395,14 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "seeding the random generator");
         goto out;
     }
-    ret = gen_key(&key, req->key_type, req->rsa_bits, &r);
+    ret = mqtls__pki_gen_key(&key, req->key_type, req->rsa_bits, &r);
     if (ret != 0) {
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "generating the CA key");
         goto out;
     }
-    int64_t now = now_or(req->now_s);
+    int64_t now = mqtls__pki_now_or(req->now_s);
     unsigned days = req->days != 0 ? req->days : MQTLS_PKI_CA_DAYS_DEFAULT;
-    cert_spec_t spec = {
+    mqtls__pki_cert_spec_t spec = {
         .subject = subject,
         .issuer = NULL,
         .subject_key = &key,
@@ -423,9 +412,9 @@ mqtls_status_t mqtls_pki_create_ca(const mqtls_pki_req_t *caller_req, mqtls_pki_
         .is_ca = 1,
         .key_usage = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN,
     };
-    st = sign_cert(&spec, &r, pem, PEM_CAP, err);
+    st = mqtls__pki_sign_cert(&spec, &r, pem, PEM_CAP, err);
     if (st == MQTLS_OK) {
-        st = write_pair(&paths, &key, pem, req->force, err);
+        st = mqtls__pki_write_pair(&paths, &key, pem, req->force, err);
     }
     if (st == MQTLS_OK && res != NULL) {
         *res = paths;
@@ -438,8 +427,8 @@ out:
 }
 
 /* The CA of @p dir: certificate and private key, checked to belong together. */
-static mqtls_status_t load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
-                              rng_t *r, mqtls_error_t *err)
+mqtls_status_t mqtls__pki_load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
+                                  mqtls__x509_rng_t *r, mqtls_error_t *err)
 {
     char path[MQTLS_PKI_PATH_MAX];
     unsigned char *buf = NULL;
@@ -574,7 +563,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         return st;
     }
 
-    rng_t r;
+    mqtls__x509_rng_t r;
     mbedtls_x509_crt ca;
     mbedtls_pk_context ca_key;
     mbedtls_pk_context key;
@@ -592,7 +581,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "seeding the random generator");
         goto out;
     }
-    if ((st = load_ca(req->dir, &ca, &ca_key, &r, err)) != MQTLS_OK) {
+    if ((st = mqtls__pki_load_ca(req->dir, &ca, &ca_key, &r, err)) != MQTLS_OK) {
         goto out;
     }
     char issuer[512];
@@ -614,7 +603,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
             type = MQTLS_PKI_KEY_EC;
         }
     }
-    int64_t now = now_or(req->now_s);
+    int64_t now = mqtls__pki_now_or(req->now_s);
     unsigned days = req->days != 0 ? req->days : MQTLS_PKI_LEAF_DAYS_DEFAULT;
     int64_t not_after = now + (int64_t)days * SECONDS_PER_DAY;
     int64_t ca_end = mqtls__x509_time_unix(&ca.valid_to);
@@ -627,7 +616,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     if (not_after > ca_end) {
         not_after = ca_end; /* a leaf outliving its CA only fails later, confusingly */
     }
-    ret = gen_key(&key, type, bits, &r);
+    ret = mqtls__pki_gen_key(&key, type, bits, &r);
     if (ret != 0) {
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, ret, 0, "generating the key");
         goto out;
@@ -643,10 +632,10 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         }
     }
     int eku_len = kind == MQTLS_PKI_SERVER
-                      ? write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_SERVER_AUTH,
-                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH), &eku_der)
-                      : write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_CLIENT_AUTH,
-                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH), &eku_der);
+                      ? mqtls__pki_write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_SERVER_AUTH,
+                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH), &eku_der)
+                      : mqtls__pki_write_eku(ext + EXT_CAP, EXT_CAP, MBEDTLS_OID_CLIENT_AUTH,
+                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH), &eku_der);
     if (eku_len < 0) {
         st = mqtls__pki_fail(err, MQTLS_ERR_CRYPTO, eku_len, 0, "extendedKeyUsage");
         goto out;
@@ -655,7 +644,7 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
     if (kind == MQTLS_PKI_SERVER && type == MQTLS_PKI_KEY_RSA) {
         ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT; /* TLS 1.2 RSA key exchange */
     }
-    cert_spec_t spec = {
+    mqtls__pki_cert_spec_t spec = {
         .subject = subject,
         .issuer = issuer,
         .subject_key = &key,
@@ -669,9 +658,9 @@ mqtls_status_t mqtls_pki_issue(mqtls_pki_kind_t kind, const mqtls_pki_req_t *cal
         .eku = eku_der,
         .eku_len = (size_t)eku_len,
     };
-    st = sign_cert(&spec, &r, pem, PEM_CAP, err);
+    st = mqtls__pki_sign_cert(&spec, &r, pem, PEM_CAP, err);
     if (st == MQTLS_OK) {
-        st = write_pair(&paths, &key, pem, req->force, err);
+        st = mqtls__pki_write_pair(&paths, &key, pem, req->force, err);
     }
     if (st == MQTLS_OK && res != NULL) {
         *res = paths;

@@ -7,11 +7,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <mbedtls/pk.h>
 #include <mbedtls/x509.h>
+#include <mbedtls/x509_crt.h>
 
 #include "mqtls/error.h"
 #include "mqtls/pki.h"
 #include "mqtls/status.h"
+#include "x509/compat.h"
 
 /* Record a failure in @p err (may be NULL) and return @p st. @p mbed_ret: raw mbedTLS code
  * or 0; its text is appended to the detail. */
@@ -53,5 +56,47 @@ mqtls_status_t mqtls__pki_cn_string(const char *name, char *out, size_t cap, mqt
  * attributes in the same order (MQTLS_ERR_CA_PARSE if it cannot). */
 mqtls_status_t mqtls__pki_dn_string(const mbedtls_x509_name *dn, char *out, size_t cap,
                                     mqtls_error_t *err);
+
+/* ---- pki.c: the signing path shared by `pki client/server` and `pki fleet` ---------------- */
+
+/* PEM of an RSA-4096 key is about 3.3 KB and of a certificate about 2 KB. */
+#define MQTLS__PKI_PEM_CAP 16384u
+
+/* What one certificate says and who signs it. */
+typedef struct mqtls__pki_cert_spec {
+    const char *subject; /* "CN=..." */
+    const char *issuer;  /* NULL: self-signed */
+    mbedtls_pk_context *subject_key;
+    mbedtls_pk_context *issuer_key;
+    mbedtls_pk_context *signing_key; /* NULL, or issuer_key's key to sign with */
+    int64_t not_before;
+    int64_t not_after;
+    int is_ca;
+    unsigned key_usage;
+    const unsigned char *san; /* DER or NULL */
+    size_t san_len;
+    const unsigned char *eku; /* DER or NULL */
+    size_t eku_len;
+} mqtls__pki_cert_spec_t;
+
+/* @p now_s, or the system clock when it is 0. */
+int64_t mqtls__pki_now_or(int64_t now_s);
+/* A new key: EC P-256, or RSA of @p bits. 0 or the mbedTLS error. */
+int mqtls__pki_gen_key(mbedtls_pk_context *pk, mqtls_pki_key_type_t type, unsigned bits,
+                       mqtls__x509_rng_t *r);
+/* extendedKeyUsage with one purpose, DER written at the end of @p buf; *start points at it.
+ * Returns its length or a negative mbedTLS error. */
+int mqtls__pki_write_eku(unsigned char *buf, size_t cap, const char *oid, size_t oid_len,
+                         unsigned char **start);
+/* Sign @p s into @p pem (PEM, NUL-terminated): random 16-byte serial, SHA-256. */
+mqtls_status_t mqtls__pki_sign_cert(const mqtls__pki_cert_spec_t *s, mqtls__x509_rng_t *r,
+                                    unsigned char *pem, size_t cap, mqtls_error_t *err);
+/* Write the key (0600) then the certificate (0644); a key whose certificate could not be
+ * written is removed again. */
+mqtls_status_t mqtls__pki_write_pair(const mqtls_pki_result_t *paths, mbedtls_pk_context *key,
+                                     const unsigned char *cert_pem, bool force, mqtls_error_t *err);
+/* The CA of @p dir (ca.crt, ca.key), checked to be a CA and to belong together. */
+mqtls_status_t mqtls__pki_load_ca(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
+                                  mqtls__x509_rng_t *r, mqtls_error_t *err);
 
 #endif /* MQTLS_PKI_INTERNAL_H */

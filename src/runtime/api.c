@@ -343,6 +343,28 @@ const char *mqtls_client_id(const mqtls_client_t *c)
     return c->cfg.client_id;
 }
 
+const char *mqtls_client_uri(const mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return NULL;
+    }
+    mqtls__client_lock(c);
+    const char *u = c->brokers[c->broker_index];
+    mqtls__client_unlock(c);
+    return u;
+}
+
+uint32_t mqtls_client_qos2_downgrades(const mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return 0;
+    }
+    mqtls__client_lock(c);
+    uint32_t n = c->s.qos2_downgrades;
+    mqtls__client_unlock(c);
+    return n;
+}
+
 /* --- test hooks ------------------------------------------------------------------------- */
 
 void mqtls__client_set_transport_factory(mqtls_client_t *c, mqtls__transport_factory_fn fn,

@@ -179,7 +179,8 @@ static const char *scopy(char **p, const char *s)
     return r;
 }
 
-/* Own copies of the configured strings (the caller's may go away after create). */
+/* Own copies of the configured strings (the caller's may go away after create), and the list
+ * of brokers: cfg.uri, then cfg.uris. */
 static mqtls_status_t copy_cfg(mqtls_client_t *c)
 {
     const mqtls_client_cfg_t *cfg = &c->cfg;
@@ -187,12 +188,24 @@ static mqtls_status_t copy_cfg(mqtls_client_t *c)
                    slen(cfg->password) + slen(cfg->will.topic) + slen(cfg->ws_subprotocol) +
                    slen(cfg->bind_address) + slen(cfg->proxy) + slen(cfg->auth_method) +
                    slen(cfg->persistence_dir) + cfg->will.payload_len + 1u;
+    for (size_t i = 0; i < cfg->uri_count; i++) {
+        total += slen(cfg->uris[i]);
+    }
     c->strings = malloc(total);
-    if (c->strings == NULL) {
+    c->brokers = calloc(cfg->uri_count + 1u, sizeof *c->brokers);
+    if (c->strings == NULL || c->brokers == NULL) {
         return MQTLS_ERR_NOMEM;
     }
     char *p = c->strings;
     c->cfg.uri = scopy(&p, cfg->uri);
+    if (c->cfg.uri != NULL) {
+        c->brokers[c->broker_count++] = c->cfg.uri;
+    }
+    for (size_t i = 0; i < cfg->uri_count; i++) {
+        c->brokers[c->broker_count++] = scopy(&p, cfg->uris[i]);
+    }
+    c->cfg.uris = NULL; /* the caller's array: use c->brokers */
+    c->cfg.uri = c->brokers[0];
     c->cfg.client_id = scopy(&p, cfg->client_id);
     c->cfg.username = scopy(&p, cfg->username);
     c->cfg.password = scopy(&p, cfg->password);
@@ -366,8 +379,13 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
         goto out;
     }
     const mqtls_client_cfg_t *in = &c->cfg;
-    if (in->uri == NULL || in->outbox_max_messages == 0 || in->outbox_max_bytes == 0 ||
-        in->will.qos > 2 ||
+    bool uris_ok =
+        in->uri_count == 0 || (in->uris != NULL && in->uri_count < MQTLS_CLIENT_MAX_BROKERS);
+    for (size_t i = 0; uris_ok && i < in->uri_count; i++) {
+        uris_ok = in->uris[i] != NULL;
+    }
+    if ((in->uri == NULL && in->uri_count == 0) || !uris_ok || in->outbox_max_messages == 0 ||
+        in->outbox_max_bytes == 0 || in->will.qos > 2 ||
         (in->version != MQTLS_V31 && in->version != MQTLS_V311 && in->version != MQTLS_V5)) {
         st = MQTLS_ERR_INVALID_ARG;
         err->layer = MQTLS_LAYER_CONFIG;
@@ -378,15 +396,18 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     if (st != MQTLS_OK) {
         goto out;
     }
-    st = mqtls_uri_parse(c->cfg.uri, &c->uri);
-    if (st != MQTLS_OK) {
-        err->layer = MQTLS_LAYER_CONFIG;
-        err->status = st;
-        (void)snprintf(err->detail, sizeof err->detail, "uri \"%s\"", c->cfg.uri);
-        goto out;
-    }
-    if (c->uri.tls) {
-        c->tls_cfg.enabled = true;
+    /* Every broker is checked now; the first is the one in use. */
+    for (size_t i = c->broker_count; i-- > 0;) {
+        st = mqtls_uri_parse(c->brokers[i], &c->uri);
+        if (st != MQTLS_OK) {
+            err->layer = MQTLS_LAYER_CONFIG;
+            err->status = st;
+            (void)snprintf(err->detail, sizeof err->detail, "uri \"%.140s\"", c->brokers[i]);
+            goto out;
+        }
+        if (c->uri.tls) {
+            c->tls_cfg.enabled = true;
+        }
     }
     st = check_transport_auth(c, err);
     if (st != MQTLS_OK) {
@@ -491,6 +512,7 @@ void mqtls_client_destroy(mqtls_client_t *c)
     free(c->rx);
     free(c->s.outbox_buf); /* the grown outbox, if any (the first one is in the arena) */
     free(c->arena);
+    free(c->brokers);
     free(c->strings);
     free(c);
 }

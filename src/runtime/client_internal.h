@@ -64,7 +64,11 @@ struct mqtls_client {
     mqtls_tls_cfg_t tls_cfg;
     char *strings; /* owned copies of the cfg strings */
     char client_id[MQTLS__CLIENT_ID_MAX + 1u]; /* generated, or assigned by the broker */
-    mqtls_uri_t uri;
+    mqtls_uri_t uri;      /* the broker in use: brokers[broker_index], parsed */
+    const char **brokers; /* cfg.uri (if any) then cfg.uris: copies in strings */
+    size_t broker_count;  /* >= 1 */
+    size_t broker_index;
+    uint32_t qos2_logged; /* QoS 2 downgrades already logged (the first one is) */
     mqtls__session_t s;
     void *arena;
     uint8_t *rx;

@@ -96,6 +96,14 @@ void mqtls__client_on_session_event(void *ctx, const mqtls_event_t *ev)
                 "published again and may arrive twice",
                 c->s.qos2_republished);
         }
+    } else if (ev->type == MQTLS_EVENT_PUBLISHED && c->s.qos2_downgrades > 0 &&
+               c->qos2_logged == 0) {
+        c->qos2_logged = c->s.qos2_downgrades;
+        LOG(c, MQTLS_LOG_WARN,
+            "%s:%u acknowledged a QoS 2 PUBLISH with PUBACK: it took it at QoS 1 (delivered at "
+            "least once, not exactly once; RabbitMQ 3.10 does this). Completed; counted by "
+            "mqtls_client_qos2_downgrades()",
+            c->uri.host, c->uri.port);
     }
     mqtls__client_emit(c, ev);
 }
@@ -208,6 +216,23 @@ bool mqtls__client_advance_connect(mqtls_client_t *c, int64_t now)
 
 /* --- the end of a connection ------------------------------------------------------------ */
 
+/* Fail over: the next attempt goes to the next broker of the list (cfg.uri, cfg.uris), through
+ * a transport made for it (the old one knows the old host). */
+static void next_broker(mqtls_client_t *c)
+{
+    if (c->broker_count < 2) {
+        return;
+    }
+    c->broker_index = (c->broker_index + 1u) % c->broker_count;
+    (void)mqtls_uri_parse(c->brokers[c->broker_index], &c->uri); /* checked at create */
+    if (c->t != NULL) {
+        c->t->ops->destroy(c->t); /* closed already */
+        c->t = NULL;
+    }
+    LOG(c, MQTLS_LOG_INFO, "failing over to broker %zu of %zu: %s:%u", c->broker_index + 1u,
+        c->broker_count, c->uri.host, c->uri.port);
+}
+
 void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why_in, int64_t now)
 {
     bool was_connecting =
@@ -264,6 +289,9 @@ void mqtls__client_connection_ended(mqtls_client_t *c, const mqtls_error_t *why_
     ev.u.disconnected.will_reconnect = again;
     ev.u.disconnected.reconnect_in_ms = delay;
     mqtls__client_emit(c, &ev);
+    if (again && c->state == MQTLS_STATE_BACKOFF) {
+        next_broker(c); /* after the events: their findings and logs name this broker */
+    }
 }
 
 void mqtls__client_fail_transport(mqtls_client_t *c, mqtls_status_t st, int64_t now)

@@ -118,6 +118,37 @@ void th_pki_remove(th_pki_t *pki)
     pki->dir[0] = '\0';
 }
 
+int th_run_line(char *out, size_t cap, int timeout_s, const char *cmdline)
+{
+    size_t n = strlen(cmdline) + 32u;
+    char *cmd = malloc(n);
+    if (cmd == NULL || cap == 0) {
+        free(cmd);
+        return -1;
+    }
+    (void)snprintf(cmd, n, "timeout %d %s 2>&1", timeout_s, cmdline);
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    if (p == NULL) {
+        return -1;
+    }
+    size_t len = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, p) != NULL) {
+        size_t l = strlen(line);
+        if (len + l < cap) {
+            memcpy(out + len, line, l + 1);
+            len += l;
+        }
+    }
+    int status = pclose(p);
+    int rc = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    printf("$ %s\n%s[exit %d]\n", cmdline, out, rc);
+    fflush(stdout);
+    return rc;
+}
+
 uint16_t th_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

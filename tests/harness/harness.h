@@ -4,6 +4,7 @@
 #define MQTLS_TEST_HARNESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -121,6 +122,11 @@ int th_rabbit_restart_node(th_rabbit_t *r, int i);
 /* How many running nodes the cluster reports (rabbitmqctl cluster_status on the first node that
  * runs); -1 if none can tell. */
 int th_rabbit_running_nodes(const th_rabbit_t *r);
+
+/* Run @p cmdline (made of our own paths and ports) through the shell under `timeout @p timeout_s`,
+ * its stdout and stderr into @p out (NUL-terminated, cut at @p cap), and echo both to stdout for
+ * the test's log. Returns the exit status (124: timed out), -1 if it could not run. */
+int th_run_line(char *out, size_t cap, int timeout_s, const char *cmdline);
 
 /* A free TCP port on 127.0.0.1 (bind to port 0, read it back, close). 0 on failure. */
 uint16_t th_free_port(void);

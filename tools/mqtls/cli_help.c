@@ -49,6 +49,19 @@ void cli_help(cli_mode_t mode, FILE *out)
         fprintf(out, "usage: mqtls sub -t FILTER [-t FILTER ...] [options]\n"
                      "Subscribe and print messages, with mosquitto_sub's flags. TLS is on with\n"
                      "mqtts:// or any TLS flag (mosquitto: only with --cafile/--capath).\n\n");
+    } else if (mode == CLI_BENCH) {
+        fprintf(out,
+                "usage: mqtls bench SCENARIO -h HOST [-p PORT] --cafile CA\n"
+                "                   (--fleet DIR | --cert CRT --key KEY) [-n N] [options]\n"
+                "Drive many certificate-authenticated devices from this process and measure the\n"
+                "broker: connections, failures by finding id, percentiles, CPU and memory.\n"
+                "scenarios:\n"
+                "  connect    ramp to N mutual-TLS connections (--rate), hold them (--hold)\n"
+                "  reconnect  connect, drop all, reconnect all: once with TLS session\n"
+                "             resumption, once with full handshakes\n"
+                "  pubsub     M publishers, K subscribers (also: pub, sub): messages per second\n"
+                "             and one-way latency\n"
+                "  latency    pubsub tuned for latency: 1 publisher, 1 subscriber, 10 msg/s\n\n");
     } else {
         fprintf(out,
                 "usage: mqtls doctor [URI | -h HOST -p PORT] [options]\n"
@@ -69,6 +82,17 @@ void cli_help(cli_mode_t mode, FILE *out)
     if (mode == CLI_DOCTOR) {
         fprintf(out, "\nexit codes: 0 it would work, 1 a problem was found, 2 usage\n"
                      "docs: docs/cli/doctor.md, docs/findings/<id>.md\n");
+        return;
+    }
+    if (mode == CLI_BENCH) {
+        fprintf(out,
+                "\nEvery failed connection is counted under the finding id of its cause (one\n"
+                "diagnosis per distinct failure, not per device). Bounded: -W, and each phase\n"
+                "has its own deadline.\n"
+                "\nexit codes: 0 every device connected (and every message arrived), 1 some\n"
+                "            failed or were lost (the report says why), 2 usage, 3 the -W\n"
+                "            bound stopped the run, 4 the fleet manifest is unreadable\n"
+                "docs: docs/cli/bench.md, bench/RESULTS.md\n");
         return;
     }
     fprintf(out,

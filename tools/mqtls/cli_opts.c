@@ -1,5 +1,5 @@
-/* The command line of pub, sub and doctor: one table (generated from opts/<option>.md), one
- * parser, one switch. See cli_opts.h. */
+/* The command line of pub, sub, doctor and bench: one table (generated from opts/<option>.md),
+ * one parser, one switch. See cli_opts.h. */
 #include "cli_opts.h"
 
 #include <errno.h>
@@ -13,8 +13,11 @@
 #include "mqtls/client.h"
 
 static const cli_option_t options[] = {
-#define X(id, s, l, a, lo, hi, m, al, hp, hs, hd)                                                  \
-    {CLI_OPT_##id, s, l, a, lo, hi, m, al, {[CLI_PUB] = hp, [CLI_SUB] = hs, [CLI_DOCTOR] = hd}},
+/* clang-format off */
+#define X(id, s, l, a, lo, hi, m, al, hp, hs, hd, hb)                                              \
+    {CLI_OPT_##id, s, l, a, lo, hi, m, al,                                                         \
+     {[CLI_PUB] = hp, [CLI_SUB] = hs, [CLI_DOCTOR] = hd, [CLI_BENCH] = hb}},
+    /* clang-format on */
     CLI_OPTION_LIST(X)
 #undef X
 };
@@ -34,6 +37,8 @@ const char *cli_mode_name(cli_mode_t mode)
         return "sub";
     case CLI_DOCTOR:
         return "doctor";
+    case CLI_BENCH:
+        return "bench";
     default:
         return "?";
     }
@@ -219,8 +224,9 @@ static bool parse_expiry(const char *s, uint32_t *out)
     return true;
 }
 
-/* "--name", "--name=VALUE" (long names and aliases) or "-x" (short names). */
-static const cli_option_t *find_option(const char *arg, const char **inline_val)
+/* "--name", "--name=VALUE" (long names and aliases) or "-x" (short names; a letter may mean
+ * different options in different commands: -n is pub's --null-message and bench's --clients). */
+static const cli_option_t *find_option(const char *arg, cli_mode_t mode, const char **inline_val)
 {
     *inline_val = NULL;
     size_t n = sizeof(options) / sizeof(options[0]);
@@ -239,14 +245,18 @@ static const cli_option_t *find_option(const char *arg, const char **inline_val)
         }
         return NULL;
     }
+    const cli_option_t *other = NULL;
     if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
         for (size_t i = 0; i < n; i++) {
             if (options[i].short_name == arg[1]) {
-                return &options[i];
+                if ((options[i].modes & CLI_BIT(mode)) != 0) {
+                    return &options[i];
+                }
+                other = other != NULL ? other : &options[i];
             }
         }
     }
-    return NULL;
+    return other; /* another command's: the caller says it is not for this one */
 }
 
 /* "option --json is for 'mqtls sub' and 'mqtls doctor' only" */
@@ -363,6 +373,7 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
             return APPLY_BAD_VALUE;
         }
         *(id == CLI_OPT_QOS ? &o->qos : &o->will_qos) = (int)n;
+        o->qos_given = o->qos_given || id == CLI_OPT_QOS;
         break;
     case CLI_OPT_RETAIN:
         o->retain = true;
@@ -590,6 +601,69 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
     case CLI_OPT_PSK_IDENTITY:
         o->psk_identity = val;
         break;
+    case CLI_OPT_FLEET:
+        o->fleet = val;
+        break;
+    case CLI_OPT_CLIENTS:
+        if (!cli_parse_long(val, 1, 1000000, &o->clients)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_RATE:
+    case CLI_OPT_HOLD:
+    case CLI_OPT_MSG_RATE:
+    case CLI_OPT_TOTAL_RATE:
+    case CLI_OPT_DURATION: {
+        double *d = id == CLI_OPT_RATE         ? &o->rate
+                    : id == CLI_OPT_HOLD       ? &o->hold_s
+                    : id == CLI_OPT_MSG_RATE   ? &o->msg_rate
+                    : id == CLI_OPT_TOTAL_RATE ? &o->total_rate
+                                               : &o->duration_s;
+        double min = id == CLI_OPT_MSG_RATE || id == CLI_OPT_TOTAL_RATE ? 0.001 : 0.0;
+        if (!parse_double(val, min, 86400.0 * 7, d)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    }
+    case CLI_OPT_THREADS:
+        if (!cli_parse_long(val, 1, 256, &o->threads)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_MAX_PENDING:
+        if (!cli_parse_long(val, 0, 1000000, &o->max_pending)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_BROKER:
+        if (o->broker_count >= CLI_MAX_BROKERS) {
+            return cli_usage_error(mode, err, false, "at most %d --broker", CLI_MAX_BROKERS);
+        }
+        o->brokers[o->broker_count++] = val;
+        break;
+    case CLI_OPT_PUBLISHERS:
+    case CLI_OPT_SUBSCRIBERS:
+        if (!cli_parse_long(val, 0, 1000000,
+                            id == CLI_OPT_PUBLISHERS ? &o->publishers : &o->subscribers)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_QOS_MIX:
+        o->qos_mix = val; /* checked by cmd_bench.c */
+        break;
+    case CLI_OPT_SIZE:
+        if (!cli_parse_long(val, 16, 1048576, &o->size)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
+    case CLI_OPT_PLOT:
+        o->plot = val;
+        break;
+    case CLI_OPT_BROKER_PID:
+        if (!cli_parse_long(val, 1, INT_MAX, &o->broker_pid)) {
+            return APPLY_BAD_VALUE;
+        }
+        break;
     }
     return CLI_PARSE_OK;
 }
@@ -621,17 +695,29 @@ int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, 
     o->clean_session = true;
     o->version = MQTLS_V311;
     o->repeat = 1;
+    o->hold_s = -1.0;
+    o->duration_s = -1.0;
+    o->publishers = -1;
+    o->subscribers = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = NULL;
-        const cli_option_t *opt = find_option(arg, &val);
+        const cli_option_t *opt = find_option(arg, mode, &val);
         if (opt == NULL && mode == CLI_DOCTOR && arg[0] != '-') {
             /* doctor's one argument: the broker */
             if (o->broker != NULL) {
                 return cli_usage_error(mode, err, true, "more than one broker given ('%s')", arg);
             }
             o->broker = arg;
+            continue;
+        }
+        if (opt == NULL && mode == CLI_BENCH && arg[0] != '-') {
+            /* bench's one argument: the scenario */
+            if (o->scenario != NULL) {
+                return cli_usage_error(mode, err, true, "more than one scenario given ('%s')", arg);
+            }
+            o->scenario = arg;
             continue;
         }
         if (opt == NULL) {
@@ -676,8 +762,8 @@ int cli_parse(cli_opts_t *o, cli_mode_t mode, int argc, char **argv, FILE *out, 
             return rc;
         }
     }
-    if (mode == CLI_DOCTOR) {
-        return CLI_PARSE_OK; /* doctor checks its options as a whole itself */
+    if (mode == CLI_DOCTOR || mode == CLI_BENCH) {
+        return CLI_PARSE_OK; /* doctor and bench check their options as a whole themselves */
     }
     int rc = finish_pubsub(o, err);
     if (rc == MQTLS_EXIT_USAGE) {

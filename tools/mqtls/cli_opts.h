@@ -1,5 +1,5 @@
-/* The command line of `mqtls pub`, `mqtls sub` and `mqtls doctor`: one option table, one
- * parser, one struct. Internal to the CLI; not installed.
+/* The command line of `mqtls pub`, `mqtls sub`, `mqtls doctor` and `mqtls bench`: one option
+ * table, one parser, one struct. Internal to the CLI; not installed.
  *
  * The table is generated at build time from tools/mqtls/opts/<option>.md (gen_opts.py ->
  * cli_opts_gen.h): each page says the option's names, argument, the commands that accept it and
@@ -20,14 +20,20 @@
 #include "mqtls/uri.h"
 
 /* The commands that share the table. The values index cli_option_t::help. */
-typedef enum cli_mode { CLI_PUB = 1, CLI_SUB = 2, CLI_DOCTOR = 3, CLI_MODE_END } cli_mode_t;
+typedef enum cli_mode {
+    CLI_PUB = 1,
+    CLI_SUB = 2,
+    CLI_DOCTOR = 3,
+    CLI_BENCH = 4,
+    CLI_MODE_END
+} cli_mode_t;
 #define CLI_BIT(mode) (1u << (unsigned)(mode))
 
 #include "cli_opts_gen.h" /* CLI_OPTION_LIST(X), generated from opts/<option>.md */
 
 /* Option ids: CLI_OPT_HOST, CLI_OPT_KEYPASS_FILE, ... (the page name in capitals). */
 typedef enum cli_opt_id {
-#define X(id, s, l, a, lo, hi, m, al, hp, hs, hd) CLI_OPT_##id,
+#define X(id, s, l, a, lo, hi, m, al, hp, hs, hd, hb) CLI_OPT_##id,
     CLI_OPTION_LIST(X)
 #undef X
 } cli_opt_id_t;
@@ -63,6 +69,7 @@ typedef enum cli_msg_src {
 
 #define CLI_MAX_TOPICS 64
 #define CLI_MAX_ALPN 8
+#define CLI_MAX_BROKERS 64
 
 /* Everything the command line says. Strings borrow argv unless noted. */
 typedef struct cli_opts {
@@ -143,6 +150,24 @@ typedef struct cli_opts {
     const char *broker;     /* doctor: the URI argument */
     const char *profile;    /* doctor --profile */
     bool offline;           /* doctor --offline */
+    /* bench (cmd_bench.c checks them as a whole) */
+    const char *scenario;                 /* the positional argument: connect, reconnect, ... */
+    const char *fleet;                    /* --fleet DIR */
+    long clients;                         /* -n, 0 = the scenario's default */
+    double rate;                          /* --rate, connections per second; 0 = all at once */
+    long max_pending;                     /* --max-pending, 0 = no limit */
+    double hold_s;                        /* --hold; < 0 = default */
+    long threads;                         /* --threads; 0 = one per CPU */
+    const char *brokers[CLI_MAX_BROKERS]; /* --broker URI... */
+    size_t broker_count;
+    long publishers, subscribers; /* < 0 = default */
+    const char *qos_mix;          /* --qos-mix Q:W,... */
+    long size;                    /* --size; 0 = default */
+    double msg_rate, total_rate;  /* 0 = not given */
+    double duration_s;            /* --duration; < 0 = default */
+    const char *plot;             /* --plot FILE.png|FILE.svg */
+    long broker_pid;              /* --broker-pid, 0 = none */
+    bool qos_given;
     bool tls;               /* computed: mqtts:// or any TLS flag */
     bool tls_explicit_flag; /* a TLS flag (not only the URL) enabled TLS */
     bool system_ca;         /* computed: the system store is trusted (see system_ca_why) */

@@ -112,6 +112,7 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.key_password = o->keypass;
     in.key_password_given = o->keypass != NULL;
     in.err = e;
+    in.mqtt_version = (int)o->version; /* 3, 4 or 5: what the broker's silence means */
     in.facts = s->client != NULL ? mqtls_client_tls_facts(s->client) : NULL;
     in.client_id = o->id;
     in.after_connack = s->connected;

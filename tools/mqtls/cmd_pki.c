@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -19,6 +20,7 @@ static const char usage_main[] =
     "  init DIR      create a CA: DIR/ca.crt, DIR/ca.key\n"
     "  server DIR    issue the broker certificate: DIR/server.crt, DIR/server.key\n"
     "  client DIR    issue a device certificate: DIR/<name>.crt, DIR/<name>.key\n"
+    "  fleet DIR     issue N device certificates (dev-000001 ...) and a manifest\n"
     "  show FILE...  summarise certificates (every one in a chain) and keys\n"
     "\n"
     "'mqtls pki <command> --help' describes each. Keys are written with mode 0600;\n"
@@ -61,6 +63,23 @@ static const char usage_client[] =
     "  --ec / --rsa  key type; default: the same as the CA key\n"
     "  --force       overwrite the two files\n"
     "Extended key usage clientAuth; keyUsage digitalSignature.\n";
+
+static const char usage_fleet[] =
+    "usage: mqtls pki fleet DIR --count N [--prefix P] [--first K] [--days N]\n"
+    "                       [--backdate DAYS] [--threads T] [--force]\n"
+    "\n"
+    "Issue N device certificates signed by DIR's CA, on several threads: DIR/<P><number>.crt and\n"
+    ".key (EC P-256, CN = the name, clientAuth), and the manifest of the directory's fleet,\n"
+    "DIR/fleet.csv and DIR/fleet.json (id, cert, key, validity; `mqtls bench --fleet DIR`).\n"
+    "  --count N       devices to issue (1 to 1000000)\n"
+    "  --prefix P      name prefix (default \"dev-\"): dev-000001, dev-000002, ...\n"
+    "  --first K       number of the first device (default 1)\n"
+    "  --days N        validity in days (default 825, never beyond the CA)\n"
+    "  --backdate D    start the validity D days in the past (with --days below D: expired\n"
+    "                  certificates, to test how a broker and mqtls bench report them)\n"
+    "  --threads T     signing threads (default: one per CPU)\n"
+    "  --force         overwrite existing device files\n"
+    "Manifest rows of other names are kept: several calls (prefixes) make one fleet.\n";
 
 static const char usage_show[] =
     "usage: mqtls pki show FILE...\n"
@@ -345,6 +364,110 @@ static int run_issue(const char *cmd, mqtls_pki_kind_t kind, int argc, char **ar
     return MQTLS_EXIT_OK;
 }
 
+/* The numeric options of `pki fleet`, in the order of numbers[] in run_fleet(). */
+enum { FLEET_COUNT, FLEET_FIRST, FLEET_DAYS, FLEET_BACKDATE, FLEET_THREADS, FLEET_NUMBERS };
+static const struct {
+    const char *name;
+    unsigned long max;
+} fleet_numbers[FLEET_NUMBERS] = {
+    [FLEET_COUNT] = {"--count", MQTLS_PKI_FLEET_MAX},
+    [FLEET_FIRST] = {"--first", 4000000000ul},
+    [FLEET_DAYS] = {"--days", MQTLS_PKI_DAYS_MAX},
+    [FLEET_BACKDATE] = {"--backdate", MQTLS_PKI_DAYS_MAX},
+    [FLEET_THREADS] = {"--threads", 64ul},
+};
+
+/* Which numeric option argv[*i] is (its value in *val, *m as mqtls_cli_opt_value()), or -1. */
+static int fleet_number_option(int argc, char **argv, int *i, const char **val, int *m)
+{
+    for (int k = 0; k < FLEET_NUMBERS; k++) {
+        *m = mqtls_cli_opt_value(argc, argv, i, fleet_numbers[k].name, val);
+        if (*m != 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/* `pki fleet DIR --count N ...`: parsed here (its options are not those of init/client). */
+static int run_fleet(int argc, char **argv)
+{
+    mqtls_pki_fleet_req_t req;
+    mqtls_pki_fleet_req_init(&req);
+    unsigned long numbers[FLEET_NUMBERS] = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = NULL;
+        unsigned long v = 0;
+        int m = 0;
+        int k;
+        if (mqtls_cli_is_help(arg)) {
+            fputs(usage_fleet, stdout);
+            return MQTLS_EXIT_OK;
+        }
+        if (strcmp(arg, "--force") == 0) {
+            req.force = true;
+        } else if ((m = mqtls_cli_opt_value(argc, argv, &i, "--prefix", &val)) != 0) {
+            if (m < 0 || val[0] == '\0') {
+                mqtls_cli_error("parse", "pki fleet", "--prefix needs a value");
+                return MQTLS_EXIT_USAGE;
+            }
+            req.prefix = val;
+        } else if ((k = fleet_number_option(argc, argv, &i, &val, &m)) >= 0) {
+            if (m < 0 || !mqtls_cli_parse_ulong(val, 1, fleet_numbers[k].max, &v)) {
+                mqtls_cli_error("parse", "pki fleet", "%s takes a number from 1 to %lu",
+                                fleet_numbers[k].name, fleet_numbers[k].max);
+                return MQTLS_EXIT_USAGE;
+            }
+            numbers[k] = v;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            mqtls_cli_error("parse", "pki fleet",
+                            "unknown option '%s' (see 'mqtls pki fleet --help')", arg);
+            return MQTLS_EXIT_USAGE;
+        } else if (req.dir == NULL) {
+            req.dir = arg;
+        } else {
+            mqtls_cli_error("parse", "pki fleet", "unexpected argument '%s' (one DIR only)", arg);
+            return MQTLS_EXIT_USAGE;
+        }
+    }
+    req.count = (uint32_t)numbers[FLEET_COUNT];
+    req.first = (uint32_t)numbers[FLEET_FIRST];
+    req.days = (unsigned)numbers[FLEET_DAYS];
+    req.threads = (unsigned)numbers[FLEET_THREADS];
+    unsigned long backdate = numbers[FLEET_BACKDATE];
+    if (req.dir == NULL || req.count == 0) {
+        mqtls_cli_error("parse", "pki fleet", "%s is required (see 'mqtls pki fleet --help')",
+                        req.dir == NULL ? "DIR" : "--count N");
+        return MQTLS_EXIT_USAGE;
+    }
+    if (backdate > 0) {
+        req.now_s = (int64_t)time(NULL) - (int64_t)backdate * 86400;
+    }
+    mqtls_pki_fleet_result_t res;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    int64_t t0 = cli_now_ms();
+    mqtls_status_t st = mqtls_pki_issue_fleet(&req, &res, &err);
+    if (st != MQTLS_OK) {
+        mqtls_cli_status_error("issue", "fleet", st, &err);
+        return mqtls_cli_exit_code(st);
+    }
+    double s = (double)(cli_now_ms() - t0) / 1000.0;
+    const char *prefix = req.prefix != NULL ? req.prefix : MQTLS_PKI_FLEET_PREFIX_DEFAULT;
+    unsigned long first = req.first != 0 ? req.first : 1ul;
+    printf("wrote %lu device certificates and keys (%s%06lu .. %s%06lu) in %.1f s on %u "
+           "thread%s (%.0f/s)\n",
+           (unsigned long)res.issued, prefix, first, prefix, first + res.issued - 1ul, s,
+           res.threads, res.threads == 1 ? "" : "s", s > 0 ? (double)res.issued / s : 0.0);
+    printf("manifest: %s, %s\n", res.manifest_csv, res.manifest_json);
+    if (backdate > 0) {
+        printf("validity starts %lu days ago%s\n", backdate,
+               req.days != 0 && req.days < backdate ? ": these certificates have EXPIRED" : "");
+    }
+    return MQTLS_EXIT_OK;
+}
+
 static void print_line(void *ctx, const char *line)
 {
     fprintf((FILE *)ctx, "%s\n", line);
@@ -404,9 +527,13 @@ int mqtls_cmd_pki(int argc, char **argv)
     if (strcmp(cmd, "client") == 0) {
         return run_issue("client", MQTLS_PKI_CLIENT, argc - 1, argv + 1, usage_client);
     }
+    if (strcmp(cmd, "fleet") == 0) {
+        return run_fleet(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "show") == 0) {
         return run_show(argc - 1, argv + 1);
     }
-    mqtls_cli_error("parse", "pki", "unknown command '%s' (init, server, client, show)", cmd);
+    mqtls_cli_error("parse", "pki", "unknown command '%s' (init, server, client, fleet, show)",
+                    cmd);
     return MQTLS_EXIT_USAGE;
 }

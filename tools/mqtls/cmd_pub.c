@@ -15,11 +15,23 @@ typedef struct pub_state {
     cli_session_t s;
     int exit_code;
     bool lost;
+    bool downgrade_said; /* the QoS 2 -> 1 downgrade is reported once */
 } pub_state_t;
 
 static void pub_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
 {
     pub_state_t *p = ctx;
+    if (ev->type == MQTLS_EVENT_PUBLISHED && !p->downgrade_said &&
+        mqtls_client_qos2_downgrades(c) > 0) {
+        /* RabbitMQ 3.10 answers QoS 2 with PUBACK: the message is delivered (at QoS 1). Say so
+         * once and go on (mosquitto_pub 2.0 stops with "protocol error", exit 2). */
+        p->downgrade_said = true;
+        if (!p->o->quiet) {
+            fprintf(stderr, "mqtls: warning: the broker answered QoS 2 with PUBACK: it took the "
+                            "message at QoS 1 (at least once, not exactly once); RabbitMQ 3.10 "
+                            "does this for every QoS 2 message. Publishing goes on.\n");
+        }
+    }
     if (ev->type == MQTLS_EVENT_PUBLISHED && ev->u.published.reason >= 0x80) {
         /* MQTT 5 PUBACK/PUBREC reason >= 0x80: the broker refused this message */
         if (!p->o->quiet) {

@@ -10,13 +10,13 @@ later man pages and shell completion) need; its body documents it at length. The
     Arg: FILE                   optional: the option takes one value, shown as FILE
     Arg-words: 3-4              optional: it takes this many words instead (-D CMD NAME [KEY] V)
     Alias: password             optional: another long name accepted (mosquitto's spelling)
-    Commands: pub sub doctor    the commands that accept it
+    Commands: pub sub doctor    the commands that accept it (pub, sub, doctor, bench)
     Help: <one line>            the --help text
     Help-doctor: <one line>     optional: the text for one command, when it differs
 
 Output: one X-macro row per option, in Order:
     X(ID, short, "long", "ARG", min_words, max_words, commands, "alias",
-      help_pub, help_sub, help_doctor)
+      help_pub, help_sub, help_doctor, help_bench)
 where help_<cmd> is NULL when <cmd> does not accept the option. Any malformed page is an error:
 the build stops, so the table, --help and the pages cannot drift apart.
 
@@ -26,8 +26,8 @@ import os
 import re
 import sys
 
-COMMANDS = ("pub", "sub", "doctor")  # the order of the help_<cmd> columns
-MODE = {"pub": "CLI_PUB", "sub": "CLI_SUB", "doctor": "CLI_DOCTOR"}
+COMMANDS = ("pub", "sub", "doctor", "bench")  # the order of the help_<cmd> columns
+MODE = {"pub": "CLI_PUB", "sub": "CLI_SUB", "doctor": "CLI_DOCTOR", "bench": "CLI_BENCH"}
 KEYS = {"Long", "Order", "Short", "Arg", "Arg-words", "Alias", "Commands", "Help"} | {
     "Help-" + c for c in COMMANDS
 }

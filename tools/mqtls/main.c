@@ -25,7 +25,8 @@ static const command_t commands[] = {
     {"sub", mqtls_cmd_sub, "subscribe and print messages (mosquitto_sub-style flags)"},
     {"doctor", mqtls_cmd_doctor, "check certificates, keys and a broker, step by step"},
     {"explain", mqtls_cmd_explain, "explain error codes or a pasted log (esp-tls, mosquitto, ...)"},
-    {"pki", mqtls_cmd_pki, "make a correct CA / server / client certificate set"},
+    {"pki", mqtls_cmd_pki, "make a correct CA / server / client certificate set (and fleets)"},
+    {"bench", mqtls_cmd_bench, "load a broker with many certificate-authenticated devices"},
     {NULL, NULL, NULL},
 };
 

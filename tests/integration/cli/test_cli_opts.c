@@ -231,7 +231,7 @@ static void test_cli_print_config_masks_secrets(void **state)
 static void test_cli_help_lists_exactly_the_options_of_its_mode(void **state)
 {
     (void)state;
-    static const cli_mode_t modes[] = {CLI_PUB, CLI_SUB, CLI_DOCTOR};
+    static const cli_mode_t modes[] = {CLI_PUB, CLI_SUB, CLI_DOCTOR, CLI_BENCH};
     for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
         static char out[16384];
         memset(out, 0, sizeof(out));
@@ -474,14 +474,16 @@ static void test_cli_parse_doctor_takes_its_options_and_one_broker(void **state)
                                    "(MQTLS_ERR_USAGE)\nTry 'mqtls doctor --help'.\n"));
     const char *insecure[] = {"mqtts://h", "--insecure", NULL};
     assert_int_equal(parse(CLI_DOCTOR, insecure), MQTLS_EXIT_USAGE);
-    assert_non_null(strstr(errbuf, "option --insecure is for 'mqtls pub' and 'mqtls sub' only"));
+    assert_non_null(strstr(errbuf, "option --insecure is for 'mqtls pub', 'mqtls sub' and "
+                                   "'mqtls bench' only"));
     /* pub/sub: a doctor option is not theirs either */
     const char *profile[] = {"-t", "x", "-m", "a", "--profile", "suiteb", NULL};
     assert_int_equal(parse(CLI_PUB, profile), MQTLS_EXIT_USAGE);
     assert_non_null(strstr(errbuf, "option --profile is for 'mqtls doctor' only"));
     const char *json[] = {"-t", "x", "-m", "a", "--json", NULL};
     assert_int_equal(parse(CLI_PUB, json), MQTLS_EXIT_USAGE);
-    assert_non_null(strstr(errbuf, "option --json is for 'mqtls sub' and 'mqtls doctor' only"));
+    assert_non_null(strstr(errbuf, "option --json is for 'mqtls sub', 'mqtls doctor' and 'mqtls bench' "
+                                   "only"));
     /* a flag takes no "=value"; -D takes its words separately */
     const char *eq[] = {"-t", "x", "--verbose=1", NULL};
     assert_int_equal(parse(CLI_SUB, eq), MQTLS_EXIT_USAGE);
@@ -630,6 +632,33 @@ static void test_cli_json_string_escapes(void **state)
     assert_false(cli_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* a surrogate */
 }
 
+/* bench: its positional argument is the scenario; -n is --clients there, --null-message in pub. */
+static void test_cli_parse_bench_scenario_and_its_options(void **state)
+{
+    (void)state;
+    const char *a[] = {"connect", "-h", "127.0.0.1", "-n", "200", "--fleet", "pki", "--rate", "50",
+                       "--broker", "mqtts://127.0.0.1:8883", "--qos-mix", "0:1,1:3", "--json",
+                       NULL};
+    assert_int_equal(parse(CLI_BENCH, a), CLI_PARSE_OK);
+    assert_string_equal(opts.scenario, "connect");
+    assert_int_equal(opts.clients, 200);
+    assert_string_equal(opts.fleet, "pki");
+    assert_true(opts.rate == 50.0);
+    assert_int_equal(opts.broker_count, 1);
+    assert_string_equal(opts.qos_mix, "0:1,1:3");
+    assert_true(opts.json);
+    assert_true(opts.hold_s < 0 && opts.publishers < 0); /* defaults: the scenario decides */
+    const char *two[] = {"connect", "latency", NULL};
+    assert_int_equal(parse(CLI_BENCH, two), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "more than one scenario given ('latency')"));
+    const char *pub_n[] = {"-t", "x", "-n", NULL};
+    assert_int_equal(parse(CLI_PUB, pub_n), CLI_PARSE_OK);
+    assert_int_equal(opts.msg_src, CLI_MSG_NULL);
+    const char *not_pub[] = {"-t", "x", "-m", "a", "--fleet", "pki", NULL};
+    assert_int_equal(parse(CLI_PUB, not_pub), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "option --fleet is for 'mqtls bench' only"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_cli_filter_out_skips_dollar_topics_for_wildcards),
         cmocka_unit_test(test_cli_parse_url_port_user_path_rules),
         cmocka_unit_test(test_cli_parse_doctor_takes_its_options_and_one_broker),
+        cmocka_unit_test(test_cli_parse_bench_scenario_and_its_options),
         cmocka_unit_test(test_cli_prop_names_and_placement_match_the_old_table),
         cmocka_unit_test(test_cli_read_file_limits_and_errors),
         cmocka_unit_test(test_cli_json_string_escapes),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/mqtls/opts/<option>.md is the one source of each option of pub, sub and doctor: the
+# tools/mqtls/opts/<option>.md is the one source of each option of pub, sub, doctor, bench: the
 # build generates the parser's table from the pages (tools/mqtls/gen_opts.py). This checks the
 # rest of the chain: `mqtls <cmd> --help` lists exactly the options whose page names <cmd>, with
 # the page's Help: (or Help-<cmd>:) text and short name; docs/cli/<cmd>.md mentions each; and
@@ -9,7 +9,7 @@ MQTLS=${MQTLS:?}; SRC=${SRC:?}
 python3 - "$MQTLS" "$SRC" <<'PY'
 import glob, os, re, subprocess, sys, tempfile
 mqtls, src = sys.argv[1], sys.argv[2]
-COMMANDS = ("pub", "sub", "doctor")
+COMMANDS = ("pub", "sub", "doctor", "bench")
 fails = 0
 def fail(msg):
     global fails
@@ -88,6 +88,6 @@ with tempfile.TemporaryDirectory() as d:
         r, _ = run(dict(base, x=text))
         if r.returncode == 0:
             fail(f"gen_opts.py accepted a page with: {why}")
-print(f"# {len(pages)} option pages checked against pub/sub/doctor --help, {len(bad)} bad pages refused, {fails} problems")
+print(f"# {len(pages)} option pages checked against pub/sub/doctor/bench --help, {len(bad)} bad pages refused, {fails} problems")
 sys.exit(1 if fails else 0)
 PY

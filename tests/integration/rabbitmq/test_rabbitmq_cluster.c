@@ -60,24 +60,12 @@ static int exit_status(int status)
  * @p out. Returns the exit status (124: timed out), -1 if it could not run. */
 __attribute__((format(printf, 3, 4))) static int run(char *out, size_t cap, const char *fmt, ...)
 {
-    char cmd[CMD_CAP];
     char body[CMD_CAP - 64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "timeout %d %s 2>&1", CMD_TIMEOUT_S, body);
-    out[0] = '\0';
-    FILE *p = popen(cmd, "r");
-    if (p == NULL) {
-        return -1;
-    }
-    size_t len = 0;
-    slurp(p, out, cap, &len, NULL);
-    int rc = exit_status(pclose(p));
-    printf("$ %s\n%s[exit %d]\n", body, out, rc);
-    fflush(stdout);
-    return rc;
+    return th_run_line(out, cap, CMD_TIMEOUT_S, body);
 }
 
 static char tls_args[3 * TH_PATH_MAX + 64];  /* mosquitto clients: CA + test-client */

@@ -28,6 +28,8 @@ int main(void)
     SHOW(mqtls_keyinfo_t);
     SHOW(mqtls_pki_req_t);
     SHOW(mqtls_pki_result_t);
+    SHOW(mqtls_pki_fleet_req_t);
+    SHOW(mqtls_pki_fleet_result_t);
     SHOW(mqtls_property_t);
     SHOW(mqtls_properties_t);
     SHOW(mqtls_topic_filter_t);

@@ -187,6 +187,12 @@ static void test_abi_uninitialised_diag_input_is_refused(void **state)
     mqtls_error_t err;
     assert_int_equal(mqtls_pki_create_ca(&req, NULL, &err), MQTLS_ERR_INVALID_ARG);
     assert_non_null(strstr(err.detail, "mqtls_pki_req_init"));
+    mqtls_pki_fleet_req_t fleet;
+    memset(&fleet, 0, sizeof fleet);
+    fleet.dir = "/nonexistent";
+    fleet.count = 1;
+    assert_int_equal(mqtls_pki_issue_fleet(&fleet, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.detail, "mqtls_pki_fleet_req_init"));
 }
 
 int main(void)

@@ -612,6 +612,34 @@ static void test_session_qos2_out_full_flow(void **state)
     assert_int_equal(mqtls__session_outbox_count(s), 0);
 }
 
+/* RabbitMQ 3.10 answers a QoS 2 PUBLISH with PUBACK (it took it at QoS 1): complete it and
+ * count it; a PUBACK after PUBREC is still ignored. */
+static void test_session_qos2_answered_with_puback_completes_as_downgrade(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t a = 0;
+    uint16_t b = 0;
+    assert_int_equal(publish(s, "t/2", 3, 2, &a), MQTLS_OK);
+    assert_int_equal(publish(s, "t/2", 3, 2, &b), MQTLS_OK);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, a), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 1);
+    assert_int_equal(g_fx.ev[g_fx.ev_count - 1u].id, a);
+    assert_int_equal(s->qos2_downgrades, 1);
+    assert_int_equal(drain(s), 0); /* no PUBREL for it */
+    assert_int_equal(feed_ack(s, MQTLS_PUBREC, b), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, b), MQTLS_OK); /* after PUBREC: not an answer */
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 1);
+    assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, b), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 2);
+    assert_int_equal(s->qos2_downgrades, 1);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+}
+
 static void test_session_qos1_in_delivers_and_acks(void **state)
 {
     (void)state;
@@ -2154,6 +2182,7 @@ int main(void)
         cmocka_unit_test(test_session_qos0_out_is_written_once_and_dropped),
         cmocka_unit_test(test_session_qos1_out_puback_completes),
         cmocka_unit_test(test_session_qos2_out_full_flow),
+        cmocka_unit_test(test_session_qos2_answered_with_puback_completes_as_downgrade),
         cmocka_unit_test(test_session_qos1_in_delivers_and_acks),
         cmocka_unit_test(test_session_qos2_in_delivered_exactly_once),
         cmocka_unit_test(test_session_qos2_in_survives_reconnect_with_session),

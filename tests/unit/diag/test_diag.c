@@ -1040,6 +1040,52 @@ static void test_diag_no_verification_option_is_named(void **state)
     assert_non_null(strstr(f.items[0].fix, ".broker.verification.certificate"));
 }
 
+
+/* A close after CONNECT without CONNACK: over TLS the transport reports it (layer tcp), and with
+ * MQTT 5 it means the broker does not speak 5 (RabbitMQ 3.10). */
+static void test_diag_closed_after_v5_connect_is_mqtt5_not_supported(void **state)
+{
+    (void)state;
+    static const struct {
+        int version;
+        bool tls;
+        const char *expect;
+    } cases[] = {{5, true, "mqtt5-not-supported"},
+                 {4, true, "closed-after-connect"},
+                 {5, false, "mqtt5-not-supported"},
+                 {4, false, "closed-after-connect"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mqtls_error_t err;
+        mqtls_error_init(&err);
+        err.layer = MQTLS_LAYER_TCP;
+        err.status = MQTLS_ERR_CLOSED;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = true;
+        facts.cert_requested = true;
+        facts.client_cert_sent = true;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = cases[i].tls ? 8883 : 1883;
+        in.err = &err;
+        in.facts = cases[i].tls ? &facts : NULL;
+        in.mqtt_version = cases[i].version;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        if (f.count == 0 || strcmp(f.items[0].id, cases[i].expect) != 0) {
+            fprintf(stderr, "case %zu: expected %s\n", i, cases[i].expect);
+            print_findings("after connect", &f);
+        }
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, cases[i].expect);
+    }
+}
+
 static void test_catalogue_ids_are_kebab_and_documented(void **state)
 {
     (void)state;
@@ -1248,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
         cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
         cmocka_unit_test(test_diag_no_verification_option_is_named),
+        cmocka_unit_test(test_diag_closed_after_v5_connect_is_mqtt5_not_supported),
         cmocka_unit_test(test_catalogue_ids_are_kebab_and_documented),
         cmocka_unit_test(test_catalogue_docs_state_severity_and_title),
         cmocka_unit_test(test_diag_rejects_bad_args_and_sorts_worst_first),

@@ -493,8 +493,7 @@ static void test_pki_leaf_never_outlives_ca(void **state)
     mbedtls_x509_crt cli;
     load_crt(f, "ca.crt", &ca);
     load_crt(f, "dev.crt", &cli);
-    assert_int_equal(mqtls__x509_time_unix(&cli.valid_to),
-                     mqtls__x509_time_unix(&ca.valid_to));
+    assert_int_equal(mqtls__x509_time_unix(&cli.valid_to), mqtls__x509_time_unix(&ca.valid_to));
     mbedtls_x509_crt_free(&cli);
     mbedtls_x509_crt_free(&ca);
 }
@@ -586,6 +585,178 @@ static void test_pki_show_summarises_without_key_material(void **state)
     free(c);
 }
 
+/* ---- fleets ------------------------------------------------------------------------------ */
+
+static mqtls_pki_fleet_req_t fleet_for(const fixture_t *f, const char *prefix, uint32_t count)
+{
+    mqtls_pki_fleet_req_t r;
+    mqtls_pki_fleet_req_init(&r);
+    r.dir = f->dir;
+    r.prefix = prefix;
+    r.count = count;
+    r.threads = 3;
+    return r;
+}
+
+/* Lines of a text file (0 if it cannot be read). */
+static size_t count_lines(const fixture_t *f, const char *file)
+{
+    char path[256];
+    path_of(f, file, path, sizeof path);
+    FILE *fp = fopen(path, "r");
+    size_t n = 0;
+    if (fp != NULL) {
+        for (int c; (c = fgetc(fp)) != EOF;) {
+            n += c == '\n' ? 1u : 0u;
+        }
+        (void)fclose(fp);
+    }
+    return n;
+}
+
+static bool file_contains(const fixture_t *f, const char *file, const char *needle)
+{
+    char path[256];
+    path_of(f, file, path, sizeof path);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (mqtls__pki_read_file(path, &buf, &len, NULL) != MQTLS_OK) {
+        return false;
+    }
+    bool found = strstr((const char *)buf, needle) != NULL;
+    free(buf);
+    return found;
+}
+
+/* A device of a fleet: CN = its name, clientAuth, P-256, its key matches, the CA verifies it. */
+static void assert_fleet_device(const fixture_t *f, const char *name)
+{
+    char file[80];
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt cli;
+    mbedtls_pk_context key;
+    load_crt(f, "ca.crt", &ca);
+    (void)snprintf(file, sizeof file, "%s.crt", name);
+    load_crt(f, file, &cli);
+    assert_int_equal(file_mode(f, file), 0644);
+    (void)snprintf(file, sizeof file, "%s.key", name);
+    load_key(f, file, &key);
+    assert_int_equal(file_mode(f, file), 0600);
+    assert_true(cn_equals(&cli, name));
+    assert_serial_ok(&cli);
+    assert_int_equal(mqtls__x509_pk_ec_group(&cli.pk), MBEDTLS_ECP_DP_SECP256R1);
+    assert_int_equal(mqtls__x509_pk_check_pair(&cli.pk, &key, NULL, NULL), 0);
+    assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(
+                         &cli, MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)),
+                     0);
+    assert_true(has_ext(&cli, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
+                        MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER)));
+    assert_int_equal(verify(&cli, &ca, NULL), 0);
+    mbedtls_pk_free(&key);
+    mbedtls_x509_crt_free(&cli);
+    mbedtls_x509_crt_free(&ca);
+}
+
+static void test_pki_fleet_issues_devices_and_manifest(void **state)
+{
+    fixture_t *f = *state;
+    make_ca(f, MQTLS_PKI_KEY_AUTO, 0);
+    mqtls_pki_fleet_req_t r = fleet_for(f, NULL, 12);
+    mqtls_pki_fleet_result_t res;
+    mqtls_error_t err;
+    assert_int_equal(mqtls_pki_issue_fleet(&r, &res, &err), MQTLS_OK);
+    assert_int_equal(res.issued, 12);
+    assert_int_equal(res.threads, 3);
+    assert_non_null(strstr(res.manifest_csv, "/fleet.csv"));
+    assert_fleet_device(f, "dev-000001");
+    assert_fleet_device(f, "dev-000007");
+    assert_fleet_device(f, "dev-000012");
+    assert_int_equal(count_lines(f, "fleet.csv"), 13); /* header + 12 rows */
+    assert_true(file_contains(f, "fleet.csv",
+                              "id,cert,key,not_before,not_after\n"
+                              "dev-000001,dev-000001.crt,dev-000001.key,"));
+    assert_true(file_contains(f, "fleet.json", "\"count\": 12,"));
+    assert_true(file_contains(f, "fleet.json",
+                              "{\"id\": \"dev-000012\", \"cert\": "
+                              "\"dev-000012.crt\", \"key\": \"dev-000012.key\""));
+}
+
+static void test_pki_fleet_groups_merge_and_existing_need_force(void **state)
+{
+    fixture_t *f = *state;
+    make_ca(f, MQTLS_PKI_KEY_AUTO, 0);
+    mqtls_pki_fleet_req_t r = fleet_for(f, "dev-", 4);
+    mqtls_error_t err;
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_OK);
+    /* A second group, expired: valid from 20 days ago for 2 days. */
+    mqtls_pki_fleet_req_t e = fleet_for(f, "exp-", 3);
+    e.now_s = (int64_t)time(NULL) - 20 * 86400;
+    e.days = 2;
+    assert_int_equal(mqtls_pki_issue_fleet(&e, NULL, &err), MQTLS_OK);
+    assert_int_equal(count_lines(f, "fleet.csv"), 1 + 4 + 3);
+    assert_true(file_contains(f, "fleet.csv", "dev-000004.key,"));
+    assert_true(file_contains(f, "fleet.csv", "\nexp-000001,"));
+    assert_true(file_contains(f, "fleet.json", "\"count\": 7,"));
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt old;
+    load_crt(f, "ca.crt", &ca);
+    load_crt(f, "exp-000002.crt", &old);
+    assert_int_equal(mqtls__x509_time_unix(&old.valid_to), e.now_s + 2 * 86400);
+    uint32_t flags = 0;
+    assert_int_not_equal(mbedtls_x509_crt_verify(&old, &ca, NULL, NULL, &flags, NULL, NULL), 0);
+    assert_true((flags & MBEDTLS_X509_BADCERT_EXPIRED) != 0);
+    mbedtls_x509_crt_free(&old);
+    mbedtls_x509_crt_free(&ca);
+    /* Existing devices: refused before anything is written, then replaced with force. */
+    char path[256];
+    path_of(f, "dev-000002.key", path, sizeof path);
+    struct stat before;
+    assert_int_equal(stat(path, &before), 0);
+    mqtls_pki_fleet_req_t again = fleet_for(f, "dev-", 6);
+    assert_int_equal(mqtls_pki_issue_fleet(&again, NULL, &err), MQTLS_ERR_FILE_EXISTS);
+    char p5[256];
+    path_of(f, "dev-000005.crt", p5, sizeof p5);
+    assert_int_equal(access(p5, F_OK), -1);
+    again.force = true;
+    assert_int_equal(mqtls_pki_issue_fleet(&again, NULL, &err), MQTLS_OK);
+    assert_int_equal(count_lines(f, "fleet.csv"), 1 + 6 + 3);
+    assert_fleet_device(f, "dev-000005");
+}
+
+static void test_pki_fleet_rsa_ca_signs_ec_devices(void **state)
+{
+    fixture_t *f = *state;
+    make_ca(f, MQTLS_PKI_KEY_RSA, 2048);
+    mqtls_pki_fleet_req_t r = fleet_for(f, "node.", 2);
+    r.first = 41;
+    mqtls_error_t err;
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_OK);
+    assert_fleet_device(f, "node.000041");
+    assert_fleet_device(f, "node.000042");
+}
+
+static void test_pki_fleet_invalid_requests_are_refused(void **state)
+{
+    fixture_t *f = *state;
+    make_ca(f, MQTLS_PKI_KEY_AUTO, 0);
+    mqtls_error_t err;
+    mqtls_pki_fleet_req_t r = fleet_for(f, NULL, 0);
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    r = fleet_for(f, "../evil", 1);
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    r = fleet_for(f, "-x", 1);
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    r = fleet_for(f, NULL, MQTLS_PKI_FLEET_MAX + 1u);
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    r = fleet_for(f, NULL, 1);
+    r.dir = NULL;
+    assert_int_equal(mqtls_pki_issue_fleet(&r, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    mqtls_pki_fleet_req_t raw;
+    memset(&raw, 0, sizeof raw);
+    assert_int_equal(mqtls_pki_issue_fleet(&raw, NULL, &err), MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(count_lines(f, "fleet.csv"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +777,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pki_leaf_never_outlives_ca, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_pki_expired_ca_is_refused, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_pki_show_summarises_without_key_material, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_pki_fleet_issues_devices_and_manifest, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_pki_fleet_groups_merge_and_existing_need_force,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_pki_fleet_rsa_ca_signs_ec_devices, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_pki_fleet_invalid_requests_are_refused, setup_dir,
                                         teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

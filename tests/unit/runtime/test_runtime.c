@@ -472,6 +472,103 @@ static void test_client_connect_failure_backoff_grows_within_bounds(void **state
     mqtls_client_destroy(c);
 }
 
+static const char *const g_cluster[] = {"mqtt://127.0.0.2:1884", "mqtt://127.0.0.3:1885"};
+
+static void cluster(mqtls_client_cfg_t *cfg)
+{
+    cfg->uris = g_cluster;
+    cfg->uri_count = ARRAY_LEN(g_cluster);
+}
+
+/* Brokers of a cluster (cfg.uris): a lost connection and a failed attempt each move the next
+ * attempt to the next broker, through a new transport; the unacknowledged QoS 1 message goes
+ * to the broker that answers; the list wraps around. */
+static void test_client_fails_over_through_the_broker_list(void **state)
+{
+    (void)state;
+    static const uint8_t puback[] = {0x40, 0x02, 0x00, 0x01};
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(), FAKE_CLOSE(),
+                                 FAKE_READ(connack_ok, 4), FAKE_WOULD_BLOCK(), FAKE_READ(puback, 4),
+                                 FAKE_WOULD_BLOCK(),       FAKE_CLOSE()};
+    const fake_step_t connects[] = {FAKE_CONNECT_BLOCK(), FAKE_CONNECT_BLOCK(),
+                                    FAKE_ERROR(MQTLS_ERR_CONN_REFUSED)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, cluster);
+    assert_string_equal(mqtls_client_uri(c), "mqtt://127.0.0.1");
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_rec.connected, 1);
+    mqtls_publish_opts_t o = {.qos = 1};
+    uint16_t id = 0;
+    assert_int_equal(mqtls_client_publish(c, "t", "1", 1, &o, &id), MQTLS_OK);
+    steps(c, 1); /* sent, then the broker is gone */
+    assert_int_equal(g_rec.disconnected, 1);
+    assert_true(g_rec.will_reconnect);
+    assert_true(g_net.destroyed); /* the old transport knew the old host */
+    assert_string_equal(mqtls_client_uri(c), "mqtt://127.0.0.2:1884");
+    /* broker 2 refuses: on to broker 3 */
+    g_net.destroyed = false;
+    g_net.connects = connects + 2;
+    g_net.connects_count = 1;
+    g_net.connect_pos = 0;
+    g_now += g_rec.reconnect_in_ms;
+    steps(c, 1);
+    assert_int_equal(g_rec.errors, 1);
+    assert_int_equal(g_rec.last_error.status, MQTLS_ERR_CONN_REFUSED);
+    assert_string_equal(mqtls_client_uri(c), "mqtt://127.0.0.3:1885");
+    g_now += g_rec.reconnect_in_ms;
+    size_t before = g_net.written_len;
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 2);
+    mqtls_packet_t p[4];
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311};
+    size_t used = 0;
+    size_t off = before;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            mqtls_packet_decode(g_net.written + off, g_net.written_len - off, &cc, &p[i], &used),
+            MQTLS_OK);
+        off += used;
+    }
+    assert_int_equal(p[0].type, MQTLS_CONNECT);
+    assert_int_equal(p[1].type, MQTLS_PUBLISH); /* the message moved with the client */
+    assert_int_equal(p[1].u.publish.packet_id, id);
+    steps(c, 1);
+    assert_int_equal(g_rec.published, 1);
+    steps(c, 1); /* broker 3 is gone too: back to the first */
+    assert_int_equal(g_rec.disconnected, 3);
+    assert_string_equal(mqtls_client_uri(c), "mqtt://127.0.0.1");
+    mqtls_client_destroy(c);
+}
+
+static void bad_cluster(mqtls_client_cfg_t *cfg)
+{
+    static const char *const bad[] = {"mqtt://127.0.0.2", "http://nope"};
+    cfg->uris = bad;
+    cfg->uri_count = ARRAY_LEN(bad);
+}
+
+static void test_client_broker_list_is_checked_at_create(void **state)
+{
+    (void)state;
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    mqtls_client_t *c = NULL;
+    mqtls_error_t err;
+    bad_cluster(&cfg);
+    cfg.uri = "mqtt://127.0.0.1";
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_ERR_BAD_URI);
+    assert_non_null(strstr(err.detail, "http://nope"));
+    cfg.uris = g_cluster;
+    cfg.uri = NULL; /* the list alone: its first entry is the first broker */
+    cfg.uri_count = ARRAY_LEN(g_cluster);
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_OK);
+    assert_string_equal(mqtls_client_uri(c), "mqtt://127.0.0.2:1884");
+    mqtls_client_destroy(c);
+    cfg.uris = NULL;
+    assert_int_equal(mqtls_client_create(&cfg, &err, &c), MQTLS_ERR_INVALID_ARG);
+}
+
 static void test_client_transport_connect_timeout(void **state)
 {
     (void)state;
@@ -1160,6 +1257,8 @@ int main(void)
         cmocka_unit_test(test_client_error_read_reports_status),
         cmocka_unit_test(test_client_write_error_reports_status),
         cmocka_unit_test(test_client_connect_failure_backoff_grows_within_bounds),
+        cmocka_unit_test(test_client_fails_over_through_the_broker_list),
+        cmocka_unit_test(test_client_broker_list_is_checked_at_create),
         cmocka_unit_test(test_client_transport_connect_timeout),
         cmocka_unit_test(test_client_transport_wake_at_bounds_the_wait),
         cmocka_unit_test(test_client_state_changes_follow_the_table),
