@@ -262,26 +262,34 @@ def crash_losses(lost, stream, times, qos, opts):
 
 
 def crash_redeliveries(stream, events, opts):
-    """-> positions (in the stream's copies) of the copies a broker crash or restart explains:
-    a later copy, after the crash, of a message first received in the window before it (the
-    broker had not saved that it was delivered), or after a restart, of one first received
-    before it."""
+    """-> (positions, positions) in the stream's copies: first, the copies a broker crash or
+    restart explains as duplicates: a later copy, after the crash, of a message first received
+    in the window before it (the broker had not saved that it was delivered), or after a
+    restart, of one first received before it; second, those and every later copy, after a
+    crash, of a message first received before it (whenever): not judged for order, because
+    the broker restored an older in-flight list (an acknowledgement it had not saved, e.g. held
+    back by a reset, delayed or silenced connection for longer than the window) and resends it in its order,
+    after messages it delivered since its save and then forgot."""
     if not opts.broker_crash and not opts.broker_restart:
-        return set()
+        return set(), set()
     first = {}
-    out = set()
+    dup, late = set(), set()
     copies = [ev for ev in events if ev[0] == "msg" and ev[1] == stream]
     for i, ev in enumerate(copies):
         seq, when = ev[2], ev[3]
         if seq not in first:
             first[seq] = when
-        elif (when is not None and in_window(first[seq], opts.broker_crash, opts.crash_window_ms)
-              and any(first[seq] <= t < when for t, _ in opts.broker_crash)):
-            out.add(i)
-        elif (when is not None and first[seq] is not None
-              and any(first[seq] <= t < when for t in opts.broker_restart)):
-            out.add(i)
-    return out
+            continue
+        if when is None or first[seq] is None:
+            continue
+        after_crash = any(first[seq] <= t < when for t, _ in opts.broker_crash)
+        if after_crash and in_window(first[seq], opts.broker_crash, opts.crash_window_ms):
+            dup.add(i)
+        elif any(first[seq] <= t < when for t in opts.broker_restart):
+            dup.add(i)
+        if after_crash:
+            late.add(i)
+    return dup, dup | late
 
 
 def judge_stream(sub, stream, events, sets, times, opts):
@@ -308,12 +316,12 @@ def judge_stream(sub, stream, events, sets, times, opts):
     if opts.session == "clean" and qos > 0:
         excused = excused_losses(required, events, stream)
     crash_lost = crash_losses(required - excused, stream, times, qos, opts)
-    redelivered = crash_redeliveries(stream, events, opts)
+    redelivered, not_ordered = crash_redeliveries(stream, events, opts)
     dup_allowed, dup_crash = 0, len(redelivered)
     if qos == 2 and opts.pub_session == "clean":
         dup_allowed = duplicated - dup_crash
     # A re-delivery caused by the broker's rollback is judged as a duplicate, not for order.
-    reordered, order_bad = order_check([c for i, c in enumerate(copies) if i not in redelivered],
+    reordered, order_bad = order_check([c for i, c in enumerate(copies) if i not in not_ordered],
                                        qos, opts.ordering)
 
     limit = opts.max_list
