@@ -40,6 +40,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(memchr(u.host, '\0', sizeof u.host) != NULL);
     CHECK(memchr(u.path, '\0', sizeof u.path) != NULL);
+    if (u.scheme == MQTLS_SCHEME_UNIX) {
+        /* no host part; an absolute file name that fits sun_path, no control byte */
+        CHECK(u.host[0] == '\0' && u.port == 0 && !u.tls && !u.websocket);
+        CHECK(u.path[0] == '/' && strlen(u.path) <= 107u);
+        for (const char *p = u.path; *p != '\0'; p++) {
+            CHECK((unsigned char)*p >= 0x20u && (unsigned char)*p != 0x7Fu);
+        }
+        char again[300];
+        int n = snprintf(again, sizeof again, "unix://%s", u.path);
+        CHECK(n > 0 && (size_t)n < sizeof again);
+        mqtls_uri_t v;
+        CHECK(mqtls_uri_parse(again, &v) == MQTLS_OK);
+        CHECK(v.scheme == MQTLS_SCHEME_UNIX && strcmp(u.path, v.path) == 0);
+        return 0;
+    }
     CHECK(u.host[0] != '\0' && strchr(u.host, '/') == NULL && clean(u.host));
     CHECK(u.port != 0);
     CHECK(u.tls == (u.scheme == MQTLS_SCHEME_MQTTS || u.scheme == MQTLS_SCHEME_WSS));
