@@ -1341,7 +1341,11 @@ static void on_many(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         m->published++;
         break;
     case MQTLS_EVENT_ERROR:
-        m->errors++;
+        if (m->errors++ == 0) { /* the first one, in full: what went wrong */
+            char line[512];
+            (void)mqtls_strerror(&ev->u.error.err, line, sizeof line);
+            print_message("first error: %s\n", line);
+        }
         break;
     default:
         break;

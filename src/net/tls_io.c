@@ -1,0 +1,307 @@
+/* The ciphertext plumbing every TLS engine shares (tls_io.h). */
+#include "net/tls_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/tls_alert.h"
+#include "net/net.h"
+
+/* Ciphertext waiting for the socket: one gathered flight, or one record after it. The buffer
+ * starts small and grows only as needed (thousands of bench connections share a process). */
+#define OBUF_MAX (64u * 1024u)
+#define OBUF_INITIAL 2048u
+
+/* Make room for @p need bytes in obuf (up to OBUF_MAX). */
+static bool obuf_reserve(mqtls__tls_io_t *io, size_t need)
+{
+    if (need <= io->ocap) {
+        return true;
+    }
+    if (need > OBUF_MAX) {
+        return false;
+    }
+    size_t cap = io->ocap != 0 ? io->ocap : OBUF_INITIAL;
+    while (cap < need) {
+        cap *= 2;
+    }
+    cap = cap < OBUF_MAX ? cap : OBUF_MAX;
+    uint8_t *p = realloc(io->obuf, cap);
+    if (p == NULL) {
+        return false;
+    }
+    io->obuf = p;
+    io->ocap = cap;
+    return true;
+}
+
+bool mqtls__tls_io_init(mqtls__tls_io_t *io, mqtls_transport_t *inner, mqtls_tls_facts_t *facts,
+                        mqtls_error_t *err)
+{
+    memset(io, 0, sizeof *io);
+    io->inner = inner;
+    io->facts = facts;
+    io->err = err;
+    (void)mqtls__tls_records_reset(&io->rp, facts, false);
+    return obuf_reserve(io, OBUF_INITIAL);
+}
+
+void mqtls__tls_io_free(mqtls__tls_io_t *io)
+{
+    mqtls__tls_records_release(&io->rp);
+    free(io->obuf);
+    io->obuf = NULL;
+    io->olen = 0;
+    io->ocap = 0;
+}
+
+void mqtls__tls_io_start(mqtls__tls_io_t *io, bool gather_flights)
+{
+    /* Messages are parsed only while handshaking; without the buffer (no memory) the facts
+     * lack the chain and the CertificateRequest, nothing else. */
+    (void)mqtls__tls_records_reset(&io->rp, io->facts, true);
+    io->io_status = MQTLS_OK;
+    io->olen = 0;
+    io->gathering = gather_flights;
+    io->handshaking = true;
+}
+
+void mqtls__tls_io_established(mqtls__tls_io_t *io)
+{
+    io->rp.stopped = true; /* application data is ciphertext: nothing more to learn */
+    mqtls__tls_records_release(&io->rp);
+    io->gathering = false;
+    io->handshaking = false;
+}
+
+mqtls_status_t mqtls__tls_io_flush(mqtls__tls_io_t *io)
+{
+    for (int rounds = 0; io->olen > 0 && rounds < 64; rounds++) {
+        mqtls_iovec_t v = {.base = io->obuf, .len = io->olen};
+        size_t sent = 0;
+        mqtls_status_t st = io->inner->ops->writev(io->inner, &v, 1, &sent);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        if (sent == 0) {
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        memmove(io->obuf, io->obuf + sent, io->olen - sent);
+        io->olen -= sent;
+    }
+    return io->olen == 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
+}
+
+void mqtls__tls_io_flush_quietly(mqtls__tls_io_t *io)
+{
+    if (io->olen == 0) {
+        return;
+    }
+    mqtls_error_t keep;
+    if (io->err != NULL) {
+        keep = *io->err;
+    }
+    (void)mqtls__tls_io_flush(io);
+    if (io->err != NULL) {
+        *io->err = keep;
+    }
+}
+
+static long io_error(mqtls__tls_io_t *io, mqtls_status_t st, long would_block)
+{
+    if (st == MQTLS_ERR_WOULD_BLOCK) {
+        return would_block;
+    }
+    io->io_status = st;
+    return MQTLS__IO_ERROR;
+}
+
+long mqtls__tls_io_send(mqtls__tls_io_t *io, const uint8_t *buf, size_t len)
+{
+    mqtls__tls_records_note_outgoing(&io->rp, buf, len);
+    /* Not gathering: keep order with what is still buffered. Gathering: flush only when the
+     * flight would not fit. */
+    if ((io->olen > 0 && !io->gathering) || io->olen + len > OBUF_MAX) {
+        mqtls_status_t st = mqtls__tls_io_flush(io);
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return io_error(io, st, MQTLS__IO_WANT_WRITE);
+        }
+    }
+    size_t done = 0;
+    if (io->olen == 0 && !io->gathering) {
+        mqtls_iovec_t v = {.base = buf, .len = len};
+        mqtls_status_t st = io->inner->ops->writev(io->inner, &v, 1, &done);
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return io_error(io, st, MQTLS__IO_WANT_WRITE);
+        }
+        if (done == len) {
+            return (long)len;
+        }
+    }
+    /* Keep the rest (the whole record while gathering): what we accept is committed. */
+    if (!obuf_reserve(io, io->olen + (len - done))) {
+        return done > 0 ? (long)done : MQTLS__IO_WANT_WRITE;
+    }
+    memcpy(io->obuf + io->olen, buf + done, len - done);
+    io->olen += len - done;
+    return (long)len;
+}
+
+long mqtls__tls_io_recv(mqtls__tls_io_t *io, uint8_t *buf, size_t len)
+{
+    /* The engine wants the peer's answer: the flight we gathered leaves now, in one send.
+     * After the handshake a blocked write must never stop reads (both sides would wait). */
+    if (io->olen > 0) {
+        mqtls_status_t st = mqtls__tls_io_flush(io);
+        if (st == MQTLS_ERR_WOULD_BLOCK && io->handshaking) {
+            return MQTLS__IO_WANT_WRITE;
+        }
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return io_error(io, st, MQTLS__IO_WANT_WRITE);
+        }
+    }
+    size_t got = 0;
+    mqtls_status_t st = io->inner->ops->read(io->inner, buf, len, &got);
+    if (st == MQTLS_ERR_CLOSED) {
+        io->io_status = st;
+        return 0; /* EOF */
+    }
+    if (st != MQTLS_OK) {
+        return io_error(io, st, MQTLS__IO_WANT_READ);
+    }
+    if (!io->rp.stopped && !mqtls__tls_records_feed(&io->rp, buf, got)) {
+        io->io_status = MQTLS_ERR_TLS_NOT_TLS;
+        return MQTLS__IO_ERROR;
+    }
+    return (long)got;
+}
+
+mqtls_status_t mqtls__tls_io_drain(mqtls__tls_io_t *io, int64_t now_ms)
+{
+    uint8_t buf[4096];
+    for (int rounds = 0; rounds < 64 && io->facts->alert_received < 0 && !io->rp.stopped;
+         rounds++) {
+        size_t got = 0;
+        mqtls_status_t st = io->inner->ops->read(io->inner, buf, sizeof buf, &got);
+        if (st == MQTLS_ERR_WOULD_BLOCK && now_ms < io->drain_deadline_ms) {
+            return MQTLS_ERR_WOULD_BLOCK;
+        }
+        if (st != MQTLS_OK || got == 0 || !mqtls__tls_records_feed(&io->rp, buf, got)) {
+            break; /* closed, reset, deadline passed, or not TLS after all */
+        }
+    }
+    return MQTLS_OK;
+}
+
+static void first_bytes_text(const mqtls_tls_facts_t *f, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < f->first_bytes_len && o + 5 < cap; i++) {
+        uint8_t c = f->first_bytes[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            out[o++] = (char)c;
+        } else {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", c);
+        }
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+mqtls_status_t mqtls__tls_io_fail_not_tls(mqtls__tls_io_t *io)
+{
+    if (!io->facts->peer_not_tls) {
+        return MQTLS_OK;
+    }
+    char fb[80];
+    first_bytes_text(io->facts, fb, sizeof fb);
+    return mqtls__net_fail(io->err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_NOT_TLS, 0,
+                           "peer answered \"%s\" instead of a TLS ServerHello", fb);
+}
+
+mqtls_status_t mqtls__tls_io_fail_verify(mqtls__tls_io_t *io, uint32_t flags)
+{
+    mqtls_tls_facts_t *f = io->facts;
+    mqtls_error_t *err = io->err;
+    f->verify_flags = flags;
+    if (err != NULL) {
+        err->verify_flags = flags;
+        err->chain_len = (uint8_t)f->chain_len;
+        for (size_t i = 0; i < f->chain_len && i < MQTLS_ERROR_CHAIN_DEPTH; i++) {
+            err->depth_flags[i] = f->chain[i].flags;
+        }
+    }
+    return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_VERIFY, 0,
+                           "server certificate rejected (verify flags 0x%08X)%s%s", (unsigned)flags,
+                           f->judge != NULL ? " by the device profile's " : "",
+                           f->judge != NULL ? f->judge : "");
+}
+
+mqtls_status_t mqtls__tls_io_fail_peer(mqtls__tls_io_t *io)
+{
+    mqtls_tls_facts_t *f = io->facts;
+    mqtls_error_t *err = io->err;
+    if (f->alert_received >= 0) {
+        if (err != NULL) {
+            err->tls_alert = (int16_t)f->alert_received;
+        }
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_ALERT, 0,
+                               "server sent fatal alert %d (%s)%s", f->alert_received,
+                               mqtls_tls_alert_name(f->alert_received),
+                               f->cert_requested && !f->client_cert_sent
+                                   ? "; it asked for a client certificate and none was sent"
+                                   : "");
+    }
+    if (io->rp.seen == 0 &&
+        (io->io_status == MQTLS_ERR_CLOSED || io->io_status == MQTLS_ERR_CONN_RESET)) {
+        /* A TLS server that refuses a ClientHello says why with an alert; a plain MQTT
+         * listener (mosquitto) drops the connection on the malformed "CONNECT" instead. */
+        f->peer_silent_close = true;
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_NOT_TLS, 0,
+                               "the server %s the connection without answering our ClientHello "
+                               "or sending an alert: the port probably does not speak TLS "
+                               "(plain MQTT port?)",
+                               io->io_status == MQTLS_ERR_CLOSED ? "closed" : "reset");
+    }
+    return MQTLS_OK;
+}
+
+const char *mqtls__tls_io_close_why(const mqtls__tls_io_t *io)
+{
+    if (io->io_status == MQTLS_ERR_CLOSED) {
+        return "the server closed the connection during the handshake";
+    }
+    if (io->io_status == MQTLS_ERR_CONN_RESET) {
+        return "the server reset the connection during the handshake";
+    }
+    return NULL;
+}
+
+bool mqtls__tls_io_gather(const mqtls_iovec_t *iov, size_t iov_count, uint8_t *staging,
+                          size_t staging_cap, size_t rec_max, const uint8_t **data, size_t *len)
+{
+    size_t gather_max = rec_max < staging_cap ? rec_max : staging_cap;
+    size_t first = 0;
+    while (first < iov_count && iov[first].len == 0) {
+        first++;
+    }
+    if (first == iov_count) {
+        return false;
+    }
+    if (iov[first].len >= gather_max || first + 1 == iov_count) {
+        *data = iov[first].base;
+        *len = iov[first].len < rec_max ? iov[first].len : rec_max;
+        return true;
+    }
+    size_t n = 0;
+    for (size_t i = first; i < iov_count && n < gather_max; i++) {
+        size_t k = iov[i].len < gather_max - n ? iov[i].len : gather_max - n;
+        if (k > 0) {
+            memcpy(staging + n, iov[i].base, k);
+            n += k;
+        }
+    }
+    *data = staging;
+    *len = n;
+    return true;
+}
