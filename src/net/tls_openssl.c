@@ -204,7 +204,10 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *c, const mqtls__tls_opts_t *o
         return setup_fail(err, "cipher suites");
     }
     (void)SSL_CTX_set_options(s, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    (void)SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* NO_AUTO_CHAIN: send our chain as configured, like mbedTLS (and the device): OpenSSL
+     * would otherwise complete it from the trusted CAs and hide a client-chain-incomplete. */
+    (void)SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_NO_AUTO_CHAIN);
     c->insecure = opts->insecure;
     c->no_hostname_check = opts->no_hostname_check;
     c->resumption = opts->resumption;

@@ -2,7 +2,9 @@
 # Live check of every scenario: a real mosquitto (require_certificate true) serves the
 # scenario's server certificate on 127.0.0.1, `mqtls doctor` connects with the client's files,
 # and the first finding must be the manifest's `expect` (or `live_expect` where the broker
-# cannot show what the offline facts do). Usage: live.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
+# cannot show what the offline facts do, or `live_expect_<engine>` where the TLS engine of this
+# run, MQTLS_TLS_ENGINE, shakes hands differently). Run once per engine, this is the facts
+# parity test (docs/tls-engines.md). Usage: live.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
 # Prints one line per scenario and "live: N passed, M failed, K skipped"; exit 1 on failure.
 set -uo pipefail
 BIN=${1:?usage: live.sh MQTLS_BINARY SCENARIO_DIR [NAME...]}
@@ -39,7 +41,9 @@ if [ ${#names[@]} -eq 0 ]; then mapfile -t names < <(ls "$DIR"); fi
 for name in "${names[@]}"; do
     s=$DIR/$name
     [ -f "$s/manifest" ] || continue
-    expect=$(get live_expect "$s"); [ -n "$expect" ] || expect=$(get expect "$s")
+    expect=$(get "live_expect_${MQTLS_TLS_ENGINE:-}" "$s")
+    [ -n "$expect" ] || expect=$(get live_expect "$s")
+    [ -n "$expect" ] || expect=$(get expect "$s")
     now=$(get now "$s"); buf=$(get ca_buffer "$s")
     if [ -n "$now" ] || [ -n "$buf" ] || [ "$expect" = skip ]; then
         echo "skip $name (needs a fake clock or the buffer API)"; skip=$((skip + 1)); continue
@@ -135,5 +139,5 @@ EOC
     kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
 fi
 rm -rf "$WORK"
-echo "live: $pass passed, $fail failed, $skip skipped"
+echo "live${MQTLS_TLS_ENGINE:+ ($MQTLS_TLS_ENGINE)}: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
