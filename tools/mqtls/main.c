@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "mqtls/tls.h"
+#include "mqtls/version.h"
 
 typedef struct {
     const char *name;
@@ -25,13 +27,31 @@ static void usage(FILE *out)
     for (const command_t *c = commands; c->name != NULL; c++) {
         fprintf(out, "  %-9s %s\n", c->name, c->summary);
     }
-    fprintf(out, "\n'mqtls <command> --help' describes each command.\n"
+    fprintf(out, "\n'mqtls <command> --help' describes each command; 'mqtls --version' the\n"
+                 "library and its TLS engines.\n"
                  "exit codes: 0 ok, 1 connection/TLS/MQTT failure, 2 usage, 3 timeout,\n"
                  "            4 file error, 5 refused by the broker (docs/cli/exit-codes.md)\n");
 }
 
+/* The library loaded and the TLS engines built into it, with their libraries' versions. */
+static void version(FILE *out)
+{
+    fprintf(out, "mqtls %s (libmqtls %s)\nTLS engines (--tls-engine, MQTLS_TLS_ENGINE):\n",
+            MQTLS_VERSION_STRING, mqtls_version());
+    for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+        const char *name = mqtls_tls_engine_name(i);
+        fprintf(out, "  %-9s %s %s%s\n", name, mqtls_tls_engine_library(i),
+                mqtls_tls_engine_version(i),
+                strcmp(name, mqtls_tls_engine_default()) == 0 ? " (default)" : "");
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        version(stdout);
+        return MQTLS_EXIT_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
