@@ -8,6 +8,7 @@
  * every fact on real handshakes with each engine. */
 #include "tls_internal.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "mbedtls/error.h"
@@ -94,15 +95,18 @@ void mqtls__compat_strerror(int code, char *buf, size_t cap)
     mbedtls_strerror(code, buf, cap);
 }
 
+static char version_text[16]; /* mbedtls_version_get_string() writes up to 9 bytes */
+
+static void version_once(void)
+{
+    mbedtls_version_get_string(version_text);
+}
+
 const char *mqtls__compat_version(void)
 {
-    static char buf[16]; /* mbedtls_version_get_string writes up to 9 bytes; same every call */
-    if (buf[0] == '\0') {
-        char v[16];
-        mbedtls_version_get_string(v);
-        memcpy(buf, v, sizeof buf);
-    }
-    return buf;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, version_once);
+    return version_text;
 }
 
 int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
