@@ -12,6 +12,7 @@
 
 #include "mqtls/tls.h"
 #include "net/net.h"
+#include "net/tls_io.h"
 
 /* Trusted CAs when the configuration names none (Debian/Ubuntu location). */
 #ifndef MQTLS_SYSTEM_CA_FILE
@@ -417,16 +418,6 @@ struct mqtls__tls_ctx {
     char *server_name;
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n + 1);
-    }
-    return d;
-}
-
 /* One engine context of @p e from @p cfg, credentials and all. */
 static mqtls_status_t build_ectx(const mqtls__tls_engine_t *e, const mqtls__tls_opts_t *opts,
                                  const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
@@ -575,7 +566,7 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
     }
     ctx->engine = e;
     if (cfg->server_name != NULL) {
-        ctx->server_name = dup_str(cfg->server_name);
+        ctx->server_name = mqtls__tls_strdup(cfg->server_name);
         if (ctx->server_name == NULL) {
             mqtls__tls_ctx_destroy(ctx);
             return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "server_name");

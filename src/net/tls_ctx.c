@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tls_io.h"
 #include "x509/profile.h"
 
 static void ctx_set_flight_gathering(mqtls__tls_ectx_t *ctx, bool on)
@@ -34,16 +35,6 @@ static void ctx_free(mqtls__tls_ectx_t *ctx)
         free((void *)(uintptr_t)ctx->alpn[i]);
     }
     free(ctx);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n + 1);
-    }
-    return d;
 }
 
 static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t *opts,
@@ -89,13 +80,13 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t 
                                                      : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 #endif
     if (opts->server_name != NULL) {
-        ctx->server_name = dup_str(opts->server_name);
+        ctx->server_name = mqtls__tls_strdup(opts->server_name);
         if (ctx->server_name == NULL) {
             return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "server_name");
         }
     }
     for (size_t i = 0; opts->alpn != NULL && opts->alpn[i] != NULL && i < MQTLS__ALPN_MAX; i++) {
-        ctx->alpn[i] = dup_str(opts->alpn[i]);
+        ctx->alpn[i] = mqtls__tls_strdup(opts->alpn[i]);
         if (ctx->alpn[i] == NULL) {
             return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "alpn");
         }

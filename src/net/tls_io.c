@@ -1,6 +1,7 @@
 /* The ciphertext plumbing every TLS engine shares (tls_io.h). */
 #include "net/tls_io.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +305,212 @@ bool mqtls__tls_io_gather(const mqtls_iovec_t *iov, size_t iov_count, uint8_t *s
     *data = staging;
     *len = n;
     return true;
+}
+
+/* ---- the connection every engine's transport starts with ---------------------------------- */
+
+#ifndef MQTLS_TLS_COALESCE_MAX
+#define MQTLS_TLS_COALESCE_MAX 4096u /* writev coalesces small gather lists up to this */
+#endif
+
+mqtls_status_t mqtls__tls_conn_init(mqtls__tls_conn_t *c, const mqtls_transport_ops_t *ops,
+                                    const mqtls__tls_conn_cfg_t *cc, mqtls_transport_t *inner,
+                                    mqtls_error_t *err)
+{
+    c->base.ops = ops;
+    c->base.err = err;
+    c->inner = inner;
+    c->facts = cc->facts;
+    c->cc = *cc;
+    mqtls__tls_facts_init(cc->facts);
+    size_t hlen = strlen(cc->host);
+    c->host = malloc(hlen + 1);
+    c->plain_cap = MQTLS_TLS_COALESCE_MAX;
+    c->plain = malloc(c->plain_cap);
+    if (c->host == NULL || c->plain == NULL || !mqtls__tls_io_init(&c->io, inner, cc->facts, err)) {
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "tls: malloc");
+    }
+    memcpy(c->host, cc->host, hlen + 1);
+    c->cc.host = c->host;
+    c->state = MQTLS__TLS_IDLE;
+    return MQTLS_OK;
+}
+
+void mqtls__tls_conn_free(mqtls__tls_conn_t *c)
+{
+    mqtls__tls_io_free(&c->io);
+    if (c->plain != NULL) {
+        volatile uint8_t *v = c->plain; /* our plaintext: not optimised away */
+        for (size_t i = 0; i < c->plain_cap; i++) {
+            v[i] = 0;
+        }
+        free(c->plain);
+    }
+    free(c->host);
+}
+
+mqtls_status_t mqtls__tls_conn_begin(mqtls__tls_conn_t *c, int64_t now_ms)
+{
+    if (c->state == MQTLS__TLS_FAILED) {
+        c->inner->ops->close(c->inner); /* a failed handshake leaves a dead connection */
+        c->state = MQTLS__TLS_IDLE;
+    }
+    if (c->state == MQTLS__TLS_IDLE) {
+        mqtls_error_init(c->base.err); /* a new attempt: no stale flags or alert */
+        mqtls__tls_facts_free(c->facts);
+        (void)mqtls__tls_records_reset(&c->io.rp, c->facts, false);
+        c->state = MQTLS__TLS_INNER;
+    }
+    mqtls_status_t st = c->inner->ops->connect(c->inner, now_ms);
+    if (st == MQTLS_ERR_WOULD_BLOCK) {
+        c->want = c->inner->ops->want(c->inner);
+    } else if (st != MQTLS_OK) {
+        c->state = MQTLS__TLS_FAILED;
+    }
+    return st;
+}
+
+mqtls_status_t mqtls__tls_conn_finish(mqtls__tls_conn_t *c, int64_t now_ms, bool await)
+{
+    mqtls_status_t st = mqtls__tls_io_flush(&c->io);
+    if (st == MQTLS_ERR_WOULD_BLOCK) {
+        c->want = MQTLS_WANT_WRITE;
+        return st;
+    }
+    if (st != MQTLS_OK) {
+        c->state = MQTLS__TLS_FAILED;
+        return st;
+    }
+    c->state = await ? MQTLS__TLS_VERDICT : MQTLS__TLS_OPEN;
+    c->verdict_deadline_ms = now_ms + MQTLS__TLS_VERDICT_MS;
+    c->want = MQTLS_WANT_READ;
+    return MQTLS_OK;
+}
+
+void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted)
+{
+    atomic_store(accepted, true);
+    c->state = MQTLS__TLS_OPEN;
+    c->want = MQTLS_WANT_READ;
+}
+
+mqtls_status_t mqtls__tls_conn_refused(mqtls__tls_conn_t *c, mqtls_status_t st)
+{
+    c->state = MQTLS__TLS_FAILED;
+    c->want = 0;
+    if (st == MQTLS_ERR_CLOSED) {
+        st = mqtls__tls_io_fail_peer(&c->io);
+    }
+    return st != MQTLS_OK ? st : MQTLS_ERR_CLOSED;
+}
+
+mqtls_status_t mqtls__tls_conn_read_prepare(mqtls__tls_conn_t *c, uint8_t *buf, size_t cap,
+                                            size_t *got)
+{
+    *got = 0;
+    if (c->state != MQTLS__TLS_OPEN) {
+        return MQTLS_ERR_STATE;
+    }
+    if (c->early_off < c->early_len) {
+        size_t n = c->early_len - c->early_off < cap ? c->early_len - c->early_off : cap;
+        memcpy(buf, c->early + c->early_off, n);
+        c->early_off += n;
+        *got = n;
+        return MQTLS_OK;
+    }
+    if (c->io.olen > 0) {
+        mqtls_status_t st = mqtls__tls_io_flush(&c->io);
+        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
+            return st;
+        }
+    }
+    c->io.io_status = MQTLS_OK;
+    return MQTLS_ERR_WOULD_BLOCK;
+}
+
+mqtls_status_t mqtls__tls_conn_write_prepare(mqtls__tls_conn_t *c, const mqtls_iovec_t *iov,
+                                             size_t iov_count, size_t rec_max, const uint8_t **data,
+                                             size_t *len)
+{
+    *len = 0;
+    if (c->state != MQTLS__TLS_OPEN) {
+        return MQTLS_ERR_STATE;
+    }
+    if (c->io.olen > 0) {
+        mqtls_status_t st = mqtls__tls_io_flush(&c->io);
+        if (st == MQTLS_ERR_WOULD_BLOCK) {
+            c->want = MQTLS_WANT_READ | MQTLS_WANT_WRITE;
+        }
+        if (st != MQTLS_OK) {
+            return st;
+        }
+    }
+    (void)mqtls__tls_io_gather(iov, iov_count, c->plain, c->plain_cap, rec_max, data, len);
+    c->io.io_status = MQTLS_OK;
+    return MQTLS_OK;
+}
+
+void mqtls__tls_conn_closed(mqtls__tls_conn_t *c)
+{
+    c->inner->ops->close(c->inner);
+    c->io.olen = 0;
+    c->early_len = 0;
+    c->early_off = 0;
+    c->state = MQTLS__TLS_IDLE;
+    c->want = 0;
+}
+
+unsigned mqtls__tls_conn_want_rw(const mqtls__tls_conn_t *c)
+{
+    return MQTLS_WANT_READ | (c->io.olen > 0 ? MQTLS_WANT_WRITE : 0u);
+}
+
+int mqtls__tls_conn_fd(mqtls_transport_t *t)
+{
+    mqtls__tls_conn_t *c = (mqtls__tls_conn_t *)t;
+    return c->inner->ops->fd(c->inner);
+}
+
+unsigned mqtls__tls_conn_want(mqtls_transport_t *t)
+{
+    mqtls__tls_conn_t *c = (mqtls__tls_conn_t *)t;
+    if (c->state == MQTLS__TLS_INNER) {
+        return c->inner->ops->want(c->inner);
+    }
+    if (c->state == MQTLS__TLS_OPEN) {
+        return mqtls__tls_conn_want_rw(c);
+    }
+    return c->want;
+}
+
+/* While draining for a late alert or awaiting a verdict, the runtime must call connect() again
+ * at the deadline even if a silent peer never makes the socket readable. */
+int64_t mqtls__tls_conn_wake_at(mqtls_transport_t *t)
+{
+    mqtls__tls_conn_t *c = (mqtls__tls_conn_t *)t;
+    if (c->state == MQTLS__TLS_DRAIN) {
+        return c->io.drain_deadline_ms;
+    }
+    if (c->state == MQTLS__TLS_VERDICT) {
+        return c->verdict_deadline_ms;
+    }
+    return mqtls__transport_wake_at(c->inner);
+}
+
+char *mqtls__tls_strdup(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n + 1);
+    }
+    return d;
+}
+
+void mqtls__tls_copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }

@@ -8,12 +8,14 @@
 #ifndef MQTLS_NET_TLS_IO_H
 #define MQTLS_NET_TLS_IO_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/tls_facts.h"
 #include "mqtls/error.h"
+#include "net/tls_engine.h"
 #include "net/tls_records.h"
 #include "net/transport.h"
 
@@ -86,6 +88,86 @@ mqtls_status_t mqtls__tls_io_fail_peer(mqtls__tls_io_t *io);
 /* Why the handshake ended, when the inner transport ended it ("the server closed the
  * connection during the handshake"), else NULL. */
 const char *mqtls__tls_io_close_why(const mqtls__tls_io_t *io);
+
+/* ---- the connection every engine's transport starts with ---------------------------------- */
+
+/* The states of a TLS transport's connect(), the same for every engine. */
+typedef enum {
+    MQTLS__TLS_IDLE,
+    MQTLS__TLS_INNER,     /* inner transport connecting */
+    MQTLS__TLS_HANDSHAKE, /* the engine's handshake in progress */
+    MQTLS__TLS_FLUSH,     /* handshake done, last flight still being written */
+    MQTLS__TLS_VERDICT,   /* TLS 1.3 client certificate: awaiting the broker's verdict */
+    MQTLS__TLS_OPEN,
+    MQTLS__TLS_DRAIN,  /* handshake failed: reading a late alert, for MQTLS__TLS_DRAIN_MS */
+    MQTLS__TLS_FAILED, /* the failure has been reported; connect() starts over */
+} mqtls__tls_state_t;
+
+#define MQTLS__TLS_EARLY_CAP 256u
+
+/* The first member of each engine's connection. Engine-independent parts of the transport
+ * (fd, want, wake_at, the inner connect, the early data, the write staging) work on it. */
+typedef struct mqtls__tls_conn {
+    mqtls_transport_t base;   /* first: the transport itself */
+    mqtls_transport_t *inner; /* owned */
+    char *host;               /* owned copy */
+    mqtls_tls_facts_t *facts; /* borrowed */
+    mqtls__tls_conn_cfg_t cc; /* host (ours), facts, the judge */
+    mqtls__tls_io_t io;
+    mqtls__tls_state_t state;
+    unsigned want;
+    int64_t hs_start_ms;
+    int64_t verdict_deadline_ms;
+    uint8_t early[MQTLS__TLS_EARLY_CAP]; /* data read while awaiting the verdict */
+    size_t early_len;
+    size_t early_off;
+    uint8_t *plain; /* staging for coalesced writev */
+    size_t plain_cap;
+} mqtls__tls_conn_t;
+
+/* Set up @p c (zeroed by the caller) over @p inner with @p cc (copied; the host too).
+ * MQTLS_OK; MQTLS_ERR_NOMEM (recorded in @p err; free with mqtls__tls_conn_free()). */
+mqtls_status_t mqtls__tls_conn_init(mqtls__tls_conn_t *c, const mqtls_transport_ops_t *ops,
+                                    const mqtls__tls_conn_cfg_t *cc, mqtls_transport_t *inner,
+                                    mqtls_error_t *err);
+/* Free what init allocated (not the inner transport, not @p c). */
+void mqtls__tls_conn_free(mqtls__tls_conn_t *c);
+/* connect() up to the engine's handshake: a failed attempt's connection is closed, a new
+ * attempt gets fresh facts and error, the inner transport connects. MQTLS_OK when it is
+ * connected (start the handshake now), MQTLS_ERR_WOULD_BLOCK, or its failure (state FAILED). */
+mqtls_status_t mqtls__tls_conn_begin(mqtls__tls_conn_t *c, int64_t now_ms);
+/* FLUSH: the handshake is done; its last flight leaves. MQTLS_OK once out, the state then OPEN,
+ * or VERDICT (until MQTLS__TLS_VERDICT_MS) when @p await: TLS 1.3, a certificate requested,
+ * the broker has not accepted the context's yet. MQTLS_ERR_WOULD_BLOCK; an error (FAILED). */
+mqtls_status_t mqtls__tls_conn_finish(mqtls__tls_conn_t *c, int64_t now_ms, bool await);
+/* VERDICT's outcomes: a ticket, data or silence until the deadline mean the broker accepted
+ * our certificate (@p accepted is set for the whole context, the state OPEN); a failure @p st
+ * read instead (its alert, or the end of the connection) fails the attempt. */
+void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted);
+mqtls_status_t mqtls__tls_conn_refused(mqtls__tls_conn_t *c, mqtls_status_t st);
+/* read(), before the engine's: MQTLS_ERR_STATE unless OPEN, the early data first (MQTLS_OK,
+ * *got > 0), a failed flush of what waits; MQTLS_ERR_WOULD_BLOCK: go on, read from the engine. */
+mqtls_status_t mqtls__tls_conn_read_prepare(mqtls__tls_conn_t *c, uint8_t *buf, size_t cap,
+                                            size_t *got);
+/* writev(): flush what waits, then what goes into the next record (mqtls__tls_io_gather()).
+ * MQTLS_OK with *data and *len (*len 0: nothing to send), MQTLS_ERR_STATE unless OPEN,
+ * MQTLS_ERR_WOULD_BLOCK, or an error. */
+mqtls_status_t mqtls__tls_conn_write_prepare(mqtls__tls_conn_t *c, const mqtls_iovec_t *iov,
+                                             size_t iov_count, size_t rec_max, const uint8_t **data,
+                                             size_t *len);
+/* After the engine's own close: the inner transport closed, state IDLE. */
+void mqtls__tls_conn_closed(mqtls__tls_conn_t *c);
+/* Read and write interest while OPEN. */
+unsigned mqtls__tls_conn_want_rw(const mqtls__tls_conn_t *c);
+/* The transport operations that are the same for every engine. */
+int mqtls__tls_conn_fd(mqtls_transport_t *t);
+unsigned mqtls__tls_conn_want(mqtls_transport_t *t);
+int64_t mqtls__tls_conn_wake_at(mqtls_transport_t *t);
+
+/* Small string helpers of the TLS code: a malloc'd copy (NULL: no memory); @p src into @p dst
+ * of @p cap bytes, cut and terminated. */
+char *mqtls__tls_strdup(const char *s);
+void mqtls__tls_copy_str(char *dst, size_t cap, const char *src);
 
 /* writev() of a TLS transport: what goes into the next record. A gather list of small elements
  * (MQTT header + payload, several packets) is coalesced into @p staging (one record, one send

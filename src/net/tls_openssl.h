@@ -47,6 +47,20 @@ mqtls__ossl_verify_t *mqtls__ossl_conn_verify(SSL *ssl);
 /* Once per process (tls_openssl.c calls it under pthread_once): collect()'s ex_data slot. */
 void mqtls__ossl_verify_init(void);
 
+/* tls_openssl_conn.c: the BIO method (made once, under the engine's pthread_once), the
+ * connection (the engine's conn_create), the new-session callback the context registers. */
+void mqtls__ossl_bio_init(void);
+BIO_METHOD *mqtls__ossl_bio_method(void);
+mqtls_status_t mqtls__ossl_conn_create(mqtls__tls_ectx_t *ctx, const mqtls__tls_conn_cfg_t *cc,
+                                       mqtls_transport_t *inner, mqtls_error_t *err,
+                                       mqtls_transport_t **out);
+int mqtls__ossl_new_session(SSL *ssl, SSL_SESSION *sess);
+/* OpenSSL's first queued error as text ("error:0A000086:SSL routines::certificate verify
+ * failed") and code (may be NULL), the queue emptied. */
+void mqtls__ossl_take_error(char *out, size_t cap, unsigned long *code);
+/* MQTLS_ERR_TLS_SETUP with "@p what: <OpenSSL's error>". */
+mqtls_status_t mqtls__ossl_setup_fail(mqtls_error_t *err, const char *what);
+
 /* The one table: X509_V_ERR_* -> MBEDTLS_X509_BADCERT_* (0 for errors that are not about the
  * certificate, e.g. CRLs mqtls does not use). */
 uint32_t mqtls__ossl_badcert_flag(int x509_v_err);

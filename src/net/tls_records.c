@@ -26,6 +26,33 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
     return d;
 }
 
+/* The certificates of a certificate_list from @p pos to @p end into facts->presented:
+ * ASN.1Cert<1..2^24-1> each; TLS 1.3 follows each with extensions<0..2^16-1> (RFC 8446
+ * 4.4.2). */
+static void take_cert_list(mqtls_tls_facts_t *f, const uint8_t *b, size_t pos, size_t end,
+                           bool tls13)
+{
+    size_t ext = tls13 ? 2 : 0;
+    while (pos + 3 <= end && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
+        size_t clen = get24(b + pos);
+        pos += 3;
+        if (clen == 0 || pos + clen + ext > end) {
+            return;
+        }
+        mqtls_cert_fact_t *c = &f->presented[f->presented_len];
+        c->der = dup_bytes(b + pos, clen);
+        if (c->der == NULL) {
+            return;
+        }
+        c->der_len = clen;
+        f->presented_len++;
+        pos += clen;
+        if (tls13) {
+            pos += 2 + (((size_t)b[pos] << 8) | b[pos + 1]); /* the entry's extensions */
+        }
+    }
+}
+
 /* Certificate (RFC 5246 7.4.2): certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>. */
 static void on_server_certificate(mqtls__tls_records_t *rp, const uint8_t *b, size_t len)
 {
@@ -39,21 +66,7 @@ static void on_server_certificate(mqtls__tls_records_t *rp, const uint8_t *b, si
     if (total + 3 > len) {
         return;
     }
-    while (pos + 3 <= 3 + total && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
-        size_t clen = get24(b + pos);
-        pos += 3;
-        if (clen == 0 || pos + clen > 3 + total) {
-            return;
-        }
-        mqtls_cert_fact_t *c = &f->presented[f->presented_len];
-        c->der = dup_bytes(b + pos, clen);
-        if (c->der == NULL) {
-            return;
-        }
-        c->der_len = clen;
-        f->presented_len++;
-        pos += clen;
-    }
+    take_cert_list(f, b, pos, 3 + total, false);
 }
 
 /* CertificateRequest (RFC 5246 7.4.4): certificate_types<1..2^8-1>,
@@ -234,22 +247,7 @@ static void on_certificate13(mqtls__tls_records_t *rp, const uint8_t *b, size_t 
     if (end > len) {
         return;
     }
-    while (pos + 3 <= end && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
-        size_t clen = get24(b + pos);
-        pos += 3;
-        if (clen == 0 || pos + clen + 2 > end) {
-            return;
-        }
-        mqtls_cert_fact_t *c = &f->presented[f->presented_len];
-        c->der = dup_bytes(b + pos, clen);
-        if (c->der == NULL) {
-            return;
-        }
-        c->der_len = clen;
-        f->presented_len++;
-        pos += clen;
-        pos += 2 + (((size_t)b[pos] << 8) | b[pos + 1]); /* the entry's extensions */
-    }
+    take_cert_list(f, b, pos, end, true);
 }
 
 /* CertificateRequest: certificate_request_context<0..2^8-1>, extensions<2..2^16-1>; the

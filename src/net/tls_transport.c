@@ -4,7 +4,7 @@
  * through the record parser (tls_records.c), TLS 1.3's encrypted handshake messages are read
  * decrypted after each handshake step, the verify callback keeps per-depth flags and does the
  * iPAddress SAN match mbedTLS < 3.5 cannot (src/x509/asn1.c). Never blocks: after a failed
- * handshake it drains a late alert as a state of connect() (TLS_DRAIN). TLS-protocol version
+ * handshake it drains a late alert as a state of connect() (MQTLS__TLS_DRAIN). TLS-protocol version
  * differences live in mbedtls_compat.c. The engine's judge_chain (a device's verdict on a
  * chain another engine received) is here too: it shares the verify callback. */
 #include "tls_internal.h"
@@ -27,21 +27,6 @@
 
 /* writev coalesces small gather lists up to this many plaintext bytes per record; larger
  * writes go out from the caller's buffer. */
-#ifndef MQTLS_TLS_COALESCE_MAX
-#define MQTLS_TLS_COALESCE_MAX 4096u
-#endif
-
-typedef enum {
-    TLS_IDLE,
-    TLS_INNER,     /* inner transport connecting */
-    TLS_HANDSHAKE, /* mbedtls_ssl_handshake() in progress */
-    TLS_FLUSH,     /* handshake done, last flight still being written */
-    TLS_OPEN,
-    TLS_VERDICT, /* TLS 1.3 client certificate: awaiting the broker's verdict (tls_io.h) */
-    TLS_DRAIN,   /* handshake failed: reading a late alert, until DRAIN_MS have passed */
-    TLS_FAILED,  /* the failure has been reported; connect() starts over */
-} tls_state_t;
-
 /* How a chain is verified: by a connection (tls_t) or by judge_chain() for another engine. */
 typedef struct verifier {
     mqtls_tls_facts_t *facts;
@@ -53,32 +38,18 @@ typedef struct verifier {
 } verifier_t;
 
 typedef struct tls {
-    mqtls_transport_t base;
+    mqtls__tls_conn_t c; /* first: the transport, its state, tls_io, the early data */
     mqtls__tls_ectx_t *ctx;
-    mqtls_transport_t *inner;
-    char *host;
-    mqtls_tls_facts_t *facts;
-    mqtls__tls_conn_cfg_t cc; /* host and facts as above; the judge, if any */
     mbedtls_ssl_context ssl;
     mbedtls_ssl_session saved;
     bool has_saved;
-    tls_state_t state;
-    unsigned want;
     bool check_ip; /* match the iPAddress SAN ourselves (mbedTLS < 3.5) */
     uint8_t ip[16];
     size_t ip_len;
-    mqtls__tls_io_t io; /* ciphertext plumbing, record parser, drain */
-    int fail_ret;       /* TLS_DRAIN: what the handshake failed with */
-    int64_t hs_start_ms;
-    uint8_t *plain; /* staging for coalesced writev, MQTLS_TLS_COALESCE_MAX bytes */
-    size_t plain_cap;
+    int fail_ret; /* DRAIN: what the handshake failed with */
     verifier_t verifier;
     uint64_t last_hs_msg; /* the decrypted handshake message seen last (TLS 1.3) */
     bool ticket_seen;     /* TLS 1.3: a NewSessionTicket arrived on this connection */
-    int64_t verdict_deadline_ms;
-    uint8_t early[256]; /* data read while awaiting the verdict, returned by the next reads */
-    size_t early_len;
-    size_t early_off;
 } tls_t;
 
 /* ---- BIO: mbedTLS's conventions over tls_io ------------------------------------------ */
@@ -94,7 +65,7 @@ static int io_to_bio(tls_t *t, long n, int would_block)
     if (n == MQTLS__IO_WANT_WRITE) {
         return MBEDTLS_ERR_SSL_WANT_WRITE;
     }
-    if (t->io.io_status == MQTLS_ERR_CONN_RESET) {
+    if (t->c.io.io_status == MQTLS_ERR_CONN_RESET) {
         return MBEDTLS_ERR_NET_CONN_RESET;
     }
     return would_block == MBEDTLS_ERR_SSL_WANT_WRITE ? MBEDTLS_ERR_NET_SEND_FAILED
@@ -104,13 +75,13 @@ static int io_to_bio(tls_t *t, long n, int would_block)
 static int bio_send(void *p, const unsigned char *buf, size_t len)
 {
     tls_t *t = p;
-    return io_to_bio(t, mqtls__tls_io_send(&t->io, buf, len), MBEDTLS_ERR_SSL_WANT_WRITE);
+    return io_to_bio(t, mqtls__tls_io_send(&t->c.io, buf, len), MBEDTLS_ERR_SSL_WANT_WRITE);
 }
 
 static int bio_recv(void *p, unsigned char *buf, size_t len)
 {
     tls_t *t = p;
-    return io_to_bio(t, mqtls__tls_io_recv(&t->io, buf, len), MBEDTLS_ERR_SSL_WANT_READ);
+    return io_to_bio(t, mqtls__tls_io_recv(&t->c.io, buf, len), MBEDTLS_ERR_SSL_WANT_READ);
 }
 
 /* ---- verification ---------------------------------------------------------------------- */
@@ -230,23 +201,15 @@ uint32_t mqtls__tls_mbed_judge_chain(mqtls__tls_ectx_t *ctx, const uint8_t *cons
 
 /* ---- transport ---------------------------------------------------------------------------- */
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static mqtls_status_t start_handshake(tls_t *t)
 {
     int ret = mbedtls_ssl_session_reset(&t->ssl);
     if (ret != 0) {
-        return mqtls__net_fail(t->base.err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
+        return mqtls__net_fail(t->c.base.err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "mbedtls_ssl_session_reset -0x%04X", (unsigned)-ret);
     }
-    const char *name = t->ctx->server_name != NULL ? t->ctx->server_name : t->host;
-    copy_str(t->facts->server_name, sizeof t->facts->server_name, name);
+    const char *name = t->ctx->server_name != NULL ? t->ctx->server_name : t->c.host;
+    mqtls__tls_copy_str(t->c.facts->server_name, sizeof t->c.facts->server_name, name);
     t->check_ip = false;
     parse_ip(name, t->ip, &t->ip_len);
     if (t->ip_len > 0 && !mqtls__x509_lib_matches_ip_san()) {
@@ -256,26 +219,26 @@ static mqtls_status_t start_handshake(tls_t *t)
         ret = mbedtls_ssl_set_hostname(&t->ssl, name);
     }
     if (ret != 0) {
-        return mqtls__net_fail(t->base.err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
+        return mqtls__net_fail(t->c.base.err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "mbedtls_ssl_set_hostname -0x%04X", (unsigned)-ret);
     }
-    t->facts->hostname_checked = !t->ctx->insecure && !t->ctx->no_hostname_check;
-    t->facts->insecure = t->ctx->insecure;
-    t->facts->engine = MQTLS__MBEDTLS_ENGINE_NAME;
-    t->verifier = (verifier_t){.facts = t->facts,
+    t->c.facts->hostname_checked = !t->ctx->insecure && !t->ctx->no_hostname_check;
+    t->c.facts->insecure = t->ctx->insecure;
+    t->c.facts->engine = MQTLS__MBEDTLS_ENGINE_NAME;
+    t->verifier = (verifier_t){.facts = t->c.facts,
                                .check_ip = t->check_ip,
                                .ip = t->ip,
                                .ip_len = t->ip_len,
                                .no_hostname_check = t->ctx->no_hostname_check,
-                               .cc = &t->cc};
+                               .cc = &t->c.cc};
     mbedtls_ssl_set_verify(&t->ssl, on_verify, &t->verifier);
     if (t->has_saved && t->ctx->resumption) {
-        t->facts->session_offered = mbedtls_ssl_set_session(&t->ssl, &t->saved) == 0;
+        t->c.facts->session_offered = mbedtls_ssl_set_session(&t->ssl, &t->saved) == 0;
     }
-    mqtls__tls_io_start(&t->io, t->ctx->gather_flights);
+    mqtls__tls_io_start(&t->c.io, t->ctx->gather_flights);
     t->last_hs_msg = 0;
-    t->hs_start_ms = mqtls__net_now_ms();
-    t->state = TLS_HANDSHAKE;
+    t->c.hs_start_ms = mqtls__net_now_ms();
+    t->c.state = MQTLS__TLS_HANDSHAKE;
     return MQTLS_OK;
 }
 
@@ -293,7 +256,7 @@ static void note_hs_message(tls_t *t)
         return;
     }
     t->last_hs_msg = key;
-    mqtls__tls_records_on_message13(&t->io.rp, type, body, len);
+    mqtls__tls_records_on_message13(&t->c.io.rp, type, body, len);
 }
 
 /* mbedtls_ssl_handshake(), one step at a time (what it does inside), to see each message. */
@@ -312,27 +275,27 @@ static int handshake_steps(tls_t *t)
 /* The failure of handshake attempt @p ret as a status, with its details in err. */
 static mqtls_status_t handshake_report(tls_t *t, int ret)
 {
-    mqtls_error_t *err = t->base.err;
+    mqtls_error_t *err = t->c.base.err;
     /* Our own fatal alert (e.g. bad_certificate after a failed verification) may still sit in
      * the gathered flight: send it, best effort and without blocking, so that the broker logs
      * why we left. Its outcome must not replace the handshake's error. */
-    mqtls__tls_io_flush_quietly(&t->io);
-    t->state = TLS_FAILED;
-    t->want = 0;
-    mqtls_status_t st = mqtls__tls_io_fail_not_tls(&t->io);
+    mqtls__tls_io_flush_quietly(&t->c.io);
+    t->c.state = MQTLS__TLS_FAILED;
+    t->c.want = 0;
+    mqtls_status_t st = mqtls__tls_io_fail_not_tls(&t->c.io);
     if (st != MQTLS_OK) {
         return st;
     }
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-        return mqtls__tls_io_fail_verify(&t->io, mbedtls_ssl_get_verify_result(&t->ssl));
+        return mqtls__tls_io_fail_verify(&t->c.io, mbedtls_ssl_get_verify_result(&t->ssl));
     }
-    st = mqtls__tls_io_fail_peer(&t->io);
+    st = mqtls__tls_io_fail_peer(&t->c.io);
     if (st != MQTLS_OK) {
         return st;
     }
     char text[96];
     mbedtls_strerror(ret, text, sizeof text);
-    const char *why = mqtls__tls_io_close_why(&t->io);
+    const char *why = mqtls__tls_io_close_why(&t->c.io);
     return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_HANDSHAKE,
                            err != NULL ? err->sys_errno : 0, "%s (-0x%04X)",
                            why != NULL ? why : text, (unsigned)-ret);
@@ -343,8 +306,8 @@ static mqtls_status_t handshake_report(tls_t *t, int ret)
  * closes, or @p now_ms reaches the deadline; then the failure is reported. */
 static mqtls_status_t drain_for_alert(tls_t *t, int64_t now_ms)
 {
-    if (mqtls__tls_io_drain(&t->io, now_ms) == MQTLS_ERR_WOULD_BLOCK) {
-        t->want = MQTLS_WANT_READ;
+    if (mqtls__tls_io_drain(&t->c.io, now_ms) == MQTLS_ERR_WOULD_BLOCK) {
+        t->c.want = MQTLS_WANT_READ;
         return MQTLS_ERR_WOULD_BLOCK;
     }
     return handshake_report(t, t->fail_ret);
@@ -352,7 +315,7 @@ static mqtls_status_t drain_for_alert(tls_t *t, int64_t now_ms)
 
 static mqtls_status_t handshake_failed(tls_t *t, int ret, int64_t now_ms)
 {
-    mqtls_tls_facts_t *f = t->facts;
+    mqtls_tls_facts_t *f = t->c.facts;
     f->handshake_ret = ret;
     if (f->alert_sent < 0 && mqtls__compat_is_tls13(&t->ssl)) {
         /* Our alert went out encrypted: the record parser could not see it. */
@@ -362,20 +325,20 @@ static mqtls_status_t handshake_failed(tls_t *t, int ret, int64_t now_ms)
                 ? mqtls__tls_alert_for_flags(flags)
                 : mqtls__compat_sent_alert(&t->ssl, ret);
     }
-    f->handshake_ms = (uint32_t)(mqtls__net_now_ms() - t->hs_start_ms);
-    if (t->base.err != NULL) {
-        t->base.err->mbedtls_ret = ret;
+    f->handshake_ms = (uint32_t)(mqtls__net_now_ms() - t->c.hs_start_ms);
+    if (t->c.base.err != NULL) {
+        t->c.base.err->mbedtls_ret = ret;
     }
     if (f->peer_not_tls || ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || f->alert_received >= 0) {
         return handshake_report(t, ret);
     }
     f->alert_received = mqtls__compat_peer_alert(&t->ssl);
-    if (f->alert_received >= 0 || t->io.rp.stopped) {
+    if (f->alert_received >= 0 || t->c.io.rp.stopped) {
         return handshake_report(t, ret);
     }
     t->fail_ret = ret;
-    t->io.drain_deadline_ms = now_ms + MQTLS__TLS_DRAIN_MS;
-    t->state = TLS_DRAIN;
+    t->c.io.drain_deadline_ms = now_ms + MQTLS__TLS_DRAIN_MS;
+    t->c.state = MQTLS__TLS_DRAIN;
     return drain_for_alert(t, now_ms);
 }
 
@@ -390,162 +353,133 @@ static void save_session(tls_t *t)
     t->has_saved = mbedtls_ssl_get_session(&t->ssl, &t->saved) == 0;
 }
 
+/* mbedtls_ssl_read() / _write() returned "call again"; a TLS 1.3 NewSessionTicket (RFC 8446
+ * 4.6.1) is saved for the next connect. 3.6 finishes a ticket it started on in any call. */
+static bool read_again(tls_t *t, int ret)
+{
+    bool ticket = false;
+    if (!mqtls__compat_read_again(ret, &ticket)) {
+        return false;
+    }
+    if (ticket) {
+        t->ticket_seen = true;
+        save_session(t);
+    }
+    return true;
+}
+
 static void handshake_done(tls_t *t)
 {
-    mqtls_tls_facts_t *f = t->facts;
+    mqtls_tls_facts_t *f = t->c.facts;
     f->handshake_ret = 0;
-    f->handshake_ms = (uint32_t)(mqtls__net_now_ms() - t->hs_start_ms);
+    f->handshake_ms = (uint32_t)(mqtls__net_now_ms() - t->c.hs_start_ms);
     f->verify_flags = mbedtls_ssl_get_verify_result(&t->ssl);
     if (t->ctx->insecure) {
         f->verify_flags = 0; /* nothing was verified: flags would be "not verified" noise */
     }
     f->tls_version = mqtls__compat_tls_version(&t->ssl);
-    copy_str(f->ciphersuite, sizeof f->ciphersuite, mbedtls_ssl_get_ciphersuite(&t->ssl));
+    mqtls__tls_copy_str(f->ciphersuite, sizeof f->ciphersuite,
+                        mbedtls_ssl_get_ciphersuite(&t->ssl));
     /* TLS 1.2 abbreviated handshake (RFC 5246 7.3): no ServerHelloDone. TLS 1.3 resumption
      * (RFC 8446 2.2): the server accepted our ticket, so it sent no Certificate. */
     bool tls13 = mqtls__compat_is_tls13(&t->ssl);
     f->session_resumed = f->session_offered && f->server_hello_seen &&
-                         (tls13 ? !t->io.rp.saw_certificate : !t->io.rp.saw_server_hello_done);
+                         (tls13 ? !t->c.io.rp.saw_certificate : !t->c.io.rp.saw_server_hello_done);
     if (tls13 && f->cert_requested) {
         /* Our Certificate is encrypted too: mbedTLS sends ours when it has one. */
         f->client_cert_sent = t->ctx->has_cert;
     }
-    mqtls__tls_io_established(&t->io);
+    mqtls__tls_io_established(&t->c.io);
     t->ticket_seen = false;
     save_session(t);
 }
 
 static mqtls_status_t map_io_ret(tls_t *t, int ret);
 
-/* TLS_VERDICT: read until the broker says what it thinks of our certificate (tls_io.h). */
+/* VERDICT: read until the broker says what it thinks of our certificate (tls_io.h). */
 static mqtls_status_t await_verdict(tls_t *t, int64_t now_ms)
 {
     for (int tries = 0; tries < 8; tries++) {
-        t->io.io_status = MQTLS_OK;
-        int ret = mbedtls_ssl_read(&t->ssl, t->early, sizeof t->early);
-        bool ticket = false;
+        t->c.io.io_status = MQTLS_OK;
+        int ret = mbedtls_ssl_read(&t->ssl, t->c.early, sizeof t->c.early);
         if (ret > 0) {
-            t->early_len = (size_t)ret; /* the broker spoke first: accepted */
-            t->early_off = 0;
-        } else if (mqtls__compat_read_again(ret, &ticket)) {
-            if (!ticket) {
+            t->c.early_len = (size_t)ret; /* the broker spoke first */
+            t->c.early_off = 0;
+        } else if (read_again(t, ret)) {
+            if (!t->ticket_seen) {
                 continue;
             }
-            t->ticket_seen = true;
-            save_session(t);
-        } else if (ret == MBEDTLS_ERR_SSL_WANT_READ && now_ms < t->verdict_deadline_ms) {
-            t->want = MQTLS_WANT_READ;
+        } else if (ret == MBEDTLS_ERR_SSL_WANT_READ && now_ms < t->c.verdict_deadline_ms) {
+            t->c.want = MQTLS_WANT_READ;
             return MQTLS_ERR_WOULD_BLOCK;
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ) {
-            mqtls_status_t st = map_io_ret(t, ret); /* the alert, or the connection's end */
-            t->state = TLS_FAILED;
-            t->want = 0;
-            if (st == MQTLS_ERR_CLOSED) {
-                st = mqtls__tls_io_fail_peer(&t->io);
-            }
-            return st != MQTLS_OK ? st : MQTLS_ERR_CLOSED;
+            return mqtls__tls_conn_refused(&t->c, map_io_ret(t, ret));
         }
-        /* a ticket, data, or silence until the deadline: the certificate is accepted */
-        atomic_store(&t->ctx->cert_accepted, true);
-        t->state = TLS_OPEN;
-        t->want = MQTLS_WANT_READ;
+        mqtls__tls_conn_accepted(&t->c, &t->ctx->cert_accepted);
         return MQTLS_OK;
     }
-    t->want = MQTLS_WANT_READ;
+    t->c.want = MQTLS_WANT_READ;
     return MQTLS_ERR_WOULD_BLOCK;
 }
 
 static mqtls_status_t tls_connect(mqtls_transport_t *base, int64_t now_ms)
 {
     tls_t *t = (tls_t *)base;
-    switch (t->state) {
-    case TLS_FAILED:
-        t->inner->ops->close(t->inner); /* a failed handshake leaves a dead connection */
-        /* fall through */
-    case TLS_IDLE:
-        mqtls_error_init(t->base.err); /* a new attempt: no stale flags or alert */
-        mqtls__tls_facts_free(t->facts);
-        (void)mqtls__tls_records_reset(&t->io.rp, t->facts, false);
-        t->state = TLS_INNER;
-        /* fall through */
-    case TLS_INNER: {
-        mqtls_status_t st = t->inner->ops->connect(t->inner, now_ms);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            t->want = t->inner->ops->want(t->inner);
-            return st;
+    mqtls_status_t st = MQTLS_OK;
+    switch (t->c.state) {
+    case MQTLS__TLS_FAILED:
+    case MQTLS__TLS_IDLE:
+    case MQTLS__TLS_INNER:
+        st = mqtls__tls_conn_begin(&t->c, now_ms);
+        if (st == MQTLS_OK) {
+            st = start_handshake(t);
         }
         if (st != MQTLS_OK) {
-            t->state = TLS_FAILED;
+            t->c.state = st == MQTLS_ERR_WOULD_BLOCK ? t->c.state : MQTLS__TLS_FAILED;
             return st;
         }
-        st = start_handshake(t);
-        if (st != MQTLS_OK) {
-            t->state = TLS_FAILED;
-            return st;
-        }
-    }
         /* fall through */
-    case TLS_HANDSHAKE: {
+    case MQTLS__TLS_HANDSHAKE: {
         int ret = handshake_steps(t);
-        if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
-            t->want = MQTLS_WANT_READ;
-            return MQTLS_ERR_WOULD_BLOCK;
-        }
-        if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-            t->want = MQTLS_WANT_WRITE;
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            t->c.want = ret == MBEDTLS_ERR_SSL_WANT_READ ? MQTLS_WANT_READ : MQTLS_WANT_WRITE;
             return MQTLS_ERR_WOULD_BLOCK;
         }
         if (ret != 0) {
             return handshake_failed(t, ret, now_ms);
         }
         handshake_done(t);
-        t->state = TLS_FLUSH;
+        t->c.state = MQTLS__TLS_FLUSH;
     }
         /* fall through */
-    case TLS_FLUSH: {
-        mqtls_status_t st = mqtls__tls_io_flush(&t->io);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            t->want = MQTLS_WANT_WRITE;
+    case MQTLS__TLS_FLUSH:
+        st = mqtls__tls_conn_finish(&t->c, now_ms,
+                                    mqtls__compat_is_tls13(&t->ssl) && t->c.facts->cert_requested &&
+                                        !atomic_load(&t->ctx->cert_accepted) &&
+                                        !t->c.facts->session_resumed);
+        if (st != MQTLS_OK || t->c.state != MQTLS__TLS_VERDICT) {
             return st;
         }
-        if (st != MQTLS_OK) {
-            t->state = TLS_FAILED;
-            return st;
-        }
-        if (mqtls__compat_is_tls13(&t->ssl) && t->facts->cert_requested &&
-            !atomic_load(&t->ctx->cert_accepted) && !t->facts->session_resumed) {
-            t->verdict_deadline_ms = now_ms + MQTLS__TLS_VERDICT_MS;
-            t->state = TLS_VERDICT;
-            return await_verdict(t, now_ms);
-        }
-        t->state = TLS_OPEN;
-        t->want = MQTLS_WANT_READ;
-        return MQTLS_OK;
-    }
-    case TLS_VERDICT:
+        /* fall through */
+    case MQTLS__TLS_VERDICT:
         return await_verdict(t, now_ms);
-    case TLS_OPEN:
+    case MQTLS__TLS_OPEN:
         return MQTLS_OK;
-    case TLS_DRAIN:
+    case MQTLS__TLS_DRAIN:
         return drain_for_alert(t, now_ms);
     }
     return MQTLS_ERR_STATE;
 }
 
-static unsigned want_rw(const tls_t *t)
-{
-    return MQTLS_WANT_READ | (t->io.olen > 0 ? MQTLS_WANT_WRITE : 0u);
-}
-
 static mqtls_status_t map_io_ret(tls_t *t, int ret)
 {
-    mqtls_error_t *err = t->base.err;
+    mqtls_error_t *err = t->c.base.err;
     if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
-        t->want = want_rw(t);
+        t->c.want = mqtls__tls_conn_want_rw(&t->c);
         return MQTLS_ERR_WOULD_BLOCK;
     }
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        t->want = MQTLS_WANT_WRITE;
+        t->c.want = MQTLS_WANT_WRITE;
         return MQTLS_ERR_WOULD_BLOCK;
     }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
@@ -557,7 +491,7 @@ static mqtls_status_t map_io_ret(tls_t *t, int ret)
     if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
         /* TLS 1.3: a rejected client certificate arrives after our Finished. */
         int alert = mqtls__compat_peer_alert(&t->ssl);
-        t->facts->alert_received = alert;
+        t->c.facts->alert_received = alert;
         if (err != NULL) {
             err->tls_alert = (int16_t)alert;
         }
@@ -565,9 +499,9 @@ static mqtls_status_t map_io_ret(tls_t *t, int ret)
                                "server sent fatal alert %d (%s)", alert,
                                mqtls_tls_alert_name(alert));
     }
-    if (t->io.io_status != MQTLS_OK) {
-        mqtls_status_t st = t->io.io_status;
-        t->io.io_status = MQTLS_OK;
+    if (t->c.io.io_status != MQTLS_OK) {
+        mqtls_status_t st = t->c.io.io_status;
+        t->c.io.io_status = MQTLS_OK;
         return st; /* the inner transport recorded the details */
     }
     if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && mqtls__compat_is_key_update(&t->ssl)) {
@@ -587,39 +521,20 @@ static mqtls_status_t map_io_ret(tls_t *t, int ret)
 static mqtls_status_t tls_read(mqtls_transport_t *base, uint8_t *buf, size_t cap, size_t *got)
 {
     tls_t *t = (tls_t *)base;
-    *got = 0;
-    if (t->state != TLS_OPEN) {
-        return MQTLS_ERR_STATE;
-    }
-    if (t->early_off < t->early_len) {
-        size_t n = t->early_len - t->early_off < cap ? t->early_len - t->early_off : cap;
-        memcpy(buf, t->early + t->early_off, n);
-        t->early_off += n;
-        *got = n;
-        return MQTLS_OK;
-    }
-    if (t->io.olen > 0) {
-        mqtls_status_t st = mqtls__tls_io_flush(&t->io);
-        if (st != MQTLS_OK && st != MQTLS_ERR_WOULD_BLOCK) {
-            return st;
-        }
+    mqtls_status_t st = mqtls__tls_conn_read_prepare(&t->c, buf, cap, got);
+    if (st != MQTLS_ERR_WOULD_BLOCK) {
+        return st;
     }
     int ret = 0;
     for (int tries = 0; tries < 8; tries++) {
-        t->io.io_status = MQTLS_OK;
+        t->c.io.io_status = MQTLS_OK;
         ret = mbedtls_ssl_read(&t->ssl, buf, cap);
         if (ret > 0) {
             *got = (size_t)ret;
             return MQTLS_OK;
         }
-        bool ticket = false;
-        if (!mqtls__compat_read_again(ret, &ticket)) {
+        if (!read_again(t, ret)) {
             break;
-        }
-        if (ticket) {
-            /* TLS 1.3 NewSessionTicket (RFC 8446 4.6.1): what the next connect resumes. */
-            t->ticket_seen = true;
-            save_session(t);
         }
     }
     return map_io_ret(t, ret);
@@ -630,43 +545,25 @@ static mqtls_status_t tls_writev(mqtls_transport_t *base, const mqtls_iovec_t *i
 {
     tls_t *t = (tls_t *)base;
     *sent = 0;
-    if (t->state != TLS_OPEN) {
-        return MQTLS_ERR_STATE;
-    }
-    if (t->io.olen > 0) {
-        mqtls_status_t st = mqtls__tls_io_flush(&t->io);
-        if (st == MQTLS_ERR_WOULD_BLOCK) {
-            t->want = MQTLS_WANT_READ | MQTLS_WANT_WRITE;
-            return st;
-        }
-        if (st != MQTLS_OK) {
-            return st;
-        }
-    }
     int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
-    size_t rec_max = max > 0 ? (size_t)max : MQTLS_TLS_COALESCE_MAX;
     const uint8_t *data = NULL;
     size_t n = 0;
-    if (!mqtls__tls_io_gather(iov, iov_count, t->plain, t->plain_cap, rec_max, &data, &n)) {
-        return MQTLS_OK;
+    mqtls_status_t st = mqtls__tls_conn_write_prepare(
+        &t->c, iov, iov_count, max > 0 ? (size_t)max : t->c.plain_cap, &data, &n);
+    if (st != MQTLS_OK || n == 0) {
+        return st;
     }
     int ret = 0;
     for (int tries = 0; tries < 8; tries++) {
-        t->io.io_status = MQTLS_OK;
+        t->c.io.io_status = MQTLS_OK;
         ret = mbedtls_ssl_write(&t->ssl, data, n);
         if (ret > 0) {
             *sent = (size_t)ret;
-            t->want = want_rw(t);
+            t->c.want = mqtls__tls_conn_want_rw(&t->c);
             return MQTLS_OK;
         }
-        /* 3.6 finishes reading a NewSessionTicket it has started on in any call. */
-        bool ticket = false;
-        if (!mqtls__compat_read_again(ret, &ticket)) {
+        if (!read_again(t, ret)) {
             break;
-        }
-        if (ticket) {
-            t->ticket_seen = true;
-            save_session(t);
         }
     }
     return map_io_ret(t, ret);
@@ -675,48 +572,25 @@ static mqtls_status_t tls_writev(mqtls_transport_t *base, const mqtls_iovec_t *i
 static size_t tls_pending(mqtls_transport_t *base)
 {
     tls_t *t = (tls_t *)base;
-    if (t->state != TLS_OPEN) {
+    if (t->c.state != MQTLS__TLS_OPEN) {
         return 0;
     }
-    size_t n = mbedtls_ssl_get_bytes_avail(&t->ssl) + (t->early_len - t->early_off);
+    size_t n = mbedtls_ssl_get_bytes_avail(&t->ssl) + (t->c.early_len - t->c.early_off);
     if (n == 0 && mbedtls_ssl_check_pending(&t->ssl)) {
         n = 1; /* a whole record is buffered but not decrypted yet */
     }
-    return n + t->inner->ops->pending(t->inner);
-}
-
-static int tls_fd(mqtls_transport_t *base)
-{
-    tls_t *t = (tls_t *)base;
-    return t->inner->ops->fd(t->inner);
-}
-
-static unsigned tls_want(mqtls_transport_t *base)
-{
-    tls_t *t = (tls_t *)base;
-    if (t->state == TLS_INNER) {
-        return t->inner->ops->want(t->inner);
-    }
-    if (t->state == TLS_OPEN) {
-        return want_rw(t);
-    }
-    return t->want;
+    return n + t->c.inner->ops->pending(t->c.inner);
 }
 
 static void tls_close(mqtls_transport_t *base)
 {
     tls_t *t = (tls_t *)base;
-    if (t->state == TLS_OPEN) {
+    if (t->c.state == MQTLS__TLS_OPEN) {
         /* Best effort, one try: an orderly close_notify (RFC 5246 7.2.1). */
         (void)mbedtls_ssl_close_notify(&t->ssl);
-        (void)mqtls__tls_io_flush(&t->io);
+        (void)mqtls__tls_io_flush(&t->c.io);
     }
-    t->inner->ops->close(t->inner);
-    t->io.olen = 0;
-    t->early_len = 0;
-    t->early_off = 0;
-    t->state = TLS_IDLE;
-    t->want = 0;
+    mqtls__tls_conn_closed(&t->c);
 }
 
 static void tls_destroy(mqtls_transport_t *base)
@@ -725,33 +599,14 @@ static void tls_destroy(mqtls_transport_t *base)
         return;
     }
     tls_t *t = (tls_t *)base;
-    if (t->inner != NULL) {
+    if (t->c.inner != NULL) {
         tls_close(base);
-        t->inner->ops->destroy(t->inner);
+        t->c.inner->ops->destroy(t->c.inner);
     }
     mbedtls_ssl_free(&t->ssl);
     mbedtls_ssl_session_free(&t->saved);
-    mqtls__tls_io_free(&t->io);
-    if (t->plain != NULL) {
-        mbedtls_platform_zeroize(t->plain, t->plain_cap);
-        free(t->plain);
-    }
-    free(t->host);
+    mqtls__tls_conn_free(&t->c);
     free(t);
-}
-
-/* While draining for a late alert, the runtime must call connect() again at the deadline even
- * if the silent peer never makes the socket readable. */
-static int64_t tls_wake_at(mqtls_transport_t *base)
-{
-    tls_t *t = (tls_t *)base;
-    if (t->state == TLS_DRAIN) {
-        return t->io.drain_deadline_ms;
-    }
-    if (t->state == TLS_VERDICT) {
-        return t->verdict_deadline_ms;
-    }
-    return mqtls__transport_wake_at(t->inner);
 }
 
 static const mqtls_transport_ops_t tls_ops = {
@@ -760,11 +615,11 @@ static const mqtls_transport_ops_t tls_ops = {
     .read = tls_read,
     .writev = tls_writev,
     .pending = tls_pending,
-    .fd = tls_fd,
-    .want = tls_want,
+    .fd = mqtls__tls_conn_fd,
+    .want = mqtls__tls_conn_want,
     .close = tls_close,
     .destroy = tls_destroy,
-    .wake_at = tls_wake_at,
+    .wake_at = mqtls__tls_conn_wake_at,
 };
 
 mqtls_status_t mqtls__tls_mbed_conn_create(mqtls__tls_ectx_t *ctx, const mqtls__tls_conn_cfg_t *cc,
@@ -777,28 +632,17 @@ mqtls_status_t mqtls__tls_mbed_conn_create(mqtls__tls_ectx_t *ctx, const mqtls__
         inner->ops->destroy(inner);
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "tls: calloc");
     }
-    t->base.ops = &tls_ops;
-    t->base.err = err;
     t->ctx = ctx;
-    t->inner = inner;
-    t->facts = cc->facts;
     mbedtls_ssl_init(&t->ssl);
     mbedtls_ssl_session_init(&t->saved);
-    mqtls__tls_facts_init(cc->facts);
-    size_t hlen = strlen(cc->host);
-    t->host = malloc(hlen + 1);
-    t->plain_cap = MQTLS_TLS_COALESCE_MAX;
-    t->plain = malloc(t->plain_cap);
-    if (t->host == NULL || t->plain == NULL || !mqtls__tls_io_init(&t->io, inner, cc->facts, err)) {
-        tls_destroy(&t->base);
-        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "tls: malloc");
+    mqtls_status_t st = mqtls__tls_conn_init(&t->c, &tls_ops, cc, inner, err);
+    if (st != MQTLS_OK) {
+        tls_destroy(&t->c.base);
+        return st;
     }
-    memcpy(t->host, cc->host, hlen + 1);
-    t->cc = *cc;
-    t->cc.host = t->host;
     int ret = mbedtls_ssl_setup(&t->ssl, &ctx->conf);
     if (ret != 0) {
-        tls_destroy(&t->base);
+        tls_destroy(&t->c.base);
         if (err != NULL) {
             err->mbedtls_ret = ret;
         }
@@ -806,7 +650,6 @@ mqtls_status_t mqtls__tls_mbed_conn_create(mqtls__tls_ectx_t *ctx, const mqtls__
                                "mbedtls_ssl_setup -0x%04X", (unsigned)-ret);
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-    t->state = TLS_IDLE;
-    *out = &t->base;
+    *out = &t->c.base;
     return MQTLS_OK;
 }
