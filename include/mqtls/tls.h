@@ -74,7 +74,8 @@ typedef struct mqtls_tls_cfg {
      *  engine for Linux hosts), or "mbedtls" (the newest mbedTLS built in). NULL = the
      *  environment variable MQTLS_TLS_ENGINE if set, else mqtls_tls_engine_default(). Every
      *  engine fills the same handshake facts and diagnosis. An engine this build lacks fails
-     *  the setup with MQTLS_ERR_NOT_SUPPORTED (detail lists the engines built in). */
+     *  the setup with MQTLS_ERR_NOT_SUPPORTED, an unknown name with MQTLS_ERR_INVALID_ARG
+     *  (layer CONFIG; the detail lists the engines built in). */
     const char *engine;
 } mqtls_tls_cfg_t;
 

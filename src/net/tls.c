@@ -164,18 +164,10 @@ typedef struct {
     size_t owned_len;
 } blob_t;
 
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p; /* may be a private key: not optimised away */
-    while (n-- > 0) {
-        *v++ = 0;
-    }
-}
-
 static void blob_free(blob_t *b)
 {
     if (b->owned != NULL) {
-        wipe(b->owned, b->owned_len);
+        mqtls__tls_wipe(b->owned, b->owned_len); /* may be a private key */
         free(b->owned);
     }
     memset(b, 0, sizeof *b);

@@ -340,10 +340,7 @@ void mqtls__tls_conn_free(mqtls__tls_conn_t *c)
 {
     mqtls__tls_io_free(&c->io);
     if (c->plain != NULL) {
-        volatile uint8_t *v = c->plain; /* our plaintext: not optimised away */
-        for (size_t i = 0; i < c->plain_cap; i++) {
-            v[i] = 0;
-        }
+        mqtls__tls_wipe(c->plain, c->plain_cap); /* our plaintext */
         free(c->plain);
     }
     free(c->host);
@@ -513,4 +510,12 @@ void mqtls__tls_copy_str(char *dst, size_t cap, const char *src)
     n = n < cap - 1 ? n : cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+void mqtls__tls_wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p; /* not optimised away */
+    while (n-- > 0) {
+        *v++ = 0;
+    }
 }

@@ -167,6 +167,8 @@ int64_t mqtls__tls_conn_wake_at(mqtls_transport_t *t);
 /* Small string helpers of the TLS code: a malloc'd copy (NULL: no memory); @p src into @p dst
  * of @p cap bytes, cut and terminated. */
 char *mqtls__tls_strdup(const char *s);
+/* Zero @p n bytes at @p p in a way the compiler keeps (keys, plaintext). */
+void mqtls__tls_wipe(void *p, size_t n);
 void mqtls__tls_copy_str(char *dst, size_t cap, const char *src);
 
 /* writev() of a TLS transport: what goes into the next record. A gather list of small elements
