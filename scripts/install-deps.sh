@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config          # compiler and build
-  libmbedtls-dev                            # TLS (2.28 on Debian 12)
+  libmbedtls-dev                            # TLS: the mbedtls2 engine (2.28 on Debian 12)
+  libssl-dev                                # TLS: the openssl engine (OpenSSL 3)
   dpkg-dev debian-archive-keyring           # apt-get source of mbedTLS 3.6 (fetch-mbedtls3.sh)
   libcmocka-dev                             # unit tests
   mosquitto mosquitto-clients               # the real broker + interop clients in tests

@@ -138,7 +138,8 @@ typedef struct cli_opts {
     long repeat;           /* --repeat: publish this many times (default 1) */
     double repeat_delay_s;
     const char *broker;     /* doctor: the URI argument */
-    const char *profile;    /* doctor --profile */
+    const char *profile;    /* --profile (pub, sub, doctor) */
+    const char *tls_engine; /* --tls-engine: a name mqtls_tls_engine_name() gives, or "mbedtls" */
     bool offline;           /* doctor --offline */
     bool tls;               /* computed: mqtts:// or any TLS flag */
     bool tls_explicit_flag; /* a TLS flag (not only the URL) enabled TLS */
