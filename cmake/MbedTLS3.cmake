@@ -143,3 +143,6 @@ target_compile_definitions(mqtls_mbedtls3 INTERFACE
 target_compile_options(mqtls_mbedtls3 INTERFACE
   "$<$<COMPILE_LANGUAGE:C>:SHELL:-include ${MQTLS_MBEDTLS3_RENAME_H}>")
 target_link_libraries(mqtls_mbedtls3 INTERFACE ${_m3_renamed} Threads::Threads)
+# The renamed archives, for libmqtls.a (CMakeLists.txt: partially linked in, their globals made
+# local there as --exclude-libs does for libmqtls.so).
+set(MQTLS_MBEDTLS3_ARCHIVES ${_m3_renamed})

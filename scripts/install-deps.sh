@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config          # compiler and build
-  libmbedtls-dev                            # TLS (2.28 on Debian 12)
+  libmbedtls-dev                            # TLS: the mbedtls2 engine (2.28 on Debian 12)
+  libssl-dev                                # TLS: the openssl engine (OpenSSL 3); the libmosquitto storm peer
   zlib1g-dev                                # crc32() of the persistence log
   dpkg-dev debian-archive-keyring           # apt-get source of mbedTLS 3.6 (fetch-mbedtls3.sh)
   libcmocka-dev                             # unit tests
@@ -15,7 +16,6 @@ PACKAGES=(
   clang libclang-rt-dev                     # libFuzzer + sanitizers
   valgrind                                  # callgrind / dhat benchmarks
   libmosquitto-dev libpaho-mqtt-dev         # side-by-side benchmarks
-  libssl-dev                                # the libmosquitto connect-storm peer (SSL_session_reused)
   gnuplot-nox                               # mqtls bench --plot (connections, latency over time)
   iproute2                                  # ss, ip: free-port and namespace helpers
   python3                                   # CLI tests: JSON and option-page checks

@@ -36,6 +36,13 @@
  * STYLE.md example 4). ESP-IDF: CONFIG_MBEDTLS_DEBUG default n, commonly turned on to debug. */
 #define MBEDTLS_DEBUG_C
 
+/* TLS-PSK (mqtls_tls_cfg_t::psk, --psk) on this engine too: the plain PSK key exchange of TLS
+ * 1.2 (ESP-IDF: CONFIG_MBEDTLS_PSK_MODES + CONFIG_MBEDTLS_KEY_EXCHANGE_PSK, default n; a device
+ * that uses a PSK turns them on). With no DHM and no ChaCha20 here (ESP-IDF's defaults), its PSK
+ * suites are PSK with AES-GCM; the (EC)DHE-PSK ones stay off as on the device. mbedTLS offers a
+ * PSK suite only when a PSK is configured: certificate handshakes offer the same suites. */
+#define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
+
 /* ---- ESP-IDF 5.x defaults that differ from upstream 3.6 ---- */
 
 /* Record sizes: ESP-IDF uses asymmetric buffers by default (CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN
@@ -57,7 +64,7 @@
 #undef MBEDTLS_SHA3_C
 #undef MBEDTLS_ECJPAKE_C
 #undef MBEDTLS_KEY_EXCHANGE_ECJPAKE_ENABLED
-#undef MBEDTLS_KEY_EXCHANGE_PSK_ENABLED     /* TLS 1.2 PSK suites: CONFIG_MBEDTLS_PSK_MODES = n */
+/* MBEDTLS_KEY_EXCHANGE_PSK_ENABLED: on above (TLS-PSK); the others as CONFIG_MBEDTLS_PSK_MODES = n */
 #undef MBEDTLS_KEY_EXCHANGE_DHE_PSK_ENABLED
 #undef MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED
 #undef MBEDTLS_KEY_EXCHANGE_RSA_PSK_ENABLED

@@ -15,20 +15,22 @@ extern "C" {
 
 /** X.509 acceptance profiles that checks run against. */
 typedef enum mqtls_profile {
-    MQTLS_PROFILE_MBEDTLS_DEFAULT = 0, /**< the linked mbedTLS's default */
-    MQTLS_PROFILE_MBEDTLS3_DEFAULT,
+    MQTLS_PROFILE_MBEDTLS_DEFAULT = 0, /**< the newest mbedTLS built in (esp-idf-5 with 3.6) */
+    MQTLS_PROFILE_MBEDTLS3_DEFAULT,    /**< mbedTLS 3.6's default, "esp-idf-5" */
     MQTLS_PROFILE_MBEDTLS_NEXT,
     MQTLS_PROFILE_SUITEB,
     MQTLS_PROFILE_OPENSSL_SECLEVEL2,
-    MQTLS_PROFILE_MBEDTLS2_DEFAULT     /**< mbedTLS 2.28's default (ESP-IDF 4.x) by name */
+    MQTLS_PROFILE_MBEDTLS2_DEFAULT     /**< mbedTLS 2.28's default, "esp-idf-4" */
 } mqtls_profile_t;
 
-/** @brief Profile by name ("mbedtls-default", "mbedtls2-default", "mbedtls3-default",
- *  "mbedtls-next", "suiteb", "openssl-seclevel2"). @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. */
+/** @brief Profile by name: a device ("esp-idf-4" = mbedTLS 2.28's default, "esp-idf-5" =
+ *  mbedTLS 3.6's) or a profile ("mbedtls-default", "mbedtls-next", "suiteb",
+ *  "openssl-seclevel2"); "mbedtls2-default" and "mbedtls3-default" are the devices' older
+ *  names. @return MQTLS_OK or MQTLS_ERR_INVALID_ARG. */
 MQTLS_API mqtls_status_t mqtls_profile_from_name(const char *name, mqtls_profile_t *out);
-/** @brief Name of @p p ("mbedtls3-default"); "unknown" otherwise. Static string. */
+/** @brief Name of @p p ("esp-idf-5"); "unknown" otherwise. Static string. */
 MQTLS_API const char *mqtls_profile_name(mqtls_profile_t p);
-/** @brief Who uses @p p, e.g. "mbedTLS 3.x default profile (ESP-IDF 5.x)". Static string. */
+/** @brief Who uses @p p, e.g. "mbedTLS 3.6 default profile (ESP-IDF 5.x)". Static string. */
 MQTLS_API const char *mqtls_profile_describe(mqtls_profile_t p);
 
 #ifdef __cplusplus

@@ -45,41 +45,60 @@ typedef struct mqtls_tls_cfg {
     uint16_t min_version;         /**< 0x0303 = TLS 1.2 (default), 0x0304 = TLS 1.3 */
     uint16_t max_version;         /**< 0 = highest supported */
     bool no_session_resumption;   /**< resumption (tickets/IDs) is on by default */
-    /** X.509 profile the server's chain is verified against (mbedtls_ssl_conf_cert_profile),
-     *  and that diagnosis judges it by, so that both agree. NULL = "mbedtls-default".
-     *  - "mbedtls-default": the linked mbedTLS's default (what a device on the same version
-     *    accepts; with 2.28: SHA-224..SHA-512, any key type and curve, RSA >= 2048);
-     *  - "mbedtls2-default": mbedTLS 2.28's default (ESP-IDF 4.x), whatever is linked;
-     *  - "mbedtls3-default": mbedTLS 3.x's default (ESP-IDF 5.x): SHA-256..SHA-512, RSA >=
-     *    2048, curves P-256/384/521 and brainpool 256/384/512;
-     *  - "mbedtls-next": mbedtls_x509_crt_profile_next (same numbers as mbedtls3-default);
+    /** X.509 profile the server's chain is verified against, and that diagnosis judges it
+     *  by, so that both agree. Name a device and mqtls judges like it, whatever engine connects
+     *  (docs/tls-engines.md). NULL = "mbedtls-default".
+     *  - "esp-idf-5" (alias "mbedtls3-default"): mbedTLS 3.6's default profile, what ESP-IDF
+     *    5.x accepts: SHA-256..SHA-512, RSA >= 2048, curves P-256/384/521 and brainpool
+     *    256/384/512;
+     *  - "esp-idf-4" (alias "mbedtls2-default"): mbedTLS 2.28's default, what ESP-IDF 4.x
+     *    accepts: SHA-224..SHA-512, any key type and curve, RSA >= 2048;
+     *  - "mbedtls-default": the default of the newest mbedTLS built in ("esp-idf-5" when the
+     *    library has mbedTLS 3.6, see mqtls_tls_engine_count());
+     *  - "mbedtls-next": mbedtls_x509_crt_profile_next (as esp-idf-5, plus secp256k1);
      *  - "suiteb": mbedtls_x509_crt_profile_suiteb: ECDSA P-256/P-384 with SHA-256/384 only;
      *  - "openssl-seclevel2": OpenSSL security level 2 (Debian's default, so most brokers'):
      *    SHA-224..SHA-512, RSA >= 2048, EC curves of >= 224 bits.
+     *  A profile named here (not NULL) is judged by the real mbedTLS it names: when another
+     *  engine connects (OpenSSL, or the other mbedTLS), that mbedTLS also parses the
+     *  credentials and verifies every chain the server presents, and its verdict and flags are
+     *  the handshake's (mqtls_tls_facts_judge()). NULL: the engine verifies with the default
+     *  profile's rules itself (no second verification: the fast path).
      *  A chain outside the profile fails the handshake with MQTLS_ERR_TLS_VERIFY (flags
      *  BAD_MD, BAD_PK or BAD_KEY at the depth concerned). Our own certificate is not checked
      *  against it. An unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer
      *  CONFIG, detail names the known profiles). */
     const char *profile;
-    /* ---- 1.1 ---- */
-    /** TLS-PSK (RFC 4279): the pre-shared key, @c psk_len bytes (at most 32 with Debian's
-     *  mbedTLS 2.28, MBEDTLS_PSK_MAX_LEN), and its identity (NUL-terminated). Both or neither.
+    /* ---- since 1.1 ---- */
+    /** TLS-PSK (RFC 4279): the pre-shared key, @c psk_len bytes (at most 32 with the mbedTLS
+     *  engines, MBEDTLS_PSK_MAX_LEN; at most 256 with OpenSSL), and its identity
+     *  (NUL-terminated). Both or neither. Every engine does it (docs/tls-engines.md).
      *  With a PSK no certificate is exchanged: it excludes ca_* / cert_* / key_* (setup fails
      *  with MQTLS_ERR_INVALID_ARG), TLS is 1.2 with PSK suites only, forward-secret first
-     *  (ECDHE-PSK and DHE-PSK with ChaCha20-Poly1305 or AES-GCM, then PSK with AES-GCM). A key
-     *  the broker does not share fails the handshake with a TLS alert (finding psk-mismatch).
+     *  (ECDHE-PSK and DHE-PSK with ChaCha20-Poly1305 or AES-GCM, then PSK with AES-GCM), and
+     *  min_version 1.3 fails with MQTLS_ERR_NOT_SUPPORTED. A key the broker does not share
+     *  fails the handshake with a TLS alert (finding psk-mismatch). @c ciphers does not apply.
      *  Borrowed until the client is destroyed; never logged. */
     const uint8_t *psk;
     size_t psk_len;
     const char *psk_identity;
     /** Cipher suites to offer, colon-separated, IANA names (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_
      *  SHA256) or mbedTLS names (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256), in order of
-     *  preference; TLS 1.3 suites the list does not name stay offered. NULL (default) = every
-     *  suite of the linked mbedTLS with forward secrecy and an AEAD cipher (ECDHE with GCM,
-     *  CCM or ChaCha20-Poly1305) plus the TLS 1.3 suites: no RSA key exchange, no CBC. An
-     *  unknown name makes the setup fail with MQTLS_ERR_INVALID_ARG (layer CONFIG, the name
-     *  in the detail). Borrowed for mqtls_client_create() only. */
+     *  preference; TLS 1.3 suites the list does not name stay offered. The same names on
+     *  every engine (OpenSSL is given its own names for them). NULL (default) = every suite
+     *  of the engine with forward secrecy and an AEAD cipher (ECDHE with GCM, CCM or
+     *  ChaCha20-Poly1305) plus the TLS 1.3 suites: no RSA key exchange, no CBC. An unknown
+     *  name, or one the engine lacks, makes the setup fail with MQTLS_ERR_INVALID_ARG (layer
+     *  CONFIG, the name in the detail). Borrowed for mqtls_client_create() only. */
     const char *ciphers;
+    /** The TLS engine that connects: "mbedtls3" (mbedTLS 3.6, TLS 1.2 and 1.3: what ESP-IDF 5
+     *  runs), "mbedtls2" (mbedTLS 2.28, TLS 1.2: ESP-IDF 4), "openssl" (OpenSSL 3: the fast
+     *  engine for Linux hosts), or "mbedtls" (the newest mbedTLS built in). NULL = the
+     *  environment variable MQTLS_TLS_ENGINE if set, else mqtls_tls_engine_default(). Every
+     *  engine fills the same handshake facts and diagnosis. An engine this build lacks fails
+     *  the setup with MQTLS_ERR_NOT_SUPPORTED, an unknown name with MQTLS_ERR_INVALID_ARG
+     *  (layer CONFIG; the detail lists the engines built in). */
+    const char *engine;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use
@@ -92,10 +111,28 @@ static inline void mqtls_tls_cfg_init(mqtls_tls_cfg_t *cfg)
     mqtls_tls_cfg_init_sized(cfg, sizeof *cfg);
 }
 
-/** @brief The TLS library the loaded libmqtls uses, with its version, as it reports itself
- *  at run time, e.g. "mbed TLS 2.28.3" (`mqtls --version` prints it). Static string.
- *  Thread-safe. (1.1) */
+/** @brief The TLS library of the default engine (mqtls_tls_engine_default()), with its
+ *  version, as it reports itself at run time, e.g. "mbed TLS 3.6.6" (`mqtls --version` prints
+ *  it, then every engine). Static string. Thread-safe. (1.1) */
 MQTLS_API const char *mqtls_tls_library_version(void);
+
+/** @brief Number of TLS engines built into this library (1 to 3). Since 1.1. */
+MQTLS_API size_t mqtls_tls_engine_count(void);
+
+/** @brief Name of engine @p i ("mbedtls3", "mbedtls2", "openssl"), the value
+ *  mqtls_tls_cfg_t::engine takes; NULL past the end. Engine 0 is the default. Static string. */
+MQTLS_API const char *mqtls_tls_engine_name(size_t i);
+
+/** @brief The library behind engine @p i: "mbedTLS" or "OpenSSL"; NULL past the end. */
+MQTLS_API const char *mqtls_tls_engine_library(size_t i);
+
+/** @brief The version of that library actually running, e.g. "3.6.6" or "3.0.19"; NULL past
+ *  the end. Static string. */
+MQTLS_API const char *mqtls_tls_engine_version(size_t i);
+
+/** @brief The engine used when neither mqtls_tls_cfg_t::engine nor MQTLS_TLS_ENGINE names
+ *  one ("mbedtls3" when built in). Static string. */
+MQTLS_API const char *mqtls_tls_engine_default(void);
 
 #ifdef __cplusplus
 }

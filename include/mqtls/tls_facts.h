@@ -94,6 +94,16 @@ MQTLS_API const char *mqtls_tls_facts_server_name(const mqtls_tls_facts_t *f);
 /** @brief Milliseconds the handshake took (0 if it did not finish). */
 MQTLS_API uint32_t mqtls_tls_facts_handshake_ms(const mqtls_tls_facts_t *f);
 
+/** @brief The TLS engine that made the connection ("mbedtls3", "mbedtls2", "openssl";
+ *  mqtls_tls_engine_name()), "" if none. Static string. Since 1.1. */
+MQTLS_API const char *mqtls_tls_facts_engine(const mqtls_tls_facts_t *f);
+
+/** @brief The engine whose mbedTLS judged the server chain in place of the connecting engine
+ *  (an explicit profile that names another mbedTLS, e.g. "esp-idf-4" while "openssl"
+ *  connects: the chain flags are then that mbedTLS's own), "" when the connecting engine's
+ *  verdict stands. Static string. Since 1.1. */
+MQTLS_API const char *mqtls_tls_facts_judge(const mqtls_tls_facts_t *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,3 +175,13 @@ uint32_t mqtls_tls_facts_handshake_ms(const mqtls_tls_facts_t *f)
 {
     return f != NULL ? f->handshake_ms : 0;
 }
+
+const char *mqtls_tls_facts_engine(const mqtls_tls_facts_t *f)
+{
+    return f != NULL && f->engine != NULL ? f->engine : "";
+}
+
+const char *mqtls_tls_facts_judge(const mqtls_tls_facts_t *f)
+{
+    return f != NULL && f->judge != NULL ? f->judge : "";
+}

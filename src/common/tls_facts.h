@@ -51,6 +51,9 @@ struct mqtls_tls_facts {
     bool peer_silent_close;
     bool records_truncated;
     bool psk; /**< the handshake used a pre-shared key (mqtls_tls_cfg_t::psk), no certificates */
+    const char *engine; /**< the engine that connected ("mbedtls3", ...); static, NULL none */
+    const char *judge;  /**< the engine whose mbedTLS judged the chain instead (a device
+                             profile named explicitly), NULL when the engine's own verdict */
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

@@ -41,6 +41,9 @@ typedef struct mqtls__diag_ctx {
     bool key_usable;
     mqtls_keyinfo_t keyinfo;
     mqtls_status_t key_status;
+    /* mbedTLS 2.28 (diag) decrypts the key, the TLS engine's library did not (in->err: e.g.
+     * a 3DES key and mbedTLS 3.6 built as ESP-IDF 5, without DES) */
+    bool key_refused_by_engine;
     mqtls__diag_nearby_t *nearby; /* parsed on first use */
     /* Texts of the finding being added: written by the subject / fix writers, copied by
      * mqtls__diag_add() (sizes are those of mqtls_finding_t's fields). */

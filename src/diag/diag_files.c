@@ -241,6 +241,15 @@ static void load_key(mqtls__diag_ctx_t *c)
     if (c->key_status != MQTLS_OK) {
         return;
     }
+    /* The library refused the key it was given that this mbedTLS reads: the engine's own
+     * mbedTLS lacks the encryption (docs/tls-engines.md: 3.6 as ESP-IDF 5 builds it, no DES). */
+    const mqtls_error_t *e = in->err;
+    if (e != NULL && e->layer == MQTLS_LAYER_CONFIG && e->status == MQTLS_ERR_KEY_UNSUPPORTED &&
+        c->keyinfo.is_encrypted) {
+        c->key_status = MQTLS_ERR_KEY_UNSUPPORTED;
+        c->key_refused_by_engine = true;
+        return;
+    }
     c->key_usable = mqtls__diag_parse_key(&c->key, in->key.data, in->key.len, password) == 0;
 }
 
@@ -482,11 +491,16 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
                                 "%s && openssl pkey -in %s -aes256 -traditional -out %s\nthen: "
                                 "--key %s",
                                 out, kq, out, out),
-                "The private key '%s' is encrypted with %s, which this mbedTLS cannot "
-                "decrypt (mbedTLS before 3.5 reads PKCS#8 PBES2 only with DES/3DES; "
-                "OpenSSL 3 encrypts with AES-256-CBC by default). mbedTLS -0x%04X.",
+                c->key_refused_by_engine
+                    ? "The private key '%s' is encrypted with %s, which the mbedTLS that loads "
+                      "it here cannot decrypt (mbedTLS 3.6 as ESP-IDF 5 builds it has no DES; "
+                      "2.28 has). mbedTLS -0x%04X."
+                    : "The private key '%s' is encrypted with %s, which this mbedTLS cannot "
+                      "decrypt (mbedTLS before 3.5 reads PKCS#8 PBES2 only with DES/3DES; "
+                      "OpenSSL 3 encrypts with AES-256-CBC by default). mbedTLS -0x%04X.",
                 kname, ki->encryption[0] ? ki->encryption : "this scheme",
-                (unsigned)-ki->mbedtls_ret);
+                (unsigned)-(c->key_refused_by_engine ? c->in->err->mbedtls_ret
+                                                     : ki->mbedtls_ret));
         }
         break;
     default:

@@ -1,75 +1,144 @@
 /* Every mbedTLS version difference of src/net's TLS protocol code, in one place (STYLE.md).
- * Certificates and keys are src/x509/compat.c's. Tested with 2.28 (Debian 12); the 3.x branches
- * follow the 3.6 API. */
+ * Certificates and keys are src/x509/compat.c's. Compiled against 2.28 (Debian 12) and 3.6
+ * (mqtls::mbedtls3): both branches of every guard are built and tested.
+ *
+ * A few facts mbedTLS 3.x keeps in private fields (the alert it received or sent, the decrypted
+ * handshake message): they are read through MBEDTLS_PRIVATE() here and nowhere else. That is
+ * sound because the 3.6 sources are pinned (docs/mbedtls3.md) and tests/integration/net checks
+ * every fact on real handshakes with each engine. */
 #include "tls_internal.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "mbedtls/error.h"
 #include "mbedtls/sha1.h"
 #include "mbedtls/version.h"
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#include "psa/crypto.h"
+#endif
 
-mqtls_status_t mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
-                                          uint16_t max_version, mqtls_error_t *err)
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define SSL_FIELD(ssl, f) ((ssl)->MBEDTLS_PRIVATE(f))
+#else
+#define SSL_FIELD(ssl, f) ((ssl)->f)
+#endif
+
+/* The mbedTLS codes tls_engine.h lets engines without mbedTLS headers report. */
+_Static_assert(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED == MQTLS__MBEDTLS_ERR_X509_CERT_VERIFY_FAILED,
+               "code");
+_Static_assert(MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE == MQTLS__MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE,
+               "code");
+_Static_assert(MBEDTLS_ERR_SSL_CONN_EOF == MQTLS__MBEDTLS_ERR_SSL_CONN_EOF, "code");
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+_Static_assert(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION == MQTLS__MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION,
+               "code");
+_Static_assert(MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE == MQTLS__MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE,
+               "code");
+#else
+_Static_assert(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION ==
+                   MQTLS__MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION,
+               "code");
+#endif
+_Static_assert(MBEDTLS_X509_BADCERT_EXPIRED == MQTLS__BADCERT_EXPIRED &&
+                   MBEDTLS_X509_BADCERT_CN_MISMATCH == MQTLS__BADCERT_CN_MISMATCH &&
+                   MBEDTLS_X509_BADCERT_NOT_TRUSTED == MQTLS__BADCERT_NOT_TRUSTED &&
+                   MBEDTLS_X509_BADCERT_FUTURE == MQTLS__BADCERT_FUTURE &&
+                   MBEDTLS_X509_BADCERT_EXT_KEY_USAGE == MQTLS__BADCERT_EXT_KEY_USAGE &&
+                   MBEDTLS_X509_BADCERT_BAD_MD == MQTLS__BADCERT_BAD_MD &&
+                   MBEDTLS_X509_BADCERT_BAD_PK == MQTLS__BADCERT_BAD_PK &&
+                   MBEDTLS_X509_BADCERT_BAD_KEY == MQTLS__BADCERT_BAD_KEY &&
+                   MBEDTLS_X509_BADCERT_OTHER == MQTLS__BADCERT_OTHER &&
+                   MBEDTLS_X509_BADCERT_REVOKED == MQTLS__BADCERT_REVOKED &&
+                   MBEDTLS_X509_BADCERT_KEY_USAGE == MQTLS__BADCERT_KEY_USAGE,
+               "MBEDTLS_X509_BADCERT_* numbering");
+
+void mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
+                                uint16_t max_version)
 {
-    if (min_version == 0) {
-        min_version = 0x0303; /* DESIGN.md: TLS 1.2 minimum */
-    }
-    if (min_version < 0x0303) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "TLS versions below 1.2 (0x%04X) are not allowed",
-                               (unsigned)min_version);
-    }
-    if (max_version != 0 && max_version < min_version) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "max TLS version 0x%04X is below the minimum 0x%04X",
-                               (unsigned)max_version, (unsigned)min_version);
-    }
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
     mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)min_version);
-#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-    uint16_t highest = 0x0304;
+    mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max_version);
 #else
-    uint16_t highest = 0x0303;
-#endif
-    if (min_version > highest) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
-                               "TLS 1.3 is not enabled in the linked mbedTLS");
-    }
-    mbedtls_ssl_conf_max_tls_version(
-        conf, (mbedtls_ssl_protocol_version)(max_version != 0 && max_version < highest ? max_version
-                                                                                       : highest));
-#else
-    /* 2.28: TLS 1.3 is not available (its prototype is not for production). */
-    if (min_version > 0x0303) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
-                               "TLS 1.3 needs mbedTLS 3.x; the linked mbedTLS is %s",
-                               MBEDTLS_VERSION_STRING);
-    }
+    /* 2.28: TLS 1.2 only (its TLS 1.3 prototype is not for production); tls.c refuses more. */
+    (void)min_version;
+    (void)max_version;
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
-    return MQTLS_OK;
+}
+
+int mqtls__compat_conf_tls13(mbedtls_ssl_config *conf, bool resumption)
+{
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    /* TLS 1.3 in 3.6 runs on PSA; the call is idempotent and thread-safe. */
+    psa_status_t ps = psa_crypto_init();
+    if (ps != PSA_SUCCESS) {
+        return MBEDTLS_ERR_SSL_HW_ACCEL_FAILED;
+    }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+    /* 3.6 drops TLS 1.3 tickets unless told that the reader handles
+     * MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET: tls_transport.c saves the session then (when
+     * resuming), and a ticket is the broker's word that it accepted our certificate. */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
+#else
+    (void)conf;
+#endif
+    (void)resumption;
+    return 0;
+}
+
+void mqtls__compat_strerror(int code, char *buf, size_t cap)
+{
+    mbedtls_strerror(code, buf, cap);
+}
+
+static char version_text[16]; /* mbedtls_version_get_string() writes up to 9 bytes */
+
+static void version_once(void)
+{
+    mbedtls_version_get_string(version_text);
+}
+
+const char *mqtls__compat_version(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, version_once);
+    return version_text;
 }
 
 int mqtls__compat_peer_alert(const mbedtls_ssl_context *ssl)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x04010000
     return mbedtls_ssl_get_fatal_alert(ssl);
-#elif MBEDTLS_VERSION_NUMBER < 0x03000000
-    /* 2.x: after MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE the alert is still in in_msg. */
-    if (ssl->in_msg != NULL && ssl->in_msgtype == MBEDTLS_SSL_MSG_ALERT &&
-        ssl->in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_FATAL) {
-        return ssl->in_msg[1];
+#else
+    /* After MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE the alert is still in in_msg (decrypted: this
+     * also sees the TLS 1.3 alert that rejects a client certificate after the handshake). */
+    const unsigned char *msg = SSL_FIELD(ssl, in_msg);
+    if (msg != NULL && SSL_FIELD(ssl, in_msgtype) == MBEDTLS_SSL_MSG_ALERT &&
+        SSL_FIELD(ssl, in_msglen) >= 2 && msg[0] == MBEDTLS_SSL_ALERT_LEVEL_FATAL) {
+        return msg[1];
     }
     return -1;
-#else
-    /* 3.x before 4.1 does not expose it; a plaintext alert is still caught by the record
-     * parser (tls_records.c). */
-    (void)ssl;
-    return -1;
 #endif
+}
+
+int mqtls__compat_sent_alert(const mbedtls_ssl_context *ssl, int ret)
+{
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    /* 3.6's TLS 1.3 code queues most fatal alerts (mbedtls_ssl_pend_fatal_alert()); the
+     * handshake then fails with the queued reason, and the type stays recorded after it was
+     * sent. */
+    if (mqtls__compat_is_tls13(ssl) && ret != 0 && SSL_FIELD(ssl, alert_reason) == ret) {
+        return SSL_FIELD(ssl, alert_type);
+    }
+#else
+    (void)ssl;
+    (void)ret;
+#endif
+    return -1;
 }
 
 uint16_t mqtls__compat_tls_version(const mbedtls_ssl_context *ssl)
@@ -87,20 +156,72 @@ uint16_t mqtls__compat_tls_version(const mbedtls_ssl_context *ssl)
     return 0;
 }
 
-bool mqtls__compat_is_tls13(const mbedtls_ssl_context *ssl)
+bool mqtls__compat_handshake_over(const mbedtls_ssl_context *ssl)
 {
-    return mqtls__compat_tls_version(ssl) == 0x0304;
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    return mbedtls_ssl_is_handshake_over((mbedtls_ssl_context *)(uintptr_t)ssl) != 0;
+#else
+    return ssl->state == MBEDTLS_SSL_HANDSHAKE_OVER;
+#endif
 }
 
-bool mqtls__compat_read_again(int ret)
+bool mqtls__compat_is_tls13(const mbedtls_ssl_context *ssl)
 {
-#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    /* Known from the ServerHello on, during the handshake too. */
+    return mbedtls_ssl_get_version_number(ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)ssl;
+    return false;
+#endif
+}
+
+bool mqtls__compat_current_hs_msg(const mbedtls_ssl_context *ssl, uint8_t *type,
+                                  const uint8_t **body, size_t *len, uint64_t *key)
+{
+    const unsigned char *msg = SSL_FIELD(ssl, in_msg);
+    size_t hslen = SSL_FIELD(ssl, in_hslen);
+    size_t msglen = SSL_FIELD(ssl, in_msglen);
+    if (msg == NULL || SSL_FIELD(ssl, in_msgtype) != MBEDTLS_SSL_MSG_HANDSHAKE || hslen < 4 ||
+        hslen > msglen) {
+        return false;
+    }
+    /* A record's sequence number and how much of it is left tell its messages apart. */
+    const unsigned char *ctr = SSL_FIELD(ssl, in_ctr);
+    uint64_t k = (uint64_t)msglen;
+    for (size_t i = 0; i < 8; i++) {
+        k = (k * 1099511628211u) ^ ctr[i];
+    }
+    *type = msg[0];
+    *body = msg + 4;
+    *len = hslen - 4;
+    *key = k;
+    return true;
+}
+
+bool mqtls__compat_is_key_update(const mbedtls_ssl_context *ssl)
+{
+    const unsigned char *msg = SSL_FIELD(ssl, in_msg);
+    return mqtls__compat_is_tls13(ssl) && msg != NULL &&
+           SSL_FIELD(ssl, in_msgtype) == MBEDTLS_SSL_MSG_HANDSHAKE && msg[0] == 24;
+}
+
+bool mqtls__compat_read_again(int ret, bool *ticket)
+{
+    *ticket = false;
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) && MBEDTLS_VERSION_NUMBER >= 0x03000000
     if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+        *ticket = true;
         return true; /* 3.6: TLS 1.3 NewSessionTicket, not data */
     }
 #endif
     (void)ret;
     return false;
+}
+
+bool mqtls__compat_session_saveable(const mbedtls_ssl_context *ssl, bool ticket_seen)
+{
+    return !mqtls__compat_is_tls13(ssl) || ticket_seen;
 }
 
 int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20])
@@ -110,23 +231,4 @@ int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20])
 #else
     return mbedtls_sha1(in, len, digest);
 #endif
-}
-
-static char tls_library_text[32];
-
-static void tls_library_version_init(void)
-{
-#if defined(MBEDTLS_VERSION_C)
-    /* What the loaded mbedTLS says: its shared library may be newer than our headers. */
-    mbedtls_version_get_string_full(tls_library_text); /* at most 18 bytes + NUL */
-#else
-    (void)snprintf(tls_library_text, sizeof tls_library_text, "%s", MBEDTLS_VERSION_STRING_FULL);
-#endif
-}
-
-const char *mqtls_tls_library_version(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    (void)pthread_once(&once, tls_library_version_init);
-    return tls_library_text;
 }

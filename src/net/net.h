@@ -165,11 +165,14 @@ void mqtls__resolve_set_hook(mqtls__getaddrinfo_fn fn);
 /** @brief Resolutions queued or running (also those let go of and still running). */
 size_t mqtls__resolve_busy(void);
 
-/** Long-lived TLS configuration: parsed CAs, client certificate and key, RNG, mbedTLS config.
- *  Build it once and share it between reconnects and between thousands of connections. */
+/** Long-lived TLS configuration: the engine that connects (tls_engine.h), its parsed CAs,
+ *  client certificate and key, RNG and configuration, and the device judge of an explicit
+ *  profile. Build it once and share it between reconnects and between thousands of
+ *  connections. */
 typedef struct mqtls__tls_ctx mqtls__tls_ctx_t;
 
-/** @brief Parse the credentials of @p cfg and build the TLS configuration.
+/** @brief Pick the engine (cfg->engine, else $MQTLS_TLS_ENGINE, else the default), parse the
+ *  credentials of @p cfg with it and build the TLS configuration.
  *  Files or buffers; PEM or DER detected from the content; PEM chains; PEM buffers with or
  *  without their trailing NUL; a CA directory; an encrypted key with cfg->key_password (used
  *  for the call only, never copied or logged).
@@ -178,8 +181,9 @@ typedef struct mqtls__tls_ctx mqtls__tls_ctx_t;
  *  @param[out] out  The context; free it with mqtls__tls_ctx_destroy().
  *  cfg->profile selects the X.509 profile the server chain is verified with (tls.h).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (detail says which: e.g. a certificate without a
- *          key, an unknown profile name); MQTLS_ERR_NOMEM; MQTLS_ERR_FILE_UNREADABLE (errno + file name);
- *          MQTLS_ERR_FILE_EMPTY; MQTLS_ERR_CA_PARSE; MQTLS_ERR_CERT_PARSE; MQTLS_ERR_KEY_PARSE;
+ *          key, an unknown profile or engine name); MQTLS_ERR_NOT_SUPPORTED (an engine this
+ *          build lacks, TLS 1.3 asked of the mbedtls2 engine); MQTLS_ERR_NOMEM;
+ *          MQTLS_ERR_FILE_UNREADABLE (errno + file name); MQTLS_ERR_FILE_EMPTY; MQTLS_ERR_CA_PARSE; MQTLS_ERR_CERT_PARSE; MQTLS_ERR_KEY_PARSE;
  *          MQTLS_ERR_KEY_PASSWORD_REQUIRED; MQTLS_ERR_KEY_PASSWORD_WRONG;
  *          MQTLS_ERR_KEY_UNSUPPORTED; MQTLS_ERR_KEY_MISMATCH; MQTLS_ERR_TLS_SETUP. */
 mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
@@ -187,6 +191,9 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
 
 /** @brief Free @p ctx (NULL is fine). Every transport created from it must be gone. */
 void mqtls__tls_ctx_destroy(mqtls__tls_ctx_t *ctx);
+
+/** @brief The name of the engine @p ctx connects with ("mbedtls3", ...), NULL for NULL. */
+const char *mqtls__tls_ctx_engine(const mqtls__tls_ctx_t *ctx);
 
 /** @brief Gather each handshake flight into one send (default on). Off only to measure the
  *  cost (one TCP segment per TLS record, the delayed-ACK stall). Set before creating
@@ -231,6 +238,10 @@ bool mqtls__tls_parse_records(mqtls_tls_facts_t *facts, const uint8_t *const *ch
 mqtls_status_t mqtls__net_fail(mqtls_error_t *err, mqtls_layer_t layer, mqtls_status_t status,
                                int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/** @brief The text of mbedTLS code @p code, as the newest mbedTLS built in (the default
+ *  engine's, what ESP-IDF 5 prints) words it. For mqtls_strerror(). */
+void mqtls__tls_code_text(int code, char *buf, size_t cap);
 
 /** @brief Monotonic clock in milliseconds (for facts->handshake_ms). */
 int64_t mqtls__net_now_ms(void);

@@ -566,7 +566,15 @@ static mqtls_status_t px_connect(mqtls_transport_t *base, int64_t now_ms)
                 char detail[sizeof e->detail];
                 memcpy(detail, e->detail, sizeof detail);
                 e->layer = MQTLS_LAYER_PROXY;
-                (void)snprintf(e->detail, sizeof e->detail, "%s: %s", kind_name(t->p.kind), detail);
+                /* "SOCKS5 proxy: <inner detail>", the inner detail cut to what still fits */
+                int n = snprintf(e->detail, sizeof e->detail, "%s: ", kind_name(t->p.kind));
+                if (n > 0 && (size_t)n < sizeof e->detail) {
+                    size_t len = strnlen(detail, sizeof detail - 1);
+                    size_t room = sizeof e->detail - (size_t)n - 1u;
+                    len = len < room ? len : room;
+                    memcpy(e->detail + n, detail, len);
+                    e->detail[(size_t)n + len] = '\0';
+                }
             }
             return st;
         }

@@ -1,13 +1,14 @@
 /* mqtls_strerror() (error.h): here rather than in src/common because it prints mbedTLS codes
- * with mbedtls_strerror() and verify flags with mbedtls_x509_crt_verify_info(). */
+ * with mbedtls_strerror() (the newest mbedTLS built in: mqtls__tls_code_text) and verify flags
+ * with mbedtls_x509_crt_verify_info() (the same texts in 2.28 and 3.6). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "mbedtls/error.h"
 #include "mbedtls/x509_crt.h"
 
 #include "mqtls/error.h"
+#include "net/net.h"
 
 typedef struct {
     char *buf;
@@ -64,7 +65,7 @@ size_t mqtls_strerror(const mqtls_error_t *err, char *buf, size_t cap)
         mqtls_status_name(err->status));
     if (err->mbedtls_ret != 0) {
         char text[128];
-        mbedtls_strerror(err->mbedtls_ret, text, sizeof text);
+        mqtls__tls_code_text(err->mbedtls_ret, text, sizeof text);
         put(&o, "; mbedTLS -0x%04X: %s", (unsigned)-err->mbedtls_ret, text);
     }
     if (err->verify_flags != 0) {

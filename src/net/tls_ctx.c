@@ -1,6 +1,7 @@
-/* The long-lived TLS context (net.h: mqtls__tls_ctx_create): RNG, parsed credentials
- * (creds.c), the mbedTLS client configuration and the X.509 profile the server chain is verified
- * with. Built once, shared by any number of TLS transports (tls_transport.c). */
+/* The mbedTLS engine's shared context (tls_engine.h): RNG, parsed credentials (creds.c), the
+ * mbedTLS client configuration and the X.509 profile the server chain is verified with. Built
+ * once, shared by any number of connections (tls_transport.c). This file also holds the
+ * engine's table of operations. */
 #include "tls_internal.h"
 
 #include <errno.h>
@@ -9,21 +10,17 @@
 #include <string.h>
 
 #include "mbedtls/ssl_ciphersuites.h"
+#include "net/tls_io.h"
 #include "x509/profile.h"
 
-/* Trusted CAs when the configuration names none (Debian/Ubuntu location). */
-#ifndef MQTLS_SYSTEM_CA_FILE
-#define MQTLS_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
-#endif
-
-void mqtls__tls_ctx_set_flight_gathering(mqtls__tls_ctx_t *ctx, bool on)
+static void ctx_set_flight_gathering(mqtls__tls_ectx_t *ctx, bool on)
 {
     if (ctx != NULL) {
         ctx->gather_flights = on;
     }
 }
 
-void mqtls__tls_ctx_destroy(mqtls__tls_ctx_t *ctx)
+static void ctx_free(mqtls__tls_ectx_t *ctx)
 {
     if (ctx == NULL) {
         return;
@@ -35,25 +32,16 @@ void mqtls__tls_ctx_destroy(mqtls__tls_ctx_t *ctx)
     mbedtls_ctr_drbg_free(&ctx->drbg);
     mbedtls_entropy_free(&ctx->entropy);
     free(ctx->server_name);
-    for (size_t i = 0; i < MQTLS_ALPN_MAX && ctx->alpn[i] != NULL; i++) {
+    for (size_t i = 0; i < MQTLS__ALPN_MAX && ctx->alpn[i] != NULL; i++) {
         free((void *)(uintptr_t)ctx->alpn[i]);
     }
     free(ctx);
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n + 1);
-    }
-    return d;
-}
-
 /* TLS 1.2 PSK suites (RFC 4279, 5489, 7905), forward-secret AEAD first (DESIGN.md "Security
  * defaults"), then plain PSK with AEAD for brokers whose OpenSSL offers no (EC)DHE-PSK. No CBC,
- * no RSA-PSK (it needs a certificate). mbedTLS 2.28 has no TLS 1.3 PSK. */
+ * no RSA-PSK (it needs a certificate). TLS 1.2 on every engine (mbedTLS 2.28 has no TLS 1.3
+ * PSK); mbedTLS 3.6 and OpenSSL take the same list (tls_openssl.c). */
 static const int psk_suites[] = {
     MBEDTLS_TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
     MBEDTLS_TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
@@ -65,39 +53,19 @@ static const int psk_suites[] = {
     0,
 };
 
-mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls_tls_cfg_t *cfg,
+mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls__tls_opts_t *opts,
                                    mqtls_error_t *err)
 {
-    bool has_key = cfg->psk != NULL && cfg->psk_len > 0;
-    bool has_id = cfg->psk_identity != NULL && cfg->psk_identity[0] != '\0';
-    if (has_key != has_id) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "TLS-PSK needs both the key and its identity");
-    }
-    if (cfg->ca_file != NULL || cfg->ca_path != NULL || cfg->ca_buf != NULL ||
-        cfg->cert_file != NULL || cfg->cert_buf != NULL || cfg->key_file != NULL ||
-        cfg->key_buf != NULL) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "TLS-PSK excludes CA, certificate and key (the pre-shared key "
-                               "authenticates both sides)");
-    }
-    if (cfg->psk_len > MBEDTLS_PSK_MAX_LEN) {
+    if (opts->psk_len > MBEDTLS_PSK_MAX_LEN) {
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
                                "TLS-PSK key of %zu bytes: this mbedTLS takes at most %d "
                                "(MBEDTLS_PSK_MAX_LEN)",
-                               cfg->psk_len, MBEDTLS_PSK_MAX_LEN);
+                               opts->psk_len, MBEDTLS_PSK_MAX_LEN);
     }
-    if (cfg->min_version > 0x0303) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
-                               "TLS-PSK is TLS 1.2 here: min_version must allow 1.2");
-    }
-    mqtls_status_t st = mqtls__compat_set_versions(conf, 0x0303, 0x0303, err);
-    if (st != MQTLS_OK) {
-        return st;
-    }
-    size_t id_len = strlen(cfg->psk_identity);
-    int ret = mbedtls_ssl_conf_psk(conf, cfg->psk, cfg->psk_len,
-                                   (const unsigned char *)cfg->psk_identity, id_len);
+    mqtls__compat_set_versions(conf, 0x0303, 0x0303); /* tls.c: PSK is TLS 1.2 */
+    size_t id_len = strlen(opts->psk_identity);
+    int ret = mbedtls_ssl_conf_psk(conf, opts->psk, opts->psk_len,
+                                   (const unsigned char *)opts->psk_identity, id_len);
     if (ret != 0) {
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
                                "TLS-PSK key or identity refused by mbedTLS (-0x%04X)",
@@ -106,36 +74,6 @@ mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls_tls_cfg
     mbedtls_ssl_conf_ciphersuites(conf, psk_suites);
     /* No certificate is exchanged: nothing to verify, no name to check. */
     mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
-    return MQTLS_OK;
-}
-
-/* Certificate authentication: the trusted CAs (the system's when none is given), verification
- * (unless insecure) and our own certificate. */
-static mqtls_status_t conf_certificates(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
-                                        mqtls_error_t *err)
-{
-    int ret = 0;
-    if (!cfg->insecure && !ctx->has_ca &&
-        mbedtls_x509_crt_parse_file(&ctx->ca, MQTLS_SYSTEM_CA_FILE) >= 0 && ctx->ca.version != 0) {
-        ctx->has_ca = true; /* like curl: the system store when no CA is given */
-    }
-    if (!cfg->insecure && !ctx->has_ca) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "no trusted CA given (ca_file, ca_path or ca_buf): the server "
-                               "cannot be verified");
-    }
-    mbedtls_ssl_conf_authmode(&ctx->conf, cfg->insecure ? MBEDTLS_SSL_VERIFY_NONE
-                                                        : MBEDTLS_SSL_VERIFY_REQUIRED);
-    if (ctx->has_ca) {
-        mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
-    }
-    if (ctx->has_cert) {
-        ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
-        if (ret != 0) {
-            return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
-                                   "mbedtls_ssl_conf_own_cert -0x%04X", (unsigned)-ret);
-        }
-    }
     return MQTLS_OK;
 }
 
@@ -248,26 +186,13 @@ mqtls_status_t mqtls__tls_suites_build(const char *list, int *out, size_t cap, m
     return MQTLS_OK;
 }
 
-static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
+static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t *opts,
                                 mqtls_error_t *err)
 {
-    /* The profile the server chain is verified against (tls.h), checked first so that a typo
-     * fails before any file is read. The numbers are src/x509/profile.c's row of that name,
-     * copied into the context (the configuration points at them). */
-    if (!mqtls__profile_mbedtls_by_name(cfg->profile, &ctx->profile)) {
-        char names[160] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < mqtls__profile_count(); i++) {
-            int n = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? ", " : "",
-                             mqtls__profile_name_at(i));
-            if (n < 0 || (size_t)n >= sizeof names - used) {
-                break;
-            }
-            used += (size_t)n;
-        }
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "unknown X.509 profile '%.32s' (known: %s)", cfg->profile, names);
-    }
+    /* The profile the server chain is verified against: the numbers of src/x509/profile.c's
+     * row, as this mbedTLS version names them, copied into the context (the configuration
+     * points at them). */
+    mqtls__profile_to_mbedtls(opts->profile, &ctx->profile);
     static const char pers[] = "mqtls";
     int ret = mbedtls_ctr_drbg_seed(&ctx->drbg, mbedtls_entropy_func, &ctx->entropy,
                                     (const unsigned char *)pers, sizeof pers - 1);
@@ -278,90 +203,66 @@ static mqtls_status_t ctx_setup(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cf
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "seeding the RNG failed (-0x%04X)", (unsigned)-ret);
     }
-    mqtls_status_t st = mqtls__creds_load(ctx, cfg, err);
-    if (st != MQTLS_OK) {
-        return st;
-    }
     ret = mbedtls_ssl_config_defaults(&ctx->conf, MBEDTLS_SSL_IS_CLIENT,
                                       MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0) {
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "mbedtls_ssl_config_defaults -0x%04X", (unsigned)-ret);
     }
-    st = mqtls__compat_set_versions(&ctx->conf, cfg->min_version, cfg->max_version, err);
-    if (st != MQTLS_OK) {
-        return st;
+    mqtls__compat_set_versions(&ctx->conf, opts->min_version, opts->max_version);
+    ctx->resumption = opts->resumption;
+    ret = mqtls__compat_conf_tls13(&ctx->conf, ctx->resumption);
+    if (ret != 0) {
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
+                               "TLS 1.3 setup (psa_crypto_init) -0x%04X", (unsigned)-ret);
     }
-    st = mqtls__tls_suites_build(cfg->ciphers, ctx->suites,
-                                 sizeof ctx->suites / sizeof ctx->suites[0], err);
-    if (st != MQTLS_OK) {
-        return st;
+    if (opts->psk != NULL) {
+        /* instead of CA, certificate and key (tls.c gives none) */
+        ctx->psk = true;
+        mqtls_status_t st = mqtls__tls_conf_psk(&ctx->conf, opts, err);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+    } else {
+        mqtls_status_t st = mqtls__tls_suites_build(opts->ciphers, ctx->suites,
+                                                    sizeof ctx->suites / sizeof ctx->suites[0], err);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        mbedtls_ssl_conf_ciphersuites(&ctx->conf, ctx->suites);
     }
-    mbedtls_ssl_conf_ciphersuites(&ctx->conf, ctx->suites);
     mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->drbg);
     /* Applies to the chain the server presents (BAD_MD / BAD_PK / BAD_KEY), not to our own
      * certificate, exactly as on a device configured with the same profile. */
     mbedtls_ssl_conf_cert_profile(&ctx->conf, &ctx->profile);
     /* DESIGN.md: verification on by default; `insecure` is explicit (and loud, upstairs). */
-    ctx->insecure = cfg->insecure;
-    ctx->no_hostname_check = cfg->no_hostname_check;
-    if ((cfg->psk != NULL && cfg->psk_len > 0) || cfg->psk_identity != NULL) {
-        /* instead of CA, certificate and key */
-        ctx->psk = true;
-        ctx->no_hostname_check = true;
-        st = mqtls__tls_conf_psk(&ctx->conf, cfg, err);
-    } else {
-        st = conf_certificates(ctx, cfg, err);
-    }
-    if (st != MQTLS_OK) {
-        return st;
-    }
-    ctx->resumption = !cfg->no_session_resumption;
+    ctx->insecure = opts->insecure;
+    ctx->no_hostname_check = opts->no_hostname_check || ctx->psk; /* PSK: no certificate */
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
     mbedtls_ssl_conf_session_tickets(&ctx->conf, ctx->resumption
                                                      ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
                                                      : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 #endif
-    if (cfg->server_name != NULL) {
-        ctx->server_name = dup_str(cfg->server_name);
+    if (opts->server_name != NULL) {
+        ctx->server_name = mqtls__tls_strdup(opts->server_name);
         if (ctx->server_name == NULL) {
             return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "server_name");
         }
     }
-    if (cfg->alpn != NULL && cfg->alpn[0] != NULL) {
-        size_t i = 0;
-        for (; cfg->alpn[i] != NULL; i++) {
-            if (i == MQTLS_ALPN_MAX) {
-                return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                                       "more than %d ALPN protocols", MQTLS_ALPN_MAX);
-            }
-            ctx->alpn[i] = dup_str(cfg->alpn[i]);
-            if (ctx->alpn[i] == NULL) {
-                return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "alpn");
-            }
-        }
-        ctx->alpn[i] = NULL;
-        ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, ctx->alpn);
-        if (ret != 0) {
-            return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                                   "ALPN list rejected by mbedTLS (-0x%04X)", (unsigned)-ret);
+    for (size_t i = 0; opts->alpn != NULL && opts->alpn[i] != NULL && i < MQTLS__ALPN_MAX; i++) {
+        ctx->alpn[i] = mqtls__tls_strdup(opts->alpn[i]);
+        if (ctx->alpn[i] == NULL) {
+            return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "alpn");
         }
     }
     return MQTLS_OK;
 }
 
-mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
-                                     mqtls__tls_ctx_t **out)
+static mqtls_status_t ctx_new(const mqtls__tls_opts_t *opts, mqtls_error_t *err,
+                              mqtls__tls_ectx_t **out)
 {
-    if (out == NULL) {
-        return MQTLS_ERR_INVALID_ARG;
-    }
     *out = NULL;
-    if (cfg == NULL) {
-        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
-                               "tls: no configuration");
-    }
-    mqtls__tls_ctx_t *ctx = calloc(1, sizeof *ctx);
+    mqtls__tls_ectx_t *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "tls: calloc");
     }
@@ -372,11 +273,70 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
     mbedtls_x509_crt_init(&ctx->cert);
     mbedtls_pk_init(&ctx->key);
     ctx->gather_flights = true;
-    mqtls_status_t st = ctx_setup(ctx, cfg, err);
+    mqtls_status_t st = ctx_setup(ctx, opts, err);
     if (st != MQTLS_OK) {
-        mqtls__tls_ctx_destroy(ctx);
+        ctx_free(ctx);
         return st;
     }
     *out = ctx;
     return MQTLS_OK;
 }
+
+static mqtls_status_t ctx_finish(mqtls__tls_ectx_t *ctx, mqtls_error_t *err)
+{
+    /* PSK: no certificate is exchanged, nothing to verify (mqtls__tls_conf_psk). */
+    mbedtls_ssl_conf_authmode(&ctx->conf, ctx->insecure || ctx->psk ? MBEDTLS_SSL_VERIFY_NONE
+                                                                    : MBEDTLS_SSL_VERIFY_REQUIRED);
+    if (ctx->has_ca) {
+        mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
+    }
+    if (ctx->has_cert) {
+        int ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
+        if (ret != 0) {
+            return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
+                                   "mbedtls_ssl_conf_own_cert -0x%04X", (unsigned)-ret);
+        }
+    }
+    if (ctx->alpn[0] != NULL) {
+        int ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, ctx->alpn);
+        if (ret != 0) {
+            return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                                   "ALPN list rejected by mbedTLS (-0x%04X)", (unsigned)-ret);
+        }
+    }
+    return MQTLS_OK;
+}
+
+static mqtls_status_t ctx_add_ca(mqtls__tls_ectx_t *ctx, const uint8_t *buf, size_t len,
+                                 const char *name, mqtls_error_t *err)
+{
+    return mqtls__creds_add_ca(ctx, buf, len, name, err);
+}
+
+static mqtls_status_t ctx_set_own(mqtls__tls_ectx_t *ctx, const uint8_t *cert, size_t cert_len,
+                                  const char *cert_name, const mqtls__tls_key_t *key,
+                                  mqtls_error_t *err)
+{
+    return mqtls__creds_set_own(ctx, cert, cert_len, cert_name, key, err);
+}
+
+const mqtls__tls_engine_t MQTLS__MBEDTLS_ENGINE = {
+    .name = MQTLS__MBEDTLS_ENGINE_NAME,
+    .library = "mbedTLS",
+    .device_major = MBEDTLS_VERSION_MAJOR,
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    .max_version = 0x0304,
+#else
+    .max_version = 0x0303,
+#endif
+    .version = mqtls__compat_version,
+    .code_text = mqtls__compat_strerror,
+    .ctx_new = ctx_new,
+    .ctx_add_ca = ctx_add_ca,
+    .ctx_set_own = ctx_set_own,
+    .ctx_finish = ctx_finish,
+    .ctx_free = ctx_free,
+    .ctx_set_flight_gathering = ctx_set_flight_gathering,
+    .conn_create = mqtls__tls_mbed_conn_create,
+    .judge_chain = mqtls__tls_mbed_judge_chain,
+};

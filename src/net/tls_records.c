@@ -26,6 +26,33 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
     return d;
 }
 
+/* The certificates of a certificate_list from @p pos to @p end into facts->presented:
+ * ASN.1Cert<1..2^24-1> each; TLS 1.3 follows each with extensions<0..2^16-1> (RFC 8446
+ * 4.4.2). */
+static void take_cert_list(mqtls_tls_facts_t *f, const uint8_t *b, size_t pos, size_t end,
+                           bool tls13)
+{
+    size_t ext = tls13 ? 2 : 0;
+    while (pos + 3 <= end && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
+        size_t clen = get24(b + pos);
+        pos += 3;
+        if (clen == 0 || pos + clen + ext > end) {
+            return;
+        }
+        mqtls_cert_fact_t *c = &f->presented[f->presented_len];
+        c->der = dup_bytes(b + pos, clen);
+        if (c->der == NULL) {
+            return;
+        }
+        c->der_len = clen;
+        f->presented_len++;
+        pos += clen;
+        if (tls13) {
+            pos += 2 + (((size_t)b[pos] << 8) | b[pos + 1]); /* the entry's extensions */
+        }
+    }
+}
+
 /* Certificate (RFC 5246 7.4.2): certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>. */
 static void on_server_certificate(mqtls__tls_records_t *rp, const uint8_t *b, size_t len)
 {
@@ -39,21 +66,7 @@ static void on_server_certificate(mqtls__tls_records_t *rp, const uint8_t *b, si
     if (total + 3 > len) {
         return;
     }
-    while (pos + 3 <= 3 + total && f->presented_len < MQTLS__MAX_CHAIN_DEPTH) {
-        size_t clen = get24(b + pos);
-        pos += 3;
-        if (clen == 0 || pos + clen > 3 + total) {
-            return;
-        }
-        mqtls_cert_fact_t *c = &f->presented[f->presented_len];
-        c->der = dup_bytes(b + pos, clen);
-        if (c->der == NULL) {
-            return;
-        }
-        c->der_len = clen;
-        f->presented_len++;
-        pos += clen;
-    }
+    take_cert_list(f, b, pos, 3 + total, false);
 }
 
 /* CertificateRequest (RFC 5246 7.4.4): certificate_types<1..2^8-1>,
@@ -212,6 +225,75 @@ bool mqtls__tls_records_feed(mqtls__tls_records_t *rp, const uint8_t *p, size_t 
         }
     }
     return true;
+}
+
+/* ---- TLS 1.3 handshake messages, decrypted by the engine (RFC 8446 4.3.2, 4.4.2) ------- */
+
+/* Certificate: certificate_request_context<0..2^8-1>, certificate_list<0..2^24-1> of
+ * CertificateEntry { cert_data<1..2^24-1>; extensions<0..2^16-1> }. */
+static void on_certificate13(mqtls__tls_records_t *rp, const uint8_t *b, size_t len)
+{
+    mqtls_tls_facts_t *f = rp->facts;
+    if (rp->saw_certificate || len < 1) {
+        return;
+    }
+    rp->saw_certificate = true;
+    size_t pos = 1 + (size_t)b[0];
+    if (pos + 3 > len) {
+        return;
+    }
+    size_t end = pos + 3 + get24(b + pos);
+    pos += 3;
+    if (end > len) {
+        return;
+    }
+    take_cert_list(f, b, pos, end, true);
+}
+
+/* CertificateRequest: certificate_request_context<0..2^8-1>, extensions<2..2^16-1>; the
+ * certificate_authorities extension (47) holds the DistinguishedName list of TLS 1.2's. */
+static void on_certificate_request13(mqtls__tls_records_t *rp, const uint8_t *b, size_t len)
+{
+    mqtls_tls_facts_t *f = rp->facts;
+    f->cert_requested = true;
+    if (len < 1) {
+        return;
+    }
+    size_t pos = 1 + (size_t)b[0];
+    if (pos + 2 > len) {
+        return;
+    }
+    size_t end = pos + 2 + (((size_t)b[pos] << 8) | b[pos + 1]);
+    pos += 2;
+    if (end > len) {
+        return;
+    }
+    while (pos + 4 <= end) {
+        unsigned type = ((unsigned)b[pos] << 8) | b[pos + 1];
+        size_t elen = ((size_t)b[pos + 2] << 8) | b[pos + 3];
+        pos += 4;
+        if (pos + elen > end) {
+            return;
+        }
+        if (type == 47 && elen >= 2 && f->ca_names == NULL) {
+            size_t dn_len = ((size_t)b[pos] << 8) | b[pos + 1];
+            if (2 + dn_len <= elen) {
+                f->ca_names = dup_bytes(b + pos + 2, dn_len);
+                f->ca_names_len = f->ca_names != NULL ? dn_len : 0;
+            }
+        }
+        pos += elen;
+    }
+}
+
+void mqtls__tls_records_on_message13(mqtls__tls_records_t *rp, uint8_t type, const uint8_t *body,
+                                     size_t len)
+{
+    if (type == MQTLS__HS_CERTIFICATE) {
+        on_certificate13(rp, body, len);
+    } else if (type == MQTLS__HS_CERTIFICATE_REQUEST) {
+        on_certificate_request13(rp, body, len);
+    }
 }
 
 void mqtls__tls_records_note_outgoing(mqtls__tls_records_t *rp, const uint8_t *p, size_t n)

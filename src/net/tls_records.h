@@ -60,6 +60,12 @@ void mqtls__tls_records_release(mqtls__tls_records_t *rp);
 /* Feed bytes the peer sent, in any chunking (the facts do not depend on it). Returns false when
  * the peer does not speak TLS (facts->peer_not_tls; parsing stops). */
 bool mqtls__tls_records_feed(mqtls__tls_records_t *rp, const uint8_t *p, size_t n);
+/* A TLS 1.3 handshake message from the server, decrypted by the engine (the record layer only
+ * carries ciphertext after the ServerHello): @p body after its 4-byte header. Certificate
+ * fills the presented chain (saw_certificate), CertificateRequest cert_requested and the
+ * certificate_authorities names. Every length is checked; anything else is ignored. */
+void mqtls__tls_records_on_message13(mqtls__tls_records_t *rp, uint8_t type, const uint8_t *body,
+                                     size_t len);
 /* Note plaintext records we send (whole records, as mbedTLS writes them): the alert we send,
  * whether our Certificate message was empty. Stops at our ChangeCipherSpec. */
 void mqtls__tls_records_note_outgoing(mqtls__tls_records_t *rp, const uint8_t *p, size_t n);

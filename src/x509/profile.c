@@ -3,6 +3,8 @@
  * machine; the TLS client gives mbedTLS the same rows as mbedtls_x509_crt_profile numbers
  * (mqtls__profile_to_mbedtls). tests/unit/net checks that the rows of the built-in profiles
  * equal the linked library's, and that both judges agree on generated chains. Sources:
+ * The rows of the two mbedTLS defaults are devices (esp-idf-4, esp-idf-5): with a profile named
+ * explicitly, that mbedTLS's own code judges the chain whatever engine connects (src/net/tls.c).
  *  - mbedTLS 2.28 library/x509_crt.c mbedtls_x509_crt_profile_default: SHA-224..SHA-512
  *    (SHA-1 only with the removed MBEDTLS_TLS_DEFAULT_ALLOW_SHA1_IN_CERTIFICATES), any PK,
  *    any curve, RSA >= 2048. tests/unit/diag checks this against the linked library.
@@ -18,30 +20,34 @@
 
 #include <string.h>
 
+#include <mbedtls/x509_crt.h>
+
 #define H(x) (1u << MQTLS_HASH_##x)
 #define C(x) (1u << MQTLS_CURVE_##x)
 #define ALL_CURVES 0xFFFFFFFFu
 
 static const mqtls__profile_t profile_mbedtls2 = {
     .name = "mbedtls2-default",
-    .who = "mbedTLS 2.28 default profile (ESP-IDF 4.x, this build)",
+    .who = "mbedTLS 2.28 default profile (ESP-IDF 4.x)",
     .hashes = H(SHA224) | H(SHA256) | H(SHA384) | H(SHA512),
     .rsa_allowed = true,
     .ec_allowed = true,
     .curves = ALL_CURVES,
     .rsa_min_bits = 2048,
     .ec_min_bits = 0,
+    .mbedtls_major = 2,
 };
 
 static const mqtls__profile_t profile_mbedtls3 = {
     .name = "mbedtls3-default",
-    .who = "mbedTLS 3.x default profile (ESP-IDF 5.x)",
+    .who = "mbedTLS 3.6 default profile (ESP-IDF 5.x)",
     .hashes = H(SHA256) | H(SHA384) | H(SHA512),
     .rsa_allowed = true,
     .ec_allowed = true,
     .curves = C(P256) | C(P384) | C(P521) | C(BP256) | C(BP384) | C(BP512),
     .rsa_min_bits = 2048,
     .ec_min_bits = 0,
+    .mbedtls_major = 3,
 };
 
 static const mqtls__profile_t profile_next = {
@@ -82,7 +88,13 @@ const mqtls__profile_t *mqtls__profile_get(mqtls_profile_t p)
 {
     switch (p) {
     case MQTLS_PROFILE_MBEDTLS_DEFAULT:
-        return mqtls__dm_is_v2() ? &profile_mbedtls2 : &profile_mbedtls3;
+        /* The newest mbedTLS built in, whichever engine connects: judgement must not depend
+         * on the engine (DESIGN.md). */
+#if defined(MQTLS_WITH_MBEDTLS3)
+        return &profile_mbedtls3;
+#else
+        return &profile_mbedtls2;
+#endif
     case MQTLS_PROFILE_MBEDTLS2_DEFAULT:
         return &profile_mbedtls2;
     case MQTLS_PROFILE_MBEDTLS3_DEFAULT:
@@ -171,7 +183,10 @@ static const struct {
     const char *name;
     mqtls_profile_t p;
 } profile_names[] = {
+    /* The first name of a profile is the one mqtls_profile_name() gives. */
     {"mbedtls-default", MQTLS_PROFILE_MBEDTLS_DEFAULT},
+    {"esp-idf-4", MQTLS_PROFILE_MBEDTLS2_DEFAULT},
+    {"esp-idf-5", MQTLS_PROFILE_MBEDTLS3_DEFAULT},
     {"mbedtls2-default", MQTLS_PROFILE_MBEDTLS2_DEFAULT},
     {"mbedtls3-default", MQTLS_PROFILE_MBEDTLS3_DEFAULT},
     {"mbedtls-next", MQTLS_PROFILE_MBEDTLS_NEXT},

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/x509_crt.h>
-
 #include "mqtls/certinfo.h"
 #include "mqtls/profile.h"
 
@@ -24,6 +22,7 @@ typedef struct mqtls__profile {
     uint32_t curves; /* bit (1 << mqtls_curve_t) allowed */
     unsigned rsa_min_bits;
     unsigned ec_min_bits; /* OpenSSL: by size, not by name; 0 = use the curve list */
+    int mbedtls_major;    /* the mbedTLS whose own code this row is (2, 3); 0: numbers only */
 } mqtls__profile_t;
 
 const mqtls__profile_t *mqtls__profile_get(mqtls_profile_t p);
@@ -32,11 +31,13 @@ bool mqtls__profile_hash_ok(const mqtls__profile_t *p, mqtls_hash_t h);
 int mqtls__profile_key_check(const mqtls__profile_t *p, mqtls_key_type_t t, unsigned bits,
                              mqtls_curve_t curve);
 
-/* @p p as the numbers mbedTLS verifies with (mbedtls_ssl_conf_cert_profile). */
-void mqtls__profile_to_mbedtls(const mqtls__profile_t *p, mbedtls_x509_crt_profile *out);
-/* The profile named @p name (NULL = "mbedtls-default": the linked mbedTLS version's default) as
- * mbedTLS numbers. false for an unknown name. */
-bool mqtls__profile_mbedtls_by_name(const char *name, mbedtls_x509_crt_profile *out);
+/* @p p as the numbers mbedTLS verifies with (mbedtls_ssl_conf_cert_profile). Declared with the
+ * struct tag so that this header needs no mbedTLS header (the OpenSSL engine includes it). */
+struct mbedtls_x509_crt_profile;
+void mqtls__profile_to_mbedtls(const mqtls__profile_t *p, struct mbedtls_x509_crt_profile *out);
+/* The profile named @p name (NULL = "mbedtls-default") as mbedTLS numbers. false for an unknown
+ * name. */
+bool mqtls__profile_mbedtls_by_name(const char *name, struct mbedtls_x509_crt_profile *out);
 /* Number of profile names, and the i-th (NULL past the end): for messages and tests. */
 size_t mqtls__profile_count(void);
 const char *mqtls__profile_name_at(size_t i);

@@ -3,7 +3,9 @@
  * the bytes. Invariants: nothing crashes or reads past the input; the facts are within their
  * bounds; and they do not depend on how the bytes were cut (the same stream read whole and in
  * pieces gives the same chain, CA names, alert and flags). Also feeds the bytes to the parser
- * of our own outgoing records. Linked into replay_main.c for ctest under gcc. */
+ * of our own outgoing records, and as the body of a decrypted TLS 1.3 Certificate and
+ * CertificateRequest (what the engines hand over). Linked into replay_main.c for ctest under
+ * gcc. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,5 +104,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mqtls__tls_records_note_outgoing(&rp, bytes, len);
     CHECK(ours.alert_sent >= -1 && ours.alert_sent <= 255);
     mqtls__tls_facts_free(&ours);
+
+    /* The same bytes as TLS 1.3 handshake message bodies. */
+    mqtls_tls_facts_t m13;
+    mqtls__tls_facts_init(&m13);
+    CHECK(mqtls__tls_records_reset(&rp, &m13, false));
+    mqtls__tls_records_on_message13(&rp, MQTLS__HS_CERTIFICATE_REQUEST, bytes, len);
+    mqtls__tls_records_on_message13(&rp, MQTLS__HS_CERTIFICATE, bytes, len);
+    CHECK(m13.cert_requested);
+    check_bounds(&m13, true);
+    for (size_t i = 0; i < m13.presented_len; i++) {
+        CHECK(m13.presented[i].der_len <= len);
+    }
+    CHECK(m13.ca_names_len <= len);
+    mqtls__tls_facts_free(&m13);
     return 0;
 }

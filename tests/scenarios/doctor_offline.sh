@@ -26,6 +26,7 @@ offline_ids=" empty-file pem-truncated not-a-certificate cert-and-key-swapped ca
 file_ids=" empty-file pem-truncated not-a-certificate cert-and-key-swapped client-key-mismatch
  key-password-required key-password-wrong key-encryption-unsupported key-type-unsupported
  unsupported-critical-extension "
+ENGINE=${MQTLS_TLS_ENGINE:-$("$BIN" --version | sed -n 's/^  \([a-z0-9]*\) .*(default)$/\1/p')}
 for s in "$DIR"/*/; do
     s=${s%/}; name=$(basename "$s")
     expect=$(get expect "$s")
@@ -43,6 +44,10 @@ for s in "$DIR"/*/; do
         top=$(printf '%s' "$out" | grep -o '"findings":\[{"id":"[a-z0-9-]*"' | sed 's/.*"id":"//; s/"$//')
         want=1 # a warning alone (client-chain-incomplete) still "would work": exit 0
         case " $(echo $file_ids) " in *" $expect "*) want=4 ;; esac
+        # A PBES2 AES-256-CBC key: diag judges with mbedTLS 2.28 (ESP-IDF 4 cannot decrypt it),
+        # but only the mbedtls2 engine refuses it; mbedTLS 3.6 and OpenSSL load it, so the
+        # library's setup succeeds and the exit is the finding's, 1 (docs/tls-engines.md Limits).
+        if [ "$expect" = key-encryption-unsupported ] && [ "$ENGINE" != mbedtls2 ]; then want=1; fi
         [ "$expect" = client-chain-incomplete ] && want=0
         [ "$rc" -eq $want ] && [ "$top" = "$expect" ]
         check "$name" "expected exit $want + $expect, got $rc + $top" $? ;;

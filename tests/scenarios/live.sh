@@ -2,7 +2,9 @@
 # Live check of every scenario: a real mosquitto (require_certificate true) serves the
 # scenario's broker files on 127.0.0.1, `mqtls doctor` connects with the client's files, and
 # the first finding must be the manifest's `expect` (or `live_expect` where the broker cannot
-# show what the offline facts do); a failed verdict always carries an error finding. One
+# show what the offline facts do, or `live_expect_<engine>` where the TLS engine of this run,
+# MQTLS_TLS_ENGINE, shakes hands differently); a failed verdict always carries an error
+# finding. Run once per engine, this is the facts parity test (docs/tls-engines.md). One
 # broker per distinct set of broker files and settings (scenarios share them); the doctors run
 # a few at a time. Then the transport and session causes (plain/TLS ports, a port that never
 # answers, a TLS server that resets mid-handshake, not authorized, a client-id takeover, a
@@ -66,6 +68,8 @@ start_broker() {
 }
 
 # --- every scenario ------------------------------------------------------------------------
+# The engine of this run: MQTLS_TLS_ENGINE, else the library's default.
+ENGINE=${MQTLS_TLS_ENGINE:-$("$BIN" --version | sed -n 's/^  \([a-z0-9]*\) .*(default)$/\1/p')}
 declare -A POOL=()
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then mapfile -t names < <(ls "$DIR"); fi
@@ -73,7 +77,9 @@ if [ ${#names[@]} -eq 0 ]; then mapfile -t names < <(ls "$DIR"); fi
 for name in "${names[@]}"; do
     s=$DIR/$name
     [ -f "$s/manifest" ] || continue
-    expect=$(get live_expect "$s"); [ -n "$expect" ] || expect=$(get expect "$s")
+    expect=$(get "live_expect_$ENGINE" "$s")
+    [ -n "$expect" ] || expect=$(get live_expect "$s")
+    [ -n "$expect" ] || expect=$(get expect "$s")
     if [ -n "$(get now "$s")" ] || [ -n "$(get ca_buffer "$s")" ] || [ "$expect" = skip ]; then
         echo "skip $name (needs a fake clock or the buffer API)"; skip=$((skip + 1)); continue
     fi
@@ -249,5 +255,5 @@ while time.time() < end:
     wait "${TP[@]}"
     tally "$T".[1-8]
 fi
-echo "live: $pass passed, $fail failed, $skip skipped"
+echo "live${MQTLS_TLS_ENGINE:+ ($MQTLS_TLS_ENGINE)}: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -11,6 +11,8 @@
 #include "cli_creds.h"
 #include "commands.h"
 #include "mqtls/client.h"
+#include "mqtls/profile.h"
+#include "mqtls/tls.h"
 
 static const cli_option_t options[] = {
 /* clang-format off */
@@ -306,6 +308,28 @@ static int unknown_option(cli_mode_t mode, const char *arg, FILE *err)
 
 #define APPLY_BAD_VALUE (-2)
 
+/* --tls-engine: an engine of this build (mqtls_tls_engine_name()), or "mbedtls" (the newest
+ * mbedTLS). A usage error names the ones built in. */
+static int apply_engine(cli_opts_t *o, const char *val, FILE *err)
+{
+    char names[128] = "mbedtls";
+    size_t used = strlen(names);
+    bool known = strcmp(val, "mbedtls") == 0;
+    for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+        const char *e = mqtls_tls_engine_name(i);
+        known = known || strcmp(val, e) == 0;
+        int w = snprintf(names + used, sizeof names - used, ", %s", e);
+        used += w > 0 && (size_t)w < sizeof names - used ? (size_t)w : 0u;
+    }
+    if (!known) {
+        return cli_usage_error(o->mode, err, true,
+                               "--tls-engine '%s': no such TLS engine in this build (%s)", val,
+                               names);
+    }
+    o->tls_engine = val;
+    return CLI_PARSE_OK;
+}
+
 /* The one switch: what each option does to @p o. Returns CLI_PARSE_OK, APPLY_BAD_VALUE (the
  * caller says so) or MQTLS_EXIT_USAGE (already said). Every option id has its case: a new page
  * in opts/ without one is a -Wswitch error. */
@@ -530,9 +554,16 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         o->ws_subprotocol = val;
         break;
-    case CLI_OPT_PROFILE:
-        o->profile = val; /* checked by doctor against the library's names */
+    case CLI_OPT_PROFILE: {
+        mqtls_profile_t p;
+        if (mqtls_profile_from_name(val, &p) != MQTLS_OK) {
+            return APPLY_BAD_VALUE;
+        }
+        o->profile = val;
         break;
+    }
+    case CLI_OPT_TLS_ENGINE:
+        return apply_engine(o, val, err);
     case CLI_OPT_REPEAT:
         if (!cli_parse_long(val, 1, INT_MAX, &o->repeat)) {
             return APPLY_BAD_VALUE;
@@ -898,9 +929,9 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     }
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
-                           o->ciphers != NULL || o->server_name != NULL || o->insecure ||
-                           o->keypass != NULL || o->keypass_file != NULL || o->keyform_given ||
-                           o->tls_use_os_certs || o->psk_len > 0;
+                           o->ciphers != NULL || o->tls_engine != NULL || o->server_name != NULL ||
+                           o->insecure || o->keypass != NULL || o->keypass_file != NULL ||
+                           o->keyform_given || o->tls_use_os_certs || o->psk_len > 0;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
         return cli_usage_error(mode, err, false,

@@ -148,7 +148,8 @@ typedef struct cli_opts {
     long repeat;           /* --repeat: publish this many times (default 1) */
     double repeat_delay_s;
     const char *broker;     /* doctor: the URI argument */
-    const char *profile;    /* doctor --profile */
+    const char *profile;    /* --profile (pub, sub, doctor) */
+    const char *tls_engine; /* --tls-engine: a name mqtls_tls_engine_name() gives, or "mbedtls" */
     bool offline;           /* doctor --offline */
     /* bench (cmd_bench.c checks them as a whole) */
     const char *scenario;                 /* the positional argument: connect, reconnect, ... */

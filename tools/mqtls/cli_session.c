@@ -455,6 +455,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
             t->psk_len = o->psk_len;
             t->psk_identity = o->psk_identity;
         }
+        t->engine = o->tls_engine; /* NULL: $MQTLS_TLS_ENGINE, else the default */
+        t->profile = o->profile;   /* named: that device's mbedTLS judges (docs/tls-engines.md) */
         if (o->tls_version != 0) {
             t->min_version = o->tls_version;
             t->max_version = o->tls_version;

@@ -320,6 +320,7 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
     /* The live TLS step verifies with the profile the findings judge by, so that a chain
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
     tls.profile = mqtls_profile_name(d->profile);
+    tls.engine = d->o.tls_engine;
     cfg.tls = &tls;
     cfg.on_event = on_event;
     cfg.event_ctx = &d->live;
@@ -375,9 +376,16 @@ static void live_steps(doctor_t *d, mqtls_client_t *c)
         if (!tcp_ok) {
             add_step(d, "TLS handshake", STEP_SKIP, "not reached");
         } else if (tls_ok && facts != NULL) {
-            add_step(d, "TLS handshake", STEP_PASS, "%s, %s, server certificate verified",
-                     mqtls_tls_facts_version(facts) == 0x0304 ? "TLS 1.3" : "TLS 1.2",
-                     mqtls_tls_facts_ciphersuite(facts));
+            const char *judge = mqtls_tls_facts_judge(facts);
+            add_step(
+                d, "TLS handshake", STEP_PASS, "%s, %s, server certificate %s (engine %s%s%s%s)",
+                mqtls_tls_facts_version(facts) == 0x0304 ? "TLS 1.3" : "TLS 1.2",
+                mqtls_tls_facts_ciphersuite(facts),
+                (mqtls_tls_facts_flags(facts) & MQTLS_FACT_SESSION_RESUMED) != 0
+                    ? "not checked again (session resumed)"
+                    : "verified",
+                mqtls_tls_facts_engine(facts), judge[0] != '\0' ? "; the chain judged by " : "",
+                judge, judge[0] != '\0' ? "'s mbedTLS, as the profile names" : "");
         } else {
             add_step(d, "TLS handshake", tls_ok ? STEP_PASS : STEP_FAIL, "%s",
                      tls_ok ? "ok" : line);
@@ -536,8 +544,8 @@ static int check_args(doctor_t *d)
     d->profile = MQTLS_PROFILE_MBEDTLS_DEFAULT;
     if (o->profile != NULL && mqtls_profile_from_name(o->profile, &d->profile) != MQTLS_OK) {
         return cli_usage_error(CLI_DOCTOR, stderr, true,
-                               "unknown --profile '%s' (mbedtls-default, mbedtls2-default, "
-                               "mbedtls3-default, mbedtls-next, suiteb, openssl-seclevel2)",
+                               "unknown --profile '%s' (esp-idf-5, esp-idf-4, mbedtls-default, "
+                               "mbedtls-next, suiteb, openssl-seclevel2)",
                                o->profile);
     }
     /* TLS: the URI's scheme decides; without one, any credential file turns it on. */

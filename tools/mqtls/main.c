@@ -38,7 +38,8 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %s\n", c->name, c->summary);
     }
     fprintf(out, "\n'mqtls <command> --help' or 'man mqtls-<command>' describes each command;\n"
-                 "'mqtls help' lists the topics (exit-codes, findings, ...).\n"
+                 "'mqtls help' lists the topics (exit-codes, findings, ...); 'mqtls --version'\n"
+                 "the library and its TLS engines.\n"
                  "exit codes: 0 ok, 1 connection/TLS/MQTT failure, 2 usage, 3 timeout (pub),\n"
                  "            4 file error, 5 refused by the broker, 27 sub -W timeout\n");
 }
@@ -48,6 +49,12 @@ static int version(void)
 {
     printf("mqtls %s (tool %s)\n", mqtls_version(), MQTLS_VERSION_STRING);
     printf("TLS: %s\n", mqtls_tls_library_version());
+    printf("TLS engines (--tls-engine, MQTLS_TLS_ENGINE):\n");
+    for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+        const char *name = mqtls_tls_engine_name(i);
+        printf("  %-9s %s %s%s\n", name, mqtls_tls_engine_library(i), mqtls_tls_engine_version(i),
+               strcmp(name, mqtls_tls_engine_default()) == 0 ? " (default)" : "");
+    }
     printf("MQTT: 3.1, 3.1.1, 5.0 over TCP, TLS, WebSocket (ws://, wss://)\n");
     printf("build: %s\n", MQTLS_BUILD_OPTIONS);
     return MQTLS_EXIT_OK;

@@ -477,9 +477,21 @@ static void test_cli_parse_doctor_takes_its_options_and_one_broker(void **state)
     assert_non_null(strstr(errbuf, "option --insecure is for 'mqtls pub', 'mqtls sub' and "
                                    "'mqtls bench' only"));
     /* pub/sub: a doctor option is not theirs either */
-    const char *profile[] = {"-t", "x", "-m", "a", "--profile", "suiteb", NULL};
-    assert_int_equal(parse(CLI_PUB, profile), MQTLS_EXIT_USAGE);
-    assert_non_null(strstr(errbuf, "option --profile is for 'mqtls doctor' only"));
+    const char *offline[] = {"-t", "x", "-m", "a", "--offline", NULL};
+    assert_int_equal(parse(CLI_PUB, offline), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "option --offline is for 'mqtls doctor' only"));
+    /* --profile and --tls-engine are for all three; names are checked while parsing */
+    const char *device[] = {"-t",           "x",        "-m", "a", "--profile", "esp-idf-4",
+                            "--tls-engine", "mbedtls2", NULL};
+    assert_int_equal(parse(CLI_PUB, device), CLI_PARSE_OK);
+    assert_string_equal(opts.profile, "esp-idf-4");
+    assert_string_equal(opts.tls_engine, "mbedtls2");
+    assert_true(opts.tls); /* --tls-engine turns TLS on */
+    const char *bad_profile[] = {"-t", "x", "--profile", "esp-idf-3", NULL};
+    assert_int_equal(parse(CLI_SUB, bad_profile), MQTLS_EXIT_USAGE);
+    const char *bad_engine[] = {"mqtts://h", "--tls-engine", "gnutls", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, bad_engine), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "--tls-engine 'gnutls': no such TLS engine in this build"));
     const char *json[] = {"-t", "x", "-m", "a", "--json", NULL};
     assert_int_equal(parse(CLI_PUB, json), MQTLS_EXIT_USAGE);
     assert_non_null(strstr(errbuf, "option --json is for 'mqtls sub', 'mqtls doctor' and 'mqtls bench' "

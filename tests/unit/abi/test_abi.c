@@ -118,6 +118,35 @@ static void test_abi_tls_cfg_is_copied_at_create(void **state)
     mqtls_client_destroy(c);
 }
 
+/* mqtls_tls_cfg_t's 1.1 fields are appended after the 1.0 layout, in the order they came:
+ * TLS-PSK and the cipher list (rel, transports), then the engine (engines). A 1.0 caller (its
+ * struct_size ends before psk) still works: the 1.1 fields read as unset. */
+static void test_abi_tls_cfg_1_1_fields_appended_in_order(void **state)
+{
+    (void)state;
+    assert_true(offsetof(mqtls_tls_cfg_t, profile) < offsetof(mqtls_tls_cfg_t, psk));
+    assert_true(offsetof(mqtls_tls_cfg_t, psk) < offsetof(mqtls_tls_cfg_t, psk_len));
+    assert_true(offsetof(mqtls_tls_cfg_t, psk_len) < offsetof(mqtls_tls_cfg_t, psk_identity));
+    assert_true(offsetof(mqtls_tls_cfg_t, psk_identity) < offsetof(mqtls_tls_cfg_t, ciphers));
+    assert_true(offsetof(mqtls_tls_cfg_t, ciphers) < offsetof(mqtls_tls_cfg_t, engine));
+    assert_int_equal(offsetof(mqtls_tls_cfg_t, engine) + sizeof(const char *),
+                     sizeof(mqtls_tls_cfg_t)); /* the last field */
+
+    mqtls_tls_cfg_t *tls = malloc(sizeof *tls);
+    assert_non_null(tls);
+    memset(tls, 0xA5, sizeof *tls); /* what a 1.0 caller never wrote */
+    mqtls_tls_cfg_init_sized(tls, offsetof(mqtls_tls_cfg_t, psk));
+    assert_int_equal(tls->struct_size, offsetof(mqtls_tls_cfg_t, psk));
+    tls->insecure = true;
+    mqtls_client_cfg_t cfg;
+    mqtls_client_cfg_init(&cfg);
+    cfg.uri = "mqtts://127.0.0.1:1";
+    cfg.tls = tls;
+    mqtls_error_t err;
+    assert_int_equal(create_with(&cfg, &err), MQTLS_OK);
+    free(tls);
+}
+
 static void test_abi_opaque_results_accept_null(void **state)
 {
     (void)state;
@@ -204,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_abi_newer_caller_using_unknown_field_is_refused),
         cmocka_unit_test(test_abi_uninitialised_cfg_is_refused),
         cmocka_unit_test(test_abi_tls_cfg_is_copied_at_create),
+        cmocka_unit_test(test_abi_tls_cfg_1_1_fields_appended_in_order),
         cmocka_unit_test(test_abi_opaque_results_accept_null),
         cmocka_unit_test(test_abi_findings_and_explain_through_accessors),
         cmocka_unit_test(test_abi_uninitialised_diag_input_is_refused),

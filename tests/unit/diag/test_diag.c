@@ -765,7 +765,7 @@ static void test_keyinfo_encrypted_keys_are_named(void **state)
     uint8_t *data = read_all(path, &len);
     assert_int_equal(mqtls_keyinfo_parse(data, len, NULL, &ki), MQTLS_ERR_KEY_PASSWORD_REQUIRED);
     assert_true(ki.is_encrypted);
-    assert_string_equal(ki.encryption, "DES-EDE3-CBC");
+    assert_string_equal(ki.encryption, "AES-256-CBC"); /* gen.sh: what ESP-IDF 5 decrypts too */
     assert_int_equal(mqtls_keyinfo_parse(data, len, "wrong", &ki), MQTLS_ERR_KEY_PASSWORD_WRONG);
     assert_int_equal(mqtls_keyinfo_parse(data, len, "s3cret", &ki), MQTLS_OK);
     assert_int_equal(ki.key_type, MQTLS_KEY_RSA);

@@ -7,7 +7,20 @@
 #include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
 
+#include "x509/profile.h"
+
 _Static_assert(MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR == 28, "2.28 headers");
+
+int side2_profile_is_library_default(const char *name)
+{
+    mbedtls_x509_crt_profile p;
+    if (!mqtls__profile_mbedtls_by_name(name, &p)) {
+        return -1;
+    }
+    const mbedtls_x509_crt_profile *d = &mbedtls_x509_crt_profile_default;
+    return p.allowed_mds == d->allowed_mds && p.allowed_pks == d->allowed_pks &&
+           p.allowed_curves == d->allowed_curves && p.rsa_min_bitlen == d->rsa_min_bitlen;
+}
 
 const char *side2_version_string(void)
 {
@@ -62,8 +75,8 @@ int side2_verify(const char *ca_pem, const char *leaf_pem, const char *cn, int a
         rc = parse_one(&leaf, leaf_pem);
     }
     if (rc == 0) {
-        rc = mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, &profile, cn, flags, NULL,
-                                                  NULL);
+        rc =
+            mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, &profile, cn, flags, NULL, NULL);
     }
     mbedtls_x509_crt_free(&leaf);
     mbedtls_x509_crt_free(&ca);

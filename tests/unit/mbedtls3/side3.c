@@ -22,7 +22,20 @@
 #include "mbedtls/x509_crt.h"
 #include "psa/crypto.h"
 
+#include "x509/profile.h" /* the 3.6 copy's: names renamed mqtls3__ (CMakeLists.txt) */
+
 _Static_assert(MBEDTLS_VERSION_MAJOR == 3 && MBEDTLS_VERSION_MINOR == 6, "3.6 headers");
+
+int side3_profile_is_library_default(const char *name)
+{
+    mbedtls_x509_crt_profile p;
+    if (!mqtls__profile_mbedtls_by_name(name, &p)) {
+        return -1;
+    }
+    const mbedtls_x509_crt_profile *d = &mbedtls_x509_crt_profile_default;
+    return p.allowed_mds == d->allowed_mds && p.allowed_pks == d->allowed_pks &&
+           p.allowed_curves == d->allowed_curves && p.rsa_min_bitlen == d->rsa_min_bitlen;
+}
 
 const char *side3_version_string(void)
 {
@@ -45,8 +58,8 @@ int side3_self_tests(void)
 {
     /* Exercises the per-file AES-NI flags of cmake/mbedtls3/CMakeLists.txt: a mismatch between
      * aes.c and aesni.c faults or fails here. */
-    int (*const tests[])(int) = {mbedtls_aes_self_test, mbedtls_gcm_self_test,
-                                 mbedtls_sha256_self_test, mbedtls_sha512_self_test,
+    int (*const tests[])(int) = {mbedtls_aes_self_test,      mbedtls_gcm_self_test,
+                                 mbedtls_sha256_self_test,   mbedtls_sha512_self_test,
                                  mbedtls_ctr_drbg_self_test, mbedtls_ecp_self_test};
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (tests[i](0) != 0) {
@@ -92,8 +105,8 @@ int side3_verify(const char *ca_pem, const char *leaf_pem, const char *cn, int a
         rc = parse_one(&leaf, leaf_pem);
     }
     if (rc == 0) {
-        rc = mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, &profile, cn, flags, NULL,
-                                                  NULL);
+        rc =
+            mbedtls_x509_crt_verify_with_profile(&leaf, &ca, NULL, &profile, cn, flags, NULL, NULL);
     }
     mbedtls_x509_crt_free(&leaf);
     mbedtls_x509_crt_free(&ca);
@@ -184,9 +197,9 @@ void side3_tls_get(uint16_t port, const char *ca_pem, const char *host, int time
         goto out;
     }
     res->step = "config";
-    if ((rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT,
-                                          MBEDTLS_SSL_TRANSPORT_STREAM,
-                                          MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
+    if ((rc =
+             mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
         goto out;
     }
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -231,8 +244,7 @@ void side3_tls_get(uint16_t port, const char *ca_pem, const char *host, int time
     res->step = "read";
     size_t got = 0;
     for (int i = 0; i < 100 && got + 1 < sizeof res->reply; i++) {
-        rc = mbedtls_ssl_read(&ssl, (unsigned char *)res->reply + got,
-                              sizeof res->reply - 1 - got);
+        rc = mbedtls_ssl_read(&ssl, (unsigned char *)res->reply + got, sizeof res->reply - 1 - got);
         if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
             res->tickets++;
             continue;

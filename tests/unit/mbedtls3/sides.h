@@ -38,6 +38,11 @@ int side3_verify(const char *ca_pem, const char *leaf_pem, const char *cn, int a
                  uint32_t *flags);
 int side2_verify(const char *ca_pem, const char *leaf_pem, const char *cn, int allow_sha1,
                  uint32_t *flags);
+/* The profile src/x509/profile.c derives for @p name in that side's copy of src/x509 (3.6:
+ * the mqtls3__ copy, tls-engines.md) equals that version's own mbedtls_x509_crt_profile_default,
+ * number for number: 1 yes, 0 no, -1 unknown name. */
+int side3_profile_is_library_default(const char *name);
+int side2_profile_is_library_default(const char *name);
 /* MBEDTLS_X509_BADCERT_BAD_MD as each side defines it. */
 uint32_t side3_flag_bad_md(void);
 uint32_t side2_flag_bad_md(void);

@@ -100,13 +100,14 @@ static int group_setup(void **state)
     path_in(key, fx.pki.dir, "sha1.key");
     path_in(csr, fx.pki.dir, "sha1.csr");
     path_in(fx.sha1_crt, fx.pki.dir, "sha1.crt");
-    char *genkey[] = {"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-                      "ec_paramgen_curve:P-256", "-out", key, NULL};
-    char *req[] = {"openssl", "req", "-new", "-key", key, "-subj", "/CN=sha1-leaf", "-out", csr,
-                   NULL};
-    char *sign[] = {"openssl", "x509", "-req", "-in", csr, "-CA", fx.pki.ca_crt,
-                    "-CAkey", fx.pki.ca_key, "-set_serial", "4242", "-days", "30", "-sha1",
-                    "-out", fx.sha1_crt, NULL};
+    char *genkey[] = {"openssl", "genpkey",  "-algorithm",
+                      "EC",      "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-out",    key,        NULL};
+    char *req[] = {"openssl", "req",           "-new", "-key", key,
+                   "-subj",   "/CN=sha1-leaf", "-out", csr,    NULL};
+    char *sign[] = {"openssl",     "x509",   "-req",        "-in",         csr,    "-CA",
+                    fx.pki.ca_crt, "-CAkey", fx.pki.ca_key, "-set_serial", "4242", "-days",
+                    "30",          "-sha1",  "-out",        fx.sha1_crt,   NULL};
     if (run(genkey) != 0 || run(req) != 0 || run(sign) != 0) {
         fprintf(stderr, "openssl could not make the SHA-1 signed certificate\n");
         return -1;
@@ -171,6 +172,21 @@ static void test_mbedtls3_chain_verifies_on_both_sides(void **state)
     assert_int_equal(f2, 0);
 }
 
+/* The device profiles are the real libraries' defaults, each in its own version's numbers (the
+ * identifiers of hashes and curves differ between 2.28 and 3.6). */
+static void test_mbedtls3_device_profiles_are_each_library_default(void **state)
+{
+    (void)state;
+    assert_int_equal(side3_profile_is_library_default("esp-idf-5"), 1);
+    assert_int_equal(side3_profile_is_library_default("mbedtls3-default"), 1);
+    assert_int_equal(side3_profile_is_library_default("mbedtls-default"), 1); /* the newest */
+    assert_int_equal(side3_profile_is_library_default("esp-idf-4"), 0);
+    assert_int_equal(side2_profile_is_library_default("esp-idf-4"), 1);
+    assert_int_equal(side2_profile_is_library_default("mbedtls2-default"), 1);
+    assert_int_equal(side2_profile_is_library_default("esp-idf-5"), 0);
+    assert_int_equal(side3_profile_is_library_default("no-such"), -1);
+}
+
 static void test_mbedtls3_sha1_signature_rejected_by_both_default_profiles(void **state)
 {
     (void)state;
@@ -187,8 +203,8 @@ static void test_mbedtls3_sha1_signature_rejected_by_both_default_profiles(void 
      * certificates, and Debian's build keeps the profile). Same code, same flag value. */
     int rc2 = side2_verify(fx.ca_pem, fx.sha1_pem, NULL, 0, &f2);
     side2_flags_text(f2, text, sizeof text);
-    print_message("2.28 default profile, SHA-1 leaf: rc -0x%04X, flags 0x%08X: %s",
-                  (unsigned)-rc2, f2, text);
+    print_message("2.28 default profile, SHA-1 leaf: rc -0x%04X, flags 0x%08X: %s", (unsigned)-rc2,
+                  f2, text);
     assert_int_equal(rc2, rc3);
     assert_int_equal(f2, side2_flag_bad_md());
     assert_int_equal(side2_flag_bad_md(), side3_flag_bad_md());
@@ -253,8 +269,8 @@ static pid_t spawn_s_server(uint16_t port, const char *log)
         (void)dup2(out, STDERR_FILENO);
     }
     /* -www: answers GET with a status page and never reads stdin. */
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-tls1_3", "-cert",
-                    fx.pki.server_crt, "-key", fx.pki.server_key, "-www", NULL};
+    char *argv[] = {"openssl",         "s_server", "-accept",         accept, "-tls1_3", "-cert",
+                    fx.pki.server_crt, "-key",     fx.pki.server_key, "-www", NULL};
     execvp(argv[0], argv);
     _exit(127);
 }
@@ -321,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_mbedtls3_self_tests_pass),
         cmocka_unit_test(test_mbedtls3_same_pem_parses_on_both_sides),
         cmocka_unit_test(test_mbedtls3_chain_verifies_on_both_sides),
+        cmocka_unit_test(test_mbedtls3_device_profiles_are_each_library_default),
         cmocka_unit_test(test_mbedtls3_sha1_signature_rejected_by_both_default_profiles),
         cmocka_unit_test_setup_teardown(test_mbedtls3_tls13_handshake_with_openssl_s_server,
                                         server_setup, server_teardown),
