@@ -54,6 +54,11 @@ struct mqtls_tls_facts {
     const char *engine; /**< the engine that connected ("mbedtls3", ...); static, NULL none */
     const char *judge;  /**< the engine whose mbedTLS judged the chain instead (a device
                              profile named explicitly), NULL when the engine's own verdict */
+    /** The broker is known to have accepted our handshake: TLS 1.2 done, TLS 1.3 without a
+     *  client certificate or with one the context had accepted before, or the broker spoke
+     *  (a ticket, its first data) while its verdict was awaited. Not set when that wait merely
+     *  timed out (CONNECT then goes out, but a reset may still be the verdict). */
+    bool tls_open;
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

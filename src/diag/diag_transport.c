@@ -508,10 +508,14 @@ void mqtls__diag_mqtt(mqtls__diag_ctx_t *c)
     bool plain_after_connect = c->in->facts == NULL &&
                                (e->layer == MQTLS_LAYER_TCP || e->layer == MQTLS_LAYER_NONE) &&
                                (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED);
-    /* Over TLS too: once the handshake is done, a close the transport reports (layer tcp or
-     * tls) is the broker's answer to our CONNECT. */
+    /* Over TLS too: once the TLS connection is open (in TLS 1.3 with a client certificate,
+     * after the broker spoke: a reset before that is the handshake's), a close the transport
+     * reports (layer tcp or tls) is the broker's answer to our CONNECT. A graceful close after
+     * our handshake is, too (a broker that drops a v5 CONNECT closes; one that rejects our
+     * certificate sends an alert or resets). */
     const mqtls_tls_facts_t *f = c->in->facts;
     bool tls_after_connect = f != NULL && f->server_hello_seen &&
+                             (f->tls_open || e->status == MQTLS_ERR_CLOSED) &&
                              f->handshake_ret == 0 && !f->peer_not_tls && f->alert_received < 0 &&
                              (e->layer == MQTLS_LAYER_TCP || e->layer == MQTLS_LAYER_TLS) &&
                              (e->status == MQTLS_ERR_CONN_RESET || e->status == MQTLS_ERR_CLOSED);

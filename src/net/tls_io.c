@@ -380,15 +380,21 @@ mqtls_status_t mqtls__tls_conn_finish(mqtls__tls_conn_t *c, int64_t now_ms, bool
         return st;
     }
     c->state = await ? MQTLS__TLS_VERDICT : MQTLS__TLS_OPEN;
+    if (!await && c->io.facts != NULL) {
+        c->io.facts->tls_open = true;
+    }
     c->verdict_deadline_ms = now_ms + MQTLS__TLS_VERDICT_MS;
     c->want = MQTLS_WANT_READ;
     return MQTLS_OK;
 }
 
-void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted)
+void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted, bool confirmed)
 {
     atomic_store(accepted, true);
     c->state = MQTLS__TLS_OPEN;
+    if (confirmed && c->io.facts != NULL) {
+        c->io.facts->tls_open = true;
+    }
     c->want = MQTLS_WANT_READ;
 }
 

@@ -142,8 +142,10 @@ mqtls_status_t mqtls__tls_conn_begin(mqtls__tls_conn_t *c, int64_t now_ms);
 mqtls_status_t mqtls__tls_conn_finish(mqtls__tls_conn_t *c, int64_t now_ms, bool await);
 /* VERDICT's outcomes: a ticket, data or silence until the deadline mean the broker accepted
  * our certificate (@p accepted is set for the whole context, the state OPEN); a failure @p st
- * read instead (its alert, or the end of the connection) fails the attempt. */
-void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted);
+ * read instead (its alert, or the end of the connection) fails the attempt. @p confirmed: the
+ * broker spoke (a ticket, its first data) rather than the wait timing out; only then is the
+ * facts' tls_open set (diag: a reset after an unconfirmed verdict is still the handshake's). */
+void mqtls__tls_conn_accepted(mqtls__tls_conn_t *c, atomic_bool *accepted, bool confirmed);
 mqtls_status_t mqtls__tls_conn_refused(mqtls__tls_conn_t *c, mqtls_status_t st);
 /* read(), before the engine's: MQTLS_ERR_STATE unless OPEN, the early data first (MQTLS_OK,
  * *got > 0), a failed flush of what waits; MQTLS_ERR_WOULD_BLOCK: go on, read from the engine. */

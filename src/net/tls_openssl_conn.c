@@ -390,7 +390,7 @@ static mqtls_status_t await_verdict(conn_t *c, int64_t now_ms)
             return mqtls__tls_conn_refused(&c->c, map_io(c, r));
         }
     }
-    mqtls__tls_conn_accepted(&c->c, &c->ctx->cert_accepted);
+    mqtls__tls_conn_accepted(&c->c, &c->ctx->cert_accepted, r == 1 || c->ticket_seen);
     return MQTLS_OK;
 }
 

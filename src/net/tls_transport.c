@@ -432,7 +432,7 @@ static mqtls_status_t await_verdict(tls_t *t, int64_t now_ms)
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ) {
             return mqtls__tls_conn_refused(&t->c, map_io_ret(t, ret));
         }
-        mqtls__tls_conn_accepted(&t->c, &t->ctx->cert_accepted);
+        mqtls__tls_conn_accepted(&t->c, &t->ctx->cert_accepted, ret > 0 || t->ticket_seen);
         return MQTLS_OK;
     }
     t->c.want = MQTLS_WANT_READ;

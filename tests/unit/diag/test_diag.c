@@ -1042,23 +1042,32 @@ static void test_diag_no_verification_option_is_named(void **state)
 
 
 /* A close after CONNECT without CONNACK: over TLS the transport reports it (layer tcp), and with
- * MQTT 5 it means the broker does not speak 5 (RabbitMQ 3.10). */
+ * MQTT 5 it means the broker does not speak 5 (RabbitMQ 3.10). A reset when the broker never
+ * said it accepted our TLS 1.3 handshake (no ticket, no data: tls_open false) is the
+ * handshake's; a graceful close is an answer to CONNECT either way. */
 static void test_diag_closed_after_v5_connect_is_mqtt5_not_supported(void **state)
 {
     (void)state;
     static const struct {
         int version;
         bool tls;
+        bool open;
+        mqtls_status_t status;
         const char *expect;
-    } cases[] = {{5, true, "mqtt5-not-supported"},
-                 {4, true, "closed-after-connect"},
-                 {5, false, "mqtt5-not-supported"},
-                 {4, false, "closed-after-connect"}};
+    } cases[] = {{5, true, true, MQTLS_ERR_CLOSED, "mqtt5-not-supported"},
+                 {4, true, true, MQTLS_ERR_CLOSED, "closed-after-connect"},
+                 {5, false, false, MQTLS_ERR_CLOSED, "mqtt5-not-supported"},
+                 {4, false, false, MQTLS_ERR_CLOSED, "closed-after-connect"},
+                 {5, true, false, MQTLS_ERR_CLOSED, "mqtt5-not-supported"},
+                 {4, true, false, MQTLS_ERR_CLOSED, "closed-after-connect"},
+                 {5, true, false, MQTLS_ERR_CONN_RESET, "handshake-reset"},
+                 {4, true, false, MQTLS_ERR_CONN_RESET, "handshake-reset"},
+                 {4, true, true, MQTLS_ERR_CONN_RESET, "closed-after-connect"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mqtls_error_t err;
         mqtls_error_init(&err);
         err.layer = MQTLS_LAYER_TCP;
-        err.status = MQTLS_ERR_CLOSED;
+        err.status = cases[i].status;
         mqtls_tls_facts_t facts;
         memset(&facts, 0, sizeof facts);
         facts.alert_received = -1;
@@ -1066,6 +1075,8 @@ static void test_diag_closed_after_v5_connect_is_mqtt5_not_supported(void **stat
         facts.server_hello_seen = true;
         facts.cert_requested = true;
         facts.client_cert_sent = true;
+        facts.tls_version = 0x0304;
+        facts.tls_open = cases[i].open;
         mqtls_diag_input_t in;
         mqtls_diag_input_init(&in);
         in.now_s = (int64_t)time(NULL);
