@@ -75,7 +75,8 @@ overflows() { awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h
 TO_RESULT='
 import json, sys
 d = json.load(sys.stdin)
-for phase, key in (("connect", "connect"), ("reconnect", "reconnect_resumed")):
+for phase, key in (("connect", "connect"), ("reconnect", "reconnect_resumed"),
+                   ("full", "reconnect_full")):
     x = d[key]
     lat = x["latency"]
     print("RESULT prog=%s phase=%s n=%d connected=%d seconds=%.3f rate=%.1f p50_ms=%.1f "
@@ -120,6 +121,12 @@ run_prog() { # prog round
     done
   done <<<"$o"
   V[$p|any|overflows|$r]=$((ov1 - ov0))
+  # each program's reconnect storm over its connect storm, and mqtls's resumed over full
+  local c=${V[$p|connect|rate|$r]:-} s=${V[$p|reconnect|rate|$r]:-} f=${V[$p|full|rate|$r]:-}
+  [ -n "$c" ] && [ -n "$s" ] && awk "BEGIN{exit !($c > 0)}" &&
+    V[$p|any|speedup|$r]=$(awk "BEGIN{printf \"%.2f\", $s / $c}")
+  [ -n "$f" ] && [ -n "$s" ] && awk "BEGIN{exit !($f > 0)}" &&
+    V[$p|any|resumption|$r]=$(awk "BEGIN{printf \"%.2f\", $s / $f}")
   sleep 2 # let the broker settle
 }
 PROGS=(mqtls mqtls-1t)
@@ -133,6 +140,20 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 
+worst() { # label phase: the fewest devices connected in any round, of N
+  printf '%-38s' "$1"
+  local p r v m
+  for p in "${PROGS[@]}"; do
+    m=""
+    for r in $(seq "$ROUNDS"); do
+      v=${V[$p|$2|connected|$r]:-}
+      [ -z "$v" ] && continue
+      if [ -z "$m" ] || [ "$v" -lt "$m" ]; then m=$v; fi
+    done
+    printf ' | %12s' "${m:--}"
+  done
+  printf ' | %s\n' "-"
+}
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
 med() { # prog phase key
   local r
@@ -143,9 +164,9 @@ med() { # prog phase key
 }
 printf '\nconnect storms, %s devices (own certificates), started at %s/s, %s rounds (median), mosquitto %s on 127.0.0.1, %s cores\n' \
   "$N" "$RATE" "$ROUNDS" "$(mosquitto -h 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" "$(nproc)"
-printf '%-34s' "metric"; for p in "${PROGS[@]}"; do printf ' | %12s' "$p"; done; printf ' | %s\n' "mqtls / best peer"
+printf '%-38s' "metric"; for p in "${PROGS[@]}"; do printf ' | %12s' "$p"; done; printf ' | %s\n' "mqtls / best peer"
 row() { # label phase key higher_is_better
-  printf '%-34s' "$1"
+  printf '%-38s' "$1"
   local best="" p v
   for p in "${PROGS[@]}"; do
     v=$(med "$p" "$2" "$3"); printf ' | %12s' "$v"
@@ -157,7 +178,7 @@ row() { # label phase key higher_is_better
   done
   v=$(med mqtls "$2" "$3")
   if [ -n "$best" ] && [ "$v" != "-" ] && awk "BEGIN{exit !($best > 0)}"; then
-    printf ' | %.2f\n' "$(awk "BEGIN{print $v / $best}")"
+    awk "BEGIN{x = $v / $best; printf (x >= 0.1 ? \" | %.2f\\n\" : \" | %.3g\\n\"), x}"
   else
     printf ' | -\n'
   fi
@@ -169,5 +190,22 @@ row "storm 2 reconnect: conn/s" reconnect rate 1
 row "storm 2 reconnect: p50 ms" reconnect p50_ms 0
 row "storm 2 reconnect: p99 ms" reconnect p99_ms 0
 row "storm 2: TLS sessions resumed" reconnect resumed 1
+row "storm 2 / storm 1 conn/s (per round)" any speedup 1
+row "storm 3 full reconnect: conn/s" full rate 1
+row "storm 2 / storm 3 (resumption speedup)" any resumption 1
+worst "storm 1: connected, worst round" connect
+worst "storm 2: connected, worst round" reconnect
 row "listen-queue overflows per run" any overflows 0
+# A storm started at $RATE/s over N devices cannot be faster than the ramp: a median at 90 % of
+# it or more is the ramp's ceiling, a lower bound of what the program could do.
+for p in "${PROGS[@]}"; do
+  for ph in connect reconnect; do
+    v=$(med "$p" "$ph" rate)
+    [ "$v" != "-" ] && awk "BEGIN{exit !($v >= 0.9 * $RATE)}" &&
+      echo "note: $p $ph: $v conn/s is the ramp's ceiling (STORM_RATE=$RATE): a lower bound"
+  done
+done
+echo "(storm 3 = \`mqtls bench reconnect\`'s third storm: new client objects, full handshakes;"
+echo " storm 2 / storm 1 is each program's own reconnect-over-connect ratio in the same round;"
+echo " overflows: the whole machine's TcpExt ListenOverflows during the run)"
 echo "(commands and every RESULT line: $out)"
