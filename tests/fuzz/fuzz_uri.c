@@ -2,8 +2,9 @@
  * Invariants: no crash or out-of-bounds access (ASan); MQTLS_OK or MQTLS_ERR_BAD_URI; on success
  * the host is non-empty, NUL-terminated, holds no '/', space or control byte; the port is not
  * 0; the scheme agrees with tls / websocket; a WebSocket path starts with '/' and holds no
- * space or control byte, an mqtt(s):// one is empty; and the parse is stable: the URI rebuilt
- * from the result parses to the same result. Also linked into replay_main.c. */
+ * space or control byte, an mqtt(s):// one is empty; unix:///path has no host or port and an
+ * absolute path of at most 107 bytes; and the parse is stable: the URI rebuilt from the result
+ * parses to the same result. Also linked into replay_main.c. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,18 +42,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(memchr(u.host, '\0', sizeof u.host) != NULL);
     CHECK(memchr(u.path, '\0', sizeof u.path) != NULL);
     if (u.scheme == MQTLS_SCHEME_UNIX) {
-        /* no host part; an absolute file name that fits sun_path, no control byte */
+        /* unix:///path: no host, no port, no TLS of its own; an absolute file name that fits
+         * sun_path with no control byte; and "unix://" + path parses to the same. */
+        size_t len = strlen(u.path);
         CHECK(u.host[0] == '\0' && u.port == 0 && !u.tls && !u.websocket);
-        CHECK(u.path[0] == '/' && strlen(u.path) <= 107u);
-        for (const char *p = u.path; *p != '\0'; p++) {
-            CHECK((unsigned char)*p >= 0x20u && (unsigned char)*p != 0x7Fu);
+        CHECK(u.path[0] == '/' && len >= 2u && len <= 107u);
+        for (size_t i = 0; i < len; i++) {
+            CHECK((unsigned char)u.path[i] >= 0x20u && (unsigned char)u.path[i] != 0x7Fu);
         }
-        char again[300];
-        int n = snprintf(again, sizeof again, "unix://%s", u.path);
-        CHECK(n > 0 && (size_t)n < sizeof again);
-        mqtls_uri_t v;
-        CHECK(mqtls_uri_parse(again, &v) == MQTLS_OK);
-        CHECK(v.scheme == MQTLS_SCHEME_UNIX && strcmp(u.path, v.path) == 0);
+        char again_unix[300];
+        int k = snprintf(again_unix, sizeof again_unix, "unix://%s", u.path);
+        CHECK(k > 0 && (size_t)k < sizeof again_unix);
+        mqtls_uri_t w;
+        CHECK(mqtls_uri_parse(again_unix, &w) == MQTLS_OK);
+        CHECK(w.scheme == MQTLS_SCHEME_UNIX && strcmp(u.path, w.path) == 0);
         return 0;
     }
     CHECK(u.host[0] != '\0' && strchr(u.host, '/') == NULL && clean(u.host));
