@@ -22,7 +22,7 @@ Then checker.py judges the subscriber's output against what the publisher handed
 quick (make test): 9 cases, a few hundred messages each, about 2 minutes. long (make chaos):
 more messages and cases, >= 10^5 messages and >= 200 faults, about 15 minutes; its figures are
 in docs/reliability.md. Every process is started here and stopped by its PID; every wait has a
-deadline; only 127.0.0.1. KEEP=1 keeps the temporary directory. Environment: CHAOS_CLIENT,
+deadline; only 127.0.0.1. KEEP=1 keeps the temporary directory (kept anyway when a case fails). Environment: CHAOS_CLIENT,
 FAULTPROXY (the binaries), MQTLS_SOURCE_DIR (for tests/harness/make-pki.sh).
 """
 
@@ -509,8 +509,11 @@ def main():
         if broker is not None:
             broker.finish()
         stop_all()
-        if os.environ.get("KEEP") == "1":
-            print(f"# kept {tdir}")
+        bad = any(r["verdict"] not in ("OK", "MEASURED") for r in results)
+        if os.environ.get("KEEP") == "1" or bad:
+            # a failed case keeps its records (clients' logs, sent/handed/acked/recv, the
+            # broker's log) for the post-mortem: the next run's seed repeats only the schedule
+            print(f"# kept {tdir}" + (" (a case failed: its records are there)" if bad else ""))
         else:
             shutil.rmtree(tdir, ignore_errors=True)
     failed = [r for r in results if r["verdict"] not in ("OK", "MEASURED")]
