@@ -91,6 +91,7 @@ extern "C" {
     X(MQTLS_ERR_TLS_IO,             -213, "TLS record layer error")                              \
     X(MQTLS_ERR_WS_HANDSHAKE,       -214, "WebSocket upgrade refused")                           \
     X(MQTLS_ERR_WS_PROTOCOL,        -215, "WebSocket framing error")                             \
+    X(MQTLS_ERR_TLS_PIN_MISMATCH,   -216, "server public key matches none of the pins")          \
     /* --- credentials / files ----------------------------------------------------------- */    \
     X(MQTLS_ERR_FILE_UNREADABLE,    -300, "file cannot be read")                                 \
     X(MQTLS_ERR_FILE_EMPTY,         -301, "file is empty")                                       \

@@ -77,6 +77,16 @@ typedef struct mqtls_tls_cfg {
      *  the setup with MQTLS_ERR_NOT_SUPPORTED, an unknown name with MQTLS_ERR_INVALID_ARG
      *  (layer CONFIG; the detail lists the engines built in). */
     const char *engine;
+    /** Public-key pins: NULL-terminated list of "sha256//BASE64", the SHA-256 of the DER
+     *  SubjectPublicKeyInfo of the server's own certificate in base64 (curl's
+     *  --pinnedpubkey form; `openssl x509 -pubkey -noout -in server.crt | openssl pkey -pubin
+     *  -outform der | openssl dgst -sha256 -binary | openssl enc -base64`), at most 16. NULL =
+     *  no pinning. Checked after the chain verified, on every engine alike: when the server's
+     *  key matches none, the handshake fails with MQTLS_ERR_TLS_PIN_MISMATCH and the error
+     *  detail (and diagnosis, finding `pin-mismatch`) names the key the server presented. A
+     *  malformed pin, more than 16, or pins with @c insecure fail the setup with
+     *  MQTLS_ERR_INVALID_ARG (layer CONFIG). Decoded at setup: the strings are not kept. */
+    const char *const *pins;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

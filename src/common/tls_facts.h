@@ -53,6 +53,9 @@ struct mqtls_tls_facts {
     const char *engine; /**< the engine that connected ("mbedtls3", ...); static, NULL none */
     const char *judge;  /**< the engine whose mbedTLS judged the chain instead (a device
                              profile named explicitly), NULL when the engine's own verdict */
+    char server_pin[56]; /**< "sha256//BASE64" of the leaf's public key when pins were checked,
+                              "" otherwise (net/tls_pin.h) */
+    bool pin_mismatch;   /**< the chain verified but the leaf's key matched no pin */
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

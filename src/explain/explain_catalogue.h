@@ -328,6 +328,14 @@ static const explain_text_t catalogue[] = {
      "certificate.",
      "mqtls pki server pki --name HOST --ip 192.0.2.10 --dns 192.0.2.10 --force   # the IP as "
      "a DNS name too\n# or connect by a DNS name that is in the certificate\n" DOCTOR},
+    [MQTLS__F_PIN_MISMATCH] = {
+     "Public-key pinning (mqtls --pin, curl --pinnedpubkey, an app's pinned SPKI hash): the "
+     "chain verified, but the SHA-256 of the server's public key is none of the pins. The "
+     "server got a new key (renewed certificate, other broker behind the name) or a proxy "
+     "intercepts TLS.",
+     "openssl s_client -connect HOST:8883 </dev/null 2>/dev/null | openssl x509 -pubkey -noout "
+     "| openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl enc -base64"
+     "   # the server's pin: compare, then add it with --pin sha256//...\n"},
 };
 /* clang-format on */
 

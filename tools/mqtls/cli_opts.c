@@ -2,6 +2,7 @@
  * parser, one switch. See cli_opts.h. */
 #include "cli_opts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +13,23 @@
 #include "commands.h"
 #include "mqtls/profile.h"
 #include "mqtls/tls.h"
+
+/* "sha256//" and the 44 base64 characters of 32 bytes (the last one '='): the form of a
+ * public-key pin (mqtls_tls_cfg_t::pins), checked here so that a typo is a usage error. */
+static bool is_pin(const char *v)
+{
+    static const char prefix[] = "sha256//";
+    if (strncmp(v, prefix, sizeof prefix - 1) != 0 || strlen(v) != sizeof prefix - 1 + 44) {
+        return false;
+    }
+    const char *b = v + sizeof prefix - 1;
+    for (size_t i = 0; i < 43; i++) {
+        if (!isalnum((unsigned char)b[i]) && b[i] != '+' && b[i] != '/') {
+            return false;
+        }
+    }
+    return b[43] == '=';
+}
 
 static const cli_option_t options[] = {
 #define X(id, s, l, a, lo, hi, m, al, hp, hs, hd)                                                  \
@@ -434,6 +452,12 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         o->alpn[o->alpn_count++] = val;
         break;
+    case CLI_OPT_PIN:
+        if (o->pin_count >= CLI_MAX_PINS || !is_pin(val)) {
+            return APPLY_BAD_VALUE;
+        }
+        o->pins[o->pin_count++] = val;
+        break;
     case CLI_OPT_TLS_SERVER_NAME:
         o->server_name = val;
         break;
@@ -642,13 +666,19 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     if (o->json && o->format != NULL) {
         return cli_usage_error(mode, err, false, "--json and -F exclude each other");
     }
+    if (o->pin_count > 0 && o->insecure) {
+        return cli_usage_error(mode, err, false,
+                               "--pin and --insecure exclude each other (pins are checked on a "
+                               "verified chain)");
+    }
     if (o->keypass != NULL && o->keypass_file != NULL) {
         return cli_usage_error(mode, err, false, "--keypass and --keypass-file exclude each other");
     }
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->tls_engine != NULL || o->server_name != NULL || o->insecure ||
-                           o->keypass != NULL || o->keypass_file != NULL || o->keyform_given;
+                           o->keypass != NULL || o->keypass_file != NULL || o->keyform_given ||
+                           o->pin_count > 0;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls && o->cafile == NULL && o->capath == NULL && !o->insecure) {
         /* Decision (docs/cli/pub.md "TLS"): no --cafile/--capath = the system trust store,

@@ -63,6 +63,7 @@ typedef enum cli_msg_src {
 
 #define CLI_MAX_TOPICS 64
 #define CLI_MAX_ALPN 8
+#define CLI_MAX_PINS 16 /* --pin (the library's limit) */
 
 /* Everything the command line says. Strings borrow argv unless noted. */
 typedef struct cli_opts {
@@ -121,6 +122,8 @@ typedef struct cli_opts {
     uint16_t tls_version; /* 0 = default (1.2 minimum), 0x0303, 0x0304 */
     const char *alpn[CLI_MAX_ALPN + 1];
     size_t alpn_count;
+    const char *pins[CLI_MAX_PINS + 1]; /* --pin, NULL-terminated */
+    size_t pin_count;
     const char *server_name;
     bool insecure;
     const char *keypass; /* --keypass, or read from --keypass-file (owned, see below) */

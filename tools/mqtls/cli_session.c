@@ -328,6 +328,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         t->server_name = o->server_name;
         t->insecure = o->insecure;
         t->alpn = o->alpn_count > 0 ? o->alpn : NULL;
+        t->pins = o->pin_count > 0 ? o->pins : NULL;
         t->engine = o->tls_engine; /* NULL: $MQTLS_TLS_ENGINE, else the default */
         t->profile = o->profile;   /* named: that device's mbedTLS judges (docs/tls-engines.md) */
         if (o->tls_version != 0) {
