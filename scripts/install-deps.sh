@@ -19,6 +19,9 @@ PACKAGES=(
   python3                                   # CLI tests: JSON and option-page checks
   websockify                                # WebSocket->TCP bridge for ws:// tests
   abigail-tools                             # abidw/abidiff: the public ABI against its baseline
+  libp11-kit-dev                            # pkcs11: URIs and modules (keys on a token)
+  libengine-pkcs11-openssl                  # the openssl engine's keys on a PKCS#11 token
+  softhsm2 opensc                           # a PKCS#11 token in tests (softhsm2-util, pkcs11-tool)
 )
 
 missing=()

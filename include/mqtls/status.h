@@ -106,6 +106,7 @@ extern "C" {
     X(MQTLS_ERR_FILE_WRITE,         -310, "file cannot be written")                              \
     X(MQTLS_ERR_FILE_EXISTS,        -311, "file exists (use --force to overwrite)")              \
     X(MQTLS_ERR_CRYPTO,             -312, "cryptographic operation failed")                      \
+    X(MQTLS_ERR_PKCS11,             -313, "PKCS#11 module or token failed")                      \
     /* --- diagnosis / tools ------------------------------------------------------------- */    \
     X(MQTLS_ERR_USAGE,              -350, "invalid command-line usage")
 /* clang-format on */

@@ -32,7 +32,8 @@ typedef struct mqtls_tls_cfg {
     const char *cert_file;        /**< client certificate, optionally followed by its chain */
     const uint8_t *cert_buf;
     size_t cert_len;
-    const char *key_file;         /**< client private key */
+    const char *key_file;         /**< client private key: a file, or an RFC 7512 `pkcs11:` URI
+                                       of a key on a token (see pkcs11_module) */
     const uint8_t *key_buf;
     size_t key_len;
     const char *key_password;     /**< never logged, never printed */
@@ -87,6 +88,18 @@ typedef struct mqtls_tls_cfg {
      *  malformed pin, more than 16, or pins with @c insecure fail the setup with
      *  MQTLS_ERR_INVALID_ARG (layer CONFIG). Decoded at setup: the strings are not kept. */
     const char *const *pins;
+    /** The PKCS#11 module (a shared library path, e.g. /usr/lib/softhsm/libsofthsm2.so) that
+     *  holds the client key when @c key_file is an RFC 7512 `pkcs11:` URI, e.g.
+     *  "pkcs11:token=mqtls;object=client;pin-value=1234" (docs/tls-engines.md "Keys on a
+     *  token"). NULL with a `pkcs11:` key: the URI's module-path attribute, else the setup
+     *  fails with MQTLS_ERR_INVALID_ARG. The token's PIN: the URI's pin-value or pin-source,
+     *  else @c key_password. The key never leaves the token: the engine has it sign. RSA keys
+     *  on every engine ("mbedtls3" then speaks TLS 1.2 only), EC keys with "openssl"; another
+     *  combination fails the setup with MQTLS_ERR_NOT_SUPPORTED. A module, token or key that
+     *  cannot be found or used: MQTLS_ERR_PKCS11; a PIN missing or wrong:
+     *  MQTLS_ERR_KEY_PASSWORD_REQUIRED / _WRONG (layer CONFIG, the detail names the URI with
+     *  pin-value=***). */
+    const char *pkcs11_module;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -12,6 +12,7 @@
 
 #include "mqtls/tls.h"
 #include "net/net.h"
+#include "net/pkcs11.h"
 #include "net/tls_io.h"
 #include "net/tls_pin.h"
 
@@ -385,6 +386,20 @@ static mqtls_status_t load_own(const mqtls__tls_engine_t *e, mqtls__tls_ectx_t *
     blob_t kb;
     memset(&kb, 0, sizeof kb);
     mqtls_status_t st = blob_load(&cb, cfg->cert_file, cfg->cert_buf, cfg->cert_len, cname, err);
+    if (st == MQTLS_OK && mqtls__p11_is_uri(cfg->key_file)) {
+        /* A key on a PKCS#11 token: the engine asks the token to sign (docs/tls-engines.md
+         * "Keys on a token"). Messages name the URI without its PIN. */
+        char shown[512];
+        mqtls__p11_uri_redact(cfg->key_file, shown, sizeof shown);
+        mqtls__tls_key_t key = {.kind = MQTLS__KEY_URI,
+                                .uri = cfg->key_file,
+                                .module = cfg->pkcs11_module,
+                                .password = cfg->key_password,
+                                .name = shown};
+        st = e->ctx_set_own(c, cb.buf, cb.len, cname, &key, err);
+        blob_free(&cb);
+        return st;
+    }
     if (st == MQTLS_OK) {
         st = blob_load(&kb, cfg->key_file, cfg->key_buf, cfg->key_len, kname, err);
     }
@@ -415,7 +430,7 @@ struct mqtls__tls_ctx {
 
 /* One engine context of @p e from @p cfg, credentials and all. */
 static mqtls_status_t build_ectx(const mqtls__tls_engine_t *e, const mqtls__tls_opts_t *opts,
-                                 const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
+                                 const mqtls_tls_cfg_t *cfg, bool with_own, mqtls_error_t *err,
                                  mqtls__tls_ectx_t **out)
 {
     *out = NULL;
@@ -425,7 +440,7 @@ static mqtls_status_t build_ectx(const mqtls__tls_engine_t *e, const mqtls__tls_
     if (st == MQTLS_OK) {
         st = load_ca(e, c, cfg, &has_ca, err);
     }
-    if (st == MQTLS_OK) {
+    if (st == MQTLS_OK && with_own) {
         st = load_own(e, c, cfg, err);
     }
     if (st == MQTLS_OK) {
@@ -620,7 +635,8 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
         mqtls__tls_opts_t jo = opts;
         jo.min_version = 0x0303;
         jo.max_version = j->max_version;
-        st = build_ectx(j, &jo, cfg, err, &ctx->judge.ctx);
+        /* A judge only verifies chains: a key on a token is opened by the engine that signs. */
+        st = build_ectx(j, &jo, cfg, !mqtls__p11_is_uri(cfg->key_file), err, &ctx->judge.ctx);
         if (st == MQTLS_OK) {
             ctx->judge.engine = j;
             ctx->judge.server_name = ctx->server_name;
@@ -633,7 +649,7 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
         }
     }
     if (st == MQTLS_OK) {
-        st = build_ectx(e, &opts, cfg, err, &ctx->ectx);
+        st = build_ectx(e, &opts, cfg, true, err, &ctx->ectx);
     }
     if (st != MQTLS_OK) {
         mqtls__tls_ctx_destroy(ctx);

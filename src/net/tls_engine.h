@@ -52,7 +52,9 @@ typedef struct mqtls__tls_opts {
  * may add, so that a key that never leaves its token goes through the same operation. */
 typedef enum {
     MQTLS__KEY_BYTES = 1, /* buf/len: PEM (with its NUL counted) or DER */
-    MQTLS__KEY_URI,       /* uri: resolved by the engine; MQTLS_ERR_NOT_SUPPORTED if it cannot */
+    MQTLS__KEY_URI,       /* uri: an RFC 7512 pkcs11: URI, resolved by the engine (pkcs11.h,
+                             or its library's own PKCS#11 support); MQTLS_ERR_NOT_SUPPORTED
+                             for a key type it cannot sign with */
 } mqtls__tls_key_kind_t;
 
 typedef struct mqtls__tls_key {
@@ -61,7 +63,8 @@ typedef struct mqtls__tls_key {
     size_t len;
     const char *password; /* may be NULL; used for the call only, never copied */
     const char *uri;
-    const char *name; /* for messages: the file name, "key_buf" or the URI */
+    const char *module; /* MQTLS__KEY_URI: the PKCS#11 module (NULL: the URI's module-path) */
+    const char *name;   /* for messages: the file name, "key_buf" or the URI without its PIN */
 } mqtls__tls_key_t;
 
 /* What a connection needs besides its engine context. */

@@ -127,13 +127,15 @@ void cli_print_config(const cli_opts_t *o, FILE *out)
         fprintf(out, "mqtls: debug: topic %s qos %d\n", o->topics[i], o->qos);
     }
     if (o->tls) {
+        char key_shown[600];
         fprintf(out, "mqtls: debug: tls cafile %s, capath %s, cert %s, key %s, keypass %s\n",
                 o->cafile != NULL ? o->cafile
                                   : (o->system_ca_file != NULL ? o->system_ca_file : "(none)"),
                 o->capath != NULL
                     ? o->capath
                     : (o->system_ca && o->system_ca_file == NULL ? "/etc/ssl/certs" : "(none)"),
-                o->cert != NULL ? o->cert : "(none)", o->key != NULL ? o->key : "(none)",
+                o->cert != NULL ? o->cert : "(none)",
+                o->key != NULL ? cli_key_shown(o->key, key_shown, sizeof key_shown) : "(none)",
                 o->keypass != NULL ? "***" : "(none)");
         fprintf(out, "mqtls: debug: tls version %s, server name %s, verification %s\n",
                 o->tls_version == 0x0304 ? "1.3 only"

@@ -458,6 +458,9 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         o->pins[o->pin_count++] = val;
         break;
+    case CLI_OPT_PKCS11_MODULE:
+        o->pkcs11_module = val;
+        break;
     case CLI_OPT_TLS_SERVER_NAME:
         o->server_name = val;
         break;
@@ -678,7 +681,7 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->tls_engine != NULL || o->server_name != NULL || o->insecure ||
                            o->keypass != NULL || o->keypass_file != NULL || o->keyform_given ||
-                           o->pin_count > 0;
+                           o->pin_count > 0 || o->pkcs11_module != NULL;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls && o->cafile == NULL && o->capath == NULL && !o->insecure) {
         /* Decision (docs/cli/pub.md "TLS"): no --cafile/--capath = the system trust store,

@@ -124,6 +124,7 @@ typedef struct cli_opts {
     size_t alpn_count;
     const char *pins[CLI_MAX_PINS + 1]; /* --pin, NULL-terminated */
     size_t pin_count;
+    const char *pkcs11_module; /* --pkcs11-module */
     const char *server_name;
     bool insecure;
     const char *keypass; /* --keypass, or read from --keypass-file (owned, see below) */

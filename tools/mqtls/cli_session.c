@@ -73,7 +73,7 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     cli_cred_t ca, cert, key;
     cli_cred_load(&ca, o->cafile != NULL ? o->cafile : o->system_ca_file);
     cli_cred_load(&cert, o->cert);
-    cli_cred_load(&key, o->key);
+    cli_cred_load(&key, cli_is_pkcs11_uri(o->key) ? NULL : o->key); /* on a token: no file */
     cli_cred_to_diag(&ca, &in.ca);
     cli_cred_to_diag(&cert, &in.cert);
     cli_cred_to_diag(&key, &in.key);
@@ -145,6 +145,9 @@ static void print_doctor_hint(const cli_opts_t *o)
     if (!cli_build_uri(o, uri, sizeof(uri))) {
         return;
     }
+    if (cli_is_pkcs11_uri(o->key)) {
+        return; /* doctor checks key files, not keys on a token */
+    }
     fprintf(stderr, "mqtls: for a step-by-step check run:\n  mqtls doctor %s", uri);
     if (o->version_given) {
         fprintf(stderr, " -V %s", o->version == MQTLS_V5 ? "5" : "311");
@@ -201,7 +204,7 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
 
 static int check_keyform(const cli_opts_t *o)
 {
-    if (!o->keyform_given || o->key == NULL) {
+    if (!o->keyform_given || o->key == NULL || cli_is_pkcs11_uri(o->key)) {
         return 0;
     }
     cli_cred_t key;
@@ -329,6 +332,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
         t->insecure = o->insecure;
         t->alpn = o->alpn_count > 0 ? o->alpn : NULL;
         t->pins = o->pin_count > 0 ? o->pins : NULL;
+        t->pkcs11_module = o->pkcs11_module;
         t->engine = o->tls_engine; /* NULL: $MQTLS_TLS_ENGINE, else the default */
         t->profile = o->profile;   /* named: that device's mbedTLS judges (docs/tls-engines.md) */
         if (o->tls_version != 0) {

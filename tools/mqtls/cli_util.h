@@ -103,6 +103,11 @@ typedef struct cli_cred {
     size_t len;
     int err; /* errno of the read; EFBIG above CLI_CRED_FILE_MAX */
 } cli_cred_t;
+/** @brief Is @p key (--key) an RFC 7512 pkcs11: URI rather than a file? NULL: false. */
+bool cli_is_pkcs11_uri(const char *key);
+/** @brief @p key as it may be printed: a pkcs11: URI with its pin-value as ***, a file name as
+ *  it is. @return @p buf (or @p key when it needs no change). */
+const char *cli_key_shown(const char *key, char *buf, size_t cap);
 /** @brief Read @p path (NULL: none given) into @p f. Never fails: a problem is f->err. */
 void cli_cred_load(cli_cred_t *f, const char *path);
 /** @brief The diagnosis input for @p f (borrowed: keep @p f until the diagnosis is done). */
