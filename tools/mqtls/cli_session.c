@@ -77,6 +77,10 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     cli_cred_to_diag(&ca, &in.ca);
     cli_cred_to_diag(&cert, &in.cert);
     cli_cred_to_diag(&key, &in.key);
+    char key_shown[600];
+    if (cli_is_pkcs11_uri(o->key)) {
+        in.key.display_name = cli_key_shown(o->key, key_shown, sizeof key_shown); /* on a token */
+    }
     in.key_password = o->keypass;
     in.key_password_given = o->keypass != NULL;
     in.err = e;

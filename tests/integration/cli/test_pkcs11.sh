@@ -137,6 +137,17 @@ pub bad9 "$T/ec.crt" 'pkcs11:token=mqtls;object=client;pin-value=735194' --pkcs1
   >"$T/o.mismatch" 2>&1; rc=$?
 check "the RSA token key with the EC key's certificate: MQTLS_ERR_KEY_MISMATCH (exit $rc)" \
   grep -q "MQTLS_ERR_KEY_MISMATCH" "$T/o.mismatch"
+# One process, the engines in turn (libp11 finalises the module when OpenSSL's ENGINE goes).
+if [ "$ENGINE" = openssl ] && [ -n "${P11_ENGINES:-}" ]; then
+  timeout 60 "$P11_ENGINES" "mqtts://127.0.0.1:$MTLS" "$PKI/ca.crt" "$T/rsa.crt" \
+    'pkcs11:token=mqtls;object=client;pin-value=735194' "$MODULE" openssl mbedtls2 openssl mbedtls2 \
+    >"$T/o.engines" 2>&1; rc=$?
+  check "one process: openssl, mbedtls2, openssl, mbedtls2 in turn with the token key (exit $rc)" \
+    test "$rc" = 0
+  [ "$rc" = 0 ] || cat "$T/o.engines"
+fi
+check "no finding about a key file (the key is on a token)" \
+  bash -c "! grep -hE 'client-key-missing|file-unreadable|key-password' '$T'/o.*"
 check "the PIN is never printed" bash -c "! grep -h '735194\|864203' '$T'/o.*"
 check "... the URI is shown with pin-value=***" grep -q "pin-value=\*\*\*" "$T/o.wrongpin"
 finish
