@@ -26,6 +26,9 @@ PACKAGES=(
   bash-completion zsh                       # the completion tests
   debhelper lintian fakeroot                # dpkg-buildpackage -us -uc (debian/), lintian
   time util-linux                           # GNU time (peak RSS) and prlimit: hostile-input table
+  libp11-kit-dev                            # pkcs11: URIs and modules (keys on a token)
+  libengine-pkcs11-openssl                  # the openssl engine's keys on a PKCS#11 token
+  softhsm2 opensc                           # a PKCS#11 token in tests (softhsm2-util, pkcs11-tool)
 )
 
 missing=()

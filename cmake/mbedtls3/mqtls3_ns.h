@@ -93,6 +93,7 @@
 #define mqtls__compat_is_key_update mqtls3__compat_is_key_update
 #define mqtls__compat_is_tls13 mqtls3__compat_is_tls13
 #define mqtls__compat_peer_alert mqtls3__compat_peer_alert
+#define mqtls__compat_pk_setup_p11_rsa mqtls3__compat_pk_setup_p11_rsa
 #define mqtls__compat_read_again mqtls3__compat_read_again
 #define mqtls__compat_sent_alert mqtls3__compat_sent_alert
 #define mqtls__compat_session_saveable mqtls3__compat_session_saveable

@@ -55,7 +55,9 @@ typedef struct mqtls_diag_input {
     const char *server_name;         /**< --tls-server-name override, or NULL */
     mqtls_diag_file_t ca;            /**< trusted CA file/buffer */
     mqtls_diag_file_t cert;          /**< client certificate (+chain) */
-    mqtls_diag_file_t key;           /**< client key */
+    mqtls_diag_file_t key;           /**< client key; a key on a PKCS#11 token: display_name
+                                          its pkcs11: URI (PIN left out), data NULL, read_errno
+                                          0 (no file checks) */
     const char *key_password;        /**< used to test decryption only; never copied out */
     bool key_password_given;
     const mqtls_error_t *err;        /**< the failure, or NULL for offline checks */

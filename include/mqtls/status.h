@@ -99,6 +99,7 @@ extern "C" {
     X(MQTLS_ERR_PROXY_AUTH,         -217, "proxy authentication required or refused")            \
     X(MQTLS_ERR_PROXY_TARGET,       -218, "proxy could not reach the broker")                    \
     X(MQTLS_ERR_PROXY_PROTOCOL,     -219, "proxy answered with something that is not SOCKS5 or HTTP") \
+    X(MQTLS_ERR_TLS_PIN_MISMATCH,   -220, "server public key matches none of the pins")          \
     /* --- credentials / files ----------------------------------------------------------- */    \
     X(MQTLS_ERR_FILE_UNREADABLE,    -300, "file cannot be read")                                 \
     X(MQTLS_ERR_FILE_EMPTY,         -301, "file is empty")                                       \
@@ -115,6 +116,7 @@ extern "C" {
     X(MQTLS_ERR_CRYPTO,             -312, "cryptographic operation failed")                      \
     X(MQTLS_ERR_FILE_NOT_REGULAR,   -313, "not a regular file (a directory, FIFO, socket or device)") \
     X(MQTLS_ERR_FILE_TOO_LARGE,     -314, "file larger than the limit")                          \
+    X(MQTLS_ERR_PKCS11,             -315, "PKCS#11 module or token failed")                      \
     /* --- diagnosis / tools ------------------------------------------------------------- */    \
     X(MQTLS_ERR_USAGE,              -350, "invalid command-line usage")
 /* clang-format on */

@@ -33,7 +33,8 @@ typedef struct mqtls_tls_cfg {
     const char *cert_file;        /**< client certificate, optionally followed by its chain */
     const uint8_t *cert_buf;
     size_t cert_len;
-    const char *key_file;         /**< client private key */
+    const char *key_file;         /**< client private key: a file, or an RFC 7512 `pkcs11:` URI
+                                       of a key on a token (see pkcs11_module) */
     const uint8_t *key_buf;
     size_t key_len;
     const char *key_password;     /**< never logged, never printed */
@@ -73,12 +74,12 @@ typedef struct mqtls_tls_cfg {
     /** TLS-PSK (RFC 4279): the pre-shared key, @c psk_len bytes (at most 32 with the mbedTLS
      *  engines, MBEDTLS_PSK_MAX_LEN; at most 256 with OpenSSL), and its identity
      *  (NUL-terminated). Both or neither. Every engine does it (docs/tls-engines.md).
-     *  With a PSK no certificate is exchanged: it excludes ca_* / cert_* / key_* (setup fails
-     *  with MQTLS_ERR_INVALID_ARG), TLS is 1.2 with PSK suites only, forward-secret first
-     *  (ECDHE-PSK and DHE-PSK with ChaCha20-Poly1305 or AES-GCM, then PSK with AES-GCM), and
-     *  min_version 1.3 fails with MQTLS_ERR_NOT_SUPPORTED. A key the broker does not share
-     *  fails the handshake with a TLS alert (finding psk-mismatch). @c ciphers does not apply.
-     *  Borrowed until the client is destroyed; never logged. */
+     *  With a PSK no certificate is exchanged: it excludes ca_* / cert_* / key_* and pins
+     *  (setup fails with MQTLS_ERR_INVALID_ARG), TLS is 1.2 with PSK suites only,
+     *  forward-secret first (ECDHE-PSK and DHE-PSK with ChaCha20-Poly1305 or AES-GCM, then PSK
+     *  with AES-GCM), and min_version 1.3 fails with MQTLS_ERR_NOT_SUPPORTED. A key the broker
+     *  does not share fails the handshake with a TLS alert (finding psk-mismatch). @c ciphers
+     *  does not apply. Borrowed until the client is destroyed; never logged. */
     const uint8_t *psk;
     size_t psk_len;
     const char *psk_identity;
@@ -99,6 +100,28 @@ typedef struct mqtls_tls_cfg {
      *  the setup with MQTLS_ERR_NOT_SUPPORTED, an unknown name with MQTLS_ERR_INVALID_ARG
      *  (layer CONFIG; the detail lists the engines built in). */
     const char *engine;
+    /** Public-key pins: NULL-terminated list of "sha256//BASE64", the SHA-256 of the DER
+     *  SubjectPublicKeyInfo of the server's own certificate in base64 (curl's
+     *  --pinnedpubkey form; `openssl x509 -pubkey -noout -in server.crt | openssl pkey -pubin
+     *  -outform der | openssl dgst -sha256 -binary | openssl enc -base64`), at most 16. NULL =
+     *  no pinning. Checked after the chain verified, on every engine alike: when the server's
+     *  key matches none, the handshake fails with MQTLS_ERR_TLS_PIN_MISMATCH and the error
+     *  detail (and diagnosis, finding `pin-mismatch`) names the key the server presented. A
+     *  malformed pin, more than 16, or pins with @c insecure or @c psk fail the setup with
+     *  MQTLS_ERR_INVALID_ARG (layer CONFIG). Decoded at setup: the strings are not kept. */
+    const char *const *pins;
+    /** The PKCS#11 module (a shared library path, e.g. /usr/lib/softhsm/libsofthsm2.so) that
+     *  holds the client key when @c key_file is an RFC 7512 `pkcs11:` URI, e.g.
+     *  "pkcs11:token=mqtls;object=client;pin-value=1234" (docs/tls-engines.md "Keys on a
+     *  token"). NULL with a `pkcs11:` key: the URI's module-path attribute, else the setup
+     *  fails with MQTLS_ERR_INVALID_ARG. The token's PIN: the URI's pin-value or pin-source,
+     *  else @c key_password. The key never leaves the token: the engine has it sign. RSA keys
+     *  on every engine ("mbedtls3" then speaks TLS 1.2 only), EC keys with "openssl"; another
+     *  combination fails the setup with MQTLS_ERR_NOT_SUPPORTED. A module, token or key that
+     *  cannot be found or used: MQTLS_ERR_PKCS11; a PIN missing or wrong:
+     *  MQTLS_ERR_KEY_PASSWORD_REQUIRED / _WRONG (layer CONFIG, the detail names the URI with
+     *  pin-value=***). */
+    const char *pkcs11_module;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

@@ -59,6 +59,9 @@ struct mqtls_tls_facts {
      *  (a ticket, its first data) while its verdict was awaited. Not set when that wait merely
      *  timed out (CONNECT then goes out, but a reset may still be the verdict). */
     bool tls_open;
+    char server_pin[56]; /**< "sha256//BASE64" of the leaf's public key when pins were checked,
+                              "" otherwise (net/tls_pin.h) */
+    bool pin_mismatch;   /**< the chain verified but the leaf's key matched no pin */
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

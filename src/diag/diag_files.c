@@ -535,12 +535,28 @@ static void key_status_finding(mqtls__diag_ctx_t *c, const char *kname)
     }
 }
 
+/* "pkcs11:..." (RFC 7512: the scheme is case-insensitive): a key on a token, no file. */
+static bool is_pkcs11_uri(const char *name)
+{
+    static const char scheme[] = "pkcs11:";
+    for (size_t i = 0; name != NULL && i < sizeof scheme - 1; i++) {
+        char ch = name[i];
+        if ((ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch) != scheme[i]) {
+            return false;
+        }
+    }
+    return name != NULL;
+}
+
 void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
 {
     const mqtls_diag_input_t *in = c->in;
     const char *kname = mqtls__diag_file_name(&in->key, "key file");
     if (c->swapped) {
         return;
+    }
+    if (in->key.data == NULL && in->key.read_errno == 0 && is_pkcs11_uri(in->key.display_name)) {
+        return; /* a key on a PKCS#11 token: no file to check; the engine's status says why */
     }
     if (in->key.read_errno != 0 || (in->key.data == NULL && in->key.display_name != NULL)) {
         mqtls_diag_file_t f = in->key;

@@ -198,6 +198,26 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
     }
     const char *host = c->in->host != NULL ? c->in->host : "?";
     unsigned port = c->in->port;
+    if (e->status == MQTLS_ERR_TLS_PIN_MISMATCH || (f != NULL && f->pin_mismatch)) {
+        const char *pin = f != NULL && f->server_pin[0] != '\0' ? f->server_pin : NULL;
+        const char *sni = c->in->server_name != NULL ? c->in->server_name : host;
+        mqtls__diag_add(
+            c, MQTLS__F_PIN_MISMATCH,
+            mqtls__diag_subject(c, "the public key of %s:%u's certificate", host, port),
+            mqtls__diag_fix(c,
+                            "openssl s_client -connect %s:%u -servername %s </dev/null "
+                            "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin "
+                            "-outform der | openssl dgst -sha256 -binary | openssl enc -base64"
+                            "   # the server's pin; if you trust this key, add --pin sha256//"
+                            "<that>",
+                            host, port, sni),
+            "The server's certificate chain verified, but its public key has the pin %s, which "
+            "is none of the pins given (--pin). The broker has a new key (renewed certificate, "
+            "another broker behind this name) or something between you intercepts TLS; do not "
+            "add the pin before you know which.",
+            pin != NULL ? pin : "(not readable)");
+        return;
+    }
     bool hello_seen = f != NULL && f->server_hello_seen;
     if ((e->status == MQTLS_ERR_TLS_NOT_TLS && !hello_seen) || (f != NULL && f->peer_not_tls)) {
         char hex[64] = "";

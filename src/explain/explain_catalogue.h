@@ -523,6 +523,14 @@ static const explain_text_t catalogue[] = {
      "was lost.'",
      "mosquitto_pub -V mqttv311 ...   # mqtls: -V 311\n/* esp-mqtt */ .session.protocol_ver = "
      "MQTT_PROTOCOL_V_3_1_1"},
+    [MQTLS__F_PIN_MISMATCH] = {
+     "Public-key pinning (mqtls --pin, curl --pinnedpubkey, an app's pinned SPKI hash): the "
+     "chain verified, but the SHA-256 of the server's public key is none of the pins. The "
+     "server got a new key (renewed certificate, other broker behind the name) or a proxy "
+     "intercepts TLS.",
+     "openssl s_client -connect HOST:8883 </dev/null 2>/dev/null | openssl x509 -pubkey -noout "
+     "| openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl enc -base64"
+     "   # the server's pin: compare, then add it with --pin sha256//...\n"},
 };
 /* clang-format on */
 

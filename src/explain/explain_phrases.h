@@ -490,6 +490,13 @@ static const phrase_entry_t phrases[] = {
      {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
     /* TLS alerts as OpenSSL prints them ("sslv3 alert handshake failure"): see the alerts
      * table of explain_codes.h (their names live in src/common/tls_alert.h). */
+    /* ---- public-key pinning: mqtls (src/net/tls_io.c), curl lib/vtls/vtls.c ---- */
+    {"matches none of the pins", NULL, "mqtls",
+     "MQTLS_ERR_TLS_PIN_MISMATCH: the chain verified, but the server's public key is not "
+     "pinned", PH_NONE, 0, {CAUSE(PIN_MISMATCH, 5)}, NONE},
+    {"does not match pinned public key", NULL, "curl",
+     "CURLE_SSL_PINNEDPUBKEYNOTMATCH (90): --pinnedpubkey does not match the server's key",
+     PH_NONE, 0, {CAUSE(PIN_MISMATCH, 5)}, NONE},
 };
 
 /* Lines that mark a BROKER's log (then OpenSSL reasons describe the client's side):

@@ -13,6 +13,7 @@
 #include "mbedtls/pkcs5.h"
 #include "mbedtls/platform_util.h"
 
+#include "net/pkcs11.h"
 #include "x509/compat.h"
 
 static mqtls_status_t fail_mbedtls(mqtls_error_t *err, mqtls_status_t st, int ret, const char *name,
@@ -74,13 +75,48 @@ static mqtls_status_t map_key_error(mqtls_error_t *err, int ret, const char *nam
     return fail_mbedtls(err, MQTLS_ERR_KEY_PARSE, ret, name, "private key");
 }
 
+/* A key on a PKCS#11 token (pkcs11.h): RSA as an RSA_ALT key, signing with PKCS#1 v1.5, which
+ * is TLS 1.2's; mbedTLS 3.6's TLS 1.3 needs RSA-PSS from its own RSA keys (mbedtls_pk_sign_ext
+ * refuses RSA_ALT), so a token key caps this engine at TLS 1.2. mbedTLS has no external-key
+ * hook for ECDSA short of a PSA driver: EC keys on a token are the openssl engine's. */
+static mqtls_status_t set_token_key(struct mqtls__tls_ectx *ctx, const mqtls__tls_key_t *key,
+                                    mqtls_error_t *err)
+{
+    mqtls_status_t st = mqtls__p11_key_open(key->uri, key->module, key->password, err, &ctx->p11);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    if (mqtls__p11_key_type(ctx->p11) != MQTLS__P11_KEY_RSA) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "%s: the %s engine signs with RSA keys on a token only; this key "
+                               "is %s (use --tls-engine openssl, docs/tls-engines.md)",
+                               key->name, MQTLS__MBEDTLS_ENGINE_NAME,
+                               mqtls__p11_key_type(ctx->p11) == MQTLS__P11_KEY_EC ? "EC"
+                                                                                  : "another type");
+    }
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    if (ctx->min_version > 0x0303) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "%s: the %s engine signs with a key on a token in TLS 1.2 only "
+                               "(TLS 1.3 wants RSA-PSS; use --tls-engine openssl)",
+                               key->name, MQTLS__MBEDTLS_ENGINE_NAME);
+    }
+    mqtls__compat_set_versions(&ctx->conf, ctx->min_version, 0x0303);
+#endif
+    int ret = mqtls__compat_pk_setup_p11_rsa(&ctx->key, ctx->p11);
+    if (ret != 0) {
+        return fail_mbedtls(err, MQTLS_ERR_KEY_UNSUPPORTED, ret, key->name, "token key");
+    }
+    return MQTLS_OK;
+}
+
 mqtls_status_t mqtls__creds_set_own(struct mqtls__tls_ectx *ctx, const uint8_t *cert,
                                     size_t cert_len, const char *cert_name,
                                     const mqtls__tls_key_t *key, mqtls_error_t *err)
 {
-    if (key->kind != MQTLS__KEY_BYTES) {
+    if (key->kind != MQTLS__KEY_BYTES && key->kind != MQTLS__KEY_URI) {
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
-                               "%s: the %s engine loads keys from bytes only", key->name,
+                               "%s: the %s engine cannot load this kind of key", key->name,
                                MQTLS__MBEDTLS_ENGINE_NAME);
     }
     int ret = mbedtls_x509_crt_parse(&ctx->cert, cert, cert_len);
@@ -92,11 +128,18 @@ mqtls_status_t mqtls__creds_set_own(struct mqtls__tls_ectx *ctx, const uint8_t *
                                "%s: %d certificate(s) of the chain could not be parsed", cert_name,
                                ret);
     }
-    /* The password is used for this call only: never copied, never logged. */
-    ret = mqtls__x509_pk_parse_key(&ctx->key, key->buf, key->len, key->password,
-                                   mbedtls_ctr_drbg_random, &ctx->drbg);
-    if (ret != 0) {
-        return map_key_error(err, ret, key->name);
+    if (key->kind == MQTLS__KEY_URI) {
+        mqtls_status_t st = set_token_key(ctx, key, err);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+    } else {
+        /* The password is used for this call only: never copied, never logged. */
+        ret = mqtls__x509_pk_parse_key(&ctx->key, key->buf, key->len, key->password,
+                                       mbedtls_ctr_drbg_random, &ctx->drbg);
+        if (ret != 0) {
+            return map_key_error(err, ret, key->name);
+        }
     }
     ret = mqtls__x509_pk_check_pair(&ctx->cert.pk, &ctx->key, mbedtls_ctr_drbg_random, &ctx->drbg);
     if (ret != 0) {

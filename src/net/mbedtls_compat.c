@@ -12,11 +12,15 @@
 #include <string.h>
 
 #include "mbedtls/error.h"
+#include "mbedtls/oid.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/sha1.h"
 #include "mbedtls/version.h"
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #include "psa/crypto.h"
 #endif
+
+#include "net/pkcs11.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define SSL_FIELD(ssl, f) ((ssl)->MBEDTLS_PRIVATE(f))
@@ -231,4 +235,102 @@ int mqtls__compat_sha1(const uint8_t *in, size_t len, uint8_t digest[20])
 #else
     return mbedtls_sha1(in, len, digest);
 #endif
+}
+
+/* ---- an RSA key on a PKCS#11 token as mbedTLS's RSA_ALT key ---------------------------- */
+
+static size_t p11_rsa_len(void *ctx)
+{
+    return mqtls__p11_key_len(ctx);
+}
+
+/* PKCS#1 v1.5 (RFC 8017 9.2): the token pads; we give it the DigestInfo of @p hash. */
+static int p11_rsa_sign_digest(void *ctx, mbedtls_md_type_t md_alg, unsigned int hashlen,
+                               const unsigned char *hash, unsigned char *sig)
+{
+    unsigned char info[19 + 64];
+    size_t n = 0;
+    if (md_alg == MBEDTLS_MD_NONE) {
+        if (hashlen > sizeof info) {
+            return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+        }
+        memcpy(info, hash, hashlen);
+        n = hashlen;
+    } else {
+        const char *oid = NULL;
+        size_t oid_len = 0;
+        if (mbedtls_oid_get_oid_by_md(md_alg, &oid, &oid_len) != 0 || hashlen > 64 ||
+            oid_len > 9) {
+            return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+        }
+        /* DigestInfo ::= SEQUENCE { SEQUENCE { OID, NULL }, OCTET STRING hash } */
+        info[n++] = 0x30;
+        info[n++] = (unsigned char)(8 + oid_len + hashlen);
+        info[n++] = 0x30;
+        info[n++] = (unsigned char)(4 + oid_len);
+        info[n++] = 0x06;
+        info[n++] = (unsigned char)oid_len;
+        memcpy(info + n, oid, oid_len);
+        n += oid_len;
+        info[n++] = 0x05;
+        info[n++] = 0x00;
+        info[n++] = 0x04;
+        info[n++] = (unsigned char)hashlen;
+        memcpy(info + n, hash, hashlen);
+        n += hashlen;
+    }
+    size_t len = mqtls__p11_key_len(ctx);
+    size_t got = 0;
+    if (mqtls__p11_sign_rsa_pkcs1(ctx, info, n, sig, len, &got) != 0 || got != len) {
+        return MBEDTLS_ERR_RSA_PRIVATE_FAILED; /* the token refused or failed */
+    }
+    return 0;
+}
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+static int p11_rsa_sign(void *ctx, mbedtls_f_rng_t *f_rng, void *p_rng, mbedtls_md_type_t md_alg,
+                        unsigned int hashlen, const unsigned char *hash, unsigned char *sig)
+{
+    (void)f_rng;
+    (void)p_rng;
+    return p11_rsa_sign_digest(ctx, md_alg, hashlen, hash, sig);
+}
+
+static int p11_rsa_decrypt(void *ctx, size_t *olen, const unsigned char *input,
+                           unsigned char *output, size_t output_max_len)
+{
+    (void)ctx;
+    (void)olen;
+    (void)input;
+    (void)output;
+    (void)output_max_len;
+    return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE; /* a client never decrypts with its key */
+}
+#else
+static int p11_rsa_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng,
+                        int mode, mbedtls_md_type_t md_alg, unsigned int hashlen,
+                        const unsigned char *hash, unsigned char *sig)
+{
+    (void)f_rng;
+    (void)p_rng;
+    (void)mode;
+    return p11_rsa_sign_digest(ctx, md_alg, hashlen, hash, sig);
+}
+
+static int p11_rsa_decrypt(void *ctx, int mode, size_t *olen, const unsigned char *input,
+                           unsigned char *output, size_t output_max_len)
+{
+    (void)ctx;
+    (void)mode;
+    (void)olen;
+    (void)input;
+    (void)output;
+    (void)output_max_len;
+    return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE; /* a client never decrypts with its key */
+}
+#endif
+
+int mqtls__compat_pk_setup_p11_rsa(mbedtls_pk_context *pk, struct mqtls__p11_key *key)
+{
+    return mbedtls_pk_setup_rsa_alt(pk, key, p11_rsa_decrypt, p11_rsa_sign, p11_rsa_len);
 }

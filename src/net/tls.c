@@ -13,7 +13,9 @@
 #include "mqtls/file.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
+#include "net/pkcs11.h"
 #include "net/tls_io.h"
+#include "net/tls_pin.h"
 
 /* Trusted CAs when the configuration names none (Debian/Ubuntu location). */
 #ifndef MQTLS_SYSTEM_CA_FILE
@@ -393,6 +395,20 @@ static mqtls_status_t load_own(const mqtls__tls_engine_t *e, mqtls__tls_ectx_t *
     blob_t kb;
     memset(&kb, 0, sizeof kb);
     mqtls_status_t st = blob_load(&cb, cfg->cert_file, cfg->cert_buf, cfg->cert_len, cname, err);
+    if (st == MQTLS_OK && mqtls__p11_is_uri(cfg->key_file)) {
+        /* A key on a PKCS#11 token: the engine asks the token to sign (docs/tls-engines.md
+         * "Keys on a token"). Messages name the URI without its PIN. */
+        char shown[512];
+        mqtls__p11_uri_redact(cfg->key_file, shown, sizeof shown);
+        mqtls__tls_key_t key = {.kind = MQTLS__KEY_URI,
+                                .uri = cfg->key_file,
+                                .module = cfg->pkcs11_module,
+                                .password = cfg->key_password,
+                                .name = shown};
+        st = e->ctx_set_own(c, cb.buf, cb.len, cname, &key, err);
+        blob_free(&cb);
+        return st;
+    }
     if (st == MQTLS_OK) {
         st = blob_load(&kb, cfg->key_file, cfg->key_buf, cfg->key_len, kname, err);
     }
@@ -417,11 +433,13 @@ struct mqtls__tls_ctx {
     mqtls__tls_ectx_t *ectx;
     mqtls__tls_judge_t judge; /* judge.engine NULL: the engine's verdict stands */
     char *server_name;
+    uint8_t (*pins)[MQTLS__PIN_LEN]; /* decoded cfg->pins; NULL: no pinning */
+    size_t pin_count;
 };
 
 /* One engine context of @p e from @p cfg, credentials and all. */
 static mqtls_status_t build_ectx(const mqtls__tls_engine_t *e, const mqtls__tls_opts_t *opts,
-                                 const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
+                                 const mqtls_tls_cfg_t *cfg, bool with_own, mqtls_error_t *err,
                                  mqtls__tls_ectx_t **out)
 {
     *out = NULL;
@@ -431,7 +449,7 @@ static mqtls_status_t build_ectx(const mqtls__tls_engine_t *e, const mqtls__tls_
     if (st == MQTLS_OK && opts->psk == NULL) { /* a PSK replaces CA, certificate and key */
         st = load_ca(e, c, cfg, &has_ca, err);
     }
-    if (st == MQTLS_OK && opts->psk == NULL) {
+    if (st == MQTLS_OK && opts->psk == NULL && with_own) {
         st = load_own(e, c, cfg, err);
     }
     if (st == MQTLS_OK) {
@@ -495,6 +513,12 @@ static mqtls_status_t resolve_psk(const mqtls__tls_engine_t *e, const mqtls_tls_
                                "TLS-PSK excludes CA, certificate and key (the pre-shared key "
                                "authenticates both sides)");
     }
+    if (cfg->pins != NULL && cfg->pins[0] != NULL) {
+        /* Pins are checked on the server's certificate; a PSK handshake has none. */
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "TLS-PSK excludes public-key pins (the server presents no "
+                               "certificate whose key could be pinned)");
+    }
     if (o->min_version > 0x0303) {
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
                                "TLS-PSK is TLS 1.2 here (every engine, %s too): min_version "
@@ -540,6 +564,7 @@ void mqtls__tls_ctx_destroy(mqtls__tls_ctx_t *ctx)
         ctx->judge.engine->ctx_free(ctx->judge.ctx);
     }
     free(ctx->server_name);
+    free(ctx->pins);
     free(ctx);
 }
 
@@ -554,6 +579,44 @@ static const mqtls__tls_engine_t *judge_for(const mqtls__tls_engine_t *e, const 
         j = newest_mbedtls(); /* suiteb, openssl-seclevel2 ... as mbedTLS applies them */
     }
     return j != NULL && j != e && j->judge_chain != NULL ? j : NULL;
+}
+
+/* cfg->pins ("sha256//BASE64", NULL-terminated) decoded into ctx->pins. */
+static mqtls_status_t load_pins(mqtls__tls_ctx_t *ctx, const mqtls_tls_cfg_t *cfg,
+                                mqtls_error_t *err)
+{
+    size_t n = 0;
+    while (cfg->pins != NULL && cfg->pins[n] != NULL) {
+        n++;
+    }
+    if (n == 0) {
+        return MQTLS_OK;
+    }
+    if (cfg->insecure) {
+        /* Pins are checked on a verified chain; --insecure verifies nothing. */
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "public-key pins are checked after the chain is verified, and "
+                               "insecure turns verification off: give one or the other");
+    }
+    if (n > MQTLS__MAX_PINS) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "more than %d public-key pins", MQTLS__MAX_PINS);
+    }
+    ctx->pins = calloc(n, sizeof ctx->pins[0]);
+    if (ctx->pins == NULL) {
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "pins");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (mqtls__tls_pin_parse(cfg->pins[i], ctx->pins[i]) != MQTLS_OK) {
+            return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                                   "public-key pin %zu '%.64s' is not sha256// followed by the "
+                                   "base64 of 32 bytes (openssl dgst -sha256 -binary | "
+                                   "openssl enc -base64)",
+                                   i + 1, cfg->pins[i]);
+        }
+    }
+    ctx->pin_count = n;
+    return MQTLS_OK;
 }
 
 mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *err,
@@ -615,6 +678,11 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
             return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "server_name");
         }
     }
+    st = load_pins(ctx, cfg, err);
+    if (st != MQTLS_OK) {
+        mqtls__tls_ctx_destroy(ctx);
+        return st;
+    }
     /* A profile named explicitly is judged by the mbedTLS it names, whatever engine connects:
      * that mbedTLS parses the same credentials first (can the device load them?) and verifies
      * every chain the server presents (mqtls__tls_after_verify). */
@@ -624,7 +692,8 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
         mqtls__tls_opts_t jo = opts;
         jo.min_version = 0x0303;
         jo.max_version = j->max_version;
-        st = build_ectx(j, &jo, cfg, err, &ctx->judge.ctx);
+        /* A judge only verifies chains: a key on a token is opened by the engine that signs. */
+        st = build_ectx(j, &jo, cfg, !mqtls__p11_is_uri(cfg->key_file), err, &ctx->judge.ctx);
         if (st == MQTLS_OK) {
             ctx->judge.engine = j;
             ctx->judge.server_name = ctx->server_name;
@@ -637,7 +706,7 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
         }
     }
     if (st == MQTLS_OK) {
-        st = build_ectx(e, &opts, cfg, err, &ctx->ectx);
+        st = build_ectx(e, &opts, cfg, true, err, &ctx->ectx);
     }
     if (st != MQTLS_OK) {
         mqtls__tls_ctx_destroy(ctx);
@@ -677,14 +746,48 @@ mqtls_status_t mqtls__tls_create(mqtls__tls_ctx_t *ctx, mqtls_transport_t *inner
         .host = host,
         .facts = facts,
         .judge = ctx->judge.engine != NULL ? &ctx->judge : NULL,
+        .pins = (const uint8_t(*)[MQTLS__PIN_LEN])ctx->pins,
+        .pin_count = ctx->pin_count,
     };
     return ctx->engine->conn_create(ctx->ectx, &cc, inner, err, out);
 }
 
 /* ---- after the chain is verified ------------------------------------------------------ */
 
+static void judge(const mqtls__tls_conn_cfg_t *cc, const uint8_t *const *der, const size_t *len,
+                  size_t count, uint32_t *flags);
+
+/* The pins, on a chain that verified: does the leaf's public key match one? */
+static void check_pins(const mqtls__tls_conn_cfg_t *cc, const uint8_t *leaf, size_t leaf_len,
+                       uint32_t *flags)
+{
+    mqtls_tls_facts_t *f = cc->facts;
+    uint8_t got[MQTLS__PIN_LEN];
+    bool have = mqtls__tls_pin_of_cert(leaf, leaf_len, got) == 0;
+    if (have) {
+        mqtls__tls_pin_text(got, f->server_pin, sizeof f->server_pin);
+    }
+    for (size_t i = 0; have && i < cc->pin_count; i++) {
+        if (memcmp(got, cc->pins[i], MQTLS__PIN_LEN) == 0) {
+            return;
+        }
+    }
+    f->pin_mismatch = true;
+    *flags = MQTLS__BADCERT_OTHER;
+}
+
 void mqtls__tls_after_verify(const mqtls__tls_conn_cfg_t *cc, const uint8_t *const *der,
                              const size_t *len, size_t count, uint32_t *flags)
+{
+    judge(cc, der, len, count, flags);
+    if (cc->pin_count > 0 && *flags == 0) {
+        check_pins(cc, count > 0 ? der[0] : NULL, count > 0 ? len[0] : 0, flags);
+    }
+}
+
+/* The device judgement of mqtls__tls_after_verify(). */
+static void judge(const mqtls__tls_conn_cfg_t *cc, const uint8_t *const *der, const size_t *len,
+                  size_t count, uint32_t *flags)
 {
     const mqtls__tls_judge_t *j = cc->judge;
     if (j == NULL || count == 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mbedtls/ssl_ciphersuites.h"
+#include "net/pkcs11.h"
 #include "net/tls_io.h"
 #include "x509/profile.h"
 
@@ -29,6 +30,7 @@ static void ctx_free(mqtls__tls_ectx_t *ctx)
     mbedtls_x509_crt_free(&ctx->ca);
     mbedtls_x509_crt_free(&ctx->cert);
     mbedtls_pk_free(&ctx->key);
+    mqtls__p11_key_close(ctx->p11); /* after the pk that signs with it */
     mbedtls_ctr_drbg_free(&ctx->drbg);
     mbedtls_entropy_free(&ctx->entropy);
     free(ctx->server_name);
@@ -210,6 +212,7 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t 
                                "mbedtls_ssl_config_defaults -0x%04X", (unsigned)-ret);
     }
     mqtls__compat_set_versions(&ctx->conf, opts->min_version, opts->max_version);
+    ctx->min_version = opts->min_version;
     ctx->resumption = opts->resumption;
     ret = mqtls__compat_conf_tls13(&ctx->conf, ctx->resumption);
     if (ret != 0) {

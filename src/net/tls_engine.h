@@ -11,7 +11,8 @@
  * key handle), and the device judgement: when the profile names a device whose mbedTLS is not
  * the engine that connects, that mbedTLS verifies the chain the server presented
  * (mqtls__tls_after_verify(), called by every engine after its own chain verification) and
- * its verdict is the handshake's. Public-key pins belong there too.
+ * its verdict is the handshake's; then the public-key pins (tls_pin.h), on a chain that
+ * verified.
  *
  * Life of a context: ctx_new -> ctx_add_ca (any number) -> ctx_set_own (optional) ->
  * ctx_finish -> conn_create (any number, any thread) -> ctx_free. With a PSK (opts->psk) no
@@ -63,7 +64,9 @@ typedef struct mqtls__tls_opts {
  * may add, so that a key that never leaves its token goes through the same operation. */
 typedef enum {
     MQTLS__KEY_BYTES = 1, /* buf/len: PEM (with its NUL counted) or DER */
-    MQTLS__KEY_URI,       /* uri: resolved by the engine; MQTLS_ERR_NOT_SUPPORTED if it cannot */
+    MQTLS__KEY_URI,       /* uri: an RFC 7512 pkcs11: URI, resolved by the engine (pkcs11.h,
+                             or its library's own PKCS#11 support); MQTLS_ERR_NOT_SUPPORTED
+                             for a key type it cannot sign with */
 } mqtls__tls_key_kind_t;
 
 typedef struct mqtls__tls_key {
@@ -72,7 +75,8 @@ typedef struct mqtls__tls_key {
     size_t len;
     const char *password; /* may be NULL; used for the call only, never copied */
     const char *uri;
-    const char *name; /* for messages: the file name, "key_buf" or the URI */
+    const char *module; /* MQTLS__KEY_URI: the PKCS#11 module (NULL: the URI's module-path) */
+    const char *name;   /* for messages: the file name, "key_buf" or the URI without its PIN */
 } mqtls__tls_key_t;
 
 /* What a connection needs besides its engine context. */
@@ -80,6 +84,8 @@ typedef struct mqtls__tls_conn_cfg {
     const char *host;                     /* the host connected to (SNI, name check); borrowed */
     mqtls_tls_facts_t *facts;             /* borrowed until the transport is destroyed */
     const struct mqtls__tls_judge *judge; /* NULL: the engine's own verdict stands */
+    const uint8_t (*pins)[32];            /* SHA-256 of accepted SPKIs (tls_pin.h); borrowed */
+    size_t pin_count;                     /* 0: no pinning */
 } mqtls__tls_conn_cfg_t;
 
 /* A device's mbedTLS judging chains another engine received (tls.c builds it). */
@@ -152,8 +158,11 @@ extern const mqtls__tls_engine_t mqtls__tls_engine_openssl;
 /* Called by every engine once it has verified the server chain (facts->chain filled, flags
  * per depth), before its verdict is final: runs the device judgement of @p cc (if any) on the
  * chain the server sent (@p der, leaf first) and replaces facts->chain with the judge's.
- * @p flags: in, the engine's merged flags; out, the verdict (0 = accept). Engine-independent
- * checks on a verified chain (public-key pins) belong here. */
+ * @p flags: in, the engine's merged flags; out, the verdict (0 = accept). Then, on a chain
+ * that verified, the public-key pins of @p cc: when the leaf's key matches none,
+ * facts->pin_mismatch is set, facts->server_pin names the key, and the verdict is
+ * MQTLS__BADCERT_OTHER (the engine fails the handshake as for a rejected chain, and
+ * mqtls__tls_io_fail_verify() reports MQTLS_ERR_TLS_PIN_MISMATCH). */
 void mqtls__tls_after_verify(const mqtls__tls_conn_cfg_t *cc, const uint8_t *const *der,
                              const size_t *len, size_t count, uint32_t *flags);
 

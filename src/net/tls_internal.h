@@ -41,6 +41,8 @@ struct mqtls__tls_ectx {
     mbedtls_x509_crt ca;
     mbedtls_x509_crt cert;
     mbedtls_pk_context key;
+    struct mqtls__p11_key *p11; /* the token key behind `key` (RSA_ALT), or NULL; owned */
+    uint16_t min_version;       /* as opts (a token key caps the maximum at TLS 1.2) */
     mbedtls_x509_crt_profile profile; /* the server chain is verified with it (conf points here) */
     bool has_ca;
     bool has_cert;
@@ -89,6 +91,10 @@ mqtls_status_t mqtls__tls_conf_psk(mbedtls_ssl_config *conf, const mqtls__tls_op
                                    mqtls_error_t *err);
 
 /* mbedtls_compat.c */
+struct mqtls__p11_key;
+/* @p pk as an RSA_ALT key whose signatures the token of @p key makes (PKCS#1 v1.5; TLS 1.2).
+ * 0 or an mbedTLS error. */
+int mqtls__compat_pk_setup_p11_rsa(mbedtls_pk_context *pk, struct mqtls__p11_key *key);
 /* min/max as 0x0303 / 0x0304 (checked by tls.c against what this version speaks). */
 void mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
                                 uint16_t max_version);

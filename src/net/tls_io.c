@@ -224,6 +224,13 @@ mqtls_status_t mqtls__tls_io_fail_verify(mqtls__tls_io_t *io, uint32_t flags)
 {
     mqtls_tls_facts_t *f = io->facts;
     mqtls_error_t *err = io->err;
+    if (f->pin_mismatch) {
+        /* The chain verified; the verdict was the pins' (mqtls__tls_after_verify). */
+        f->verify_flags = 0;
+        return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_PIN_MISMATCH, 0,
+                               "the server's public key %s matches none of the pins given",
+                               f->server_pin[0] != '\0' ? f->server_pin : "(unreadable)");
+    }
     f->verify_flags = flags;
     if (err != NULL) {
         err->verify_flags = flags;

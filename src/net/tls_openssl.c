@@ -81,6 +81,7 @@ static void ctx_free(mqtls__tls_ectx_t *c)
         return;
     }
     SSL_CTX_free(c->ssl_ctx);
+    mqtls__ossl_p11_release(c); /* after the SSL_CTX that holds the token's key */
     free(c->server_name);
     free(c->alpn);
     if (c->psk_key != NULL) {
@@ -479,12 +480,16 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 }
 
 /* A private key from PEM or DER, encrypted or not (the password for this call only). */
-static mqtls_status_t load_key(const mqtls__tls_key_t *key, EVP_PKEY **out, mqtls_error_t *err)
+static mqtls_status_t load_key(mqtls__tls_ectx_t *c, const mqtls__tls_key_t *key, EVP_PKEY **out,
+                               mqtls_error_t *err)
 {
     *out = NULL;
+    if (key->kind == MQTLS__KEY_URI) {
+        return mqtls__ossl_p11_load(c, key, out, err); /* a key on a PKCS#11 token */
+    }
     if (key->kind != MQTLS__KEY_BYTES) {
         return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
-                               "%s: the openssl engine loads keys from bytes only", key->name);
+                               "%s: the openssl engine cannot load this kind of key", key->name);
     }
     pass_t pass = {.password = key->password, .asked = false};
     EVP_PKEY *pk = NULL;
@@ -568,7 +573,7 @@ static mqtls_status_t ctx_set_own(mqtls__tls_ectx_t *c, const uint8_t *cert, siz
     }
     EVP_PKEY *pk = NULL;
     if (st == MQTLS_OK) {
-        st = load_key(key, &pk, err);
+        st = load_key(c, key, &pk, err);
     }
     if (st == MQTLS_OK) {
         X509 *leaf = sk_X509_value(chain, 0);

@@ -33,6 +33,7 @@ struct mqtls__tls_ectx {
     unsigned char *psk_key;    /* owned copy, wiped at ctx_free; NULL without a PSK */
     size_t psk_len;
     char *psk_identity; /* owned copy */
+    struct engine_st *p11_engine; /* initialised pkcs11 ENGINE of a token key, or NULL */
 };
 
 /* What a connection's verification needs (tls_openssl.c owns it; one per connection). */
@@ -50,6 +51,14 @@ mqtls__ossl_verify_t *mqtls__ossl_conn_verify(SSL *ssl);
 
 /* Once per process (tls_openssl.c calls it under pthread_once): collect()'s ex_data slot. */
 void mqtls__ossl_verify_init(void);
+
+/* tls_openssl_p11.c: the private key a pkcs11: URI names (@p key of kind MQTLS__KEY_URI), its
+ * private operations done by the token (OpenSSL's pkcs11 ENGINE). MQTLS_OK; the statuses of
+ * mqtls__p11_key_open(); MQTLS_ERR_NOT_SUPPORTED (the ENGINE is not installed). */
+mqtls_status_t mqtls__ossl_p11_load(mqtls__tls_ectx_t *c, const mqtls__tls_key_t *key,
+                                    EVP_PKEY **out, mqtls_error_t *err);
+/* The ENGINE mqtls__ossl_p11_load() keeps in @p c for its key; nothing when none. */
+void mqtls__ossl_p11_release(mqtls__tls_ectx_t *c);
 
 /* tls_openssl_conn.c: the BIO method (made once, under the engine's pthread_once), the
  * connection (the engine's conn_create), the new-session callback the context registers. */

@@ -139,6 +139,8 @@ static int on_verify(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
         mqtls__tls_after_verify(v->cc, der, len, n, &verdict);
         if (v->cc->judge != NULL) {
             *flags = verdict;
+        } else if (f->pin_mismatch) {
+            *flags |= MBEDTLS_X509_BADCERT_OTHER; /* fails the handshake: no pin matched */
         }
     }
     return 0;

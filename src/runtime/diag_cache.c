@@ -186,7 +186,7 @@ static uint64_t fnv_facts(uint64_t h, const mqtls_tls_facts_t *f, mqtls_status_t
     bool flags[] = {f->cert_requested,       f->client_cert_sent, f->peer_not_tls,
                     f->server_hello_seen,    f->session_resumed,  f->hostname_checked,
                     f->ip_san_matched_by_us, f->insecure,         f->session_offered,
-                    f->peer_silent_close,    f->records_truncated};
+                    f->peer_silent_close,    f->records_truncated, f->pin_mismatch};
     h = fnv(h, flags, sizeof flags);
     h = fnv(h, &f->ca_names_len, sizeof f->ca_names_len);
     if (f->ca_names != NULL) {
@@ -197,6 +197,7 @@ static uint64_t fnv_facts(uint64_t h, const mqtls_tls_facts_t *f, mqtls_status_t
             f->first_bytes_len < sizeof f->first_bytes ? f->first_bytes_len : sizeof f->first_bytes;
         h = fnv(h, f->first_bytes, first);
     }
+    h = fnv(h, f->server_pin, strnlen(f->server_pin, sizeof f->server_pin));
     h = FNV_FIELD(h, f->tls_version);
     h = fnv(h, f->ciphersuite, strnlen(f->ciphersuite, sizeof f->ciphersuite));
     return fnv(h, f->server_name, strnlen(f->server_name, sizeof f->server_name));

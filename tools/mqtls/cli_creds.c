@@ -172,10 +172,17 @@ void cli_creds_load(cli_creds_t *c, const cli_opts_t *o)
         c->ca_is_default = true;
     }
     cli_cred_load(&c->cert, o->cert);
-    cli_cred_load(&c->key, o->key);
+    /* pub, sub: a key on a PKCS#11 token is no file (doctor checks key files only) */
+    bool on_token = o->mode != CLI_DOCTOR && cli_is_pkcs11_uri(o->key);
+    cli_cred_load(&c->key, on_token ? NULL : o->key);
+    if (on_token) {
+        (void)cli_key_shown(o->key, c->key_shown, sizeof c->key_shown);
+    }
     scan_beside(c, o, o->cafile);
     scan_beside(c, o, o->cert);
-    scan_beside(c, o, o->key);
+    if (!on_token) {
+        scan_beside(c, o, o->key);
+    }
 }
 
 void cli_creds_to_diag(cli_creds_t *c, mqtls_diag_input_t *in)
@@ -183,6 +190,9 @@ void cli_creds_to_diag(cli_creds_t *c, mqtls_diag_input_t *in)
     cli_cred_to_diag(&c->ca, &in->ca);
     cli_cred_to_diag(&c->cert, &in->cert);
     cli_cred_to_diag(&c->key, &in->key);
+    if (c->key_shown[0] != '\0') {
+        in->key.display_name = c->key_shown; /* on a token: diag checks no key file */
+    }
     in->ca_is_default = c->ca_is_default;
     for (size_t i = 0; i < c->nearby_count; i++) {
         cli_cred_to_diag(&c->nearby[i], &c->nearby_diag[i]);

@@ -159,9 +159,11 @@ void cli_print_config(const cli_opts_t *o, FILE *out)
         const char *ca_file = NULL;
         const char *ca_path = NULL;
         cli_trust(o, &ca_file, &ca_path);
+        char key_shown[600];
         fprintf(out, "mqtls: debug: tls cafile %s, capath %s, cert %s, key %s, keypass %s\n",
                 ca_file != NULL ? ca_file : "(none)", ca_path != NULL ? ca_path : "(none)",
-                o->cert != NULL ? o->cert : "(none)", o->key != NULL ? o->key : "(none)",
+                o->cert != NULL ? o->cert : "(none)",
+                o->key != NULL ? cli_key_shown(o->key, key_shown, sizeof key_shown) : "(none)",
                 o->keypass != NULL ? "***" : "(none)");
         if (o->system_ca) {
             fprintf(out, "mqtls: debug: tls trusts the system CA store (%s)\n", o->system_ca_why);

@@ -2,6 +2,7 @@
  * one parser, one switch. See cli_opts.h. */
 #include "cli_opts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,6 +14,23 @@
 #include "mqtls/client.h"
 #include "mqtls/profile.h"
 #include "mqtls/tls.h"
+
+/* "sha256//" and the 44 base64 characters of 32 bytes (the last one '='): the form of a
+ * public-key pin (mqtls_tls_cfg_t::pins), checked here so that a typo is a usage error. */
+static bool is_pin(const char *v)
+{
+    static const char prefix[] = "sha256//";
+    if (strncmp(v, prefix, sizeof prefix - 1) != 0 || strlen(v) != sizeof prefix - 1 + 44) {
+        return false;
+    }
+    const char *b = v + sizeof prefix - 1;
+    for (size_t i = 0; i < 43; i++) {
+        if (!isalnum((unsigned char)b[i]) && b[i] != '+' && b[i] != '/') {
+            return false;
+        }
+    }
+    return b[43] == '=';
+}
 
 static const cli_option_t options[] = {
 /* clang-format off */
@@ -540,6 +558,15 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         }
         o->alpn[o->alpn_count++] = val;
         break;
+    case CLI_OPT_PIN:
+        if (o->pin_count >= CLI_MAX_PINS || !is_pin(val)) {
+            return APPLY_BAD_VALUE;
+        }
+        o->pins[o->pin_count++] = val;
+        break;
+    case CLI_OPT_PKCS11_MODULE:
+        o->pkcs11_module = val;
+        break;
     case CLI_OPT_TLS_SERVER_NAME:
         o->server_name = val;
         break;
@@ -910,6 +937,11 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     if (o->json && o->format != NULL) {
         return cli_usage_error(mode, err, false, "--json and -F exclude each other");
     }
+    if (o->pin_count > 0 && o->insecure) {
+        return cli_usage_error(mode, err, false,
+                               "--pin and --insecure exclude each other (pins are checked on a "
+                               "verified chain)");
+    }
     if (o->keypass != NULL && o->keypass_file != NULL) {
         return cli_usage_error(mode, err, false, "--keypass and --keypass-file exclude each other");
     }
@@ -923,6 +955,11 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                                "--psk cannot be combined with --cafile, --capath, --cert or "
                                "--key (the pre-shared key authenticates both sides)");
     }
+    if (o->psk_len > 0 && o->pin_count > 0) {
+        return cli_usage_error(mode, err, false,
+                               "--psk cannot be combined with --pin (a PSK handshake has no "
+                               "server certificate whose key could be pinned)");
+    }
     if (o->unix_path != NULL && (o->url_ws || o->proxy != NULL)) {
         return cli_usage_error(mode, err, false,
                                "--unix cannot be combined with -L ws[s]:// or --proxy");
@@ -931,7 +968,8 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->ciphers != NULL || o->tls_engine != NULL || o->server_name != NULL ||
                            o->insecure || o->keypass != NULL || o->keypass_file != NULL ||
-                           o->keyform_given || o->tls_use_os_certs || o->psk_len > 0;
+                           o->keyform_given || o->tls_use_os_certs || o->psk_len > 0 ||
+                           o->pin_count > 0 || o->pkcs11_module != NULL;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
         return cli_usage_error(mode, err, false,

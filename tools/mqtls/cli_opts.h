@@ -70,6 +70,7 @@ typedef enum cli_msg_src {
 #define CLI_MAX_TOPICS 64
 #define CLI_MAX_ALPN 8
 #define CLI_MAX_BROKERS 64
+#define CLI_MAX_PINS 16 /* --pin (the library's limit) */
 
 /* Everything the command line says. Strings borrow argv unless noted. */
 typedef struct cli_opts {
@@ -140,6 +141,9 @@ typedef struct cli_opts {
     const char *ciphers;  /* --ciphers LIST, or NULL (the library's ECDHE + AEAD default) */
     const char *alpn[CLI_MAX_ALPN + 1];
     size_t alpn_count;
+    const char *pins[CLI_MAX_PINS + 1]; /* --pin, NULL-terminated */
+    size_t pin_count;
+    const char *pkcs11_module; /* --pkcs11-module */
     const char *server_name;
     bool insecure;
     const char *keypass; /* --keypass, or read from --keypass-file (owned, see below) */

@@ -107,7 +107,7 @@ static size_t print_findings(const cli_session_t *s, const mqtls_error_t *e, siz
     in.insecure = o->insecure;
     in.mqtt_version = o->version == MQTLS_V5 ? 5 : 4;
     cli_creds_t creds;
-    cli_creds_load(&creds, o);
+    cli_creds_load(&creds, o); /* a key on a token: no file, shown with pin-value=*** */
     cli_creds_to_diag(&creds, &in);
     in.key_password = o->keypass;
     in.key_password_given = o->keypass != NULL;
@@ -184,6 +184,9 @@ static void print_doctor_hint(const cli_opts_t *o)
     char uri[600];
     if (!cli_build_uri(o, uri, sizeof(uri))) {
         return;
+    }
+    if (cli_is_pkcs11_uri(o->key)) {
+        return; /* doctor checks key files, not keys on a token */
     }
     fprintf(stderr, "mqtls: for a step-by-step check run:\n  mqtls doctor %s", uri);
     if (o->version_given) {
@@ -286,7 +289,7 @@ int cli_report_error(const cli_session_t *s, const mqtls_error_t *e, const char 
 
 static int check_keyform(const cli_opts_t *o)
 {
-    if (!o->keyform_given || o->key == NULL) {
+    if (!o->keyform_given || o->key == NULL || cli_is_pkcs11_uri(o->key)) {
         return 0;
     }
     cli_cred_t key;
@@ -455,6 +458,8 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
             t->psk_len = o->psk_len;
             t->psk_identity = o->psk_identity;
         }
+        t->pins = o->pin_count > 0 ? o->pins : NULL;
+        t->pkcs11_module = o->pkcs11_module;
         t->engine = o->tls_engine; /* NULL: $MQTLS_TLS_ENGINE, else the default */
         t->profile = o->profile;   /* named: that device's mbedTLS judges (docs/tls-engines.md) */
         if (o->tls_version != 0) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -415,6 +416,33 @@ mqtls_status_t cli_read_file(const char *path, size_t max_len, unsigned flags, u
                                   MQTLS_FILE_STREAM | MQTLS_FILE_CHAR_DEVICE, out, len, err);
     }
     return mqtls_file_read(path, max_len, flags, out, len, err);
+}
+
+bool cli_is_pkcs11_uri(const char *key)
+{
+    return key != NULL && strncasecmp(key, "pkcs11:", 7) == 0;
+}
+
+const char *cli_key_shown(const char *key, char *buf, size_t cap)
+{
+    if (!cli_is_pkcs11_uri(key) || cap == 0) {
+        return key;
+    }
+    size_t o = 0;
+    const char *p = key;
+    while (*p != '\0' && o + 1 < cap) {
+        bool at_attr = p == key || p[-1] == ';' || p[-1] == '?' || p[-1] == '&' || p[-1] == ':';
+        if (at_attr && strncmp(p, "pin-value=", 10) == 0) {
+            int n = snprintf(buf + o, cap - o, "pin-value=***");
+            o += n > 0 ? (size_t)n : 0;
+            p += 10;
+            p += strcspn(p, ";&?");
+            continue;
+        }
+        buf[o++] = *p++;
+    }
+    buf[o < cap ? o : cap - 1] = '\0';
+    return buf;
 }
 
 void cli_cred_load(cli_cred_t *f, const char *path)

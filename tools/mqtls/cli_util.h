@@ -137,6 +137,11 @@ typedef struct cli_cred {
     mqtls_status_t status; /* of the read: MQTLS_ERR_FILE_NOT_REGULAR, ..._TOO_LARGE, ... */
     char why[160];         /* the reader's detail ("ca.pem: a FIFO (named pipe), not a file") */
 } cli_cred_t;
+/** @brief Is @p key (--key) an RFC 7512 pkcs11: URI rather than a file? NULL: false. */
+bool cli_is_pkcs11_uri(const char *key);
+/** @brief @p key as it may be printed: a pkcs11: URI with its pin-value as ***, a file name as
+ *  it is. @return @p buf (or @p key when it needs no change). */
+const char *cli_key_shown(const char *key, char *buf, size_t cap);
 /** @brief Read @p path (NULL: none given) into @p f, MQTLS_FILE_CREDENTIAL_MAX at most.
  *  Never fails: a problem is f->status / f->err. */
 void cli_cred_load(cli_cred_t *f, const char *path);

@@ -69,6 +69,8 @@ run "unknown identity: psk-identity-unknown" 1 "psk-identity-unknown" -- pub -h 
 run "--psk with --cafile is a usage error" 2 "cannot be combined" -- pub "${PSK[@]}" \
   --cafile "$PKI/ca.crt" -t p -m hi
 run "--psk needs --psk-identity" 2 "go together" -- pub -h 127.0.0.1 --psk 00 -t p -m hi
+run "--psk with --pin is a usage error" 2 "cannot be combined with --pin" -- pub "${PSK[@]}" \
+  --pin "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" -t p -m hi
 
 echo "# SOCKS5: Debian's dante-server"
 start_danted() { # name port method

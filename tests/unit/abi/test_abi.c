@@ -119,8 +119,9 @@ static void test_abi_tls_cfg_is_copied_at_create(void **state)
 }
 
 /* mqtls_tls_cfg_t's 1.1 fields are appended after the 1.0 layout, in the order they came:
- * TLS-PSK and the cipher list (rel, transports), then the engine (engines). A 1.0 caller (its
- * struct_size ends before psk) still works: the 1.1 fields read as unset. */
+ * TLS-PSK and the cipher list (rel, transports), then the engine (engines), then the
+ * public-key pins and the PKCS#11 module (pkcs11). A 1.0 caller (its struct_size ends before
+ * psk) still works: the 1.1 fields read as unset. */
 static void test_abi_tls_cfg_1_1_fields_appended_in_order(void **state)
 {
     (void)state;
@@ -129,7 +130,9 @@ static void test_abi_tls_cfg_1_1_fields_appended_in_order(void **state)
     assert_true(offsetof(mqtls_tls_cfg_t, psk_len) < offsetof(mqtls_tls_cfg_t, psk_identity));
     assert_true(offsetof(mqtls_tls_cfg_t, psk_identity) < offsetof(mqtls_tls_cfg_t, ciphers));
     assert_true(offsetof(mqtls_tls_cfg_t, ciphers) < offsetof(mqtls_tls_cfg_t, engine));
-    assert_int_equal(offsetof(mqtls_tls_cfg_t, engine) + sizeof(const char *),
+    assert_true(offsetof(mqtls_tls_cfg_t, engine) < offsetof(mqtls_tls_cfg_t, pins));
+    assert_true(offsetof(mqtls_tls_cfg_t, pins) < offsetof(mqtls_tls_cfg_t, pkcs11_module));
+    assert_int_equal(offsetof(mqtls_tls_cfg_t, pkcs11_module) + sizeof(const char *),
                      sizeof(mqtls_tls_cfg_t)); /* the last field */
 
     mqtls_tls_cfg_t *tls = malloc(sizeof *tls);
