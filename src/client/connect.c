@@ -80,7 +80,8 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     s->ctrl_wr = 0;
     s->cur_entry = -1;
     s->cur_off = 0;
-    s->plan_count = 0;
+    s->plan_lo = 0;
+    s->plan_hi = 0;
     s->inflight = 0;
     s->ping_sent_ms = -1;
     s->alias_out_used = 0;
@@ -124,10 +125,11 @@ static void resume_outbox(mqtls__session_t *s)
                  * our PUBREL (brokers that release on PUBREL never routed it): publish it
                  * again as a new message. At-least-once beats silent loss here. */
                 e->state = E_QUEUED;
-                s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
+                uint8_t *b = mqtls__outbox_bytes(s, e);
+                b[0] = (uint8_t)(b[0] & ~0x08u);
             }
         } else if (e->state == E_QUEUED && e->was_sent) {
-            uint8_t *b = s->ring + e->off;
+            uint8_t *b = mqtls__outbox_bytes(s, e);
             if (s->session_present) {
                 b[0] = (uint8_t)(b[0] | 0x08u); /* DUP on redelivery [MQTT-3.3.1-1] */
             } else {

@@ -47,6 +47,7 @@ static mqtls_status_t grow_outbox(mqtls_client_t *c, const mqtls_publish_t *pub,
 {
     size_t ent = 0;
     size_t ring = 0;
+    mqtls__client_reclaim_outbox(c);
     if (!mqtls__session_outbox_want(&c->s, &ent, &ring)) {
         return MQTLS_ERR_OUTBOX_FULL; /* the configured limit: refused at once */
     }
@@ -93,7 +94,10 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
     mqtls__client_lock(c);
     int64_t now = mqtls__client_now(c);
     mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
-    if (pub.qos == 0 && c->t != NULL) {
+    /* Driven by a loop thread (ours or a mqtls_loop_t): queue, and the loop writes whatever
+     * has been queued meanwhile in one go (libmosquitto's threaded mode does the same). */
+    bool looped = c->running || c->loop != NULL;
+    if (pub.qos == 0 && c->t != NULL && !looped) {
         /* Zero copy: header from the stack, payload from the caller, one writev. */
         uint8_t hdr[512];
         size_t hlen = 0;
@@ -303,6 +307,32 @@ size_t mqtls_client_outbox_bytes(const mqtls_client_t *c)
     size_t n = mqtls__session_outbox_bytes(&c->s);
     mqtls__client_unlock(c);
     return n;
+}
+
+mqtls_status_t mqtls_client_cork(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    mqtls__session_set_cork(&c->s, true);
+    mqtls__client_unlock(c);
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls_client_uncork(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    if (c->s.corked) {
+        mqtls__session_set_cork(&c->s, false);
+        mqtls__client_write_now(c, mqtls__client_now(c));
+        mqtls__client_wake(c); /* what the socket did not take, and the new interest */
+    }
+    mqtls__client_unlock(c);
+    return MQTLS_OK;
 }
 
 const char *mqtls_client_id(const mqtls_client_t *c)

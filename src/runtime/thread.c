@@ -11,7 +11,9 @@
 
 void mqtls__client_wake(mqtls_client_t *c)
 {
-    if (c->running && c->wake[1] >= 0) {
+    /* One byte per wakeup, not per call: a publisher queueing thousands of messages while
+     * the loop thread is busy costs one write(), and the loop then writes them in one go. */
+    if (c->running && c->wake[1] >= 0 && !atomic_exchange(&c->wake_pending, true)) {
         uint8_t b = 1;
         ssize_t r = write(c->wake[1], &b, 1); /* full pipe: a wakeup is already pending */
         (void)r;
@@ -54,6 +56,9 @@ static mqtls_status_t wait_io(mqtls_client_t *c, int timeout_ms)
         return MQTLS_ERR_OS;
     }
     if (r > 0 && c->running && (pf[n - 1u].revents & POLLIN) != 0) {
+        /* Cleared before the work that follows (it takes c->mu after this): a wakeup from
+         * now on writes a new byte, one before it is seen by that work. */
+        atomic_store(&c->wake_pending, false);
         uint8_t buf[64];
         while (read(c->wake[0], buf, sizeof buf) > 0) {
         }
@@ -115,6 +120,7 @@ mqtls_status_t mqtls_client_start(mqtls_client_t *c)
         }
     }
     c->stop = false;
+    atomic_store(&c->wake_pending, false); /* a fresh pipe holds no byte */
     c->running = true;
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
         c->running = false;
