@@ -252,16 +252,11 @@ static mqtls_status_t check_publish(const mqtls__session_t *s, const mqtls_publi
     return MQTLS_OK;
 }
 
-mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+/* The general path: the whole packet encoded in place (a header too large for the stack). */
+static mqtls_status_t publish_encoded(mqtls__session_t *s, const mqtls_publish_t *pub,
                                       uint16_t *packet_id)
 {
-    if (s == NULL || pub == NULL) {
-        return MQTLS_ERR_INVALID_ARG;
-    }
-    mqtls_status_t st = check_publish(s, pub);
-    if (st != MQTLS_OK) {
-        return st;
-    }
+    mqtls_status_t st;
     mqtls_packet_t p;
     memset(&p, 0, sizeof p);
     p.type = MQTLS_PUBLISH;
@@ -311,6 +306,87 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
         mqtls__outbox_entry_done(s, e);
         mqtls__outbox_reap(s);
         return st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED;
+    }
+    e->packet_id = id;
+    e->qos = pub->qos;
+    if (packet_id != NULL) {
+        *packet_id = id;
+    }
+    return MQTLS_OK;
+}
+
+#define PUBLISH_HDR_STACK 512u
+
+/* Where the packet id sits in an encoded PUBLISH header: after the fixed header (type byte +
+ * Remaining Length varint) and the topic (2-byte length + bytes) [MQTT-3.3.2]. */
+static size_t publish_id_offset(const uint8_t *hdr, size_t topic_len)
+{
+    size_t v = 1;
+    while (v < 5u && (hdr[v] & 0x80u) != 0) {
+        v++;
+    }
+    return 1u + v + 2u + topic_len;
+}
+
+mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                      uint16_t *packet_id)
+{
+    if (s == NULL || pub == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls_status_t st = check_publish(s, pub);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    /* Header once (validated once) on the stack, then header + payload into the outbox: the
+     * payload is copied once, not encoded through the general path. */
+    mqtls_publish_t p = *pub;
+    p.dup = false;
+    p.packet_id = pub->qos > 0 ? 1u : 0u; /* placeholder: the size does not depend on it */
+    uint8_t hdr[PUBLISH_HDR_STACK];
+    size_t hlen = 0;
+    st = mqtls_packet_encode_publish_header(&p, s->cfg.version, hdr, sizeof hdr, &hlen);
+    if (st == MQTLS_ERR_BUFFER_TOO_SMALL) {
+        return publish_encoded(s, pub, packet_id);
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    size_t need = hlen + pub->payload.len;
+    if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
+        return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
+    }
+    if (need > s->cfg.max_bytes) {
+        return MQTLS_ERR_PACKET_TOO_LARGE;
+    }
+    s->want_ent = 0;
+    s->want_ring = 0;
+    if (!mqtls__outbox_has_room(s, need)) {
+        mqtls__outbox_want_growth(s, need);
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    uint16_t id = 0;
+    if (pub->qos > 0) {
+        st = mqtls__session_alloc_id(s, &id);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        size_t at = publish_id_offset(hdr, pub->topic.len);
+        hdr[at] = (uint8_t)(id >> 8);
+        hdr[at + 1u] = (uint8_t)(id & 0xFFu);
+    }
+    size_t idx = 0;
+    mqtls__entry_t *e = mqtls__outbox_push(s, need, &idx);
+    if (e == NULL) {
+        if (id != 0) {
+            bit_set(s->ids_out, id, false);
+        }
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    uint8_t *b = mqtls__outbox_bytes(s, e);
+    memcpy(b, hdr, hlen);
+    if (pub->payload.len > 0) {
+        memcpy(b + hlen, pub->payload.data, pub->payload.len);
     }
     e->packet_id = id;
     e->qos = pub->qos;
