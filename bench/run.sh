@@ -22,7 +22,7 @@
 #            (mallinfo2 uordblks, after the handshake, whole process) and the peak (dhat t-gmax)
 #   connect_ms (not in the default set) wall-clock connect median/p99, stock broker
 # Knobs (environment): ENGINES="mbedtls openssl mbedtls2" REPS=3 PUB_N=2000 PUB_N_BIG=500
-#   E2E_N=20000 E2E_REPS=$REPS BENCH_ONLY="publish e2e connect idle"
+#   E2E_N=20000 E2E_REPS=$REPS CONNECT_REPS=1 BENCH_ONLY="publish e2e connect idle"
 #   BENCH_OUT=<file for the exact commands + RESULT lines, default BUILD_DIR/bench-client.log>
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +35,7 @@ PUB_N_BIG=${PUB_N_BIG:-500}
 E2E_N=${E2E_N:-20000}
 E2E_REPS=${E2E_REPS:-$REPS}
 CONNECTS=${CONNECTS:-20}
+CONNECT_REPS=${CONNECT_REPS:-1} # callgrind counts of a connect vary little between runs
 BENCH_ONLY=${BENCH_ONLY:-"publish e2e connect idle"}
 out=${BENCH_OUT:-$build/bench-client.log}
 
@@ -214,7 +215,7 @@ fi
 if [[ " $BENCH_ONLY " == *" connect "* ]]; then
   # CPU cost of one mutual-TLS connect, free of machine load: callgrind with 1 + 4 connects
   # minus 1 + 1 connect (each program adds one uncounted warm-up connect), / 3.
-  for rep in $(seq "$REPS"); do
+  for rep in $(seq "$CONNECT_REPS"); do
     insts=()
     for i in "${TLS_INST[@]}"; do insts+=("$i" "$i:reuse" "$i:resume"); done
     for inst in "${insts[@]}" "${PEERS[@]}"; do
@@ -331,7 +332,7 @@ for row in "${ROWS[@]}"; do
       "${l:--}" "${h:--}" "$(ratio "$q" "$l")" "$(ratio "$q" "$h")" "${t:--}" "$met"
   done
 done
-echo "(medians of $REPS interleaved runs; e2e of $E2E_REPS; samples per cell and exact commands: $out)"
+echo "(medians of $REPS interleaved runs; e2e of $E2E_REPS; connect of $CONNECT_REPS; samples per cell and exact commands: $out)"
 for row in "${ROWS[@]}"; do
   for k in "${!V[@]}"; do
     [[ $k == "$row|"* ]] && echo "samples: $k:${V[$k]}" >>"$out"
