@@ -56,12 +56,15 @@ static mqtls_status_t wait_io(mqtls_client_t *c, int timeout_ms)
         return MQTLS_ERR_OS;
     }
     if (r > 0 && c->running && (pf[n - 1u].revents & POLLIN) != 0) {
-        /* Cleared before the work that follows (it takes c->mu after this): a wakeup from
-         * now on writes a new byte, one before it is seen by that work. */
-        atomic_store(&c->wake_pending, false);
         uint8_t buf[64];
         while (read(c->wake[0], buf, sizeof buf) > 0) {
         }
+        /* Cleared after the pipe is drained and before the work that follows (it takes c->mu
+         * after this): a wakeup from now on writes a new byte; one before is seen by that
+         * work. Cleared first, a byte written between the clear and the drain would be eaten
+         * with the flag left set, and the next wakeup would write nothing: a stall until the
+         * poll timeout. */
+        atomic_store(&c->wake_pending, false);
     }
     return MQTLS_OK;
 }
