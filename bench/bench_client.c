@@ -119,8 +119,10 @@ static mqtls_client_t *new_client(const bench_opts_t *o, state_t *s, const char 
         tls.ca_file = o->cafile;
         tls.cert_file = o->cert;
         tls.key_file = o->key;
-        /* a full handshake every time, as the peers do (none of them resumes here) */
-        tls.no_session_resumption = true;
+        /* a full handshake every time, as the peers do (none of them resumes here), except
+         * for --variant resume (one client reconnecting: TLS session resumption) */
+        tls.no_session_resumption =
+            o->variant == NULL || strcmp(o->variant, "resume") != 0;
     }
     mqtls_error_t err;
     mqtls_error_init(&err);
@@ -178,7 +180,17 @@ static void mode_publish(const bench_opts_t *o)
     mqtls_client_t *c = new_client(o, &s, "pub", 0);
     connect_stepped(c, &s);
     int64_t deadline = bench_now_ms() + 30000;
+    /* --variant cork: the burst API, mqtls_client_cork() around every CORK_BATCH messages
+     * (they go out coalesced: one TLS record / one send per 16 KiB, not one per message). */
+    bool cork = o->variant != NULL && strcmp(o->variant, "cork") == 0;
+    enum { CORK_BATCH = 200 };
     for (uint32_t i = 0; i < o->count; i++) {
+        if (cork && i % CORK_BATCH == 0) {
+            if (i > 0) {
+                (void)mqtls_client_uncork(c);
+            }
+            (void)mqtls_client_cork(c);
+        }
         mqtls_status_t st;
         while ((st = mqtls_client_publish(c, o->topic, payload, o->size, NULL, NULL)) ==
                    MQTLS_ERR_OUTBOX_FULL &&
@@ -188,6 +200,9 @@ static void mode_publish(const bench_opts_t *o)
         if (st != MQTLS_OK) {
             die_status("mqtls_client_publish", st, NULL);
         }
+    }
+    if (cork) {
+        (void)mqtls_client_uncork(c);
     }
     /* Wait until every message is on the socket: mqtls_client_disconnect() drops QoS 0
      * messages still in the outbox (seen: 1 of 200 x 16 KiB arrived without this wait). */
@@ -215,19 +230,36 @@ static void mode_connect(const bench_opts_t *o)
         bench_die(PROG, "out of memory");
     }
     /* a fresh client per connect (certificates are parsed in create, untimed);
-     * iteration 0 warms up and is not counted */
+     * iteration 0 warms up and is not counted. --variant reuse / resume: one client
+     * reconnecting (created once), full handshakes / resumed ones (TLS 1.3 tickets or 1.2
+     * session ids, whatever the engine negotiated). */
+    bool one = o->variant != NULL &&
+               (strcmp(o->variant, "reuse") == 0 || strcmp(o->variant, "resume") == 0);
+    state_t s1;
+    state_init(&s1, 0);
+    mqtls_client_t *c1 = one ? new_client(o, &s1, "conn", 0) : NULL;
     for (uint32_t i = 0; i <= o->count; i++) {
-        state_t s;
-        state_init(&s, 0);
-        mqtls_client_t *c = new_client(o, &s, "conn", i);
+        state_t s0;
+        state_t *sp = &s1;
+        mqtls_client_t *c = c1;
+        if (!one) {
+            state_init(&s0, 0);
+            sp = &s0;
+            c = new_client(o, sp, "conn", i);
+        }
         int64_t t0 = bench_now_ns();
-        connect_stepped(c, &s);
+        connect_stepped(c, sp);
         int64_t t1 = bench_now_ns();
-        disconnect_stepped(c, &s);
-        mqtls_client_destroy(c);
+        disconnect_stepped(c, sp);
+        if (!one) {
+            mqtls_client_destroy(c);
+        }
         if (i > 0) {
             ms[i - 1] = (double)(t1 - t0) / 1e6;
         }
+    }
+    if (c1 != NULL) {
+        mqtls_client_destroy(c1);
     }
     bench_report_connect(PROG, ms, o->count);
     free(ms);
@@ -243,6 +275,7 @@ static void mode_idle(const bench_opts_t *o)
     while (bench_now_ms() < end) {
         (void)mqtls_client_step(c, 100);
     }
+    bench_idle_heap(PROG);
     disconnect_stepped(c, &s);
     mqtls_client_destroy(c);
     printf("RESULT prog=%s mode=idle tls=%d\n", PROG, o->cafile != NULL);

@@ -1,32 +1,41 @@
 #!/usr/bin/env bash
 # bench/run.sh [BUILD_DIR] — mqtls vs libmosquitto vs Eclipse Paho C, side by side, against
-# one local mosquitto (127.0.0.1 only), in one go (~5 minutes). Prints a table:
-#   metric | mqtls | libmosquitto | paho | ratio mqtls/best-peer
-# Benchmarks are not tests: this never fails on a timing; a missing program is shown as "-".
+# one local mosquitto (127.0.0.1 only), every TLS metric once per mqtls TLS engine
+# (MQTLS_TLS_ENGINE=<engine> in the program's environment). Prints one table:
+#   metric | engine | mqtls | libmosquitto | paho | mqtls/libmosquitto | mqtls/paho | target | met
+# Benchmarks are not tests: this never fails on a figure; a missing program is shown as "-".
 #
-# Metrics (programs: bench/bench_client.c, bench/peers/*.c; modes in bench_common.h):
-#   publish  instructions per QoS 0 message (callgrind: run N=0 and N=$PUB_N, subtract, / N;
-#            median of $PUB_REPS runs each), 64 B and 16 KiB, mutual TLS and plain TCP
-#   e2e      messages/s subscriber+publisher in one process, QoS 0/1/2, window 20,
-#            64 B and 16 KiB, N=$E2E_N, mutual TLS, 60 s cap
-#   connect  $CONNECTS sequential mutual-TLS connects to CONNACK: median and p99 ms, against
-#            the stock broker and one with `set_tcp_nodelay true`; plus tls_floor (raw mbedTLS).
-#            Run in $CONNECT_ROUNDS interleaved rounds (every program per round), samples
-#            pooled. Also client instructions per connect (callgrind; load-independent).
-#   idle     heap peak (dhat t-gmax) of one client connected with mutual TLS for 1 s
-#   context  aead_cost: instructions of the AEAD alone for one TLS record in mbedTLS
-# Knobs (environment): PUB_N=2000 PUB_REPS=3 E2E_N=20000 CONNECTS=50 CONNECT_ROUNDS=5
-#   BENCH_ONLY="publish e2e connect idle"
+# Method: every figure is the median of $REPS runs, and the runs are interleaved (round r runs
+# every program and engine once before round r+1), so that a change in machine load hits all
+# alike. Instruction counts (callgrind) do not depend on load; msgs/s do.
+#   publish  instructions per QoS 0 message: callgrind total of --count N minus --count 0,
+#            / N; 64 B (N=$PUB_N) and 16 KiB (N=$PUB_N_BIG), mutual TLS and plain TCP.
+#            mqtls twice: default (each message written by publish when the connection is
+#            idle) and "cork" (mqtls_client_cork() around bursts of 200: coalesced records)
+#   e2e      msgs/s, subscriber + publisher in one process on their library's network
+#            threads, QoS 0/1/2, window 20, 64 B and 16 KiB, N=$E2E_N, mutual TLS, 60 s cap
+#   connect  client instructions per mutual-TLS connect (callgrind, (1+4) - (1+1) connects,
+#            / 3): a fresh client each time (create + certificate loading included, as the
+#            peers); mqtls also "reuse" (one client reconnecting, full handshakes) and "resume"
+#            (one client reconnecting with TLS session resumption)
+#   idle     heap of one client connected with mutual TLS and idle: in use while idle
+#            (mallinfo2 uordblks, after the handshake, whole process) and the peak (dhat t-gmax)
+#   connect_ms (not in the default set) wall-clock connect median/p99, stock broker
+# Knobs (environment): ENGINES="mbedtls openssl mbedtls2" REPS=3 PUB_N=2000 PUB_N_BIG=500
+#   E2E_N=20000 E2E_REPS=$REPS CONNECT_REPS=1 BENCH_ONLY="publish e2e connect idle"
 #   BENCH_OUT=<file for the exact commands + RESULT lines, default BUILD_DIR/bench-client.log>
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=${1:-$root/build-bench}
+ENGINES=${ENGINES:-"mbedtls openssl mbedtls2"}
+REPS=${REPS:-${PUB_REPS:-3}}
 PUB_N=${PUB_N:-2000}
-PUB_REPS=${PUB_REPS:-3}
+PUB_N_BIG=${PUB_N_BIG:-500}
 E2E_N=${E2E_N:-20000}
-CONNECTS=${CONNECTS:-50}
-CONNECT_ROUNDS=${CONNECT_ROUNDS:-5}
+E2E_REPS=${E2E_REPS:-$REPS}
+CONNECTS=${CONNECTS:-20}
+CONNECT_REPS=${CONNECT_REPS:-1} # callgrind counts of a connect vary little between runs
 BENCH_ONLY=${BENCH_ONLY:-"publish e2e connect idle"}
 out=${BENCH_OUT:-$build/bench-client.log}
 
@@ -39,9 +48,7 @@ declare -A BIN=(
   [libmosquitto]=$(find_prog bench_mosquitto)
   [paho]=$(find_prog bench_paho)
 )
-FLOOR=$(find_prog tls_floor)
-PROGS=(mqtls libmosquitto paho)
-for p in "${PROGS[@]}"; do
+for p in mqtls libmosquitto paho; do
   [ -n "${BIN[$p]}" ] || echo "bench: no program for $p under $build (skipped)" >&2
 done
 for tool in mosquitto valgrind openssl; do
@@ -99,20 +106,37 @@ start_broker() { # name plain_port mtls_port extra_line
 }
 
 "$root/tests/harness/make-pki.sh" "$tmp/pki" || exit 2
-PLAIN=$(free_port); MTLS=$(free_port); PLAIN2=$(free_port); MTLS2=$(free_port)
-start_broker stock "$PLAIN" "$MTLS" "# stock settings"
-start_broker nodelay "$PLAIN2" "$MTLS2" "set_tcp_nodelay true"
+PLAIN=$(free_port); MTLS=$(free_port)
+# set_tcp_nodelay: without it an OpenSSL (TLS 1.3) client loses ~44 ms per connect to Nagle +
+# delayed ACK around the broker's NewSessionTicket (RESULTS.md); timing only, not instructions.
+start_broker nodelay "$PLAIN" "$MTLS" "set_tcp_nodelay true"
 TLSARGS=(--cafile "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key")
 : >"$out"
 
-declare -A R # R[metric|prog] = value
-METRICS=()
-add_metric() { # metric (in display order)
-  local m
-  for m in "${METRICS[@]}"; do [ "$m" = "$1" ] && return; done
-  METRICS+=("$1")
+# Program instances: "mqtls@<engine>[:variant]", "libmosquitto", "paho". TLS metrics run mqtls
+# once per engine; plain TCP ones once ("mqtls@-").
+cmd_of() { # instance -> the command words, in CMD
+  local inst=$1 p=${1%%@*} rest eng var
+  CMD=()
+  if [ "$p" = mqtls ]; then
+    rest=${inst#mqtls@}; eng=${rest%%:*}; var=
+    [[ $rest == *:* ]] && var=${rest#*:}
+    [ -n "${BIN[mqtls]}" ] || return 1
+    if [ "$eng" != - ]; then CMD=(env "MQTLS_TLS_ENGINE=$eng"); fi
+    CMD+=("${BIN[mqtls]}")
+    [ -n "$var" ] && CMD+=(--variant "$var")
+  else
+    [ -n "${BIN[$p]}" ] || return 1
+    CMD=("${BIN[$p]}")
+  fi
+  return 0
 }
-run() { # logs the command and its RESULT lines; prints stdout
+
+declare -A V    # V[row|instance] = "v1 v2 v3" raw samples
+ROWS=()
+add_row() { local r; for r in "${ROWS[@]}"; do [ "$r" = "$1" ] && return; done; ROWS+=("$1"); }
+
+run() { # logs the command and its output lines; prints stdout
   echo "\$ $*" >>"$out"
   local o
   o=$(timeout 150 "$@" 2>>"$out.stderr")
@@ -122,112 +146,68 @@ run() { # logs the command and its RESULT lines; prints stdout
 field() { # line key
   sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1" | head -n 1
 }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print ""; else print a[int((NR+1)/2)]}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR==0) print ""; else print a[int((NR+1)/2)]}'; }
 
-callgrind_instr() { # prog args... -> total instructions
-  local f=$tmp/cg.out
-  echo "\$ valgrind --tool=callgrind $*" >>"$out"
-  timeout 300 valgrind --tool=callgrind --callgrind-out-file="$f" "$@" >>"$out" 2>"$tmp/cg.err"
+callgrind_instr() { # command words... -> total instructions (client process)
+  local f=$tmp/cg.out args=("$@") pre=()
+  if [ "${args[0]}" = env ]; then pre=(env "${args[1]}"); args=("${args[@]:2}"); fi
+  echo "\$ ${pre[*]} valgrind --tool=callgrind ${args[*]}" >>"$out"
+  timeout 600 "${pre[@]}" valgrind --tool=callgrind --callgrind-out-file="$f" "${args[@]}" >>"$out" 2>"$tmp/cg.err"
   local n
   n=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/cg.err")
   echo "collected=$n" >>"$out"
   echo "$n"
 }
 
+TLS_INST=()
+for e in $ENGINES; do TLS_INST+=("mqtls@$e"); done
+PEERS=(libmosquitto paho)
+
 if [[ " $BENCH_ONLY " == *" publish "* ]]; then
-  for p in "${PROGS[@]}"; do
-    [ -n "${BIN[$p]}" ] || continue
+  for rep in $(seq "$REPS"); do
     for tr in mtls plain; do
-      if [ $tr = mtls ]; then args=(--port "$MTLS" "${TLSARGS[@]}"); else args=(--port "$PLAIN"); fi
-      base=$(for _ in $(seq "$PUB_REPS"); do
-        callgrind_instr "${BIN[$p]}" --mode publish --host 127.0.0.1 "${args[@]}" --count 0 --size 64
-      done | median)
-      for size in 64 16384; do
-        full=$(for _ in $(seq "$PUB_REPS"); do
-          callgrind_instr "${BIN[$p]}" --mode publish --host 127.0.0.1 "${args[@]}" \
-            --count "$PUB_N" --size $size
-        done | median)
-        m="publish $size B QoS0 $tr: instr/msg"
-        add_metric "$m"
-        if [ -n "$base" ] && [ -n "$full" ]; then
-          R[$m|$p]=$(( (full - base) / PUB_N ))
-        fi
+      if [ $tr = mtls ]; then
+        args=(--port "$MTLS" "${TLSARGS[@]}"); insts=()
+        for i in "${TLS_INST[@]}"; do insts+=("$i" "$i:cork"); done
+      else
+        args=(--port "$PLAIN"); insts=("mqtls@-" "mqtls@-:cork")
+      fi
+      for inst in "${insts[@]}" "${PEERS[@]}"; do
+        cmd_of "$inst" || continue
+        base=$(callgrind_instr "${CMD[@]}" --mode publish --host 127.0.0.1 "${args[@]}" --count 0 --size 64)
+        for size in 64 16384; do
+          n=$PUB_N; [ $size = 16384 ] && n=$PUB_N_BIG
+          full=$(callgrind_instr "${CMD[@]}" --mode publish --host 127.0.0.1 "${args[@]}" \
+            --count "$n" --size $size)
+          row="publish $size B QoS0 $tr: instr/msg"
+          add_row "$row"
+          [ -n "$base" ] && [ -n "$full" ] && V[$row|$inst]+=" $(( (full - base) / n ))"
+        done
       done
     done
   done
 fi
 
 if [[ " $BENCH_ONLY " == *" e2e "* ]]; then
-  for size in 64 16384; do
-    for q in 0 1 2; do
-      m="e2e $size B QoS$q mtls: msgs/s"
-      add_metric "$m"
-      for p in "${PROGS[@]}"; do
-        [ -n "${BIN[$p]}" ] || continue
-        line=$(run "${BIN[$p]}" --mode e2e --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" \
-          --qos $q --size $size --count "$E2E_N" --inflight 20 --timeout 60 | grep '^RESULT')
-        v=$(field "$line" msgs_per_s)
-        got=$(field "$line" received)
-        [ -n "$v" ] && [ "$got" != "$E2E_N" ] && v="$v(lost $((E2E_N - got)))"
-        R[$m|$p]=$v
+  for rep in $(seq "$E2E_REPS"); do
+    for size in 64 16384; do
+      for q in 0 1 2; do
+        row="e2e $size B QoS$q mtls: msgs/s"
+        add_row "$row"
+        for inst in "${TLS_INST[@]}" "${PEERS[@]}"; do
+          cmd_of "$inst" || continue
+          line=$(run "${CMD[@]}" --mode e2e --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" \
+            --qos $q --size $size --count "$E2E_N" --inflight 20 --timeout 60 | grep '^RESULT')
+          v=$(field "$line" msgs_per_s)
+          got=$(field "$line" received)
+          if [ -n "$v" ] && [ "$got" = "$E2E_N" ]; then
+            V[$row|$inst]+=" $v"
+          else
+            V[$row|$inst]+=" 0" # lost messages or a failed run count as 0 (logged)
+            echo "bench: $inst e2e $size/$q: received ${got:-?} of $E2E_N" >>"$out"
+          fi
+        done
       done
-    done
-  done
-fi
-
-FLOOR_ROWS=()
-AEAD=$(find_prog aead_cost)
-if [[ " $BENCH_ONLY " == *" publish "* ]] && [ -n "$AEAD" ]; then
-  # Context for instr/msg over TLS: the AEAD alone of one record in the linked mbedTLS
-  # (a 64 B / 16 KiB PUBLISH with its ~20 B topic is an ~88 B / ~16410 B record).
-  for cipher in gcm chachapoly; do
-    for len in 88 16410; do
-      a=$(callgrind_instr "$AEAD" $cipher $len 200)
-      b=$(callgrind_instr "$AEAD" $cipher $len 400)
-      [ -n "$a" ] && [ -n "$b" ] &&
-        FLOOR_ROWS+=("mbedTLS AEAD only ($cipher, one $len B record): $(( (b - a) / 200 )) instr")
-    done
-  done
-fi
-pct() { # file -> "median p99" (nearest rank) of the samples, one per line
-  sort -n "$1" | awk '{a[NR]=$1} END { if (NR == 0) { print "- -"; exit }
-    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; r = int((99*NR+99)/100);
-    printf "%.3f %.3f\n", m, a[r] }'
-}
-if [[ " $BENCH_ONLY " == *" connect "* ]]; then
-  # $CONNECT_ROUNDS rounds, each running every program for CONNECTS/ROUNDS connects, so a
-  # change in machine load hits every program alike; the samples are pooled.
-  per=$(( (CONNECTS + CONNECT_ROUNDS - 1) / CONNECT_ROUNDS ))
-  CPROGS=()
-  for p in "${PROGS[@]}"; do [ -n "${BIN[$p]}" ] && CPROGS+=("$p"); done
-  [ -n "$FLOOR" ] && CPROGS+=(floor-gather floor-nodelay floor-nagle)
-  for b in stock nodelay; do
-    if [ $b = stock ]; then port=$MTLS; else port=$MTLS2; fi
-    for _ in $(seq "$CONNECT_ROUNDS"); do
-      for p in "${CPROGS[@]}"; do
-        case $p in
-          floor-*) cmd=("$FLOOR" --variant "${p#floor-}") ;;
-          *) cmd=("${BIN[$p]}") ;;
-        esac
-        run "${cmd[@]}" --mode connect --host 127.0.0.1 --port "$port" "${TLSARGS[@]}" \
-          --count "$per" | sed -n 's/^SAMPLES .* ms=//p' | tr , '\n' >>"$tmp/conn.$b.$p"
-      done
-    done
-    for p in "${CPROGS[@]}"; do
-      read -r med p99 < <(pct "$tmp/conn.$b.$p")
-      n=$(wc -l <"$tmp/conn.$b.$p")
-      case $p in
-        floor-*)
-          FLOOR_ROWS+=("tls_floor broker=$b variant=${p#floor-}: median $med ms, p99 $p99 ms (n=$n)")
-          [ "$p" = floor-gather ] && R[floor|$b]=$med
-          ;;
-        *)
-          add_metric "connect mtls broker=$b: median ms"
-          add_metric "connect mtls broker=$b: p99 ms"
-          R[connect mtls broker=$b: median ms|$p]=$med
-          R[connect mtls broker=$b: p99 ms|$p]=$p99
-          ;;
-      esac
     done
   done
 fi
@@ -235,65 +215,127 @@ fi
 if [[ " $BENCH_ONLY " == *" connect "* ]]; then
   # CPU cost of one mutual-TLS connect, free of machine load: callgrind with 1 + 4 connects
   # minus 1 + 1 connect (each program adds one uncounted warm-up connect), / 3.
-  m="connect mtls: client instr/connect"
-  add_metric "$m"
-  for p in "${PROGS[@]}" floor; do
-    if [ $p = floor ]; then bin=$FLOOR; else bin=${BIN[$p]}; fi
-    [ -n "$bin" ] || continue
-    a=$(callgrind_instr "$bin" --mode connect --host 127.0.0.1 --port "$MTLS2" "${TLSARGS[@]}" \
-      --count 1)
-    b=$(callgrind_instr "$bin" --mode connect --host 127.0.0.1 --port "$MTLS2" "${TLSARGS[@]}" \
-      --count 4)
-    if [ -n "$a" ] && [ -n "$b" ]; then
-      if [ $p = floor ]; then
-        FLOOR_ROWS+=("tls_floor (gather): client instr/connect $(( (b - a) / 3 ))")
-        R[floor|instr]=$(( (b - a) / 3 ))
-      else
-        R[$m|$p]=$(( (b - a) / 3 ))
-      fi
-    fi
+  for rep in $(seq "$CONNECT_REPS"); do
+    insts=()
+    for i in "${TLS_INST[@]}"; do insts+=("$i" "$i:reuse" "$i:resume"); done
+    for inst in "${insts[@]}" "${PEERS[@]}"; do
+      cmd_of "$inst" || continue
+      a=$(callgrind_instr "${CMD[@]}" --mode connect --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" --count 1)
+      b=$(callgrind_instr "${CMD[@]}" --mode connect --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" --count 4)
+      row="connect mtls: client instr/connect"
+      add_row "$row"
+      [ -n "$a" ] && [ -n "$b" ] && V[$row|$inst]+=" $(( (b - a) / 3 ))"
+    done
+  done
+fi
+
+if [[ " $BENCH_ONLY " == *" connect_ms "* ]]; then
+  for rep in $(seq "$REPS"); do
+    for inst in "${TLS_INST[@]}" "${PEERS[@]}"; do
+      cmd_of "$inst" || continue
+      run "${CMD[@]}" --mode connect --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" \
+        --count "$CONNECTS" | sed -n 's/^SAMPLES .* ms=//p' | tr , '\n' >>"$tmp/conn.$inst"
+    done
+  done
+  for inst in "${TLS_INST[@]}" "${PEERS[@]}"; do
+    [ -f "$tmp/conn.$inst" ] || continue
+    row="connect mtls: median ms (n=$((REPS * CONNECTS)))"
+    add_row "$row"
+    V[$row|$inst]=$(median <"$tmp/conn.$inst")
   done
 fi
 
 if [[ " $BENCH_ONLY " == *" idle "* ]]; then
-  m="idle mtls: heap peak bytes (dhat t-gmax)"
-  add_metric "$m"
-  for p in "${PROGS[@]}"; do
-    [ -n "${BIN[$p]}" ] || continue
-    echo "\$ valgrind --tool=dhat ${BIN[$p]} --mode idle --host 127.0.0.1 --port $MTLS ${TLSARGS[*]}" >>"$out"
-    timeout 120 valgrind --tool=dhat --dhat-out-file="$tmp/dhat.json" "${BIN[$p]}" --mode idle \
-      --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" >>"$out" 2>"$tmp/dhat.err"
+  for rep in $(seq "$REPS"); do
+    for inst in "${TLS_INST[@]}" "${PEERS[@]}"; do
+      cmd_of "$inst" || continue
+      line=$(run "${CMD[@]}" --mode idle --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" | grep '^IDLEHEAP')
+      row="idle mtls: heap in use while idle, bytes"
+      add_row "$row"
+      v=$(field "$line" inuse)
+      [ -n "$v" ] && V[$row|$inst]+=" $v"
+    done
+  done
+  # the peak, under dhat (deterministic up to the handshake's sizes): once
+  for inst in "${TLS_INST[@]}" "${PEERS[@]}"; do
+    cmd_of "$inst" || continue
+    pre=(); args=("${CMD[@]}")
+    if [ "${args[0]}" = env ]; then pre=(env "${args[1]}"); args=("${args[@]:2}"); fi
+    echo "\$ ${pre[*]} valgrind --tool=dhat ${args[*]} --mode idle ..." >>"$out"
+    timeout 120 "${pre[@]}" valgrind --tool=dhat --dhat-out-file="$tmp/dhat.json" "${args[@]}" \
+      --mode idle --host 127.0.0.1 --port "$MTLS" "${TLSARGS[@]}" >>"$out" 2>"$tmp/dhat.err"
     grep -E "Total:|t-gmax" "$tmp/dhat.err" >>"$out"
-    R[$m|$p]=$(sed -n 's/.*At t-gmax: *\([0-9,]*\) bytes.*/\1/p' "$tmp/dhat.err" | tr -d ,)
+    row="idle mtls: heap peak bytes (dhat t-gmax)"
+    add_row "$row"
+    V[$row|$inst]=$(sed -n 's/.*At t-gmax: *\([0-9,]*\) bytes.*/\1/p' "$tmp/dhat.err" | tr -d ,)
   done
 fi
 
-# The table. Lower is better except msgs/s. ratio = mqtls / best peer.
-num() { sed 's/(.*//' <<<"$1"; }
-printf '\n%-44s | %12s | %12s | %12s | %s\n' metric mqtls libmosquitto paho "ratio mqtls/best-peer"
-printf -- '-%.0s' {1..110}; echo
-for m in "${METRICS[@]}"; do
-  q=${R[$m|mqtls]:-}; l=${R[$m|libmosquitto]:-}; h=${R[$m|paho]:-}
-  ratio=-
-  if [ -n "$(num "$q")" ]; then
-    ratio=$(awk -v q="$(num "$q")" -v a="$(num "$l")" -v b="$(num "$h")" -v hi="$([[ $m == *msgs/s* ]] && echo 1 || echo 0)" '
-      BEGIN { best = ""; if (a != "") best = a;
-              if (b != "" && (best == "" || (hi ? b > best : b < best))) best = b;
-              if (best == "" || best == 0) print "-"; else printf "%.2f\n", q / best }')
-  fi
-  printf '%-44s | %12s | %12s | %12s | %s\n' "$m" "${q:--}" "${l:--}" "${h:--}" "$ratio"
+# ---- the table ------------------------------------------------------------------------------
+ratio() { # a b -> a/b or -
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f\n", a / b }'
+}
+# target row engine variant mqtls mosq -> "target|met|reason"
+judge() {
+  local row=$1 eng=$2 var=$3 q=$4 l=$5 full=${6:-}
+  local t="" ok="" why=""
+  case "$row" in
+    "publish 64 B QoS0 mtls"*) t="<= 1000"; [ "$q" -le 1000 ] && ok=yes || ok=no
+      [ $ok = no ] && why="AEAD+record of ~71 B per message in this engine; see RESULTS.md" ;;
+    "publish 64 B QoS0 plain"*) t="<= 300"; [ "$q" -le 300 ] && ok=yes || ok=no ;;
+    "publish 16384 B QoS0 plain"*) t="<= 3500"; [ "$q" -le 3500 ] && ok=yes || ok=no ;;
+    "e2e"*)
+      case $eng in
+        openssl) t=">= 1.5x libmosquitto"; f=1.5 ;;
+        mbedtls) t=">= 1.0x libmosquitto"; f=1.0 ;;
+        *) t=""; f="" ;;
+      esac
+      if [ -n "$f" ] && [ -n "$l" ]; then
+        ok=$(awk -v q="$q" -v l="$l" -v f="$f" 'BEGIN { print (q >= f * l) ? "yes" : "no" }')
+      fi ;;
+    "connect mtls: client instr/connect")
+      if [ "$var" = resume ]; then
+        t="<= 20% of a full one"
+        [ -n "$full" ] && ok=$(awk -v q="$q" -v f="$full" 'BEGIN { print (q <= 0.2 * f) ? "yes" : "no" }')
+        why="full = reuse row (same client, full handshake)"
+      elif [ -z "$var" ]; then
+        t="<= libmosquitto"
+        [ -n "$l" ] && ok=$(awk -v q="$q" -v l="$l" 'BEGIN { print (q <= l) ? "yes" : "no" }')
+      fi ;;
+    "idle mtls: heap in use"*)
+      case $eng in
+        mbedtls) t="<= 65536"; [ "$q" -le 65536 ] && ok=yes || ok=no ;;
+        openssl) t="<= libmosquitto"; [ -n "$l" ] && { [ "$q" -le "$l" ] && ok=yes || ok=no; } ;;
+      esac ;;
+  esac
+  echo "$t|$ok|$why"
+}
+
+printf '\n%-42s | %-17s | %11s | %12s | %11s | %8s | %8s | %-22s | %s\n' metric "engine[:variant]" mqtls \
+  libmosquitto paho "/mosq" "/paho" target met
+printf -- '-%.0s' {1..150}; echo
+for row in "${ROWS[@]}"; do
+  l=$(median <<<"${V[$row|libmosquitto]:-}")
+  h=$(median <<<"${V[$row|paho]:-}")
+  if [[ $row == *plain* ]]; then insts=("mqtls@-" "mqtls@-:cork"); else insts=(); fi
+  for i in "${TLS_INST[@]}"; do insts+=("$i" "$i:cork" "$i:reuse" "$i:resume"); done
+  for inst in "${insts[@]}"; do
+    [ -n "${V[$row|$inst]:-}" ] || continue
+    q=$(median <<<"${V[$row|$inst]}")
+    rest=${inst#mqtls@}; eng=${rest%%:*}; var=; [[ $rest == *:* ]] && var=${rest#*:}
+    full=""
+    [ "$var" = resume ] && full=$(median <<<"${V[$row|mqtls@$eng:reuse]:-}")
+    IFS='|' read -r t ok why < <(judge "$row" "$eng" "$var" "$q" "$l" "$full")
+    met=${ok:--}
+    [ -n "$why" ] && [ "$ok" = no ] && met="$met ($why)"
+    printf '%-42s | %-17s | %11s | %12s | %11s | %8s | %8s | %-22s | %s\n' "$row" "$rest" "$q" \
+      "${l:--}" "${h:--}" "$(ratio "$q" "$l")" "$(ratio "$q" "$h")" "${t:--}" "$met"
+  done
 done
-for row in "${FLOOR_ROWS[@]}"; do echo "$row"; done
-q=${R[connect mtls: client instr/connect|mqtls]:-}; f=${R[floor|instr]:-}
-if [ -n "$q" ] && [ -n "$f" ]; then
-  awk -v q="$q" -v f="$f" 'BEGIN { printf "connect instr: mqtls / tls_floor = %.2f\n", q / f }'
-fi
-for b in stock nodelay; do
-  q=${R[connect mtls broker=$b: median ms|mqtls]:-}; f=${R[floor|$b]:-}
-  if [ -n "$q" ] && [ -n "$f" ]; then
-    awk -v q="$q" -v f="$f" -v b="$b" 'BEGIN { printf "connect broker=%s: mqtls / tls_floor(gather) = %.2f (target <= 1.05)\n", b, q / f }'
-  fi
+echo "(medians of $REPS interleaved runs; e2e of $E2E_REPS; connect of $CONNECT_REPS; samples per cell and exact commands: $out)"
+for row in "${ROWS[@]}"; do
+  for k in "${!V[@]}"; do
+    [[ $k == "$row|"* ]] && echo "samples: $k:${V[$k]}" >>"$out"
+  done
 done
-grep -h "^INFO" "$out" | sort -u
-echo "(raw RESULT lines and exact commands: $out)"
 exit 0

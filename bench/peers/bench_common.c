@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +231,13 @@ void bench_die(const char *prog, const char *what)
 {
     fprintf(stderr, "bench %s: %s\n", prog, what);
     exit(1);
+}
+
+void bench_idle_heap(const char *prog)
+{
+    /* Heap in use right now (glibc's count of allocated bytes, whole process): measured while
+     * the client sits connected and idle, after its handshake. */
+    struct mallinfo2 mi = mallinfo2();
+    printf("IDLEHEAP prog=%s inuse=%zu\n", prog, mi.uordblks);
+    fflush(stdout);
 }

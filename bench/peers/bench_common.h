@@ -39,6 +39,9 @@ typedef struct bench_opts {
     const char *variant; /**< program-specific variant (tls_floor: "gather" or "nogather") */
 } bench_opts_t;
 
+/** Print "IDLEHEAP prog=P inuse=N": the heap in use now (mallinfo2, whole process). */
+void bench_idle_heap(const char *prog);
+
 /** Parse the common options; prints usage and exits(2) on a bad command line. */
 void bench_parse(int argc, char **argv, const char *prog, bench_opts_t *o);
 

@@ -226,6 +226,7 @@ static void mode_idle(const bench_opts_t *o)
     while (bench_now_ms() < end) {
         (void)mosquitto_loop(m, 100, 1);
     }
+    bench_idle_heap(PROG);
     disconnect_blocking(m, &s);
     mosquitto_destroy(m);
     printf("RESULT prog=%s mode=idle tls=%d\n", PROG, o->cafile != NULL);

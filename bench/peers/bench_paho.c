@@ -123,6 +123,7 @@ static void mode_idle(const bench_opts_t *o)
         MQTTClient_yield(); /* synchronous mode: lets Paho process network traffic */
         bench_sleep_ms(50);
     }
+    bench_idle_heap(PROG);
     (void)MQTTClient_disconnect(c, 1000);
     MQTTClient_destroy(&c);
     printf("RESULT prog=%s mode=idle tls=%d\n", PROG, o->cafile != NULL);

@@ -322,10 +322,13 @@ MQTLS_API void mqtls_client_destroy(mqtls_client_t *c);
 MQTLS_API mqtls_status_t mqtls_client_connect(mqtls_client_t *c);
 
 /** @brief Queue a PUBLISH. QoS 0 is written straight from @p payload when the connection is
- *  idle; otherwise the packet is copied once into the outbox. Works while disconnected: QoS
- *  1/2 wait in the outbox for the next connection, QoS 0 is dropped at a disconnect. QoS 2 is
- *  exactly once within a connection, and across reconnects only with a session the broker
- *  keeps (see mqtls_client_cfg_t::clean_start); otherwise at least once.
+ *  idle, the client is driven by mqtls_client_step() and not corked; otherwise the packet is
+ *  copied once into the outbox, and the next write gathers everything queued into as few
+ *  writes (TLS records of up to 16 KiB) as it can: with mqtls_client_start() or a
+ *  mqtls_loop_t, the loop thread writes what the application queued meanwhile in one go. Works
+ *  while disconnected: QoS 1/2 wait in the outbox for the next connection, QoS 0 is dropped at
+ *  a disconnect. QoS 2 is exactly once within a connection, and across reconnects only with a
+ *  session the broker keeps (see mqtls_client_cfg_t::clean_start); otherwise at least once.
  *  @param[in]  topic, payload  Borrowed for the call.
  *  @param[in]  opts            NULL = QoS 0.
  *  @param[out] packet_id       The packet id (QoS 1/2; 0 for QoS 0); may be NULL.
@@ -423,6 +426,21 @@ MQTLS_API size_t mqtls_client_outbox_count(const mqtls_client_t *c);
 /** @brief Bytes the outbox holds (encoded PUBLISH packets queued and in flight, plus ring
  *  padding): compare with mqtls_client_cfg_t::outbox_max_bytes. Thread-safe. */
 MQTLS_API size_t mqtls_client_outbox_bytes(const mqtls_client_t *c);
+
+/** @brief Cork: hold publishes in the outbox instead of writing each one, so that many go out
+ *  together (one TLS record and one send for up to 16 KiB of packets, instead of one per
+ *  message). A full record's worth is written as soon as it is queued; the rest waits for
+ *  mqtls_client_uncork(). Control packets (acks, PINGREQ, SUBSCRIBE) are never held, and a
+ *  disconnect still sends the queued QoS 0 messages first. Not nested: one uncork ends it.
+ *  Since 1.1. Thread-safe.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (@p c is NULL). */
+MQTLS_API mqtls_status_t mqtls_client_cork(mqtls_client_t *c);
+
+/** @brief Uncork: write everything queued now, coalesced, from the calling thread (what the
+ *  socket does not take at once is written by whoever drives the client, as usual; errors
+ *  surface there too). Harmless when not corked. Since 1.1. Thread-safe.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (@p c is NULL). */
+MQTLS_API mqtls_status_t mqtls_client_uncork(mqtls_client_t *c);
 
 /** @brief The client ID in use: the configured one, the generated one if none was
  *  configured, or with mqtls_client_cfg_t::empty_client_id "" until an MQTT 5 broker assigns

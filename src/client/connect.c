@@ -90,7 +90,8 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     s->ctrl_traced = 0;
     s->cur_entry = -1;
     s->cur_off = 0;
-    s->plan_count = 0;
+    s->plan_lo = 0;
+    s->plan_hi = 0;
     s->inflight = 0;
     s->release_due = 0;
     s->input_stalled = false;
@@ -140,12 +141,13 @@ static void resume_outbox(mqtls__session_t *s)
                  * our PUBREL (brokers that release on PUBREL never routed it): publish it
                  * again as a new message. At-least-once beats silent loss here. */
                 e->state = E_QUEUED;
-                s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u);
+                uint8_t *b = mqtls__outbox_bytes(s, e);
+                b[0] = (uint8_t)(b[0] & ~0x08u);
                 s->qos2_republished++;
                 (void)mqtls__session_persist_id(s, MQTLS__P_PUB_REQUEUED, e->packet_id, 2);
             }
         } else if (e->state == E_QUEUED && e->was_sent) {
-            uint8_t *b = s->ring + e->off;
+            uint8_t *b = mqtls__outbox_bytes(s, e);
             if (s->session_present) {
                 b[0] = (uint8_t)(b[0] | 0x08u); /* DUP on redelivery [MQTT-3.3.1-1] */
             } else {

@@ -67,33 +67,73 @@ static void release_due(mqtls__session_t *s)
     }
 }
 
+/* Corked: are queued publishes worth a full batch yet? */
+static bool cork_full(const mqtls__session_t *s)
+{
+    size_t bytes = 0;
+    for (size_t k = 0; k < s->ent_count; k++) {
+        const mqtls__entry_t *e = entry_at(s, k);
+        if (e->state == E_QUEUED) {
+            bytes += e->len;
+            if (bytes >= MQTLS__OUT_BATCH_BYTES) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Publishes may go out in this batch (connected, or draining QoS 0; not held by the cork). */
+static bool publishes_go(const mqtls__session_t *s, bool drain)
+{
+    if (drain) {
+        return true; /* the cork never holds back the last QoS 0 before a DISCONNECT */
+    }
+    return can_send_publishes(s) && (!s->corked || cork_full(s));
+}
+
+/* Append @p len bytes at @p base, merged into the last iovec when they follow it in memory
+ * (consecutive packets of one ring): one element per run, however many packets. */
+static size_t iov_put(mqtls_iovec_t *iov, size_t n, const uint8_t *base, size_t len)
+{
+    if (n > 0 && (const uint8_t *)iov[n - 1u].base + iov[n - 1u].len == base) {
+        iov[n - 1u].len += len;
+        return n;
+    }
+    iov[n].base = base;
+    iov[n].len = len;
+    return n + 1u;
+}
+
 size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t max)
 {
     size_t n = 0;
-    s->plan_count = 0;
+    s->plan_lo = 0;
+    s->plan_hi = 0;
     if (s->state == MQTLS__S_IDLE || max == 0) {
         return 0;
     }
     if (s->release_due > 0 && can_send_publishes(s)) {
-        release_due(s);
+        release_due(s); /* PUBRELs are control packets: the cork never holds them */
     }
+    size_t bytes = 0;
     if (s->cur_entry >= 0) {
         mqtls__entry_t *e = entry_at(s, (size_t)s->cur_entry);
-        iov[n].base = s->ring + e->off + s->cur_off;
-        iov[n].len = e->len - s->cur_off;
-        n++;
+        n = iov_put(iov, n, mqtls__outbox_bytes(s, e) + s->cur_off, e->len - s->cur_off);
+        bytes += e->len - s->cur_off;
     }
     if (n < max && s->ctrl_wr > s->ctrl_rd) {
-        iov[n].base = s->ctrl + s->ctrl_rd;
-        iov[n].len = s->ctrl_wr - s->ctrl_rd;
-        n++;
+        n = iov_put(iov, n, s->ctrl + s->ctrl_rd, s->ctrl_wr - s->ctrl_rd);
+        bytes += s->ctrl_wr - s->ctrl_rd;
     }
     bool drain = draining_qos0(s);
-    if (!can_send_publishes(s) && !drain) {
+    if (!publishes_go(s, drain)) {
         return n;
     }
+    s->plan_drain = drain;
     size_t budget = s->window > s->inflight ? s->window - s->inflight : 0;
-    for (size_t k = 0; k < s->ent_count && n < max && s->plan_count < MQTLS__PLAN_MAX; k++) {
+    size_t k = 0;
+    for (; k < s->ent_count && bytes < MQTLS__OUT_BATCH_BYTES; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->state != E_QUEUED || (drain && e->qos > 0)) {
             continue;
@@ -113,10 +153,17 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
                                       "dropped from the outbox");
             continue;
         }
-        iov[n].base = s->ring + e->off;
-        iov[n].len = e->len;
-        n++;
-        s->plan[s->plan_count++] = k;
+        const uint8_t *base = mqtls__outbox_bytes(s, e);
+        bool merges = n > 0 && (const uint8_t *)iov[n - 1u].base + iov[n - 1u].len == base;
+        if (!merges && n == max) {
+            break; /* no iovec left for it: the next batch */
+        }
+        n = iov_put(iov, n, base, e->len);
+        bytes += e->len;
+        if (s->plan_hi == 0) {
+            s->plan_lo = k;
+        }
+        s->plan_hi = k + 1u;
     }
     return n;
 }
@@ -159,7 +206,7 @@ static void trace_ctrl(mqtls__session_t *s, size_t upto)
 static void trace_entry(mqtls__session_t *s, const mqtls__entry_t *e)
 {
     if (s->cfg.on_trace != NULL) {
-        trace_packet(s, s->ring + e->off, e->len);
+        trace_packet(s, mqtls__outbox_bytes(s, e), e->len);
     }
 }
 
@@ -179,6 +226,7 @@ static void entry_written(mqtls__session_t *s, mqtls__entry_t *e)
 void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
 {
     if (n == 0) {
+        s->plan_hi = 0;
         return;
     }
     s->last_tx_ms = now_ms;
@@ -187,6 +235,7 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
         size_t rest = e->len - s->cur_off;
         if (n < rest) {
             s->cur_off += n;
+            s->plan_hi = 0;
             return;
         }
         n -= rest;
@@ -206,8 +255,15 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
         s->ctrl_wr = 0;
         s->ctrl_traced = 0;
     }
-    for (size_t i = 0; i < s->plan_count && n > 0; i++) {
-        mqtls__entry_t *e = entry_at(s, s->plan[i]);
+    /* The planned entries, in the order out_iov() gave them: the E_QUEUED ones of the range
+     * (QoS 0 only when draining). Nothing changed them in between (same lock; the trace
+     * callback only reads). Each is traced when its first byte goes (the loop runs while
+     * n > 0); one continued as cur_entry was traced then. */
+    for (size_t i = s->plan_lo; i < s->plan_hi && n > 0; i++) {
+        mqtls__entry_t *e = entry_at(s, i);
+        if (e->state != E_QUEUED || (s->plan_drain && e->qos > 0)) {
+            continue;
+        }
         trace_entry(s, e);
         if (e->qos > 0) {
             s->inflight++;
@@ -217,12 +273,13 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
             entry_written(s, e);
         } else {
             e->state = E_WRITING;
-            s->cur_entry = (long)s->plan[i];
+            s->cur_entry = (long)i;
             s->cur_off = n;
             n = 0;
         }
     }
-    s->plan_count = 0;
+    s->plan_lo = 0;
+    s->plan_hi = 0;
     mqtls__outbox_reap(s);
     mqtls__session_queue_disconnect(s);
 }
@@ -241,7 +298,7 @@ bool mqtls__session_has_output(const mqtls__session_t *s)
     if (draining_qos0(s)) {
         return qos0_queued(s);
     }
-    if (!can_send_publishes(s)) {
+    if (!publishes_go(s, false)) {
         return false;
     }
     for (size_t k = 0; k < s->ent_count; k++) {
@@ -275,16 +332,11 @@ static mqtls_status_t check_publish(const mqtls__session_t *s, const mqtls_publi
     return MQTLS_OK;
 }
 
-mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+/* The general path: the whole packet encoded in place (a header too large for the stack). */
+static mqtls_status_t publish_encoded(mqtls__session_t *s, const mqtls_publish_t *pub,
                                       uint16_t *packet_id)
 {
-    if (s == NULL || pub == NULL) {
-        return MQTLS_ERR_INVALID_ARG;
-    }
-    mqtls_status_t st = check_publish(s, pub);
-    if (st != MQTLS_OK) {
-        return st;
-    }
+    mqtls_status_t st;
     mqtls_packet_t p;
     memset(&p, 0, sizeof p);
     p.type = MQTLS_PUBLISH;
@@ -325,10 +377,10 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
         return MQTLS_ERR_OUTBOX_FULL;
     }
     size_t written = 0;
-    st = mqtls_packet_encode(&p, s->cfg.version, s->ring + e->off, need, &written);
+    st = mqtls_packet_encode(&p, s->cfg.version, mqtls__outbox_bytes(s, e), need, &written);
     if (st == MQTLS_OK && written == need && pub->qos > 0) {
         /* Handed over only once the store has it (docs/reliability.md). */
-        mqtls_bytes_t bytes = {s->ring + e->off, need};
+        mqtls_bytes_t bytes = {mqtls__outbox_bytes(s, e), need};
         st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, pub->qos, bytes, NULL);
     }
     if (st != MQTLS_OK || written != need) {
@@ -340,6 +392,98 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
         mqtls__outbox_entry_done(s, e);
         mqtls__outbox_reap(s);
         return st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED;
+    }
+    e->packet_id = id;
+    e->qos = pub->qos;
+    if (packet_id != NULL) {
+        *packet_id = id;
+    }
+    return MQTLS_OK;
+}
+
+#define PUBLISH_HDR_STACK 512u
+
+/* Where the packet id sits in an encoded PUBLISH header: after the fixed header (type byte +
+ * Remaining Length varint) and the topic (2-byte length + bytes) [MQTT-3.3.2]. */
+static size_t publish_id_offset(const uint8_t *hdr, size_t topic_len)
+{
+    size_t v = 1;
+    while (v < 5u && (hdr[v] & 0x80u) != 0) {
+        v++;
+    }
+    return 1u + v + 2u + topic_len;
+}
+
+mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                      uint16_t *packet_id)
+{
+    if (s == NULL || pub == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls_status_t st = check_publish(s, pub);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    /* Header once (validated once) on the stack, then header + payload into the outbox: the
+     * payload is copied once, not encoded through the general path. */
+    mqtls_publish_t p = *pub;
+    p.dup = false;
+    p.packet_id = pub->qos > 0 ? 1u : 0u; /* placeholder: the size does not depend on it */
+    uint8_t hdr[PUBLISH_HDR_STACK];
+    size_t hlen = 0;
+    st = mqtls_packet_encode_publish_header(&p, s->cfg.version, hdr, sizeof hdr, &hlen);
+    if (st == MQTLS_ERR_BUFFER_TOO_SMALL) {
+        return publish_encoded(s, pub, packet_id);
+    }
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    size_t need = hlen + pub->payload.len;
+    if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
+        return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
+    }
+    if (need > s->cfg.max_bytes) {
+        return MQTLS_ERR_PACKET_TOO_LARGE;
+    }
+    s->want_ent = 0;
+    s->want_ring = 0;
+    if (!mqtls__outbox_has_room(s, need)) {
+        mqtls__outbox_want_growth(s, need);
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    uint16_t id = 0;
+    if (pub->qos > 0) {
+        st = mqtls__session_alloc_id(s, &id);
+        if (st != MQTLS_OK) {
+            return st;
+        }
+        size_t at = publish_id_offset(hdr, pub->topic.len);
+        hdr[at] = (uint8_t)(id >> 8);
+        hdr[at + 1u] = (uint8_t)(id & 0xFFu);
+    }
+    size_t idx = 0;
+    mqtls__entry_t *e = mqtls__outbox_push(s, need, &idx);
+    if (e == NULL) {
+        if (id != 0) {
+            bit_set(s->ids_out, id, false);
+        }
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    uint8_t *b = mqtls__outbox_bytes(s, e);
+    memcpy(b, hdr, hlen);
+    if (pub->payload.len > 0) {
+        memcpy(b + hlen, pub->payload.data, pub->payload.len);
+    }
+    if (pub->qos > 0) {
+        /* Handed over only once the store has it (docs/reliability.md). */
+        mqtls_bytes_t bytes = {b, need};
+        st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, pub->qos, bytes, NULL);
+        if (st != MQTLS_OK) {
+            bit_set(s->ids_out, id, false);
+            mqtls__outbox_entry_done(s, e);
+            mqtls__outbox_reap(s);
+            return st;
+        }
     }
     e->packet_id = id;
     e->qos = pub->qos;
@@ -378,7 +522,7 @@ static void apply_alias(mqtls__session_t *s, mqtls_publish_t *pub, mqtls_propert
 mqtls_status_t mqtls__session_direct_begin(mqtls__session_t *s, const mqtls_publish_t *pub,
                                            uint8_t *hdr, size_t hdr_cap, size_t *hdr_len)
 {
-    if (pub->qos != 0 || s->state != MQTLS__S_CONNECTED || s->cur_entry >= 0 ||
+    if (pub->qos != 0 || s->corked || s->state != MQTLS__S_CONNECTED || s->cur_entry >= 0 ||
         s->ctrl_wr != s->ctrl_rd || s->live_count != 0) {
         return MQTLS_ERR_WOULD_BLOCK;
     }
@@ -448,13 +592,19 @@ void mqtls__session_direct_end(mqtls__session_t *s, const uint8_t *hdr, size_t h
     if (e == NULL) {
         return; /* checked by direct_begin(); unreachable */
     }
-    memcpy(s->ring + e->off, hdr, hdr_len);
+    uint8_t *b = mqtls__outbox_bytes(s, e);
+    memcpy(b, hdr, hdr_len);
     if (payload_len > 0) {
-        memcpy(s->ring + e->off + hdr_len, payload, payload_len);
+        memcpy(b + hdr_len, payload, payload_len);
     }
     e->qos = 0;
     e->state = E_WRITING;
     e->was_sent = true;
     s->cur_entry = (long)idx;
     s->cur_off = sent;
+}
+
+void mqtls__session_set_cork(mqtls__session_t *s, bool corked)
+{
+    s->corked = corked;
 }

@@ -1,5 +1,7 @@
 /* The outbox: an entry ring (FIFO by creation) over a byte ring holding the encoded
- * PUBLISHes, and its growth (doubling, within the configured limits). Sans I/O. */
+ * PUBLISHes, and its growth (doubling, within the configured limits). Growth never copies a
+ * packet: new packets go to the new ring, older ones stay in their ring (s->old) until they
+ * are reaped; entries are FIFO, so the front entry always lives in the oldest ring. Sans I/O. */
 #include "client/session_internal.h"
 
 #include <string.h>
@@ -54,7 +56,9 @@ static bool ring_has_room(const mqtls__session_t *s, size_t len)
 
 bool mqtls__outbox_has_room(const mqtls__session_t *s, size_t len)
 {
-    return s->ent_count < s->ent_cap && ring_has_room(s, len);
+    /* The byte limit counts every ring: older rings still hold live packets. */
+    return s->ent_count < s->ent_cap && s->ring_used + s->old_used + len <= s->cfg.max_bytes &&
+           ring_has_room(s, len);
 }
 
 mqtls__entry_t *mqtls__outbox_push(mqtls__session_t *s, size_t len, size_t *index)
@@ -74,10 +78,44 @@ mqtls__entry_t *mqtls__outbox_push(mqtls__session_t *s, size_t len, size_t *inde
     e->len = (uint32_t)len;
     e->span = span;
     e->state = E_QUEUED;
+    e->gen = s->ring_gen;
     s->ent_count++;
     s->live_count++;
     *index = k;
     return e;
+}
+
+/* The front entry @p e (reaped) lives in the oldest old ring: when that ring is empty, its
+ * buffer goes back to the caller (an arena ring has none). */
+static void release_old(mqtls__session_t *s, const mqtls__entry_t *e)
+{
+    if (s->old_count == 0 || s->old[0].gen != e->gen) {
+        return; /* cannot happen: entries are FIFO and rings are retired in order */
+    }
+    mqtls__outbox_old_t *o = &s->old[0];
+    o->used -= e->span;
+    s->old_used -= e->span;
+    if (o->used > 0) {
+        return;
+    }
+    if (o->buf != NULL) {
+        s->reclaim[s->reclaim_count++] = o->buf;
+    }
+    s->old_count--;
+    memmove(&s->old[0], &s->old[1], s->old_count * sizeof s->old[0]);
+}
+
+uint8_t *mqtls__outbox_bytes(const mqtls__session_t *s, const mqtls__entry_t *e)
+{
+    if (e->gen == s->ring_gen) {
+        return s->ring + e->off;
+    }
+    for (size_t i = 0; i < s->old_count; i++) {
+        if (s->old[i].gen == e->gen) {
+            return s->old[i].bytes + e->off;
+        }
+    }
+    return s->ring + e->off; /* cannot happen */
 }
 
 /* Drop completed entries from the front so their bytes can be reused. */
@@ -88,8 +126,12 @@ void mqtls__outbox_reap(mqtls__session_t *s)
         if (e->state != E_DONE) {
             break;
         }
-        s->ring_rd = (size_t)e->off + e->len;
-        s->ring_used -= e->span;
+        if (e->gen == s->ring_gen) {
+            s->ring_rd = (size_t)e->off + e->len;
+            s->ring_used -= e->span;
+        } else {
+            release_old(s, e);
+        }
         e->state = E_FREE;
         s->ent_head = (s->ent_head + 1u) % s->ent_cap;
         s->ent_count--;
@@ -126,10 +168,16 @@ long mqtls__outbox_find(const mqtls__session_t *s, uint16_t id, uint8_t qos)
 }
 
 /* A packet of @p need bytes did not fit: record the capacity that would take it, doubling
- * (amortised growth) within the limits. Laid out again, the live entries take ring_used bytes
- * at most (wrap padding is dropped), so ring_used + need is enough. */
+ * (amortised growth) within the limits. The live packets stay in the ring they are in; the
+ * new ring must take @p need, and all live bytes together stay within max_bytes. */
 void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need)
 {
+    if (s->old_count + s->reclaim_count >= MQTLS__OUTBOX_OLD_MAX) {
+        return; /* too many older rings not handed back: refused until they drain */
+    }
+    if (s->ring_used + s->old_used + need > s->cfg.max_bytes) {
+        return; /* the byte limit (live bytes of every ring) */
+    }
     size_t ent = s->ent_cap;
     if (s->ent_count >= s->ent_cap) {
         ent = min_size(s->cfg.max_messages, s->ent_cap * 2u);
@@ -139,11 +187,10 @@ void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need)
     }
     size_t ring = s->ring_cap;
     if (!ring_has_room(s, need)) {
-        size_t want = s->ring_used + need;
-        if (want > s->cfg.max_bytes) {
+        if (s->ring_used + s->old_used + need > s->cfg.max_bytes) {
             return; /* the byte limit */
         }
-        ring = min_size(s->cfg.max_bytes, s->ring_cap * 2u > want ? s->ring_cap * 2u : want);
+        ring = min_size(s->cfg.max_bytes, s->ring_cap * 2u > need ? s->ring_cap * 2u : need);
     }
     if (ent == s->ent_cap && ring == s->ring_cap) {
         return; /* at the byte limit, fragmented by the wrap: refused as before */
@@ -179,8 +226,9 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
         mqtls__outbox_want_growth(s, len);
         return MQTLS_ERR_OUTBOX_FULL;
     }
-    memcpy(s->ring + e->off, pkt, len);
-    s->ring[e->off] = (uint8_t)(s->ring[e->off] & ~0x08u); /* DUP is decided at resume */
+    uint8_t *b = mqtls__outbox_bytes(s, e);
+    memcpy(b, pkt, len);
+    b[0] = (uint8_t)(b[0] & ~0x08u); /* DUP is decided at resume */
     e->packet_id = id;
     e->qos = qos;
     e->was_sent = state != MQTLS__R_NOT_SENT;
@@ -218,37 +266,71 @@ mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t
     if (s == NULL || buf == NULL || old == NULL || entries < s->ent_cap ||
         ring_bytes < s->ring_cap || entries > s->cfg.max_messages ||
         ring_bytes > s->cfg.max_bytes ||
+        s->old_count + s->reclaim_count >= MQTLS__OUTBOX_OLD_MAX ||
         buf_len < mqtls__session_outbox_buf_size(entries, ring_bytes)) {
         return MQTLS_ERR_INVALID_ARG;
     }
     mqtls__entry_t *ne = (mqtls__entry_t *)buf;
     uint8_t *nr = (uint8_t *)buf + align8(entries * sizeof(mqtls__entry_t));
-    /* Entries keep their place relative to the head (cur_entry and plan indexes stay valid);
-     * their bytes are packed from offset 0, so no wrap padding survives. Completed entries
-     * still waiting behind a live one are copied too: reaping needs their offsets. */
-    size_t off = 0;
+    /* Entries keep their place relative to the head (cur_entry and plan indexes stay valid)
+     * and point where their bytes already are: only the small entry records move. */
     for (size_t k = 0; k < s->ent_count; k++) {
-        const mqtls__entry_t *e = entry_at(s, k);
-        ne[k] = *e;
-        memcpy(nr + off, s->ring + e->off, e->len);
-        ne[k].off = (uint32_t)off;
-        ne[k].span = e->len;
-        off += e->len;
+        ne[k] = *entry_at(s, k);
     }
     memset(ne + s->ent_count, 0, (entries - s->ent_count) * sizeof *ne);
-    *old = s->outbox_buf;
+    *old = NULL;
+    if (s->ring_used > 0) {
+        /* The current ring keeps its packets until they are reaped (release_old()). */
+        mqtls__outbox_old_t *o = &s->old[s->old_count++];
+        o->buf = s->outbox_buf;
+        o->bytes = s->ring;
+        o->used = s->ring_used;
+        o->gen = s->ring_gen;
+        s->old_used += s->ring_used;
+    } else {
+        *old = s->outbox_buf; /* nothing live in it: free it now */
+    }
     s->outbox_buf = buf;
     s->entries = ne;
     s->ent_cap = entries;
     s->ent_head = 0;
     s->ring = nr;
     s->ring_cap = ring_bytes;
+    s->ring_gen++;
     s->ring_rd = 0;
-    s->ring_wr = off;
-    s->ring_used = off;
+    s->ring_wr = 0;
+    s->ring_used = 0;
     s->want_ent = 0;
     s->want_ring = 0;
     return MQTLS_OK;
+}
+
+void *mqtls__session_outbox_reclaim(mqtls__session_t *s)
+{
+    if (s == NULL || s->reclaim_count == 0) {
+        return NULL;
+    }
+    return s->reclaim[--s->reclaim_count];
+}
+
+size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size_t max)
+{
+    size_t n = 0;
+    if (s == NULL || out == NULL) {
+        return 0;
+    }
+    if (s->outbox_buf != NULL && n < max) {
+        out[n++] = s->outbox_buf;
+    }
+    for (size_t i = 0; i < s->old_count && n < max; i++) {
+        if (s->old[i].buf != NULL) {
+            out[n++] = s->old[i].buf;
+        }
+    }
+    for (size_t i = 0; i < s->reclaim_count && n < max; i++) {
+        out[n++] = s->reclaim[i];
+    }
+    return n;
 }
 
 size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes)
@@ -263,5 +345,5 @@ size_t mqtls__session_outbox_count(const mqtls__session_t *s)
 
 size_t mqtls__session_outbox_bytes(const mqtls__session_t *s)
 {
-    return s->ring_used;
+    return s->ring_used + s->old_used;
 }

@@ -27,8 +27,12 @@
  *  small QoS 0 messages on the zero-copy path; the outbox grows from there. */
 #define MQTLS__OUTBOX_INITIAL_ENTRIES 16u
 #define MQTLS__OUTBOX_INITIAL_BYTES 1024u
-/** Planned outbox entries per iovec batch. */
-#define MQTLS__PLAN_MAX 32u
+/** out_iov() plans publishes until this many bytes: one full TLS record (RFC 8446 5.1,
+ *  2^14), or one large writev on plain TCP. Also what a corked session lets out at once. */
+#define MQTLS__OUT_BATCH_BYTES 16384u
+/** Outbox buffers still holding live packets after the outbox grew (each growth at least
+ *  doubles, so 24 covers 1 KiB .. 16 GiB). */
+#define MQTLS__OUTBOX_OLD_MAX 24u
 
 /** Session state: one enum, changed only by mqtls__session_transition() (session.c). */
 typedef enum mqtls__sstate {
@@ -134,7 +138,17 @@ typedef struct mqtls__entry {
     uint8_t qos;
     uint8_t state;      /* enum entry_state in session_internal.h */
     bool was_sent;      /* sent on some connection: resend with DUP if session resumed */
+    uint8_t gen;        /* which byte ring holds it: s->ring_gen, or an older one (s->old) */
 } mqtls__entry_t;
+
+/** A byte ring the outbox grew out of: it keeps its live packets where they are (no copy)
+ *  until they are reaped, then its buffer goes back to the caller. */
+typedef struct mqtls__outbox_old {
+    void *buf;      /* what the caller gave grow_outbox(); NULL = the arena */
+    uint8_t *bytes; /* its ring */
+    size_t used;    /* ring bytes charged to entries not yet reaped */
+    uint8_t gen;
+} mqtls__outbox_old_t;
 
 typedef struct mqtls__alias {
     uint16_t len; /* 0 = unused */
@@ -152,13 +166,22 @@ typedef struct mqtls__session {
     uint8_t *ring;
     size_t ring_cap, ring_rd, ring_wr, ring_used;
     void *outbox_buf;  /* buffer given by grow_outbox() holding entries + ring; NULL = arena */
+    uint8_t ring_gen;  /* generation of the current ring (entries carry theirs) */
+    mqtls__outbox_old_t old[MQTLS__OUTBOX_OLD_MAX]; /* older rings with live packets, oldest first */
+    size_t old_count;
+    size_t old_used;   /* sum of old[].used */
+    void *reclaim[MQTLS__OUTBOX_OLD_MAX + 1u]; /* drained buffers for the caller to free */
+    size_t reclaim_count;
     size_t want_ent, want_ring; /* capacity the last refused publish needs; 0 = none */
     size_t live_count; /* entries not yet done */
     size_t inflight;   /* QoS > 0 sent and not completed (Receive Maximum window) */
     long cur_entry;    /* entry partially written, -1 none */
     size_t cur_off;
-    size_t plan[MQTLS__PLAN_MAX];
-    size_t plan_count;
+    /* the last out_iov() batch: entries [plan_lo, plan_hi) that were E_QUEUED (and QoS 0 when
+     * plan_drain) went out in order after the current entry and the control bytes */
+    size_t plan_lo, plan_hi;
+    bool plan_drain;
+    bool corked; /* hold publishes until a full batch (MQTLS__OUT_BATCH_BYTES) or uncork */
 
     /* a user DISCONNECT waits until queued QoS 0 messages are written (they would be lost) */
     bool disconnect_pending;
@@ -295,11 +318,13 @@ bool mqtls__session_outbox_want(const mqtls__session_t *s, size_t *entries, size
 /** Bytes of buffer an outbox of @p entries slots and @p ring_bytes ring bytes takes. */
 size_t mqtls__session_outbox_buf_size(size_t entries, size_t ring_bytes);
 
-/** Move the outbox into @p buf (borrowed until the next grow or the session is dropped): live
- *  entries keep their order and state, their bytes are laid out again from offset 0 (a write
- *  in progress continues where it was). Not between out_iov() and out_consumed().
- *  @param[out] old  The previous buffer given here (caller frees it), or NULL (it was in the
- *                   arena).
+/** Grow the outbox into @p buf (borrowed until mqtls__session_outbox_reclaim() hands it back,
+ *  or the session is dropped): the entry table is moved there (entries keep their order and
+ *  state), new packets go to its ring; live packets stay where they are, not copied (a write
+ *  in progress continues from the same bytes), and their ring is handed back once they are
+ *  all reaped. Not between out_iov() and out_consumed().
+ *  @param[out] old  The previous buffer if it held no live packet (caller frees it), else NULL
+ *                   (it was in the arena, or it comes back later through _reclaim()).
  *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (smaller than what is live or than now, above the
  *          limits, or @p buf_len too small): nothing changed. */
 mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t buf_len,
@@ -329,6 +354,20 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
  *  reported as in doubt) and awaits PUBREL: a resent PUBLISH with it is not delivered again.
  *  @return MQTLS_OK; MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
 mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id);
+/** A buffer given to grow_outbox() whose packets are all gone: the caller frees it. Call
+ *  until NULL (after writes and acks; grow_outbox() hands back at once what is already
+ *  empty). @return the buffer, or NULL when none is due. */
+void *mqtls__session_outbox_reclaim(mqtls__session_t *s);
+
+/** Every buffer grow_outbox() was given and not handed back yet (the current one, the older
+ *  rings still holding packets, the drained ones): for the caller to free when it drops the
+ *  session. @return how many were written to @p out (at most @p max). */
+size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size_t max);
+
+/** Cork: hold queued publishes (control packets still go) until a full batch
+ *  (MQTLS__OUT_BATCH_BYTES) is queued or the cork is removed; a DISCONNECT drain ignores it.
+ *  Also keeps QoS 0 off the zero-copy path, so that they are coalesced. */
+void mqtls__session_set_cork(mqtls__session_t *s, bool corked);
 
 /** Outbox entries not yet completed. */
 size_t mqtls__session_outbox_count(const mqtls__session_t *s);

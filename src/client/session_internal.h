@@ -107,6 +107,8 @@ bool mqtls__outbox_has_room(const mqtls__session_t *s, size_t len);
 /** Append an E_QUEUED entry of @p len ring bytes. @return it (index from the head in
  *  @p index), or NULL when it does not fit. */
 mqtls__entry_t *mqtls__outbox_push(mqtls__session_t *s, size_t len, size_t *index);
+/** Where the bytes of @p e are (the current ring or an older one it has not left). */
+uint8_t *mqtls__outbox_bytes(const mqtls__session_t *s, const mqtls__entry_t *e);
 /** Drop completed entries from the front so that their bytes can be reused. */
 void mqtls__outbox_reap(mqtls__session_t *s);
 /** @p e is finished (acknowledged, written at QoS 0, or dropped): free its packet id. */

@@ -317,8 +317,8 @@ bool mqtls__tls_io_gather(const mqtls_iovec_t *iov, size_t iov_count, uint8_t *s
 
 /* ---- the connection every engine's transport starts with ---------------------------------- */
 
-#ifndef MQTLS_TLS_COALESCE_MAX
-#define MQTLS_TLS_COALESCE_MAX 4096u /* writev coalesces small gather lists up to this */
+#ifndef MQTLS_TLS_COALESCE_MIN
+#define MQTLS_TLS_COALESCE_MIN 4096u /* the staging buffer's first size */
 #endif
 
 mqtls_status_t mqtls__tls_conn_init(mqtls__tls_conn_t *c, const mqtls_transport_ops_t *ops,
@@ -333,9 +333,11 @@ mqtls_status_t mqtls__tls_conn_init(mqtls__tls_conn_t *c, const mqtls_transport_
     mqtls__tls_facts_init(cc->facts);
     size_t hlen = strlen(cc->host);
     c->host = malloc(hlen + 1);
-    c->plain_cap = MQTLS_TLS_COALESCE_MAX;
-    c->plain = malloc(c->plain_cap);
-    if (c->host == NULL || c->plain == NULL || !mqtls__tls_io_init(&c->io, inner, cc->facts, err)) {
+    /* The write staging is allocated at the first gathered write (an idle client never has
+     * one), and grows up to one full record. */
+    c->plain = NULL;
+    c->plain_cap = 0;
+    if (c->host == NULL || !mqtls__tls_io_init(&c->io, inner, cc->facts, err)) {
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_NOMEM, ENOMEM, "tls: malloc");
     }
     memcpy(c->host, cc->host, hlen + 1);
@@ -439,6 +441,34 @@ mqtls_status_t mqtls__tls_conn_read_prepare(mqtls__tls_conn_t *c, uint8_t *buf, 
     return MQTLS_ERR_WOULD_BLOCK;
 }
 
+/* Room in the staging buffer for what the gather list puts in one record (up to @p rec_max:
+ * many small packets become one record, one send). Without memory the gather is smaller. */
+static void staging_reserve(mqtls__tls_conn_t *c, const mqtls_iovec_t *iov, size_t iov_count,
+                            size_t rec_max)
+{
+    size_t want = 0;
+    for (size_t i = 0; i < iov_count && want < rec_max; i++) {
+        want += iov[i].len;
+    }
+    want = want < rec_max ? want : rec_max;
+    if (want <= c->plain_cap) {
+        return;
+    }
+    size_t cap = c->plain_cap > 0 ? c->plain_cap * 2u : MQTLS_TLS_COALESCE_MIN;
+    cap = cap > want ? cap : want;
+    cap = cap < rec_max ? cap : rec_max;
+    uint8_t *p = malloc(cap);
+    if (p == NULL) {
+        return;
+    }
+    if (c->plain != NULL) {
+        mqtls__tls_wipe(c->plain, c->plain_cap); /* our plaintext */
+        free(c->plain);
+    }
+    c->plain = p;
+    c->plain_cap = cap;
+}
+
 mqtls_status_t mqtls__tls_conn_write_prepare(mqtls__tls_conn_t *c, const mqtls_iovec_t *iov,
                                              size_t iov_count, size_t rec_max, const uint8_t **data,
                                              size_t *len)
@@ -455,6 +485,9 @@ mqtls_status_t mqtls__tls_conn_write_prepare(mqtls__tls_conn_t *c, const mqtls_i
         if (st != MQTLS_OK) {
             return st;
         }
+    }
+    if (iov_count > 1) {
+        staging_reserve(c, iov, iov_count, rec_max);
     }
     (void)mqtls__tls_io_gather(iov, iov_count, c->plain, c->plain_cap, rec_max, data, len);
     c->io.io_status = MQTLS_OK;

@@ -312,8 +312,11 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *c, const mqtls__tls_opts_t *o
     (void)SSL_CTX_set_options(s, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     /* NO_AUTO_CHAIN: send our chain as configured, like mbedTLS (and the device): OpenSSL
      * would otherwise complete it from the trusted CAs and hide a client-chain-incomplete. */
+    /* RELEASE_BUFFERS: an idle connection holds no 16 KiB read/write buffers (they are taken
+     * again when a record comes or goes), as libmosquitto sets it; the heap of thousands of
+     * idle clients is what `mqtls bench` sizes. */
     (void)SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                  SSL_MODE_NO_AUTO_CHAIN);
+                                  SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS);
     mqtls_status_t st = MQTLS_OK;
     if (opts->psk != NULL) {
         st = psk_setup(c, opts, err);

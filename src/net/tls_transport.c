@@ -25,8 +25,6 @@
 #include "x509/asn1.h"
 #include "x509/compat.h"
 
-/* writev coalesces small gather lists up to this many plaintext bytes per record; larger
- * writes go out from the caller's buffer. */
 /* How a chain is verified: by a connection (tls_t) or by judge_chain() for another engine. */
 typedef struct verifier {
     mqtls_tls_facts_t *facts;
@@ -568,7 +566,7 @@ static mqtls_status_t tls_writev(mqtls_transport_t *base, const mqtls_iovec_t *i
     const uint8_t *data = NULL;
     size_t n = 0;
     mqtls_status_t st = mqtls__tls_conn_write_prepare(
-        &t->c, iov, iov_count, max > 0 ? (size_t)max : t->c.plain_cap, &data, &n);
+        &t->c, iov, iov_count, max > 0 ? (size_t)max : 16384u, &data, &n);
     if (st != MQTLS_OK || n == 0) {
         return st;
     }

@@ -46,6 +46,7 @@ mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c)
 {
     size_t ent = 0;
     size_t ring = 0;
+    mqtls__client_reclaim_outbox(c);
     if (!mqtls__session_outbox_want(&c->s, &ent, &ring)) {
         return MQTLS_ERR_OUTBOX_FULL; /* the configured limit: refused at once */
     }
@@ -90,9 +91,18 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
         *packet_id = 0;
     }
     mqtls__client_lock(c);
-    int64_t now = mqtls__client_now(c);
     mqtls_status_t st = MQTLS_ERR_WOULD_BLOCK;
-    if (pub.qos == 0 && c->t != NULL) {
+    /* Driven by a loop thread (ours or a mqtls_loop_t): queue, and the loop writes whatever
+     * has been queued meanwhile in one go (libmosquitto's threaded mode does the same). */
+    bool looped = c->running || c->loop != NULL;
+    if (pub.qos == 0 && c->t != NULL && !looped && !c->s.corked &&
+        mqtls__session_has_output(&c->s)) {
+        /* Driven by mqtls_client_step() and packets waiting (the socket was full): let the
+         * socket take what it can now (coalesced), so that this message may still go out from
+         * the caller's buffer rather than be copied behind the others. */
+        mqtls__client_write_now(c, mqtls__client_now(c));
+    }
+    if (pub.qos == 0 && c->t != NULL && !looped && !c->s.corked) {
         /* Zero copy: header from the stack, payload from the caller, one writev. */
         uint8_t hdr[512];
         size_t hlen = 0;
@@ -104,7 +114,8 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
             if (ws != MQTLS_OK) {
                 sent = 0; /* errors surface on the loop's next read/write */
             }
-            mqtls__session_direct_end(&c->s, hdr, hlen, pub.payload.data, payload_len, sent, now);
+            mqtls__session_direct_end(&c->s, hdr, hlen, pub.payload.data, payload_len, sent,
+                                      mqtls__client_now(c));
             if (sent < hlen + payload_len) {
                 mqtls__client_wake(c);
             }
@@ -330,6 +341,32 @@ size_t mqtls_client_outbox_bytes(const mqtls_client_t *c)
     size_t n = mqtls__session_outbox_bytes(&c->s);
     mqtls__client_unlock(c);
     return n;
+}
+
+mqtls_status_t mqtls_client_cork(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    mqtls__session_set_cork(&c->s, true);
+    mqtls__client_unlock(c);
+    return MQTLS_OK;
+}
+
+mqtls_status_t mqtls_client_uncork(mqtls_client_t *c)
+{
+    if (c == NULL) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__client_lock(c);
+    if (c->s.corked) {
+        mqtls__session_set_cork(&c->s, false);
+        mqtls__client_write_now(c, mqtls__client_now(c));
+        mqtls__client_wake(c); /* what the socket did not take, and the new interest */
+    }
+    mqtls__client_unlock(c);
+    return MQTLS_OK;
 }
 
 const char *mqtls_client_id(const mqtls_client_t *c)

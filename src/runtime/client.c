@@ -365,6 +365,7 @@ mqtls_status_t mqtls_client_create(const mqtls_client_cfg_t *cfg, mqtls_error_t 
     }
     c->wake[0] = -1;
     c->wake[1] = -1;
+    atomic_init(&c->wake_pending, false);
     mqtls__tls_facts_init(&c->facts);
     mqtls_error_init(&c->conn_err);
     mqtls_error_init(&c->last_err);
@@ -510,7 +511,11 @@ void mqtls_client_destroy(mqtls_client_t *c)
     mqtls__proxy_wipe(&c->proxy);
     (void)pthread_mutex_destroy(&c->mu);
     free(c->rx);
-    free(c->s.outbox_buf); /* the grown outbox, if any (the first one is in the arena) */
+    void *bufs[MQTLS__OUTBOX_OLD_MAX + 2u]; /* the grown outbox rings (the first is in the arena) */
+    size_t nb = mqtls__session_outbox_buffers(&c->s, bufs, sizeof bufs / sizeof bufs[0]);
+    for (size_t i = 0; i < nb; i++) {
+        free(bufs[i]);
+    }
     free(c->arena);
     free(c->brokers);
     free(c->strings);

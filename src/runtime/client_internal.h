@@ -101,6 +101,7 @@ struct mqtls_client {
     atomic_bool running; /* read by any thread without the lock; changed under it */
     atomic_bool stop;
     int wake[2]; /* created by the first start() under the lock, closed at destroy */
+    atomic_bool wake_pending; /* a byte is in wake[] or the loop is about to look: no write */
     /* driven by a mqtls_loop_t (set by mqtls_loop_add() / _remove()) */
     mqtls_loop_t *loop;
     void *loop_entry;
@@ -166,6 +167,11 @@ void mqtls__client_fail_session(mqtls_client_t *c, int64_t now);
 
 /* --- pump.c -------------------------------------------------------------------------------- */
 
+/** Write what the session has, coalesced, without ending the connection on an error (the
+ *  driver's next step reports it): for calls from the application (uncork). c->mu held. */
+void mqtls__client_write_now(mqtls_client_t *c, int64_t now);
+/** Free the outbox buffers the session no longer needs. c->mu held. */
+void mqtls__client_reclaim_outbox(mqtls_client_t *c);
 /** One round of work: whatever is due in the current state. With c->mu held. */
 void mqtls__client_do_work(mqtls_client_t *c, int64_t now);
 /** mqtls_client_timeout_ms(), mqtls_client_fd(), mqtls_client_want() with c->mu held. */

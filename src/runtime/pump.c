@@ -6,7 +6,7 @@
 
 #include "runtime/client_internal.h"
 
-#define IOV_MAX_BATCH 16u
+#define IOV_MAX_BATCH 32u /* consecutive packets share one element: this is per ring run */
 #define LOOP_BOUND 64           /* reads/writes per step: fairness between clients on one thread */
 #define CLOSE_GRACE_MS 2000u    /* wait for the broker to close after our DISCONNECT */
 
@@ -101,6 +101,36 @@ static bool feed(mqtls_client_t *c, int64_t now)
     return true;
 }
 
+void mqtls__client_write_now(mqtls_client_t *c, int64_t now)
+{
+    if (c->t == NULL || (c->state != MQTLS_STATE_MQTT_CONNECTING &&
+                         c->state != MQTLS_STATE_CONNECTED && c->state != MQTLS_STATE_DISCONNECTING)) {
+        return;
+    }
+    for (int i = 0; i < LOOP_BOUND; i++) {
+        mqtls_iovec_t iov[IOV_MAX_BATCH];
+        size_t n = mqtls__session_out_iov(&c->s, iov, IOV_MAX_BATCH);
+        if (n == 0) {
+            break;
+        }
+        size_t sent = 0;
+        mqtls_status_t st = c->t->ops->writev(c->t, iov, n, &sent);
+        mqtls__session_out_consumed(&c->s, st == MQTLS_OK ? sent : 0u, now);
+        if (st != MQTLS_OK || sent == 0) {
+            break; /* would block, or an error the driver's next step reports */
+        }
+    }
+    mqtls__client_reclaim_outbox(c);
+}
+
+void mqtls__client_reclaim_outbox(mqtls_client_t *c)
+{
+    void *p;
+    while ((p = mqtls__session_outbox_reclaim(&c->s)) != NULL) {
+        free(p);
+    }
+}
+
 /* Read and process everything available. false: connection gone. Packets whose
  * acknowledgement finds no room wait in the receive buffer while the acks already queued are
  * written; when the socket takes no more, reading stops (back-pressure on the broker) until it
@@ -154,6 +184,7 @@ void mqtls__client_do_work(mqtls_client_t *c, int64_t now)
     if (!flush(c, now)) {
         return;
     }
+    mqtls__client_reclaim_outbox(c);
     if (mqtls__session_wants_close(&c->s)) {
         bool drain = (c->t->ops->want(c->t) & MQTLS_WANT_WRITE) != 0;
         /* Let the broker close first (it must once it reads DISCONNECT [MQTT-3.14.4-3]);

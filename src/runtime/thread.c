@@ -11,7 +11,9 @@
 
 void mqtls__client_wake(mqtls_client_t *c)
 {
-    if (c->running && c->wake[1] >= 0) {
+    /* One byte per wakeup, not per call: a publisher queueing thousands of messages while
+     * the loop thread is busy costs one write(), and the loop then writes them in one go. */
+    if (c->running && c->wake[1] >= 0 && !atomic_exchange(&c->wake_pending, true)) {
         uint8_t b = 1;
         ssize_t r = write(c->wake[1], &b, 1); /* full pipe: a wakeup is already pending */
         (void)r;
@@ -57,6 +59,12 @@ static mqtls_status_t wait_io(mqtls_client_t *c, int timeout_ms)
         uint8_t buf[64];
         while (read(c->wake[0], buf, sizeof buf) > 0) {
         }
+        /* Cleared after the pipe is drained and before the work that follows (it takes c->mu
+         * after this): a wakeup from now on writes a new byte; one before is seen by that
+         * work. Cleared first, a byte written between the clear and the drain would be eaten
+         * with the flag left set, and the next wakeup would write nothing: a stall until the
+         * poll timeout. */
+        atomic_store(&c->wake_pending, false);
     }
     return MQTLS_OK;
 }
@@ -116,6 +124,10 @@ static mqtls_status_t start_locked(mqtls_client_t *c)
         }
     }
     c->stop = false;
+    /* The pipe lives until destroy: a byte from before a stop() may still be in it (a
+     * spurious wakeup at worst). Left set, the flag could stop every wakeup of the new
+     * thread instead. */
+    atomic_store(&c->wake_pending, false);
     c->running = true;
     /* The new thread's first step takes c->mu: it starts once we return. */
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {

@@ -1018,7 +1018,12 @@ static void test_session_partial_writes_keep_packets_whole(void **state)
     /* A control packet is queued while a PUBLISH is half written: it must wait. */
     mqtls_iovec_t iov[16];
     size_t n = mqtls__session_out_iov(s, iov, 16);
-    assert_true(n > 1);
+    assert_true(n >= 1);
+    size_t batch = 0;
+    for (size_t i = 0; i < n; i++) {
+        batch += iov[i].len;
+    }
+    assert_true(batch > 10u * 31u); /* several packets in this batch */
     static uint8_t stream[1 << 15];
     memcpy(stream, iov[0].base, 5);
     mqtls__session_out_consumed(s, 5, g_fx.now);
@@ -1499,12 +1504,46 @@ static void test_session_v5_connect_announces_limits(void **state)
 
 /* --- outbox growth ---------------------------------------------------------------------- */
 
-static uint8_t g_grow_buf[2][1u << 18];
-static int g_grow_next;
+#define GROW_BUFS 8
+static uint8_t g_grow_buf[GROW_BUFS][1u << 18];
+static bool g_grow_busy[GROW_BUFS]; /* given to the session and not handed back */
 static size_t g_grows;
 
+static void grow_give_back(void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (int i = 0; i < GROW_BUFS; i++) {
+        if (p == (void *)g_grow_buf[i]) {
+            assert_true(g_grow_busy[i]); /* handed back once */
+            g_grow_busy[i] = false;
+            return;
+        }
+    }
+    fail_msg("a buffer we never gave came back");
+}
+
+/* Buffers the session no longer needs: every packet they held has been reaped. */
+static void grow_reclaim(mqtls__session_t *s)
+{
+    void *p;
+    while ((p = mqtls__session_outbox_reclaim(s)) != NULL) {
+        grow_give_back(p);
+    }
+}
+
+static size_t grow_busy_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < GROW_BUFS; i++) {
+        n += g_grow_busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
 /* Publish a payload of @p len bytes all equal to @p mark; when the outbox says it wants more
- * room, hand it the other static buffer (as the runtime does with malloc) and retry once. */
+ * room, hand it a free static buffer (as the runtime does with malloc) and retry once. */
 static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos, uint8_t mark,
                                    uint16_t *id)
 {
@@ -1518,6 +1557,7 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
     p.payload.data = payload;
     p.payload.len = len;
     p.qos = qos;
+    grow_reclaim(s);
     mqtls_status_t st = mqtls__session_publish(s, &p, id);
     size_t ent = 0;
     size_t ring = 0;
@@ -1525,12 +1565,19 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
         size_t n = mqtls__session_outbox_buf_size(ent, ring);
         assert_true(n <= sizeof g_grow_buf[0]);
         assert_true(ent > s->ent_cap || ring > s->ring_cap);
+        int b = 0;
+        while (b < GROW_BUFS && g_grow_busy[b]) {
+            b++;
+        }
+        assert_true(b < GROW_BUFS);
         void *old = (void *)1;
-        uint8_t *buf = g_grow_buf[g_grow_next];
-        assert_int_equal(mqtls__session_grow_outbox(s, buf, n, ent, ring, &old), MQTLS_OK);
-        /* The previous buffer is handed back: NULL the first time (it was in the arena). */
-        assert_ptr_equal(old, g_grows == 0 ? NULL : (void *)g_grow_buf[1 - g_grow_next]);
-        g_grow_next = 1 - g_grow_next;
+        /* Poison the new buffer: a packet that were copied or lost would show. */
+        memset(g_grow_buf[b], 0xEE, n);
+        assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[b], n, ent, ring, &old),
+                         MQTLS_OK);
+        g_grow_busy[b] = true;
+        /* The previous buffer comes back now only when it held no live packet. */
+        grow_give_back(old);
         g_grows++;
         st = mqtls__session_publish(s, &p, id);
     }
@@ -1539,7 +1586,7 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
 
 static void grow_reset(void)
 {
-    g_grow_next = 0;
+    memset(g_grow_busy, 0, sizeof g_grow_busy);
     g_grows = 0;
 }
 
@@ -1617,8 +1664,10 @@ static void test_session_outbox_grows_mid_stream(void **state)
     /* 2. Write the first two and 10 bytes of the third: a write in progress. */
     mqtls_iovec_t iov[16];
     size_t n = mqtls__session_out_iov(s, iov, 16);
-    assert_int_equal(n, 3);
-    size_t part = iov[0].len + iov[1].len + 10u;
+    /* One ring, consecutive packets: one iovec for the three (2 + 4 + 2 + 70 = 80 B each). */
+    assert_int_equal(n, 1);
+    assert_int_equal(iov[0].len, 3u * 80u);
+    size_t part = 2u * 80u + 10u;
     for (size_t i = 0; i < n; i++) {
         size_t k = part - slen < iov[i].len ? part - slen : iov[i].len;
         memcpy(stream + slen, iov[i].base, k);
@@ -1697,7 +1746,12 @@ static void test_session_outbox_grows_mid_stream(void **state)
     }
     assert_int_equal(mqtls__session_outbox_count(s), 0);
     assert_int_equal(s->ring_used, 0);
+    assert_int_equal(mqtls__session_outbox_bytes(s), 0);
     assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), count);
+    /* Every older ring drained: all buffers but the current one were handed back. */
+    grow_reclaim(s);
+    assert_int_equal(grow_busy_count(), 1);
+    assert_int_equal(s->old_count, 0);
     /* Steady state: the grown outbox is reused, no more growth for the same load. */
     size_t grows = g_grows;
     for (int i = 0; i < 20; i++) {
@@ -1750,6 +1804,567 @@ static void test_session_outbox_growth_stops_at_limits(void **state)
     assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[0], 8, 3, s->ring_cap, &old),
                      MQTLS_ERR_INVALID_ARG);
     assert_int_equal(mqtls__session_outbox_count(s), 3);
+}
+
+
+/* --- coalescing: many packets, one write -------------------------------------------------- */
+
+/* Payload byte i of packet k is (k * 7 + i) & 0xff: order and content both checkable. */
+static mqtls_status_t publish_seq(mqtls__session_t *s, unsigned k, size_t len, uint8_t qos,
+                                  uint16_t *id)
+{
+    static uint8_t payload[1 << 16];
+    for (size_t i = 0; i < len; i++) {
+        payload[i] = (uint8_t)((k * 7u + i) & 0xffu);
+    }
+    mqtls_publish_t p;
+    memset(&p, 0, sizeof p);
+    p.topic.data = (const uint8_t *)"seq";
+    p.topic.len = 3;
+    p.payload.data = payload;
+    p.payload.len = len;
+    p.qos = qos;
+    return mqtls__session_publish(s, &p, id);
+}
+
+/* Decode g_fx.out: @p count PUBLISHes of publish_seq() packets first_k.., in order, whole. */
+static void check_out_seq(const mqtls__session_t *s, size_t first_k, size_t count, size_t len)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    size_t j = 0;
+    while (off < g_fx.out_len) {
+        size_t used = 0;
+        mqtls_packet_t d;
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc, &d, &used),
+                         MQTLS_OK);
+        off += used;
+        assert_int_equal(d.type, MQTLS_PUBLISH);
+        assert_true(j < count);
+        assert_int_equal(d.u.publish.payload.len, len);
+        for (size_t i = 0; i < len; i++) {
+            assert_int_equal(d.u.publish.payload.data[i],
+                             (uint8_t)(((first_k + j) * 7u + i) & 0xffu));
+        }
+        j++;
+    }
+    assert_int_equal(j, count);
+}
+
+static void decode_out(mqtls__session_t *s)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    g_fx.pkt_count = 0;
+    while (off < g_fx.out_len) {
+        size_t used = 0;
+        assert_true(g_fx.pkt_count < ARRAY_LEN(g_fx.pkts));
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc,
+                                             &g_fx.pkts[g_fx.pkt_count], &used),
+                         MQTLS_OK);
+        g_fx.pkt_count++;
+        off += used;
+    }
+}
+
+/* Room for many packets in the outbox from the start. */
+static mqtls__session_cfg_t big_cfg(void)
+{
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 1024;
+    cfg.max_bytes = 256u * 1024u;
+    return cfg;
+}
+
+static void test_session_queued_packets_coalesce_into_one_write(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = big_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* 100 x 64 B QoS 0 = 100 x 71 B: one batch, one iovec (consecutive in the ring), in order */
+    for (unsigned k = 0; k < 100; k++) {
+        assert_int_equal(publish_seq(s, k, 64, 0, NULL), MQTLS_OK);
+    }
+    mqtls_iovec_t iov[16];
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_int_equal(n, 1);
+    assert_int_equal(iov[0].len, 100u * 71u);
+    memcpy(g_fx.out, iov[0].base, iov[0].len);
+    g_fx.out_len = iov[0].len;
+    mqtls__session_out_consumed(s, iov[0].len, g_fx.now);
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_false(mqtls__session_has_output(s));
+    check_out_seq(s, 0, 100, 64);
+}
+
+static void test_session_batch_stops_at_a_record(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = big_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* 600 x 71 B = 42 600 B: batches of at most one record's worth (+ the packet that
+     * crosses it), every packet once, in order. */
+    for (unsigned k = 0; k < 600; k++) {
+        assert_int_equal(publish_seq(s, k, 64, 0, NULL), MQTLS_OK);
+    }
+    g_fx.out_len = 0;
+    size_t batches = 0;
+    for (int guard = 0; guard < 100; guard++) {
+        mqtls_iovec_t iov[4];
+        size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+        if (n == 0) {
+            break;
+        }
+        size_t took = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(g_fx.out + g_fx.out_len, iov[i].base, iov[i].len);
+            g_fx.out_len += iov[i].len;
+            took += iov[i].len;
+        }
+        assert_true(took < MQTLS__OUT_BATCH_BYTES + 71u);
+        mqtls__session_out_consumed(s, took, g_fx.now);
+        batches++;
+    }
+    assert_int_equal(batches, 3);
+    check_out_seq(s, 0, 600, 64);
+}
+
+static void test_session_coalesced_partial_write_resumes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = big_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    for (unsigned k = 0; k < 30; k++) { /* 20 of QoS 1/2: within the window */
+        assert_int_equal(publish_seq(s, k, 64, (uint8_t)(k % 3u), NULL), MQTLS_OK);
+    }
+    /* The socket takes odd amounts, cutting packets anywhere; a PUBACK gets queued while a
+     * packet is half written: it waits, every packet arrives whole and in order. */
+    drain_raw(s, 100); /* writes 100 bytes of each batch */
+    decode_out(s);
+    assert_int_equal(g_fx.pkt_count, 30);
+    for (size_t j = 0; j < 30; j++) {
+        const mqtls_publish_t *p = &g_fx.pkts[j].u.publish;
+        assert_int_equal(p->qos, j % 3u);
+        for (size_t i = 0; i < 64; i++) {
+            assert_int_equal(p->payload.data[i], (uint8_t)((j * 7u + i) & 0xffu));
+        }
+    }
+    /* and once more with a control packet arriving mid-packet */
+    for (unsigned k = 0; k < 10; k++) {
+        assert_int_equal(publish_seq(s, k, 64, 0, NULL), MQTLS_OK);
+    }
+    mqtls_iovec_t iov[16];
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_int_equal(n, 1);
+    memcpy(g_fx.out, iov[0].base, 30);
+    mqtls__session_out_consumed(s, 30, g_fx.now);
+    assert_int_equal(feed_publish(s, "in", 1, 9, false, NULL, 0), MQTLS_OK); /* PUBACK */
+    size_t had = 30;
+    g_fx.out_len = 0;
+    drain_raw(s, 0);
+    memmove(g_fx.out + had, g_fx.out, g_fx.out_len);
+    memcpy(g_fx.out, iov[0].base, had);
+    g_fx.out_len += had;
+    decode_out(s);
+    assert_int_equal(g_fx.pkt_count, 11);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBLISH); /* the half-written one first */
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PUBACK);
+    for (size_t j = 2; j < 11; j++) {
+        assert_int_equal(g_fx.pkts[j].type, MQTLS_PUBLISH);
+        assert_int_equal(g_fx.pkts[j].u.publish.payload.data[0], (uint8_t)(((j - 1u) * 7u) & 0xffu));
+    }
+}
+
+static void test_session_cork_holds_uncork_flushes(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = big_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls__session_set_cork(s, true);
+    /* Corked: QoS 0 does not take the zero-copy path, publishes wait. */
+    mqtls_publish_t dp;
+    memset(&dp, 0, sizeof dp);
+    dp.topic.data = (const uint8_t *)"seq";
+    dp.topic.len = 3;
+    uint8_t hdr[64];
+    size_t hlen = 0;
+    assert_int_equal(mqtls__session_direct_begin(s, &dp, hdr, sizeof hdr, &hlen),
+                     MQTLS_ERR_WOULD_BLOCK);
+    for (unsigned k = 0; k < 20; k++) {
+        assert_int_equal(publish_seq(s, k, 64, (uint8_t)(k & 1u), NULL), MQTLS_OK);
+    }
+    assert_false(mqtls__session_has_output(s));
+    assert_int_equal(drain(s), 0);
+    /* Control packets still go while corked. */
+    assert_int_equal(feed_publish(s, "in", 1, 5, false, NULL, 0), MQTLS_OK);
+    assert_true(mqtls__session_has_output(s));
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_PUBACK);
+    /* Uncork: the 20 go out, in one iovec, in order. */
+    mqtls__session_set_cork(s, false);
+    assert_true(mqtls__session_has_output(s));
+    mqtls_iovec_t iov[16];
+    assert_int_equal(mqtls__session_out_iov(s, iov, ARRAY_LEN(iov)), 1);
+    drain_raw(s, 0);
+    check_out_seq(s, 0, 20, 64);
+    /* Corked, a full record's worth is let out without waiting for the uncork. */
+    mqtls__session_set_cork(s, true);
+    for (unsigned k = 0; k < 300; k++) {
+        assert_int_equal(publish_seq(s, k, 64, 0, NULL), MQTLS_OK); /* 21 300 B */
+    }
+    assert_true(mqtls__session_has_output(s));
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_int_equal(n, 1);
+    assert_true(iov[0].len >= MQTLS__OUT_BATCH_BYTES);
+    mqtls__session_out_consumed(s, iov[0].len, g_fx.now);
+    assert_false(mqtls__session_has_output(s)); /* the rest (< a record) waits */
+    assert_true(mqtls__session_outbox_count(s) > 0);
+    /* A disconnect drains QoS 0 whatever the cork. */
+    assert_int_equal(mqtls__session_disconnect(s, 0), MQTLS_OK);
+    drain_raw(s, 0);
+    assert_true(g_fx.out_len > 2u);
+    assert_int_equal(g_fx.out[g_fx.out_len - 2u], 0xE0); /* DISCONNECT, last */
+    assert_int_equal(g_fx.out[g_fx.out_len - 1u], 0x00);
+    /* every QoS 0 went; the 10 QoS 1 of the first batch await PUBACK (kept for the session) */
+    assert_int_equal(mqtls__session_outbox_count(s), 10);
+}
+
+static void test_session_coalesced_qos1_resent_in_order_after_reconnect(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = big_cfg();
+    cfg.clean_start = false;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    uint16_t ids[30];
+    for (unsigned k = 0; k < 30; k++) {
+        assert_int_equal(publish_seq(s, k, 64, (uint8_t)(1u + (k & 1u)), &ids[k]), MQTLS_OK);
+    }
+    /* All written in one batch (window 20 in MQTT 3.1.1: 20 now), then the connection dies. */
+    mqtls_iovec_t iov[16];
+    assert_int_equal(mqtls__session_out_iov(s, iov, ARRAY_LEN(iov)), 1);
+    assert_int_equal(drain(s), 20);
+    assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[0]), MQTLS_OK);
+    drain(s);
+    mqtls__session_on_closed(s);
+    connect_ok(s, true, NULL, 0);
+    /* 29 left: the 20 sent before (1..20; the PUBACK of 0 let 20 out) again with DUP, in
+     * order, in one batch (window 20); the 9 never sent follow the acks, without DUP. */
+    size_t got = drain(s);
+    assert_int_equal(got, 20);
+    for (size_t j = 0; j < got; j++) {
+        assert_int_equal(g_fx.pkts[j].u.publish.packet_id, ids[j + 1u]);
+        assert_true(g_fx.pkts[j].u.publish.dup);
+    }
+    for (size_t k = 1; k < 30; k++) {
+        mqtls_packet_type_t t = (k & 1u) != 0 ? MQTLS_PUBREC : MQTLS_PUBACK;
+        assert_int_equal(feed_ack(s, t, ids[k]), MQTLS_OK);
+        drain(s);
+        for (size_t j = 0; j < g_fx.pkt_count; j++) {
+            if (g_fx.pkts[j].type == MQTLS_PUBLISH) {
+                assert_false(g_fx.pkts[j].u.publish.dup); /* 21..29: first delivery */
+            }
+        }
+        if (t == MQTLS_PUBREC) {
+            assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, ids[k]), MQTLS_OK);
+        }
+        drain(s);
+    }
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), 30);
+}
+
+static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 1024;
+    cfg.max_bytes = 1u << 20;
+    cfg.initial_messages = 4;
+    cfg.initial_bytes = 512;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* 3 packets, the first half written: remember where their bytes are. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(publish_mark(s, 100, 1, (uint8_t)(0x40 + i), NULL), MQTLS_OK);
+    }
+    mqtls_iovec_t iov[16];
+    assert_int_equal(mqtls__session_out_iov(s, iov, ARRAY_LEN(iov)), 1);
+    const uint8_t *where = iov[0].base;
+    size_t len = iov[0].len;
+    static uint8_t before[1024];
+    memcpy(before, where, len);
+    mqtls__session_out_consumed(s, 50, g_fx.now);
+    /* Grow several times (16 x 3000 B, from a 512 B ring). */
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(publish_mark(s, 3000, 0, (uint8_t)(0x50 + i), NULL), MQTLS_OK);
+    }
+    assert_true(g_grows >= 3);
+    assert_true(s->old_count >= 1);
+    /* The live packets did not move and were not changed (no copy): the write in progress
+     * continues from the very same bytes. */
+    assert_memory_equal(where, before, len);
+    assert_int_equal(mqtls__session_out_iov(s, iov, ARRAY_LEN(iov)) >= 1, 1);
+    assert_ptr_equal(iov[0].base, where + 50);
+    assert_int_equal(iov[0].len, len - 50u);
+    /* Bytes counted over every ring. */
+    assert_int_equal(mqtls__session_outbox_bytes(s), 3u * 110u + 16u * 3009u);
+    /* Drain, ack: the older rings are handed back as their packets are reaped. */
+    static uint8_t stream[1u << 16];
+    memcpy(stream, before, 50);
+    size_t slen = 50;
+    for (int guard = 0; guard < 1000; guard++) {
+        size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+        if (n == 0) {
+            break;
+        }
+        size_t took = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(stream + slen, iov[i].base, iov[i].len);
+            slen += iov[i].len;
+            took += iov[i].len;
+        }
+        mqtls__session_out_consumed(s, took, g_fx.now);
+    }
+    uint8_t marks[19];
+    size_t lens[19];
+    uint16_t ids[19];
+    for (int i = 0; i < 19; i++) {
+        marks[i] = (uint8_t)(i < 3 ? 0x40 + i : 0x50 + (i - 3));
+        lens[i] = i < 3 ? 100u : 3000u;
+    }
+    assert_int_equal(check_marked_stream(stream, slen, marks, lens, 19, ids), 19);
+    assert_true(s->old_count >= 1); /* the QoS 1 packets pin the first ring */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[i]), MQTLS_OK);
+    }
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    assert_int_equal(s->old_count, 0);
+    assert_int_equal(mqtls__session_outbox_bytes(s), 0);
+    grow_reclaim(s);
+    assert_int_equal(grow_busy_count(), 1);
+    void *bufs[4];
+    assert_int_equal(mqtls__session_outbox_buffers(s, bufs, 4), 1);
+    assert_ptr_equal(bufs[0], s->outbox_buf);
+}
+
+/* The outbox refused a packet: give it the buffer it wants, as the runtime does. */
+static void grow_wanted(mqtls__session_t *s)
+{
+    size_t ent = 0;
+    size_t ring = 0;
+    grow_reclaim(s);
+    assert_true(mqtls__session_outbox_want(s, &ent, &ring));
+    size_t sz = mqtls__session_outbox_buf_size(ent, ring);
+    assert_true(sz <= sizeof g_grow_buf[0]);
+    int bi = 0;
+    while (bi < GROW_BUFS && g_grow_busy[bi]) {
+        bi++;
+    }
+    assert_true(bi < GROW_BUFS);
+    memset(g_grow_buf[bi], 0xEE, sz);
+    void *old = (void *)1;
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[bi], sz, ent, ring, &old), MQTLS_OK);
+    g_grow_busy[bi] = true;
+    grow_give_back(old);
+    g_grows++;
+}
+
+/* Coalescing with the trace and the persistence hooks together: publishes queued across an
+ * outbox growth (older rings keep their packets) and written as coalesced batches in odd
+ * chunks are each traced once, when their first byte goes, in order; each QoS 1/2 one is
+ * recorded (PUB_ADDED, from its bytes in the outbox) before publish() returns, including one
+ * through the general encoder (a topic too long for the stack header), and PUB_SENT once. */
+static void test_session_coalesced_batches_traced_and_persisted_once(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    cfg.on_persist = persist_hook;
+    cfg.on_trace = on_trace;
+    cfg.max_messages = 64;
+    cfg.max_bytes = 16u * 1024u;
+    cfg.initial_messages = 4;
+    cfg.initial_bytes = 256;
+    g_prec_count = 0;
+    g_persist_fail_kind = -1;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    g_trace_count = 0;
+    size_t prec0 = g_prec_count;
+    enum { N = 12 };
+    uint16_t ids[N + 1];
+    uint8_t marks[N];
+    size_t lens[N];
+    for (unsigned k = 0; k < N; k++) {
+        uint8_t qos = (uint8_t)(k % 3u);
+        marks[k] = (uint8_t)(0x20u + k);
+        lens[k] = 60;
+        size_t before = g_prec_count;
+        assert_int_equal(publish_mark(s, lens[k], qos, marks[k], &ids[k]), MQTLS_OK);
+        if (qos > 0) {
+            assert_int_equal(g_prec_count, before + 1u);
+            assert_int_equal(g_prec[before].kind, MQTLS__P_PUB_ADDED);
+            assert_int_equal(g_prec[before].id, ids[k]);
+        } else {
+            assert_int_equal(g_prec_count, before);
+        }
+    }
+    assert_true(g_grows > 0); /* the first packets live in an older ring */
+    /* One more through the general encoder (header above the stack buffer). */
+    static char topic[700];
+    memset(topic, 'l', sizeof topic - 1u);
+    topic[sizeof topic - 1u] = '\0';
+    size_t before = g_prec_count;
+    mqtls_status_t st = publish(s, topic, 8, 1, &ids[N]);
+    if (st == MQTLS_ERR_OUTBOX_FULL) { /* grow as the runtime does, then again */
+        assert_int_equal(g_prec_count, before);
+        grow_wanted(s);
+        st = publish(s, topic, 8, 1, &ids[N]);
+    }
+    assert_int_equal(st, MQTLS_OK);
+    assert_int_equal(g_prec_count, before + 1u);
+    assert_int_equal(g_prec[before].kind, MQTLS__P_PUB_ADDED);
+    assert_int_equal(g_prec[before].id, ids[N]);
+    assert_int_equal(g_trace_count, 0); /* queued, nothing written */
+    /* First write: 1 byte past the first packet: two packets have started. */
+    static uint8_t stream[1u << 15];
+    mqtls_iovec_t iov[16];
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_true(n >= 1);
+    size_t first = iov[0].len;
+    size_t pkt0 = 2u + 2u + 4u + 60u; /* QoS 0: fixed header, topic "grow", payload */
+    assert_true(first > pkt0);
+    memcpy(stream, iov[0].base, pkt0 + 1u);
+    mqtls__session_out_consumed(s, pkt0 + 1u, g_fx.now);
+    assert_int_equal(g_trace_count, 2);
+    expect_trace(0, true, MQTLS_PUBLISH, 0);
+    expect_trace(1, true, MQTLS_PUBLISH, ids[1]);
+    /* The rest in chunks of 37 bytes: each packet traced once more, never twice. */
+    drain_raw(s, 37);
+    assert_true(pkt0 + 1u + g_fx.out_len <= sizeof stream);
+    memcpy(stream + pkt0 + 1u, g_fx.out, g_fx.out_len);
+    size_t slen = pkt0 + 1u + g_fx.out_len;
+    /* The long-topic one is last: check the 12 marked ones, then it. */
+    mqtls_codec_cfg_t cc = {.version = MQTLS_V311, .max_packet_size = 0};
+    uint16_t got[N];
+    size_t off = 0;
+    size_t k = 0;
+    while (off < slen) {
+        mqtls_packet_t d;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(stream + off, slen - off, &cc, &d, &used), MQTLS_OK);
+        assert_int_equal(d.type, MQTLS_PUBLISH);
+        if (k < N) {
+            assert_int_equal(d.u.publish.payload.len, lens[k]);
+            for (size_t i = 0; i < lens[k]; i++) {
+                assert_int_equal(d.u.publish.payload.data[i], marks[k]);
+            }
+            got[k] = d.u.publish.packet_id;
+            assert_int_equal(got[k], ids[k]);
+        } else {
+            assert_int_equal(d.u.publish.topic.len, sizeof topic - 1u);
+            assert_int_equal(d.u.publish.packet_id, ids[N]);
+        }
+        off += used;
+        k++;
+    }
+    assert_int_equal(k, N + 1u);
+    assert_int_equal(g_trace_count, N + 1u);
+    for (size_t j = 0; j <= N; j++) {
+        expect_trace(j, true, MQTLS_PUBLISH, j < N && j % 3u == 0 ? 0 : ids[j]);
+        assert_false(g_trace[j].dup);
+    }
+    for (size_t j = 0; j <= N; j++) {
+        if (j < N && j % 3u == 0) {
+            continue;
+        }
+        size_t sent = 0;
+        for (size_t i = prec0; i < g_prec_count; i++) {
+            sent += g_prec[i].kind == MQTLS__P_PUB_SENT && g_prec[i].id == ids[j] ? 1u : 0u;
+        }
+        assert_int_equal(sent, 1);
+    }
+}
+
+/* A store with more than the initial outbox holds: restoring grows the outbox (older rings
+ * keep the restored packets), and every restored message goes out whole, in order, with DUP
+ * exactly on those sent before, once the session is resumed. */
+static void test_session_restore_grows_the_outbox(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    cfg.on_persist = persist_hook;
+    cfg.max_messages = 64;
+    cfg.max_bytes = 16u * 1024u;
+    cfg.initial_messages = 4;
+    cfg.initial_bytes = 256;
+    g_prec_count = 0;
+    g_persist_fail_kind = -1;
+    mqtls__session_t *s = setup_with(&cfg);
+    enum { N = 20 };
+    for (uint16_t k = 0; k < N; k++) {
+        uint16_t id = (uint16_t)(100u + k);
+        uint8_t payload[50];
+        memset(payload, 0x30 + k, sizeof payload);
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_PUBLISH;
+        p.u.publish.topic.data = (const uint8_t *)"r/t";
+        p.u.publish.topic.len = 3;
+        p.u.publish.qos = (uint8_t)(1u + k % 2u);
+        p.u.publish.packet_id = id;
+        p.u.publish.dup = true; /* as stored after a resend: DUP is decided at resume */
+        p.u.publish.payload.data = payload;
+        p.u.publish.payload.len = sizeof payload;
+        uint8_t b[128];
+        size_t n = 0;
+        assert_int_equal(mqtls_packet_encode(&p, MQTLS_V311, b, sizeof b, &n), MQTLS_OK);
+        mqtls__restore_state_t rs = k % 4u == 1u ? MQTLS__R_SENT : MQTLS__R_NOT_SENT;
+        mqtls_status_t st = mqtls__session_restore_publish(s, b, n, id, p.u.publish.qos, rs);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            grow_wanted(s);
+            st = mqtls__session_restore_publish(s, b, n, id, p.u.publish.qos, rs);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    assert_true(g_grows > 0);
+    assert_int_equal(mqtls__session_outbox_count(s), N);
+    connect_ok(s, true, NULL, 0);
+    assert_int_equal(drain_chunked(s, 53), N);
+    for (size_t k = 0; k < N; k++) {
+        const mqtls_publish_t *p = &g_fx.pkts[k].u.publish;
+        assert_int_equal(g_fx.pkts[k].type, MQTLS_PUBLISH);
+        assert_int_equal(p->packet_id, 100u + k);
+        assert_int_equal(p->qos, 1u + k % 2u);
+        assert_int_equal(p->dup, k % 4u == 1u);
+        assert_int_equal(p->payload.len, 50);
+        for (size_t i = 0; i < 50; i++) {
+            assert_int_equal(p->payload.data[i], 0x30 + k);
+        }
+    }
+    /* acknowledged: the older rings drain and come back */
+    for (size_t k = 0; k < N; k++) {
+        uint16_t id = (uint16_t)(100u + k);
+        if (k % 2u == 0) {
+            assert_int_equal(feed_ack(s, MQTLS_PUBACK, id), MQTLS_OK);
+        } else {
+            assert_int_equal(feed_ack(s, MQTLS_PUBREC, id), MQTLS_OK);
+            drain(s);
+            assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, id), MQTLS_OK);
+        }
+    }
+    assert_int_equal(mqtls__session_outbox_count(s), 0);
+    grow_reclaim(s);
+    assert_int_equal(grow_busy_count(), 1); /* only the current ring is still given */
 }
 
 static void test_session_packet_ids_skip_ids_in_use(void **state)
@@ -2215,6 +2830,14 @@ int main(void)
         cmocka_unit_test(test_session_outbox_starts_small_in_arena),
         cmocka_unit_test(test_session_outbox_grows_mid_stream),
         cmocka_unit_test(test_session_outbox_growth_stops_at_limits),
+        cmocka_unit_test(test_session_queued_packets_coalesce_into_one_write),
+        cmocka_unit_test(test_session_batch_stops_at_a_record),
+        cmocka_unit_test(test_session_coalesced_partial_write_resumes),
+        cmocka_unit_test(test_session_cork_holds_uncork_flushes),
+        cmocka_unit_test(test_session_coalesced_qos1_resent_in_order_after_reconnect),
+        cmocka_unit_test(test_session_outbox_growth_keeps_live_bytes_in_place),
+        cmocka_unit_test(test_session_coalesced_batches_traced_and_persisted_once),
+        cmocka_unit_test(test_session_restore_grows_the_outbox),
         cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),

@@ -52,6 +52,7 @@ typedef struct mem {
     uint8_t in[64];
     size_t in_len, in_off;
     size_t written;
+    size_t writev_calls;
     size_t pingreqs;
     bool answer_pings;
 } mem_t;
@@ -114,6 +115,7 @@ static mqtls_status_t mem_writev(mqtls_transport_t *t, const mqtls_iovec_t *iov,
 {
     mem_t *m = (mem_t *)t;
     *sent = 0;
+    m->writev_calls++;
     if (m->has_fd) {
         struct iovec v[16];
         size_t k = 0;
@@ -378,6 +380,50 @@ static void test_loop_publish_wakes_only_its_client(void **state)
     for (size_t i = 0; i < ARRAY_LEN(mems); i++) {
         mqtls_client_destroy(idle[i]);
     }
+    mqtls_loop_destroy(l);
+    (void)close(sv[0]);
+    (void)close(sv[1]);
+}
+
+
+/* Driven by a loop, publishes are queued and the loop writes what was queued meanwhile in one
+ * go: 12 QoS 0 messages from the application = one writev, in order. */
+static void test_loop_writes_queued_publishes_in_one_write(void **state)
+{
+    (void)state;
+    static counts_t n;
+    memset(&n, 0, sizeof n);
+    mqtls_loop_t *l = NULL;
+    assert_int_equal(mqtls_loop_create(&l), MQTLS_OK);
+    int sv[2];
+    static mem_t s;
+    mqtls_client_t *c = sock_client(l, &s, sv, &n, 0);
+    size_t calls = s.writev_calls;
+    char payload[64];
+    for (int i = 0; i < 12; i++) {
+        memset(payload, 'a' + (i % 26), sizeof payload);
+        /* outbox_max_messages is 16 here */
+        assert_int_equal(mqtls_client_publish(c, "t", payload, sizeof payload, NULL, NULL),
+                         MQTLS_OK);
+    }
+    assert_int_equal(s.writev_calls, calls); /* queued, not written by publish */
+    (void)run(l, 1000);
+    assert_int_equal(s.writev_calls, calls + 1u);
+    uint8_t buf[4096];
+    size_t got = 0;
+    for (int i = 0; i < 20 && got < 12u * 69u; i++) {
+        got += peer_read(sv[1], buf + got, sizeof buf - got, 100);
+    }
+    assert_int_equal(got, 12u * 69u);
+    for (int i = 0; i < 12; i++) {
+        const uint8_t *pk = buf + (size_t)i * 69u;
+        assert_int_equal(pk[0], 0x30); /* PUBLISH QoS 0 */
+        assert_int_equal(pk[1], 67);
+        assert_int_equal(pk[5], 'a' + (i % 26)); /* payload after 0x00 0x01 't' */
+        assert_int_equal(pk[68], 'a' + (i % 26));
+    }
+    assert_int_equal(mqtls_client_outbox_count(c), 0);
+    mqtls_client_destroy(c);
     mqtls_loop_destroy(l);
     (void)close(sv[0]);
     (void)close(sv[1]);
@@ -736,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_loop_2000_idle_clients_visits_only_due_ones),
         cmocka_unit_test(test_loop_publish_wakes_only_its_client),
         cmocka_unit_test(test_loop_wakes_for_a_publish_from_another_thread),
+        cmocka_unit_test(test_loop_writes_queued_publishes_in_one_write),
         cmocka_unit_test(test_loop_slow_resolver_does_not_stall_other_clients),
         cmocka_unit_test(test_loop_wakes_when_the_name_is_resolved),
         cmocka_unit_test(test_resolver_runs_without_the_client_lock),

@@ -808,6 +808,101 @@ static void test_client_disconnect_sends_disconnect_and_goes_idle(void **state)
     mqtls_client_destroy(c);
 }
 
+
+static void many_inflight(mqtls_client_cfg_t *cfg)
+{
+    cfg->max_inflight = 1000; /* the window must not hold any back */
+}
+
+/* Many packets queued: one transport write, in order; the socket taking a few bytes at a time
+ * cuts packets anywhere and the rest resumes exactly where it stopped. */
+static void test_client_queued_packets_one_write_partial_resumes(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    const fake_step_t writes[] = {FAKE_WRITE_ANY(), FAKE_WRITE_ANY(), FAKE_SHORT(100),
+                                  FAKE_WOULD_BLOCK(), FAKE_SHORT(7), FAKE_WOULD_BLOCK()};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, many_inflight);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    mqtls_publish_opts_t o = {.qos = 1};
+    char payload[64];
+    for (int i = 0; i < 50; i++) {
+        memset(payload, i, sizeof payload);
+        assert_int_equal(mqtls_client_publish(c, "t", payload, sizeof payload, &o, NULL),
+                         MQTLS_OK);
+    }
+    size_t calls = g_net.writev_calls;
+    steps(c, 1);
+    assert_int_equal(g_net.writev_calls, calls + 1u); /* 50 packets, one write */
+    assert_int_equal(mqtls_client_outbox_count(c), 50);
+    /* More, then a short write, would-block, another short one, would-block, then the rest. */
+    for (int i = 50; i < 80; i++) {
+        memset(payload, i, sizeof payload);
+        assert_int_equal(mqtls_client_publish(c, "t", payload, sizeof payload, &o, NULL),
+                         MQTLS_OK);
+    }
+    steps(c, 6);
+    assert_true(fake_writes_done(&g_net));
+    static mqtls_packet_t p[100];
+    assert_int_equal(written_packets(MQTLS_V311, p, ARRAY_LEN(p)), 81);
+    for (size_t i = 0; i < 80; i++) {
+        assert_int_equal(p[i + 1u].type, MQTLS_PUBLISH);
+        assert_int_equal(p[i + 1u].u.publish.packet_id, i + 1u);
+        assert_int_equal(p[i + 1u].u.publish.payload.len, 64);
+        assert_int_equal(p[i + 1u].u.publish.payload.data[0], i);
+        assert_int_equal(p[i + 1u].u.publish.payload.data[63], i);
+    }
+    mqtls_client_destroy(c);
+}
+
+/* mqtls_client_cork(): nothing is written while corked (QoS 0 does not take the direct path);
+ * mqtls_client_uncork() writes them all at once, in one write, from the calling thread. */
+static void test_client_cork_holds_uncork_flushes_in_one_write(void **state)
+{
+    (void)state;
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4)};
+    fake_init(&g_net, reads, ARRAY_LEN(reads), NULL, 0);
+    mqtls_client_t *c = make(MQTLS_V311, true, many_inflight);
+    assert_int_equal(mqtls_client_cork(NULL), MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls_client_uncork(NULL), MQTLS_ERR_INVALID_ARG);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    assert_int_equal(mqtls_client_cork(c), MQTLS_OK);
+    size_t calls = g_net.writev_calls;
+    size_t before = g_net.written_len;
+    mqtls_publish_opts_t o1 = {.qos = 1};
+    for (int i = 0; i < 40; i++) {
+        char b = (char)i;
+        assert_int_equal(mqtls_client_publish(c, "t", &b, 1, (i % 4) == 3 ? &o1 : NULL, NULL),
+                         MQTLS_OK);
+    }
+    steps(c, 3);
+    assert_int_equal(g_net.writev_calls, calls); /* held */
+    assert_int_equal(g_net.written_len, before);
+    assert_int_equal(mqtls_client_outbox_count(c), 40);
+    assert_int_equal(mqtls_client_uncork(c), MQTLS_OK);
+    assert_int_equal(g_net.writev_calls, calls + 1u); /* all of them, one write */
+    assert_int_equal(mqtls_client_outbox_count(c), 10); /* the QoS 1 await PUBACK */
+    static mqtls_packet_t p[64];
+    assert_int_equal(written_packets(MQTLS_V311, p, ARRAY_LEN(p)), 41);
+    for (size_t i = 0; i < 40; i++) {
+        assert_int_equal(p[i + 1u].u.publish.payload.data[0], i);
+        assert_int_equal(p[i + 1u].u.publish.qos, (i % 4u) == 3u ? 1 : 0);
+    }
+    /* Uncorked: nothing is held any more (the next step writes what is queued). */
+    assert_int_equal(mqtls_client_uncork(c), MQTLS_OK);
+    calls = g_net.writev_calls;
+    assert_int_equal(mqtls_client_publish(c, "t", "z", 1, NULL, NULL), MQTLS_OK);
+    steps(c, 1);
+    assert_int_equal(g_net.writev_calls, calls + 1u);
+    assert_int_equal(mqtls_client_outbox_count(c), 10);
+    mqtls_client_destroy(c);
+}
+
 static void small_outbox(mqtls_client_cfg_t *cfg)
 {
     cfg->outbox_max_messages = 2;
@@ -1271,6 +1366,8 @@ int main(void)
         cmocka_unit_test(test_client_disconnect_sends_disconnect_and_goes_idle),
         cmocka_unit_test(test_client_outbox_full_fails_at_once),
         cmocka_unit_test(test_client_outbox_grows_to_the_limit_and_keeps_order),
+        cmocka_unit_test(test_client_queued_packets_one_write_partial_resumes),
+        cmocka_unit_test(test_client_cork_holds_uncork_flushes_in_one_write),
         cmocka_unit_test(test_client_api_argument_checks),
         cmocka_unit_test(test_client_subscribe_and_receive),
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
