@@ -282,8 +282,11 @@ def crash_redeliveries(stream, events, opts):
             continue
         if when is None or first[seq] is None:
             continue
-        after_crash = any(first[seq] <= t < when for t, _ in opts.broker_crash)
-        if after_crash and in_window(first[seq], opts.broker_crash, opts.crash_window_ms):
+        # First copy before the broker was up again (while it was down it sent nothing: a copy
+        # read then left it before the kill), the later one after that.
+        after_crash = any(first[seq] <= t + r < when for t, r in opts.broker_crash)
+        if after_crash and in_window(first[seq], opts.broker_crash, opts.crash_window_ms,
+                                     after=True):
             dup.add(i)
         elif any(first[seq] <= t < when for t in opts.broker_restart):
             dup.add(i)

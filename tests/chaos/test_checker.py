@@ -180,6 +180,13 @@ CASES = [
      {"sent": SENT5, "acked": SENT5,
       "recv": "s1:1 100\ns1:2 2000\ns1:3 9900\ns1:2 10200\ns1:4 10300\ns1:5 10400\n"}, 0,
      {"s.duplicated": 1, "s.duplicated_broker_crash": 0, "s.order_violations": 0}),
+    ("broker crash: copies read while the broker was down (sent before the kill) count as "
+     "before it, and their re-deliveries are not judged for order",
+     ["--qos", "1", "--broker-crash", "10000:150", "--crash-window-ms", "500"],
+     {"sent": SENT5, "acked": SENT5,
+      "recv": "s1:1 100\ns1:2 10001\ns1:3 10001\ns1:2 10200\ns1:3 10200\ns1:4 10300\n"
+              "s1:5 10400\n"}, 0,
+     {"s.duplicated": 2, "s.duplicated_broker_crash": 2, "s.order_violations": 0}),
     ("broker crash: a message first received after it still has to be in order",
      ["--qos", "1", "--broker-crash", "10000", "--crash-window-ms", "500"],
      {"sent": SENT5, "acked": SENT5,
