@@ -353,6 +353,9 @@ def run_case(case, broker, tdir, rng, budget_s):
     last, last_change = -1, time.monotonic()
     catchup_deadline = time.monotonic() + 30
     while time.monotonic() < catchup_deadline:
+        # a subscriber behind the publisher may kill itself (--die-at) only now: start it again
+        # here too, or it stays dead and what it had not received looks lost
+        sub.died()
         got = received(cdir)
         if want <= got:
             break
