@@ -499,8 +499,8 @@ static mqtls_status_t load_key(mqtls__tls_ectx_t *c, const mqtls__tls_key_t *key
     OSSL_DECODER_CTX *d = OSSL_DECODER_CTX_new_for_pkey(&pk, NULL, NULL, NULL,
                                                         OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
     size_t len = key->len;
-    if (len > 0 && key->buf[len - 1] == '\0') {
-        len--; /* the NUL tls.c counts for PEM */
+    if (len > 0 && key->buf[len - 1] == '\0' && is_pem(key->buf, key->len)) {
+        len--; /* the NUL tls.c counts for PEM; a DER key may end in a 0x00 byte of its own */
     }
     const unsigned char *data = key->buf;
     /* PEM: from the first private key block, as mbedTLS reads it (one file may hold the

@@ -67,7 +67,15 @@ static int make_fixtures(void **state)
         "mkdir cadir; cp ca.crt cadir/;"
         "mkfifo fifo.pem; truncate -s 2M huge.pem;"
         "mkdir fifodir; cp ca.crt fifodir/; mkfifo fifodir/pipe.pem; mkdir fifodir/sub;"
-        "mkdir hugedir; cp ca.crt hugedir/; truncate -s 2M hugedir/huge.pem",
+        "mkdir hugedir; cp ca.crt hugedir/; truncate -s 2M hugedir/huge.pem;"
+        /* a P-256 key whose DER form ends in a 0x00 byte (about one key in 256) */
+        "printf -- '-----BEGIN PRIVATE KEY-----\\n"
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgBGKdOx0ENasi1rtL\\n"
+        "RRuN+Ljqc6eEaY2HbO+Cq6OuBmyhRANCAATNT5UX5B7hr5rdC4EghILPd1etzqga\\n"
+        "7DopzT/IrJe8sKpkRWrEY94cx+N2SgjjoABD6p4pNE03Gn/6kunk2kcA\\n"
+        "-----END PRIVATE KEY-----\\n' > nul-end.key;"
+        "openssl pkey -in nul-end.key -outform DER -out nul-end.key.der;"
+        "openssl req -new -x509 -key nul-end.key -out nul-end.crt -days 30 -subj /CN=nul-end",
         dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -130,6 +138,20 @@ static void test_creds_der_files_load(void **state)
     (void)state;
     mqtls_error_t err;
     mqtls_tls_cfg_t cfg = mtls_files("client.der", "client.key.der");
+    cfg.ca_file = path("ca.der");
+    assert_int_equal(load(&cfg, &err), MQTLS_OK);
+}
+
+/* A DER key whose last byte is 0x00 is whole: only a PEM buffer's NUL is not part of it (the
+ * openssl engine cut that byte from every key, so one random key in 256 failed to load). */
+static void test_creds_der_key_ending_in_zero_loads(void **state)
+{
+    (void)state;
+    mqtls_error_t err;
+    size_t len = 0;
+    const uint8_t *der = slurp("nul-end.key.der", &len);
+    assert_true(len > 0 && der[len - 1] == 0x00);
+    mqtls_tls_cfg_t cfg = mtls_files("nul-end.crt", "nul-end.key.der");
     cfg.ca_file = path("ca.der");
     assert_int_equal(load(&cfg, &err), MQTLS_OK);
 }
@@ -540,6 +562,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_creds_pem_files_load),
         cmocka_unit_test(test_creds_der_files_load),
+        cmocka_unit_test(test_creds_der_key_ending_in_zero_loads),
         cmocka_unit_test(test_creds_chain_file_loads),
         cmocka_unit_test(test_creds_ca_dir_loads),
         cmocka_unit_test(test_creds_pem_buffers_with_and_without_nul_load),
