@@ -77,6 +77,9 @@ static void on_event(mqtls_client_t *c, const mqtls_event_t *ev, void *ctx)
         s->err = ev->u.error.err;
         s->errors++;
         break;
+    case MQTLS_EVENT_MESSAGE_IN_DOUBT: /* a QoS 2 message the lost session may duplicate */
+        s->errors++;
+        break;
     case MQTLS_EVENT_UNSUBSCRIBED:
         break;
     }

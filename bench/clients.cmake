@@ -34,6 +34,15 @@ endif()
 
 add_executable(tls_floor ${_mqtls_bench_dir}/peers/tls_floor.c)
 target_link_libraries(tls_floor PRIVATE mqtls_bench_common MbedTLS::mbedtls mqtls_warnings)
+# The same floor on each other engine's own library, for "connect <= 1.05x the floor" per engine.
+if(TARGET mqtls::mbedtls3)
+  add_executable(tls_floor3 ${_mqtls_bench_dir}/peers/tls_floor.c)
+  target_link_libraries(tls_floor3 PRIVATE mqtls_bench_common mqtls::mbedtls3 mqtls_warnings)
+endif()
+if(TARGET OpenSSL::SSL)
+  add_executable(tls_floor_openssl ${_mqtls_bench_dir}/peers/tls_floor_openssl.c)
+  target_link_libraries(tls_floor_openssl PRIVATE mqtls_bench_common OpenSSL::SSL mqtls_warnings)
+endif()
 
 # The mqtls side, as an application links it: the shared libmqtls and the public API.
 add_executable(bench_client ${_mqtls_bench_dir}/bench_client.c)

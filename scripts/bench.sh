@@ -59,7 +59,7 @@ if ! cmake -S "$src" -B "$build" "${cmake_args[@]}" -DMQTLS_BUILD_TESTS=OFF \
 fi
 
 # Build each program on its own so one that does not build yet does not hide the others.
-targets=(tls_floor aead_cost bench_mosquitto bench_paho bench_client mqtls_cli storm_mosquitto
+targets=(tls_floor tls_floor3 tls_floor_openssl aead_cost bench_mosquitto bench_paho bench_client mqtls_cli storm_mosquitto
   storm_paho)
 for t in "${targets[@]}"; do
   if cmake --build "$build" -j "$JOBS" --target "$t" >>"$log" 2>&1; then
