@@ -499,7 +499,16 @@ static mqtls_status_t tls_read(mqtls_transport_t *base, uint8_t *buf, size_t cap
         return MQTLS_OK;
     }
     *got = 0;
-    return map_io(c, r);
+    st = map_io(c, r);
+    if (st == MQTLS_ERR_WOULD_BLOCK) {
+        /* Idle: all input read. A post-handshake message (TLS 1.3 NewSessionTicket, KeyUpdate)
+         * runs OpenSSL's state machine, which sets up a 16 KiB write buffer that
+         * SSL_MODE_RELEASE_BUFFERS frees only after a write: an idle client kept it. Free the
+         * empty buffers now (OpenSSL refuses while either holds data; fixed for use after free
+         * in 3.0.14, CVE-2024-4741). */
+        (void)SSL_free_buffers(c->ssl);
+    }
+    return st;
 }
 
 static mqtls_status_t tls_writev(mqtls_transport_t *base, const mqtls_iovec_t *iov,
