@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MANIFESTS = ("manifest.tsv", "heldout.tsv", "heldout2.tsv")
+DEFAULT_MANIFESTS = ("manifest.tsv", "heldout.tsv", "heldout2.tsv", "heldout3.tsv")
 LABELS = {"manifest.tsv": "development", "heldout.tsv": "held-out 1", "heldout2.tsv": "held-out 2",
           "heldout3.tsv": "held-out 3"}
 
