@@ -934,6 +934,61 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* The pin-mismatch fix is a command to paste (fix_check.sh runs it as printed): an IPv6 literal
+ * in brackets and quoted for the shell, then the --pin to add; the message names the server's
+ * pin. */
+static void test_diag_pin_mismatch_fix_is_a_command_for_the_host(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *host, *server_name, *connect, *sni;
+    } cases[] = {
+        {"::1", NULL, "-connect '[::1]:8883' -servername ::1 ", NULL},
+        {"127.0.0.1", "broker one.test", "-connect 127.0.0.1:8883 ",
+         "-servername 'broker one.test' "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = MQTLS_ERR_TLS_PIN_MISMATCH;
+        err.tls_alert = -1;
+        err.connack_reason = -1;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = true;
+        facts.pin_mismatch = true;
+        snprintf(facts.server_pin, sizeof facts.server_pin, "%s",
+                 "sha256//vXVRm8VO5HHuawTmpV9QHwKOu/uS68r5nTtcHlKxmnw=");
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = cases[i].host;
+        in.server_name = cases[i].server_name;
+        in.port = 8883;
+        in.err = &err;
+        in.facts = &facts;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, "pin-mismatch");
+        assert_non_null(strstr(f.items[0].message, facts.server_pin));
+        const char *cmd = strstr(f.items[0].fix, "\n$ openssl s_client ");
+        assert_non_null(cmd);
+        assert_non_null(strstr(cmd, cases[i].connect));
+        if (cases[i].sni != NULL) {
+            assert_non_null(strstr(cmd, cases[i].sni));
+        }
+        assert_non_null(strstr(cmd, "| openssl enc -base64\nthen, "));
+        assert_non_null(strstr(f.items[0].fix, "--pin sha256//<the printed pin>"));
+        assert_null(fix_is_unsafe(f.items[0].fix));
+    }
+}
+
 /* Issue 9: each of these was "closed after our CONNECT without a CONNACK" or
  * "tls-on-plain-port" (or nothing at all); each gets its own cause. */
 typedef struct cause_case {
@@ -1353,6 +1408,7 @@ int main(void)
         cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
         cmocka_unit_test(test_diag_transport_and_connack_causes),
         cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
+        cmocka_unit_test(test_diag_pin_mismatch_fix_is_a_command_for_the_host),
         cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
         cmocka_unit_test(test_diag_no_verification_option_is_named),
         cmocka_unit_test(test_diag_closed_after_v5_connect_is_mqtt5_not_supported),
