@@ -201,16 +201,28 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
     if (e->status == MQTLS_ERR_TLS_PIN_MISMATCH || (f != NULL && f->pin_mismatch)) {
         const char *pin = f != NULL && f->server_pin[0] != '\0' ? f->server_pin : NULL;
         const char *sni = c->in->server_name != NULL ? c->in->server_name : host;
+        /* A command to paste: the host (an IPv6 literal in brackets) and the name quoted for
+         * the shell; it only reads (openssl prints the pin), and the pin is added by hand, once
+         * the user knows whose key it is. */
+        char hp[300];
+        char q_hp[320];
+        char q_sni[300];
+        mqtls__setf(hp, sizeof hp, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
+        mqtls__diag_shq(q_hp, sizeof q_hp, hp);
+        mqtls__diag_shq(q_sni, sizeof q_sni, sni);
         mqtls__diag_add(
             c, MQTLS__F_PIN_MISMATCH,
             mqtls__diag_subject(c, "the public key of %s:%u's certificate", host, port),
             mqtls__diag_fix(c,
-                            "openssl s_client -connect %s:%u -servername %s </dev/null "
+                            "Print the pin of the key the server presents, and compare it with "
+                            "the broker's (ask its operator, or run the same pipeline on its "
+                            "certificate from 'openssl x509 -pubkey -noout -in server.crt' on):\n"
+                            "$ openssl s_client -connect %s -servername %s </dev/null "
                             "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin "
-                            "-outform der | openssl dgst -sha256 -binary | openssl enc -base64"
-                            "   # the server's pin; if you trust this key, add --pin sha256//"
-                            "<that>",
-                            host, port, sni),
+                            "-outform der | openssl dgst -sha256 -binary | openssl enc -base64\n"
+                            "then, only if that key is the broker's: --pin sha256//<the printed "
+                            "pin>, beside the pins you have (any one that matches is accepted)",
+                            q_hp, q_sni),
             "The server's certificate chain verified, but its public key has the pin %s, which "
             "is none of the pins given (--pin). The broker has a new key (renewed certificate, "
             "another broker behind this name) or something between you intercepts TLS; do not "

@@ -386,7 +386,7 @@ typedef struct errno_entry {
     int linux_num;
     int newlib_num;
     const char *text;
-    weight_t to[2];
+    weight_t to[3];
 } errno_entry_t;
 
 static const errno_entry_t errnos[] = {
@@ -395,7 +395,7 @@ static const errno_entry_t errnos[] = {
     {"EHOSTUNREACH", 113, 118, "No route to host", {CAUSE(NETWORK_UNREACHABLE, 4)}},
     {"ENETUNREACH", 101, 114, "Network is unreachable", {CAUSE(NETWORK_UNREACHABLE, 4)}},
     {"ECONNRESET", 104, 104, "Connection reset by peer",
-     {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}},
+     {CAUSE(HANDSHAKE_RESET, 2), CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}},
     {"ECONNABORTED", 103, 113, "Software caused connection abort",
      {CAUSE(CLOSED_AFTER_CONNECT, 1)}},
     {"ENOTCONN", 107, 128, "Transport endpoint is not connected", {CAUSE(CLOSED_AFTER_CONNECT, 2)}},

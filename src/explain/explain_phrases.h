@@ -486,8 +486,13 @@ static const phrase_entry_t phrases[] = {
      NONE},
     {"network is unreachable", NULL, "libc", "ENETUNREACH", PH_NONE, 0,
      {CAUSE(NETWORK_UNREACHABLE, 4)}, NONE},
-    {"connection reset by peer", NULL, "libc", "ECONNRESET", PH_NONE, 0,
-     {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
+    /* A reset by the peer with no TLS alert: handshake-reset first (a TLS server that drops
+     * the client, e.g. one rejecting its certificate after a TLS 1.3 handshake), TLS spoken to
+     * a plain port and a rejected certificate next. */
+    {"connection reset by peer", NULL, "libc",
+     "ECONNRESET: the peer reset the connection without a TLS alert", PH_NONE, 0,
+     {CAUSE(HANDSHAKE_RESET, 2), CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)},
+     NONE},
     /* TLS alerts as OpenSSL prints them ("sslv3 alert handshake failure"): see the alerts
      * table of explain_codes.h (their names live in src/common/tls_alert.h). */
     /* ---- public-key pinning: mqtls (src/net/tls_io.c), curl lib/vtls/vtls.c ---- */
@@ -497,6 +502,15 @@ static const phrase_entry_t phrases[] = {
     {"does not match pinned public key", NULL, "curl",
      "CURLE_SSL_PINNEDPUBKEYNOTMATCH (90): --pinnedpubkey does not match the server's key",
      PH_NONE, 0, {CAUSE(PIN_MISMATCH, 5)}, NONE},
+    /* OkHttp okhttp3.CertificatePinner (Android apps, Java / Kotlin clients): it lists the
+     * chain's sha256/ SPKI hashes, then the pins; the chain itself had verified. */
+    {"certificate pinning failure", NULL, "OkHttp (CertificatePinner)",
+     "SSLPeerUnverifiedException: none of the pinned sha256/ SPKI hashes is in the chain the "
+     "server presented (the chain itself verified)", PH_NONE, 0, {CAUSE(PIN_MISMATCH, 5)}, NONE},
+    /* Node tls: checkServerIdentity pinning as Node's documentation shows it */
+    {"does not match our pinned fingerprint", NULL, "Node tls (checkServerIdentity)",
+     "the server's public key hash is not the pinned one", PH_NONE, 0, {CAUSE(PIN_MISMATCH, 5)},
+     NONE},
 };
 
 /* Lines that mark a BROKER's log (then OpenSSL reasons describe the client's side):

@@ -194,7 +194,8 @@ static const phrase_entry_t phrases_apps[] = {
      {CAUSE(CLOSED_AFTER_CONNECT, 2), CAUSE(PLAIN_ON_TLS_PORT, 1)}, NONE},
     {"connection reset", "connection reset by peer", "Java",
      "SocketException: the peer reset the connection", PH_NONE, 0,
-     {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
+     {CAUSE(HANDSHAKE_RESET, 2), CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)},
+     NONE},
     {"unknownhostexception", NULL, "Java", "host name lookup failed", PH_NONE, 0,
      {CAUSE(DNS_FAILURE, 4)}, NONE},
     {"connect timed out", NULL, "Java", "SocketTimeoutException: TCP connect timed out", PH_NONE,
@@ -237,6 +238,13 @@ static const phrase_entry_t phrases_apps[] = {
     {"is not valid for any names", NULL, "Go crypto/x509",
      "the certificate has no subjectAltName at all", PH_NONE, 0, {CAUSE(HOSTNAME_MISMATCH, 5)},
      NONE},
+    /* paho.mqtt.golang before 1.3 (its issue 356): with TLS 1.3 the client's handshake ends
+     * before the broker has judged the client certificate; the rejection comes on the first
+     * read after CONNECT, and Connect() reported it as a nil error. */
+    {"network error : %!s(<nil>)", NULL, "paho.mqtt.golang",
+     "the connection ended on the first read after the TLS handshake, with no error text: with "
+     "TLS 1.3 the broker dropping the client after judging its certificate", PH_NONE, 0,
+     {CAUSE(HANDSHAKE_RESET, 3), CAUSE(CLIENT_CERT_REJECTED, 2)}, NONE},
     {"specifies an incompatible key usage", NULL, "Go crypto/x509",
      "extendedKeyUsage lacks serverAuth (or clientAuth for a client certificate)", PH_NONE, 0,
      {CAUSE(SERVER_EKU_MISSING, 4)}, {CAUSE(CLIENT_EKU_MISSING, 4)}},
@@ -319,7 +327,8 @@ static const phrase_entry_t phrases_apps[] = {
      "TCP connect timed out", PH_NONE, 0, {CAUSE(CONNECT_TIMEOUT, 4)}, NONE},
     {"forcibly closed by the remote host", NULL, "Windows (WSAECONNRESET 10054)",
      "the peer reset the connection", PH_NONE, 0,
-     {CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)}, NONE},
+     {CAUSE(HANDSHAKE_RESET, 2), CAUSE(TLS_ON_PLAIN_PORT, 1), CAUSE(CLIENT_CERT_REJECTED, 1)},
+     NONE},
     /* ---- Erlang/OTP ssl (EMQX, VerneMQ, RabbitMQ): reasons in {bad_cert, ...} and friends;
      * the alerts themselves are read by explain_vocab.c ("CLIENT ALERT: Fatal - ...") ---- */
     {"no_suitable_ciphers", NULL, "Erlang/OTP ssl", "no cipher suite in common", PH_NONE, 0,

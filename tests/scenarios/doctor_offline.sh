@@ -37,6 +37,13 @@ for s in "$DIR"/*/; do
         f=$(get "${kv%%:*}" "$s"); [ -n "$f" ] && args+=("${kv#*:}" "$s/$f")
     done
     kp=$(get keypass "$s"); [ -n "$kp" ] && args+=(--keypass "$kp")
+    # pin= and via= are about the connection (a server key, a reset on the way): offline there
+    # is neither, the files are good, so the verdict must be "it would work" (--pin is taken
+    # and has nothing to check).
+    if [ -n "$(get pin "$s")$(get via "$s")" ]; then
+        expect=none
+        for f in $(get pin "$s"); do args+=(--pin "$f"); done
+    fi
     out=$("$BIN" "${args[@]}" 2>/dev/null); rc=$?
     printf '%s' "$out" | json_ok; check "$name" "--json output does not parse" $?
     case " $(echo $offline_ids) " in

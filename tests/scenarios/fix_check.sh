@@ -13,8 +13,13 @@
 #   3. with fix_use applied (the new --cert/--key/--cafile, the broker's new certfile,
 #      --tls-server-name), `mqtls doctor` exits 0 with verdict ok and `mqtls pub` publishes; the
 #      broker is restarted on its new files when the fix gave it new ones.
-# Scenarios marked fix=manual:WHY are counted and listed, never silently skipped; a broken
-# scenario without a recipe fails.
+#   With fix_use=pin=+printed, the fix's commands print the server's pin and the fix says to add
+#   it as "--pin sha256//<...>": the pins become the scenario's (pin=) and that one.
+# Scenarios marked fix=manual:WHY are counted and listed, never silently skipped; where the
+# finding shows live (no fake clock, no buffer API, a live failure), doctor still runs on a
+# copy: the top finding must be the expected one and its text must hold no command that
+# writes, moves or deletes a file. A broken scenario without a recipe fails. Manifest keys for
+# the connection: pin= (--pin, space-separated), via=reset-proxy (reset_proxy.py in front).
 # Usage: fix_check.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
 # Prints one line per scenario and "fix: N verified, M failed, K manual"; exit 1 on failure.
 set -uo pipefail
@@ -37,9 +42,12 @@ ln -s "$ROOT" "$WORK/plain" # mosquitto.conf cannot quote: it reads the copies t
 mkdir -p "$WORK/bin"
 ln -s "$BIN" "$WORK/bin/mqtls"
 export PATH="$WORK/bin:$PATH"
+HERE=$(cd "$(dirname "$0")" && pwd)
 declare -A POOL_PORT=() POOL_PID=()
+PROXY_PIDS=()
 cleanup() {
     local k
+    for k in "${PROXY_PIDS[@]}"; do kill "$k" 2>/dev/null; wait "$k" 2>/dev/null; done
     for k in "${!POOL_PID[@]}"; do
         kill "${POOL_PID[$k]}" 2>/dev/null
         wait "${POOL_PID[$k]}" 2>/dev/null
@@ -64,10 +72,33 @@ get() {
     fi
     sed -n "s/^$1=//p" "$2/manifest" | head -1
 }
-# broker NAME: sets PORT to a mosquitto serving the copy's broker files. One broker per
-# distinct (certfile, keyfile, cafile, settings) content: scenarios whose fix is client-side
-# share it, a broker-side fix gets a fresh one on the new files.
+# broker NAME: sets PORT to where the client connects: a mosquitto serving the copy's broker
+# files, or (via=reset-proxy) a reset_proxy.py in front of it. One broker per distinct
+# (certfile, keyfile, cafile, settings) content: scenarios whose fix is client-side share it, a
+# broker-side fix gets a fresh one on the new files.
 broker() {
+    local via
+    via=$(get via "$ROOT/$1")
+    pooled_broker "$1" || return 1
+    case $via in
+    "") return 0 ;;
+    reset-proxy)
+        local bport=$PORT pid _
+        PORT=$(free_port)
+        python3 "$HERE/reset_proxy.py" "$PORT" "$bport" &
+        pid=$!
+        PROXY_PIDS+=("$pid")
+        for _ in $(seq 1 50); do
+            (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        echo "  (reset_proxy.py did not start)"
+        return 1 ;;
+    *) echo "  (unknown via=$via)"; return 1 ;;
+    esac
+}
+pooled_broker() {
     local name=$1 s=$ROOT/$1 p=$WORK/plain/$1 sc sk bc ci bconf key pid port _try
     sc=$(get server_cert "$s"); sk=$(get server_key "$s"); bc=$(get broker_ca "$s")
     ci=$(get broker_ciphers "$s"); bconf=$(get broker_conf "$s")
@@ -119,6 +150,7 @@ client_args() {
     done
     f=$(get keypass "$s"); [ -n "$f" ] && CARGS+=(--keypass "$f")
     f=$(get server_name "$s"); [ -n "$f" ] && CARGS+=(--tls-server-name "$f")
+    for f in $(get pin "$s"); do CARGS+=(--pin "$f"); done
 }
 # doctor NAME -> OUT (json), RC
 doctor() {
@@ -154,6 +186,15 @@ hashes() {
     (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 bad() { fail=$((fail + 1)); echo "FAIL $name: $*"; }
+# writes_files TEXT: prints what in an advice-only fix would write, move or delete a file
+# (a command word, an option that writes, a redirection other than to or from /dev/null);
+# "<...>" placeholders are not redirections.
+writes_files() {
+    local t
+    t=$(printf '%s\n' "$1" | sed -E 's#[0-9&]?>/dev/null##g; s#</dev/null##g; s#<[^<>]*>##g')
+    printf '%s\n' "$t" | grep -oE "(^|[ ;&|(\`\$])(rm|mv|cp|ln|mkdir|rmdir|tee|touch|truncate|dd|\
+chmod|chown|shred|unlink) |sed -i|--force| -out | -keyout | -o |>" | head -1
+}
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then mapfile -t names < <(ls "$DIR"); fi
@@ -164,8 +205,32 @@ for name in "${names[@]}"; do
     [ "$expect" = none ] && continue
     mode=$(get fix "$src")
     if [ "${mode%%:*}" = manual ]; then
+        live_expect=$(get "live_expect_${MQTLS_TLS_ENGINE:-}" "$src")
+        [ -n "$live_expect" ] || live_expect=$(get live_expect "$src")
+        [ -n "$live_expect" ] || live_expect=$expect
+        if [ -n "$(get now "$src")$(get ca_buffer "$src")" ] || [ "$live_expect" = none ]; then
+            manual=$((manual + 1)); manual_list+=("$name")
+            echo "man  $name: ${mode#manual:} (not shown live: tests/unit/diag checks its text)"
+            continue
+        fi
+        # Shown live: the finding must be the expected one, its advice must not write.
+        s=$ROOT/$name
+        cp -a "$src" "$s"
+        broker "$name" || { bad "no broker"; rm -rf "$s"; continue; }
+        doctor "$name"
+        parse
+        if [ "$TOP" != "$live_expect" ] || [ "$RC" -eq 0 ] || [ "$RC" -eq 2 ]; then
+            bad "manual fix: expected $live_expect (a failure exit), got '${TOP:-none}' (exit $RC)"
+            rm -rf "$s"; continue
+        fi
+        w=$(writes_files "$FIXTEXT")
+        if [ -n "$w" ]; then
+            bad "manual fix: its text holds a command that writes a file ('$w'): $FIXTEXT"
+            rm -rf "$s"; continue
+        fi
         manual=$((manual + 1)); manual_list+=("$name")
-        echo "man  $name: ${mode#manual:}"
+        echo "man  $name: ${mode#manual:} (checked live: $TOP, no command that writes)"
+        rm -rf "$s"
         continue
     fi
     pre=$(get fix_pre "$src"); use=$(get fix_use "$src")
@@ -206,26 +271,39 @@ for name in "${names[@]}"; do
     diff <(printf '%s\n' "$before") <(hashes "$s") | sed -n 's/^> [0-9a-f]*  \.\///p' |
         while read -r f; do mkdir -p "$WORK/pre-made/$(dirname "$f")"; : >"$WORK/pre-made/$f"; done
     args=$(get fix_args "$s")
+    : >"$WORK/$name.fix.out" # what the commands print (a pin the fix says to use)
     if [ -n "$cmds" ]; then
         script=$(printf '%s\n' "$cmds" | sed "\$s/\$/ $args/")
         # Bounded, and without a terminal: a command that would prompt fails instead of hanging.
         if ! (cd "$WORK" && timeout 30 bash -e -c "$script") </dev/null \
-            >>"$WORK/$name.fix.log" 2>&1; then
+            >"$WORK/$name.fix.out" 2>>"$WORK/$name.fix.log"; then
             bad "the fix's commands failed as printed:"; printf '  $ %s\n' "$cmds"
-            sed 's/^/  /' "$WORK/$name.fix.log" | head -5; rm -rf "$s"; continue
+            cat "$WORK/$name.fix.out" "$WORK/$name.fix.log" | sed 's/^/  /' | head -5
+            rm -rf "$s"; continue
         fi
     fi
     # the fix names what the set-up uses afterwards (fix_has is checked by tests/unit/diag,
     # with the scenario's names as they are): each new file by its path in the copy
     missing=()
+    uses=()
     for kv in $use; do
         k=${kv%%=*}; v=${kv#*=}
         case $k in
         ca | cert | key | server_cert | server_key) want="$name/$v" ;;
         server_name) want="--tls-server-name $v" ;;
         keypass_file) want="--keypass-file $v" ;;
+        pin) # +printed: the pin the commands printed, added to the scenario's as the fix says
+            want="--pin sha256//<"
+            printed=$(tail -n 1 "$WORK/$name.fix.out")
+            if [ "$v" = +printed ] && [[ $printed =~ ^[A-Za-z0-9+/]{43}=$ ]]; then
+                kv="pin=$(get pin "$s") sha256//$printed"
+            else
+                missing+=("a pin printed by its commands (they printed" \
+                    "'$(printf '%s' "$printed" | tr -c '[:print:]' '?' | head -c 80)')")
+            fi ;;
         *) want= ;;
         esac
+        uses+=("$kv")
         # a file the user fetched by hand (fix_pre) has no name the fix could know
         [ -f "$s/$v" ] && [ ! -e "$WORK/pre-made/$v" ] || want=${want#"$name/$v"}
         [ -n "$want" ] && [[ "$fixtext" != *"$want"* ]] && missing+=("$want")
@@ -243,8 +321,8 @@ for name in "${names[@]}"; do
     if [ ${#harmed[@]} -gt 0 ]; then
         bad "the fix changed or removed the user's files: ${harmed[*]}"; rm -rf "$s"; continue
     fi
-    : >"$s/fix.use"
-    for kv in $use; do echo "$kv" >>"$s/fix.use"; done
+    printf '%s\n' "${uses[@]}" >"$s/fix.use"
+    use=${uses[*]}
     # 3. it works now.
     broker "$name" || { bad "no broker after the fix"; rm -rf "$s"; continue; }
     doctor "$name"

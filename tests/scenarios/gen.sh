@@ -28,6 +28,14 @@
 #   ca_default=1               no --cafile: the system bundle is used (and said so)
 #   msg_has=                   text the first finding's message must contain
 #   not_has=                   finding ids that must not be reported (comma list)
+#   pin=                       the client's --pin value(s), space-separated sha256//BASE64
+#                              (live only: tests/unit/diag computes the leaf's pin and sets
+#                              the facts a mismatch leaves; doctor --offline has no server key)
+#   via=reset-proxy            the client reaches the broker through tests/scenarios/
+#                              reset_proxy.py, which resets the connection without an alert
+#                              after the server's first flight (live.sh, fix_check.sh start it;
+#                              tests/unit/diag gives the facts such a reset leaves;
+#                              doctor_offline.sh has no connection to reset)
 #   fix_has= fix_pre= fix_use= fix_args= fix_changes= fix=manual:WHY
 #                              the fix, as tests/scenarios/fix_check.sh applies and proves it
 #                              (see "fix recipes" at the end of this file)
@@ -626,6 +634,25 @@ s=server-ed25519; scenario $s expect=none live_expect=no-shared-cipher $FILES ho
 put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server_ed.crt; put $s broker/server.key $W/ed.key
 put $s broker/broker-ca.crt $W/root.crt; client_ok $s
 
+# --- the connection, not the files -----------------------------------------------------------
+# The broker's key is not the one pinned (--pin: a renewed key, another broker behind the name,
+# an interception): the chain verifies, the pin does not. The pin given is a real key's (the
+# client's), not a made-up string.
+pin_of() { # CERT -> the --pin form of its public key (SHA-256 of the DER SPKI, base64)
+    openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | openssl enc -base64
+}
+s=pin-mismatch; scenario $s expect=pin-mismatch $FILES host=localhost \
+    "pin=sha256//$(pin_of $W/client.crt)" "msg_has=sha256//$(pin_of $W/server.crt)"
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
+# Good files; something between client and broker (tests/scenarios/reset_proxy.py) resets the
+# connection after the broker's first flight, without an alert: what a TLS-inspecting firewall
+# or a broker that drops a client certificate silently looks like.
+s=handshake-reset; scenario $s expect=handshake-reset $FILES host=localhost via=reset-proxy \
+    facts=cert_requested,cert_sent
+put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
 # --- fix recipes: how tests/scenarios/fix_check.sh applies each fix and proves it -----------
 # fix_check.sh copies the scenario into a folder whose path has a space and a quote, runs
 # `mqtls doctor` from outside it (so every path in the fix is that path, quoted), and runs the
@@ -639,7 +666,11 @@ put $s broker/broker-ca.crt $W/root.crt; client_ok $s
 #              broker's new certfile, --tls-server-name), relative to the scenario folder
 #   fix_changes=  files of the user's that the fix may change: the finding is about them (an
 #              empty CA file is filled again); every other file must stay byte for byte
-#   fix=manual:WHY   cannot be applied by a script (counted and listed, never skipped)
+#   fix_use=pin=+printed  the fix's commands print a pin (base64) and the fix says to add it
+#              as "--pin sha256//<...>": the new pins are the scenario's and that one
+#   fix=manual:WHY   cannot be applied by a script (counted and listed, never skipped); where
+#              the finding shows live, fix_check.sh still checks that it is the one expected and
+#              that its text holds no command that writes, moves or deletes a file
 #   fix_engines=     the TLS engines whose live finding the recipe answers (others see
 #              another one: live_expect); fix_check.sh checks it there only
 # ca.key next to ca.crt: the "own PKI" layout of `mqtls pki` (DIR/ca.crt + DIR/ca.key).
@@ -742,6 +773,9 @@ done
 fixes empty-ca-file "fix_has=openssl x509 -in ca.crt -noout -subject"
 fixes cert-and-key-swapped "fix_use=cert=client.key key=client.crt" \
     "fix_has=--cert client.key --key client.crt"
+fixes pin-mismatch "fix_has=--pin sha256//<the printed pin>" "fix_use=pin=+printed"
+fixes handshake-reset \
+    "fix=manual:advice (read the broker's log, check the client certificate): nothing to run"
 fixes pem-not-nul-terminated \
     "fix=manual:the buffer API (ESP-IDF EMBED_TXTFILES) is a firmware build change, not a file"
 rm -rf "$WORK"

@@ -8,7 +8,8 @@
 # broker per distinct set of broker files and settings (scenarios share them); the doctors run
 # a few at a time. Then the transport and session causes (plain/TLS ports, a port that never
 # answers, a TLS server that resets mid-handshake, not authorized, a client-id takeover, a
-# broker stopped mid-session, dns in an empty network namespace).
+# broker stopped mid-session, dns in an empty network namespace). Manifest keys for the
+# connection: pin= (--pin), via=reset-proxy (through reset_proxy.py).
 # Usage: live.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
 # Prints one line per check and "live: N passed, M failed, K skipped"; exit 1 on failure.
 set -uo pipefail
@@ -98,7 +99,17 @@ for name in "${names[@]}"; do
         start_broker "${lines[@]}" || { fail=$((fail + 1)); echo "FAIL $name: no broker"; continue; }
         POOL[$key]=$BPORT
     fi
-    echo "$name ${POOL[$key]} $expect" >>"$WORK/jobs"
+    port=${POOL[$key]}
+    case $(get via "$s") in
+    "") ;;
+    reset-proxy) # the client reaches the broker through a proxy that resets mid-handshake
+        port=$(free_port)
+        python3 "$HERE/reset_proxy.py" "$port" "${POOL[$key]}" &
+        PIDS+=("$!")
+        wait_port "$port" "$!" || { fail=$((fail + 1)); echo "FAIL $name: no proxy"; continue; } ;;
+    *) fail=$((fail + 1)); echo "FAIL $name: unknown via=$(get via "$s")"; continue ;;
+    esac
+    echo "$name $port $expect" >>"$WORK/jobs"
 done
 one() { # NAME PORT EXPECT -> one result line in $WORK/out.NAME
     local name=$1 port=$2 expect=$3 s=$DIR/$1 f kp pr sn out rc top sev ok=
@@ -109,6 +120,7 @@ one() { # NAME PORT EXPECT -> one result line in $WORK/out.NAME
     kp=$(get keypass "$s"); [ -n "$kp" ] && args+=(--keypass "$kp")
     pr=$(get profile "$s"); [ -n "$pr" ] && args+=(--profile "$pr")
     sn=$(get server_name "$s"); [ -n "$sn" ] && args+=(--tls-server-name "$sn")
+    for f in $(get pin "$s"); do args+=(--pin "$f"); done
     out=$(timeout 40 "$BIN" "${args[@]}" 2>/dev/null)
     rc=$?
     read -r top sev < <(top_of "$out")

@@ -208,6 +208,9 @@ static void print_doctor_hint(const cli_opts_t *o)
             fprintf(stderr, " %s %s", fl[i].flag, fl[i].val);
         }
     }
+    for (size_t i = 0; i < o->pin_count; i++) {
+        fprintf(stderr, " --pin %s", o->pins[i]); /* a hash of a public key: no secret */
+    }
     /* secrets are never printed: the user adds them back */
     if (o->keypass != NULL && o->keypass_file == NULL) {
         fprintf(stderr, " --keypass '***'");

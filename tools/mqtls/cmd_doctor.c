@@ -317,6 +317,8 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
     tls.key_file = d->o.key;
     tls.key_password = d->o.keypass;
     tls.server_name = d->o.server_name;
+    /* --pin as pub and sub give it: a pin mismatch fails the TLS step (finding pin-mismatch) */
+    tls.pins = d->o.pin_count > 0 ? d->o.pins : NULL;
     /* The live TLS step verifies with the profile the findings judge by, so that a chain
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
     tls.profile = mqtls_profile_name(d->profile);

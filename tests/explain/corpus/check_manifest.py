@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Check tests/explain/corpus/manifest.tsv (development), heldout.tsv and heldout2.tsv (held-out): columns,
+"""Check tests/explain/corpus/manifest.tsv (development), heldout.tsv, heldout2.tsv and heldout3.tsv
+(held-out): columns,
 files, ecosystems, that every expected_id / also_ok id is in src/diag/findings.def, in the list
 of ids the project is adding, or defined in NEW_IDS.md, and that no thread appears twice (in
 either manifest). Prints the distribution tables used in README.md.
-Usage: python3 tests/explain/corpus/check_manifest.py [--markdown] [--heldout | --heldout2]"""
+Usage: python3 tests/explain/corpus/check_manifest.py [--markdown] [--heldout | --heldout2 | --heldout3]"""
 import collections, os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,9 +25,10 @@ def main():
     ids, new = known_ids()
     allowed = ids | PLANNED | new
     rows, errors, all_rows = [], [], []
-    show = "heldout2.tsv" if "--heldout2" in sys.argv else "heldout.tsv" if "--heldout" in sys.argv else "manifest.tsv"
+    show = ("heldout3.tsv" if "--heldout3" in sys.argv else "heldout2.tsv" if "--heldout2" in sys.argv
+            else "heldout.tsv" if "--heldout" in sys.argv else "manifest.tsv")
     lines = []
-    for name in ("manifest.tsv", "heldout.tsv", "heldout2.tsv"):
+    for name in ("manifest.tsv", "heldout.tsv", "heldout2.tsv", "heldout3.tsv"):
         path = os.path.join(HERE, name)
         if not os.path.isfile(path):
             continue

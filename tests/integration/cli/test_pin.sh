@@ -26,8 +26,11 @@ check "a wrong pin is refused with exit 1 (got $rc)" test "$rc" = 1
 check "... as MQTLS_ERR_TLS_PIN_MISMATCH" grep -q "MQTLS_ERR_TLS_PIN_MISMATCH" "$T/out.wrong"
 check "... with the finding pin-mismatch" grep -q "\[error\] pin-mismatch:" "$T/out.wrong"
 check "... naming the pin the server presented" grep -qF "$GOOD" "$T/out.wrong"
-check "... and the openssl command that prints it" \
-  grep -q "fix: openssl s_client -connect 127.0.0.1:$MTLS .*openssl dgst -sha256 -binary" "$T/out.wrong"
+check "... and the openssl command that prints it, as a command line" \
+  grep -q '^ *\$ openssl s_client -connect 127.0.0.1:'"$MTLS"' .*openssl dgst -sha256 -binary' \
+  "$T/out.wrong"
+check "... and the doctor line repeats the pin given" \
+  grep -q "mqtls doctor .* --pin $ZERO" "$T/out.wrong"
 check "... and not a chain finding (the chain verified)" \
   bash -c "! grep -Eq 'untrusted-issuer|verify-failed|hostname-mismatch' '$T/out.wrong'"
 check "the refused client never reached MQTT (no CONNECT in the broker log)" \
@@ -38,6 +41,15 @@ check "several pins: connects when one matches (exit $rc)" test "$rc" = 0
 pub --pin "$ZERO" --pin "$OTHER" >"$T/out.none" 2>&1; rc=$?
 check "several pins, none matches: exit 1 (got $rc)" test "$rc" = 1
 check "... MQTLS_ERR_TLS_PIN_MISMATCH" grep -q "MQTLS_ERR_TLS_PIN_MISMATCH" "$T/out.none"
+
+# doctor --pin: the TLS step checks the pins as pub does.
+timeout 30 "$MQTLS" doctor "mqtts://127.0.0.1:$MTLS" "${TLS[@]:4}" --pin "$ZERO" --json \
+  >"$T/out.doc" 2>&1; rc=$?
+check "doctor --pin with a wrong pin: exit 1 (got $rc)" test "$rc" = 1
+check "... the first finding is pin-mismatch" grep -q '"findings":\[{"id":"pin-mismatch"' "$T/out.doc"
+timeout 30 "$MQTLS" doctor "mqtts://127.0.0.1:$MTLS" "${TLS[@]:4}" --pin "$ZERO" --pin "$GOOD" \
+  >"$T/out.docgood" 2>&1; rc=$?
+check "doctor --pin with the server's pin among others: exit 0 (got $rc)" test "$rc" = 0
 
 # TLS 1.2 as well (the engines that speak 1.3 negotiate it with mosquitto by default).
 pub --pin "$GOOD" --tls-version tlsv1.2 >"$T/out.12good" 2>&1; rc=$?

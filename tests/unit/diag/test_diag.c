@@ -20,6 +20,8 @@
 #include "common/tls_facts.h"
 #include "diag/findings.h"
 
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
@@ -69,6 +71,8 @@ typedef struct manifest {
     char expect[64], ca[64], cert[64], key[64], keypass[64], server_cert[64], broker_ca[64];
     char host[64], profile[32], now[32], facts[128], server_name[128];
     char fix_has[200]; /* what tests/scenarios/fix_check.sh runs: the fix must say it */
+    char pin[400];     /* --pin values, space-separated (the live harnesses pass them) */
+    char via[32];      /* "reset-proxy": reached through tests/scenarios/reset_proxy.py */
     char msg_has[200];
     char not_has[200]; /* finding ids that must not be reported (false findings seen before) */
     int ca_buffer;
@@ -102,6 +106,8 @@ static void kv(manifest_t *m, const char *k, const char *v)
         {"msg_has", m->msg_has, sizeof m->msg_has},
         {"not_has", m->not_has, sizeof m->not_has},
         {"server_name", m->server_name, sizeof m->server_name},
+        {"pin", m->pin, sizeof m->pin},
+        {"via", m->via, sizeof m->via},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(k, map[i].k) == 0) {
@@ -125,7 +131,7 @@ static int load_manifest(const char *dir, manifest_t *m)
     if (f == NULL) {
         return -1;
     }
-    char line[256];
+    char line[512];
     while (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\r\n")] = '\0';
         char *eq = strchr(line, '=');
@@ -174,6 +180,23 @@ static int record_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 static bool is_ip(const char *h)
 {
     return strspn(h, "0123456789.") == strlen(h) || strchr(h, ':') != NULL;
+}
+
+/* The --pin form of a certificate's public key, computed here with mbedTLS itself (not with
+ * src/net's walker): "sha256//" + base64(SHA-256(DER SubjectPublicKeyInfo)). */
+static void pin_of_leaf(mbedtls_x509_crt *leaf, char *out, size_t cap)
+{
+    unsigned char der[2048];
+    int n = mbedtls_pk_write_pubkey_der(&leaf->pk, der, sizeof der);
+    assert_true(n > 0);
+    unsigned char hash[32];
+    assert_int_equal(mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                                der + sizeof der - (size_t)n, (size_t)n, hash),
+                     0);
+    unsigned char b64[64];
+    size_t olen = 0;
+    assert_int_equal(mbedtls_base64_encode(b64, sizeof b64, &olen, hash, sizeof hash), 0);
+    snprintf(out, cap, "sha256//%.*s", (int)olen, (const char *)b64);
 }
 
 /* What the TLS transport would have recorded when connecting to this broker. */
@@ -232,6 +255,16 @@ static void make_facts(const char *dir, const manifest_t *m, loaded_t *l,
         *flags_out = flags;
     }
     f->handshake_ret = f->verify_flags != 0 ? -0x2700 : 0;
+    /* Pins are checked on a chain that verified (src/net/tls.c): no match, a pin mismatch. */
+    if (m->pin[0] != '\0' && f->verify_flags == 0) {
+        pin_of_leaf(&chain, f->server_pin, sizeof f->server_pin);
+        char want[sizeof m->pin + 2];
+        char got[sizeof f->server_pin + 2];
+        snprintf(want, sizeof want, " %s ", m->pin);
+        snprintf(got, sizeof got, " %s ", f->server_pin);
+        f->pin_mismatch = strstr(want, got) == NULL;
+        f->handshake_ret = f->pin_mismatch ? -0x2700 : 0;
+    }
     /* Client-side facts from the manifest. */
     if (strstr(m->facts, "cert_requested") != NULL) {
         f->cert_requested = true;
@@ -459,6 +492,23 @@ static int run_scenario_f(const char *name, bool verbose, mqtls_findings_t *keep
         err.verify_flags = flags;
         err.tls_alert = (int16_t)l.facts.alert_received;
         in.err = &err;
+    } else if (l.facts.pin_mismatch) {
+        /* as mqtls__tls_io_fail_verify() reports it: the chain's flags stay 0 */
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = MQTLS_ERR_TLS_PIN_MISMATCH;
+        err.mbedtls_ret = -0x2700;
+        in.err = &err;
+    } else if (strcmp(m.via, "reset-proxy") == 0 && l.have_facts) {
+        /* reset_proxy.py: the server's first flight arrived, then a reset without an alert
+         * (what every engine reports live: MQTLS_ERR_CONN_RESET, mbedTLS -0x0050) */
+        err.layer = MQTLS_LAYER_TCP;
+        err.status = MQTLS_ERR_CONN_RESET;
+        err.mbedtls_ret = -0x0050;
+        in.err = &err;
+    } else if (m.via[0] != '\0' || (m.pin[0] != '\0' && flags == 0 && !l.have_facts)) {
+        fprintf(stderr, "%s: manifest via=%s / pin= gives no facts here\n", name, m.via);
+        free_loaded(&l);
+        return -1;
     }
     mqtls_findings_t f;
     mqtls__findings_init(&f);
@@ -884,6 +934,61 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* The pin-mismatch fix is a command to paste (fix_check.sh runs it as printed): an IPv6 literal
+ * in brackets and quoted for the shell, then the --pin to add; the message names the server's
+ * pin. */
+static void test_diag_pin_mismatch_fix_is_a_command_for_the_host(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *host, *server_name, *connect, *sni;
+    } cases[] = {
+        {"::1", NULL, "-connect '[::1]:8883' -servername ::1 ", NULL},
+        {"127.0.0.1", "broker one.test", "-connect 127.0.0.1:8883 ",
+         "-servername 'broker one.test' "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = MQTLS_ERR_TLS_PIN_MISMATCH;
+        err.tls_alert = -1;
+        err.connack_reason = -1;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = true;
+        facts.pin_mismatch = true;
+        snprintf(facts.server_pin, sizeof facts.server_pin, "%s",
+                 "sha256//vXVRm8VO5HHuawTmpV9QHwKOu/uS68r5nTtcHlKxmnw=");
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = cases[i].host;
+        in.server_name = cases[i].server_name;
+        in.port = 8883;
+        in.err = &err;
+        in.facts = &facts;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, "pin-mismatch");
+        assert_non_null(strstr(f.items[0].message, facts.server_pin));
+        const char *cmd = strstr(f.items[0].fix, "\n$ openssl s_client ");
+        assert_non_null(cmd);
+        assert_non_null(strstr(cmd, cases[i].connect));
+        if (cases[i].sni != NULL) {
+            assert_non_null(strstr(cmd, cases[i].sni));
+        }
+        assert_non_null(strstr(cmd, "| openssl enc -base64\nthen, "));
+        assert_non_null(strstr(f.items[0].fix, "--pin sha256//<the printed pin>"));
+        assert_null(fix_is_unsafe(f.items[0].fix));
+    }
+}
+
 /* Issue 9: each of these was "closed after our CONNECT without a CONNACK" or
  * "tls-on-plain-port" (or nothing at all); each gets its own cause. */
 typedef struct cause_case {
@@ -1303,6 +1408,7 @@ int main(void)
         cmocka_unit_test(test_keyinfo_encrypted_keys_are_named),
         cmocka_unit_test(test_diag_transport_and_connack_causes),
         cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
+        cmocka_unit_test(test_diag_pin_mismatch_fix_is_a_command_for_the_host),
         cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
         cmocka_unit_test(test_diag_no_verification_option_is_named),
         cmocka_unit_test(test_diag_closed_after_v5_connect_is_mqtt5_not_supported),

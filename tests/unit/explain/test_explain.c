@@ -484,6 +484,34 @@ static const explain_case_t cases[] = {
     {"erlang old error tuple", true,
      "crashed with reason: {ssl_error,{tls_alert,\"unknown ca\"}} in esockd_connection:upgrade/1\n",
      "untrusted-issuer", {NULL}, NULL, NULL},
+    /* ---- a reset by the peer without a TLS alert: handshake-reset first, the port wins ---- */
+    {"bare reset", true, "Connection reset by peer\n", "handshake-reset",
+     {"tls-on-plain-port", "client-cert-rejected"}, NULL, "ECONNRESET"},
+    {"rust io reset", true,
+     "IoFailure(Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" })\n",
+     "handshake-reset", {"client-cert-rejected"}, NULL, NULL},
+    {"windows 10054 reset", true,
+     "An existing connection was forcibly closed by the remote host.\n", "handshake-reset",
+     {"tls-on-plain-port"}, NULL, "WSAECONNRESET"},
+    {"java reset", true, "java.net.SocketException: Connection reset\n", "handshake-reset",
+     {"tls-on-plain-port"}, NULL, NULL},
+    {"reset from port 1883", true,
+     "I (100) MQTT_CLIENT: uri mqtts://192.168.1.5:1883\n"
+     "E (200) esp-tls: read: Connection reset by peer\n",
+     "tls-on-plain-port", {"handshake-reset"}, NULL, NULL},
+    {"paho golang tls13 nil error", true, "Network Error : %!s(<nil>)\n", "handshake-reset",
+     {"client-cert-rejected"}, NULL, "paho.mqtt.golang"},
+    /* ---- pinning failures of other clients ---- */
+    {"okhttp pinning", true,
+     "javax.net.ssl.SSLPeerUnverifiedException: Certificate pinning failure!\n"
+     "  Peer certificate chain:\n"
+     "    sha256/J2Rs/XhqmFqx7ihj0wVdUwVKMp9txlbWZCUK6zdaylg=: CN=broker.example.com\n"
+     "  Pinned certificates for broker.example.com:\n"
+     "    sha256/NYbU7PBwV4y9J67c4guWTki8FJ+uudrXL0a4V4aRcrg=\n",
+     "pin-mismatch", {NULL}, "untrusted-issuer", "CertificatePinner"},
+    {"node pinned fingerprint", true,
+     "Error: Certificate verification error: The public key of 'broker.example.com' does not "
+     "match our pinned fingerprint\n", "pin-mismatch", {NULL}, NULL, "checkServerIdentity"},
     {"musl resolver", true, "MQTT error [Errno -2] Name does not resolve, reconnecting\n",
      "dns-failure", {NULL}, NULL, NULL},
     /* ---- AWS, Azure ---- */
