@@ -201,16 +201,28 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
     if (e->status == MQTLS_ERR_TLS_PIN_MISMATCH || (f != NULL && f->pin_mismatch)) {
         const char *pin = f != NULL && f->server_pin[0] != '\0' ? f->server_pin : NULL;
         const char *sni = c->in->server_name != NULL ? c->in->server_name : host;
+        /* what `openssl enc -base64` prints: the pin without its "sha256//" */
+        const char *b64 = pin != NULL && strncmp(pin, "sha256//", 8) == 0 ? pin + 8 : pin;
         mqtls__diag_add(
             c, MQTLS__F_PIN_MISMATCH,
             mqtls__diag_subject(c, "the public key of %s:%u's certificate", host, port),
-            mqtls__diag_fix(c,
-                            "openssl s_client -connect %s:%u -servername %s </dev/null "
-                            "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin "
-                            "-outform der | openssl dgst -sha256 -binary | openssl enc -base64"
-                            "   # the server's pin; if you trust this key, add --pin sha256//"
-                            "<that>",
-                            host, port, sni),
+            pin != NULL
+                ? mqtls__diag_fix(c,
+                                  "openssl s_client -connect %s:%u -servername %s </dev/null "
+                                  "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey "
+                                  "-pubin -outform der | openssl dgst -sha256 -binary | openssl "
+                                  "enc -base64   # prints the server's pin, now %s\nOnly if the "
+                                  "broker's operator confirms that key (the same pipeline from "
+                                  "openssl x509 -pubkey -noout -in server.crt on the broker), "
+                                  "add its pin, keeping the old ones: --pin %s",
+                                  host, port, sni, b64, pin)
+                : mqtls__diag_fix(c,
+                                  "openssl s_client -connect %s:%u -servername %s </dev/null "
+                                  "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey "
+                                  "-pubin -outform der | openssl dgst -sha256 -binary | openssl "
+                                  "enc -base64   # the server's pin; if you trust this key, add "
+                                  "--pin sha256//<that>",
+                                  host, port, sni),
             "The server's certificate chain verified, but its public key has the pin %s, which "
             "is none of the pins given (--pin). The broker has a new key (renewed certificate, "
             "another broker behind this name) or something between you intercepts TLS; do not "

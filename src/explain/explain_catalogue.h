@@ -531,6 +531,16 @@ static const explain_text_t catalogue[] = {
      "openssl s_client -connect HOST:8883 </dev/null 2>/dev/null | openssl x509 -pubkey -noout "
      "| openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl enc -base64"
      "   # the server's pin: compare, then add it with --pin sha256//...\n"},
+    [MQTLS__F_PKCS11_KEY_UNUSABLE] = {
+     "The client key is on a PKCS#11 token (an RFC 7512 pkcs11: URI as --key, "
+     "mqtls_tls_cfg_t::key_file) and could not be used: the module cannot be loaded, no token or "
+     "no private key matches the URI (or several do), the token wants a PIN (none given, or it "
+     "refused it: CKR_PIN_INCORRECT 0xA0), or the TLS engine cannot sign with that key (EC keys "
+     "on a token need the openssl engine; mbedTLS 3.6 signs with a token key in TLS 1.2 only).",
+     "pkcs11-tool --module MODULE.so --list-slots\n"
+     "pkcs11-tool --module MODULE.so --login --list-objects --type privkey   # asks for the PIN\n"
+     "mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key "
+     "'pkcs11:token=LABEL;object=KEY' --pkcs11-module MODULE.so --keypass-file pin.txt"},
 };
 /* clang-format on */
 
