@@ -233,8 +233,16 @@ static const char *engine_name(const doctor_t *d)
     if (e == NULL || e[0] == '\0') {
         e = getenv("MQTLS_TLS_ENGINE");
     }
-    if (e == NULL || e[0] == '\0' || strcmp(e, "mbedtls") == 0) {
-        e = e != NULL && strcmp(e, "mbedtls") == 0 ? "mbedtls3" : mqtls_tls_engine_default();
+    if (e == NULL || e[0] == '\0') {
+        return mqtls_tls_engine_default();
+    }
+    if (strcmp(e, "mbedtls") == 0) { /* the newest mbedTLS of the build */
+        for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+            if (strcmp(mqtls_tls_engine_name(i), "mbedtls3") == 0) {
+                return "mbedtls3";
+            }
+        }
+        return "mbedtls2";
     }
     return e;
 }
