@@ -10,6 +10,9 @@
 # session they kept, where the library keeps one: resumption); all disconnect. rate = connected
 # / (last CONNACK - start of the storm). The machine's TcpExt ListenOverflows is read around each
 # run: mosquitto's listen backlog is 100, and a dropped SYN costs 1 s.
+# mqtls runs three ways: its default engine with --threads $STORM_THREADS ("mqtls") and 1
+# ("mqtls-1t"), and the OpenSSL engine ("mqtls-openssl", MQTLS_TLS_ENGINE=openssl), the library
+# the peers use.
 # Knobs: STORM_N=300 STORM_RATE=500 STORM_ROUNDS=3 STORM_THREADS=2 MQTLS=<mqtls CLI>
 #   (300: libmosquitto runs each client object on its own thread with select(), FD_SETSIZE
 #   1024, three descriptors per object: beyond ~330 objects per process its clients never
@@ -89,9 +92,10 @@ run_prog() { # prog round
   local p=$1 r=$2 o ov0 ov1
   ov0=$(overflows)
   case $p in
-    mqtls|mqtls-1t)
+    mqtls|mqtls-1t|mqtls-openssl)
       local t=$THREADS; [ "$p" = mqtls-1t ] && t=1
-      local cmd=("$MQTLS" bench reconnect -h 127.0.0.1 "${COMMON[@]}" --threads "$t" --hold 1 \
+      local eng=(); [ "$p" = mqtls-openssl ] && eng=(env MQTLS_TLS_ENGINE=openssl)
+      local cmd=("${eng[@]}" "$MQTLS" bench reconnect -h 127.0.0.1 "${COMMON[@]}" --threads "$t" --hold 1 \
         --json --quiet --broker-pid "$BROKER")
       echo "\$ ${cmd[*]}" >>"$out"
       o=$(timeout 600 "${cmd[@]}" 2>>"$out")
@@ -130,6 +134,8 @@ run_prog() { # prog round
   sleep 2 # let the broker settle
 }
 PROGS=(mqtls mqtls-1t)
+# the same bench on the OpenSSL engine (the peers' library), where it is built in
+"$MQTLS" --version 2>/dev/null | grep -qi openssl && PROGS+=(mqtls-openssl)
 [ -n "$MOSQ" ] && PROGS+=(libmosquitto)
 [ -n "$PAHO" ] && PROGS+=(paho)
 [ -f "$NODE_DIR/mqttjs_storm.js" ] && PROGS+=(mqttjs)

@@ -548,6 +548,95 @@ static bool is_pkcs11_uri(const char *name)
     return name != NULL;
 }
 
+/* A key on a PKCS#11 token that the engine could not open or use: what the library said
+ * (src/net/pkcs11.c, the engines' token code: one status per cause, the URI shown with
+ * pin-value=***), as a finding with the way out. No file checks: there is no file. */
+static void token_key_finding(mqtls__diag_ctx_t *c, const char *uri)
+{
+    const mqtls_error_t *e = c->in->err;
+    if (e == NULL || e->layer != MQTLS_LAYER_CONFIG) {
+        return;
+    }
+    const char *subject = mqtls__diag_subject(c, "--key %s (a key on a PKCS#11 token)", uri);
+    /* MODULE: diag is not told the module's path (the user gave it as --pkcs11-module) */
+    const char *list = "List what the module sees (MODULE: your --pkcs11-module), then name the "
+                       "key by its token and label (token=, object=) or id (id=%01) in the "
+                       "URI:\npkcs11-tool --module MODULE --list-slots\npkcs11-tool --module "
+                       "MODULE --login --list-objects --type privkey   # asks for the PIN";
+    /* the library's words start with the URI: say it once */
+    const char *detail = e->detail;
+    size_t ul = strlen(uri);
+    if (strncmp(detail, uri, ul) == 0 && detail[ul] == ':') {
+        detail += ul + 1 + (detail[ul + 1] == ' ');
+    }
+    const char *fix;
+    const char *why;
+    /* INVALID_ARG and NOT_SUPPORTED have other causes too (a cipher name, a TLS version) */
+    bool about_token = strstr(e->detail, "pkcs11") != NULL ||
+                       strstr(e->detail, "PKCS#11") != NULL || strstr(e->detail, "token") != NULL;
+    if ((e->status == MQTLS_ERR_INVALID_ARG || e->status == MQTLS_ERR_NOT_SUPPORTED) &&
+        !about_token) {
+        return;
+    }
+    switch (e->status) {
+    case MQTLS_ERR_KEY_MISMATCH: {
+        const char *leaf = c->cert_usable ? c->cert->info[0].subject : "?";
+        mqtls__diag_add(c, MQTLS__F_CLIENT_KEY_MISMATCH, subject,
+                        mqtls__diag_fix(c,
+                                        "The token holds another key than the one of --cert: "
+                                        "pick the right object (or give this key's "
+                                        "certificate as --cert). %s",
+                                        list),
+                        "The key on the token '%s' does not belong to the client certificate "
+                        "'%s' (%s). The broker would fail the handshake (decrypt_error).",
+                        uri, leaf, detail);
+        return;
+    }
+    case MQTLS_ERR_KEY_PASSWORD_REQUIRED:
+        why = "The token wants its user PIN to use the key, and none was given.";
+        fix = "Give the PIN from a file (its first line; it stays out of `ps`): --keypass-file "
+              "pin.txt, or in the URI: ?pin-source=file:/path/pin.txt";
+        break;
+    case MQTLS_ERR_KEY_PASSWORD_WRONG:
+        why = "The token refused the PIN (CKR_PIN_INCORRECT). mqtls tried it once; a token "
+              "locks after a few wrong PINs.";
+        fix = "Give the token's user PIN (not the SO PIN): --keypass-file pin.txt or "
+              "pin-source=file:/path/pin.txt in the URI. To try one by hand, once: pkcs11-tool "
+              "--module MODULE --login --list-objects (MODULE: your --pkcs11-module)";
+        break;
+    case MQTLS_ERR_NOT_SUPPORTED:
+        why = "This TLS engine cannot sign with this key on a token (the mbedTLS engines sign "
+              "with RSA keys on a token only, and mbedtls3 in TLS 1.2 only; the openssl engine "
+              "needs OpenSSL's pkcs11 ENGINE).";
+        fix = strstr(e->detail, "not installed") != NULL
+                  ? "Install OpenSSL's pkcs11 ENGINE: apt-get install libengine-pkcs11-openssl"
+                  : "Connect with the openssl engine, which signs EC keys and TLS 1.3 on a "
+                    "token: --tls-engine openssl (docs/tls-engines.md \"Keys on a token\"); "
+                    "or put an RSA key on the token.";
+        break;
+    case MQTLS_ERR_INVALID_ARG:
+        why = "The URI or the module is not given right.";
+        fix = "Write the key as an RFC 7512 URI, e.g. 'pkcs11:token=LABEL;object=KEY' (or "
+              "id=%01), the PIN as pin-value=, pin-source=file:PATH or --keypass-file, and the "
+              "module as --pkcs11-module PATH (or module-path= in the URI).";
+        break;
+    case MQTLS_ERR_PKCS11:
+    case MQTLS_ERR_KEY_UNSUPPORTED:
+        why = "The module, the token or the key could not be found or used.";
+        fix = strstr(e->detail, "PKCS#11 module") != NULL && strstr(e->detail, "token") == NULL
+                  ? "Give the path of the token's PKCS#11 module, e.g. --pkcs11-module "
+                    "/usr/lib/softhsm/libsofthsm2.so (SoftHSM 2) or "
+                    "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so (smart cards)."
+                  : list;
+        break;
+    default:
+        return; /* not the key's: the checks of the other files and the catch-all say it */
+    }
+    mqtls__diag_add(c, MQTLS__F_PKCS11_KEY_UNUSABLE, subject, mqtls__diag_fix(c, "%s", fix),
+                    "The key on the PKCS#11 token cannot be used: %s (%s: %s)", why,
+                    mqtls_status_name(e->status), detail);
+}
+
 void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
 {
     const mqtls_diag_input_t *in = c->in;
@@ -556,7 +645,9 @@ void mqtls__diag_check_key(mqtls__diag_ctx_t *c)
         return;
     }
     if (in->key.data == NULL && in->key.read_errno == 0 && is_pkcs11_uri(in->key.display_name)) {
-        return; /* a key on a PKCS#11 token: no file to check; the engine's status says why */
+        /* a key on a PKCS#11 token: no file to check; the engine's status says why */
+        token_key_finding(c, in->key.display_name);
+        return;
     }
     if (in->key.read_errno != 0 || (in->key.data == NULL && in->key.display_name != NULL)) {
         mqtls_diag_file_t f = in->key;

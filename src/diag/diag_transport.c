@@ -221,8 +221,9 @@ void mqtls__diag_transport(mqtls__diag_ctx_t *c)
                             "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin "
                             "-outform der | openssl dgst -sha256 -binary | openssl enc -base64\n"
                             "then, only if that key is the broker's: --pin sha256//<the printed "
-                            "pin>, beside the pins you have (any one that matches is accepted)",
-                            q_hp, q_sni),
+                            "pin>, beside the pins you have (any one that matches is accepted)%s%s",
+                            q_hp, q_sni, pin != NULL ? ". The server presents --pin " : "",
+                            pin != NULL ? pin : ""),
             "The server's certificate chain verified, but its public key has the pin %s, which "
             "is none of the pins given (--pin). The broker has a new key (renewed certificate, "
             "another broker behind this name) or something between you intercepts TLS; do not "

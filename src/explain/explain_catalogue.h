@@ -18,6 +18,15 @@ typedef struct explain_text {
 /* Shared "how to confirm" commands. The doctor/pki flags mirror mosquitto_pub's. */
 #define DOCTOR "mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key client.key"
 #define SCLIENT "openssl s_client -connect HOST:8883 -servername HOST -showcerts </dev/null"
+/* Re-issue from the CA in pki/ (ca.crt + ca.key, as `mqtls pki` keeps it) into a NEW folder
+ * with links to that CA: never `--force`, which would replace the user's pki/server.* or
+ * pki/<client>.* (DESIGN.md: a printed fix never overwrites a file the user has). mkdir
+ * fails if the folder exists, so nothing is ever replaced. */
+#define PKI_NEW "mkdir pki-new && ln -s ../pki/ca.crt ../pki/ca.key pki-new/ && "
+#define NEW_SERVER PKI_NEW "mqtls pki server pki-new --name HOST"
+#define NEW_CLIENT PKI_NEW "mqtls pki client pki-new --name CLIENT_ID"
+#define USE_SERVER "# then the broker: certfile pki-new/server.crt, keyfile pki-new/server.key\n"
+#define USE_CLIENT "# then: --cert pki-new/CLIENT_ID.crt --key pki-new/CLIENT_ID.key\n"
 
 /* Texts are hand-wrapped for reading. */
 /* clang-format off */
@@ -35,7 +44,7 @@ static const explain_text_t catalogue[] = {
      "mbedTLS sets MBEDTLS_X509_BADCERT_BAD_MD (0x4000) and OpenSSL reports 'ca md too weak' when "
      "a certificate in the chain is signed with SHA-1 or MD5. Re-sign it with SHA-256.",
      "openssl x509 -in server.crt -noout -text | grep 'Signature Algorithm'\n"
-     "openssl x509 -req -sha256 ...   # or: mqtls pki server pki --name HOST --force\n" DOCTOR},
+     "openssl x509 -req -sha256 ...   # or:\n" NEW_SERVER "\n" USE_SERVER DOCTOR},
     [MQTLS__F_CURVE_NOT_ALLOWED] = {
      "The certificate is signed with a public-key algorithm or a curve outside the profile "
      "(MBEDTLS_X509_BADCERT_BAD_PK 0x8000, or BAD_KEY for a disallowed curve), or the curve is not "
@@ -61,7 +70,7 @@ static const explain_text_t catalogue[] = {
      "The server sends only its own certificate; the intermediate that links it to your root is "
      "neither sent nor in your CA file ('unable to get issuer certificate', 'unable to verify the "
      "first certificate').",
-     "cat server.crt intermediate.crt > server-chain.crt\n"
+     "test ! -e server-chain.crt && cat server.crt intermediate.crt > server-chain.crt\n"
      "# mosquitto.conf: certfile /etc/mosquitto/certs/server-chain.crt\n" DOCTOR},
     [MQTLS__F_SERVER_SELF_SIGNED] = {
      "The broker's certificate signs itself ('self-signed certificate'), so only a CA file that "
@@ -81,7 +90,7 @@ static const explain_text_t catalogue[] = {
      "MBEDTLS_X509_BADCERT_EXPIRED (0x01) / 'certificate has expired'. Check notAfter; if it is "
      "in the future, the client's clock is wrong instead.",
      SCLIENT " | openssl x509 -noout -dates\n"
-     "mqtls pki server pki --name HOST --force   # re-issue, then restart the broker\n" DOCTOR},
+     NEW_SERVER "   # re-issue, then restart the broker\n" USE_SERVER DOCTOR},
     [MQTLS__F_SERVER_CERT_NOT_YET_VALID] = {
      "MBEDTLS_X509_BADCERT_FUTURE (0x200) / 'certificate is not yet valid': notBefore is after the "
      "client's current time. Usually the client's clock (see clock-not-set).",
@@ -100,19 +109,18 @@ static const explain_text_t catalogue[] = {
      "MBEDTLS_X509_BADCERT_CN_MISMATCH (0x04) / 'Hostname mismatch': the URI host (or IP) is not "
      "in the certificate's subjectAltName (or CN). Connecting by IP needs an IP SAN.",
      SCLIENT " | openssl x509 -noout -ext subjectAltName\n"
-     "mqtls pki server pki --name HOST --force   # put the exact name/IP you connect to in the "
-     "SAN\n" DOCTOR},
+     NEW_SERVER "   # the exact name you connect to; an IP: --ip ADDR, and\n"
+     "# --dns NAME / --ip ADDR for every other SAN the old one had\n" USE_SERVER DOCTOR},
     [MQTLS__F_SERVER_EKU_MISSING] = {
      "extendedKeyUsage lacks serverAuth (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE 0x1000, "
      "'unsupported certificate purpose').",
      SCLIENT " | openssl x509 -noout -ext extendedKeyUsage,keyUsage\n"
-     "mqtls pki server pki --name HOST --force   # EKU serverAuth\n" DOCTOR},
+     NEW_SERVER "   # EKU serverAuth\n" USE_SERVER DOCTOR},
     [MQTLS__F_SERVER_KEY_USAGE] = {
      "keyUsage lacks digitalSignature (ECDHE suites) or keyEncipherment (RSA key exchange); "
      "mbedTLS sets MBEDTLS_X509_BADCERT_KEY_USAGE (0x800) on the server certificate.",
      SCLIENT " | openssl x509 -noout -ext keyUsage\n"
-     "mqtls pki server pki --name HOST --force   # keyUsage digitalSignature,keyEncipherment\n"
-     DOCTOR},
+     NEW_SERVER "   # keyUsage digitalSignature,keyEncipherment\n" USE_SERVER DOCTOR},
     [MQTLS__F_CA_NOT_CA] = {
      "basicConstraints CA:FALSE or absent on a certificate in the CA file; mbedTLS will not use "
      "it to verify others.",
@@ -131,7 +139,7 @@ static const explain_text_t catalogue[] = {
     [MQTLS__F_CHAIN_ORDER] = {
      "A chain file must list the leaf first, then each issuer. Some stacks accept any order, "
      "mbedTLS and OpenSSL do not always.",
-     "cat server.crt intermediate.crt > server-chain.crt   # leaf first\n" DOCTOR},
+     "test ! -e server-chain.crt && cat server.crt intermediate.crt > server-chain.crt   # leaf first\n" DOCTOR},
     [MQTLS__F_CA_WEAK_SIGNATURE_INFO] = {
      "Roots are trusted by presence; their self-signature is not checked. Not a cause of "
      "failure.",
@@ -157,7 +165,7 @@ static const explain_text_t catalogue[] = {
      "The broker reports 'certificate has expired' for the client; the client receives alert 45 "
      "certificate_expired.",
      "openssl x509 -in client.crt -noout -enddate\n"
-     "mqtls pki client pki --name CLIENT_ID --force\n" DOCTOR},
+     NEW_CLIENT "\n" USE_CLIENT DOCTOR},
     [MQTLS__F_CLIENT_CERT_NOT_YET_VALID] = {
      "notBefore of the client certificate is after the broker's clock.",
      "openssl x509 -in client.crt -noout -startdate\ndate -u   # on the broker\n" DOCTOR},
@@ -165,16 +173,15 @@ static const explain_text_t catalogue[] = {
      "extendedKeyUsage lacks clientAuth; the broker reports 'unsupported certificate purpose' and "
      "sends alert 43 unsupported_certificate or 42 bad_certificate.",
      "openssl x509 -in client.crt -noout -ext extendedKeyUsage\n"
-     "mqtls pki client pki --name CLIENT_ID --force   # EKU clientAuth\n" DOCTOR},
+     NEW_CLIENT "   # EKU clientAuth\n" USE_CLIENT DOCTOR},
     [MQTLS__F_CLIENT_KEY_USAGE] = {
      "A TLS client signs the handshake (CertificateVerify); keyUsage without digitalSignature "
      "makes the broker reject the certificate.",
      "openssl x509 -in client.crt -noout -ext keyUsage\n"
-     "mqtls pki client pki --name CLIENT_ID --force\n"
-     DOCTOR},
+     NEW_CLIENT "\n" USE_CLIENT DOCTOR},
     [MQTLS__F_CLIENT_CHAIN_INCOMPLETE] = {
      "The broker trusts the root but the client sends only its leaf, not the intermediate.",
-     "cat client.crt intermediate.crt > client-chain.crt\n"
+     "test ! -e client-chain.crt && cat client.crt intermediate.crt > client-chain.crt\n"
      "mosquitto_pub ... --cert client-chain.crt --key client.key\n" DOCTOR},
     [MQTLS__F_CLIENT_CERT_REJECTED] = {
      "The broker sent a fatal alert about the client's certificate (bad_certificate, "
@@ -188,27 +195,27 @@ static const explain_text_t catalogue[] = {
      "# mosquitto.conf: cafile must contain the CA that issued the client certificates\n" DOCTOR},
     [MQTLS__F_KEY_PASSWORD_REQUIRED] = {
      "mbedTLS -0x3C00/-0x1300 (password can't be empty).",
-     "openssl pkey -in client.key -out client-plain.key   # or pass the password\n" DOCTOR},
+     "test ! -e client-plain.key && openssl pkey -in client.key -out client-plain.key   # or pass the password\n" DOCTOR},
     [MQTLS__F_KEY_PASSWORD_WRONG] = {
      "mbedTLS -0x3B80/-0x1380 (password does not allow for correct decryption); OpenSSL 'bad "
      "decrypt'.",
      "openssl pkey -in client.key -noout   # asks for the password\n" DOCTOR},
     [MQTLS__F_KEY_ENCRYPTION_UNSUPPORTED] = {
      "PKCS#8 with PBES2/scrypt or an uncompiled cipher (mbedTLS -0x1280 / -0x1400 / -0x3980).",
-     "openssl pkey -in client.key -out client-plain.key\n"
-     "# or re-encrypt: openssl pkey -in client.key -aes256 -out client-aes.key\n" DOCTOR},
+     "test ! -e client-plain.key && openssl pkey -in client.key -out client-plain.key\n"
+     "# or re-encrypt: test ! -e client-aes.key && openssl pkey -in client.key -aes256 -out client-aes.key\n" DOCTOR},
     [MQTLS__F_KEY_TYPE_UNSUPPORTED] = {
      "Ed25519/Ed448/X25519 keys or unknown curves cannot be loaded (mbedTLS -0x3C80, -0x3A00).",
      "openssl pkey -in client.key -noout -text | head -1\n"
-     "mqtls pki client pki --name CLIENT_ID --force   # ECDSA P-256\n" DOCTOR},
+     NEW_CLIENT "   # ECDSA P-256\n" USE_CLIENT DOCTOR},
     [MQTLS__F_WEAK_CLIENT_KEY] = {
      "OpenSSL at SECLEVEL 2 rejects RSA < 2048 ('ee key too small').",
      "openssl x509 -in client.crt -noout -text | grep Public-Key\n"
-     "mqtls pki client pki --name CLIENT_ID --force\n" DOCTOR},
+     NEW_CLIENT "\n" USE_CLIENT DOCTOR},
     [MQTLS__F_CLIENT_SIGNATURE_HASH] = {
      "OpenSSL brokers at security level 1+ reject it ('ca md too weak' in the broker log).",
      "openssl x509 -in client.crt -noout -text | grep 'Signature Algorithm'\n"
-     "mqtls pki client pki --name CLIENT_ID --force\n" DOCTOR},
+     NEW_CLIENT "\n" USE_CLIENT DOCTOR},
     [MQTLS__F_FILE_UNREADABLE] = {
      "Wrong path, permissions, or the broker user cannot read it ('Unable to load ...', 'File "
      "not found').",
@@ -223,7 +230,7 @@ static const explain_text_t catalogue[] = {
      "openssl x509 -in ca.crt -noout && tail -1 ca.crt\n" DOCTOR},
     [MQTLS__F_DER_NOT_PEM] = {
      "OpenSSL 'no start line'. Convert it.",
-     "openssl x509 -inform DER -in ca.der -out ca.crt\n" DOCTOR},
+     "test ! -e ca.crt && openssl x509 -inform DER -in ca.der -out ca.crt\n" DOCTOR},
     [MQTLS__F_NOT_A_CERTIFICATE] = {
      "Nothing in the file parses as an X.509 certificate (mbedTLS -0x2780 / -0x2180).",
      "head -1 ca.crt; openssl x509 -in ca.crt -noout -subject\n" DOCTOR},
@@ -327,8 +334,8 @@ static const explain_text_t catalogue[] = {
      "(and the CN when there is no SAN), never with iPAddress SANs: a device that connects by "
      "IP fails with -0x2700, flags 0x04 (CN_MISMATCH), although OpenSSL and mqtls accept the "
      "certificate.",
-     "mqtls pki server pki --name HOST --ip 192.0.2.10 --dns 192.0.2.10 --force   # the IP as "
-     "a DNS name too\n# or connect by a DNS name that is in the certificate\n" DOCTOR},
+     NEW_SERVER " --ip 192.0.2.10 --dns 192.0.2.10   # the IP as a DNS name too\n" USE_SERVER
+     "# or connect by a DNS name that is in the certificate\n" DOCTOR},
     [MQTLS__F_PSK_MISMATCH] = {
      "Both sides derived different keys from the PSK: the broker's psk_file holds another key for this identity (or the key was given in another form: hex digits, not text). OpenSSL logs decryption failed or bad record mac.",
      "grep '^IDENTITY:' /etc/mosquitto/psk_file   # the hex after the colon must equal --psk\n" DOCTOR},
@@ -414,9 +421,10 @@ static const explain_text_t catalogue[] = {
      "broker certificate with RSA-2048+ or P-256 (and the same subjectAltNames); lowering the "
      "security level only hides it, and mbedTLS devices reject the key anyway (BAD_KEY).",
      "openssl x509 -in server.crt -noout -text | grep -E 'Public-Key|DNS:|IP Address:'\n"
-     "cp -a pki pki-2048   # work on a copy; pki/ holds ca.crt and ca.key\n"
-     "mqtls pki server pki-2048 --name HOST --rsa 2048 --force   # add --dns/--ip for every "
-     "SAN shown above\n"
+     "# a new folder with links to the CA in pki/ (ca.crt, ca.key); pki/ stays as it is:\n"
+     "mkdir pki-2048 && ln -s ../pki/ca.crt ../pki/ca.key pki-2048/ && "
+     "mqtls pki server pki-2048 --name HOST --rsa 2048   # add --dns/--ip for every SAN shown "
+     "above\n"
      "# mosquitto.conf: certfile .../pki-2048/server.crt   keyfile .../pki-2048/server.key"},
     [MQTLS__F_BROKER_LOCAL_ONLY] = {
      "mosquitto 2.0 and later, started without a configuration that has a 'listener' line, runs "
@@ -459,10 +467,10 @@ static const explain_text_t catalogue[] = {
      "fails on the other ('PrivateKeyInfo cannot be cast', 'algid parse error'). If 'openssl "
      "pkey' reads it, convert the key; the certificate stays valid.",
      "openssl pkey -in client.key -noout && echo 'the key itself is fine'\n"
-     "openssl pkey -in client.key -out client-pkcs8.pem                # 'BEGIN PRIVATE KEY'\n"
-     "openssl pkey -in client.key -traditional -out client-pkcs1.pem   # 'BEGIN RSA/EC PRIVATE "
+     "test ! -e client-pkcs8.pem && openssl pkey -in client.key -out client-pkcs8.pem                # 'BEGIN PRIVATE KEY'\n"
+     "test ! -e client-pkcs1.pem && openssl pkey -in client.key -traditional -out client-pkcs1.pem   # 'BEGIN RSA/EC PRIVATE "
      "KEY'\n"
-     "openssl pkey -inform DER -in client.der -out client.pem          # DER -> PEM"},
+     "test ! -e client.pem && openssl pkey -inform DER -in client.der -out client.pem          # DER -> PEM"},
     [MQTLS__F_SERVER_KEY_MISMATCH] = {
      "The broker's keyfile is not the key of its certfile: mosquitto logs 'Server "
      "certificate/key are inconsistent.' (OpenSSL: 'key values mismatch' while loading) and does "
@@ -531,6 +539,16 @@ static const explain_text_t catalogue[] = {
      "openssl s_client -connect HOST:8883 </dev/null 2>/dev/null | openssl x509 -pubkey -noout "
      "| openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl enc -base64"
      "   # the server's pin: compare, then add it with --pin sha256//...\n"},
+    [MQTLS__F_PKCS11_KEY_UNUSABLE] = {
+     "The client key is on a PKCS#11 token (an RFC 7512 pkcs11: URI as --key, "
+     "mqtls_tls_cfg_t::key_file) and could not be used: the module cannot be loaded, no token or "
+     "no private key matches the URI (or several do), the token wants a PIN (none given, or it "
+     "refused it: CKR_PIN_INCORRECT 0xA0), or the TLS engine cannot sign with that key (EC keys "
+     "on a token need the openssl engine; mbedTLS 3.6 signs with a token key in TLS 1.2 only).",
+     "pkcs11-tool --module MODULE.so --list-slots\n"
+     "pkcs11-tool --module MODULE.so --login --list-objects --type privkey   # asks for the PIN\n"
+     "mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key "
+     "'pkcs11:token=LABEL;object=KEY' --pkcs11-module MODULE.so --keypass-file pin.txt"},
 };
 /* clang-format on */
 
@@ -539,5 +557,10 @@ _Static_assert(sizeof catalogue / sizeof catalogue[0] == MQTLS__F_COUNT,
 
 #undef DOCTOR
 #undef SCLIENT
+#undef PKI_NEW
+#undef NEW_SERVER
+#undef NEW_CLIENT
+#undef USE_SERVER
+#undef USE_CLIENT
 
 #endif /* MQTLS_EXPLAIN_CATALOGUE_H */

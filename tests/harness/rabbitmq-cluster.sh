@@ -34,25 +34,46 @@ usage() {
 }
 
 # ---- ports -------------------------------------------------------------------------------------
+# A cluster needs 6 ports per node plus epmd's, picked here and bound by the nodes seconds later
+# (tens of seconds when three nodes boot on two busy cores). Two things could take a port in that
+# window, and each was seen as a node failing to boot with eaddrinuse:
+#  - another picker that probes the same numbers: the other RabbitMQ tests (cluster, failover, ws
+#    run side by side under ctest -j) and the mosquitto-based tests, whose pickers (lib.sh,
+#    scenarios/*.sh, client_ws) draw from 20000-59999, which held this harness's old range;
+#  - the kernel, which hands out 32768-60999 as source ports of outgoing connections.
+# So this harness draws from its own range, 10000-19999 (MQTLS_RABBIT_PORT_MIN/MAX): no other test
+# picker uses it and it is below the ephemeral range. And each port is reserved across processes:
+# an flock on PORT_LOCKS/<port>, taken here and held by the open descriptor, which epmd and every
+# node inherit, so the lock lasts exactly as long as the cluster's processes (released by the
+# kernel when the last one exits, even after a crash: nothing to clean up). A concurrent start
+# skips a locked port before it even probes it.
+PORT_MIN=${MQTLS_RABBIT_PORT_MIN:-10000}
+PORT_MAX=${MQTLS_RABBIT_PORT_MAX:-19999}
+PORT_LOCKS=${MQTLS_RABBIT_PORT_LOCKS:-${TMPDIR:-/tmp}/mqtls-rabbitmq-ports}
 TAKEN=" "
 port_is_free() { # port
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null &&
     ! { command -v ss >/dev/null && ss -Htan "sport = :$1" | grep -q .; }
 }
-free_port() { # a random unprivileged port nothing listens on and not handed out yet
-  local p
-  # Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default): a port in it
-  # may be taken meanwhile as the source port of some client's connection (seen: eaddrinuse).
+# pick_port VAR: a port of PORT_MIN..PORT_MAX nothing listens on (nor lingers on in TIME_WAIT),
+# locked for this cluster, into VAR. Not in a $(...) subshell: the lock's descriptor must stay
+# open in this shell, for the processes it starts to inherit.
+pick_port() { # variable name
+  local p fd span=$((PORT_MAX - PORT_MIN + 1))
+  mkdir -p "$PORT_LOCKS" 2>/dev/null && [ -w "$PORT_LOCKS" ] ||
+    die "cannot write the port lock folder $PORT_LOCKS (MQTLS_RABBIT_PORT_LOCKS)"
   for _ in $(seq 400); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
+    p=$((PORT_MIN + (RANDOM * 32768 + RANDOM) % span))
     case "$TAKEN" in *" $p "*) continue ;; esac
-    if port_is_free "$p"; then
+    exec {fd}>>"$PORT_LOCKS/$p" || continue
+    if flock -n "$fd" && port_is_free "$p"; then
       TAKEN="$TAKEN$p "
-      echo "$p"
+      printf -v "$1" '%s' "$p"
       return 0
     fi
+    exec {fd}>&- # held by another cluster, or in use: let it go
   done
-  return 1
+  die "no free port in $PORT_MIN-$PORT_MAX after 400 tries"
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -357,10 +378,10 @@ cmd_start() { # DIR [NODES]
   t0=$(date +%s%N)
   RMQ_NODES=$nodes
   RMQ_TAG=$(LC_ALL=C tr -dc 'a-z0-9' </dev/urandom | head -c 6 || true)
-  RMQ_EPMD_PORT=$(free_port)
+  pick_port RMQ_EPMD_PORT
   for i in $(seq "$nodes"); do
     eval "RMQ_N${i}_NAME=mqtls-$RMQ_TAG-r$i@localhost"
-    for k in AMQP DIST MQTT MQTTS WS WSS; do eval "RMQ_N${i}_$k=$(free_port)"; done
+    for k in AMQP DIST MQTT MQTTS WS WSS; do pick_port "RMQ_N${i}_$k"; done
   done
   write_state
   # From here on, a failure stops whatever was started.

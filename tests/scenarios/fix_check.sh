@@ -20,6 +20,10 @@
 # copy: the top finding must be the expected one and its text must hold no command that
 # writes, moves or deletes a file. A broken scenario without a recipe fails. Manifest keys for
 # the connection: pin= (--pin, space-separated), via=reset-proxy (reset_proxy.py in front).
+# A warning (expect_severity=warning: doctor says ok, exit 0, with it first) must be gone after
+# its fix. fix_mbedtls2_host=HOST: mbedTLS 2.28 itself ($MQTLS_MBEDTLS2_NAME_CHECK, built from
+# tests/unit/diag/mbedtls2_name_check.c) must reject the broker's certificate for HOST before
+# the fix and accept the new one after it: what a device on ESP-IDF 4 decides.
 # Usage: fix_check.sh MQTLS_BINARY SCENARIO_DIR [NAME...]
 # Prints one line per scenario and "fix: N verified, M failed, K manual"; exit 1 on failure.
 set -uo pipefail
@@ -171,11 +175,14 @@ try:
 except Exception:
     d={"verdict":"unparsable","findings":[]}
 f=d.get("findings") or [{}]
-print(d.get("verdict","")); print(f[0].get("id","")); sys.stdout.write(f[0].get("fix",""))' \
+print(d.get("verdict","")); print(f[0].get("id",""))
+print(" ".join(x.get("id","") for x in d.get("findings") or []))
+sys.stdout.write(f[0].get("fix",""))' \
         2>/dev/null)
     VERDICT=$(printf '%s\n' "$p" | sed -n 1p)
     TOP=$(printf '%s\n' "$p" | sed -n 2p)
-    FIXTEXT=$(printf '%s\n' "$p" | sed -n '3,$p')
+    IDS=" $(printf '%s\n' "$p" | sed -n 3p) "
+    FIXTEXT=$(printf '%s\n' "$p" | sed -n '4,$p')
 }
 # The fix's commands: "$ " lines before the first "Or" line.
 commands_of() {
@@ -194,6 +201,21 @@ writes_files() {
     t=$(printf '%s\n' "$1" | sed -E 's#[0-9&]?>/dev/null##g; s#</dev/null##g; s#<[^<>]*>##g')
     printf '%s\n' "$t" | grep -oE "(^|[ ;&|(\`\$])(rm|mv|cp|ln|mkdir|rmdir|tee|touch|truncate|dd|\
 chmod|chown|shred|unlink) |sed -i|--force| -out | -keyout | -o |>" | head -1
+}
+# device_verdict NAME WANT: mbedTLS 2.28's verdict (0 accepted, 1 rejected) on the broker's
+# certificate the copy uses now, for fix_mbedtls2_host; returns 0 when it is WANT.
+device_verdict() {
+    local s=$ROOT/$1 host out rc
+    host=$(get fix_mbedtls2_host "$s")
+    [ -n "$host" ] || return 0
+    if [ -z "${MQTLS_MBEDTLS2_NAME_CHECK:-}" ] || [ ! -x "$MQTLS_MBEDTLS2_NAME_CHECK" ]; then
+        echo "  (MQTLS_MBEDTLS2_NAME_CHECK is not set: cannot ask mbedTLS 2.28)"
+        return 1
+    fi
+    out=$("$MQTLS_MBEDTLS2_NAME_CHECK" "$s/$(get ca "$s")" "$s/$(get server_cert "$s")" "$host")
+    rc=$?
+    DEVICE="${out%%$'\n'*}"
+    [ "$rc" -eq "$2" ] || { echo "  $out"; return 1; }
 }
 
 names=("$@")
@@ -248,12 +270,24 @@ for name in "${names[@]}"; do
     live_expect=$(get "live_expect_${MQTLS_TLS_ENGINE:-}" "$s")
     [ -n "$live_expect" ] || live_expect=$(get live_expect "$s")
     [ -n "$live_expect" ] && expect=$live_expect
+    warning=$(get expect_severity "$s")
     # 1. the broken set-up: the top finding and its fix text.
     broker "$name" || { bad "no broker"; rm -rf "$s"; continue; }
     doctor "$name"
     parse
-    if [ "$TOP" != "$expect" ] || [ "$RC" -eq 0 ] || [ "$RC" -eq 2 ]; then
+    if [ "$warning" = warning ]; then
+        if [ "$TOP" != "$expect" ] || [ "$RC" -ne 0 ] || [ "$VERDICT" != ok ]; then
+            bad "before the fix: expected the warning $expect first with verdict ok (exit 0)," \
+                "got '${TOP:-none}', verdict '${VERDICT:-?}' (exit $RC)"
+            rm -rf "$s"; continue
+        fi
+    elif [ "$TOP" != "$expect" ] || [ "$RC" -eq 0 ] || [ "$RC" -eq 2 ]; then
         bad "before the fix: expected $expect (a failure exit), got '${TOP:-none}' (exit $RC)"
+        rm -rf "$s"; continue
+    fi
+    if ! device_verdict "$name" 1; then
+        bad "before the fix: mbedTLS 2.28 does not reject the broker's certificate for" \
+            "$(get fix_mbedtls2_host "$s"): the scenario shows nothing a device would see"
         rm -rf "$s"; continue
     fi
     fixtext=$FIXTEXT
@@ -331,6 +365,15 @@ for name in "${names[@]}"; do
         bad "after the fix: doctor exit $RC, verdict '${VERDICT:-?}', top '$TOP'"
         rm -rf "$s"; continue
     fi
+    if [[ "$IDS" == *" $expect "* ]]; then
+        bad "after the fix: doctor still reports $expect"; rm -rf "$s"; continue
+    fi
+    DEVICE=
+    if ! device_verdict "$name" 0; then
+        bad "after the fix: mbedTLS 2.28 still rejects the new certificate for" \
+            "$(get fix_mbedtls2_host "$s")"
+        rm -rf "$s"; continue
+    fi
     client_args "$name"
     if ! perr=$(cd "$WORK" && timeout 20 "$BIN" pub -h "$(get host "$s")" -p "$PORT" -t fix/check \
         -m ok -i "fix-$$-$pass" "${CARGS[@]}" 2>&1 >/dev/null); then
@@ -339,7 +382,7 @@ for name in "${names[@]}"; do
     fi
     pass=$((pass + 1))
     echo "ok   $name ($((($(date +%s%N) - ts) / 1000000)) ms): $expect fixed by:" \
-        "${pre:+[$pre] }$(printf '%s' "$cmds" | tr '\n' ';')${use:+ [$use]}"
+        "${pre:+[$pre] }$(printf '%s' "$cmds" | tr '\n' ';')${use:+ [$use]}${DEVICE:+; $DEVICE}"
     rm -rf "$s"
 done
 T1=$(date +%s.%N)

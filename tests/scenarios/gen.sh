@@ -27,6 +27,8 @@
 #   server_name=               --tls-server-name
 #   ca_default=1               no --cafile: the system bundle is used (and said so)
 #   msg_has=                   text the first finding's message must contain
+#   expect_severity=warning    `expect` is a warning: doctor still says ok (exit 0) with it
+#                              first (live.sh, fix_check.sh); after its fix it is gone
 #   not_has=                   finding ids that must not be reported (comma list)
 #   pin=                       the client's --pin value(s), space-separated sha256//BASE64
 #                              (live only: tests/unit/diag computes the leaf's pin and sets
@@ -316,6 +318,16 @@ put $s broker/server.crt $W/server.crt; std $s; client_ok $s
 
 s=good-ip-san; scenario $s expect=none $FILES host=127.0.0.1
 put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
+
+# Connecting by IP to a certificate with the IP as an iPAddress SAN only: right, and mqtls
+# accepts it, but a device on mbedTLS < 3.5 (esp-idf-4) matches the host against dNSName SANs
+# only. The CA folder is laid out as `mqtls pki` keeps it, with the broker's current
+# server.crt/server.key beside ca.crt/ca.key: a fix that re-issued with `mqtls pki server
+# --force` into that folder would replace them (fix_check.sh proves they stay).
+s=ip-san-old-mbedtls; scenario $s expect=ip-san-old-mbedtls expect_severity=warning $FILES \
+    host=127.0.0.1 profile=esp-idf-4
+put $s ca.crt $W/root.crt; put $s ca.key $W/root.key; put $s broker/server.crt $W/server.crt
+std $s; client_ok $s; put $s server.crt $W/server.crt; put $s server.key $W/server.key
 
 s=good-mosquitto-org-new-ca; scenario $s expect=none $FILES host=localhost profile=mbedtls3-default
 put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; client_ok $s
@@ -673,6 +685,9 @@ put $s ca.crt $W/root.crt; put $s broker/server.crt $W/server.crt; std $s; clien
 #              that its text holds no command that writes, moves or deletes a file
 #   fix_engines=     the TLS engines whose live finding the recipe answers (others see
 #              another one: live_expect); fix_check.sh checks it there only
+#   fix_mbedtls2_host=  the host a device on mbedTLS 2.28 connects to: fix_check.sh asks
+#              mbedTLS 2.28 itself (tests/unit/diag/mbedtls2_name_check.c) to reject the
+#              broker's certificate for it before the fix and to accept the new one after
 # ca.key next to ca.crt: the "own PKI" layout of `mqtls pki` (DIR/ca.crt + DIR/ca.key).
 fixes() {
     local s=$1
@@ -712,6 +727,9 @@ fixes server-expired-ca-named-root \
 fixes hostname-mismatch "fix_has=--tls-server-name broker.example.com" \
     "fix_use=server_name=broker.example.com"
 fixes hostname-ip-not-in-san "fix_has=--tls-server-name localhost" "fix_use=server_name=localhost"
+fixes ip-san-old-mbedtls \
+    "fix_has=mqtls pki server server-new --name localhost --dns 127.0.0.1 --ip 127.0.0.1 --rsa 2048" \
+    "$NEW_SERVER" "fix_mbedtls2_host=127.0.0.1"
 put weak-ca-rsa1024 ca.key $W/weak.key
 fixes weak-ca-rsa1024 "fix_has=mkdir ca-new && mqtls pki init ca-new --rsa 2048" \
     "fix_use=ca=ca-new/ca.crt server_cert=ca-new/server.crt server_key=ca-new/server.key"

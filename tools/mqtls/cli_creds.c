@@ -172,8 +172,8 @@ void cli_creds_load(cli_creds_t *c, const cli_opts_t *o)
         c->ca_is_default = true;
     }
     cli_cred_load(&c->cert, o->cert);
-    /* pub, sub: a key on a PKCS#11 token is no file (doctor checks key files only) */
-    bool on_token = o->mode != CLI_DOCTOR && cli_is_pkcs11_uri(o->key);
+    /* a key on a PKCS#11 token is no file: the library opens it (mqtls_client_create()) */
+    bool on_token = cli_is_pkcs11_uri(o->key);
     cli_cred_load(&c->key, on_token ? NULL : o->key);
     if (on_token) {
         (void)cli_key_shown(o->key, c->key_shown, sizeof c->key_shown);

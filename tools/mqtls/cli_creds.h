@@ -23,8 +23,7 @@
 typedef struct cli_creds {
     cli_cred_t ca, cert, key;
     bool ca_is_default; /* no --cafile/--capath: ca is the system bundle */
-    char key_shown[600]; /* pub, sub: --key is a pkcs11: URI (no file), with pin-value=***;
-                            "" otherwise */
+    char key_shown[600]; /* --key is a pkcs11: URI (no file), with pin-value=***; "" otherwise */
     cli_cred_t nearby[CLI_NEARBY_MAX];
     mqtls_diag_file_t nearby_diag[CLI_NEARBY_MAX];
     size_t nearby_count;

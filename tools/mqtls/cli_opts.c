@@ -351,6 +351,41 @@ static int apply_engine(cli_opts_t *o, const char *val, FILE *err)
 /* The one switch: what each option does to @p o. Returns CLI_PARSE_OK, APPLY_BAD_VALUE (the
  * caller says so) or MQTLS_EXIT_USAGE (already said). Every option id has its case: a new page
  * in opts/ without one is a -Wswitch error. */
+/* --pin: a pin is public (a hash of the server's public key), so the message may show it. */
+static int apply_pin(cli_opts_t *o, const char *val, FILE *err)
+{
+    if (o->pin_count >= CLI_MAX_PINS) {
+        return cli_usage_error(o->mode, err, true, "at most %d --pin", CLI_MAX_PINS);
+    }
+    if (is_pin(val)) {
+        o->pins[o->pin_count++] = val;
+        return CLI_PARSE_OK;
+    }
+    if (strncmp(val, "sha256//", 8) != 0) {
+        return cli_usage_error(o->mode, err, true,
+                               "--pin '%s' is not a pin: a pin is sha256// followed by the "
+                               "base64 of the SHA-256 of the server's public key (only sha256 "
+                               "pins exist)",
+                               val);
+    }
+    size_t len = strlen(val) - 8;
+    if (len != 44) {
+        return cli_usage_error(o->mode, err, true,
+                               "--pin '%s': after sha256// come the 44 base64 characters of a "
+                               "SHA-256 (A-Z a-z 0-9 + /, the last one '='), not %zu characters",
+                               val, len);
+    }
+    size_t at = 0; /* the first character that is not base64 (or not '=' at the end) */
+    while (at < 43 &&
+           (isalnum((unsigned char)val[8 + at]) || val[8 + at] == '+' || val[8 + at] == '/')) {
+        at++;
+    }
+    return cli_usage_error(
+        o->mode, err, true, "--pin '%s': character %zu after sha256// ('%c') is not %s", val,
+        at + 1, val[8 + at],
+        at == 43 ? "'=' (the base64 of 32 bytes ends in one '=')" : "base64 (A-Z a-z 0-9 + /)");
+}
+
 static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
 {
     cli_mode_t mode = o->mode;
@@ -559,11 +594,7 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
         o->alpn[o->alpn_count++] = val;
         break;
     case CLI_OPT_PIN:
-        if (o->pin_count >= CLI_MAX_PINS || !is_pin(val)) {
-            return APPLY_BAD_VALUE;
-        }
-        o->pins[o->pin_count++] = val;
-        break;
+        return apply_pin(o, val, err);
     case CLI_OPT_PKCS11_MODULE:
         o->pkcs11_module = val;
         break;

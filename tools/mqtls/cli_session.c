@@ -185,9 +185,6 @@ static void print_doctor_hint(const cli_opts_t *o)
     if (!cli_build_uri(o, uri, sizeof(uri))) {
         return;
     }
-    if (cli_is_pkcs11_uri(o->key)) {
-        return; /* doctor checks key files, not keys on a token */
-    }
     fprintf(stderr, "mqtls: for a step-by-step check run:\n  mqtls doctor %s", uri);
     if (o->version_given) {
         fprintf(stderr, " -V %s", o->version == MQTLS_V5 ? "5" : "311");
@@ -198,7 +195,7 @@ static void print_doctor_hint(const cli_opts_t *o)
     } fl[] = {{"--cafile", o->cafile},
               {"--capath", o->capath},
               {"--cert", o->cert},
-              {"--key", o->key},
+              {"--key", cli_is_pkcs11_uri(o->key) ? NULL : o->key},
               {"--keypass-file", o->keypass_file},
               {"--tls-server-name", o->server_name},
               {"-i", o->id},
@@ -206,6 +203,14 @@ static void print_doctor_hint(const cli_opts_t *o)
     for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
         if (fl[i].val != NULL) {
             fprintf(stderr, " %s %s", fl[i].flag, fl[i].val);
+        }
+    }
+    if (cli_is_pkcs11_uri(o->key)) {
+        /* a key on a token: the URI quoted (';' is the shell's), its pin-value as *** */
+        char shown[600];
+        fprintf(stderr, " --key '%s'", cli_key_shown(o->key, shown, sizeof shown));
+        if (o->pkcs11_module != NULL) {
+            fprintf(stderr, " --pkcs11-module %s", o->pkcs11_module);
         }
     }
     for (size_t i = 0; i < o->pin_count; i++) {

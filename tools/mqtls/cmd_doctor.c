@@ -2,9 +2,12 @@
  * wrong with findings (src/diag) a newcomer can act on.
  *
  *   step 1 (offline): local clock, CA file, client certificate, client key (parse, types,
- *                     validity, profile, key/cert pair, EKU, chain to the issuer)
- *   step 2-4 (live):  TCP connect, TLS handshake, MQTT CONNECT -- through the public client
- *                     API; on failure mqtls_diag_run() gets the error + handshake facts.
+ *                     validity, profile, key/cert pair, EKU, chain to the issuer); a key on a
+ *                     PKCS#11 token (--key pkcs11:...) is opened on the token by the library
+ *                     and checked against --cert there; --pin is only said to wait for step 3
+ *   step 2-4 (live):  TCP connect, TLS handshake (signed with the token key, the server's key
+ *                     checked against --pin), MQTT CONNECT -- through the public client API; on
+ *                     failure mqtls_diag_run() gets the error + handshake facts.
  *
  * Files are read here (diag is pure), by the credential check pub and sub use too
  * (cli_creds.c); the library checks them the same way it does for pub and sub
@@ -27,6 +30,7 @@
 #include "mqtls/client.h"
 #include "mqtls/diag.h"
 #include "mqtls/error.h"
+#include "mqtls/tls.h"
 
 #define DOCTOR_MAX_STEPS 12
 #define DOCTOR_LIVE_TIMEOUT_MS 15000
@@ -221,6 +225,97 @@ static bool key_matches_cert(const doctor_t *d)
     return true;
 }
 
+/* The engine that opens a key on a token and signs with it: --tls-engine, else
+ * $MQTLS_TLS_ENGINE, else the library's default (as mqtls_tls_cfg_t::engine says). */
+static const char *engine_name(const doctor_t *d)
+{
+    const char *e = d->o.tls_engine;
+    if (e == NULL || e[0] == '\0') {
+        e = getenv("MQTLS_TLS_ENGINE");
+    }
+    if (e == NULL || e[0] == '\0') {
+        return mqtls_tls_engine_default();
+    }
+    if (strcmp(e, "mbedtls") == 0) { /* the newest mbedTLS of the build */
+        for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+            if (strcmp(mqtls_tls_engine_name(i), "mbedtls3") == 0) {
+                return "mbedtls3";
+            }
+        }
+        return "mbedtls2";
+    }
+    return e;
+}
+
+/* Is the library's refusal about the key on the token (not about another file)? */
+static bool token_refused(const mqtls_error_t *e)
+{
+    bool about = strstr(e->detail, "pkcs11") != NULL || strstr(e->detail, "PKCS#11") != NULL ||
+                 strstr(e->detail, "token") != NULL;
+    switch (e->status) {
+    case MQTLS_ERR_PKCS11:
+    case MQTLS_ERR_KEY_PASSWORD_REQUIRED:
+    case MQTLS_ERR_KEY_PASSWORD_WRONG:
+    case MQTLS_ERR_KEY_MISMATCH:
+    case MQTLS_ERR_KEY_UNSUPPORTED:
+        return true;
+    case MQTLS_ERR_NOT_SUPPORTED:
+    case MQTLS_ERR_INVALID_ARG:
+        return about;
+    default:
+        return false;
+    }
+}
+
+/* --key pkcs11:...: no file; mqtls_client_create() opened the key on the token (module, token,
+ * object, PIN, a key type the engine signs with) and checked it against --cert: the openssl
+ * engine compares the public key libp11 reads from the token (X509_check_private_key); the
+ * mbedTLS engines have the token sign a test digest that the certificate's key verifies
+ * (mbedtls_pk_check_pair on an RSA_ALT key). */
+static void token_key_step(doctor_t *d, const mqtls_error_t *setup_err)
+{
+    const char *shown = d->creds.key_shown;
+    const char *engine = engine_name(d);
+    const char *module = d->o.pkcs11_module != NULL ? d->o.pkcs11_module : "the URI's module-path";
+    const char *id = first_id(d->findings, OWN_KEY);
+    if (setup_err != NULL && token_refused(setup_err)) {
+        /* the library's words start with the URI as shown: say it once */
+        const char *why = setup_err->detail;
+        size_t n = strlen(shown);
+        if (strncmp(why, shown, n) == 0 && why[n] == ':') {
+            why += n + 1 + (why[n + 1] == ' ');
+        }
+        add_step(d, "client key", STEP_FAIL,
+                 "%s (on a PKCS#11 token, module %s, engine %s): %s (%s)%s%s", shown, module,
+                 engine, why, mqtls_status_name(setup_err->status), id != NULL ? " -> " : "",
+                 id != NULL ? id : "");
+        return;
+    }
+    if (setup_err != NULL) {
+        add_step(d, "client key", STEP_SKIP,
+                 "%s (on a PKCS#11 token): not opened, the set-up stopped before it (%s)", shown,
+                 mqtls_status_name(setup_err->status));
+        return;
+    }
+    char type[80] = "";
+    mqtls_certinfo_t ci;
+    size_t n = 0;
+    const cli_cred_t *cert = &d->creds.cert;
+    if (cert->err == 0 && cert->data != NULL &&
+        (mqtls_certinfo_parse(cert->data, cert->len, &ci, 1, &n) == MQTLS_OK || n > 0) && n > 0) {
+        snprintf(type, sizeof type, "%s, ", ci.key_desc);
+    }
+    bool is_openssl = strcmp(engine, "openssl") == 0;
+    add_step(d, "client key", owner_status(d->findings, OWN_KEY),
+             "%s (on a PKCS#11 token, module %s): opened by the %s engine, %smatches the "
+             "certificate (%s)%s%s%s",
+             shown, module, engine, type,
+             is_openssl ? "the public key read from the token is the certificate's"
+                        : "the token signed a test digest that the certificate's key verifies",
+             strcmp(engine, "mbedtls3") == 0 ? "; this engine signs with it in TLS 1.2 only" : "",
+             id != NULL ? " -> " : "", id != NULL ? id : "");
+}
+
 static void offline_steps(doctor_t *d, const mqtls_error_t *setup_err)
 {
     mqtls_diag_input_t in;
@@ -251,7 +346,9 @@ static void offline_steps(doctor_t *d, const mqtls_error_t *setup_err)
     if (c->cert.display[0] != '\0') {
         file_step(d, "client certificate", &c->cert, OWN_CERT);
     }
-    if (c->key.display[0] != '\0') {
+    if (c->key_shown[0] != '\0') {
+        token_key_step(d, setup_err);
+    } else if (c->key.display[0] != '\0') {
         step_status_t st = owner_status(fs, OWN_KEY);
         mqtls_keyinfo_t ki;
         memset(&ki, 0, sizeof ki);
@@ -264,6 +361,11 @@ static void offline_steps(doctor_t *d, const mqtls_error_t *setup_err)
                  ki.is_encrypted ? ", encrypted" : "",
                  st == STEP_PASS && key_matches_cert(d) ? ", matches the certificate" : "",
                  id != NULL ? " -> " : "", id != NULL ? id : "");
+    }
+    if (d->o.pin_count > 0 && (d->o.offline || !d->has_broker)) {
+        add_step(d, "server key pins", STEP_SKIP,
+                 "%zu --pin given: the server's key is only seen in the TLS handshake%s",
+                 d->o.pin_count, d->o.offline ? " (not with --offline)" : " (give a broker)");
     }
 }
 
@@ -317,12 +419,14 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
     tls.key_file = d->o.key;
     tls.key_password = d->o.keypass;
     tls.server_name = d->o.server_name;
-    /* --pin as pub and sub give it: a pin mismatch fails the TLS step (finding pin-mismatch) */
-    tls.pins = d->o.pin_count > 0 ? d->o.pins : NULL;
     /* The live TLS step verifies with the profile the findings judge by, so that a chain
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
     tls.profile = mqtls_profile_name(d->profile);
     tls.engine = d->o.tls_engine;
+    /* --pin as pub and sub give it: checked after the chain; a mismatch fails the TLS step
+     * (finding pin-mismatch) */
+    tls.pins = d->o.pin_count > 0 ? d->o.pins : NULL;
+    tls.pkcs11_module = d->o.pkcs11_module;           /* --key pkcs11:... (RFC 7512) */
     cfg.tls = &tls;
     cfg.on_event = on_event;
     cfg.event_ctx = &d->live;
@@ -379,15 +483,22 @@ static void live_steps(doctor_t *d, mqtls_client_t *c)
             add_step(d, "TLS handshake", STEP_SKIP, "not reached");
         } else if (tls_ok && facts != NULL) {
             const char *judge = mqtls_tls_facts_judge(facts);
-            add_step(
-                d, "TLS handshake", STEP_PASS, "%s, %s, server certificate %s (engine %s%s%s%s)",
-                mqtls_tls_facts_version(facts) == 0x0304 ? "TLS 1.3" : "TLS 1.2",
-                mqtls_tls_facts_ciphersuite(facts),
-                (mqtls_tls_facts_flags(facts) & MQTLS_FACT_SESSION_RESUMED) != 0
-                    ? "not checked again (session resumed)"
-                    : "verified",
-                mqtls_tls_facts_engine(facts), judge[0] != '\0' ? "; the chain judged by " : "",
-                judge, judge[0] != '\0' ? "'s mbedTLS, as the profile names" : "");
+            char pins[96] = "";
+            if (d->o.pin_count > 0) {
+                snprintf(pins, sizeof pins, ", its key matches one of the %zu --pin",
+                         d->o.pin_count);
+            }
+            add_step(d, "TLS handshake", STEP_PASS,
+                     "%s, %s, server certificate %s%s (engine %s%s%s%s)%s",
+                     mqtls_tls_facts_version(facts) == 0x0304 ? "TLS 1.3" : "TLS 1.2",
+                     mqtls_tls_facts_ciphersuite(facts),
+                     (mqtls_tls_facts_flags(facts) & MQTLS_FACT_SESSION_RESUMED) != 0
+                         ? "not checked again (session resumed)"
+                         : "verified",
+                     pins, mqtls_tls_facts_engine(facts),
+                     judge[0] != '\0' ? "; the chain judged by " : "", judge,
+                     judge[0] != '\0' ? "'s mbedTLS, as the profile names" : "",
+                     d->creds.key_shown[0] != '\0' ? "; signed by the key on the token" : "");
         } else {
             add_step(d, "TLS handshake", tls_ok ? STEP_PASS : STEP_FAIL, "%s",
                      tls_ok ? "ok" : line);
@@ -551,7 +662,8 @@ static int check_args(doctor_t *d)
                                o->profile);
     }
     /* TLS: the URI's scheme decides; without one, any credential file turns it on. */
-    o->tls = o->cafile != NULL || o->capath != NULL || o->cert != NULL || o->key != NULL;
+    o->tls = o->cafile != NULL || o->capath != NULL || o->cert != NULL || o->key != NULL ||
+             o->pin_count > 0 || o->pkcs11_module != NULL;
     if (o->broker != NULL) {
         cli_url_t u;
         if (!cli_url_parse(o->broker, CLI_URL_SSL, &u)) {
@@ -562,6 +674,11 @@ static int check_args(doctor_t *d)
         o->tls = u.uri.tls;
         snprintf(o->url_host, sizeof o->url_host, "%s", u.uri.host);
         o->port = u.uri.port; /* given, or the scheme's default */
+        if (!o->tls && (o->pin_count > 0 || cli_is_pkcs11_uri(o->key))) {
+            return cli_usage_error(CLI_DOCTOR, stderr, true,
+                                   "%s needs TLS, and '%s' is plain MQTT (use mqtts://)",
+                                   o->pin_count > 0 ? "--pin" : "a key on a token", o->broker);
+        }
     }
     cli_creds_system_ca(o); /* as pub and sub: no --cafile/--capath = the system's CAs */
     d->has_broker = o->broker != NULL || o->host != NULL || o->port != 0;
@@ -605,6 +722,16 @@ int mqtls_cmd_doctor(int argc, char **argv)
     mqtls_client_t *c = NULL;
     mqtls_error_t setup_err;
     mqtls_status_t st = setup_client(d, &c, &setup_err);
+    if (st == MQTLS_ERR_INVALID_ARG && d->creds.key_shown[0] != '\0' && token_refused(&setup_err)) {
+        /* a malformed pkcs11: URI, an attribute RFC 7512 does not define, no module given: the
+         * command line is wrong, as pub says (exit 2); the library's parser judged it */
+        rc = cli_usage_error(CLI_DOCTOR, stderr, true, "--key %s", setup_err.detail);
+        mqtls_findings_destroy(d->findings);
+        cli_creds_free(&d->creds);
+        cli_opts_free(&d->o);
+        free(d);
+        return rc;
+    }
     if (st != MQTLS_OK) {
         d->failed = setup_err.status;
     }

@@ -508,6 +508,61 @@ static void test_cli_parse_doctor_takes_its_options_and_one_broker(void **state)
     assert_string_equal(opts.password, "p");
 }
 
+/* --pin and --pkcs11-module: doctor takes them as pub and sub do; a malformed pin is a usage
+ * error that says what is wrong with it (the pin is public: it may be shown). */
+static void test_cli_parse_pin_and_token_options_for_doctor(void **state)
+{
+    (void)state;
+    static const char good[] = "sha256//z5ULRMOnsku2JWOxSyERZRzSmdYZRMK5hwpX3xkXb0g=";
+    const char *a[] = {"mqtts://h",
+                       "--key",
+                       "pkcs11:token=t;object=k",
+                       "--cert",
+                       "c.crt",
+                       "--pkcs11-module",
+                       "/m.so",
+                       "--pin",
+                       good,
+                       "--pin",
+                       "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                       NULL};
+    assert_int_equal(parse(CLI_DOCTOR, a), CLI_PARSE_OK);
+    assert_int_equal(opts.pin_count, 2);
+    assert_string_equal(opts.pins[0], good);
+    assert_null(opts.pins[2]); /* NULL-terminated for mqtls_tls_cfg_t::pins */
+    assert_string_equal(opts.pkcs11_module, "/m.so");
+    assert_string_equal(opts.key, "pkcs11:token=t;object=k");
+
+    const char *short_pin[] = {"mqtts://h", "--pin", "sha256//abc=", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, short_pin), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "mqtls: doctor: --pin 'sha256//abc=': after sha256// come the "
+                                   "44 base64 characters of a SHA-256 (A-Z a-z 0-9 + /, the last "
+                                   "one '='), not 4 characters (MQTLS_ERR_USAGE)\n"));
+    /* 44 characters, but one is not base64 */
+    const char *bad_char[] = {"mqtts://h", "--pin",
+                              "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-A=", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, bad_char), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "character 42 after sha256// ('-') is not base64"));
+    const char *no_pad[] = {"mqtts://h", "--pin",
+                            "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL};
+    assert_int_equal(parse(CLI_DOCTOR, no_pad), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "character 44 after sha256// ('A') is not '='"));
+    const char *md5[] = {"-t", "x", "-m", "a", "--pin", "md5//abc", NULL};
+    assert_int_equal(parse(CLI_PUB, md5), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "mqtls pub: --pin 'md5//abc' is not a pin: a pin is sha256// "
+                                   "followed by the base64 of the SHA-256 of the server's public "
+                                   "key"));
+    const char *many[CLI_MAX_PINS * 2 + 4] = {"mqtts://h"};
+    size_t n = 1;
+    for (size_t i = 0; i <= CLI_MAX_PINS; i++) {
+        many[n++] = "--pin";
+        many[n++] = good;
+    }
+    many[n] = NULL;
+    assert_int_equal(parse(CLI_DOCTOR, many), MQTLS_EXIT_USAGE);
+    assert_non_null(strstr(errbuf, "at most 16 --pin"));
+}
+
 /* The -D rules as the CLI's own table had them before it used the library's (mqtls_prop_*):
  * which CMD takes which property (c connect, p publish, s subscribe, w will). */
 static void test_cli_prop_names_and_placement_match_the_old_table(void **state)
@@ -690,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_cli_filter_out_skips_dollar_topics_for_wildcards),
         cmocka_unit_test(test_cli_parse_url_port_user_path_rules),
         cmocka_unit_test(test_cli_parse_doctor_takes_its_options_and_one_broker),
+        cmocka_unit_test(test_cli_parse_pin_and_token_options_for_doctor),
         cmocka_unit_test(test_cli_parse_bench_scenario_and_its_options),
         cmocka_unit_test(test_cli_prop_names_and_placement_match_the_old_table),
         cmocka_unit_test(test_cli_read_file_limits_and_errors),

@@ -746,6 +746,56 @@ static void test_explain_tables_only_reference_catalogue_ids(void **state)
     assert_null(mqtls_finding_title("no-such-id"));
 }
 
+/* The fixes `mqtls explain` prints keep DESIGN.md's rule as doctor's do (tests/unit/diag
+ * fix_is_unsafe): they never overwrite, move or delete a file the user has. No `--force`
+ * (`mqtls pki ... --force` replaces DIR/server.* or DIR/<client>.*), no rm/mv, and a command
+ * that writes a file checks first that it is new ("test ! -e F && ..."); a re-issue goes to a
+ * new folder ("mkdir" fails if it exists). Comment lines ("# ...") are not commands. */
+static void test_explain_catalogue_fixes_never_overwrite(void **state)
+{
+    (void)state;
+    static const char *const never[] = {"--force", "rm -", "rm '", "mv ", "cp -a", ">>"};
+    for (size_t i = 0; i < ARRAY_LEN(catalogue); i++) {
+        const char *id = mqtls__finding_def((mqtls__finding_id_t)i)->id;
+        const char *fix = catalogue[i].fix;
+        for (size_t k = 0; k < ARRAY_LEN(never); k++) {
+            if (strstr(fix, never[k]) != NULL) {
+                print_message("%s: the explain fix has '%s'\n", id, never[k]);
+            }
+            assert_null(strstr(fix, never[k]));
+        }
+        for (const char *line = fix; *line != '\0';) {
+            size_t n = strcspn(line, "\n");
+            char cmd[600];
+            snprintf(cmd, sizeof cmd, "%.*s", (int)n, line);
+            char *comment = strstr(cmd, "   #"); /* what follows is a remark */
+            if (comment != NULL) {
+                *comment = '\0';
+            }
+            bool is_cmd = cmd[0] != '#' && strncmp(cmd, "/*", 2) != 0;
+            bool writes = strstr(cmd, " > ") != NULL || strstr(cmd, " -out ") != NULL;
+            bool reissue = strstr(cmd, "mqtls pki server ") != NULL ||
+                           strstr(cmd, "mqtls pki client ") != NULL;
+            if (is_cmd && writes && strncmp(cmd, "test ! -e ", 10) != 0) {
+                print_message("%s: '%s' writes a file without checking it is new\n", id, cmd);
+                fail();
+            }
+            /* `mqtls pki init pki && mqtls pki server pki`: init refuses an existing CA, so
+             * the server step only runs in a new folder; any other re-issue makes its folder */
+            if (is_cmd && reissue && strstr(cmd, "mkdir ") == NULL &&
+                strstr(cmd, "mqtls pki init ") == NULL) {
+                print_message("%s: '%s' re-issues into a folder it did not make\n", id, cmd);
+                fail();
+            }
+            line += n + (line[n] == '\n');
+        }
+    }
+    /* the ip-san fix: the IP as a dNSName too (old mbedTLS matches only those), new folder */
+    assert_non_null(strstr(catalogue[MQTLS__F_IP_SAN_OLD_MBEDTLS].fix,
+                           "mkdir pki-new && ln -s ../pki/ca.crt ../pki/ca.key pki-new/ && mqtls "
+                           "pki server pki-new --name HOST --ip 192.0.2.10 --dns 192.0.2.10"));
+}
+
 /* The other ecosystems' tables (explain_phrases_apps.h, explain_vocab.h, explain_rules.h): only
  * catalogue ids, lowercase needles, each code and name listed once, every WinSock code naming
  * an errno explain knows, every Go alert text distinct. */
@@ -1092,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_explain_tables_only_reference_catalogue_ids),
         cmocka_unit_test(test_explain_vocabulary_tables_are_consistent),
         cmocka_unit_test(test_explain_and_diag_agree_on_live_failures),
+        cmocka_unit_test(test_explain_catalogue_fixes_never_overwrite),
         cmocka_unit_test(test_explain_every_id_has_a_troubleshooting_section),
         cmocka_unit_test(test_explain_troubleshooting_vocabulary_table_is_true),
         cmocka_unit_test(test_explain_ids_match_findings_def),
