@@ -104,8 +104,10 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     for (uint16_t i = 0; i < s->cfg.topic_alias_maximum; i++) {
         s->alias_in[i].len = 0; /* aliases live for one network connection [MQTT-3.3.2-7] */
     }
-    /* Packet ids of SUBSCRIBE/UNSUBSCRIBE die with the connection; PUBLISH ids stay. */
-    memset(s->ids_out, 0, ID_BITMAP_BYTES);
+    /* Packet ids of SUBSCRIBE/UNSUBSCRIBE die with the connection; PUBLISH ids stay (a subset
+     * of what the set held: they fit whether it has its bitmap or not). */
+    s->ids_stalled = false;
+    mqtls__idset_clear(&s->ids_out);
     for (size_t k = 0; k < s->ent_count; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->state == E_DONE || e->state == E_FREE) {
@@ -115,7 +117,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
             mqtls__outbox_entry_done(s, e); /* at most once: dropped with the connection */
             continue;
         }
-        bit_set(s->ids_out, e->packet_id, true);
+        (void)mqtls__idset_add(&s->ids_out, e->packet_id);
         if (e->state == E_WRITING || e->state == E_WAIT_ACK) {
             e->state = E_QUEUED; /* resent on the next connection */
         } else if (e->state == E_RELEASE) {
@@ -123,6 +125,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
         }
     }
     mqtls__outbox_reap(s);
+    mqtls__session_ids_shrink(s);
 }
 
 /* After CONNACK: resend what the session still owes [MQTT-4.4.0-1]. */
@@ -172,16 +175,18 @@ static void send_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *item
     p.u.subscribe.filters.items = items;
     p.u.subscribe.filters.count = n;
     if (mqtls__session_ctrl_put(s, &p) != MQTLS_OK) {
-        bit_set(s->ids_out, id, false);
+        mqtls__session_free_id(s, id);
         mqtls__session_emit_error(s, MQTLS_ERR_OUTBOX_FULL, id, "cannot queue the resubscribe");
     }
 }
 
+#define RESUBSCRIBE_BATCH 64u
+
 /* The broker forgot us (session not present): subscribe again to everything remembered, in
- * SUBSCRIBE packets of up to 64 filters. */
+ * SUBSCRIBE packets of up to RESUBSCRIBE_BATCH filters. */
 static void resubscribe(mqtls__session_t *s)
 {
-    mqtls_topic_filter_t items[64];
+    mqtls_topic_filter_t items[RESUBSCRIBE_BATCH];
     size_t n = 0;
     size_t off = 0;
     while (off + 3u <= s->subs_len) {
@@ -199,6 +204,25 @@ static void resubscribe(mqtls__session_t *s)
     if (n > 0) {
         send_subscribe(s, items, n);
     }
+}
+
+bool mqtls__session_connack_wants_ids(mqtls__session_t *s, const mqtls_connack_t *ca)
+{
+    if (s->state != MQTLS__S_CONNECTING || ca->reason != 0 ||
+        (ca->session_present && !s->cfg.clean_start) || s->ids_out.map != NULL) {
+        return false; /* no resubscribe, or any number of ids fits */
+    }
+    size_t filters = 0;
+    for (size_t off = 0; off + 3u <= s->subs_len;) {
+        off += 3u + ((size_t)s->subs[off] << 8 | s->subs[off + 1u]);
+        filters++;
+    }
+    size_t packets = (filters + RESUBSCRIBE_BATCH - 1u) / RESUBSCRIBE_BATCH;
+    if (s->ids_out.count + packets <= MQTLS__IDSET_SMALL) {
+        return false;
+    }
+    s->ids_out.wants_map = true;
+    return true;
 }
 
 mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca)
@@ -249,7 +273,8 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
     /* [MQTT-3.2.2-4]: with Clean Start the server must not report a session. */
     s->session_present = ca->session_present && !s->cfg.clean_start;
     if (!s->session_present) {
-        memset(s->ids_in_qos2, 0, ID_BITMAP_BYTES);
+        mqtls__idset_clear(&s->ids_in_qos2);
+        mqtls__session_ids_shrink(s);
         (void)mqtls__session_persist_id(s, MQTLS__P_IN_CLEARED, 0, 0);
     }
     st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
@@ -328,7 +353,7 @@ static mqtls_status_t sub_common(mqtls__session_t *s, mqtls_packet_type_t type,
     p.u.subscribe.filters.count = count;
     st = mqtls__session_ctrl_put(s, &p);
     if (st != MQTLS_OK) {
-        bit_set(s->ids_out, id, false);
+        mqtls__session_free_id(s, id);
         return st;
     }
     for (size_t i = 0; i < count; i++) {

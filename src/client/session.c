@@ -128,17 +128,64 @@ mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev
 
 mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out)
 {
+    if (!mqtls__idset_can_add(&s->ids_out)) {
+        s->ids_out.wants_map = true; /* the caller gives the bitmap and calls again */
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
     /* [MQTT-2.3.1-1] non-zero; [MQTT-2.3.1-2] unused by another in-flight packet. */
     for (uint32_t i = 0; i < 65535u; i++) {
         uint16_t id = s->next_id;
         s->next_id = (uint16_t)(s->next_id == 65535u ? 1u : s->next_id + 1u);
-        if (!bit_get(s->ids_out, id)) {
-            bit_set(s->ids_out, id, true);
+        if (!mqtls__idset_has(&s->ids_out, id)) {
+            (void)mqtls__idset_add(&s->ids_out, id); /* room checked above */
             *out = id;
             return MQTLS_OK;
         }
     }
     return MQTLS_ERR_NO_PACKET_ID;
+}
+
+void mqtls__session_free_id(mqtls__session_t *s, uint16_t id)
+{
+    mqtls__idset_remove(&s->ids_out, id);
+    mqtls__session_ids_shrink(s);
+}
+
+void mqtls__session_ids_shrink(mqtls__session_t *s)
+{
+    mqtls__idset_t *sets[2] = {&s->ids_out, &s->ids_in_qos2};
+    for (size_t i = 0; i < 2u; i++) {
+        /* One bitmap per set waits to be reclaimed; the next shrink waits for that. */
+        if (s->ids_back[i] == NULL) {
+            s->ids_back[i] = mqtls__idset_shrink(sets[i]);
+        }
+    }
+}
+
+size_t mqtls__session_ids_want(const mqtls__session_t *s)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    size_t n = 0;
+    n += s->ids_out.wants_map && s->ids_out.map == NULL ? 1u : 0u;
+    n += s->ids_in_qos2.wants_map && s->ids_in_qos2.map == NULL ? 1u : 0u;
+    return n;
+}
+
+mqtls_status_t mqtls__session_give_ids_map(mqtls__session_t *s, void *buf, size_t len)
+{
+    if (s == NULL || buf == NULL || len < MQTLS__IDSET_MAP_BYTES) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__idset_t *sets[2] = {&s->ids_out, &s->ids_in_qos2};
+    for (size_t i = 0; i < 2u; i++) {
+        if (sets[i]->wants_map && sets[i]->map == NULL) {
+            (void)mqtls__idset_give_map(sets[i], buf);
+            return MQTLS_OK;
+        }
+    }
+    return MQTLS_ERR_INVALID_ARG;
 }
 
 /* --- control buffer --------------------------------------------------------------------- */
@@ -291,7 +338,6 @@ size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
     n += mqtls__session_outbox_buf_size(initial_entries(cfg), initial_bytes(cfg));
     /* resubscribe goes through ctrl; acknowledgements have their reserve in it */
     n += align8(ctrl_size(cfg) + subs_size(cfg) + ack_reserve(cfg));
-    n += 2u * ID_BITMAP_BYTES;
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     n += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     n += align8(subs_size(cfg));
@@ -332,10 +378,6 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->ack_reserve = ack_reserve(cfg);
     s->ctrl_cap = ctrl_size(cfg) + subs_size(cfg) + s->ack_reserve;
     p += align8(s->ctrl_cap);
-    s->ids_out = p;
-    p += ID_BITMAP_BYTES;
-    s->ids_in_qos2 = p;
-    p += ID_BITMAP_BYTES;
     s->alias_in = (mqtls__alias_t *)(void *)p;
     p += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     s->alias_out = (mqtls__alias_t *)(void *)p;
@@ -347,7 +389,8 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     /* Zero only the tables that are read before written; the outbox ring and the buffers
      * stay untouched so that their pages are not committed before use. */
     memset(s->entries, 0, s->ent_cap * sizeof(mqtls__entry_t));
-    memset(s->ids_out, 0, 2u * ID_BITMAP_BYTES);
+    mqtls__idset_init(&s->ids_out);
+    mqtls__idset_init(&s->ids_in_qos2);
     memset(s->alias_in, 0, (size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     memset(s->alias_out, 0, (size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     s->state = MQTLS__S_IDLE;

@@ -6,6 +6,9 @@
  * demand up to the configured limits: when a publish does not fit, the session says how much
  * it wants (mqtls__session_outbox_want()) and the caller hands it a bigger buffer
  * (mqtls__session_grow_outbox()); growth doubles, so it is amortised over many publishes.
+ * The two packet-id sets (ours in use, inbound QoS 2 awaiting PUBREL) hold 32 ids each in the
+ * session; beyond that they want an 8 KiB bitmap from the caller the same way
+ * (mqtls__session_ids_want(), mqtls__session_give_ids_map()), given back when few ids are left.
  * Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through the callback
  * in the config, from inside the call that caused them. */
 #ifndef MQTLS_CLIENT_SESSION_H
@@ -15,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/idset.h"
 #include "mqtls/auth.h"
 #include "mqtls/error.h"
 #include "mqtls/event.h"
@@ -199,8 +203,10 @@ typedef struct mqtls__session {
                                 published again as new, the session being lost (a duplicate
                                 is possible: exactly once needs a session that persists) */
 
-    uint8_t *ids_out;      /* bitmap: our packet ids in use */
-    uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */
+    mqtls__idset_t ids_out;     /* our packet ids in use */
+    mqtls__idset_t ids_in_qos2; /* inbound QoS 2 ids awaiting PUBREL */
+    void *ids_back[2];  /* bitmaps the sets gave back (ids_out's, ids_in_qos2's), to be freed */
+    bool ids_stalled;   /* on_bytes() stopped before a packet that needs an id set's bitmap */
     uint16_t next_id;
 
     mqtls__alias_t *alias_in;  /* [topic_alias_maximum] */
@@ -244,7 +250,10 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
 /** Feed received bytes. Processes every complete packet at the front of @p in, except that it
  *  stops before a packet whose acknowledgement would not fit the control buffer (back-pressure:
  *  mqtls__session_input_blocked() is then true until enough output was written; feed the rest
- *  again then). Once our DISCONNECT is queued, input is consumed and ignored.
+ *  again then), and before a packet that needs an id bitmap (an inbound QoS 2 PUBLISH beyond
+ *  MQTLS__IDSET_SMALL awaiting PUBREL, a CONNACK whose resubscribe needs more ids): blocked
+ *  until mqtls__session_give_ids_map(). Once our DISCONNECT is queued, input is consumed and
+ *  ignored.
  *  The first byte of a packet is judged as soon as it arrives: a type the broker may not send
  *  in this state, or reserved flag bits [MQTT-2.2.2-2], fail at once (no wait for the body).
  *  @param[out] used  Bytes consumed (whole packets).
@@ -254,7 +263,8 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
                                        int64_t now_ms, size_t *used, size_t *need);
 
 /** on_bytes() stopped for lack of room for acknowledgements, and there still is none: write
- *  first, and do not read more (back-pressure on the broker, never a refused ack). */
+ *  first, and do not read more (back-pressure on the broker, never a refused ack); or it
+ *  stopped for an id bitmap not given yet (mqtls__session_ids_want() > 0): give it. */
 bool mqtls__session_input_blocked(const mqtls__session_t *s);
 
 /** The transport is gone (error, close, or after DISCONNECT was flushed). Resets per-connection
@@ -344,7 +354,8 @@ typedef enum mqtls__restore_state {
 /** Before the first connection (state IDLE, nothing published yet): put back a QoS 1/2 PUBLISH
  *  a store kept. @p pkt (copied) is the encoded PUBLISH for this session's MQTT version with
  *  packet id @p id and QoS @p qos; entries must come in their original order.
- *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (grow as after a refused publish, then again);
+ *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (grow the outbox and/or give the id bitmap as after
+ *          a refused publish, then again);
  *          MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0 or in use, qos, bytes not a PUBLISH
  *          with that id and QoS). */
 mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t *pkt, size_t len,
@@ -352,17 +363,37 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
                                               mqtls__restore_state_t state);
 /** Before the first connection: inbound QoS 2 packet id @p id was received (and delivered or
  *  reported as in doubt) and awaits PUBREL: a resent PUBLISH with it is not delivered again.
- *  @return MQTLS_OK; MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
+ *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (the id set wants its bitmap: give it, then again);
+ *          MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
 mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id);
-/** A buffer given to grow_outbox() whose packets are all gone: the caller frees it. Call
- *  until NULL (after writes and acks; grow_outbox() hands back at once what is already
- *  empty). @return the buffer, or NULL when none is due. */
-void *mqtls__session_outbox_reclaim(mqtls__session_t *s);
+/** A buffer the session no longer uses: one given to grow_outbox() whose packets are all
+ *  gone, or an id bitmap given back (few ids left). The caller frees it. Call until NULL
+ *  (after writes and acks; grow_outbox() hands back at once what is already empty).
+ *  @return the buffer, or NULL when none is due. */
+void *mqtls__session_reclaim(mqtls__session_t *s);
 
-/** Every buffer grow_outbox() was given and not handed back yet (the current one, the older
- *  rings still holding packets, the drained ones): for the caller to free when it drops the
- *  session. @return how many were written to @p out (at most @p max). */
-size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size_t max);
+/** Most buffers mqtls__session_buffers() can report: the outbox's (current, older rings,
+ *  drained) and the id bitmaps (in use, given back). */
+#define MQTLS__SESSION_BUFFERS_MAX (MQTLS__OUTBOX_OLD_MAX + 2u + 4u)
+
+/** Every buffer the session was given and did not hand back yet (grow_outbox(): the current
+ *  one, the older rings still holding packets, the drained ones; give_ids_map(): the bitmaps
+ *  in use or given back): for the caller to free when it drops the session.
+ *  @return how many were written to @p out (at most @p max). */
+size_t mqtls__session_buffers(const mqtls__session_t *s, void **out, size_t max);
+
+/** How many id bitmaps the session wants now (0, 1 or 2): after a call refused with
+ *  MQTLS_ERR_OUTBOX_FULL (publish, subscribe, unsubscribe, restore_publish, restore_inbound)
+ *  because more than MQTLS__IDSET_SMALL packet ids would be in use, or while on_bytes() stops
+ *  before a packet that needs one (mqtls__session_input_blocked()). Give each with
+ *  mqtls__session_give_ids_map(), then call again / feed again. */
+size_t mqtls__session_ids_want(const mqtls__session_t *s);
+
+/** Hand in one id bitmap of @p len >= MQTLS__IDSET_MAP_BYTES bytes (need not be zeroed),
+ *  borrowed until mqtls__session_reclaim() returns it or the session is dropped; it goes to a
+ *  set that wants one. @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (none wanted, @p len too
+ *  small): not taken, the caller keeps it. */
+mqtls_status_t mqtls__session_give_ids_map(mqtls__session_t *s, void *buf, size_t len);
 
 /** Cork: hold queued publishes (control packets still go) until a full batch
  *  (MQTLS__OUT_BATCH_BYTES) is queued or the cork is removed; a DISCONNECT drain ignores it.

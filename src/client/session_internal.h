@@ -21,7 +21,6 @@ enum entry_state {
  * property length (1). */
 #define ACK_MAX_LEN 6u
 
-#define ID_BITMAP_BYTES (65536u / 8u)
 #define MAX_USER_CONNECT_PROPS 16u
 
 static inline size_t align8(size_t n)
@@ -32,20 +31,6 @@ static inline size_t align8(size_t n)
 static inline size_t min_size(size_t a, size_t b)
 {
     return a < b ? a : b;
-}
-
-static inline bool bit_get(const uint8_t *map, uint16_t id)
-{
-    return (map[id >> 3] & (uint8_t)(1u << (id & 7u))) != 0;
-}
-
-static inline void bit_set(uint8_t *map, uint16_t id, bool on)
-{
-    if (on) {
-        map[id >> 3] = (uint8_t)(map[id >> 3] | (1u << (id & 7u)));
-    } else {
-        map[id >> 3] = (uint8_t)(map[id >> 3] & ~(1u << (id & 7u)));
-    }
 }
 
 /* The @p k-th entry from the head of the entry ring. */
@@ -72,8 +57,13 @@ void mqtls__session_emit_error(mqtls__session_t *s, mqtls_status_t st, uint16_t 
 /** The one transition function: every change of s->state goes through here.
  *  @return MQTLS_OK; MQTLS_ERR_STATE (illegal in the current state: nothing changed). */
 mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev);
-/** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID. */
+/** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID (all 65535 in
+ *  use); MQTLS_ERR_OUTBOX_FULL (MQTLS__IDSET_SMALL in use and no bitmap: one is wanted). */
 mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out);
+/** Our packet id @p id is free again (its bitmap may go back, see ids_shrink()). */
+void mqtls__session_free_id(mqtls__session_t *s, uint16_t id);
+/** Give back the bitmap of a set with few ids left (into s->ids_back, for _reclaim()). */
+void mqtls__session_ids_shrink(mqtls__session_t *s);
 /** Encode @p pkt into the control buffer, leaving the acknowledgement reserve free (CONNECT and
  *  DISCONNECT may use it: nothing follows them). @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL;
  *  codec. */
@@ -120,6 +110,9 @@ void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need);
 
 /* --- connect.c / outbound.c ------------------------------------------------------------- */
 
+/** Before CONNACK is taken: will its resubscribe need more packet ids than the set holds
+ *  without its bitmap? Then it wants one (on_bytes() stops before the CONNACK until given). */
+bool mqtls__session_connack_wants_ids(mqtls__session_t *s, const mqtls_connack_t *ca);
 /** CONNACK received (inbound.c dispatches it here). */
 mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca);
 /** A user DISCONNECT is pending and the QoS 0 messages before it are out: queue it. */

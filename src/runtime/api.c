@@ -39,16 +39,23 @@ static bool copy_props(mqtls_version_t v, const mqtls_properties_t *in, mqtls_pr
     return true;
 }
 
-/* The outbox refused a publish (or a restore): give it the bigger buffer it asks for
+/* The session refused a publish, a subscribe or a restore for want of memory: give it the
+ * id bitmaps it asks for (more than 32 packet ids in use) and the bigger outbox buffer
  * (doubling, so rare and amortised). Called with the lock held, never between the session's
  * out_iov() and out_consumed() (flush() holds the lock across both). */
-mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c)
+mqtls_status_t mqtls__client_grow_session(mqtls_client_t *c)
 {
+    mqtls__client_reclaim_outbox(c);
+    size_t maps = 0;
+    mqtls_status_t st = mqtls__client_give_ids_maps(c, &maps);
+    if (st != MQTLS_OK) {
+        return st;
+    }
     size_t ent = 0;
     size_t ring = 0;
-    mqtls__client_reclaim_outbox(c);
     if (!mqtls__session_outbox_want(&c->s, &ent, &ring)) {
-        return MQTLS_ERR_OUTBOX_FULL; /* the configured limit: refused at once */
+        /* the configured limit (refused at once), unless an id bitmap was what it wanted */
+        return maps > 0 ? MQTLS_OK : MQTLS_ERR_OUTBOX_FULL;
     }
     size_t n = mqtls__session_outbox_buf_size(ent, ring);
     void *buf = malloc(n);
@@ -137,7 +144,7 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         st = mqtls__session_publish(&c->s, &pub, packet_id);
         if (st == MQTLS_ERR_OUTBOX_FULL) {
-            st = mqtls__client_grow_outbox(c);
+            st = mqtls__client_grow_session(c);
             if (st == MQTLS_OK) {
                 st = mqtls__session_publish(&c->s, &pub, packet_id);
             }
@@ -175,6 +182,12 @@ mqtls_status_t mqtls_client_subscribe(mqtls_client_t *c, const mqtls_subscriptio
     mqtls__client_lock(c);
     mqtls_status_t st =
         mqtls__session_subscribe(&c->s, f, count, props != NULL ? &p : NULL, packet_id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_ids_want(&c->s) > 0) {
+        st = mqtls__client_grow_session(c); /* more than 32 packet ids in use */
+        if (st == MQTLS_OK) {
+            st = mqtls__session_subscribe(&c->s, f, count, props != NULL ? &p : NULL, packet_id);
+        }
+    }
     if (st == MQTLS_OK) {
         mqtls__client_wake(c);
     }
@@ -198,6 +211,12 @@ mqtls_status_t mqtls_client_unsubscribe(mqtls_client_t *c, const char *const *fi
     }
     mqtls__client_lock(c);
     mqtls_status_t st = mqtls__session_unsubscribe(&c->s, f, count, packet_id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_ids_want(&c->s) > 0) {
+        st = mqtls__client_grow_session(c); /* more than 32 packet ids in use */
+        if (st == MQTLS_OK) {
+            st = mqtls__session_unsubscribe(&c->s, f, count, packet_id);
+        }
+    }
     if (st == MQTLS_OK) {
         mqtls__client_wake(c);
     }

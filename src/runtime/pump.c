@@ -126,9 +126,28 @@ void mqtls__client_write_now(mqtls_client_t *c, int64_t now)
 void mqtls__client_reclaim_outbox(mqtls_client_t *c)
 {
     void *p;
-    while ((p = mqtls__session_outbox_reclaim(&c->s)) != NULL) {
+    while ((p = mqtls__session_reclaim(&c->s)) != NULL) {
         free(p);
     }
+}
+
+mqtls_status_t mqtls__client_give_ids_maps(mqtls_client_t *c, size_t *given)
+{
+    *given = 0;
+    while (mqtls__session_ids_want(&c->s) > 0) {
+        void *map = malloc(MQTLS__IDSET_MAP_BYTES);
+        if (map == NULL) {
+            return MQTLS_ERR_NOMEM;
+        }
+        if (mqtls__session_give_ids_map(&c->s, map, MQTLS__IDSET_MAP_BYTES) != MQTLS_OK) {
+            free(map); /* cannot happen: one is wanted */
+            break;
+        }
+        (*given)++;
+        LOG(c, MQTLS_LOG_DEBUG, "packet id set grown to a bitmap (more than %u ids)",
+            MQTLS__IDSET_SMALL);
+    }
+    return MQTLS_OK;
 }
 
 /* Read and process everything available. false: connection gone. Packets whose
@@ -142,6 +161,12 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
             return false;
         }
         if (mqtls__session_input_blocked(&c->s)) {
+            /* A packet that needs an id bitmap (a QoS 2 PUBLISH beyond 32 awaiting PUBREL, a
+             * CONNACK whose resubscribe needs ids): give it, then it is fed again. */
+            size_t maps = 0;
+            if (mqtls__client_give_ids_maps(c, &maps) != MQTLS_OK) {
+                return rx_failed(c, MQTLS_ERR_NOMEM, now);
+            }
             if (!flush(c, now) || !feed(c, now)) {
                 return false;
             }

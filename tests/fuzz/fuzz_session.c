@@ -1,7 +1,8 @@
 /* libFuzzer target: the sans-I/O session (src/client) fed with "broker" bytes in every state:
  * before CONNACK, connected (with QoS 0/1/2 messages of ours in flight and a subscription), and
  * disconnecting; MQTT 3.1, 3.1.1 and 5; a small control buffer and Receive Maximum (so the
- * back-pressure path runs), topic aliases, a packet size limit. The bytes arrive in pieces and
+ * back-pressure path runs), topic aliases, a packet size limit, the packet-id bitmaps given when
+ * the session asks (as the runtime's pump does). The bytes arrive in pieces and
  * our output is taken whole or in part, as a socket would, with a pinned clock that advances.
  * Input: a mode byte, a seed byte for the cuts, then the broker's bytes.
  * Invariants: no crash or out-of-bounds access (ASan); the session never allocates (its arena
@@ -30,6 +31,27 @@ typedef struct harness {
 
 static _Alignas(8) uint8_t g_arena[1u << 20];
 static uint8_t g_rx[1u << 16];
+/* The id bitmaps the runtime would malloc (more than 32 QoS 2 ids awaiting PUBREL). */
+static uint8_t g_id_maps[2][MQTLS__IDSET_MAP_BYTES];
+static bool g_id_map_busy[2];
+
+/* As the runtime's pump does: take back what the session hands back, give what it wants. */
+static void ids_service(harness_t *h)
+{
+    void *p;
+    while ((p = mqtls__session_reclaim(&h->s)) != NULL) {
+        CHECK(p == g_id_maps[0] || p == g_id_maps[1]); /* no outbox growth here */
+        g_id_map_busy[p == g_id_maps[1] ? 1 : 0] = false;
+    }
+    for (int i = 0; i < 2 && mqtls__session_ids_want(&h->s) > 0; i++) {
+        if (!g_id_map_busy[i]) {
+            CHECK(mqtls__session_give_ids_map(&h->s, g_id_maps[i], sizeof g_id_maps[i]) ==
+                  MQTLS_OK);
+            g_id_map_busy[i] = true;
+        }
+    }
+    CHECK(mqtls__session_ids_want(&h->s) == 0);
+}
 
 static uint32_t next_rand(harness_t *h)
 {
@@ -108,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static harness_t h;
     memset(&h, 0, sizeof h);
+    memset(g_id_map_busy, 0, sizeof g_id_map_busy);
     uint8_t mode = data[0];
     h.rng = data[1] * 2654435761u + 1u;
     data += 2;
@@ -187,6 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (h.s.state == MQTLS__S_IDLE) {
             break;
         }
+        ids_service(&h);
         now += (int64_t)(next_rand(&h) % 2000u);
         drain(&h, now);
         if (mqtls__session_tick(&h.s, now) != MQTLS_OK) {

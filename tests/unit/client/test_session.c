@@ -46,6 +46,55 @@ typedef struct fixture {
 static uint8_t g_arena[2u * 1024u * 1024u];
 static fixture_t g_fx;
 
+/* --- id bitmaps, given as the runtime does (malloc there, a static pool here) ------------- */
+
+#define ID_MAPS 4
+static uint8_t g_id_map[ID_MAPS][MQTLS__IDSET_MAP_BYTES];
+static bool g_id_map_busy[ID_MAPS];
+static size_t g_id_maps_given;
+
+/* Give the session every id bitmap it wants. @return how many. */
+static size_t ids_give(mqtls__session_t *s)
+{
+    size_t n = 0;
+    while (mqtls__session_ids_want(s) > 0) {
+        int b = 0;
+        while (b < ID_MAPS && g_id_map_busy[b]) {
+            b++;
+        }
+        assert_true(b < ID_MAPS);
+        memset(g_id_map[b], 0xA5, sizeof g_id_map[b]); /* need not be zeroed */
+        assert_int_equal(mqtls__session_give_ids_map(s, g_id_map[b], sizeof g_id_map[b]),
+                         MQTLS_OK);
+        g_id_map_busy[b] = true;
+        g_id_maps_given++;
+        n++;
+    }
+    return n;
+}
+
+/* A buffer the session handed back: an id bitmap of ours? */
+static bool ids_give_back(void *p)
+{
+    for (int i = 0; i < ID_MAPS; i++) {
+        if (p == (void *)g_id_map[i]) {
+            assert_true(g_id_map_busy[i]); /* handed back once */
+            g_id_map_busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t ids_busy_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < ID_MAPS; i++) {
+        n += g_id_map_busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
 static void on_event(void *ctx, const mqtls_event_t *e)
 {
     fixture_t *f = ctx;
@@ -115,6 +164,8 @@ static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
 static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
 {
     memset(&g_fx, 0, sizeof g_fx);
+    memset(g_id_map_busy, 0, sizeof g_id_map_busy); /* the previous session is gone */
+    g_id_maps_given = 0;
     g_fx.now = 1000;
     size_t need = mqtls__session_arena_size(cfg);
     assert_true(need <= sizeof g_arena);
@@ -170,6 +221,8 @@ static size_t drain(mqtls__session_t *s)
     return drain_chunked(s, 0);
 }
 
+/* Feed one packet; when the session stops before it for an id bitmap, give it and feed again
+ * (as the runtime's pump does). */
 static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
 {
     static uint8_t buf[1 << 17];
@@ -178,6 +231,12 @@ static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
     size_t used = 0;
     size_t need = 0;
     mqtls_status_t st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
+    if (st == MQTLS_OK && used == 0 && mqtls__session_input_blocked(s) &&
+        mqtls__session_ids_want(s) > 0) {
+        assert_true(ids_give(s) > 0);
+        assert_false(mqtls__session_input_blocked(s));
+        st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
+    }
     if (st == MQTLS_OK) {
         assert_int_equal(used, n);
     }
@@ -244,7 +303,11 @@ static mqtls_status_t publish(mqtls__session_t *s, const char *topic, size_t len
     p.payload.data = payload;
     p.payload.len = len;
     p.qos = qos;
-    return mqtls__session_publish(s, &p, id);
+    mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+        st = mqtls__session_publish(s, &p, id); /* more than 32 ids in use: the bitmap */
+    }
+    return st;
 }
 
 static size_t count_events(mqtls_event_type_t t)
@@ -838,9 +901,14 @@ static void test_session_resubscribe_many_filters_in_batches(void **state)
     for (int i = 0; i < 100; i++) {
         (void)snprintf(names[i], sizeof names[i], "f/%d", i);
         mqtls_topic_filter_t f = {{(const uint8_t *)names[i], strlen(names[i])}, 1};
-        assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, NULL), MQTLS_OK);
+        mqtls_status_t st = mqtls__session_subscribe(s, &f, 1, NULL, NULL);
+        if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+            st = mqtls__session_subscribe(s, &f, 1, NULL, NULL); /* 33 ids: the bitmap */
+        }
+        assert_int_equal(st, MQTLS_OK);
         drain(s);
     }
+    assert_int_equal(g_id_maps_given, 1);
     mqtls__session_on_closed(s);
     connect_ok(s, false, NULL, 0);
     assert_int_equal(drain(s), 2);
@@ -1511,7 +1579,7 @@ static size_t g_grows;
 
 static void grow_give_back(void *p)
 {
-    if (p == NULL) {
+    if (p == NULL || ids_give_back(p)) {
         return;
     }
     for (int i = 0; i < GROW_BUFS; i++) {
@@ -1528,7 +1596,7 @@ static void grow_give_back(void *p)
 static void grow_reclaim(mqtls__session_t *s)
 {
     void *p;
-    while ((p = mqtls__session_outbox_reclaim(s)) != NULL) {
+    while ((p = mqtls__session_reclaim(s)) != NULL) {
         grow_give_back(p);
     }
 }
@@ -1561,7 +1629,11 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
     mqtls_status_t st = mqtls__session_publish(s, &p, id);
     size_t ent = 0;
     size_t ring = 0;
-    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_outbox_want(s, &ent, &ring)) {
+    /* The outbox and the id set say what they want at once: one retry after both. */
+    size_t maps = st == MQTLS_ERR_OUTBOX_FULL ? ids_give(s) : 0u;
+    if (maps > 0 && !mqtls__session_outbox_want(s, &ent, &ring)) {
+        st = mqtls__session_publish(s, &p, id);
+    } else if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_outbox_want(s, &ent, &ring)) {
         size_t n = mqtls__session_outbox_buf_size(ent, ring);
         assert_true(n <= sizeof g_grow_buf[0]);
         assert_true(ent > s->ent_cap || ring > s->ring_cap);
@@ -1824,7 +1896,11 @@ static mqtls_status_t publish_seq(mqtls__session_t *s, unsigned k, size_t len, u
     p.payload.data = payload;
     p.payload.len = len;
     p.qos = qos;
-    return mqtls__session_publish(s, &p, id);
+    mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+        st = mqtls__session_publish(s, &p, id); /* more than 32 ids in use: the bitmap */
+    }
+    return st;
 }
 
 /* Decode g_fx.out: @p count PUBLISHes of publish_seq() packets first_k.., in order, whole. */
@@ -2149,7 +2225,7 @@ static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
     grow_reclaim(s);
     assert_int_equal(grow_busy_count(), 1);
     void *bufs[4];
-    assert_int_equal(mqtls__session_outbox_buffers(s, bufs, 4), 1);
+    assert_int_equal(mqtls__session_buffers(s, bufs, 4), 1);
     assert_ptr_equal(bufs[0], s->outbox_buf);
 }
 
@@ -2630,6 +2706,8 @@ static void test_session_inbound_burst_stalls_instead_of_refusing_acks(void **st
                 stalls++;
             }
             acks += drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next);
+            /* QoS 2 beyond 32 awaiting PUBREL: the id bitmap, as the runtime gives it */
+            (void)ids_give(s);
             assert_false(mqtls__session_input_blocked(s));
         }
         assert_int_equal(off, len);
@@ -2784,6 +2862,351 @@ static void test_session_garbage_first_byte_fails_at_once(void **state)
                      MQTLS_ERR_SERVER_DISCONNECT);
 }
 
+/* --- packet-id sets: 32 ids in the session, a bitmap from the caller beyond ------------- */
+
+static void test_idset_edges_upgrade_remove_shrink(void **state)
+{
+    (void)state;
+    static mqtls__idset_t set;
+    static uint8_t map[MQTLS__IDSET_MAP_BYTES];
+    mqtls__idset_init(&set);
+    assert_false(mqtls__idset_has(&set, 1));
+    assert_false(mqtls__idset_has(&set, 65535));
+    /* The edge ids, out of order: kept sorted, found, and 0 never appears. */
+    assert_true(mqtls__idset_add(&set, 65535));
+    assert_true(mqtls__idset_add(&set, 1));
+    assert_true(mqtls__idset_add(&set, 1)); /* already there: no second copy */
+    assert_int_equal(set.count, 2);
+    assert_true(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    assert_false(mqtls__idset_has(&set, 0));
+    assert_false(mqtls__idset_has(&set, 65534));
+    /* Fill the array: 1, 65535 and 30 ids spread over the space. */
+    for (uint32_t k = 0; k < MQTLS__IDSET_SMALL - 2u; k++) {
+        assert_true(mqtls__idset_can_add(&set));
+        assert_true(mqtls__idset_add(&set, (uint16_t)(2000u * k + 7u)));
+    }
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL);
+    for (uint32_t k = 1; k < set.count; k++) {
+        assert_true(set.small[k - 1u] < set.small[k]);
+    }
+    /* Full: a new id is refused and a bitmap wanted; one present is still "added". */
+    assert_false(mqtls__idset_can_add(&set));
+    assert_true(mqtls__idset_add(&set, 7));
+    assert_false(set.wants_map);
+    assert_false(mqtls__idset_add(&set, 40000));
+    assert_true(set.wants_map);
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL);
+    assert_false(mqtls__idset_has(&set, 40000));
+    /* The bitmap (dirty, as malloc gives it) takes every id present. */
+    memset(map, 0xFF, sizeof map);
+    assert_true(mqtls__idset_give_map(&set, map));
+    assert_false(set.wants_map);
+    assert_false(mqtls__idset_give_map(&set, map)); /* one only */
+    assert_true(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    assert_true(mqtls__idset_has(&set, 2000u * 29u + 7u));
+    assert_false(mqtls__idset_has(&set, 0));
+    assert_false(mqtls__idset_has(&set, 2));
+    assert_false(mqtls__idset_has(&set, 65534));
+    assert_true(mqtls__idset_add(&set, 40000));
+    assert_true(mqtls__idset_add(&set, 65534));
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL + 2u);
+    /* Not shrunk while many ids remain. */
+    assert_null(mqtls__idset_shrink(&set));
+    mqtls__idset_remove(&set, 65534);
+    mqtls__idset_remove(&set, 65534); /* absent: nothing */
+    assert_false(mqtls__idset_has(&set, 65534));
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL + 1u);
+    for (uint32_t k = 0; k < MQTLS__IDSET_SMALL - 2u; k++) {
+        mqtls__idset_remove(&set, (uint16_t)(2000u * k + 7u));
+    }
+    /* 1, 40000, 65535 left: back to the array, sorted, the bitmap handed back. */
+    assert_int_equal(set.count, 3);
+    assert_ptr_equal(mqtls__idset_shrink(&set), map);
+    assert_null(set.map);
+    assert_int_equal(set.count, 3);
+    assert_int_equal(set.small[0], 1);
+    assert_int_equal(set.small[1], 40000);
+    assert_int_equal(set.small[2], 65535);
+    assert_true(mqtls__idset_has(&set, 40000));
+    mqtls__idset_remove(&set, 1);
+    assert_false(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    mqtls__idset_clear(&set);
+    assert_int_equal(set.count, 0);
+    assert_false(mqtls__idset_has(&set, 65535));
+}
+
+/* Our output's packets of @p type: their ids into @p ids (at most @p max). */
+static size_t out_ids(const mqtls__session_t *s, mqtls_packet_type_t type, uint16_t *ids,
+                      size_t max)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_fx.out_len) {
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc, &p, &used),
+                         MQTLS_OK);
+        off += used;
+        if (p.type != type) {
+            continue;
+        }
+        assert_true(n < max);
+        ids[n++] = type == MQTLS_PUBLISH     ? p.u.publish.packet_id
+                   : type == MQTLS_SUBSCRIBE ? p.u.subscribe.packet_id
+                                             : p.u.ack.packet_id;
+    }
+    return n;
+}
+
+/* 100 QoS 1 and 100 QoS 2 messages in flight at once (3x the ids the session holds without a
+ * bitmap): each gets a distinct non-zero id, the bitmap is asked for once, every flow
+ * completes, and the bitmap comes back once the ids are released. */
+static void test_session_outbound_ids_beyond_small_set(void **state)
+{
+    (void)state;
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+        cfg.max_messages = 256;
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        enum { N = 100 };
+        static uint16_t ids[N];
+        static bool seen[65536];
+        memset(seen, 0, sizeof seen);
+        for (size_t k = 0; k < N; k++) {
+            assert_int_equal(publish(s, "ids/out", 4, qos, &ids[k]), MQTLS_OK);
+            assert_int_not_equal(ids[k], 0); /* [MQTT-2.3.1-1] */
+            assert_false(seen[ids[k]]);      /* [MQTT-2.3.1-2] */
+            seen[ids[k]] = true;
+        }
+        assert_int_equal(g_id_maps_given, 1);
+        assert_int_equal(mqtls__session_ids_want(s), 0);
+        drain_raw(s, 0);
+        static uint16_t sent[N + 8];
+        assert_int_equal(out_ids(s, MQTLS_PUBLISH, sent, ARRAY_LEN(sent)), N);
+        for (size_t k = 0; k < N; k++) {
+            assert_int_equal(sent[k], ids[k]);
+        }
+        /* Acknowledged in reverse order: each completes once. */
+        for (size_t k = N; k-- > 0;) {
+            if (qos == 1) {
+                assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[k]), MQTLS_OK);
+            } else {
+                assert_int_equal(feed_ack(s, MQTLS_PUBREC, ids[k]), MQTLS_OK);
+            }
+        }
+        if (qos == 2) {
+            drain_raw(s, 0);
+            assert_int_equal(out_ids(s, MQTLS_PUBREL, sent, ARRAY_LEN(sent)), N);
+            assert_int_equal(ids_busy_count(), 1); /* PUBCOMP still owed: ids in use */
+            for (size_t k = 0; k < N; k++) {
+                assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, ids[k]), MQTLS_OK);
+            }
+        }
+        assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), N);
+        assert_int_equal(mqtls__session_outbox_count(s), 0);
+        /* Every id free: the bitmap is handed back, and ids still follow on. */
+        void *p = mqtls__session_reclaim(s);
+        assert_non_null(p);
+        assert_true(ids_give_back(p));
+        assert_null(mqtls__session_reclaim(s));
+        assert_int_equal(ids_busy_count(), 0);
+        uint16_t next = 0;
+        assert_int_equal(publish(s, "ids/out", 4, qos, &next), MQTLS_OK);
+        assert_int_equal(next, (uint16_t)(ids[N - 1u] + 1u));
+        assert_int_equal(g_id_maps_given, 1);
+    }
+}
+
+/* The broker sends 100 QoS 2 messages and no PUBREL yet. The session takes 32, then stops
+ * before the 33rd (input blocked, nothing refused, nothing acknowledged early) until it is
+ * given the bitmap; then every message is delivered once and acknowledged once. A resend of
+ * an id awaiting PUBREL is taken even when the set is full (it needs no room). */
+static void test_session_inbound_qos2_beyond_small_set_awaits_pubrel(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    enum { N = 100 };
+    size_t len = make_burst(MQTLS_V311, 2, N);
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst, len, g_fx.now, &used, &need), MQTLS_OK);
+    assert_true(used > 0 && used < len);
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(mqtls__session_ids_want(s), 1);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), MQTLS__IDSET_SMALL);
+    uint16_t next = 1;
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &next), MQTLS__IDSET_SMALL);
+    /* Still blocked after writing: it is the bitmap that is missing, not room for acks. */
+    assert_true(mqtls__session_input_blocked(s));
+    /* A resend (DUP) of id 5 while the set is full: answered, not delivered again. */
+    assert_int_equal(feed_publish(s, "b/t", 2, 5, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), MQTLS__IDSET_SMALL);
+    uint16_t five = 5;
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &five), 1);
+    assert_int_equal(g_id_maps_given, 0);
+    /* The runtime gives the bitmap and feeds the rest again. */
+    assert_int_equal(ids_give(s), 1);
+    assert_false(mqtls__session_input_blocked(s));
+    size_t off = used;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(off + used, len);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &next), N - MQTLS__IDSET_SMALL);
+    assert_int_equal(next, N + 1u);
+    /* Every one delivered exactly once, in order. */
+    uint16_t want = 1;
+    for (size_t i = 0; i < g_fx.ev_count; i++) {
+        if (g_fx.ev[i].type == MQTLS_EVENT_MESSAGE) {
+            assert_int_equal(g_fx.ev[i].id, want++);
+        }
+    }
+    /* Resends of all 100 (DUP): none delivered again [MQTT-4.3.3-9]. */
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_publish(s, "b/t", 2, id, true, NULL, 0), MQTLS_OK);
+    }
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+    drain_raw(s, 0);
+    /* PUBREL for each: PUBCOMP for each, then the ids are forgotten and the bitmap is back. */
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBREL, id), MQTLS_OK);
+    }
+    next = 1;
+    assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
+    void *p = mqtls__session_reclaim(s);
+    assert_non_null(p);
+    assert_true(ids_give_back(p));
+    assert_int_equal(ids_busy_count(), 0);
+    /* A new message with a reused id is delivered again (the flow ended with PUBREL). */
+    assert_int_equal(feed_publish(s, "b/t", 2, 42, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1u);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+/* A store with 100 outgoing QoS 1/2 messages and 50 inbound QoS 2 ids: restoring asks for
+ * both bitmaps (and outbox growth), everything is resent on resume with its own id, and a
+ * resend of a restored inbound id is not delivered again. */
+static void test_session_restore_many_ids(void **state)
+{
+    (void)state;
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.clean_start = false;
+    cfg.max_messages = 256;
+    cfg.max_bytes = 64u * 1024u;
+    cfg.initial_messages = 16;
+    cfg.initial_bytes = 1024;
+    cfg.max_inflight = 1000; /* all of them at once */
+    mqtls__session_t *s = setup_with(&cfg);
+    enum { N = 100, IN = 50 };
+    for (uint16_t k = 0; k < N; k++) {
+        uint16_t id = (uint16_t)(65535u - N + 1u + k); /* up to 65535 */
+        uint8_t qos = (uint8_t)(1u + k % 2u);
+        uint8_t b[64];
+        size_t n = encode_pub(b, sizeof b, id, qos);
+        mqtls_status_t st = mqtls__session_restore_publish(s, b, n, id, qos, MQTLS__R_SENT);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            size_t ent = 0;
+            size_t ring = 0;
+            size_t maps = ids_give(s);
+            if (mqtls__session_outbox_want(s, &ent, &ring)) {
+                grow_wanted(s);
+            } else {
+                assert_true(maps > 0);
+            }
+            st = mqtls__session_restore_publish(s, b, n, id, qos, MQTLS__R_SENT);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    for (uint16_t id = 1; id <= IN; id++) {
+        mqtls_status_t st = mqtls__session_restore_inbound(s, id);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            assert_int_equal(id, MQTLS__IDSET_SMALL + 1u);
+            assert_int_equal(ids_give(s), 1);
+            st = mqtls__session_restore_inbound(s, id);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    assert_int_equal(g_id_maps_given, 2);
+    assert_int_equal(mqtls__session_outbox_count(s), N);
+    connect_ok(s, true, NULL, 0);
+    drain_raw(s, 0);
+    static uint16_t sent[N];
+    assert_int_equal(out_ids(s, MQTLS_PUBLISH, sent, N), N);
+    for (uint16_t k = 0; k < N; k++) {
+        assert_int_equal(sent[k], 65535u - N + 1u + k);
+    }
+    /* A new publish gets an id after the restored ones (wrapping past 65535 to 1). */
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t", 1, 1, &id), MQTLS_OK);
+    assert_int_equal(id, 1);
+    for (uint16_t in = 1; in <= IN; in++) {
+        assert_int_equal(feed_publish(s, "in", 2, in, true, NULL, 0), MQTLS_OK);
+    }
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 0);
+    assert_int_equal(feed_publish(s, "in", 2, IN + 1u, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+}
+
+/* The broker lost the session while 32 of our ids are in use: the CONNACK's resubscribe needs
+ * one more. on_bytes() stops before the CONNACK until the bitmap is given, then resubscribes
+ * with a fresh id; nothing is refused. */
+static void test_session_connack_waits_for_ids_to_resubscribe(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 64;
+    cfg.max_inflight = 64;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f = {{(const uint8_t *)"r/#", 3}, 1};
+    uint16_t sub_id = 0;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &sub_id), MQTLS_OK);
+    drain(s);
+    static uint16_t ids[MQTLS__IDSET_SMALL];
+    for (size_t k = 0; k < MQTLS__IDSET_SMALL - 1u; k++) { /* + the SUBSCRIBE's id: full */
+        assert_int_equal(publish(s, "t", 1, 1, &ids[k]), MQTLS_OK);
+    }
+    assert_int_equal(g_id_maps_given, 0);
+    drain(s);
+    mqtls__session_on_closed(s); /* the SUBSCRIBE's id dies with the connection */
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    drain(s);
+    /* One more QoS 1 message: the set is full again. */
+    assert_int_equal(publish(s, "t", 1, 1, &ids[MQTLS__IDSET_SMALL - 1u]), MQTLS_OK);
+    assert_int_equal(g_id_maps_given, 0);
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00}; /* no session */
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, connack, sizeof connack, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(used, 0);
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(s->state, MQTLS__S_CONNECTING);
+    assert_int_equal(ids_give(s), 1);
+    assert_int_equal(
+        mqtls__session_on_bytes(s, connack, sizeof connack, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(used, sizeof connack);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+    drain_raw(s, 0);
+    uint16_t sub[2];
+    assert_int_equal(out_ids(s, MQTLS_SUBSCRIBE, sub, 2), 1);
+    for (size_t k = 0; k < MQTLS__IDSET_SMALL; k++) {
+        assert_int_not_equal(sub[0], ids[k]);
+    }
+    static uint16_t pubs[MQTLS__IDSET_SMALL];
+    assert_int_equal(out_ids(s, MQTLS_PUBLISH, pubs, MQTLS__IDSET_SMALL), MQTLS__IDSET_SMALL);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2839,6 +3262,11 @@ int main(void)
         cmocka_unit_test(test_session_coalesced_batches_traced_and_persisted_once),
         cmocka_unit_test(test_session_restore_grows_the_outbox),
         cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
+        cmocka_unit_test(test_idset_edges_upgrade_remove_shrink),
+        cmocka_unit_test(test_session_outbound_ids_beyond_small_set),
+        cmocka_unit_test(test_session_inbound_qos2_beyond_small_set_awaits_pubrel),
+        cmocka_unit_test(test_session_restore_many_ids),
+        cmocka_unit_test(test_session_connack_waits_for_ids_to_resubscribe),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
