@@ -1610,6 +1610,31 @@ static size_t grow_busy_count(void)
     return n;
 }
 
+/* The outbox refused a packet: give it the buffer it wants, as the runtime does. */
+static void grow_wanted(mqtls__session_t *s)
+{
+    size_t ent = 0;
+    size_t ring = 0;
+    grow_reclaim(s);
+    assert_true(mqtls__session_outbox_want(s, &ent, &ring));
+    size_t sz = mqtls__session_outbox_buf_size(ent, ring);
+    assert_true(sz <= sizeof g_grow_buf[0]);
+    assert_true(ent > s->ent_cap || ring > s->ring_cap);
+    int bi = 0;
+    while (bi < GROW_BUFS && g_grow_busy[bi]) {
+        bi++;
+    }
+    assert_true(bi < GROW_BUFS);
+    /* Poison the new buffer: a packet that were copied or lost would show. */
+    memset(g_grow_buf[bi], 0xEE, sz);
+    void *old = (void *)1;
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[bi], sz, ent, ring, &old), MQTLS_OK);
+    g_grow_busy[bi] = true;
+    /* The previous buffer comes back now only when it held no live packet. */
+    grow_give_back(old);
+    g_grows++;
+}
+
 /* Publish a payload of @p len bytes all equal to @p mark; when the outbox says it wants more
  * room, hand it a free static buffer (as the runtime does with malloc) and retry once. */
 static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos, uint8_t mark,
@@ -1627,30 +1652,17 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
     p.qos = qos;
     grow_reclaim(s);
     mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st != MQTLS_ERR_OUTBOX_FULL) {
+        return st;
+    }
+    /* The outbox and the id set say what they want at once: one retry after both. */
     size_t ent = 0;
     size_t ring = 0;
-    /* The outbox and the id set say what they want at once: one retry after both. */
-    size_t maps = st == MQTLS_ERR_OUTBOX_FULL ? ids_give(s) : 0u;
-    if (maps > 0 && !mqtls__session_outbox_want(s, &ent, &ring)) {
-        st = mqtls__session_publish(s, &p, id);
-    } else if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_outbox_want(s, &ent, &ring)) {
-        size_t n = mqtls__session_outbox_buf_size(ent, ring);
-        assert_true(n <= sizeof g_grow_buf[0]);
-        assert_true(ent > s->ent_cap || ring > s->ring_cap);
-        int b = 0;
-        while (b < GROW_BUFS && g_grow_busy[b]) {
-            b++;
+    bool grow = mqtls__session_outbox_want(s, &ent, &ring);
+    if (ids_give(s) > 0 || grow) {
+        if (grow) {
+            grow_wanted(s);
         }
-        assert_true(b < GROW_BUFS);
-        void *old = (void *)1;
-        /* Poison the new buffer: a packet that were copied or lost would show. */
-        memset(g_grow_buf[b], 0xEE, n);
-        assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[b], n, ent, ring, &old),
-                         MQTLS_OK);
-        g_grow_busy[b] = true;
-        /* The previous buffer comes back now only when it held no live packet. */
-        grow_give_back(old);
-        g_grows++;
         st = mqtls__session_publish(s, &p, id);
     }
     return st;
@@ -1660,6 +1672,27 @@ static void grow_reset(void)
 {
     memset(g_grow_busy, 0, sizeof g_grow_busy);
     g_grows = 0;
+}
+
+/* The growth tests' configuration: a first outbox of @p init_msgs / @p init_bytes in the arena,
+ * growing up to @p max_msgs / @p max_bytes; @p persistent: no clean start, and every persist
+ * call recorded (persist_hook). No growth buffer given yet. */
+static mqtls__session_cfg_t growing_cfg(size_t max_msgs, size_t max_bytes, size_t init_msgs,
+                                        size_t init_bytes, bool persistent)
+{
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = max_msgs;
+    cfg.max_bytes = max_bytes;
+    cfg.initial_messages = init_msgs;
+    cfg.initial_bytes = init_bytes;
+    if (persistent) {
+        cfg.clean_start = false;
+        cfg.on_persist = persist_hook;
+        g_prec_count = 0;
+        g_persist_fail_kind = -1;
+    }
+    return cfg;
 }
 
 /* Decode @p stream and check each PUBLISH payload is uniform and in the expected order. */
@@ -1711,12 +1744,7 @@ static void test_session_outbox_starts_small_in_arena(void **state)
 static void test_session_outbox_grows_mid_stream(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, false);
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
 
@@ -1836,12 +1864,7 @@ static void test_session_outbox_grows_mid_stream(void **state)
 static void test_session_outbox_growth_stops_at_limits(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 100;
-    cfg.max_bytes = 1000;
-    cfg.initial_messages = 2;
-    cfg.initial_bytes = 64;
+    mqtls__session_cfg_t cfg = growing_cfg(100, 1000, 2, 64, false);
     mqtls__session_t *s = setup_with(&cfg);
     /* Disconnected: QoS 1 waits in the outbox. Bytes limit: 600 + 300 fit, 600 more do not. */
     assert_int_equal(publish_mark(s, 600, 1, 1, NULL), MQTLS_OK);
@@ -2157,12 +2180,7 @@ static void test_session_coalesced_qos1_resent_in_order_after_reconnect(void **s
 static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 1024;
-    cfg.max_bytes = 1u << 20;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 512;
+    mqtls__session_cfg_t cfg = growing_cfg(1024, 1u << 20, 4, 512, false);
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
     /* 3 packets, the first half written: remember where their bytes are. */
@@ -2229,28 +2247,6 @@ static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
     assert_ptr_equal(bufs[0], s->outbox_buf);
 }
 
-/* The outbox refused a packet: give it the buffer it wants, as the runtime does. */
-static void grow_wanted(mqtls__session_t *s)
-{
-    size_t ent = 0;
-    size_t ring = 0;
-    grow_reclaim(s);
-    assert_true(mqtls__session_outbox_want(s, &ent, &ring));
-    size_t sz = mqtls__session_outbox_buf_size(ent, ring);
-    assert_true(sz <= sizeof g_grow_buf[0]);
-    int bi = 0;
-    while (bi < GROW_BUFS && g_grow_busy[bi]) {
-        bi++;
-    }
-    assert_true(bi < GROW_BUFS);
-    memset(g_grow_buf[bi], 0xEE, sz);
-    void *old = (void *)1;
-    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[bi], sz, ent, ring, &old), MQTLS_OK);
-    g_grow_busy[bi] = true;
-    grow_give_back(old);
-    g_grows++;
-}
-
 /* Coalescing with the trace and the persistence hooks together: publishes queued across an
  * outbox growth (older rings keep their packets) and written as coalesced batches in odd
  * chunks are each traced once, when their first byte goes, in order; each QoS 1/2 one is
@@ -2259,17 +2255,8 @@ static void grow_wanted(mqtls__session_t *s)
 static void test_session_coalesced_batches_traced_and_persisted_once(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.clean_start = false;
-    cfg.on_persist = persist_hook;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, true);
     cfg.on_trace = on_trace;
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
-    g_prec_count = 0;
-    g_persist_fail_kind = -1;
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
     g_trace_count = 0;
@@ -2375,16 +2362,7 @@ static void test_session_coalesced_batches_traced_and_persisted_once(void **stat
 static void test_session_restore_grows_the_outbox(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.clean_start = false;
-    cfg.on_persist = persist_hook;
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
-    g_prec_count = 0;
-    g_persist_fail_kind = -1;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, true);
     mqtls__session_t *s = setup_with(&cfg);
     enum { N = 20 };
     for (uint16_t k = 0; k < N; k++) {
@@ -3097,13 +3075,8 @@ static void test_session_inbound_qos2_beyond_small_set_awaits_pubrel(void **stat
 static void test_session_restore_many_ids(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_cfg_t cfg = growing_cfg(256, 64u * 1024u, 16, 1024, false);
     cfg.clean_start = false;
-    cfg.max_messages = 256;
-    cfg.max_bytes = 64u * 1024u;
-    cfg.initial_messages = 16;
-    cfg.initial_bytes = 1024;
     cfg.max_inflight = 1000; /* all of them at once */
     mqtls__session_t *s = setup_with(&cfg);
     enum { N = 100, IN = 50 };
