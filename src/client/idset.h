@@ -22,9 +22,9 @@
 #define MQTLS__IDSET_SHRINK_AT (MQTLS__IDSET_SMALL / 4u)
 
 typedef struct mqtls__idset {
-    uint8_t *map;    /* the bitmap given by the caller; NULL = the ids are in small[] */
-    uint32_t count;  /* ids in the set */
-    bool wants_map;  /* an add found small[] full: a bitmap is wanted (cleared when given) */
+    uint8_t *map;   /* the bitmap given by the caller; NULL = the ids are in small[] */
+    uint32_t count; /* ids in the set */
+    bool wants_map; /* an add found small[] full: a bitmap is wanted (cleared when given) */
     uint16_t small[MQTLS__IDSET_SMALL]; /* sorted ascending, [0, count) when map == NULL */
 } mqtls__idset_t;
 
