@@ -330,13 +330,16 @@ static bool needs_ack_room(uint8_t first)
 bool mqtls__session_input_blocked(const mqtls__session_t *s)
 {
     return (s->input_stalled && !mqtls__session_ack_room(s)) ||
-           (s->ids_stalled && mqtls__session_ids_want(s) > 0);
+           (s->ids_stalled && mqtls__session_ids_want(s) > 0) ||
+           (s->ctrl_stalled && s->ctrl_want > 0);
 }
 
-/* Does taking @p p need an id set's bitmap first? A QoS 2 PUBLISH with an id not yet awaiting
- * PUBREL when the set is full, or a CONNACK whose resubscribe needs more ids. Then the set
- * wants it, and the packet waits in the input (never refused, never acknowledged early). */
-static bool ids_stall(mqtls__session_t *s, const mqtls_packet_t *p)
+/* Does taking @p p need memory from the caller first? An id set's bitmap: a QoS 2 PUBLISH
+ * with an id not yet awaiting PUBREL when the set is full, a CONNACK whose resubscribe needs
+ * more ids; a bigger control buffer: a CONNACK whose resubscribe does not fit it, an AUTH
+ * whose answer may not. Then it is wanted (ids_stalled / ctrl_stalled say which), and the
+ * packet waits in the input (never refused, never acknowledged early). */
+static bool mem_stall(mqtls__session_t *s, const mqtls_packet_t *p)
 {
     if (p->type == MQTLS_PUBLISH && p->u.publish.qos == 2) {
         const mqtls__idset_t *in = &s->ids_in_qos2;
@@ -344,12 +347,16 @@ static bool ids_stall(mqtls__session_t *s, const mqtls_packet_t *p)
             return false;
         }
         s->ids_in_qos2.wants_map = true;
+        s->ids_stalled = true;
         return true;
     }
     if (p->type == MQTLS_CONNACK) {
-        return mqtls__session_connack_wants_ids(s, &p->u.connack);
+        s->ids_stalled = mqtls__session_connack_wants_ids(s, &p->u.connack);
+        s->ctrl_stalled = mqtls__session_connack_wants_ctrl(s, &p->u.connack);
+        return s->ids_stalled || s->ctrl_stalled;
     }
-    return false;
+    s->ctrl_stalled = mqtls__session_auth_wants_ctrl(s, p);
+    return s->ctrl_stalled;
 }
 
 mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
@@ -363,6 +370,7 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
     }
     s->input_stalled = false;
     s->ids_stalled = false;
+    s->ctrl_stalled = false;
     if (s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending) {
         /* Our DISCONNECT is queued: nothing may follow it, not even an ack [MQTT-3.14.4-1]. The
          * bytes are read (so the close is a FIN, not a reset that could destroy our last
@@ -405,9 +413,8 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
             return mqtls__session_fail(s, st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED,
                                        "malformed packet from the broker");
         }
-        if (ids_stall(s, &p)) {
-            /* Back-pressure until the caller gives the bitmap: fed again, decoded again. */
-            s->ids_stalled = true;
+        if (mem_stall(s, &p)) {
+            /* Back-pressure until the caller gives the memory: fed again, decoded again. */
             break;
         }
         if (s->cfg.on_trace != NULL) {

@@ -67,6 +67,22 @@ static void release_due(mqtls__session_t *s)
     }
 }
 
+/* The PINGREQ tick() timed found no room then: it goes once the bytes before it are out
+ * (still awaited, while nothing else from the broker came in: any packet answers it). */
+static void queue_owed_ping(mqtls__session_t *s)
+{
+    if (s->state != MQTLS__S_CONNECTED || s->ping_sent_ms < 0) {
+        s->ping_owed = false;
+        return;
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PINGREQ;
+    if (mqtls__session_ctrl_put(s, &p) == MQTLS_OK) {
+        s->ping_owed = false;
+    }
+}
+
 /* Corked: are queued publishes worth a full batch yet? */
 static bool cork_full(const mqtls__session_t *s)
 {
@@ -115,6 +131,9 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
     }
     if (s->release_due > 0 && can_send_publishes(s)) {
         release_due(s); /* PUBRELs are control packets: the cork never holds them */
+    }
+    if (s->ping_owed) {
+        queue_owed_ping(s);
     }
     size_t bytes = 0;
     if (s->cur_entry >= 0) {
@@ -250,10 +269,8 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
     }
     s->ctrl_rd += k;
     n -= k;
-    if (s->ctrl_rd == s->ctrl_wr) {
-        s->ctrl_rd = 0;
-        s->ctrl_wr = 0;
-        s->ctrl_traced = 0;
+    if (k > 0) {
+        mqtls__session_ctrl_settle(s); /* empty: a grown buffer goes back */
     }
     /* The planned entries, in the order out_iov() gave them: the E_QUEUED ones of the range
      * (QoS 0 only when draining). Nothing changed them in between (same lock; the trace

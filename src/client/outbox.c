@@ -329,6 +329,13 @@ void *mqtls__session_reclaim(mqtls__session_t *s)
             return p;
         }
     }
+    for (size_t i = 0; i < sizeof s->mem_back / sizeof s->mem_back[0]; i++) {
+        if (s->mem_back[i] != NULL) {
+            void *p = s->mem_back[i];
+            s->mem_back[i] = NULL;
+            return p;
+        }
+    }
     return NULL;
 }
 
@@ -349,10 +356,13 @@ size_t mqtls__session_buffers(const mqtls__session_t *s, void **out, size_t max)
     for (size_t i = 0; i < s->reclaim_count && n < max; i++) {
         out[n++] = s->reclaim[i];
     }
-    void *ids[4] = {s->ids_out.map, s->ids_in_qos2.map, s->ids_back[0], s->ids_back[1]};
-    for (size_t i = 0; i < 4u && n < max; i++) {
-        if (ids[i] != NULL) {
-            out[n++] = ids[i];
+    void *more[] = {s->ids_out.map, s->ids_in_qos2.map, s->ids_back[0], s->ids_back[1],
+                    s->ctrl_buf,    s->subs_buf,        s->mem_back[0], s->mem_back[1],
+                    s->mem_back[2], s->mem_back[3]};
+    _Static_assert(sizeof s->mem_back / sizeof s->mem_back[0] == 4u, "mem_back listed above");
+    for (size_t i = 0; i < sizeof more / sizeof more[0] && n < max; i++) {
+        if (more[i] != NULL) {
+            out[n++] = more[i];
         }
     }
     return n;

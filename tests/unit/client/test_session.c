@@ -95,6 +95,79 @@ static size_t ids_busy_count(void)
     return n;
 }
 
+/* --- control buffers and subscription stores, given as the runtime does ------------------- */
+
+#define MEM_BUFS 4
+static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
+static bool g_mem_busy[MEM_BUFS];
+static size_t g_ctrl_given;
+static size_t g_subs_given;
+
+static void grow_give_back(void *p); /* any buffer the session handed back (below) */
+
+/* A buffer the session handed back: a control buffer or store of ours? */
+static bool mem_give_back(void *p)
+{
+    for (int i = 0; i < MEM_BUFS; i++) {
+        if (p == (void *)g_mem_buf[i]) {
+            assert_true(g_mem_busy[i]); /* handed back once */
+            g_mem_busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t mem_busy_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < MEM_BUFS; i++) {
+        n += g_mem_busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
+/* A free buffer of @p n bytes, poisoned (bytes that were not moved into it would show). */
+static void *mem_take(size_t n)
+{
+    assert_true(n <= sizeof g_mem_buf[0]);
+    int b = 0;
+    while (b < MEM_BUFS && g_mem_busy[b]) {
+        b++;
+    }
+    assert_true(b < MEM_BUFS);
+    memset(g_mem_buf[b], 0xEE, n);
+    g_mem_busy[b] = true;
+    return g_mem_buf[b];
+}
+
+/* As the runtime's mqtls__client_give_wanted(): take back what the session handed back, then
+ * give every id bitmap, control buffer and store it wants. @return how many were given. */
+static size_t mem_give(mqtls__session_t *s)
+{
+    void *p;
+    while ((p = mqtls__session_reclaim(s)) != NULL) {
+        grow_give_back(p);
+    }
+    size_t n = ids_give(s);
+    size_t want = mqtls__session_ctrl_want(s);
+    if (want > 0) {
+        assert_true(want > s->ctrl_cap);
+        assert_int_equal(mqtls__session_give_ctrl(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(s->ctrl_cap, want);
+        g_ctrl_given++;
+        n++;
+    }
+    want = mqtls__session_subs_want(s);
+    if (want > 0) {
+        assert_true(want > s->subs_cap);
+        assert_int_equal(mqtls__session_give_subs(s, mem_take(want), want), MQTLS_OK);
+        g_subs_given++;
+        n++;
+    }
+    return n;
+}
+
 static void on_event(void *ctx, const mqtls_event_t *e)
 {
     fixture_t *f = ctx;
@@ -166,6 +239,9 @@ static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
     memset(&g_fx, 0, sizeof g_fx);
     memset(g_id_map_busy, 0, sizeof g_id_map_busy); /* the previous session is gone */
     g_id_maps_given = 0;
+    memset(g_mem_busy, 0, sizeof g_mem_busy);
+    g_ctrl_given = 0;
+    g_subs_given = 0;
     g_fx.now = 1000;
     size_t need = mqtls__session_arena_size(cfg);
     assert_true(need <= sizeof g_arena);
@@ -221,8 +297,8 @@ static size_t drain(mqtls__session_t *s)
     return drain_chunked(s, 0);
 }
 
-/* Feed one packet; when the session stops before it for an id bitmap, give it and feed again
- * (as the runtime's pump does). */
+/* Feed one packet; when the session stops before it for an id bitmap or a bigger control
+ * buffer, give it and feed again (as the runtime's pump does). */
 static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
 {
     static uint8_t buf[1 << 17];
@@ -232,8 +308,8 @@ static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
     size_t need = 0;
     mqtls_status_t st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
     if (st == MQTLS_OK && used == 0 && mqtls__session_input_blocked(s) &&
-        mqtls__session_ids_want(s) > 0) {
-        assert_true(ids_give(s) > 0);
+        (mqtls__session_ids_want(s) > 0 || mqtls__session_ctrl_want(s) > 0)) {
+        assert_true(mem_give(s) > 0);
         assert_false(mqtls__session_input_blocked(s));
         st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
     }
@@ -902,7 +978,7 @@ static void test_session_resubscribe_many_filters_in_batches(void **state)
         (void)snprintf(names[i], sizeof names[i], "f/%d", i);
         mqtls_topic_filter_t f = {{(const uint8_t *)names[i], strlen(names[i])}, 1};
         mqtls_status_t st = mqtls__session_subscribe(s, &f, 1, NULL, NULL);
-        if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+        if (st == MQTLS_ERR_OUTBOX_FULL && mem_give(s) > 0) {
             st = mqtls__session_subscribe(s, &f, 1, NULL, NULL); /* 33 ids: the bitmap */
         }
         assert_int_equal(st, MQTLS_OK);
@@ -1579,7 +1655,7 @@ static size_t g_grows;
 
 static void grow_give_back(void *p)
 {
-    if (p == NULL || ids_give_back(p)) {
+    if (p == NULL || ids_give_back(p) || mem_give_back(p)) {
         return;
     }
     for (int i = 0; i < GROW_BUFS; i++) {
@@ -3180,6 +3256,274 @@ static void test_session_connack_waits_for_ids_to_resubscribe(void **state)
     assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
 }
 
+/* --- the control buffer and the subscription store start small and grow (issue 11) ------- */
+
+/* The default client's sizes: Receive Maximum 1024 (a 6 KiB ack reserve), the control buffer
+ * and the store at their default limits, the outbox starting at its defaults. */
+static mqtls__session_cfg_t small_start_cfg(void)
+{
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.receive_maximum = 1024;
+    cfg.max_messages = 1024;
+    cfg.max_bytes = 4u * 1024u * 1024u;
+    cfg.initial_messages = 0;
+    cfg.initial_bytes = 0;
+    cfg.max_inflight = 64;
+    return cfg;
+}
+
+/* Subscribe to @p f, giving what the session asks for first as the runtime does. */
+static mqtls_status_t subscribe_growing(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                        size_t n, uint16_t *id)
+{
+    mqtls_status_t st = mqtls__session_subscribe(s, f, n, NULL, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mem_give(s) > 0) {
+        st = mqtls__session_subscribe(s, f, n, NULL, id); /* everything was asked at once */
+    }
+    return st;
+}
+
+static void test_session_ctrl_and_store_start_small(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    /* The limits are the sizes the buffers were fixed at: CONNECT room + 8 KiB + the store's
+     * 4 KiB over the reserve; 4 KiB of store. The arena holds CONNECT room + 512 B. */
+    assert_int_equal(s->ack_reserve, 1024u * 6u);
+    assert_int_equal(s->ctrl_limit, s->ctrl_home_cap - 512u + 8192u + 4096u);
+    assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
+    assert_true(s->ctrl_home_cap < s->ack_reserve + 1024u);
+    assert_int_equal(s->subs_cap, 256);
+    assert_int_equal(s->subs_limit, 4096);
+    assert_true(mqtls__session_arena_size(&cfg) <= 9u * 1024u);
+    /* An idle client with a few subscriptions needs nothing more. */
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f[3] = {{{(const uint8_t *)"a/#", 3}, 1},
+                                 {{(const uint8_t *)"b/+/c", 5}, 0},
+                                 {{(const uint8_t *)"sensors/temperature", 19}, 2}};
+    assert_int_equal(mqtls__session_subscribe(s, f, 3, NULL, NULL), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_ctrl_given + g_subs_given + g_id_maps_given, 0);
+}
+
+/* A control buffer grows while the bytes of a SUBSCRIBE are partly written: the rest still
+ * follows on the wire, byte for byte, and the arena's buffer is no longer read. */
+static void test_session_ctrl_grows_during_a_partial_write(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    static char fa[300];
+    static char fb[3000];
+    memset(fa, 'a', sizeof fa);
+    memset(fb, 'b', sizeof fb);
+    fa[0] = 'A';
+    fb[0] = 'B';
+    mqtls_topic_filter_t a = {{(const uint8_t *)fa, sizeof fa}, 1};
+    mqtls_topic_filter_t b = {{(const uint8_t *)fb, sizeof fb}, 2};
+    uint16_t ida = 0;
+    uint16_t idb = 0;
+    assert_int_equal(subscribe_growing(s, &a, 1, &ida), MQTLS_OK); /* the store grows */
+    assert_int_equal(g_subs_given, 1);
+    assert_ptr_equal(s->ctrl, s->ctrl_home);
+    /* 100 bytes of it go out; the rest is pending in the arena's buffer. */
+    uint8_t stream[4096];
+    size_t len = 0;
+    mqtls_iovec_t iov[4];
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_int_equal(n, 1);
+    memcpy(stream, iov[0].base, 100);
+    len = 100;
+    mqtls__session_out_consumed(s, 100, g_fx.now);
+    assert_true(s->ctrl_rd > 0);
+    /* Too large for the arena's buffer: refused, with the size it wants. */
+    assert_int_equal(mqtls__session_subscribe(s, &b, 1, NULL, &idb), MQTLS_ERR_OUTBOX_FULL);
+    assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+    assert_true(mqtls__session_ctrl_want(s) <= s->ctrl_limit);
+    assert_int_equal(mem_give(s), 2); /* the control buffer and the store, asked at once */
+    assert_ptr_not_equal(s->ctrl, s->ctrl_home);
+    memset(s->ctrl_home, 0xDD, s->ctrl_home_cap); /* nothing may come from it any more */
+    assert_int_equal(mqtls__session_subscribe(s, &b, 1, NULL, &idb), MQTLS_OK);
+    /* The rest, in pieces of 777 bytes. */
+    for (int guard = 0; guard < 100; guard++) {
+        n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+        if (n == 0) {
+            break;
+        }
+        size_t k = iov[0].len < 777u ? iov[0].len : 777u;
+        assert_true(len + k <= sizeof stream);
+        memcpy(stream + len, iov[0].base, k);
+        len += k;
+        mqtls__session_out_consumed(s, k, g_fx.now);
+    }
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    mqtls_packet_t p[2];
+    size_t used = 0;
+    assert_int_equal(mqtls_packet_decode(stream, len, &cc, &p[0], &used), MQTLS_OK);
+    size_t used2 = 0;
+    assert_int_equal(mqtls_packet_decode(stream + used, len - used, &cc, &p[1], &used2), MQTLS_OK);
+    assert_int_equal(used + used2, len);
+    const mqtls_topic_filter_t *want[2] = {&a, &b};
+    const uint16_t ids[2] = {ida, idb};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(p[k].type, MQTLS_SUBSCRIBE);
+        assert_int_equal(p[k].u.subscribe.packet_id, ids[k]);
+        size_t cur = 0;
+        mqtls_topic_filter_t got;
+        assert_int_equal(mqtls_filters_next(&p[k].u.subscribe.filters, &cur, &got), MQTLS_OK);
+        assert_int_equal(got.filter.len, want[k]->filter.len);
+        assert_memory_equal(got.filter.data, want[k]->filter.data, got.filter.len);
+        assert_int_equal(got.options, want[k]->options);
+    }
+    /* Empty again: the grown buffer goes back, the arena's serves again. */
+    assert_ptr_equal(s->ctrl, s->ctrl_home);
+    assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
+    void *back;
+    size_t nb = 0;
+    while ((back = mqtls__session_reclaim(s)) != NULL) {
+        grow_give_back(back);
+        nb++;
+    }
+    assert_int_equal(nb, 2); /* the grown control buffer, the store's 512 B one it outgrew */
+    assert_int_equal(mem_busy_count(), 1); /* the store keeps its grown buffer */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+}
+
+/* What the fixed buffer took, the growing one takes; one byte more is refused the same way. */
+static void test_session_largest_subscribe_unchanged(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* MQTT 3.1.1 SUBSCRIBE of one filter of L bytes: 1 + 2 (remaining length, L < 16 K) + 2
+     * (id) + 2 + L + 1. The largest the buffer ever took, empty: all but the reserve. */
+    size_t largest = s->ctrl_limit - s->ack_reserve;
+    size_t flen = largest - 8u;
+    static char big[16384];
+    assert_true(flen + 1u <= sizeof big);
+    memset(big, 'x', sizeof big);
+    mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 1};
+    uint16_t id = 0;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    assert_int_equal(mqtls__session_subs_want(s), 0); /* it never fits the store */
+    assert_int_equal(mem_give(s), 1);
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_OK);
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd, largest);
+    /* The store cannot remember it: reported, as before. */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.out_len, largest);
+    /* One byte more: refused at once, nothing to give. */
+    f.filter.len = flen + 1u;
+    size_t ev = g_fx.ev_count;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls__session_ctrl_want(s), 0);
+    assert_int_equal(mqtls__session_subs_want(s), 0);
+    assert_int_equal(mqtls__session_ids_want(s), 0);
+    assert_int_equal(g_fx.ev_count, ev);
+    assert_false(mqtls__session_has_output(s));
+}
+
+/* A store filled to its limit is resubscribed whole after a reconnect without a session: the
+ * CONNACK waits for the control buffer the resubscribe needs. */
+static void test_session_full_store_resubscribed_after_reconnect(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    enum { MAX = 341 }; /* 341 x (3 + 9) = 4092 of 4096 bytes */
+    static char names[MAX + 1][12];
+    static mqtls_topic_filter_t f[MAX + 1];
+    for (int i = 0; i <= MAX; i++) {
+        (void)snprintf(names[i], sizeof names[i], "full/%04d", i);
+        f[i].filter.data = (const uint8_t *)names[i];
+        f[i].filter.len = 9;
+        f[i].options = (uint8_t)(i % 3);
+    }
+    for (int i = 0; i < MAX; i += 31) {
+        size_t n = MAX - i < 31 ? (size_t)(MAX - i) : 31u;
+        uint16_t id = 0;
+        assert_int_equal(subscribe_growing(s, &f[i], n, &id), MQTLS_OK);
+        drain(s);
+        static const uint8_t granted[31] = {0};
+        mqtls_packet_t ack;
+        memset(&ack, 0, sizeof ack);
+        ack.type = MQTLS_SUBACK;
+        ack.u.suback.packet_id = id;
+        ack.u.suback.reasons.data = granted;
+        ack.u.suback.reasons.len = n;
+        assert_int_equal(feed(s, &ack), MQTLS_OK); /* its packet id is free again */
+    }
+    assert_int_equal(s->subs_len, 4092);
+    assert_int_equal(s->subs_cap, 4096);
+    assert_true(g_subs_given >= 4); /* 256 -> 512 -> 1024 -> 2048 -> 4096 */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+    /* One more does not fit: reported, as with a store fixed at 4 KiB. */
+    assert_int_equal(subscribe_growing(s, &f[MAX], 1, NULL), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    drain(s);
+    mqtls__session_on_closed(s);
+    size_t ctrl_before = g_ctrl_given;
+    connect_ok(s, false, NULL, 0); /* no session: everything again */
+    assert_int_equal(g_ctrl_given, ctrl_before + 1u);
+    drain(s);
+    assert_int_equal(g_fx.pkt_count, (MAX + 63) / 64);
+    size_t total = 0;
+    for (size_t k = 0; k < g_fx.pkt_count; k++) {
+        assert_int_equal(g_fx.pkts[k].type, MQTLS_SUBSCRIBE);
+        size_t cur = 0;
+        mqtls_topic_filter_t got;
+        while (mqtls_filters_next(&g_fx.pkts[k].u.subscribe.filters, &cur, &got) == MQTLS_OK) {
+            assert_true(total < MAX);
+            assert_int_equal(got.filter.len, 9);
+            assert_memory_equal(got.filter.data, names[total], 9);
+            assert_int_equal(got.options, f[total].options);
+            total++;
+        }
+    }
+    assert_int_equal(total, MAX);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    assert_ptr_equal(s->ctrl, s->ctrl_home); /* written: handed back */
+}
+
+/* A PINGREQ that finds the control buffer full goes once the bytes before it are written. */
+static void test_session_ping_without_room_goes_after_the_queue(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* A SUBSCRIBE that takes all the room but the reserve: no growth, no room for PINGREQ. */
+    size_t flen = s->ctrl_cap - s->ack_reserve - 8u;
+    static char big[2048];
+    assert_true(flen <= sizeof big);
+    memset(big, 'p', sizeof big);
+    mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 0};
+    assert_int_equal(subscribe_growing(s, &f, 1, NULL), MQTLS_OK); /* the store grows */
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_reserve, s->ctrl_cap);
+    g_fx.now += 10000; /* keepalive 10 s */
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_true(s->ping_owed);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_SUBSCRIBE);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PINGREQ);
+    assert_false(s->ping_owed);
+    assert_int_equal(g_ctrl_given, 0);
+    /* Its answer keeps the connection alive. */
+    mqtls_packet_t pr;
+    memset(&pr, 0, sizeof pr);
+    pr.type = MQTLS_PINGRESP;
+    assert_int_equal(feed(s, &pr), MQTLS_OK);
+    g_fx.now += 9000;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3240,6 +3584,11 @@ int main(void)
         cmocka_unit_test(test_session_inbound_qos2_beyond_small_set_awaits_pubrel),
         cmocka_unit_test(test_session_restore_many_ids),
         cmocka_unit_test(test_session_connack_waits_for_ids_to_resubscribe),
+        cmocka_unit_test(test_session_ctrl_and_store_start_small),
+        cmocka_unit_test(test_session_ctrl_grows_during_a_partial_write),
+        cmocka_unit_test(test_session_largest_subscribe_unchanged),
+        cmocka_unit_test(test_session_full_store_resubscribed_after_reconnect),
+        cmocka_unit_test(test_session_ping_without_room_goes_after_the_queue),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
