@@ -16,6 +16,22 @@ bool mqtls__session_auth_on(const mqtls__session_t *s)
     return s->cfg.auth_method.len > 0;
 }
 
+/* The largest AUTH we send: fixed header (1 + at most 4 length bytes), reason code, property
+ * length (at most 4), the method (1 + 2 + length) and the data (1 + 2 + MQTLS_AUTH_DATA_MAX). */
+static size_t auth_bound(const mqtls__session_t *s)
+{
+    return 5u + 1u + 4u + 3u + s->cfg.auth_method.len + 3u + MQTLS_AUTH_DATA_MAX;
+}
+
+bool mqtls__session_auth_wants_ctrl(mqtls__session_t *s, const mqtls_packet_t *p)
+{
+    if (!mqtls__session_auth_on(s) || p->type != MQTLS_AUTH ||
+        p->u.disconnect.reason != AUTH_CONTINUE) {
+        return false;
+    }
+    return mqtls__session_ctrl_room(s, auth_bound(s), s->ack_reserve) == MQTLS__ROOM_WANTED;
+}
+
 /* The authenticator failed: the connection ends with MQTLS_ERR_AUTH_FAILED. */
 static mqtls_status_t auth_failed(mqtls__session_t *s, const char *where, mqtls_status_t why)
 {
@@ -156,6 +172,11 @@ mqtls_status_t mqtls__session_reauthenticate(mqtls__session_t *s)
     }
     if (s->state != MQTLS__S_CONNECTED || s->auth_busy) {
         return MQTLS_ERR_STATE;
+    }
+    /* Room first (the start function is called once per AUTH sent): the caller grows the
+     * control buffer and calls again. */
+    if (mqtls__session_ctrl_room(s, auth_bound(s), s->ack_reserve) == MQTLS__ROOM_WANTED) {
+        return MQTLS_ERR_OUTBOX_FULL;
     }
     mqtls_property_t props[2];
     size_t count = 0;

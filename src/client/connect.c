@@ -63,10 +63,13 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
     c->username = s->cfg.username;
     c->has_password = s->cfg.has_password;
     c->password = s->cfg.password;
-    /* CONNECT must be the first packet [MQTT-3.1.0-1]: the control buffer is empty here. */
+    /* CONNECT must be the first packet [MQTT-3.1.0-1]: the control buffer is empty here (and
+     * the arena's again; CONNECT always fits it). */
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
-    s->ctrl_traced = 0;
+    s->ctrl_stalled = false;
+    s->ping_owed = false;
+    mqtls__session_ctrl_settle(s);
     st = mqtls__session_ctrl_put(s, &p);
     if (st != MQTLS_OK) {
         mqtls__session_set_err(s, st, "cannot encode CONNECT");
@@ -87,7 +90,9 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     s->auth_busy = false;
     s->ctrl_rd = 0;
     s->ctrl_wr = 0;
-    s->ctrl_traced = 0;
+    s->ctrl_stalled = false;
+    s->ping_owed = false;
+    mqtls__session_ctrl_settle(s); /* a grown control buffer goes back */
     s->cur_entry = -1;
     s->cur_off = 0;
     s->plan_lo = 0;
@@ -104,8 +109,10 @@ void mqtls__session_on_closed(mqtls__session_t *s)
     for (uint16_t i = 0; i < s->cfg.topic_alias_maximum; i++) {
         s->alias_in[i].len = 0; /* aliases live for one network connection [MQTT-3.3.2-7] */
     }
-    /* Packet ids of SUBSCRIBE/UNSUBSCRIBE die with the connection; PUBLISH ids stay. */
-    memset(s->ids_out, 0, ID_BITMAP_BYTES);
+    /* Packet ids of SUBSCRIBE/UNSUBSCRIBE die with the connection; PUBLISH ids stay (a subset
+     * of what the set held: they fit whether it has its bitmap or not). */
+    s->ids_stalled = false;
+    mqtls__idset_clear(&s->ids_out);
     for (size_t k = 0; k < s->ent_count; k++) {
         mqtls__entry_t *e = entry_at(s, k);
         if (e->state == E_DONE || e->state == E_FREE) {
@@ -115,7 +122,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
             mqtls__outbox_entry_done(s, e); /* at most once: dropped with the connection */
             continue;
         }
-        bit_set(s->ids_out, e->packet_id, true);
+        (void)mqtls__idset_add(&s->ids_out, e->packet_id);
         if (e->state == E_WRITING || e->state == E_WAIT_ACK) {
             e->state = E_QUEUED; /* resent on the next connection */
         } else if (e->state == E_RELEASE) {
@@ -123,6 +130,7 @@ void mqtls__session_on_closed(mqtls__session_t *s)
         }
     }
     mqtls__outbox_reap(s);
+    mqtls__session_ids_shrink(s);
 }
 
 /* After CONNACK: resend what the session still owes [MQTT-4.4.0-1]. */
@@ -158,8 +166,23 @@ static void resume_outbox(mqtls__session_t *s)
     mqtls__outbox_reap(s);
 }
 
-static void send_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *items, size_t n)
+/* One SUBSCRIBE of the resubscribe; @p bytes: its size is added, and nothing is sent. */
+static void send_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *items, size_t n,
+                           size_t *bytes)
 {
+    if (bytes != NULL) {
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_SUBSCRIBE;
+        p.u.subscribe.packet_id = 1; /* any id: two bytes */
+        p.u.subscribe.filters.items = items;
+        p.u.subscribe.filters.count = n;
+        size_t need = 0;
+        if (mqtls_packet_encoded_size(&p, s->cfg.version, &need) == MQTLS_OK) {
+            *bytes += need;
+        }
+        return;
+    }
     uint16_t id = 0;
     if (mqtls__session_alloc_id(s, &id) != MQTLS_OK) {
         mqtls__session_emit_error(s, MQTLS_ERR_NO_PACKET_ID, 0, "cannot resubscribe");
@@ -172,16 +195,19 @@ static void send_subscribe(mqtls__session_t *s, const mqtls_topic_filter_t *item
     p.u.subscribe.filters.items = items;
     p.u.subscribe.filters.count = n;
     if (mqtls__session_ctrl_put(s, &p) != MQTLS_OK) {
-        bit_set(s->ids_out, id, false);
+        mqtls__session_free_id(s, id);
         mqtls__session_emit_error(s, MQTLS_ERR_OUTBOX_FULL, id, "cannot queue the resubscribe");
     }
 }
 
+#define RESUBSCRIBE_BATCH 64u
+
 /* The broker forgot us (session not present): subscribe again to everything remembered, in
- * SUBSCRIBE packets of up to 64 filters. */
-static void resubscribe(mqtls__session_t *s)
+ * SUBSCRIBE packets of up to RESUBSCRIBE_BATCH filters. With @p bytes, only count their size
+ * there (the room on_bytes() makes sure of before the CONNACK). */
+static void resubscribe(mqtls__session_t *s, size_t *bytes)
 {
-    mqtls_topic_filter_t items[64];
+    mqtls_topic_filter_t items[RESUBSCRIBE_BATCH];
     size_t n = 0;
     size_t off = 0;
     while (off + 3u <= s->subs_len) {
@@ -192,13 +218,57 @@ static void resubscribe(mqtls__session_t *s)
         n++;
         off += 3u + len;
         if (n == sizeof items / sizeof items[0]) {
-            send_subscribe(s, items, n);
+            send_subscribe(s, items, n, bytes);
             n = 0;
         }
     }
     if (n > 0) {
-        send_subscribe(s, items, n);
+        send_subscribe(s, items, n, bytes);
     }
+}
+
+/* Will taking CONNACK @p ca subscribe again to what the store remembers? */
+static bool connack_resubscribes(const mqtls__session_t *s, const mqtls_connack_t *ca)
+{
+    return s->state == MQTLS__S_CONNECTING && ca->reason == 0 &&
+           !(ca->session_present && !s->cfg.clean_start) && s->subs_len > 0;
+}
+
+bool mqtls__session_connack_wants_ctrl(mqtls__session_t *s, const mqtls_connack_t *ca)
+{
+    if (!connack_resubscribes(s, ca)) {
+        return false;
+    }
+    size_t bytes = 0;
+    resubscribe(s, &bytes);
+    /* Each SUBSCRIBE leaves the acknowledgement reserve free: the last one too. Beyond the
+     * limit the buffer grows to it, and the resubscribe goes as far as it fits, as when the
+     * buffer was fixed at that size. */
+    size_t total = (s->ctrl_wr - s->ctrl_rd) + bytes + s->ack_reserve;
+    if (total <= s->ctrl_cap || s->ctrl_cap >= s->ctrl_limit) {
+        return false;
+    }
+    size_t want = mqtls__grow_to(s->ctrl_cap, total, s->ctrl_limit);
+    s->ctrl_want = want > s->ctrl_want ? want : s->ctrl_want;
+    return true;
+}
+
+bool mqtls__session_connack_wants_ids(mqtls__session_t *s, const mqtls_connack_t *ca)
+{
+    if (!connack_resubscribes(s, ca) || s->ids_out.map != NULL) {
+        return false; /* no resubscribe, or any number of ids fits */
+    }
+    size_t filters = 0;
+    for (size_t off = 0; off + 3u <= s->subs_len;) {
+        off += 3u + ((size_t)s->subs[off] << 8 | s->subs[off + 1u]);
+        filters++;
+    }
+    size_t packets = (filters + RESUBSCRIBE_BATCH - 1u) / RESUBSCRIBE_BATCH;
+    if (s->ids_out.count + packets <= MQTLS__IDSET_SMALL) {
+        return false;
+    }
+    s->ids_out.wants_map = true;
+    return true;
 }
 
 mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca)
@@ -249,7 +319,8 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
     /* [MQTT-3.2.2-4]: with Clean Start the server must not report a session. */
     s->session_present = ca->session_present && !s->cfg.clean_start;
     if (!s->session_present) {
-        memset(s->ids_in_qos2, 0, ID_BITMAP_BYTES);
+        mqtls__idset_clear(&s->ids_in_qos2);
+        mqtls__session_ids_shrink(s);
         (void)mqtls__session_persist_id(s, MQTLS__P_IN_CLEARED, 0, 0);
     }
     st = mqtls__session_transition(s, MQTLS__EV_CONNACK_OK);
@@ -258,7 +329,7 @@ mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connac
     }
     resume_outbox(s);
     if (!s->session_present) {
-        resubscribe(s);
+        resubscribe(s, NULL);
     }
     mqtls_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -284,6 +355,47 @@ static void subs_remove(mqtls__session_t *s, mqtls_bytes_t f)
         }
         off += rec;
     }
+}
+
+/* Is filter @p f remembered? */
+static bool subs_has(const mqtls__session_t *s, mqtls_bytes_t f)
+{
+    size_t off = 0;
+    while (off + 3u <= s->subs_len) {
+        size_t len = (size_t)s->subs[off] << 8 | s->subs[off + 1u];
+        if (len == f.len && memcmp(s->subs + off + 2u, f.data, len) == 0) {
+            return true;
+        }
+        off += 3u + len;
+    }
+    return false;
+}
+
+/* Before a SUBSCRIBE of @p f is queued: would the store, as it is, fail to remember them all?
+ * (A filter already remembered, or twice in @p f, is replaced by a record of the same size.)
+ * Then it wants to grow -- at most to subs_limit, where what does not fit is reported as
+ * before: the store then behaves as when it was fixed at that size. */
+static bool subs_want_growth(mqtls__session_t *s, const mqtls_topic_filter_t *f, size_t count)
+{
+    if (s->subs_cap >= s->subs_limit) {
+        return false;
+    }
+    size_t after = s->subs_len;
+    for (size_t i = 0; i < count; i++) {
+        /* one that could never be remembered does not make the store grow */
+        bool seen = f[i].filter.len > 65535u || 3u + f[i].filter.len > s->subs_limit ||
+                    subs_has(s, f[i].filter);
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = f[j].filter.len == f[i].filter.len &&
+                   memcmp(f[j].filter.data, f[i].filter.data, f[i].filter.len) == 0;
+        }
+        after += seen ? 0u : 3u + f[i].filter.len;
+    }
+    if (after <= s->subs_cap) {
+        return false;
+    }
+    s->subs_want = mqtls__grow_to(s->subs_cap, after, s->subs_limit);
+    return true;
 }
 
 static bool subs_add(mqtls__session_t *s, const mqtls_topic_filter_t *f)
@@ -312,23 +424,41 @@ static mqtls_status_t sub_common(mqtls__session_t *s, mqtls_packet_type_t type,
     if (s->state != MQTLS__S_CONNECTED) {
         return MQTLS_ERR_STATE;
     }
-    uint16_t id = 0;
-    mqtls_status_t st = mqtls__session_alloc_id(s, &id);
-    if (st != MQTLS_OK) {
-        return st;
-    }
     mqtls_packet_t p;
     memset(&p, 0, sizeof p);
     p.type = type;
-    p.u.subscribe.packet_id = id;
+    p.u.subscribe.packet_id = 1; /* placeholder for the size query */
     if (props != NULL && s->cfg.version == MQTLS_V5) {
         p.u.subscribe.props = *props;
     }
     p.u.subscribe.filters.items = f;
     p.u.subscribe.filters.count = count;
+    /* What the caller must give first (a bigger control buffer, store, id bitmap) is asked
+     * for all at once, so that one retry is enough. A packet too large even for the largest
+     * control buffer goes on to be refused below, as ever (nothing asked). */
+    size_t need = 0;
+    if (mqtls_packet_encoded_size(&p, s->cfg.version, &need) == MQTLS_OK) {
+        mqtls__room_t room = mqtls__session_ctrl_room(s, need, s->ack_reserve);
+        bool more = room == MQTLS__ROOM_WANTED;
+        if (room != MQTLS__ROOM_NEVER && type == MQTLS_SUBSCRIBE) {
+            more = subs_want_growth(s, f, count) || more;
+        }
+        if (more) {
+            if (!mqtls__idset_can_add(&s->ids_out)) {
+                s->ids_out.wants_map = true;
+            }
+            return MQTLS_ERR_OUTBOX_FULL;
+        }
+    }
+    uint16_t id = 0;
+    mqtls_status_t st = mqtls__session_alloc_id(s, &id);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    p.u.subscribe.packet_id = id;
     st = mqtls__session_ctrl_put(s, &p);
     if (st != MQTLS_OK) {
-        bit_set(s->ids_out, id, false);
+        mqtls__session_free_id(s, id);
         return st;
     }
     for (size_t i = 0; i < count; i++) {

@@ -39,7 +39,7 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
     mqtls_status_t st = MQTLS_OK;
     if (pub->qos == 2) {
         /* Exactly once: deliver at the first PUBLISH, remember the id until PUBREL. */
-        if (bit_get(s->ids_in_qos2, pub->packet_id)) {
+        if (mqtls__idset_has(&s->ids_in_qos2, pub->packet_id)) {
             deliver = false;
             /* No DUP on an id still awaiting PUBREL: a new message, from a broker that lost the
              * flow it had with this id (a restart that rolled its state back) and reused it
@@ -78,7 +78,8 @@ static mqtls_status_t on_publish(mqtls__session_t *s, const mqtls_publish_t *pub
     if (pub->qos == 1) {
         st = mqtls__session_ctrl_ack(s, MQTLS_PUBACK, pub->packet_id, 0);
     } else if (pub->qos == 2) {
-        bit_set(s->ids_in_qos2, pub->packet_id, true);
+        /* on_bytes() took this PUBLISH only with room in the set (ids_stall()) */
+        (void)mqtls__idset_add(&s->ids_in_qos2, pub->packet_id);
         st = mqtls__session_ctrl_ack(s, MQTLS_PUBREC, pub->packet_id, 0);
     }
     if (st != MQTLS_OK) {
@@ -151,11 +152,12 @@ static mqtls_status_t on_ack(mqtls__session_t *s, mqtls_packet_type_t type, cons
         }
         break;
     case MQTLS_PUBREL:
-        if (bit_get(s->ids_in_qos2, a->packet_id) &&
+        if (mqtls__idset_has(&s->ids_in_qos2, a->packet_id) &&
             mqtls__session_persist_id(s, MQTLS__P_IN_RELEASED, a->packet_id, 2) != MQTLS_OK) {
             return mqtls__session_fail(s, MQTLS_ERR_PERSIST, "cannot record PUBREL");
         }
-        bit_set(s->ids_in_qos2, a->packet_id, false);
+        mqtls__idset_remove(&s->ids_in_qos2, a->packet_id);
+        mqtls__session_ids_shrink(s);
         if (mqtls__session_ctrl_ack(s, MQTLS_PUBCOMP, a->packet_id, 0) != MQTLS_OK) {
             return mqtls__session_fail(s, MQTLS_ERR_OUTBOX_FULL, "cannot queue PUBCOMP");
         }
@@ -198,7 +200,7 @@ static mqtls_status_t on_packet(mqtls__session_t *s, const mqtls_packet_t *p)
         return on_ack(s, p->type, &p->u.ack);
     case MQTLS_SUBACK:
     case MQTLS_UNSUBACK:
-        bit_set(s->ids_out, p->u.suback.packet_id, false);
+        mqtls__session_free_id(s, p->u.suback.packet_id);
         memset(&ev, 0, sizeof ev);
         ev.type = p->type == MQTLS_SUBACK ? MQTLS_EVENT_SUBSCRIBED : MQTLS_EVENT_UNSUBSCRIBED;
         ev.u.subscribed.packet_id = p->u.suback.packet_id;
@@ -327,7 +329,34 @@ static bool needs_ack_room(uint8_t first)
 
 bool mqtls__session_input_blocked(const mqtls__session_t *s)
 {
-    return s->input_stalled && !mqtls__session_ack_room(s);
+    return (s->input_stalled && !mqtls__session_ack_room(s)) ||
+           (s->ids_stalled && mqtls__session_ids_want(s) > 0) ||
+           (s->ctrl_stalled && s->ctrl_want > 0);
+}
+
+/* Does taking @p p need memory from the caller first? An id set's bitmap: a QoS 2 PUBLISH
+ * with an id not yet awaiting PUBREL when the set is full, a CONNACK whose resubscribe needs
+ * more ids; a bigger control buffer: a CONNACK whose resubscribe does not fit it, an AUTH
+ * whose answer may not. Then it is wanted (ids_stalled / ctrl_stalled say which), and the
+ * packet waits in the input (never refused, never acknowledged early). */
+static bool mem_stall(mqtls__session_t *s, const mqtls_packet_t *p)
+{
+    if (p->type == MQTLS_PUBLISH && p->u.publish.qos == 2) {
+        const mqtls__idset_t *in = &s->ids_in_qos2;
+        if (mqtls__idset_has(in, p->u.publish.packet_id) || mqtls__idset_can_add(in)) {
+            return false;
+        }
+        s->ids_in_qos2.wants_map = true;
+        s->ids_stalled = true;
+        return true;
+    }
+    if (p->type == MQTLS_CONNACK) {
+        s->ids_stalled = mqtls__session_connack_wants_ids(s, &p->u.connack);
+        s->ctrl_stalled = mqtls__session_connack_wants_ctrl(s, &p->u.connack);
+        return s->ids_stalled || s->ctrl_stalled;
+    }
+    s->ctrl_stalled = mqtls__session_auth_wants_ctrl(s, p);
+    return s->ctrl_stalled;
 }
 
 mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
@@ -340,6 +369,8 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
         return MQTLS_ERR_STATE;
     }
     s->input_stalled = false;
+    s->ids_stalled = false;
+    s->ctrl_stalled = false;
     if (s->state == MQTLS__S_DISCONNECTING && !s->disconnect_pending) {
         /* Our DISCONNECT is queued: nothing may follow it, not even an ack [MQTT-3.14.4-1]. The
          * bytes are read (so the close is a FIN, not a reset that could destroy our last
@@ -381,6 +412,10 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
             *used = off;
             return mqtls__session_fail(s, st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED,
                                        "malformed packet from the broker");
+        }
+        if (mem_stall(s, &p)) {
+            /* Back-pressure until the caller gives the memory: fed again, decoded again. */
+            break;
         }
         if (s->cfg.on_trace != NULL) {
             s->cfg.on_trace(s->cfg.event_ctx, false, &p);

@@ -67,6 +67,22 @@ static void release_due(mqtls__session_t *s)
     }
 }
 
+/* The PINGREQ tick() timed found no room then: it goes once the bytes before it are out
+ * (still awaited, while nothing else from the broker came in: any packet answers it). */
+static void queue_owed_ping(mqtls__session_t *s)
+{
+    if (s->state != MQTLS__S_CONNECTED || s->ping_sent_ms < 0) {
+        s->ping_owed = false;
+        return;
+    }
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PINGREQ;
+    if (mqtls__session_ctrl_put(s, &p) == MQTLS_OK) {
+        s->ping_owed = false;
+    }
+}
+
 /* Corked: are queued publishes worth a full batch yet? */
 static bool cork_full(const mqtls__session_t *s)
 {
@@ -115,6 +131,9 @@ size_t mqtls__session_out_iov(mqtls__session_t *s, mqtls_iovec_t *iov, size_t ma
     }
     if (s->release_due > 0 && can_send_publishes(s)) {
         release_due(s); /* PUBRELs are control packets: the cork never holds them */
+    }
+    if (s->ping_owed) {
+        queue_owed_ping(s);
     }
     size_t bytes = 0;
     if (s->cur_entry >= 0) {
@@ -250,10 +269,8 @@ void mqtls__session_out_consumed(mqtls__session_t *s, size_t n, int64_t now_ms)
     }
     s->ctrl_rd += k;
     n -= k;
-    if (s->ctrl_rd == s->ctrl_wr) {
-        s->ctrl_rd = 0;
-        s->ctrl_wr = 0;
-        s->ctrl_traced = 0;
+    if (k > 0) {
+        mqtls__session_ctrl_settle(s); /* empty: a grown buffer goes back */
     }
     /* The planned entries, in the order out_iov() gave them: the E_QUEUED ones of the range
      * (QoS 0 only when draining). Nothing changed them in between (same lock; the trace
@@ -332,22 +349,15 @@ static mqtls_status_t check_publish(const mqtls__session_t *s, const mqtls_publi
     return MQTLS_OK;
 }
 
-/* The general path: the whole packet encoded in place (a header too large for the stack). */
-static mqtls_status_t publish_encoded(mqtls__session_t *s, const mqtls_publish_t *pub,
-                                      uint16_t *packet_id)
+/* What both publish paths check and take before the packet goes into the outbox: the
+ * broker's and our size limits, room in the outbox and, for QoS 1/2, a packet id. When the
+ * outbox or the id set needs the caller (MQTLS_ERR_OUTBOX_FULL), both say so at once
+ * (outbox_want(), ids_want()), so that one retry after the caller gave them is enough.
+ * @return MQTLS_OK with the entry (E_QUEUED, @p need bytes) in @p entry and the id (0 for
+ * QoS 0) in @p id; a status: nothing taken. */
+static mqtls_status_t reserve_publish(mqtls__session_t *s, size_t need, uint8_t qos, uint16_t *id,
+                                      mqtls__entry_t **entry)
 {
-    mqtls_status_t st;
-    mqtls_packet_t p;
-    memset(&p, 0, sizeof p);
-    p.type = MQTLS_PUBLISH;
-    p.u.publish = *pub;
-    p.u.publish.dup = false;
-    p.u.publish.packet_id = pub->qos > 0 ? 1u : 0u; /* placeholder for the size query */
-    size_t need = 0;
-    st = mqtls_packet_encoded_size(&p, s->cfg.version, &need);
-    if (st != MQTLS_OK) {
-        return st;
-    }
     if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
         return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
     }
@@ -356,49 +366,98 @@ static mqtls_status_t publish_encoded(mqtls__session_t *s, const mqtls_publish_t
     }
     s->want_ent = 0;
     s->want_ring = 0;
-    if (!mqtls__outbox_has_room(s, need)) {
+    bool room = mqtls__outbox_has_room(s, need);
+    if (!room) {
         mqtls__outbox_want_growth(s, need);
+    }
+    if (qos > 0 && !mqtls__idset_can_add(&s->ids_out) && (room || s->want_ent != 0)) {
+        s->ids_out.wants_map = true; /* more than MQTLS__IDSET_SMALL ids in use */
         return MQTLS_ERR_OUTBOX_FULL;
     }
-    uint16_t id = 0;
-    if (pub->qos > 0) {
-        st = mqtls__session_alloc_id(s, &id);
+    if (!room) {
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    *id = 0;
+    if (qos > 0) {
+        mqtls_status_t st = mqtls__session_alloc_id(s, id);
         if (st != MQTLS_OK) {
             return st;
         }
-        p.u.publish.packet_id = id;
     }
     size_t idx = 0;
-    mqtls__entry_t *e = mqtls__outbox_push(s, need, &idx);
-    if (e == NULL) {
-        if (id != 0) {
-            bit_set(s->ids_out, id, false);
+    *entry = mqtls__outbox_push(s, need, &idx);
+    if (*entry == NULL) {
+        if (*id != 0) {
+            mqtls__session_free_id(s, *id);
         }
         return MQTLS_ERR_OUTBOX_FULL;
     }
-    size_t written = 0;
-    st = mqtls_packet_encode(&p, s->cfg.version, mqtls__outbox_bytes(s, e), need, &written);
-    if (st == MQTLS_OK && written == need && pub->qos > 0) {
-        /* Handed over only once the store has it (docs/reliability.md). */
-        mqtls_bytes_t bytes = {mqtls__outbox_bytes(s, e), need};
-        st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, pub->qos, bytes, NULL);
+    return MQTLS_OK;
+}
+
+/* Undo reserve_publish(): the packet was not taken after all. */
+static void unreserve_publish(mqtls__session_t *s, mqtls__entry_t *e, uint16_t id)
+{
+    if (id != 0) {
+        mqtls__session_free_id(s, id);
     }
-    if (st != MQTLS_OK || written != need) {
-        /* A store failure, or (cannot happen after a successful size query) an encoding
-         * failure: undo cleanly. */
-        if (id != 0) {
-            bit_set(s->ids_out, id, false);
+    mqtls__outbox_entry_done(s, e); /* e->qos is still 0: the id is not freed twice */
+    mqtls__outbox_reap(s);
+}
+
+/* The packet's @p len bytes are in @p e: hand it over once the store has it (QoS 1/2,
+ * docs/reliability.md); a store failure refuses the publish. */
+static mqtls_status_t commit_publish(mqtls__session_t *s, mqtls__entry_t *e, uint16_t id,
+                                     uint8_t qos, size_t len, uint16_t *packet_id)
+{
+    if (qos > 0) {
+        mqtls_bytes_t bytes = {mqtls__outbox_bytes(s, e), len};
+        mqtls_status_t st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, qos, bytes, NULL);
+        if (st != MQTLS_OK) {
+            unreserve_publish(s, e, id);
+            return st;
         }
-        mqtls__outbox_entry_done(s, e);
-        mqtls__outbox_reap(s);
-        return st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED;
     }
     e->packet_id = id;
-    e->qos = pub->qos;
+    e->qos = qos;
     if (packet_id != NULL) {
         *packet_id = id;
     }
     return MQTLS_OK;
+}
+
+/* The general path: the whole packet encoded in place (a header too large for the stack). */
+static mqtls_status_t publish_encoded(mqtls__session_t *s, const mqtls_publish_t *pub,
+                                      uint16_t *packet_id)
+{
+    mqtls_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTLS_PUBLISH;
+    p.u.publish = *pub;
+    p.u.publish.dup = false;
+    p.u.publish.packet_id = pub->qos > 0 ? 1u : 0u; /* placeholder for the size query */
+    size_t need = 0;
+    mqtls_status_t st = mqtls_packet_encoded_size(&p, s->cfg.version, &need);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    uint16_t id = 0;
+    mqtls__entry_t *e = NULL;
+    st = reserve_publish(s, need, pub->qos, &id, &e);
+    if (st != MQTLS_OK) {
+        return st;
+    }
+    if (pub->qos > 0) {
+        p.u.publish.packet_id = id;
+    }
+    size_t written = 0;
+    st = mqtls_packet_encode(&p, s->cfg.version, mqtls__outbox_bytes(s, e), need, &written);
+    if (st != MQTLS_OK || written != need) {
+        /* Cannot happen after a successful size query: undo cleanly. */
+        unreserve_publish(s, e, id);
+        return st != MQTLS_OK ? st : MQTLS_ERR_MALFORMED;
+    }
+    return commit_publish(s, e, id, pub->qos, need, packet_id);
 }
 
 #define PUBLISH_HDR_STACK 512u
@@ -439,58 +498,23 @@ mqtls_status_t mqtls__session_publish(mqtls__session_t *s, const mqtls_publish_t
         return st;
     }
     size_t need = hlen + pub->payload.len;
-    if (s->broker_max_packet != 0 && need > s->broker_max_packet) {
-        return MQTLS_ERR_TOO_LARGE_FOR_BROKER; /* [MQTT-3.2.2-15] */
-    }
-    if (need > s->cfg.max_bytes) {
-        return MQTLS_ERR_PACKET_TOO_LARGE;
-    }
-    s->want_ent = 0;
-    s->want_ring = 0;
-    if (!mqtls__outbox_has_room(s, need)) {
-        mqtls__outbox_want_growth(s, need);
-        return MQTLS_ERR_OUTBOX_FULL;
-    }
     uint16_t id = 0;
+    mqtls__entry_t *e = NULL;
+    st = reserve_publish(s, need, pub->qos, &id, &e);
+    if (st != MQTLS_OK) {
+        return st;
+    }
     if (pub->qos > 0) {
-        st = mqtls__session_alloc_id(s, &id);
-        if (st != MQTLS_OK) {
-            return st;
-        }
         size_t at = publish_id_offset(hdr, pub->topic.len);
         hdr[at] = (uint8_t)(id >> 8);
         hdr[at + 1u] = (uint8_t)(id & 0xFFu);
-    }
-    size_t idx = 0;
-    mqtls__entry_t *e = mqtls__outbox_push(s, need, &idx);
-    if (e == NULL) {
-        if (id != 0) {
-            bit_set(s->ids_out, id, false);
-        }
-        return MQTLS_ERR_OUTBOX_FULL;
     }
     uint8_t *b = mqtls__outbox_bytes(s, e);
     memcpy(b, hdr, hlen);
     if (pub->payload.len > 0) {
         memcpy(b + hlen, pub->payload.data, pub->payload.len);
     }
-    if (pub->qos > 0) {
-        /* Handed over only once the store has it (docs/reliability.md). */
-        mqtls_bytes_t bytes = {b, need};
-        st = mqtls__session_persist(s, MQTLS__P_PUB_ADDED, id, pub->qos, bytes, NULL);
-        if (st != MQTLS_OK) {
-            bit_set(s->ids_out, id, false);
-            mqtls__outbox_entry_done(s, e);
-            mqtls__outbox_reap(s);
-            return st;
-        }
-    }
-    e->packet_id = id;
-    e->qos = pub->qos;
-    if (packet_id != NULL) {
-        *packet_id = id;
-    }
-    return MQTLS_OK;
+    return commit_publish(s, e, id, pub->qos, need, packet_id);
 }
 
 /* Outbound topic alias (QoS 0 only: aliases die with the connection, QoS 0 never resends). */

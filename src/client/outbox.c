@@ -148,7 +148,7 @@ void mqtls__outbox_reap(mqtls__session_t *s)
 void mqtls__outbox_entry_done(mqtls__session_t *s, mqtls__entry_t *e)
 {
     if (e->qos > 0) {
-        bit_set(s->ids_out, e->packet_id, false);
+        mqtls__session_free_id(s, e->packet_id);
         (void)mqtls__session_persist_id(s, MQTLS__P_PUB_DONE, e->packet_id, e->qos);
     }
     e->state = E_DONE;
@@ -213,17 +213,24 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
     mqtls_packet_t p;
     size_t used = 0;
     if (id == 0 || qos == 0 || qos > 2 || (state == MQTLS__R_PUBREC && qos != 2) ||
-        bit_get(s->ids_out, id) || len > s->cfg.max_bytes ||
+        mqtls__idset_has(&s->ids_out, id) || len > s->cfg.max_bytes ||
         mqtls_packet_decode(pkt, len, &cc, &p, &used) != MQTLS_OK || used != len ||
         p.type != MQTLS_PUBLISH || p.u.publish.packet_id != id || p.u.publish.qos != qos) {
         return MQTLS_ERR_INVALID_ARG;
     }
     s->want_ent = 0;
     s->want_ring = 0;
-    size_t idx = 0;
-    mqtls__entry_t *e = mqtls__outbox_has_room(s, len) ? mqtls__outbox_push(s, len, &idx) : NULL;
-    if (e == NULL) {
+    bool room = mqtls__outbox_has_room(s, len);
+    if (!room) {
         mqtls__outbox_want_growth(s, len);
+    }
+    if (!mqtls__idset_can_add(&s->ids_out) && (room || s->want_ent != 0)) {
+        s->ids_out.wants_map = true; /* asked together with the outbox: one retry does */
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
+    size_t idx = 0;
+    mqtls__entry_t *e = room ? mqtls__outbox_push(s, len, &idx) : NULL;
+    if (e == NULL) {
         return MQTLS_ERR_OUTBOX_FULL;
     }
     uint8_t *b = mqtls__outbox_bytes(s, e);
@@ -233,7 +240,7 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
     e->qos = qos;
     e->was_sent = state != MQTLS__R_NOT_SENT;
     e->state = state == MQTLS__R_PUBREC ? E_WAIT_COMP : E_QUEUED;
-    bit_set(s->ids_out, id, true);
+    (void)mqtls__idset_add(&s->ids_out, id); /* room checked above */
     s->next_id = (uint16_t)(id == 65535u ? 1u : id + 1u); /* new ids follow the restored ones */
     return MQTLS_OK;
 }
@@ -246,7 +253,9 @@ mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id)
     if (s->state != MQTLS__S_IDLE) {
         return MQTLS_ERR_STATE;
     }
-    bit_set(s->ids_in_qos2, id, true);
+    if (!mqtls__idset_add(&s->ids_in_qos2, id)) {
+        return MQTLS_ERR_OUTBOX_FULL; /* wants its bitmap: given, then called again */
+    }
     return MQTLS_OK;
 }
 
@@ -305,15 +314,32 @@ mqtls_status_t mqtls__session_grow_outbox(mqtls__session_t *s, void *buf, size_t
     return MQTLS_OK;
 }
 
-void *mqtls__session_outbox_reclaim(mqtls__session_t *s)
+void *mqtls__session_reclaim(mqtls__session_t *s)
 {
-    if (s == NULL || s->reclaim_count == 0) {
+    if (s == NULL) {
         return NULL;
     }
-    return s->reclaim[--s->reclaim_count];
+    if (s->reclaim_count > 0) {
+        return s->reclaim[--s->reclaim_count];
+    }
+    for (size_t i = 0; i < 2u; i++) {
+        if (s->ids_back[i] != NULL) {
+            void *p = s->ids_back[i];
+            s->ids_back[i] = NULL;
+            return p;
+        }
+    }
+    for (size_t i = 0; i < sizeof s->mem_back / sizeof s->mem_back[0]; i++) {
+        if (s->mem_back[i] != NULL) {
+            void *p = s->mem_back[i];
+            s->mem_back[i] = NULL;
+            return p;
+        }
+    }
+    return NULL;
 }
 
-size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size_t max)
+size_t mqtls__session_buffers(const mqtls__session_t *s, void **out, size_t max)
 {
     size_t n = 0;
     if (s == NULL || out == NULL) {
@@ -329,6 +355,15 @@ size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size
     }
     for (size_t i = 0; i < s->reclaim_count && n < max; i++) {
         out[n++] = s->reclaim[i];
+    }
+    void *more[] = {s->ids_out.map, s->ids_in_qos2.map, s->ids_back[0], s->ids_back[1],
+                    s->ctrl_buf,    s->subs_buf,        s->mem_back[0], s->mem_back[1],
+                    s->mem_back[2], s->mem_back[3]};
+    _Static_assert(sizeof s->mem_back / sizeof s->mem_back[0] == 4u, "mem_back listed above");
+    for (size_t i = 0; i < sizeof more / sizeof more[0] && n < max; i++) {
+        if (more[i] != NULL) {
+            out[n++] = more[i];
+        }
     }
     return n;
 }

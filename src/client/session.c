@@ -8,7 +8,12 @@
 #include "mqtls/limits.h"
 
 #define CTRL_EXTRA 8192u
+/* What the control buffer holds in the arena beyond CONNECT room and the ack reserve: PINGREQ,
+ * PUBRELs, a small SUBSCRIBE; more is given by the caller when needed (up to CTRL_EXTRA). */
+#define CTRL_INITIAL_EXTRA 512u
 #define SUBS_DEFAULT 4096u
+/* The subscription store in the arena: a few filters; it grows up to sub_store_bytes. */
+#define SUBS_INITIAL 256u
 
 void mqtls__error_reset(mqtls_error_t *e)
 {
@@ -128,17 +133,64 @@ mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev
 
 mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out)
 {
+    if (!mqtls__idset_can_add(&s->ids_out)) {
+        s->ids_out.wants_map = true; /* the caller gives the bitmap and calls again */
+        return MQTLS_ERR_OUTBOX_FULL;
+    }
     /* [MQTT-2.3.1-1] non-zero; [MQTT-2.3.1-2] unused by another in-flight packet. */
     for (uint32_t i = 0; i < 65535u; i++) {
         uint16_t id = s->next_id;
         s->next_id = (uint16_t)(s->next_id == 65535u ? 1u : s->next_id + 1u);
-        if (!bit_get(s->ids_out, id)) {
-            bit_set(s->ids_out, id, true);
+        if (!mqtls__idset_has(&s->ids_out, id)) {
+            (void)mqtls__idset_add(&s->ids_out, id); /* room checked above */
             *out = id;
             return MQTLS_OK;
         }
     }
     return MQTLS_ERR_NO_PACKET_ID;
+}
+
+void mqtls__session_free_id(mqtls__session_t *s, uint16_t id)
+{
+    mqtls__idset_remove(&s->ids_out, id);
+    mqtls__session_ids_shrink(s);
+}
+
+void mqtls__session_ids_shrink(mqtls__session_t *s)
+{
+    mqtls__idset_t *sets[2] = {&s->ids_out, &s->ids_in_qos2};
+    for (size_t i = 0; i < 2u; i++) {
+        /* One bitmap per set waits to be reclaimed; the next shrink waits for that. */
+        if (s->ids_back[i] == NULL) {
+            s->ids_back[i] = mqtls__idset_shrink(sets[i]);
+        }
+    }
+}
+
+size_t mqtls__session_ids_want(const mqtls__session_t *s)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    size_t n = 0;
+    n += s->ids_out.wants_map && s->ids_out.map == NULL ? 1u : 0u;
+    n += s->ids_in_qos2.wants_map && s->ids_in_qos2.map == NULL ? 1u : 0u;
+    return n;
+}
+
+mqtls_status_t mqtls__session_give_ids_map(mqtls__session_t *s, void *buf, size_t len)
+{
+    if (s == NULL || buf == NULL || len < MQTLS__IDSET_MAP_BYTES) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    mqtls__idset_t *sets[2] = {&s->ids_out, &s->ids_in_qos2};
+    for (size_t i = 0; i < 2u; i++) {
+        if (sets[i]->wants_map && sets[i]->map == NULL) {
+            (void)mqtls__idset_give_map(sets[i], buf);
+            return MQTLS_OK;
+        }
+    }
+    return MQTLS_ERR_INVALID_ARG;
 }
 
 /* --- control buffer --------------------------------------------------------------------- */
@@ -153,8 +205,121 @@ bool mqtls__session_ack_room(const mqtls__session_t *s)
     return ctrl_free(s) >= ACK_MAX_LEN;
 }
 
-/* Encode @p pkt into the control buffer so that at least @p keep bytes stay free. */
-static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt, size_t keep)
+bool mqtls__session_mem_back(mqtls__session_t *s, void *buf)
+{
+    for (size_t i = 0; i < sizeof s->mem_back / sizeof s->mem_back[0]; i++) {
+        if (s->mem_back[i] == NULL) {
+            s->mem_back[i] = buf;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool mem_back_full(const mqtls__session_t *s)
+{
+    for (size_t i = 0; i < sizeof s->mem_back / sizeof s->mem_back[0]; i++) {
+        if (s->mem_back[i] == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+mqtls__room_t mqtls__session_ctrl_room(mqtls__session_t *s, size_t len, size_t keep)
+{
+    size_t total = (s->ctrl_wr - s->ctrl_rd) + len + keep;
+    if (total <= s->ctrl_cap) {
+        return MQTLS__ROOM_FITS;
+    }
+    if (total > s->ctrl_limit) {
+        return MQTLS__ROOM_NEVER; /* refused as when the buffer was fixed at its limit */
+    }
+    size_t want = mqtls__grow_to(s->ctrl_cap, total, s->ctrl_limit);
+    s->ctrl_want = want > s->ctrl_want ? want : s->ctrl_want;
+    return MQTLS__ROOM_WANTED;
+}
+
+void mqtls__session_ctrl_settle(mqtls__session_t *s)
+{
+    if (s->ctrl_rd != s->ctrl_wr) {
+        return;
+    }
+    s->ctrl_rd = 0;
+    s->ctrl_wr = 0;
+    s->ctrl_traced = 0;
+    if (s->ctrl_stalled) {
+        return; /* the buffer given for the stalled packet is about to be used */
+    }
+    s->ctrl_want = 0; /* refused packets ask again when called again */
+    if (s->ctrl_buf != NULL && mqtls__session_mem_back(s, s->ctrl_buf)) {
+        s->ctrl_buf = NULL;
+        s->ctrl = s->ctrl_home;
+        s->ctrl_cap = s->ctrl_home_cap;
+    }
+}
+
+size_t mqtls__session_ctrl_want(const mqtls__session_t *s)
+{
+    return s != NULL ? s->ctrl_want : 0;
+}
+
+mqtls_status_t mqtls__session_give_ctrl(mqtls__session_t *s, void *buf, size_t len)
+{
+    if (s == NULL || buf == NULL || s->ctrl_want == 0 || len < s->ctrl_want) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    if (s->ctrl_buf != NULL && mem_back_full(s)) {
+        return MQTLS_ERR_STATE;
+    }
+    /* The unsent bytes move to the front of the new buffer. Nothing points at the old one:
+     * out_iov()'s iovecs live only until out_consumed() (the caller never gives between them)
+     * and a transport copies what it reports written (TLS into its record, TCP into the
+     * kernel) -- the same reason compacting in ctrl_encode() may move them. */
+    size_t used = s->ctrl_wr - s->ctrl_rd;
+    memcpy(buf, s->ctrl + s->ctrl_rd, used);
+    s->ctrl_traced -= s->ctrl_rd; /* never behind ctrl_rd (outbound.c) */
+    if (s->ctrl_buf != NULL) {
+        (void)mqtls__session_mem_back(s, s->ctrl_buf);
+    }
+    s->ctrl_buf = buf;
+    s->ctrl = buf;
+    s->ctrl_cap = min_size(len, s->ctrl_limit);
+    s->ctrl_rd = 0;
+    s->ctrl_wr = used;
+    s->ctrl_want = 0;
+    return MQTLS_OK;
+}
+
+size_t mqtls__session_subs_want(const mqtls__session_t *s)
+{
+    return s != NULL ? s->subs_want : 0;
+}
+
+mqtls_status_t mqtls__session_give_subs(mqtls__session_t *s, void *buf, size_t len)
+{
+    if (s == NULL || buf == NULL || s->subs_want == 0 || len < s->subs_want) {
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    if (s->subs_buf != NULL && mem_back_full(s)) {
+        return MQTLS_ERR_STATE;
+    }
+    memcpy(buf, s->subs, s->subs_len);
+    if (s->subs_buf != NULL) {
+        (void)mqtls__session_mem_back(s, s->subs_buf);
+    }
+    s->subs_buf = buf;
+    s->subs = buf;
+    s->subs_cap = min_size(len, s->subs_limit);
+    s->subs_want = 0;
+    return MQTLS_OK;
+}
+
+/* Encode @p pkt into the control buffer so that at least @p keep bytes stay free. A packet
+ * that would fit a grown buffer records the want when @p grow (not for acknowledgements:
+ * they wait for room, the reserve is theirs). */
+static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt, size_t keep,
+                                  bool grow)
 {
     size_t need = 0;
     mqtls_status_t st = mqtls_packet_encoded_size(pkt, s->cfg.version, &need);
@@ -162,6 +327,9 @@ static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt
         return st;
     }
     if (need + keep > ctrl_free(s)) {
+        if (grow) {
+            (void)mqtls__session_ctrl_room(s, need, keep);
+        }
         return MQTLS_ERR_OUTBOX_FULL;
     }
     if (s->ctrl_wr + need > s->ctrl_cap) {
@@ -183,7 +351,7 @@ static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt
 mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt)
 {
     bool last = pkt->type == MQTLS_CONNECT || pkt->type == MQTLS_DISCONNECT;
-    return ctrl_encode(s, pkt, last ? 0 : s->ack_reserve);
+    return ctrl_encode(s, pkt, last ? 0 : s->ack_reserve, true);
 }
 
 mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t type, uint16_t id,
@@ -194,7 +362,7 @@ mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t 
     p.type = type;
     p.u.ack.packet_id = id;
     p.u.ack.reason = s->cfg.version == MQTLS_V5 ? reason : 0;
-    return ctrl_encode(s, &p, 0);
+    return ctrl_encode(s, &p, 0, false);
 }
 
 mqtls_status_t mqtls__session_fail(mqtls__session_t *s, mqtls_status_t st, const char *detail)
@@ -269,6 +437,25 @@ static size_t subs_size(const mqtls__session_cfg_t *cfg)
     return cfg->sub_store_bytes != 0 ? cfg->sub_store_bytes : SUBS_DEFAULT;
 }
 
+/* The most the control buffer grows to: the largest packet it takes when empty is what it was
+ * when it was fixed at this size (CONNECT room + CTRL_EXTRA + the resubscribe room = the
+ * subscription store's size), on top of the acknowledgement reserve. */
+static size_t ctrl_limit(const mqtls__session_cfg_t *cfg)
+{
+    return ctrl_size(cfg) + subs_size(cfg) + ack_reserve(cfg);
+}
+
+/* The control buffer in the arena: CONNECT (or an AUTH) and a little more, and the reserve. */
+static size_t ctrl_initial(const mqtls__session_cfg_t *cfg)
+{
+    return min_size(ctrl_limit(cfg), connect_size(cfg) + CTRL_INITIAL_EXTRA + ack_reserve(cfg));
+}
+
+static size_t subs_initial(const mqtls__session_cfg_t *cfg)
+{
+    return min_size(subs_size(cfg), SUBS_INITIAL);
+}
+
 /* The outbox placed in the arena: small, so that an idle client does not hold its limits. */
 static size_t initial_entries(const mqtls__session_cfg_t *cfg)
 {
@@ -289,12 +476,11 @@ size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
     }
     size_t n = 0;
     n += mqtls__session_outbox_buf_size(initial_entries(cfg), initial_bytes(cfg));
-    /* resubscribe goes through ctrl; acknowledgements have their reserve in it */
-    n += align8(ctrl_size(cfg) + subs_size(cfg) + ack_reserve(cfg));
-    n += 2u * ID_BITMAP_BYTES;
+    /* acknowledgements have their reserve in ctrl; it and the store grow beyond the arena */
+    n += align8(ctrl_initial(cfg));
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     n += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
-    n += align8(subs_size(cfg));
+    n += align8(subs_initial(cfg));
     n += align8(auth_size(cfg));
     return n;
 }
@@ -329,25 +515,26 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->ring_cap = initial_bytes(cfg);
     p += align8(s->ring_cap);
     s->ctrl = p;
+    s->ctrl_home = p;
     s->ack_reserve = ack_reserve(cfg);
-    s->ctrl_cap = ctrl_size(cfg) + subs_size(cfg) + s->ack_reserve;
+    s->ctrl_cap = ctrl_initial(cfg);
+    s->ctrl_home_cap = s->ctrl_cap;
+    s->ctrl_limit = ctrl_limit(cfg);
     p += align8(s->ctrl_cap);
-    s->ids_out = p;
-    p += ID_BITMAP_BYTES;
-    s->ids_in_qos2 = p;
-    p += ID_BITMAP_BYTES;
     s->alias_in = (mqtls__alias_t *)(void *)p;
     p += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     s->alias_out = (mqtls__alias_t *)(void *)p;
     p += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     s->subs = p;
-    s->subs_cap = subs_size(cfg);
+    s->subs_cap = subs_initial(cfg);
+    s->subs_limit = subs_size(cfg);
     p += align8(s->subs_cap);
     s->auth_buf = auth_size(cfg) > 0 ? p : NULL;
     /* Zero only the tables that are read before written; the outbox ring and the buffers
      * stay untouched so that their pages are not committed before use. */
     memset(s->entries, 0, s->ent_cap * sizeof(mqtls__entry_t));
-    memset(s->ids_out, 0, 2u * ID_BITMAP_BYTES);
+    mqtls__idset_init(&s->ids_out);
+    mqtls__idset_init(&s->ids_in_qos2);
     memset(s->alias_in, 0, (size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     memset(s->alias_out, 0, (size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
     s->state = MQTLS__S_IDLE;
@@ -388,8 +575,9 @@ mqtls_status_t mqtls__session_tick(mqtls__session_t *s, int64_t now_ms)
         memset(&p, 0, sizeof p);
         p.type = MQTLS_PINGREQ;
         /* Timed even when it found no room: a connection that takes none of our bytes and
-         * sends none for a whole ping timeout is dead, and must be found so. */
-        (void)mqtls__session_ctrl_put(s, &p);
+         * sends none for a whole ping timeout is dead, and must be found so. Without room it
+         * is owed: out_iov() queues it once the bytes before it are written. */
+        s->ping_owed = mqtls__session_ctrl_put(s, &p) != MQTLS_OK;
         s->ping_sent_ms = now_ms;
     }
     return MQTLS_OK;

@@ -6,6 +6,13 @@
  * demand up to the configured limits: when a publish does not fit, the session says how much
  * it wants (mqtls__session_outbox_want()) and the caller hands it a bigger buffer
  * (mqtls__session_grow_outbox()); growth doubles, so it is amortised over many publishes.
+ * The two packet-id sets (ours in use, inbound QoS 2 awaiting PUBREL) hold 32 ids each in the
+ * session; beyond that they want an 8 KiB bitmap from the caller the same way
+ * (mqtls__session_ids_want(), mqtls__session_give_ids_map()), given back when few ids are left.
+ * The control packet buffer and the subscription store also start small in the arena (CONNECT
+ * room + 512 B + the acknowledgement reserve; 256 B) and grow the same way, doubling up to
+ * their configured sizes (mqtls__session_ctrl_want() / _give_ctrl(), mqtls__session_subs_want()
+ * / _give_subs()); a grown control buffer goes back once it is empty.
  * Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through the callback
  * in the config, from inside the call that caused them. */
 #ifndef MQTLS_CLIENT_SESSION_H
@@ -15,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/idset.h"
 #include "mqtls/auth.h"
 #include "mqtls/error.h"
 #include "mqtls/event.h"
@@ -116,8 +124,11 @@ typedef struct mqtls__session_cfg {
     uint32_t max_packet_size;     /* inbound limit, announced (MQTT 5) */
     uint16_t topic_alias_maximum; /* inbound aliases accepted */
     uint16_t outbound_aliases;    /* outbound alias slots (QoS 0 only) */
-    size_t ctrl_bytes;            /* control packet buffer; 0 = CONNECT size + 8 KiB */
-    size_t sub_store_bytes;       /* remembered subscriptions; 0 = 4 KiB */
+    size_t ctrl_bytes;            /* control packets beyond the ack reserve and the resubscribe
+                                     room, the most the buffer grows to; 0 = CONNECT size +
+                                     8 KiB. It starts at CONNECT size + 512 B (+ reserve) */
+    size_t sub_store_bytes;       /* remembered subscriptions, the most the store grows to;
+                                     0 = 4 KiB. It starts at 256 B */
     mqtls__session_event_fn on_event;
     void *event_ctx;
     mqtls__session_trace_fn on_trace; /* NULL = no trace; called with event_ctx */
@@ -187,20 +198,31 @@ typedef struct mqtls__session {
     bool disconnect_pending;
     uint8_t disconnect_reason;
 
-    /* control packets (CONNECT, acks, SUBSCRIBE, PINGREQ, DISCONNECT) */
+    /* control packets (CONNECT, acks, SUBSCRIBE, PINGREQ, DISCONNECT): a buffer in the arena
+     * (ctrl_home) that grows, by buffers the caller gives (give_ctrl()), up to ctrl_limit */
     uint8_t *ctrl;
     size_t ctrl_cap, ctrl_rd, ctrl_wr;
     size_t ctrl_traced; /* on_trace: the control packets before this offset were reported */
     size_t ack_reserve; /* bytes of ctrl only acknowledgements may use (receive_maximum of
                            them): other packets never take the room acks need */
     bool input_stalled; /* on_bytes() stopped before a packet whose ack found no room */
+    uint8_t *ctrl_home;    /* the arena's control buffer (ctrl_home_cap bytes) */
+    size_t ctrl_home_cap;
+    size_t ctrl_limit;     /* the most ctrl_cap grows to */
+    void *ctrl_buf;        /* the buffer give_ctrl() gave, now ctrl; NULL = ctrl is ctrl_home */
+    size_t ctrl_want;      /* capacity a refused control packet needs; 0 = none */
+    bool ctrl_stalled;     /* on_bytes() stopped before a packet whose answer needs ctrl_want */
+    bool ping_owed;        /* tick() found no room for PINGREQ: out_iov() queues it */
+    void *mem_back[4];     /* control / subscription buffers given back, to be freed */
     size_t release_due; /* entries in E_RELEASE (PUBRELs to resend after a resume) */
     size_t qos2_republished; /* at the last CONNACK: QoS 2 messages the broker had PUBREC'd
                                 published again as new, the session being lost (a duplicate
                                 is possible: exactly once needs a session that persists) */
 
-    uint8_t *ids_out;      /* bitmap: our packet ids in use */
-    uint8_t *ids_in_qos2;  /* bitmap: inbound QoS 2 ids awaiting PUBREL */
+    mqtls__idset_t ids_out;     /* our packet ids in use */
+    mqtls__idset_t ids_in_qos2; /* inbound QoS 2 ids awaiting PUBREL */
+    void *ids_back[2];  /* bitmaps the sets gave back (ids_out's, ids_in_qos2's), to be freed */
+    bool ids_stalled;   /* on_bytes() stopped before a packet that needs an id set's bitmap */
     uint16_t next_id;
 
     mqtls__alias_t *alias_in;  /* [topic_alias_maximum] */
@@ -210,6 +232,9 @@ typedef struct mqtls__session {
 
     uint8_t *subs;             /* remembered subscriptions: [u16 len][filter][u8 opts]... */
     size_t subs_cap, subs_len;
+    size_t subs_limit;         /* cfg sub_store_bytes: the most subs_cap grows to */
+    void *subs_buf;            /* the buffer give_subs() gave, now subs; NULL = the arena's */
+    size_t subs_want;          /* capacity a refused SUBSCRIBE needs; 0 = none */
 
     /* broker limits from CONNACK */
     uint16_t window;           /* broker Receive Maximum */
@@ -244,7 +269,11 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
 /** Feed received bytes. Processes every complete packet at the front of @p in, except that it
  *  stops before a packet whose acknowledgement would not fit the control buffer (back-pressure:
  *  mqtls__session_input_blocked() is then true until enough output was written; feed the rest
- *  again then). Once our DISCONNECT is queued, input is consumed and ignored.
+ *  again then), and before a packet that needs an id bitmap (an inbound QoS 2 PUBLISH beyond
+ *  MQTLS__IDSET_SMALL awaiting PUBREL, a CONNACK whose resubscribe needs more ids) or a bigger
+ *  control buffer (a CONNACK whose resubscribe does not fit it, an AUTH to answer): blocked
+ *  until mqtls__session_give_ids_map() / mqtls__session_give_ctrl(). Once our DISCONNECT is
+ *  queued, input is consumed and ignored.
  *  The first byte of a packet is judged as soon as it arrives: a type the broker may not send
  *  in this state, or reserved flag bits [MQTT-2.2.2-2], fail at once (no wait for the body).
  *  @param[out] used  Bytes consumed (whole packets).
@@ -254,7 +283,9 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
                                        int64_t now_ms, size_t *used, size_t *need);
 
 /** on_bytes() stopped for lack of room for acknowledgements, and there still is none: write
- *  first, and do not read more (back-pressure on the broker, never a refused ack). */
+ *  first, and do not read more (back-pressure on the broker, never a refused ack); or it
+ *  stopped for an id bitmap or a control buffer not given yet (mqtls__session_ids_want() > 0,
+ *  mqtls__session_ctrl_want() > 0): give it, then feed again. */
 bool mqtls__session_input_blocked(const mqtls__session_t *s);
 
 /** The transport is gone (error, close, or after DISCONNECT was flushed). Resets per-connection
@@ -344,7 +375,8 @@ typedef enum mqtls__restore_state {
 /** Before the first connection (state IDLE, nothing published yet): put back a QoS 1/2 PUBLISH
  *  a store kept. @p pkt (copied) is the encoded PUBLISH for this session's MQTT version with
  *  packet id @p id and QoS @p qos; entries must come in their original order.
- *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (grow as after a refused publish, then again);
+ *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (grow the outbox and/or give the id bitmap as after
+ *          a refused publish, then again);
  *          MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0 or in use, qos, bytes not a PUBLISH
  *          with that id and QoS). */
 mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t *pkt, size_t len,
@@ -352,17 +384,68 @@ mqtls_status_t mqtls__session_restore_publish(mqtls__session_t *s, const uint8_t
                                               mqtls__restore_state_t state);
 /** Before the first connection: inbound QoS 2 packet id @p id was received (and delivered or
  *  reported as in doubt) and awaits PUBREL: a resent PUBLISH with it is not delivered again.
- *  @return MQTLS_OK; MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
+ *  @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL (the id set wants its bitmap: give it, then again);
+ *          MQTLS_ERR_STATE; MQTLS_ERR_INVALID_ARG (id 0). */
 mqtls_status_t mqtls__session_restore_inbound(mqtls__session_t *s, uint16_t id);
-/** A buffer given to grow_outbox() whose packets are all gone: the caller frees it. Call
- *  until NULL (after writes and acks; grow_outbox() hands back at once what is already
- *  empty). @return the buffer, or NULL when none is due. */
-void *mqtls__session_outbox_reclaim(mqtls__session_t *s);
+/** A buffer the session no longer uses: one given to grow_outbox() whose packets are all
+ *  gone, or an id bitmap given back (few ids left). The caller frees it. Call until NULL
+ *  (after writes and acks; grow_outbox() hands back at once what is already empty).
+ *  @return the buffer, or NULL when none is due. */
+void *mqtls__session_reclaim(mqtls__session_t *s);
 
-/** Every buffer grow_outbox() was given and not handed back yet (the current one, the older
- *  rings still holding packets, the drained ones): for the caller to free when it drops the
- *  session. @return how many were written to @p out (at most @p max). */
-size_t mqtls__session_outbox_buffers(const mqtls__session_t *s, void **out, size_t max);
+/** Most buffers mqtls__session_buffers() can report: the outbox's (current, older rings,
+ *  drained), the id bitmaps (in use, given back), the control buffer and the subscription
+ *  store (in use, given back). */
+#define MQTLS__SESSION_BUFFERS_MAX (MQTLS__OUTBOX_OLD_MAX + 2u + 4u + 2u + 4u)
+
+/** Every buffer the session was given and did not hand back yet (grow_outbox(): the current
+ *  one, the older rings still holding packets, the drained ones; give_ids_map(): the bitmaps
+ *  in use or given back; give_ctrl(), give_subs(): in use or given back): for the caller to
+ *  free when it drops the session.
+ *  @return how many were written to @p out (at most @p max). */
+size_t mqtls__session_buffers(const mqtls__session_t *s, void **out, size_t max);
+
+/** How many id bitmaps the session wants now (0, 1 or 2): after a call refused with
+ *  MQTLS_ERR_OUTBOX_FULL (publish, subscribe, unsubscribe, restore_publish, restore_inbound)
+ *  because more than MQTLS__IDSET_SMALL packet ids would be in use, or while on_bytes() stops
+ *  before a packet that needs one (mqtls__session_input_blocked()). Give each with
+ *  mqtls__session_give_ids_map(), then call again / feed again. */
+size_t mqtls__session_ids_want(const mqtls__session_t *s);
+
+/** Hand in one id bitmap of @p len >= MQTLS__IDSET_MAP_BYTES bytes (need not be zeroed),
+ *  borrowed until mqtls__session_reclaim() returns it or the session is dropped; it goes to a
+ *  set that wants one. @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (none wanted, @p len too
+ *  small): not taken, the caller keeps it. */
+mqtls_status_t mqtls__session_give_ids_map(mqtls__session_t *s, void *buf, size_t len);
+
+/** Bytes of control buffer the session wants (0: none): after a SUBSCRIBE, UNSUBSCRIBE or
+ *  re-authentication refused with MQTLS_ERR_OUTBOX_FULL because it did not fit the buffer as it
+ *  is but fits the configured size, or while on_bytes() stops before a CONNACK whose
+ *  resubscribe (or an AUTH whose answer) needs more room. PINGREQ, PUBREL and DISCONNECT also
+ *  record it, and go anyway once the bytes before them are written. A want not given is
+ *  dropped when the buffer empties. Give it with mqtls__session_give_ctrl(), then call again. */
+size_t mqtls__session_ctrl_want(const mqtls__session_t *s);
+
+/** Hand in a control buffer of @p len >= mqtls__session_ctrl_want() bytes (need not be
+ *  zeroed), borrowed until mqtls__session_reclaim() returns it or the session is dropped. The
+ *  unsent control bytes move into it (so never between out_iov() and out_consumed(): the iovecs
+ *  point at the old buffer); the old one, when it was a given one, comes back through _reclaim().
+ *  The session hands it back by itself once it is empty again (the arena's buffer serves).
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG (none wanted, @p len too small); MQTLS_ERR_STATE
+ *          (buffers given back wait to be reclaimed: call mqtls__session_reclaim() first). Not
+ *          taken unless MQTLS_OK: the caller keeps it. */
+mqtls_status_t mqtls__session_give_ctrl(mqtls__session_t *s, void *buf, size_t len);
+
+/** Bytes of subscription store the session wants (0: none): after a SUBSCRIBE refused with
+ *  MQTLS_ERR_OUTBOX_FULL whose filters would not all be remembered in the store as it is. Give
+ *  it with mqtls__session_give_subs(), then call again. */
+size_t mqtls__session_subs_want(const mqtls__session_t *s);
+
+/** Hand in a subscription store of @p len >= mqtls__session_subs_want() bytes, borrowed as with
+ *  give_ctrl(); the remembered subscriptions move into it. Never handed back before the
+ *  session is dropped (mqtls__session_buffers()) but when it grows again.
+ *  @return MQTLS_OK; MQTLS_ERR_INVALID_ARG; MQTLS_ERR_STATE (as give_ctrl()). */
+mqtls_status_t mqtls__session_give_subs(mqtls__session_t *s, void *buf, size_t len);
 
 /** Cork: hold queued publishes (control packets still go) until a full batch
  *  (MQTLS__OUT_BATCH_BYTES) is queued or the cork is removed; a DISCONNECT drain ignores it.

@@ -21,7 +21,6 @@ enum entry_state {
  * property length (1). */
 #define ACK_MAX_LEN 6u
 
-#define ID_BITMAP_BYTES (65536u / 8u)
 #define MAX_USER_CONNECT_PROPS 16u
 
 static inline size_t align8(size_t n)
@@ -34,18 +33,15 @@ static inline size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-static inline bool bit_get(const uint8_t *map, uint16_t id)
+/* The capacity a buffer of @p cap asks for to hold @p total bytes: doubled until it does, at
+ * most @p limit (so growth is amortised). @p total > @p cap. */
+static inline size_t mqtls__grow_to(size_t cap, size_t total, size_t limit)
 {
-    return (map[id >> 3] & (uint8_t)(1u << (id & 7u))) != 0;
-}
-
-static inline void bit_set(uint8_t *map, uint16_t id, bool on)
-{
-    if (on) {
-        map[id >> 3] = (uint8_t)(map[id >> 3] | (1u << (id & 7u)));
-    } else {
-        map[id >> 3] = (uint8_t)(map[id >> 3] & ~(1u << (id & 7u)));
+    size_t n = cap > 0 ? cap : 1u;
+    while (n < total && n < limit) {
+        n = n > limit / 2u ? limit : n * 2u;
     }
+    return min_size(n, limit);
 }
 
 /* The @p k-th entry from the head of the entry ring. */
@@ -72,11 +68,29 @@ void mqtls__session_emit_error(mqtls__session_t *s, mqtls_status_t st, uint16_t 
 /** The one transition function: every change of s->state goes through here.
  *  @return MQTLS_OK; MQTLS_ERR_STATE (illegal in the current state: nothing changed). */
 mqtls_status_t mqtls__session_transition(mqtls__session_t *s, mqtls__sevent_t ev);
-/** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID. */
+/** A free packet id, marked in use. @return MQTLS_OK; MQTLS_ERR_NO_PACKET_ID (all 65535 in
+ *  use); MQTLS_ERR_OUTBOX_FULL (MQTLS__IDSET_SMALL in use and no bitmap: one is wanted). */
 mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out);
+/** Our packet id @p id is free again (its bitmap may go back, see ids_shrink()). */
+void mqtls__session_free_id(mqtls__session_t *s, uint16_t id);
+/** Give back the bitmap of a set with few ids left (into s->ids_back, for _reclaim()). */
+void mqtls__session_ids_shrink(mqtls__session_t *s);
+/** Does a control packet of @p len bytes fit now, leaving @p keep bytes free? */
+typedef enum mqtls__room {
+    MQTLS__ROOM_FITS = 0, /* it fits the buffer as it is */
+    MQTLS__ROOM_WANTED,   /* it fits a grown buffer: ctrl_want records how big */
+    MQTLS__ROOM_NEVER     /* not even at ctrl_limit (with what is queued before it) */
+} mqtls__room_t;
+mqtls__room_t mqtls__session_ctrl_room(mqtls__session_t *s, size_t len, size_t keep);
+/** The control buffer is empty: offsets back to 0, a want not given dropped, a given buffer
+ *  handed back (the arena's serves again); not while on_bytes() waits for the buffer given. */
+void mqtls__session_ctrl_settle(mqtls__session_t *s);
+/** Put a buffer the session no longer uses on the list for _reclaim(). false: the list is
+ *  full (keep using it). */
+bool mqtls__session_mem_back(mqtls__session_t *s, void *buf);
 /** Encode @p pkt into the control buffer, leaving the acknowledgement reserve free (CONNECT and
- *  DISCONNECT may use it: nothing follows them). @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL;
- *  codec. */
+ *  DISCONNECT may use it: nothing follows them). A refusal for room records ctrl_want when a
+ *  grown buffer would take it. @return MQTLS_OK; MQTLS_ERR_OUTBOX_FULL; codec. */
 mqtls_status_t mqtls__session_ctrl_put(mqtls__session_t *s, const mqtls_packet_t *pkt);
 /** Queue PUBACK/PUBREC/PUBREL/PUBCOMP for @p id (reason only in MQTT 5), in answer to a packet
  *  of the broker: may use the reserve. on_bytes() checks mqtls__session_ack_room() before it
@@ -120,6 +134,12 @@ void mqtls__outbox_want_growth(mqtls__session_t *s, size_t need);
 
 /* --- connect.c / outbound.c ------------------------------------------------------------- */
 
+/** Before CONNACK is taken: will its resubscribe need more packet ids than the set holds
+ *  without its bitmap? Then it wants one (on_bytes() stops before the CONNACK until given). */
+bool mqtls__session_connack_wants_ids(mqtls__session_t *s, const mqtls_connack_t *ca);
+/** Before CONNACK is taken: will its resubscribe not fit the control buffer as it is (but a
+ *  grown one)? Then ctrl_want says how big (on_bytes() stops before the CONNACK until given). */
+bool mqtls__session_connack_wants_ctrl(mqtls__session_t *s, const mqtls_connack_t *ca);
 /** CONNACK received (inbound.c dispatches it here). */
 mqtls_status_t mqtls__session_on_connack(mqtls__session_t *s, const mqtls_connack_t *ca);
 /** A user DISCONNECT is pending and the QoS 0 messages before it are out: queue it. */
@@ -135,6 +155,9 @@ mqtls_status_t mqtls__session_auth_start(mqtls__session_t *s, mqtls_property_t p
                                          size_t *count);
 /** AUTH received (inbound.c). @return MQTLS_OK; a status that closes the connection. */
 mqtls_status_t mqtls__session_on_auth(mqtls__session_t *s, const mqtls_disconnect_t *a);
+/** Before packet @p p is taken: is it an AUTH "Continue" whose answer may not fit the control
+ *  buffer as it is (but a grown one)? Then ctrl_want says how big (on_bytes() stops). */
+bool mqtls__session_auth_wants_ctrl(mqtls__session_t *s, const mqtls_packet_t *p);
 /** A successful CONNACK: the authenticator verifies the broker's final data.
  *  @return MQTLS_OK; MQTLS_ERR_AUTH_FAILED; MQTLS_ERR_PROTOCOL (another method). */
 mqtls_status_t mqtls__session_auth_connack(mqtls__session_t *s, const mqtls_connack_t *ca);

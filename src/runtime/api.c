@@ -39,16 +39,23 @@ static bool copy_props(mqtls_version_t v, const mqtls_properties_t *in, mqtls_pr
     return true;
 }
 
-/* The outbox refused a publish (or a restore): give it the bigger buffer it asks for
- * (doubling, so rare and amortised). Called with the lock held, never between the session's
- * out_iov() and out_consumed() (flush() holds the lock across both). */
-mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c)
+/* The session refused a publish, a subscribe or a restore for want of memory: give it the
+ * id bitmaps it asks for (more than 32 packet ids in use), the bigger control buffer and
+ * subscription store, and the bigger outbox buffer (all doubling, so rare and amortised).
+ * Called with the lock held, never between the session's out_iov() and out_consumed()
+ * (flush() holds the lock across both). */
+mqtls_status_t mqtls__client_grow_session(mqtls_client_t *c)
 {
+    size_t given = 0;
+    mqtls_status_t st = mqtls__client_give_wanted(c, &given);
+    if (st != MQTLS_OK) {
+        return st;
+    }
     size_t ent = 0;
     size_t ring = 0;
-    mqtls__client_reclaim_outbox(c);
     if (!mqtls__session_outbox_want(&c->s, &ent, &ring)) {
-        return MQTLS_ERR_OUTBOX_FULL; /* the configured limit: refused at once */
+        /* the configured limits (refused at once), unless something else was what it wanted */
+        return given > 0 ? MQTLS_OK : MQTLS_ERR_OUTBOX_FULL;
     }
     size_t n = mqtls__session_outbox_buf_size(ent, ring);
     void *buf = malloc(n);
@@ -137,7 +144,7 @@ mqtls_status_t mqtls_client_publish(mqtls_client_t *c, const char *topic, const 
     if (st == MQTLS_ERR_WOULD_BLOCK) {
         st = mqtls__session_publish(&c->s, &pub, packet_id);
         if (st == MQTLS_ERR_OUTBOX_FULL) {
-            st = mqtls__client_grow_outbox(c);
+            st = mqtls__client_grow_session(c);
             if (st == MQTLS_OK) {
                 st = mqtls__session_publish(&c->s, &pub, packet_id);
             }
@@ -175,6 +182,13 @@ mqtls_status_t mqtls_client_subscribe(mqtls_client_t *c, const mqtls_subscriptio
     mqtls__client_lock(c);
     mqtls_status_t st =
         mqtls__session_subscribe(&c->s, f, count, props != NULL ? &p : NULL, packet_id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__client_wants_memory(c)) {
+        /* ids beyond 32, a bigger control buffer or store: all asked at once, one retry */
+        st = mqtls__client_grow_session(c);
+        if (st == MQTLS_OK) {
+            st = mqtls__session_subscribe(&c->s, f, count, props != NULL ? &p : NULL, packet_id);
+        }
+    }
     if (st == MQTLS_OK) {
         mqtls__client_wake(c);
     }
@@ -198,6 +212,12 @@ mqtls_status_t mqtls_client_unsubscribe(mqtls_client_t *c, const char *const *fi
     }
     mqtls__client_lock(c);
     mqtls_status_t st = mqtls__session_unsubscribe(&c->s, f, count, packet_id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__client_wants_memory(c)) {
+        st = mqtls__client_grow_session(c); /* ids beyond 32, a bigger control buffer */
+        if (st == MQTLS_OK) {
+            st = mqtls__session_unsubscribe(&c->s, f, count, packet_id);
+        }
+    }
     if (st == MQTLS_OK) {
         mqtls__client_wake(c);
     }
@@ -214,6 +234,12 @@ mqtls_status_t mqtls_client_reauthenticate(mqtls_client_t *c)
     mqtls_status_t st = c->state == MQTLS_STATE_CONNECTED || c->cfg.auth_method == NULL
                             ? mqtls__session_reauthenticate(&c->s)
                             : MQTLS_ERR_STATE;
+    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__client_wants_memory(c)) {
+        st = mqtls__client_grow_session(c); /* a bigger control buffer for the AUTH */
+        if (st == MQTLS_OK) {
+            st = mqtls__session_reauthenticate(&c->s);
+        }
+    }
     mqtls__client_wake(c);
     mqtls__client_unlock(c);
     return st;

@@ -511,8 +511,8 @@ void mqtls_client_destroy(mqtls_client_t *c)
     mqtls__proxy_wipe(&c->proxy);
     (void)pthread_mutex_destroy(&c->mu);
     free(c->rx);
-    void *bufs[MQTLS__OUTBOX_OLD_MAX + 2u]; /* the grown outbox rings (the first is in the arena) */
-    size_t nb = mqtls__session_outbox_buffers(&c->s, bufs, sizeof bufs / sizeof bufs[0]);
+    void *bufs[MQTLS__SESSION_BUFFERS_MAX]; /* grown outbox rings, id bitmaps (not the arena) */
+    size_t nb = mqtls__session_buffers(&c->s, bufs, sizeof bufs / sizeof bufs[0]);
     for (size_t i = 0; i < nb; i++) {
         free(bufs[i]);
     }

@@ -170,8 +170,16 @@ void mqtls__client_fail_session(mqtls_client_t *c, int64_t now);
 /** Write what the session has, coalesced, without ending the connection on an error (the
  *  driver's next step reports it): for calls from the application (uncork). c->mu held. */
 void mqtls__client_write_now(mqtls_client_t *c, int64_t now);
-/** Free the outbox buffers the session no longer needs. c->mu held. */
+/** Free the buffers the session no longer needs (outbox rings, id bitmaps). c->mu held. */
 void mqtls__client_reclaim_outbox(mqtls_client_t *c);
+/** Give the session what it wants besides outbox growth: id bitmaps
+ *  (mqtls__session_ids_want()), a bigger control buffer (_ctrl_want()), a bigger subscription
+ *  store (_subs_want()); what it handed back is freed first. c->mu held, never between
+ *  out_iov() and out_consumed(). @return MQTLS_OK (@p given buffers, may be 0);
+ *  MQTLS_ERR_NOMEM. */
+mqtls_status_t mqtls__client_give_wanted(mqtls_client_t *c, size_t *given);
+/** Does the session want memory mqtls__client_give_wanted() gives? */
+bool mqtls__client_wants_memory(const mqtls_client_t *c);
 /** One round of work: whatever is due in the current state. With c->mu held. */
 void mqtls__client_do_work(mqtls_client_t *c, int64_t now);
 /** mqtls_client_timeout_ms(), mqtls_client_fd(), mqtls_client_want() with c->mu held. */
@@ -191,9 +199,11 @@ bool mqtls__client_attach_loop(mqtls_client_t *c, mqtls_loop_t *l, void *entry);
 /** @p c leaves loop @p l. @return its entry, or NULL when it was not in @p l. */
 void *mqtls__client_detach_loop(mqtls_client_t *c, const mqtls_loop_t *l);
 
-/** The outbox refused a publish or a restore: give it the bigger buffer it asked for.
+/** The session refused a publish, a subscribe, a re-authentication or a restore with
+ *  MQTLS_ERR_OUTBOX_FULL: give it the id bitmaps, the bigger control buffer or subscription
+ *  store, and the bigger outbox buffer it asked for.
  *  @return MQTLS_OK (try again); MQTLS_ERR_OUTBOX_FULL (at the limits); MQTLS_ERR_NOMEM. */
-mqtls_status_t mqtls__client_grow_outbox(mqtls_client_t *c);
+mqtls_status_t mqtls__client_grow_session(mqtls_client_t *c);
 
 /* --- client_persist.c ---------------------------------------------------------------------- */
 

@@ -86,7 +86,7 @@ mqtls_status_t mqtls__client_persist_restore(mqtls_client_t *c, mqtls_error_t *e
         st = mqtls__session_restore_publish(&c->s, r->packet, r->len, r->packet_id, r->qos,
                                             r->state);
         if (st == MQTLS_ERR_OUTBOX_FULL) {
-            st = mqtls__client_grow_outbox(c);
+            st = mqtls__client_grow_session(c);
             if (st == MQTLS_OK) {
                 st = mqtls__session_restore_publish(&c->s, r->packet, r->len, r->packet_id, r->qos,
                                                     r->state);
@@ -103,6 +103,12 @@ mqtls_status_t mqtls__client_persist_restore(mqtls_client_t *c, mqtls_error_t *e
     }
     for (size_t i = 0; st == MQTLS_OK && i < c->restored.in_count; i++) {
         st = mqtls__session_restore_inbound(&c->s, c->restored.ins[i].packet_id);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            st = mqtls__client_grow_session(c); /* more than 32 ids: the set's bitmap */
+            if (st == MQTLS_OK) {
+                st = mqtls__session_restore_inbound(&c->s, c->restored.ins[i].packet_id);
+            }
+        }
         c->doubt_pending = c->doubt_pending || !c->restored.ins[i].delivered;
     }
     if (st == MQTLS_OK) {

@@ -126,9 +126,65 @@ void mqtls__client_write_now(mqtls_client_t *c, int64_t now)
 void mqtls__client_reclaim_outbox(mqtls_client_t *c)
 {
     void *p;
-    while ((p = mqtls__session_outbox_reclaim(&c->s)) != NULL) {
+    while ((p = mqtls__session_reclaim(&c->s)) != NULL) {
         free(p);
     }
+}
+
+bool mqtls__client_wants_memory(const mqtls_client_t *c)
+{
+    return mqtls__session_ids_want(&c->s) > 0 || mqtls__session_ctrl_want(&c->s) > 0 ||
+           mqtls__session_subs_want(&c->s) > 0;
+}
+
+/* Give the session a buffer of @p n bytes through @p give. false: no memory. */
+static bool give_buf(mqtls_client_t *c, size_t n,
+                     mqtls_status_t (*give)(mqtls__session_t *, void *, size_t))
+{
+    void *buf = malloc(n);
+    if (buf == NULL) {
+        return false;
+    }
+    if (give(&c->s, buf, n) != MQTLS_OK) {
+        free(buf); /* cannot happen: it is wanted, and the reclaim list was emptied */
+    }
+    return true;
+}
+
+mqtls_status_t mqtls__client_give_wanted(mqtls_client_t *c, size_t *given)
+{
+    *given = 0;
+    mqtls__client_reclaim_outbox(c); /* room on the session's list for what it replaces */
+    while (mqtls__session_ids_want(&c->s) > 0) {
+        void *map = malloc(MQTLS__IDSET_MAP_BYTES);
+        if (map == NULL) {
+            return MQTLS_ERR_NOMEM;
+        }
+        if (mqtls__session_give_ids_map(&c->s, map, MQTLS__IDSET_MAP_BYTES) != MQTLS_OK) {
+            free(map); /* cannot happen: one is wanted */
+            break;
+        }
+        (*given)++;
+        LOG(c, MQTLS_LOG_DEBUG, "packet id set grown to a bitmap (more than %u ids)",
+            MQTLS__IDSET_SMALL);
+    }
+    size_t n = mqtls__session_ctrl_want(&c->s);
+    if (n > 0) {
+        if (!give_buf(c, n, mqtls__session_give_ctrl)) {
+            return MQTLS_ERR_NOMEM;
+        }
+        (*given)++;
+        LOG(c, MQTLS_LOG_DEBUG, "control buffer grown to %zu bytes", n);
+    }
+    n = mqtls__session_subs_want(&c->s);
+    if (n > 0) {
+        if (!give_buf(c, n, mqtls__session_give_subs)) {
+            return MQTLS_ERR_NOMEM;
+        }
+        (*given)++;
+        LOG(c, MQTLS_LOG_DEBUG, "subscription store grown to %zu bytes", n);
+    }
+    return MQTLS_OK;
 }
 
 /* Read and process everything available. false: connection gone. Packets whose
@@ -142,6 +198,13 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
             return false;
         }
         if (mqtls__session_input_blocked(&c->s)) {
+            /* A packet that needs an id bitmap (a QoS 2 PUBLISH beyond 32 awaiting PUBREL, a
+             * CONNACK whose resubscribe needs ids) or a bigger control buffer (the resubscribe
+             * does not fit, an AUTH to answer): give it, then it is fed again. */
+            size_t given = 0;
+            if (mqtls__client_give_wanted(c, &given) != MQTLS_OK) {
+                return rx_failed(c, MQTLS_ERR_NOMEM, now);
+            }
             if (!flush(c, now) || !feed(c, now)) {
                 return false;
             }

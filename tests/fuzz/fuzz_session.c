@@ -1,9 +1,10 @@
 /* libFuzzer target: the sans-I/O session (src/client) fed with "broker" bytes in every state:
  * before CONNACK, connected (with QoS 0/1/2 messages of ours in flight and a subscription), and
  * disconnecting; MQTT 3.1, 3.1.1 and 5; a small control buffer and Receive Maximum (so the
- * back-pressure path runs), topic aliases, a packet size limit. The bytes arrive in pieces and
- * our output is taken whole or in part, as a socket would, with a pinned clock that advances.
- * Input: a mode byte, a seed byte for the cuts, then the broker's bytes.
+ * back-pressure path runs), topic aliases, a packet size limit, the packet-id bitmaps, control
+ * buffers and subscription stores given when the session asks (as the runtime's pump does). The
+ * bytes arrive in pieces and our output is taken whole or in part, as a socket would, with a pinned
+ * clock that advances. Input: a mode byte, a seed byte for the cuts, then the broker's bytes.
  * Invariants: no crash or out-of-bounds access (ASan); the session never allocates (its arena
  * is fixed); on_bytes() consumes at most what it was given and answers MQTLS_OK or a negative
  * status recorded in s->err, after which the connection is closed (on_closed) and stays
@@ -30,6 +31,75 @@ typedef struct harness {
 
 static _Alignas(8) uint8_t g_arena[1u << 20];
 static uint8_t g_rx[1u << 16];
+/* The id bitmaps the runtime would malloc (more than 32 QoS 2 ids awaiting PUBREL). */
+static uint8_t g_id_maps[2][MQTLS__IDSET_MAP_BYTES];
+static bool g_id_map_busy[2];
+
+/* The control buffers and subscription stores the runtime would malloc. */
+#define MEM_BUFS 6
+static uint8_t g_mem[MEM_BUFS][1u << 14];
+static bool g_mem_busy[MEM_BUFS];
+
+static uint8_t *mem_take(size_t n)
+{
+    CHECK(n <= sizeof g_mem[0]);
+    for (int i = 0; i < MEM_BUFS; i++) {
+        if (!g_mem_busy[i]) {
+            g_mem_busy[i] = true;
+            memset(g_mem[i], 0xEE, n); /* bytes not moved into it would show */
+            return g_mem[i];
+        }
+    }
+    CHECK(false); /* the session holds at most 2 in use + 4 given back, reclaimed first */
+    return NULL;
+}
+
+static void mem_back(void *p)
+{
+    for (int i = 0; i < 2; i++) {
+        if (p == g_id_maps[i]) {
+            CHECK(g_id_map_busy[i]);
+            g_id_map_busy[i] = false;
+            return;
+        }
+    }
+    for (int i = 0; i < MEM_BUFS; i++) {
+        if (p == g_mem[i]) {
+            CHECK(g_mem_busy[i]);
+            g_mem_busy[i] = false;
+            return;
+        }
+    }
+    CHECK(false); /* no outbox growth here */
+}
+
+/* As the runtime's pump does: take back what the session hands back, give what it wants. */
+static void ids_service(harness_t *h)
+{
+    void *p;
+    while ((p = mqtls__session_reclaim(&h->s)) != NULL) {
+        mem_back(p);
+    }
+    for (int i = 0; i < 2 && mqtls__session_ids_want(&h->s) > 0; i++) {
+        if (!g_id_map_busy[i]) {
+            CHECK(mqtls__session_give_ids_map(&h->s, g_id_maps[i], sizeof g_id_maps[i]) ==
+                  MQTLS_OK);
+            g_id_map_busy[i] = true;
+        }
+    }
+    CHECK(mqtls__session_ids_want(&h->s) == 0);
+    size_t n = mqtls__session_ctrl_want(&h->s);
+    if (n > 0) {
+        CHECK(n > h->s.ctrl_cap && n <= h->s.ctrl_limit);
+        CHECK(mqtls__session_give_ctrl(&h->s, mem_take(n), n) == MQTLS_OK);
+    }
+    n = mqtls__session_subs_want(&h->s);
+    if (n > 0) {
+        CHECK(n > h->s.subs_cap && n <= h->s.subs_limit);
+        CHECK(mqtls__session_give_subs(&h->s, mem_take(n), n) == MQTLS_OK);
+    }
+    CHECK(!mqtls__session_input_blocked(&h->s) || h->s.input_stalled);
+}
 
 static uint32_t next_rand(harness_t *h)
 {
@@ -99,6 +169,21 @@ static void queue_ours(harness_t *h)
     }
     mqtls_topic_filter_t f = {{(const uint8_t *)"f/#", 3}, 2};
     (void)mqtls__session_subscribe(&h->s, &f, 1, NULL, NULL);
+    /* More than the store and the control buffer hold at first: they grow (as in the runtime,
+     * one retry after the caller gave what was asked). */
+    static const char names[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    static char topics[40][40];
+    mqtls_topic_filter_t many[40];
+    for (size_t i = 0; i < 40; i++) {
+        memset(topics[i], names[i], sizeof topics[i]);
+        many[i].filter.data = (const uint8_t *)topics[i];
+        many[i].filter.len = sizeof topics[i];
+        many[i].options = 1;
+    }
+    if (mqtls__session_subscribe(&h->s, many, 40, NULL, NULL) == MQTLS_ERR_OUTBOX_FULL) {
+        ids_service(h);
+        (void)mqtls__session_subscribe(&h->s, many, 40, NULL, NULL);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,6 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static harness_t h;
     memset(&h, 0, sizeof h);
+    memset(g_id_map_busy, 0, sizeof g_id_map_busy);
+    memset(g_mem_busy, 0, sizeof g_mem_busy);
     uint8_t mode = data[0];
     h.rng = data[1] * 2654435761u + 1u;
     data += 2;
@@ -187,6 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (h.s.state == MQTLS__S_IDLE) {
             break;
         }
+        ids_service(&h);
         now += (int64_t)(next_rand(&h) % 2000u);
         drain(&h, now);
         if (mqtls__session_tick(&h.s, now) != MQTLS_OK) {

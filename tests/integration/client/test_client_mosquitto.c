@@ -621,6 +621,160 @@ static void test_client_persistent_session_gets_queued_messages(void **state)
     }
 }
 
+/* --- packet ids beyond the 32 a session holds without a bitmap (issue 11) --------------- */
+
+static void count_id_maps(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)level;
+    if (strstr(msg, "packet id set grown to a bitmap") != NULL) {
+        (*(int *)ctx)++;
+    }
+}
+
+static int g_id_maps_pub;
+static int g_id_maps_sub;
+
+static void tweak_ids_pub(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
+{
+    (void)tls;
+    cfg->log_fn = count_id_maps;
+    cfg->log_ctx = &g_id_maps_pub;
+    cfg->log_level = MQTLS_LOG_DEBUG;
+}
+
+static void tweak_ids_sub(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
+{
+    (void)tls;
+    cfg->log_fn = count_id_maps;
+    cfg->log_ctx = &g_id_maps_sub;
+    cfg->log_level = MQTLS_LOG_DEBUG;
+}
+
+/* 300 QoS 2 messages over mutual TLS, the publisher queueing them all before it runs (300 of
+ * its ids in use) and the subscriber not reading until the broker has its in-flight window
+ * (max_inflight_messages 100) of PUBLISHes waiting in the socket: both sessions go beyond the
+ * 32 ids they hold without a bitmap, the runtime gives the bitmaps, and every message arrives
+ * exactly once, none refused. */
+static void test_client_mtls_many_ids_in_flight_both_directions(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static rec_t rs;
+    static rec_t rp;
+    memset(&rs, 0, sizeof rs);
+    memset(&rp, 0, sizeof rp);
+    g_id_maps_pub = 0;
+    g_id_maps_sub = 0;
+    mqtls_client_t *sub = make_client(&rs, MTLS, MQTLS_V5, "ids-sub", true, tweak_ids_sub);
+    mqtls_client_t *pub = make_client(&rp, MTLS, MQTLS_V5, "ids-pub", true, tweak_ids_pub);
+    connect_and_wait(sub, &rs);
+    connect_and_wait(pub, &rp);
+    subscribe_and_wait(sub, &rs, "ids/many", 2);
+    uint8_t payload[48];
+    for (uint32_t i = 0; i < N; i++) {
+        fill_pattern(payload, sizeof payload, i);
+        mqtls_publish_opts_t o = {.qos = 2};
+        uint16_t id = 0;
+        assert_int_equal(mqtls_client_publish(pub, "ids/many", payload, sizeof payload, &o, &id),
+                         MQTLS_OK);
+        assert_int_not_equal(id, 0);
+    }
+    assert_int_equal(mqtls_client_outbox_count(pub), N);
+    assert_true(g_id_maps_pub >= 1);
+    /* The publisher alone: the broker takes everything and queues for the subscriber. */
+    assert_true(run_until(&pub, 1, &rp.published, N, 20000));
+    assert_int_equal(rs.messages, 0);
+    mqtls_client_t *both[2] = {sub, pub};
+    assert_true(run_until(both, 2, &rs.distinct, N, 20000));
+    assert_true(g_id_maps_sub >= 1);
+    assert_int_equal(rs.dups, 0);
+    assert_int_equal(rs.bad_payloads, 0);
+    assert_int_equal(rs.errors + rp.errors, 0);
+    assert_int_equal(mqtls_client_outbox_count(pub), 0);
+    assert_int_equal(mqtls_client_state(sub), MQTLS_STATE_CONNECTED);
+    mqtls_client_destroy(pub);
+    mqtls_client_destroy(sub);
+}
+
+/* --- a control buffer and a subscription store that grow (issue 11) --------------------- */
+
+static void count_growth(void *ctx, mqtls_log_level_t level, const char *msg)
+{
+    (void)level;
+    int *n = ctx; /* [0] store grown, [1] control buffer grown */
+    if (strstr(msg, "subscription store grown") != NULL) {
+        n[0]++;
+    }
+    if (strstr(msg, "control buffer grown") != NULL) {
+        n[1]++;
+    }
+}
+
+static int g_growth[2];
+
+static void tweak_growth(mqtls_client_cfg_t *cfg, mqtls_tls_cfg_t *tls)
+{
+    (void)tls;
+    cfg->log_fn = count_growth;
+    cfg->log_ctx = g_growth;
+    cfg->log_level = MQTLS_LOG_DEBUG;
+}
+
+/* 300 subscriptions over mutual TLS (3 900 bytes: the store grows from its 256 B in the arena
+ * towards its 4 KiB), then a broker restart: the client reconnects without a session and
+ * subscribes again to all 300 in one go -- more than the control buffer holds in the arena, so
+ * the CONNACK waits for the runtime to grow it. One message to each filter then arrives. */
+static void test_client_mtls_many_subscriptions_resubscribed_after_restart(void **state)
+{
+    (void)state;
+    enum { N = 300, PER_CALL = 50 };
+    static rec_t rs;
+    static rec_t rp;
+    memset(&rs, 0, sizeof rs);
+    memset(&rp, 0, sizeof rp);
+    memset(g_growth, 0, sizeof g_growth);
+    mqtls_client_t *sub = make_client(&rs, MTLS, MQTLS_V311, "subs-many", true, tweak_growth);
+    connect_and_wait(sub, &rs);
+    static char filters[N][16];
+    static mqtls_subscription_t subs[N];
+    for (int i = 0; i < N; i++) {
+        (void)snprintf(filters[i], sizeof filters[i], "many/%03d/+", i);
+        subs[i].filter = filters[i];
+        subs[i].options = 1;
+    }
+    for (int i = 0; i < N; i += PER_CALL) {
+        assert_int_equal(mqtls_client_subscribe(sub, &subs[i], PER_CALL, NULL, NULL), MQTLS_OK);
+    }
+    assert_true(run_until(&sub, 1, &rs.subscribed, N / PER_CALL, 5000));
+    assert_true(g_growth[0] >= 1);
+    int ctrl_before = g_growth[1];
+    assert_int_equal(th_broker_stop(&g_broker), 0);
+    assert_int_equal(th_broker_restart(&g_broker), 0);
+    assert_true(run_until(&sub, 1, &rs.connected, 2, 15000));
+    assert_false(rs.session_present);
+    /* 300 filters again: SUBSCRIBEs of up to 64 filters each. */
+    assert_true(run_until(&sub, 1, &rs.subscribed, N / PER_CALL + (N + 63) / 64, 5000));
+    assert_true(g_growth[1] > ctrl_before);
+    mqtls_client_t *pub = make_client(&rp, MTLS, MQTLS_V311, "subs-many-pub", true, NULL);
+    connect_and_wait(pub, &rp);
+    uint8_t payload[16];
+    for (uint32_t i = 0; i < N; i++) {
+        char topic[32];
+        (void)snprintf(topic, sizeof topic, "many/%03u/x", i);
+        fill_pattern(payload, sizeof payload, i);
+        mqtls_publish_opts_t o = {.qos = 1};
+        assert_int_equal(mqtls_client_publish(pub, topic, payload, sizeof payload, &o, NULL),
+                         MQTLS_OK);
+    }
+    mqtls_client_t *both[2] = {sub, pub};
+    assert_true(run_until(both, 2, &rs.distinct, N, 20000));
+    assert_int_equal(rs.dups, 0);
+    assert_int_equal(rs.bad_payloads, 0);
+    assert_int_equal(rs.errors + rp.errors, 0);
+    mqtls_client_destroy(pub);
+    mqtls_client_destroy(sub);
+}
+
 /* --- broker crash during a stream ------------------------------------------------------- */
 
 /* @p kill: SIGKILL (a crash) instead of SIGTERM (a restart: mosquitto saves its state). */
@@ -1288,6 +1442,8 @@ int main(void)
         cmocka_unit_test(test_client_will_published_on_abnormal_disconnect),
         cmocka_unit_test(test_client_v5_will_carries_properties),
         cmocka_unit_test(test_client_persistent_session_gets_queued_messages),
+        cmocka_unit_test(test_client_mtls_many_ids_in_flight_both_directions),
+        cmocka_unit_test(test_client_mtls_many_subscriptions_resubscribed_after_restart),
         cmocka_unit_test(test_client_broker_down_reports_tcp_refused),
         cmocka_unit_test(test_client_tls_to_plain_port_fails_in_tls),
         cmocka_unit_test(test_client_plain_to_tls_port_fails),

@@ -46,6 +46,128 @@ typedef struct fixture {
 static uint8_t g_arena[2u * 1024u * 1024u];
 static fixture_t g_fx;
 
+/* --- id bitmaps, given as the runtime does (malloc there, a static pool here) ------------- */
+
+#define ID_MAPS 4
+static uint8_t g_id_map[ID_MAPS][MQTLS__IDSET_MAP_BYTES];
+static bool g_id_map_busy[ID_MAPS];
+static size_t g_id_maps_given;
+
+/* Give the session every id bitmap it wants. @return how many. */
+static size_t ids_give(mqtls__session_t *s)
+{
+    size_t n = 0;
+    while (mqtls__session_ids_want(s) > 0) {
+        int b = 0;
+        while (b < ID_MAPS && g_id_map_busy[b]) {
+            b++;
+        }
+        assert_true(b < ID_MAPS);
+        memset(g_id_map[b], 0xA5, sizeof g_id_map[b]); /* need not be zeroed */
+        assert_int_equal(mqtls__session_give_ids_map(s, g_id_map[b], sizeof g_id_map[b]),
+                         MQTLS_OK);
+        g_id_map_busy[b] = true;
+        g_id_maps_given++;
+        n++;
+    }
+    return n;
+}
+
+/* A buffer the session handed back: an id bitmap of ours? */
+static bool ids_give_back(void *p)
+{
+    for (int i = 0; i < ID_MAPS; i++) {
+        if (p == (void *)g_id_map[i]) {
+            assert_true(g_id_map_busy[i]); /* handed back once */
+            g_id_map_busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t ids_busy_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < ID_MAPS; i++) {
+        n += g_id_map_busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
+/* --- control buffers and subscription stores, given as the runtime does ------------------- */
+
+#define MEM_BUFS 4
+static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
+static bool g_mem_busy[MEM_BUFS];
+static size_t g_ctrl_given;
+static size_t g_subs_given;
+
+static void grow_give_back(void *p); /* any buffer the session handed back (below) */
+
+/* A buffer the session handed back: a control buffer or store of ours? */
+static bool mem_give_back(void *p)
+{
+    for (int i = 0; i < MEM_BUFS; i++) {
+        if (p == (void *)g_mem_buf[i]) {
+            assert_true(g_mem_busy[i]); /* handed back once */
+            g_mem_busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t mem_busy_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < MEM_BUFS; i++) {
+        n += g_mem_busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
+/* A free buffer of @p n bytes, poisoned (bytes that were not moved into it would show). */
+static void *mem_take(size_t n)
+{
+    assert_true(n <= sizeof g_mem_buf[0]);
+    int b = 0;
+    while (b < MEM_BUFS && g_mem_busy[b]) {
+        b++;
+    }
+    assert_true(b < MEM_BUFS);
+    memset(g_mem_buf[b], 0xEE, n);
+    g_mem_busy[b] = true;
+    return g_mem_buf[b];
+}
+
+/* As the runtime's mqtls__client_give_wanted(): take back what the session handed back, then
+ * give every id bitmap, control buffer and store it wants. @return how many were given. */
+static size_t mem_give(mqtls__session_t *s)
+{
+    void *p;
+    while ((p = mqtls__session_reclaim(s)) != NULL) {
+        grow_give_back(p);
+    }
+    size_t n = ids_give(s);
+    size_t want = mqtls__session_ctrl_want(s);
+    if (want > 0) {
+        assert_true(want > s->ctrl_cap);
+        assert_int_equal(mqtls__session_give_ctrl(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(s->ctrl_cap, want);
+        g_ctrl_given++;
+        n++;
+    }
+    want = mqtls__session_subs_want(s);
+    if (want > 0) {
+        assert_true(want > s->subs_cap);
+        assert_int_equal(mqtls__session_give_subs(s, mem_take(want), want), MQTLS_OK);
+        g_subs_given++;
+        n++;
+    }
+    return n;
+}
+
 static void on_event(void *ctx, const mqtls_event_t *e)
 {
     fixture_t *f = ctx;
@@ -115,6 +237,11 @@ static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
 static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
 {
     memset(&g_fx, 0, sizeof g_fx);
+    memset(g_id_map_busy, 0, sizeof g_id_map_busy); /* the previous session is gone */
+    g_id_maps_given = 0;
+    memset(g_mem_busy, 0, sizeof g_mem_busy);
+    g_ctrl_given = 0;
+    g_subs_given = 0;
     g_fx.now = 1000;
     size_t need = mqtls__session_arena_size(cfg);
     assert_true(need <= sizeof g_arena);
@@ -170,6 +297,8 @@ static size_t drain(mqtls__session_t *s)
     return drain_chunked(s, 0);
 }
 
+/* Feed one packet; when the session stops before it for an id bitmap or a bigger control
+ * buffer, give it and feed again (as the runtime's pump does). */
 static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
 {
     static uint8_t buf[1 << 17];
@@ -178,6 +307,12 @@ static mqtls_status_t feed(mqtls__session_t *s, const mqtls_packet_t *p)
     size_t used = 0;
     size_t need = 0;
     mqtls_status_t st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
+    if (st == MQTLS_OK && used == 0 && mqtls__session_input_blocked(s) &&
+        (mqtls__session_ids_want(s) > 0 || mqtls__session_ctrl_want(s) > 0)) {
+        assert_true(mem_give(s) > 0);
+        assert_false(mqtls__session_input_blocked(s));
+        st = mqtls__session_on_bytes(s, buf, n, g_fx.now, &used, &need);
+    }
     if (st == MQTLS_OK) {
         assert_int_equal(used, n);
     }
@@ -244,7 +379,11 @@ static mqtls_status_t publish(mqtls__session_t *s, const char *topic, size_t len
     p.payload.data = payload;
     p.payload.len = len;
     p.qos = qos;
-    return mqtls__session_publish(s, &p, id);
+    mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+        st = mqtls__session_publish(s, &p, id); /* more than 32 ids in use: the bitmap */
+    }
+    return st;
 }
 
 static size_t count_events(mqtls_event_type_t t)
@@ -838,9 +977,14 @@ static void test_session_resubscribe_many_filters_in_batches(void **state)
     for (int i = 0; i < 100; i++) {
         (void)snprintf(names[i], sizeof names[i], "f/%d", i);
         mqtls_topic_filter_t f = {{(const uint8_t *)names[i], strlen(names[i])}, 1};
-        assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, NULL), MQTLS_OK);
+        mqtls_status_t st = mqtls__session_subscribe(s, &f, 1, NULL, NULL);
+        if (st == MQTLS_ERR_OUTBOX_FULL && mem_give(s) > 0) {
+            st = mqtls__session_subscribe(s, &f, 1, NULL, NULL); /* 33 ids: the bitmap */
+        }
+        assert_int_equal(st, MQTLS_OK);
         drain(s);
     }
+    assert_int_equal(g_id_maps_given, 1);
     mqtls__session_on_closed(s);
     connect_ok(s, false, NULL, 0);
     assert_int_equal(drain(s), 2);
@@ -1511,7 +1655,7 @@ static size_t g_grows;
 
 static void grow_give_back(void *p)
 {
-    if (p == NULL) {
+    if (p == NULL || ids_give_back(p) || mem_give_back(p)) {
         return;
     }
     for (int i = 0; i < GROW_BUFS; i++) {
@@ -1528,7 +1672,7 @@ static void grow_give_back(void *p)
 static void grow_reclaim(mqtls__session_t *s)
 {
     void *p;
-    while ((p = mqtls__session_outbox_reclaim(s)) != NULL) {
+    while ((p = mqtls__session_reclaim(s)) != NULL) {
         grow_give_back(p);
     }
 }
@@ -1540,6 +1684,31 @@ static size_t grow_busy_count(void)
         n += g_grow_busy[i] ? 1u : 0u;
     }
     return n;
+}
+
+/* The outbox refused a packet: give it the buffer it wants, as the runtime does. */
+static void grow_wanted(mqtls__session_t *s)
+{
+    size_t ent = 0;
+    size_t ring = 0;
+    grow_reclaim(s);
+    assert_true(mqtls__session_outbox_want(s, &ent, &ring));
+    size_t sz = mqtls__session_outbox_buf_size(ent, ring);
+    assert_true(sz <= sizeof g_grow_buf[0]);
+    assert_true(ent > s->ent_cap || ring > s->ring_cap);
+    int bi = 0;
+    while (bi < GROW_BUFS && g_grow_busy[bi]) {
+        bi++;
+    }
+    assert_true(bi < GROW_BUFS);
+    /* Poison the new buffer: a packet that were copied or lost would show. */
+    memset(g_grow_buf[bi], 0xEE, sz);
+    void *old = (void *)1;
+    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[bi], sz, ent, ring, &old), MQTLS_OK);
+    g_grow_busy[bi] = true;
+    /* The previous buffer comes back now only when it held no live packet. */
+    grow_give_back(old);
+    g_grows++;
 }
 
 /* Publish a payload of @p len bytes all equal to @p mark; when the outbox says it wants more
@@ -1559,26 +1728,17 @@ static mqtls_status_t publish_mark(mqtls__session_t *s, size_t len, uint8_t qos,
     p.qos = qos;
     grow_reclaim(s);
     mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st != MQTLS_ERR_OUTBOX_FULL) {
+        return st;
+    }
+    /* The outbox and the id set say what they want at once: one retry after both. */
     size_t ent = 0;
     size_t ring = 0;
-    if (st == MQTLS_ERR_OUTBOX_FULL && mqtls__session_outbox_want(s, &ent, &ring)) {
-        size_t n = mqtls__session_outbox_buf_size(ent, ring);
-        assert_true(n <= sizeof g_grow_buf[0]);
-        assert_true(ent > s->ent_cap || ring > s->ring_cap);
-        int b = 0;
-        while (b < GROW_BUFS && g_grow_busy[b]) {
-            b++;
+    bool grow = mqtls__session_outbox_want(s, &ent, &ring);
+    if (ids_give(s) > 0 || grow) {
+        if (grow) {
+            grow_wanted(s);
         }
-        assert_true(b < GROW_BUFS);
-        void *old = (void *)1;
-        /* Poison the new buffer: a packet that were copied or lost would show. */
-        memset(g_grow_buf[b], 0xEE, n);
-        assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[b], n, ent, ring, &old),
-                         MQTLS_OK);
-        g_grow_busy[b] = true;
-        /* The previous buffer comes back now only when it held no live packet. */
-        grow_give_back(old);
-        g_grows++;
         st = mqtls__session_publish(s, &p, id);
     }
     return st;
@@ -1588,6 +1748,27 @@ static void grow_reset(void)
 {
     memset(g_grow_busy, 0, sizeof g_grow_busy);
     g_grows = 0;
+}
+
+/* The growth tests' configuration: a first outbox of @p init_msgs / @p init_bytes in the arena,
+ * growing up to @p max_msgs / @p max_bytes; @p persistent: no clean start, and every persist
+ * call recorded (persist_hook). No growth buffer given yet. */
+static mqtls__session_cfg_t growing_cfg(size_t max_msgs, size_t max_bytes, size_t init_msgs,
+                                        size_t init_bytes, bool persistent)
+{
+    grow_reset();
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = max_msgs;
+    cfg.max_bytes = max_bytes;
+    cfg.initial_messages = init_msgs;
+    cfg.initial_bytes = init_bytes;
+    if (persistent) {
+        cfg.clean_start = false;
+        cfg.on_persist = persist_hook;
+        g_prec_count = 0;
+        g_persist_fail_kind = -1;
+    }
+    return cfg;
 }
 
 /* Decode @p stream and check each PUBLISH payload is uniform and in the expected order. */
@@ -1639,12 +1820,7 @@ static void test_session_outbox_starts_small_in_arena(void **state)
 static void test_session_outbox_grows_mid_stream(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, false);
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
 
@@ -1764,12 +1940,7 @@ static void test_session_outbox_grows_mid_stream(void **state)
 static void test_session_outbox_growth_stops_at_limits(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 100;
-    cfg.max_bytes = 1000;
-    cfg.initial_messages = 2;
-    cfg.initial_bytes = 64;
+    mqtls__session_cfg_t cfg = growing_cfg(100, 1000, 2, 64, false);
     mqtls__session_t *s = setup_with(&cfg);
     /* Disconnected: QoS 1 waits in the outbox. Bytes limit: 600 + 300 fit, 600 more do not. */
     assert_int_equal(publish_mark(s, 600, 1, 1, NULL), MQTLS_OK);
@@ -1824,7 +1995,11 @@ static mqtls_status_t publish_seq(mqtls__session_t *s, unsigned k, size_t len, u
     p.payload.data = payload;
     p.payload.len = len;
     p.qos = qos;
-    return mqtls__session_publish(s, &p, id);
+    mqtls_status_t st = mqtls__session_publish(s, &p, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && ids_give(s) > 0) {
+        st = mqtls__session_publish(s, &p, id); /* more than 32 ids in use: the bitmap */
+    }
+    return st;
 }
 
 /* Decode g_fx.out: @p count PUBLISHes of publish_seq() packets first_k.., in order, whole. */
@@ -2081,12 +2256,7 @@ static void test_session_coalesced_qos1_resent_in_order_after_reconnect(void **s
 static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.max_messages = 1024;
-    cfg.max_bytes = 1u << 20;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 512;
+    mqtls__session_cfg_t cfg = growing_cfg(1024, 1u << 20, 4, 512, false);
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
     /* 3 packets, the first half written: remember where their bytes are. */
@@ -2149,30 +2319,8 @@ static void test_session_outbox_growth_keeps_live_bytes_in_place(void **state)
     grow_reclaim(s);
     assert_int_equal(grow_busy_count(), 1);
     void *bufs[4];
-    assert_int_equal(mqtls__session_outbox_buffers(s, bufs, 4), 1);
+    assert_int_equal(mqtls__session_buffers(s, bufs, 4), 1);
     assert_ptr_equal(bufs[0], s->outbox_buf);
-}
-
-/* The outbox refused a packet: give it the buffer it wants, as the runtime does. */
-static void grow_wanted(mqtls__session_t *s)
-{
-    size_t ent = 0;
-    size_t ring = 0;
-    grow_reclaim(s);
-    assert_true(mqtls__session_outbox_want(s, &ent, &ring));
-    size_t sz = mqtls__session_outbox_buf_size(ent, ring);
-    assert_true(sz <= sizeof g_grow_buf[0]);
-    int bi = 0;
-    while (bi < GROW_BUFS && g_grow_busy[bi]) {
-        bi++;
-    }
-    assert_true(bi < GROW_BUFS);
-    memset(g_grow_buf[bi], 0xEE, sz);
-    void *old = (void *)1;
-    assert_int_equal(mqtls__session_grow_outbox(s, g_grow_buf[bi], sz, ent, ring, &old), MQTLS_OK);
-    g_grow_busy[bi] = true;
-    grow_give_back(old);
-    g_grows++;
 }
 
 /* Coalescing with the trace and the persistence hooks together: publishes queued across an
@@ -2183,17 +2331,8 @@ static void grow_wanted(mqtls__session_t *s)
 static void test_session_coalesced_batches_traced_and_persisted_once(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.clean_start = false;
-    cfg.on_persist = persist_hook;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, true);
     cfg.on_trace = on_trace;
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
-    g_prec_count = 0;
-    g_persist_fail_kind = -1;
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
     g_trace_count = 0;
@@ -2299,16 +2438,7 @@ static void test_session_coalesced_batches_traced_and_persisted_once(void **stat
 static void test_session_restore_grows_the_outbox(void **state)
 {
     (void)state;
-    grow_reset();
-    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
-    cfg.clean_start = false;
-    cfg.on_persist = persist_hook;
-    cfg.max_messages = 64;
-    cfg.max_bytes = 16u * 1024u;
-    cfg.initial_messages = 4;
-    cfg.initial_bytes = 256;
-    g_prec_count = 0;
-    g_persist_fail_kind = -1;
+    mqtls__session_cfg_t cfg = growing_cfg(64, 16u * 1024u, 4, 256, true);
     mqtls__session_t *s = setup_with(&cfg);
     enum { N = 20 };
     for (uint16_t k = 0; k < N; k++) {
@@ -2630,6 +2760,8 @@ static void test_session_inbound_burst_stalls_instead_of_refusing_acks(void **st
                 stalls++;
             }
             acks += drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next);
+            /* QoS 2 beyond 32 awaiting PUBREL: the id bitmap, as the runtime gives it */
+            (void)ids_give(s);
             assert_false(mqtls__session_input_blocked(s));
         }
         assert_int_equal(off, len);
@@ -2784,6 +2916,614 @@ static void test_session_garbage_first_byte_fails_at_once(void **state)
                      MQTLS_ERR_SERVER_DISCONNECT);
 }
 
+/* --- packet-id sets: 32 ids in the session, a bitmap from the caller beyond ------------- */
+
+static void test_idset_edges_upgrade_remove_shrink(void **state)
+{
+    (void)state;
+    static mqtls__idset_t set;
+    static uint8_t map[MQTLS__IDSET_MAP_BYTES];
+    mqtls__idset_init(&set);
+    assert_false(mqtls__idset_has(&set, 1));
+    assert_false(mqtls__idset_has(&set, 65535));
+    /* The edge ids, out of order: kept sorted, found, and 0 never appears. */
+    assert_true(mqtls__idset_add(&set, 65535));
+    assert_true(mqtls__idset_add(&set, 1));
+    assert_true(mqtls__idset_add(&set, 1)); /* already there: no second copy */
+    assert_int_equal(set.count, 2);
+    assert_true(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    assert_false(mqtls__idset_has(&set, 0));
+    assert_false(mqtls__idset_has(&set, 65534));
+    /* Fill the array: 1, 65535 and 30 ids spread over the space. */
+    for (uint32_t k = 0; k < MQTLS__IDSET_SMALL - 2u; k++) {
+        assert_true(mqtls__idset_can_add(&set));
+        assert_true(mqtls__idset_add(&set, (uint16_t)(2000u * k + 7u)));
+    }
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL);
+    for (uint32_t k = 1; k < set.count; k++) {
+        assert_true(set.small[k - 1u] < set.small[k]);
+    }
+    /* Full: a new id is refused and a bitmap wanted; one present is still "added". */
+    assert_false(mqtls__idset_can_add(&set));
+    assert_true(mqtls__idset_add(&set, 7));
+    assert_false(set.wants_map);
+    assert_false(mqtls__idset_add(&set, 40000));
+    assert_true(set.wants_map);
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL);
+    assert_false(mqtls__idset_has(&set, 40000));
+    /* The bitmap (dirty, as malloc gives it) takes every id present. */
+    memset(map, 0xFF, sizeof map);
+    assert_true(mqtls__idset_give_map(&set, map));
+    assert_false(set.wants_map);
+    assert_false(mqtls__idset_give_map(&set, map)); /* one only */
+    assert_true(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    assert_true(mqtls__idset_has(&set, 2000u * 29u + 7u));
+    assert_false(mqtls__idset_has(&set, 0));
+    assert_false(mqtls__idset_has(&set, 2));
+    assert_false(mqtls__idset_has(&set, 65534));
+    assert_true(mqtls__idset_add(&set, 40000));
+    assert_true(mqtls__idset_add(&set, 65534));
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL + 2u);
+    /* Not shrunk while many ids remain. */
+    assert_null(mqtls__idset_shrink(&set));
+    mqtls__idset_remove(&set, 65534);
+    mqtls__idset_remove(&set, 65534); /* absent: nothing */
+    assert_false(mqtls__idset_has(&set, 65534));
+    assert_int_equal(set.count, MQTLS__IDSET_SMALL + 1u);
+    for (uint32_t k = 0; k < MQTLS__IDSET_SMALL - 2u; k++) {
+        mqtls__idset_remove(&set, (uint16_t)(2000u * k + 7u));
+    }
+    /* 1, 40000, 65535 left: back to the array, sorted, the bitmap handed back. */
+    assert_int_equal(set.count, 3);
+    assert_ptr_equal(mqtls__idset_shrink(&set), map);
+    assert_null(set.map);
+    assert_int_equal(set.count, 3);
+    assert_int_equal(set.small[0], 1);
+    assert_int_equal(set.small[1], 40000);
+    assert_int_equal(set.small[2], 65535);
+    assert_true(mqtls__idset_has(&set, 40000));
+    mqtls__idset_remove(&set, 1);
+    assert_false(mqtls__idset_has(&set, 1));
+    assert_true(mqtls__idset_has(&set, 65535));
+    mqtls__idset_clear(&set);
+    assert_int_equal(set.count, 0);
+    assert_false(mqtls__idset_has(&set, 65535));
+}
+
+/* Our output's packets of @p type: their ids into @p ids (at most @p max). */
+static size_t out_ids(const mqtls__session_t *s, mqtls_packet_type_t type, uint16_t *ids,
+                      size_t max)
+{
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    size_t off = 0;
+    size_t n = 0;
+    while (off < g_fx.out_len) {
+        mqtls_packet_t p;
+        size_t used = 0;
+        assert_int_equal(mqtls_packet_decode(g_fx.out + off, g_fx.out_len - off, &cc, &p, &used),
+                         MQTLS_OK);
+        off += used;
+        if (p.type != type) {
+            continue;
+        }
+        assert_true(n < max);
+        ids[n++] = type == MQTLS_PUBLISH     ? p.u.publish.packet_id
+                   : type == MQTLS_SUBSCRIBE ? p.u.subscribe.packet_id
+                                             : p.u.ack.packet_id;
+    }
+    return n;
+}
+
+/* 100 QoS 1 and 100 QoS 2 messages in flight at once (3x the ids the session holds without a
+ * bitmap): each gets a distinct non-zero id, the bitmap is asked for once, every flow
+ * completes, and the bitmap comes back once the ids are released. */
+static void test_session_outbound_ids_beyond_small_set(void **state)
+{
+    (void)state;
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        mqtls__session_cfg_t cfg = base_cfg(MQTLS_V5);
+        cfg.max_messages = 256;
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        enum { N = 100 };
+        static uint16_t ids[N];
+        static bool seen[65536];
+        memset(seen, 0, sizeof seen);
+        for (size_t k = 0; k < N; k++) {
+            assert_int_equal(publish(s, "ids/out", 4, qos, &ids[k]), MQTLS_OK);
+            assert_int_not_equal(ids[k], 0); /* [MQTT-2.3.1-1] */
+            assert_false(seen[ids[k]]);      /* [MQTT-2.3.1-2] */
+            seen[ids[k]] = true;
+        }
+        assert_int_equal(g_id_maps_given, 1);
+        assert_int_equal(mqtls__session_ids_want(s), 0);
+        drain_raw(s, 0);
+        static uint16_t sent[N + 8];
+        assert_int_equal(out_ids(s, MQTLS_PUBLISH, sent, ARRAY_LEN(sent)), N);
+        for (size_t k = 0; k < N; k++) {
+            assert_int_equal(sent[k], ids[k]);
+        }
+        /* Acknowledged in reverse order: each completes once. */
+        for (size_t k = N; k-- > 0;) {
+            if (qos == 1) {
+                assert_int_equal(feed_ack(s, MQTLS_PUBACK, ids[k]), MQTLS_OK);
+            } else {
+                assert_int_equal(feed_ack(s, MQTLS_PUBREC, ids[k]), MQTLS_OK);
+            }
+        }
+        if (qos == 2) {
+            drain_raw(s, 0);
+            assert_int_equal(out_ids(s, MQTLS_PUBREL, sent, ARRAY_LEN(sent)), N);
+            assert_int_equal(ids_busy_count(), 1); /* PUBCOMP still owed: ids in use */
+            for (size_t k = 0; k < N; k++) {
+                assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, ids[k]), MQTLS_OK);
+            }
+        }
+        assert_int_equal(count_events(MQTLS_EVENT_PUBLISHED), N);
+        assert_int_equal(mqtls__session_outbox_count(s), 0);
+        /* Every id free: the bitmap is handed back, and ids still follow on. */
+        void *p = mqtls__session_reclaim(s);
+        assert_non_null(p);
+        assert_true(ids_give_back(p));
+        assert_null(mqtls__session_reclaim(s));
+        assert_int_equal(ids_busy_count(), 0);
+        uint16_t next = 0;
+        assert_int_equal(publish(s, "ids/out", 4, qos, &next), MQTLS_OK);
+        assert_int_equal(next, (uint16_t)(ids[N - 1u] + 1u));
+        assert_int_equal(g_id_maps_given, 1);
+    }
+}
+
+/* The broker sends 100 QoS 2 messages and no PUBREL yet. The session takes 32, then stops
+ * before the 33rd (input blocked, nothing refused, nothing acknowledged early) until it is
+ * given the bitmap; then every message is delivered once and acknowledged once. A resend of
+ * an id awaiting PUBREL is taken even when the set is full (it needs no room). */
+static void test_session_inbound_qos2_beyond_small_set_awaits_pubrel(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    enum { N = 100 };
+    size_t len = make_burst(MQTLS_V311, 2, N);
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst, len, g_fx.now, &used, &need), MQTLS_OK);
+    assert_true(used > 0 && used < len);
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(mqtls__session_ids_want(s), 1);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), MQTLS__IDSET_SMALL);
+    uint16_t next = 1;
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &next), MQTLS__IDSET_SMALL);
+    /* Still blocked after writing: it is the bitmap that is missing, not room for acks. */
+    assert_true(mqtls__session_input_blocked(s));
+    /* A resend (DUP) of id 5 while the set is full: answered, not delivered again. */
+    assert_int_equal(feed_publish(s, "b/t", 2, 5, true, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), MQTLS__IDSET_SMALL);
+    uint16_t five = 5;
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &five), 1);
+    assert_int_equal(g_id_maps_given, 0);
+    /* The runtime gives the bitmap and feeds the rest again. */
+    assert_int_equal(ids_give(s), 1);
+    assert_false(mqtls__session_input_blocked(s));
+    size_t off = used;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(off + used, len);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+    assert_int_equal(drain_count(s, MQTLS_PUBREC, &next), N - MQTLS__IDSET_SMALL);
+    assert_int_equal(next, N + 1u);
+    /* Every one delivered exactly once, in order. */
+    uint16_t want = 1;
+    for (size_t i = 0; i < g_fx.ev_count; i++) {
+        if (g_fx.ev[i].type == MQTLS_EVENT_MESSAGE) {
+            assert_int_equal(g_fx.ev[i].id, want++);
+        }
+    }
+    /* Resends of all 100 (DUP): none delivered again [MQTT-4.3.3-9]. */
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_publish(s, "b/t", 2, id, true, NULL, 0), MQTLS_OK);
+    }
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+    drain_raw(s, 0);
+    /* PUBREL for each: PUBCOMP for each, then the ids are forgotten and the bitmap is back. */
+    for (uint16_t id = 1; id <= N; id++) {
+        assert_int_equal(feed_ack(s, MQTLS_PUBREL, id), MQTLS_OK);
+    }
+    next = 1;
+    assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
+    void *p = mqtls__session_reclaim(s);
+    assert_non_null(p);
+    assert_true(ids_give_back(p));
+    assert_int_equal(ids_busy_count(), 0);
+    /* A new message with a reused id is delivered again (the flow ended with PUBREL). */
+    assert_int_equal(feed_publish(s, "b/t", 2, 42, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1u);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+/* A store with 100 outgoing QoS 1/2 messages and 50 inbound QoS 2 ids: restoring asks for
+ * both bitmaps (and outbox growth), everything is resent on resume with its own id, and a
+ * resend of a restored inbound id is not delivered again. */
+static void test_session_restore_many_ids(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = growing_cfg(256, 64u * 1024u, 16, 1024, false);
+    cfg.clean_start = false;
+    cfg.max_inflight = 1000; /* all of them at once */
+    mqtls__session_t *s = setup_with(&cfg);
+    enum { N = 100, IN = 50 };
+    for (uint16_t k = 0; k < N; k++) {
+        uint16_t id = (uint16_t)(65535u - N + 1u + k); /* up to 65535 */
+        uint8_t qos = (uint8_t)(1u + k % 2u);
+        uint8_t b[64];
+        size_t n = encode_pub(b, sizeof b, id, qos);
+        mqtls_status_t st = mqtls__session_restore_publish(s, b, n, id, qos, MQTLS__R_SENT);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            size_t ent = 0;
+            size_t ring = 0;
+            size_t maps = ids_give(s);
+            if (mqtls__session_outbox_want(s, &ent, &ring)) {
+                grow_wanted(s);
+            } else {
+                assert_true(maps > 0);
+            }
+            st = mqtls__session_restore_publish(s, b, n, id, qos, MQTLS__R_SENT);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    for (uint16_t id = 1; id <= IN; id++) {
+        mqtls_status_t st = mqtls__session_restore_inbound(s, id);
+        if (st == MQTLS_ERR_OUTBOX_FULL) {
+            assert_int_equal(id, MQTLS__IDSET_SMALL + 1u);
+            assert_int_equal(ids_give(s), 1);
+            st = mqtls__session_restore_inbound(s, id);
+        }
+        assert_int_equal(st, MQTLS_OK);
+    }
+    assert_int_equal(g_id_maps_given, 2);
+    assert_int_equal(mqtls__session_outbox_count(s), N);
+    connect_ok(s, true, NULL, 0);
+    drain_raw(s, 0);
+    static uint16_t sent[N];
+    assert_int_equal(out_ids(s, MQTLS_PUBLISH, sent, N), N);
+    for (uint16_t k = 0; k < N; k++) {
+        assert_int_equal(sent[k], 65535u - N + 1u + k);
+    }
+    /* A new publish gets an id after the restored ones (wrapping past 65535 to 1). */
+    uint16_t id = 0;
+    assert_int_equal(publish(s, "t", 1, 1, &id), MQTLS_OK);
+    assert_int_equal(id, 1);
+    for (uint16_t in = 1; in <= IN; in++) {
+        assert_int_equal(feed_publish(s, "in", 2, in, true, NULL, 0), MQTLS_OK);
+    }
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 0);
+    assert_int_equal(feed_publish(s, "in", 2, IN + 1u, false, NULL, 0), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), 1);
+}
+
+/* The broker lost the session while 32 of our ids are in use: the CONNACK's resubscribe needs
+ * one more. on_bytes() stops before the CONNACK until the bitmap is given, then resubscribes
+ * with a fresh id; nothing is refused. */
+static void test_session_connack_waits_for_ids_to_resubscribe(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.max_messages = 64;
+    cfg.max_inflight = 64;
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f = {{(const uint8_t *)"r/#", 3}, 1};
+    uint16_t sub_id = 0;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &sub_id), MQTLS_OK);
+    drain(s);
+    static uint16_t ids[MQTLS__IDSET_SMALL];
+    for (size_t k = 0; k < MQTLS__IDSET_SMALL - 1u; k++) { /* + the SUBSCRIBE's id: full */
+        assert_int_equal(publish(s, "t", 1, 1, &ids[k]), MQTLS_OK);
+    }
+    assert_int_equal(g_id_maps_given, 0);
+    drain(s);
+    mqtls__session_on_closed(s); /* the SUBSCRIBE's id dies with the connection */
+    assert_int_equal(mqtls__session_on_transport_up(s, g_fx.now), MQTLS_OK);
+    drain(s);
+    /* One more QoS 1 message: the set is full again. */
+    assert_int_equal(publish(s, "t", 1, 1, &ids[MQTLS__IDSET_SMALL - 1u]), MQTLS_OK);
+    assert_int_equal(g_id_maps_given, 0);
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00}; /* no session */
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, connack, sizeof connack, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(used, 0);
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(s->state, MQTLS__S_CONNECTING);
+    assert_int_equal(ids_give(s), 1);
+    assert_int_equal(
+        mqtls__session_on_bytes(s, connack, sizeof connack, g_fx.now, &used, &need), MQTLS_OK);
+    assert_int_equal(used, sizeof connack);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+    drain_raw(s, 0);
+    uint16_t sub[2];
+    assert_int_equal(out_ids(s, MQTLS_SUBSCRIBE, sub, 2), 1);
+    for (size_t k = 0; k < MQTLS__IDSET_SMALL; k++) {
+        assert_int_not_equal(sub[0], ids[k]);
+    }
+    static uint16_t pubs[MQTLS__IDSET_SMALL];
+    assert_int_equal(out_ids(s, MQTLS_PUBLISH, pubs, MQTLS__IDSET_SMALL), MQTLS__IDSET_SMALL);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+}
+
+/* --- the control buffer and the subscription store start small and grow (issue 11) ------- */
+
+/* The default client's sizes: Receive Maximum 1024 (a 6 KiB ack reserve), the control buffer
+ * and the store at their default limits, the outbox starting at its defaults. */
+static mqtls__session_cfg_t small_start_cfg(void)
+{
+    mqtls__session_cfg_t cfg = base_cfg(MQTLS_V311);
+    cfg.receive_maximum = 1024;
+    cfg.max_messages = 1024;
+    cfg.max_bytes = 4u * 1024u * 1024u;
+    cfg.initial_messages = 0;
+    cfg.initial_bytes = 0;
+    cfg.max_inflight = 64;
+    return cfg;
+}
+
+/* Subscribe to @p f, giving what the session asks for first as the runtime does. */
+static mqtls_status_t subscribe_growing(mqtls__session_t *s, const mqtls_topic_filter_t *f,
+                                        size_t n, uint16_t *id)
+{
+    mqtls_status_t st = mqtls__session_subscribe(s, f, n, NULL, id);
+    if (st == MQTLS_ERR_OUTBOX_FULL && mem_give(s) > 0) {
+        st = mqtls__session_subscribe(s, f, n, NULL, id); /* everything was asked at once */
+    }
+    return st;
+}
+
+static void test_session_ctrl_and_store_start_small(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    /* The limits are the sizes the buffers were fixed at: CONNECT room + 8 KiB + the store's
+     * 4 KiB over the reserve; 4 KiB of store. The arena holds CONNECT room + 512 B. */
+    assert_int_equal(s->ack_reserve, 1024u * 6u);
+    assert_int_equal(s->ctrl_limit, s->ctrl_home_cap - 512u + 8192u + 4096u);
+    assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
+    assert_true(s->ctrl_home_cap < s->ack_reserve + 1024u);
+    assert_int_equal(s->subs_cap, 256);
+    assert_int_equal(s->subs_limit, 4096);
+    assert_true(mqtls__session_arena_size(&cfg) <= 9u * 1024u);
+    /* An idle client with a few subscriptions needs nothing more. */
+    connect_ok(s, false, NULL, 0);
+    mqtls_topic_filter_t f[3] = {{{(const uint8_t *)"a/#", 3}, 1},
+                                 {{(const uint8_t *)"b/+/c", 5}, 0},
+                                 {{(const uint8_t *)"sensors/temperature", 19}, 2}};
+    assert_int_equal(mqtls__session_subscribe(s, f, 3, NULL, NULL), MQTLS_OK);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_ctrl_given + g_subs_given + g_id_maps_given, 0);
+}
+
+/* A control buffer grows while the bytes of a SUBSCRIBE are partly written: the rest still
+ * follows on the wire, byte for byte, and the arena's buffer is no longer read. */
+static void test_session_ctrl_grows_during_a_partial_write(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    static char fa[300];
+    static char fb[3000];
+    memset(fa, 'a', sizeof fa);
+    memset(fb, 'b', sizeof fb);
+    fa[0] = 'A';
+    fb[0] = 'B';
+    mqtls_topic_filter_t a = {{(const uint8_t *)fa, sizeof fa}, 1};
+    mqtls_topic_filter_t b = {{(const uint8_t *)fb, sizeof fb}, 2};
+    uint16_t ida = 0;
+    uint16_t idb = 0;
+    assert_int_equal(subscribe_growing(s, &a, 1, &ida), MQTLS_OK); /* the store grows */
+    assert_int_equal(g_subs_given, 1);
+    assert_ptr_equal(s->ctrl, s->ctrl_home);
+    /* 100 bytes of it go out; the rest is pending in the arena's buffer. */
+    uint8_t stream[4096];
+    size_t len = 0;
+    mqtls_iovec_t iov[4];
+    size_t n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+    assert_int_equal(n, 1);
+    memcpy(stream, iov[0].base, 100);
+    len = 100;
+    mqtls__session_out_consumed(s, 100, g_fx.now);
+    assert_true(s->ctrl_rd > 0);
+    /* Too large for the arena's buffer: refused, with the size it wants. */
+    assert_int_equal(mqtls__session_subscribe(s, &b, 1, NULL, &idb), MQTLS_ERR_OUTBOX_FULL);
+    assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+    assert_true(mqtls__session_ctrl_want(s) <= s->ctrl_limit);
+    assert_int_equal(mem_give(s), 2); /* the control buffer and the store, asked at once */
+    assert_ptr_not_equal(s->ctrl, s->ctrl_home);
+    memset(s->ctrl_home, 0xDD, s->ctrl_home_cap); /* nothing may come from it any more */
+    assert_int_equal(mqtls__session_subscribe(s, &b, 1, NULL, &idb), MQTLS_OK);
+    /* The rest, in pieces of 777 bytes. */
+    for (int guard = 0; guard < 100; guard++) {
+        n = mqtls__session_out_iov(s, iov, ARRAY_LEN(iov));
+        if (n == 0) {
+            break;
+        }
+        size_t k = iov[0].len < 777u ? iov[0].len : 777u;
+        assert_true(len + k <= sizeof stream);
+        memcpy(stream + len, iov[0].base, k);
+        len += k;
+        mqtls__session_out_consumed(s, k, g_fx.now);
+    }
+    mqtls_codec_cfg_t cc = {.version = s->cfg.version, .max_packet_size = 0};
+    mqtls_packet_t p[2];
+    size_t used = 0;
+    assert_int_equal(mqtls_packet_decode(stream, len, &cc, &p[0], &used), MQTLS_OK);
+    size_t used2 = 0;
+    assert_int_equal(mqtls_packet_decode(stream + used, len - used, &cc, &p[1], &used2), MQTLS_OK);
+    assert_int_equal(used + used2, len);
+    const mqtls_topic_filter_t *want[2] = {&a, &b};
+    const uint16_t ids[2] = {ida, idb};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(p[k].type, MQTLS_SUBSCRIBE);
+        assert_int_equal(p[k].u.subscribe.packet_id, ids[k]);
+        size_t cur = 0;
+        mqtls_topic_filter_t got;
+        assert_int_equal(mqtls_filters_next(&p[k].u.subscribe.filters, &cur, &got), MQTLS_OK);
+        assert_int_equal(got.filter.len, want[k]->filter.len);
+        assert_memory_equal(got.filter.data, want[k]->filter.data, got.filter.len);
+        assert_int_equal(got.options, want[k]->options);
+    }
+    /* Empty again: the grown buffer goes back, the arena's serves again. */
+    assert_ptr_equal(s->ctrl, s->ctrl_home);
+    assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
+    void *back;
+    size_t nb = 0;
+    while ((back = mqtls__session_reclaim(s)) != NULL) {
+        grow_give_back(back);
+        nb++;
+    }
+    assert_int_equal(nb, 2); /* the grown control buffer, the store's 512 B one it outgrew */
+    assert_int_equal(mem_busy_count(), 1); /* the store keeps its grown buffer */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+}
+
+/* What the fixed buffer took, the growing one takes; one byte more is refused the same way. */
+static void test_session_largest_subscribe_unchanged(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* MQTT 3.1.1 SUBSCRIBE of one filter of L bytes: 1 + 2 (remaining length, L < 16 K) + 2
+     * (id) + 2 + L + 1. The largest the buffer ever took, empty: all but the reserve. */
+    size_t largest = s->ctrl_limit - s->ack_reserve;
+    size_t flen = largest - 8u;
+    static char big[16384];
+    assert_true(flen + 1u <= sizeof big);
+    memset(big, 'x', sizeof big);
+    mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 1};
+    uint16_t id = 0;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    assert_int_equal(mqtls__session_subs_want(s), 0); /* it never fits the store */
+    assert_int_equal(mem_give(s), 1);
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_OK);
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd, largest);
+    /* The store cannot remember it: reported, as before. */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    assert_int_equal(drain(s), 1);
+    assert_int_equal(g_fx.out_len, largest);
+    /* One byte more: refused at once, nothing to give. */
+    f.filter.len = flen + 1u;
+    size_t ev = g_fx.ev_count;
+    assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
+    assert_int_equal(mqtls__session_ctrl_want(s), 0);
+    assert_int_equal(mqtls__session_subs_want(s), 0);
+    assert_int_equal(mqtls__session_ids_want(s), 0);
+    assert_int_equal(g_fx.ev_count, ev);
+    assert_false(mqtls__session_has_output(s));
+}
+
+/* A store filled to its limit is resubscribed whole after a reconnect without a session: the
+ * CONNACK waits for the control buffer the resubscribe needs. */
+static void test_session_full_store_resubscribed_after_reconnect(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    enum { MAX = 341 }; /* 341 x (3 + 9) = 4092 of 4096 bytes */
+    static char names[MAX + 1][12];
+    static mqtls_topic_filter_t f[MAX + 1];
+    for (int i = 0; i <= MAX; i++) {
+        (void)snprintf(names[i], sizeof names[i], "full/%04d", i);
+        f[i].filter.data = (const uint8_t *)names[i];
+        f[i].filter.len = 9;
+        f[i].options = (uint8_t)(i % 3);
+    }
+    for (int i = 0; i < MAX; i += 31) {
+        size_t n = MAX - i < 31 ? (size_t)(MAX - i) : 31u;
+        uint16_t id = 0;
+        assert_int_equal(subscribe_growing(s, &f[i], n, &id), MQTLS_OK);
+        drain(s);
+        static const uint8_t granted[31] = {0};
+        mqtls_packet_t ack;
+        memset(&ack, 0, sizeof ack);
+        ack.type = MQTLS_SUBACK;
+        ack.u.suback.packet_id = id;
+        ack.u.suback.reasons.data = granted;
+        ack.u.suback.reasons.len = n;
+        assert_int_equal(feed(s, &ack), MQTLS_OK); /* its packet id is free again */
+    }
+    assert_int_equal(s->subs_len, 4092);
+    assert_int_equal(s->subs_cap, 4096);
+    assert_true(g_subs_given >= 4); /* 256 -> 512 -> 1024 -> 2048 -> 4096 */
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+    /* One more does not fit: reported, as with a store fixed at 4 KiB. */
+    assert_int_equal(subscribe_growing(s, &f[MAX], 1, NULL), MQTLS_OK);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    drain(s);
+    mqtls__session_on_closed(s);
+    size_t ctrl_before = g_ctrl_given;
+    connect_ok(s, false, NULL, 0); /* no session: everything again */
+    assert_int_equal(g_ctrl_given, ctrl_before + 1u);
+    drain(s);
+    assert_int_equal(g_fx.pkt_count, (MAX + 63) / 64);
+    size_t total = 0;
+    for (size_t k = 0; k < g_fx.pkt_count; k++) {
+        assert_int_equal(g_fx.pkts[k].type, MQTLS_SUBSCRIBE);
+        size_t cur = 0;
+        mqtls_topic_filter_t got;
+        while (mqtls_filters_next(&g_fx.pkts[k].u.subscribe.filters, &cur, &got) == MQTLS_OK) {
+            assert_true(total < MAX);
+            assert_int_equal(got.filter.len, 9);
+            assert_memory_equal(got.filter.data, names[total], 9);
+            assert_int_equal(got.options, f[total].options);
+            total++;
+        }
+    }
+    assert_int_equal(total, MAX);
+    assert_int_equal(count_events(MQTLS_EVENT_ERROR), 1);
+    assert_ptr_equal(s->ctrl, s->ctrl_home); /* written: handed back */
+}
+
+/* A PINGREQ that finds the control buffer full goes once the bytes before it are written. */
+static void test_session_ping_without_room_goes_after_the_queue(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    mqtls__session_t *s = setup_with(&cfg);
+    connect_ok(s, false, NULL, 0);
+    /* A SUBSCRIBE that takes all the room but the reserve: no growth, no room for PINGREQ. */
+    size_t flen = s->ctrl_cap - s->ack_reserve - 8u;
+    static char big[2048];
+    assert_true(flen <= sizeof big);
+    memset(big, 'p', sizeof big);
+    mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 0};
+    assert_int_equal(subscribe_growing(s, &f, 1, NULL), MQTLS_OK); /* the store grows */
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_reserve, s->ctrl_cap);
+    g_fx.now += 10000; /* keepalive 10 s */
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_true(s->ping_owed);
+    assert_int_equal(drain(s), 2);
+    assert_int_equal(g_fx.pkts[0].type, MQTLS_SUBSCRIBE);
+    assert_int_equal(g_fx.pkts[1].type, MQTLS_PINGREQ);
+    assert_false(s->ping_owed);
+    assert_int_equal(g_ctrl_given, 0);
+    /* Its answer keeps the connection alive. */
+    mqtls_packet_t pr;
+    memset(&pr, 0, sizeof pr);
+    pr.type = MQTLS_PINGRESP;
+    assert_int_equal(feed(s, &pr), MQTLS_OK);
+    g_fx.now += 9000;
+    assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
+    assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2839,6 +3579,16 @@ int main(void)
         cmocka_unit_test(test_session_coalesced_batches_traced_and_persisted_once),
         cmocka_unit_test(test_session_restore_grows_the_outbox),
         cmocka_unit_test(test_session_packet_ids_skip_ids_in_use),
+        cmocka_unit_test(test_idset_edges_upgrade_remove_shrink),
+        cmocka_unit_test(test_session_outbound_ids_beyond_small_set),
+        cmocka_unit_test(test_session_inbound_qos2_beyond_small_set_awaits_pubrel),
+        cmocka_unit_test(test_session_restore_many_ids),
+        cmocka_unit_test(test_session_connack_waits_for_ids_to_resubscribe),
+        cmocka_unit_test(test_session_ctrl_and_store_start_small),
+        cmocka_unit_test(test_session_ctrl_grows_during_a_partial_write),
+        cmocka_unit_test(test_session_largest_subscribe_unchanged),
+        cmocka_unit_test(test_session_full_store_resubscribed_after_reconnect),
+        cmocka_unit_test(test_session_ping_without_room_goes_after_the_queue),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
