@@ -321,6 +321,7 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
      * --profile rejects fails the handshake step too (and passes it when it is accepted). */
     tls.profile = mqtls_profile_name(d->profile);
     tls.engine = d->o.tls_engine;
+    tls.max_fragment_len = d->o.tls_max_fragment;
     cfg.tls = &tls;
     cfg.on_event = on_event;
     cfg.event_ctx = &d->live;
