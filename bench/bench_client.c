@@ -126,6 +126,17 @@ static mqtls_client_t *new_client(const bench_opts_t *o, state_t *s, const char 
          * for --variant resume (one client reconnecting: TLS session resumption) */
         tls.no_session_resumption =
             o->variant == NULL || strcmp(o->variant, "resume") != 0;
+        /* bench/run.sh's TLS12=1 knob: TLS 1.2 at most (to tell the version's share of a
+         * figure from max_fragment_length's, which implies TLS 1.2 on mbedtls3) */
+        const char *v12 = getenv("BENCH_TLS12");
+        if (v12 != NULL && strcmp(v12, "1") == 0) {
+            tls.max_version = 0x0303;
+        }
+        /* bench/run.sh's TLS_MAX_FRAGMENT knob (mqtls_tls_cfg_t::max_fragment_len) */
+        const char *mfl = getenv("BENCH_TLS_MAX_FRAGMENT");
+        if (mfl != NULL && mfl[0] != '\0') {
+            tls.max_fragment_len = (uint16_t)strtoul(mfl, NULL, 10);
+        }
     }
     mqtls_error_t err;
     mqtls_error_init(&err);

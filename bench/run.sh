@@ -28,6 +28,8 @@
 #   E2E_N=20000 E2E_REPS=$REPS CONNECT_REPS=1 CONNECTS=20
 #   BENCH_ONLY="publish e2e connect connect_ms idle"
 #   BENCH_OUT=<file for the exact commands + RESULT lines, default BUILD_DIR/bench-client.log>
+#   TLS_MAX_FRAGMENT=4096 (mqtls only: mqtls_tls_cfg_t::max_fragment_len, --tls-max-fragment;
+#   with the mbedtls engine it also means TLS 1.2); TLS12=1 (mqtls only: TLS 1.2 at most)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -42,6 +44,8 @@ CONNECTS=${CONNECTS:-20}
 CONNECT_REPS=${CONNECT_REPS:-1} # callgrind counts of a connect vary little between runs
 BENCH_ONLY=${BENCH_ONLY:-"publish e2e connect connect_ms idle"}
 out=${BENCH_OUT:-$build/bench-client.log}
+export BENCH_TLS_MAX_FRAGMENT=${TLS_MAX_FRAGMENT:-}
+export BENCH_TLS12=${TLS12:-}
 
 find_prog() { # name -> path or empty; the newest if several (stale layouts)
   find "$build" -maxdepth 3 -type f -name "$1" -perm -u+x -printf '%T@ %p\n' 2>/dev/null |

@@ -99,6 +99,8 @@
 #define mqtls__compat_session_saveable mqtls3__compat_session_saveable
 #define mqtls__compat_set_versions mqtls3__compat_set_versions
 #define mqtls__compat_sha1 mqtls3__compat_sha1
+#define mqtls__compat_in_buf_len mqtls3__compat_in_buf_len
+#define mqtls__compat_restore_in_buf mqtls3__compat_restore_in_buf
 #define mqtls__compat_strerror mqtls3__compat_strerror
 #define mqtls__compat_tls_version mqtls3__compat_tls_version
 #define mqtls__compat_version mqtls3__compat_version

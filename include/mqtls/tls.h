@@ -122,6 +122,22 @@ typedef struct mqtls_tls_cfg {
      *  MQTLS_ERR_KEY_PASSWORD_REQUIRED / _WRONG (layer CONFIG, the detail names the URI with
      *  pin-value=***). */
     const char *pkcs11_module;
+    /* ---- since 1.2 ---- */
+    /** Ask the broker for records of at most this many plaintext bytes (RFC 6066
+     *  max_fragment_length): 0 (default: not asked), 512, 1024, 2048 or 4096. Another value
+     *  fails the setup with MQTLS_ERR_INVALID_ARG (layer CONFIG). What it is for: memory. An
+     *  mbedTLS 3.6 client ("mbedtls3") built with MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, as mqtls'
+     *  is, shrinks its 16 KiB input record buffer to this size once the handshake is done
+     *  (4096: about 12 KiB less per connection); with OpenSSL a fleet measured about 5 KiB
+     *  less per connection; 2.28's buffers stay as Debian builds them. Messages of any size still pass (the broker splits
+     *  them into more records). mbedTLS 3.6 implements the extension in TLS 1.2 only, and a
+     *  3.6 client that offers it in a TLS 1.2 + 1.3 ClientHello fails against a broker that
+     *  answers with TLS 1.3 and echoes it (OpenSSL: -0x7500): so on "mbedtls3" a
+     *  max_fragment_len limits the connection to TLS 1.2, and with min_version TLS 1.3 the
+     *  setup fails with MQTLS_ERR_NOT_SUPPORTED. "openssl" keeps TLS 1.3. A broker that
+     *  ignores the extension still works: the record buffer then keeps its full size
+     *  (mqtls_tls_facts_max_fragment_len() says what was agreed). docs/tls-engines.md. */
+    uint16_t max_fragment_len;
 } mqtls_tls_cfg_t;
 
 /** @brief Fill @p cfg (of @p size bytes, the caller's sizeof) with the defaults. Use

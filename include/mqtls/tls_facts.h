@@ -104,6 +104,11 @@ MQTLS_API const char *mqtls_tls_facts_engine(const mqtls_tls_facts_t *f);
  *  verdict stands. Static string. Since 1.1. */
 MQTLS_API const char *mqtls_tls_facts_judge(const mqtls_tls_facts_t *f);
 
+/** @brief The maximum fragment length the server agreed to (RFC 6066: it echoed the
+ *  max_fragment_length that mqtls_tls_cfg_t::max_fragment_len asked for): 512 to 4096, or 0
+ *  when none was asked for or the server ignored it. Since 1.2. */
+MQTLS_API uint16_t mqtls_tls_facts_max_fragment_len(const mqtls_tls_facts_t *f);
+
 #ifdef __cplusplus
 }
 #endif

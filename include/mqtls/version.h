@@ -15,13 +15,13 @@ extern "C" {
 #endif
 
 #define MQTLS_VERSION_MAJOR 1
-#define MQTLS_VERSION_MINOR 1
+#define MQTLS_VERSION_MINOR 2
 #define MQTLS_VERSION_PATCH 0
 
 /** 0xMMNNPP00, as MBEDTLS_VERSION_NUMBER: compare with >= in #if. */
-#define MQTLS_VERSION_NUMBER 0x01010000
+#define MQTLS_VERSION_NUMBER 0x01020000
 /** "MAJOR.MINOR.PATCH". */
-#define MQTLS_VERSION_STRING "1.1.0"
+#define MQTLS_VERSION_STRING "1.2.0"
 
 /** @brief The version of the library actually loaded, e.g. "1.0.0" (may be newer than the
  *  headers an application was built with). Static string. Thread-safe. */

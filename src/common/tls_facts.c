@@ -185,3 +185,8 @@ const char *mqtls_tls_facts_judge(const mqtls_tls_facts_t *f)
 {
     return f != NULL && f->judge != NULL ? f->judge : "";
 }
+
+uint16_t mqtls_tls_facts_max_fragment_len(const mqtls_tls_facts_t *f)
+{
+    return f != NULL ? f->max_fragment_len : 0;
+}

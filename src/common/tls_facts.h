@@ -62,6 +62,9 @@ struct mqtls_tls_facts {
     char server_pin[56]; /**< "sha256//BASE64" of the leaf's public key when pins were checked,
                               "" otherwise (net/tls_pin.h) */
     bool pin_mismatch;   /**< the chain verified but the leaf's key matched no pin */
+    /** RFC 6066 max_fragment_length the server echoed (512..4096), 0 none: TLS 1.2 from its
+     *  ServerHello (the record parser), TLS 1.3 from the engine. */
+    uint16_t max_fragment_len;
 };
 
 /** Zero @p facts (alerts = -1). Cannot fail. */

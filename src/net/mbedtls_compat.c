@@ -14,6 +14,8 @@
 #include "mbedtls/error.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
+#include "mbedtls/platform.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/sha1.h"
 #include "mbedtls/version.h"
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -69,6 +71,58 @@ void mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
     (void)max_version;
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+}
+
+size_t mqtls__compat_in_buf_len(const mbedtls_ssl_context *ssl)
+{
+#if defined(MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH)
+    return SSL_FIELD(ssl, in_buf_len);
+#else
+    (void)ssl;
+    return 0;
+#endif
+}
+
+void mqtls__compat_restore_in_buf(mbedtls_ssl_context *ssl, size_t full_len)
+{
+#if defined(MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH)
+    unsigned char *old = SSL_FIELD(ssl, in_buf);
+    size_t old_len = SSL_FIELD(ssl, in_buf_len);
+    if (old == NULL || old_len >= full_len) {
+        return;
+    }
+    unsigned char *buf = mbedtls_calloc(1, full_len);
+    if (buf == NULL) {
+        return;
+    }
+    /* What mbedTLS's own resize (handle_buffer_resizing(), ssl_tls.c) does when it grows the
+     * buffer before a new handshake: copy what was read, move every pointer into it by the
+     * same offset. Bytes already read but not yet processed (in_left) come along. */
+    memcpy(buf, old, old_len);
+#define REBASE(f)                                                                                  \
+    do {                                                                                           \
+        if (SSL_FIELD(ssl, f) != NULL) {                                                           \
+            SSL_FIELD(ssl, f) = buf + (SSL_FIELD(ssl, f) - old);                                   \
+        }                                                                                          \
+    } while (0)
+    REBASE(in_ctr);
+    REBASE(in_hdr);
+#if defined(MBEDTLS_SSL_DTLS_CONNECTION_ID)
+    REBASE(in_cid);
+#endif
+    REBASE(in_len);
+    REBASE(in_iv);
+    REBASE(in_msg);
+    REBASE(in_offt);
+#undef REBASE
+    SSL_FIELD(ssl, in_buf) = buf;
+    SSL_FIELD(ssl, in_buf_len) = full_len;
+    mbedtls_platform_zeroize(old, old_len);
+    mbedtls_free(old);
+#else
+    (void)ssl;
+    (void)full_len;
 #endif
 }
 

@@ -491,6 +491,21 @@ static mqtls_status_t resolve_versions(const mqtls__tls_engine_t *e, const mqtls
     return MQTLS_OK;
 }
 
+/* RFC 6066 section 4: max_fragment_length is 2^9, 2^10, 2^11 or 2^12 bytes; 0 = not asked. */
+static mqtls_status_t resolve_max_fragment(const mqtls_tls_cfg_t *cfg, mqtls__tls_opts_t *o,
+                                           mqtls_error_t *err)
+{
+    uint16_t n = cfg->max_fragment_len;
+    if (n != 0 && n != 512 && n != 1024 && n != 2048 && n != 4096) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "max_fragment_len %u: RFC 6066 allows 512, 1024, 2048 or 4096 "
+                               "(0: not asked)",
+                               (unsigned)n);
+    }
+    o->max_fragment_len = n;
+    return MQTLS_OK;
+}
+
 /* TLS-PSK (cfg->psk, cfg->psk_identity): the rules every engine shares. A PSK replaces CA,
  * certificate and key, and is TLS 1.2 (mbedTLS 2.28 has no TLS 1.3 PSK; one behaviour on every
  * engine). The engine checks the key's length against its limit. */
@@ -653,6 +668,9 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
     if (st == MQTLS_OK) {
         st = resolve_psk(e, cfg, &opts, err);
     }
+    if (st == MQTLS_OK) {
+        st = resolve_max_fragment(cfg, &opts, err);
+    }
     if (st != MQTLS_OK) {
         return st;
     }
@@ -692,6 +710,7 @@ mqtls_status_t mqtls__tls_ctx_create(const mqtls_tls_cfg_t *cfg, mqtls_error_t *
         mqtls__tls_opts_t jo = opts;
         jo.min_version = 0x0303;
         jo.max_version = j->max_version;
+        jo.max_fragment_len = 0; /* it makes no connection */
         /* A judge only verifies chains: a key on a token is opened by the engine that signs. */
         st = build_ectx(j, &jo, cfg, !mqtls__p11_is_uri(cfg->key_file), err, &ctx->judge.ctx);
         if (st == MQTLS_OK) {

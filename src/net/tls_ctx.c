@@ -188,6 +188,49 @@ mqtls_status_t mqtls__tls_suites_build(const char *list, int *out, size_t cap, m
     return MQTLS_OK;
 }
 
+/* RFC 6066 max_fragment_length (opts->max_fragment_len): asked for in the ClientHello; with
+ * MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH (our 3.6 build) the input record buffer shrinks to it
+ * after the handshake. mbedTLS 3.6 implements it for TLS 1.2 only (TLS 1.3 in mbedTLS has
+ * neither it nor a runtime record_size_limit, Mbed-TLS/mbedtls#6967), and a 3.6 client that
+ * offers it together with TLS 1.3 aborts when the server picks TLS 1.3 and echoes it in
+ * EncryptedExtensions (OpenSSL does: MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION, -0x7500, because
+ * the TLS 1.2 writer of the extension does not mark it sent). So *max_version becomes TLS 1.2,
+ * and a minimum of TLS 1.3 cannot have it. */
+static mqtls_status_t conf_max_fragment(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t *opts,
+                                        uint16_t *max_version, mqtls_error_t *err)
+{
+    *max_version = opts->max_version;
+    if (opts->max_fragment_len == 0) {
+        return MQTLS_OK;
+    }
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    if (opts->min_version > 0x0303) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                               "max_fragment_len with TLS 1.3 only: mbedTLS %s implements "
+                               "max_fragment_length in TLS 1.2 only (allow TLS 1.2, or use the "
+                               "openssl engine)",
+                               mqtls__compat_version());
+    }
+    *max_version = 0x0303;
+    unsigned char code = MBEDTLS_SSL_MAX_FRAG_LEN_512; /* 512, 1024, 2048, 4096: codes 1..4 */
+    while ((256u << code) < opts->max_fragment_len) {
+        code++;
+    }
+    if (mbedtls_ssl_conf_max_frag_len(&ctx->conf, code) != 0) {
+        return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_INVALID_ARG, 0,
+                               "max_fragment_len %u refused by mbedTLS",
+                               (unsigned)opts->max_fragment_len);
+    }
+    return MQTLS_OK;
+#else
+    (void)ctx;
+    return mqtls__net_fail(err, MQTLS_LAYER_CONFIG, MQTLS_ERR_NOT_SUPPORTED, 0,
+                           "max_fragment_len: this mbedTLS %s is built without "
+                           "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH",
+                           mqtls__compat_version());
+#endif
+}
+
 static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t *opts,
                                 mqtls_error_t *err)
 {
@@ -211,7 +254,12 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *ctx, const mqtls__tls_opts_t 
         return mqtls__net_fail(err, MQTLS_LAYER_TLS, MQTLS_ERR_TLS_SETUP, 0,
                                "mbedtls_ssl_config_defaults -0x%04X", (unsigned)-ret);
     }
-    mqtls__compat_set_versions(&ctx->conf, opts->min_version, opts->max_version);
+    uint16_t max_version = 0;
+    mqtls_status_t mst = conf_max_fragment(ctx, opts, &max_version, err);
+    if (mst != MQTLS_OK) {
+        return mst;
+    }
+    mqtls__compat_set_versions(&ctx->conf, opts->min_version, max_version);
     ctx->min_version = opts->min_version;
     ctx->resumption = opts->resumption;
     ret = mqtls__compat_conf_tls13(&ctx->conf, ctx->resumption);

@@ -58,6 +58,12 @@ typedef struct mqtls__tls_opts {
     const uint8_t *psk; /* NULL: certificates */
     size_t psk_len;
     const char *psk_identity;
+    /* RFC 6066 max_fragment_length to ask for (mqtls_tls_cfg_t::max_fragment_len, checked by
+     * tls.c: 512, 1024, 2048 or 4096), 0 none. An engine that cannot offer it with the
+     * versions asked for lowers max_version (mbedTLS 3.6: TLS 1.2 only) or fails ctx_new with
+     * MQTLS_ERR_NOT_SUPPORTED. When the server does not echo it, the connection must still
+     * take records of any size (the engine's job), and facts->max_fragment_len stays 0. */
+    uint16_t max_fragment_len;
 } mqtls__tls_opts_t;
 
 /* Our private key: bytes today; a handle (e.g. an RFC 7512 pkcs11: URI) is a kind an engine

@@ -98,6 +98,18 @@ int mqtls__compat_pk_setup_p11_rsa(mbedtls_pk_context *pk, struct mqtls__p11_key
 /* min/max as 0x0303 / 0x0304 (checked by tls.c against what this version speaks). */
 void mqtls__compat_set_versions(mbedtls_ssl_config *conf, uint16_t min_version,
                                 uint16_t max_version);
+/* Size of @p ssl's input record buffer now (MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH), 0 when this
+ * mbedTLS has fixed buffers. */
+size_t mqtls__compat_in_buf_len(const mbedtls_ssl_context *ssl);
+/* After a handshake that agreed on no max_fragment_length: give the input record buffer back
+ * its size @p full_len (mqtls__compat_in_buf_len() right after mbedtls_ssl_setup()) when
+ * mbedTLS shrank it. 3.6 with MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH shrinks a TLS 1.2 client's
+ * buffer to the max_fragment_length it asked for, or, having asked for none, to the smaller
+ * of MBEDTLS_SSL_IN_CONTENT_LEN and MBEDTLS_SSL_OUT_CONTENT_LEN: 4096 in our build (ESP-IDF's
+ * asymmetric buffers), while the server, told nothing, sends records of up to 16 KiB: the
+ * first one longer than 4 KiB failed the read (-0x7100). No-op otherwise (TLS 1.3 does not
+ * shrink; 2.28 has fixed buffers). Without memory the buffer stays as it is. */
+void mqtls__compat_restore_in_buf(mbedtls_ssl_context *ssl, size_t full_len);
 /* TLS 1.3 settings of a client configuration: NewSessionTicket reported by
  * mbedtls_ssl_read() (so that the ticket is saved for resumption) when @p resumption. Nothing
  * for 2.28. 0 or an mbedTLS error (3.6 runs TLS 1.3 on PSA: psa_crypto_init()). */

@@ -10,7 +10,9 @@
 #include "net/net.h"
 
 /* Ciphertext waiting for the socket: one gathered flight, or one record after it. The buffer
- * starts small and grows only as needed (thousands of bench connections share a process). */
+ * is allocated at the first byte that must wait (the first handshake flight), starts small and
+ * grows only as needed; once the handshake is over it is freed whenever it is empty, so that
+ * an idle connection holds none (thousands of bench connections share a process). */
 #define OBUF_MAX (64u * 1024u)
 #define OBUF_INITIAL 2048u
 
@@ -45,7 +47,18 @@ bool mqtls__tls_io_init(mqtls__tls_io_t *io, mqtls_transport_t *inner, mqtls_tls
     io->facts = facts;
     io->err = err;
     (void)mqtls__tls_records_reset(&io->rp, facts, false);
-    return obuf_reserve(io, OBUF_INITIAL);
+    return true;
+}
+
+/* Free the ciphertext buffer when nothing waits in it (after the handshake: a socket that
+ * blocks mid-record allocates it again). */
+static void obuf_release_if_empty(mqtls__tls_io_t *io)
+{
+    if (io->olen == 0 && io->obuf != NULL) {
+        free(io->obuf);
+        io->obuf = NULL;
+        io->ocap = 0;
+    }
 }
 
 void mqtls__tls_io_free(mqtls__tls_io_t *io)
@@ -74,6 +87,7 @@ void mqtls__tls_io_established(mqtls__tls_io_t *io)
     mqtls__tls_records_release(&io->rp);
     io->gathering = false;
     io->handshaking = false;
+    obuf_release_if_empty(io); /* else once the last flight is out (mqtls__tls_io_flush) */
 }
 
 mqtls_status_t mqtls__tls_io_flush(mqtls__tls_io_t *io)
@@ -90,6 +104,9 @@ mqtls_status_t mqtls__tls_io_flush(mqtls__tls_io_t *io)
         }
         memmove(io->obuf, io->obuf + sent, io->olen - sent);
         io->olen -= sent;
+    }
+    if (!io->handshaking) {
+        obuf_release_if_empty(io);
     }
     return io->olen == 0 ? MQTLS_OK : MQTLS_ERR_WOULD_BLOCK;
 }

@@ -49,7 +49,8 @@ enum {
     MQTLS__IO_ERROR = -3, /* io_status holds the inner transport's status */
 };
 
-/* Set up @p io (the output buffer starts small). false: no memory. */
+/* Set up @p io. No output buffer yet: it is allocated when ciphertext must wait (the first
+ * handshake flight, a blocked socket) and freed when empty after the handshake. true. */
 bool mqtls__tls_io_init(mqtls__tls_io_t *io, mqtls_transport_t *inner, mqtls_tls_facts_t *facts,
                         mqtls_error_t *err);
 /* Free the buffers (not the inner transport). Accepts a zeroed struct. */

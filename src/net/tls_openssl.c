@@ -317,6 +317,17 @@ static mqtls_status_t ctx_setup(mqtls__tls_ectx_t *c, const mqtls__tls_opts_t *o
      * idle clients is what `mqtls bench` sizes. */
     (void)SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                   SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS);
+    /* RFC 6066 max_fragment_length, in TLS 1.2 and 1.3 (OpenSSL reads the echo in either).
+     * The mode is log2(length) - 8: 512 -> 1 ... 4096 -> 4 (tls.c checked the length). */
+    if (opts->max_fragment_len != 0) {
+        uint8_t mode = 1;
+        while ((256u << mode) < opts->max_fragment_len) {
+            mode++;
+        }
+        if (SSL_CTX_set_tlsext_max_fragment_length(s, mode) != 1) {
+            return mqtls__ossl_setup_fail(err, "max_fragment_length");
+        }
+    }
     mqtls_status_t st = MQTLS_OK;
     if (opts->psk != NULL) {
         st = psk_setup(c, opts, err);

@@ -365,6 +365,11 @@ static void handshake_done(conn_t *c)
     f->tls_version = (uint16_t)SSL_version(c->ssl);
     suite_name(c->ssl, f->ciphersuite, sizeof f->ciphersuite);
     f->session_resumed = f->session_offered && SSL_session_reused(c->ssl) == 1;
+    /* What the server echoed (TLS 1.3: in its encrypted EncryptedExtensions, which the record
+     * parser cannot see); the session keeps it. Mode 1..4 = 512..4096 bytes. */
+    const SSL_SESSION *sess = SSL_get0_session(c->ssl);
+    uint8_t mfl = sess != NULL ? SSL_SESSION_get_max_fragment_length(sess) : 0;
+    f->max_fragment_len = mfl >= 1 && mfl <= 4 ? (uint16_t)(256u << mfl) : 0;
     mqtls__tls_io_established(&c->c.io);
 }
 

@@ -97,12 +97,47 @@ static void on_certificate_request(mqtls__tls_records_t *rp, const uint8_t *b, s
     }
 }
 
+/* ServerHello (RFC 5246 7.4.1.3, RFC 8446 4.1.3): server_version(2), random(32),
+ * session_id<0..32>, cipher_suite(2), compression_method(1), then extensions<0..2^16-1>.
+ * Notes the max_fragment_length echo (RFC 6066 section 4: type 1, one byte, 1..4 = 2^9..2^12
+ * bytes): only a server that echoes it sends shorter records. TLS 1.3 puts the echo in the
+ * encrypted EncryptedExtensions instead (the engine reports that one). */
+static void on_server_hello(mqtls__tls_records_t *rp, const uint8_t *b, size_t len)
+{
+    size_t pos = 2 + 32;
+    if (pos + 1 > len) {
+        return;
+    }
+    pos += 1u + b[pos]; /* session_id */
+    pos += 2 + 1;       /* cipher_suite, compression_method */
+    if (pos + 2 > len) {
+        return; /* no extensions */
+    }
+    size_t end = pos + 2 + (((size_t)b[pos] << 8) | b[pos + 1]);
+    if (end > len) {
+        return;
+    }
+    for (pos += 2; pos + 4 <= end;) {
+        unsigned type = ((unsigned)b[pos] << 8) | b[pos + 1];
+        size_t elen = ((size_t)b[pos + 2] << 8) | b[pos + 3];
+        pos += 4;
+        if (pos + elen > end) {
+            return;
+        }
+        if (type == 1 && elen == 1 && b[pos] >= 1 && b[pos] <= 4) {
+            rp->facts->max_fragment_len = (uint16_t)(256u << b[pos]);
+        }
+        pos += elen;
+    }
+}
+
 static void on_handshake_message(mqtls__tls_records_t *rp, uint8_t type, const uint8_t *b,
                                  size_t len)
 {
     switch (type) {
     case MQTLS__HS_SERVER_HELLO:
         rp->facts->server_hello_seen = true;
+        on_server_hello(rp, b, len);
         break;
     case MQTLS__HS_CERTIFICATE:
         on_server_certificate(rp, b, len);

@@ -48,6 +48,7 @@ typedef struct tls {
     verifier_t verifier;
     uint64_t last_hs_msg; /* the decrypted handshake message seen last (TLS 1.3) */
     bool ticket_seen;     /* TLS 1.3: a NewSessionTicket arrived on this connection */
+    size_t in_buf_full;   /* mbedTLS's input record buffer as mbedtls_ssl_setup() made it */
 } tls_t;
 
 /* ---- BIO: mbedTLS's conventions over tls_io ------------------------------------------ */
@@ -406,6 +407,12 @@ static void handshake_done(tls_t *t)
         /* Our Certificate is encrypted too: mbedTLS sends ours when it has one. */
         f->client_cert_sent = t->ctx->has_cert;
     }
+    if (f->max_fragment_len == 0) {
+        /* No max_fragment_length agreed (none asked, or the server ignored ours: RFC 6066
+         * lets it): its records may be 16 KiB long, whatever mbedTLS shrank its buffer to.
+         * With one agreed, the short buffer is the saving (docs/tls-engines.md). */
+        mqtls__compat_restore_in_buf(&t->ssl, t->in_buf_full);
+    }
     mqtls__tls_io_established(&t->c.io);
     t->ticket_seen = false;
     save_session(t);
@@ -667,6 +674,7 @@ mqtls_status_t mqtls__tls_mbed_conn_create(mqtls__tls_ectx_t *ctx, const mqtls__
                                "mbedtls_ssl_setup -0x%04X", (unsigned)-ret);
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+    t->in_buf_full = mqtls__compat_in_buf_len(&t->ssl);
     *out = &t->c.base;
     return MQTLS_OK;
 }

@@ -105,6 +105,7 @@ typedef struct bench_cfg {
     const char *server_name;
     bool insecure;
     uint16_t tls_version;
+    uint16_t tls_max_fragment; /* --tls-max-fragment, 0 off */
     const char *shared_cert, *shared_key; /* NULL with a fleet */
     mqtls_version_t version;
     uint16_t keepalive_s;

@@ -183,6 +183,7 @@ static void create_one(bench_worker_t *w, bench_client_t *bc)
     tls.key_file = dev->key;
     tls.server_name = cfg->server_name;
     tls.insecure = cfg->insecure;
+    tls.max_fragment_len = cfg->tls_max_fragment;
     if (cfg->tls_version != 0) {
         tls.min_version = cfg->tls_version;
         tls.max_version = cfg->tls_version;

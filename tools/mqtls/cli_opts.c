@@ -581,6 +581,17 @@ static int apply(cli_opts_t *o, cli_opt_id_t id, const char *val, FILE *err)
             return APPLY_BAD_VALUE;
         }
         break;
+    case CLI_OPT_TLS_MAX_FRAGMENT:
+        if (strcmp(val, "off") == 0) {
+            o->tls_max_fragment = 0;
+        } else if (cli_parse_long(val, 512, 4096, &n) &&
+                   (n == 512 || n == 1024 || n == 2048 || n == 4096)) {
+            o->tls_max_fragment = (uint16_t)n;
+        } else {
+            return APPLY_BAD_VALUE;
+        }
+        o->tls_max_fragment_given = true;
+        break;
     case CLI_OPT_CIPHERS:
         if (val[0] == '\0') {
             return APPLY_BAD_VALUE;
@@ -998,9 +1009,9 @@ static int finish_pubsub(cli_opts_t *o, FILE *err)
     o->tls_explicit_flag = o->cafile != NULL || o->capath != NULL || o->cert != NULL ||
                            o->key != NULL || o->tls_version != 0 || o->alpn_count > 0 ||
                            o->ciphers != NULL || o->tls_engine != NULL || o->server_name != NULL ||
-                           o->insecure || o->keypass != NULL || o->keypass_file != NULL ||
-                           o->keyform_given || o->tls_use_os_certs || o->psk_len > 0 ||
-                           o->pin_count > 0 || o->pkcs11_module != NULL;
+                           o->tls_max_fragment_given || o->insecure || o->keypass != NULL ||
+                           o->keypass_file != NULL || o->keyform_given || o->tls_use_os_certs ||
+                           o->psk_len > 0 || o->pin_count > 0 || o->pkcs11_module != NULL;
     o->tls = o->url_tls || o->tls_explicit_flag;
     if (o->tls_use_os_certs && o->cafile != NULL && o->capath != NULL) {
         return cli_usage_error(mode, err, false,

@@ -138,6 +138,8 @@ typedef struct cli_opts {
     int keyform_der; /* --keyform der */
     bool keyform_given;
     uint16_t tls_version; /* 0 = default (1.2 minimum), 0x0303, 0x0304 */
+    uint16_t tls_max_fragment; /* --tls-max-fragment: 0 (off), 512, 1024, 2048, 4096 */
+    bool tls_max_fragment_given; /* even "off": a TLS flag (turns TLS on) */
     const char *ciphers;  /* --ciphers LIST, or NULL (the library's ECDHE + AEAD default) */
     const char *alpn[CLI_MAX_ALPN + 1];
     size_t alpn_count;

@@ -216,6 +216,9 @@ static void print_doctor_hint(const cli_opts_t *o)
     for (size_t i = 0; i < o->pin_count; i++) {
         fprintf(stderr, " --pin %s", o->pins[i]); /* a hash of a public key: no secret */
     }
+    if (o->tls_max_fragment != 0) {
+        fprintf(stderr, " --tls-max-fragment %u", (unsigned)o->tls_max_fragment);
+    }
     /* secrets are never printed: the user adds them back */
     if (o->keypass != NULL && o->keypass_file == NULL) {
         fprintf(stderr, " --keypass '***'");
@@ -475,6 +478,7 @@ int cli_session_open(cli_session_t *s, const cli_opts_t *o, mqtls_event_fn on_ev
             t->max_version = o->tls_version;
         }
         t->ciphers = o->ciphers;
+        t->max_fragment_len = o->tls_max_fragment;
         cfg.tls = t;
     }
     cfg.on_event = session_event;

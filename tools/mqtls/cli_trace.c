@@ -215,6 +215,10 @@ void cli_trace_tls(FILE *out, const mqtls_tls_facts_t *f)
             sni[0] != '\0' ? sni : "(none)", (unsigned)mqtls_tls_facts_handshake_ms(f),
             (mqtls_tls_facts_flags(f) & MQTLS_FACT_SESSION_RESUMED) != 0 ? ", session resumed"
                                                                          : "");
+    if (mqtls_tls_facts_max_fragment_len(f) != 0) {
+        fprintf(out, "mqtls: debug: max fragment %u (the broker agreed)\n",
+                (unsigned)mqtls_tls_facts_max_fragment_len(f));
+    }
     size_t n = mqtls_tls_facts_presented_len(f);
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;

@@ -347,6 +347,7 @@ static int setup(bench_t *b)
     cfg->insecure = o->insecure;
     cfg->server_name = o->server_name;
     cfg->tls_version = o->tls_version;
+    cfg->tls_max_fragment = o->tls_max_fragment;
     cfg->version = o->version;
     cfg->keepalive_s = (uint16_t)o->keepalive_s;
     cfg->topic = o->topic_count > 0 ? o->topics[0] : "mqtls/bench";
@@ -1123,6 +1124,7 @@ static int make_shared(bench_t *b)
     tls.server_name = b->cfg.server_name;
     tls.insecure = b->cfg.insecure;
     tls.enabled = true;
+    tls.max_fragment_len = b->cfg.tls_max_fragment;
     if (b->cfg.tls_version != 0) {
         tls.min_version = b->cfg.tls_version;
         tls.max_version = b->cfg.tls_version;

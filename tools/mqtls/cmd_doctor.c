@@ -427,6 +427,7 @@ static mqtls_status_t setup_client(doctor_t *d, mqtls_client_t **out, mqtls_erro
      * (finding pin-mismatch) */
     tls.pins = d->o.pin_count > 0 ? d->o.pins : NULL;
     tls.pkcs11_module = d->o.pkcs11_module;           /* --key pkcs11:... (RFC 7512) */
+    tls.max_fragment_len = d->o.tls_max_fragment;
     cfg.tls = &tls;
     cfg.on_event = on_event;
     cfg.event_ctx = &d->live;

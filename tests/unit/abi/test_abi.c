@@ -132,8 +132,13 @@ static void test_abi_tls_cfg_1_1_fields_appended_in_order(void **state)
     assert_true(offsetof(mqtls_tls_cfg_t, ciphers) < offsetof(mqtls_tls_cfg_t, engine));
     assert_true(offsetof(mqtls_tls_cfg_t, engine) < offsetof(mqtls_tls_cfg_t, pins));
     assert_true(offsetof(mqtls_tls_cfg_t, pins) < offsetof(mqtls_tls_cfg_t, pkcs11_module));
-    assert_int_equal(offsetof(mqtls_tls_cfg_t, pkcs11_module) + sizeof(const char *),
-                     sizeof(mqtls_tls_cfg_t)); /* the last field */
+    /* 1.2: max_fragment_len, the last field */
+    assert_true(offsetof(mqtls_tls_cfg_t, pkcs11_module) <
+                offsetof(mqtls_tls_cfg_t, max_fragment_len));
+    assert_true(offsetof(mqtls_tls_cfg_t, max_fragment_len) + sizeof(uint16_t) <=
+                sizeof(mqtls_tls_cfg_t));
+    assert_true(sizeof(mqtls_tls_cfg_t) - offsetof(mqtls_tls_cfg_t, max_fragment_len) <=
+                sizeof(void *)); /* nothing after it but padding */
 
     mqtls_tls_cfg_t *tls = malloc(sizeof *tls);
     assert_non_null(tls);
@@ -158,6 +163,7 @@ static void test_abi_opaque_results_accept_null(void **state)
     assert_string_equal(mqtls_finding_id(NULL), "");
     assert_int_equal(mqtls_tls_facts_flags(NULL), 0);
     assert_int_equal(mqtls_tls_facts_alert_received(NULL), -1);
+    assert_int_equal(mqtls_tls_facts_max_fragment_len(NULL), 0);
     size_t len = 99;
     assert_null(mqtls_tls_facts_chain_cert(NULL, 0, &len, NULL));
     assert_int_equal(len, 0);

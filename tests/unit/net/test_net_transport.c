@@ -128,6 +128,124 @@ static void test_parser_flight_split_everywhere_records_facts(void **state)
     }
 }
 
+/* A ServerHello with extensions: renegotiation_info, then max_fragment_length (type 1, one
+ * byte @p code; @p mfl_len overrides its length field), then extended_master_secret. */
+static void make_server_hello_mfl(bytes_t *hs, uint8_t code, size_t mfl_len)
+{
+    hs->len = 0;
+    put8(hs, 2);
+    size_t len_at = hs->len;
+    put24(hs, 0);
+    put16(hs, 0x0303);
+    for (int i = 0; i < 32; i++) {
+        put8(hs, 0x5A); /* random */
+    }
+    put8(hs, 4); /* session_id */
+    put16(hs, 0x0102);
+    put16(hs, 0x0304);
+    put16(hs, 0xC02C); /* cipher_suite */
+    put8(hs, 0);       /* compression */
+    put16(hs, 5 + 5 + 4);
+    put16(hs, 0xFF01);
+    put16(hs, 1);
+    put8(hs, 0);
+    put16(hs, 1); /* max_fragment_length */
+    put16(hs, mfl_len);
+    put8(hs, code);
+    put16(hs, 0x0017);
+    put16(hs, 0);
+    size_t body = hs->len - len_at - 3;
+    hs->b[len_at] = (uint8_t)(body >> 16);
+    hs->b[len_at + 1] = (uint8_t)(body >> 8);
+    hs->b[len_at + 2] = (uint8_t)body;
+    put8(hs, 14); /* ServerHelloDone */
+    put24(hs, 0);
+}
+
+/* RFC 6066 section 4: the echo of max_fragment_length in the ServerHello is what tells the
+ * client that records will be short (codes 1..4 = 512..4096); anything else is no echo. */
+static void test_parser_server_hello_max_fragment_echo(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t code;
+        size_t ext_len;
+        uint16_t want;
+    } cases[] = {
+        {4, 1, 4096}, {1, 1, 512}, {2, 1, 1024},
+        {3, 1, 2048}, {0, 1, 0}, /* code 0 is not a length */
+        {5, 1, 0},               /* nor is 5 (2^13) */
+        {4, 2, 0},               /* wrong extension length */
+        {4, 60000, 0}            /* a length past the message: parsing stops, no overflow */
+    };
+    static bytes_t hs, wire;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_server_hello_mfl(&hs, cases[i].code, cases[i].ext_len);
+        for (size_t frag = 5; frag <= 200; frag += 39) { /* the message spans records */
+            make_records(&wire, &hs, frag);
+            mqtls_tls_facts_t f;
+            mqtls__tls_facts_init(&f);
+            const uint8_t *chunks[1] = {wire.b};
+            size_t lens[1] = {wire.len};
+            assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
+            assert_true(f.server_hello_seen);
+            assert_int_equal(f.max_fragment_len, cases[i].want);
+            mqtls__tls_facts_free(&f);
+        }
+    }
+    /* A ServerHello without extensions (make_messages'): no echo. */
+    make_messages(&hs, 100);
+    make_records(&wire, &hs, 1000);
+    mqtls_tls_facts_t f;
+    mqtls__tls_facts_init(&f);
+    const uint8_t *chunks[1] = {wire.b};
+    size_t lens[1] = {wire.len};
+    assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
+    assert_true(f.server_hello_seen);
+    assert_int_equal(f.max_fragment_len, 0);
+    mqtls__tls_facts_free(&f);
+}
+
+/* mqtls_tls_cfg_t::max_fragment_len: RFC 6066's four lengths or 0; mbedTLS 3.6 offers it in
+ * TLS 1.2 only, so a TLS 1.3 minimum cannot have it there (OpenSSL can). */
+static mqtls_status_t ctx_with_mfl(const char *engine, uint16_t mfl, uint16_t min_version)
+{
+    mqtls_tls_cfg_t cfg = {.enabled = true,
+                           .insecure = true,
+                           .engine = engine,
+                           .min_version = min_version,
+                           .max_fragment_len = mfl};
+    mqtls__tls_ctx_t *ctx = NULL;
+    mqtls_error_t err;
+    mqtls_error_init(&err);
+    mqtls_status_t st = mqtls__tls_ctx_create(&cfg, &err, &ctx);
+    assert_true(st == MQTLS_OK || err.layer == MQTLS_LAYER_CONFIG);
+    mqtls__tls_ctx_destroy(ctx);
+    return st;
+}
+
+static void test_tls_max_fragment_len_values_and_versions(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < mqtls_tls_engine_count(); i++) {
+        const char *e = mqtls_tls_engine_name(i);
+        static const uint16_t ok[] = {0, 512, 1024, 2048, 4096};
+        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+            assert_int_equal(ctx_with_mfl(e, ok[k], 0), MQTLS_OK);
+        }
+        static const uint16_t bad[] = {1, 256, 511, 3000, 8192, 16384};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            assert_int_equal(ctx_with_mfl(e, bad[k], 0), MQTLS_ERR_INVALID_ARG);
+        }
+        if (strcmp(e, "mbedtls3") == 0) {
+            assert_int_equal(ctx_with_mfl(e, 4096, 0x0304), MQTLS_ERR_NOT_SUPPORTED);
+            assert_int_equal(ctx_with_mfl(e, 0, 0x0304), MQTLS_OK);
+        } else if (strcmp(e, "openssl") == 0) {
+            assert_int_equal(ctx_with_mfl(e, 4096, 0x0304), MQTLS_OK);
+        }
+    }
+}
+
 static void test_parser_oversized_message_is_dropped_without_overflow(void **state)
 {
     (void)state;
@@ -749,6 +867,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_flight_split_everywhere_records_facts),
         cmocka_unit_test(test_parser_oversized_message_is_dropped_without_overflow),
+        cmocka_unit_test(test_parser_server_hello_max_fragment_echo),
+        cmocka_unit_test(test_tls_max_fragment_len_values_and_versions),
         cmocka_unit_test(test_parser_big_read_into_partly_filled_buffer_keeps_the_chain),
         cmocka_unit_test(test_parser_alert_and_not_tls),
         cmocka_unit_test(test_parser_real_server_flights),
