@@ -9,7 +9,9 @@
 # Knobs: FLEET_N=10000 FLEET_RATE=250 FLEET_PENDING=200 (--max-pending: the ramp never runs more
 #   attempts than the bench can answer within the 30 s connect timeout) FLEET_HOLD=30
 #   FLEET_THREADS=<CPUs> MQTLS=<mqtls CLI>
-#   FLEET_SHARED=1 (also the shared-certificate run)
+#   FLEET_SHARED=1 (also the shared-certificate run) FLEET_OWN=1 (the own-certificate run)
+#   FLEET_ARGS="..." (more options for every `mqtls bench connect`, e.g. "--tls-max-fragment
+#   4096"; the engine is MQTLS_TLS_ENGINE, as for every mqtls command)
 # Writes OUT_DIR (default build-bench/fleet): fleet-<variant>.json, .png (+ .dat, .gp), and
 # fleet.log with every command; prints a summary. Not a test: nothing fails on a figure.
 set -uo pipefail
@@ -22,6 +24,8 @@ HOLD=${FLEET_HOLD:-30}
 THREADS=${FLEET_THREADS:-$(nproc)}
 PENDING=${FLEET_PENDING:-200}
 SHARED=${FLEET_SHARED:-1}
+OWN=${FLEET_OWN:-1}
+read -r -a EXTRA <<<"${FLEET_ARGS:-}"
 MQTLS=${MQTLS:-}
 for cand in "$MQTLS" "$root/build-bench/mqtls" "$root/build/mqtls"; do
   [ -n "$cand" ] && [ -x "$cand" ] && { MQTLS=$cand; break; }
@@ -63,14 +67,14 @@ run() { # variant args...
   local cmd=("$MQTLS" bench connect -h 127.0.0.1 -p "$PORT" --cafile "$tmp/pki/ca.crt" -n "$N" \
     --rate "$RATE" --max-pending "$PENDING" --hold "$HOLD" --threads "$THREADS" \
     --broker-pid "$BROKER" --json \
-    --plot "$outdir/fleet-$v.png" "$@")
-  echo "\$ ${cmd[*]}" | tee -a "$log" >&2
+    --plot "$outdir/fleet-$v.png" "${EXTRA[@]}" "$@")
+  echo "\$ ${MQTLS_TLS_ENGINE:+MQTLS_TLS_ENGINE=$MQTLS_TLS_ENGINE }${cmd[*]}" | tee -a "$log" >&2
   local rss0; rss0=$(broker_rss)
   "${cmd[@]}" >"$outdir/fleet-$v.json" 2>>"$log"
   echo "exit $? ; broker RSS before ${rss0} KiB, after $(broker_rss) KiB" | tee -a "$log" >&2
   sleep 3
 }
-run own --fleet "$tmp/pki"
+[ "$OWN" = 1 ] && run own --fleet "$tmp/pki"
 [ "$SHARED" = 1 ] && run shared --cert "$tmp/pki/dev-000001.crt" --key "$tmp/pki/dev-000001.key"
 
 for v in own shared; do
