@@ -33,7 +33,7 @@ typedef struct rec_event {
 
 typedef struct fixture {
     mqtls__session_t s;
-    rec_event_t ev[256];
+    rec_event_t ev[1024];
     size_t ev_count;
     /* our output, decoded */
     uint8_t out[1 << 16];
@@ -3289,14 +3289,17 @@ static void test_session_ctrl_and_store_start_small(void **state)
     mqtls__session_cfg_t cfg = small_start_cfg();
     mqtls__session_t *s = setup_with(&cfg);
     /* The limits are the sizes the buffers were fixed at: CONNECT room + 8 KiB + the store's
-     * 4 KiB over the reserve; 4 KiB of store. The arena holds CONNECT room + 512 B. */
+     * 4 KiB over the whole reserve (1024 acks); 4 KiB of store. The arena holds CONNECT room +
+     * 512 B + room for 32 acks. */
     assert_int_equal(s->ack_reserve, 1024u * 6u);
-    assert_int_equal(s->ctrl_limit, s->ctrl_home_cap - 512u + 8192u + 4096u);
+    assert_int_equal(s->ack_keep, MQTLS__CTRL_INITIAL_ACKS * 6u);
+    assert_int_equal(s->ctrl_limit,
+                     s->ctrl_home_cap - s->ack_keep - 512u + 8192u + 4096u + s->ack_reserve);
     assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
-    assert_true(s->ctrl_home_cap < s->ack_reserve + 1024u);
+    assert_true(s->ctrl_home_cap < 1024u);
     assert_int_equal(s->subs_cap, 256);
     assert_int_equal(s->subs_limit, 4096);
-    assert_true(mqtls__session_arena_size(&cfg) <= 9u * 1024u);
+    assert_true(mqtls__session_arena_size(&cfg) <= 3u * 1024u);
     /* An idle client with a few subscriptions needs nothing more. */
     connect_ok(s, false, NULL, 0);
     mqtls_topic_filter_t f[3] = {{{(const uint8_t *)"a/#", 3}, 1},
@@ -3408,7 +3411,10 @@ static void test_session_largest_subscribe_unchanged(void **state)
     mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 1};
     uint16_t id = 0;
     assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
-    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    /* The buffer grows to hold it and the arena's part of the reserve; the rest of the reserve
+     * stays within the limit, free of it. */
+    assert_true(mqtls__session_ctrl_want(s) >= largest + s->ack_keep);
+    assert_true(mqtls__session_ctrl_want(s) <= s->ctrl_limit);
     assert_int_equal(mqtls__session_subs_want(s), 0); /* it never fits the store */
     assert_int_equal(mem_give(s), 1);
     assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_OK);
@@ -3498,14 +3504,15 @@ static void test_session_ping_without_room_goes_after_the_queue(void **state)
     mqtls__session_cfg_t cfg = small_start_cfg();
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
-    /* A SUBSCRIBE that takes all the room but the reserve: no growth, no room for PINGREQ. */
-    size_t flen = s->ctrl_cap - s->ack_reserve - 8u;
+    /* A SUBSCRIBE that takes all the room but the arena's part of the reserve: no growth, no
+     * room for PINGREQ. */
+    size_t flen = s->ctrl_cap - s->ack_keep - 8u;
     static char big[2048];
     assert_true(flen <= sizeof big);
     memset(big, 'p', sizeof big);
     mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 0};
     assert_int_equal(subscribe_growing(s, &f, 1, NULL), MQTLS_OK); /* the store grows */
-    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_reserve, s->ctrl_cap);
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_keep, s->ctrl_cap);
     g_fx.now += 10000; /* keepalive 10 s */
     assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
     assert_true(s->ping_owed);
@@ -3522,6 +3529,199 @@ static void test_session_ping_without_room_goes_after_the_queue(void **state)
     g_fx.now += 9000;
     assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
     assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+/* @p count PUBRELs with ids from 1, back to back in g_burst. */
+static size_t make_pubrel_burst(mqtls_version_t v, size_t count)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_PUBREL;
+        p.u.ack.packet_id = (uint16_t)(i + 1u);
+        size_t n = 0;
+        assert_int_equal(mqtls_packet_encode(&p, v, g_burst + len, sizeof g_burst - len, &n),
+                         MQTLS_OK);
+        len += n;
+    }
+    return len;
+}
+
+/* Feed g_burst[0, len) and write nothing: each time the session stops, check why and give what
+ * it wants, as the runtime's pump does. @return how often it stopped for acknowledgements. */
+static size_t feed_burst_growing(mqtls__session_t *s, size_t len)
+{
+    size_t off = 0;
+    size_t ack_stalls = 0;
+    for (int guard = 0; guard < 1000 && off < len; guard++) {
+        size_t used = 0;
+        size_t need = 0;
+        assert_int_equal(
+            mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+            MQTLS_OK);
+        off += used;
+        if (off == len) {
+            break;
+        }
+        assert_true(mqtls__session_input_blocked(s));
+        if (s->input_stalled) {
+            /* An ack found no room: the buffer is to grow (writing would also do). */
+            assert_true(s->ctrl_cap - (s->ctrl_wr - s->ctrl_rd) < 6u); /* no room for one */
+            assert_false(mqtls__session_input_needs_memory(s));
+            assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+            ack_stalls++;
+        }
+        assert_true(mem_give(s) > 0);
+        assert_false(mqtls__session_input_blocked(s));
+    }
+    assert_int_equal(off, len);
+    return ack_stalls;
+}
+
+/* More acknowledgements than the arena's buffer holds, none written yet (the socket takes
+ * nothing): the control buffer grows instead of stopping the input; every ack goes out in
+ * order once the socket takes them, then the grown buffer goes back. */
+static void test_session_ack_burst_grows_the_control_buffer(void **state)
+{
+    (void)state;
+    const mqtls_version_t versions[] = {MQTLS_V311, MQTLS_V5};
+    for (size_t vi = 0; vi < ARRAY_LEN(versions); vi++) {
+        for (uint8_t qos = 1; qos <= 2; qos++) {
+            mqtls_version_t v = versions[vi];
+            mqtls__session_cfg_t cfg = small_start_cfg(); /* Receive Maximum 1024 */
+            cfg.version = v;
+            mqtls__session_t *s = setup_with(&cfg);
+            connect_ok(s, false, NULL, 0);
+            size_t home = s->ctrl_home_cap;
+            enum { N = 300 }; /* far more than the 32 acks the arena's buffer has room for */
+            size_t len = make_burst(v, qos, N);
+            assert_true(feed_burst_growing(s, len) > 0);
+            assert_true(g_ctrl_given > 0);
+            assert_true(s->ctrl_cap > home && s->ctrl_cap <= s->ctrl_limit);
+            assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+            assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+            /* Every ack, in order, none lost. */
+            uint16_t next = 1;
+            assert_int_equal(drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next), N);
+            if (qos == 2) {
+                /* The broker releases them all at once: PUBCOMPs grow the buffer again. */
+                size_t given = g_ctrl_given;
+                len = make_pubrel_burst(v, N);
+                assert_true(feed_burst_growing(s, len) > 0);
+                assert_true(g_ctrl_given > given);
+                next = 1;
+                assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
+            }
+            /* Empty again: the arena's buffer serves, the grown one comes back. */
+            assert_null(s->ctrl_buf);
+            assert_int_equal(s->ctrl_cap, home);
+            (void)mem_give(s);
+            assert_int_equal(mem_busy_count(), 0);
+            /* The input goes on. */
+            assert_int_equal(feed_publish(s, "after", qos, 1000, false, NULL, 0), MQTLS_OK);
+            assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1);
+            assert_int_equal(drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, NULL), 1);
+            assert_int_equal(s->state, MQTLS__S_CONNECTED);
+        }
+    }
+}
+
+/* The runtime cannot give the bigger buffer (no memory): the input waits until the socket
+ * takes the acks queued, as when the buffer was fixed; nothing is refused or lost. */
+static void test_session_ack_burst_without_memory_waits_for_output(void **state)
+{
+    (void)state;
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        mqtls__session_cfg_t cfg = small_start_cfg();
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        size_t home = s->ctrl_home_cap;
+        enum { N = 300 };
+        size_t len = make_burst(MQTLS_V311, qos, N);
+        size_t off = 0;
+        uint16_t next = 1;
+        size_t acks = 0;
+        size_t stalls = 0;
+        for (int guard = 0; guard < 1000 && off < len; guard++) {
+            size_t used = 0;
+            size_t need = 0;
+            assert_int_equal(
+                mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+                MQTLS_OK);
+            off += used;
+            if (off < len) {
+                assert_true(mqtls__session_input_blocked(s));
+                if (s->input_stalled) {
+                    /* Wanted, not given: writing is what unblocks it. */
+                    assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+                    assert_false(mqtls__session_input_needs_memory(s));
+                    stalls++;
+                }
+            }
+            acks += drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next);
+            assert_int_equal(mqtls__session_ctrl_want(s), 0); /* dropped once empty */
+            (void)ids_give(s); /* QoS 2 beyond 32 awaiting PUBREL: the id bitmap */
+            assert_false(mqtls__session_input_blocked(s));
+        }
+        assert_int_equal(off, len);
+        assert_int_equal(acks, N);
+        assert_true(stalls > 0);
+        assert_int_equal(g_ctrl_given, 0);
+        assert_int_equal(s->ctrl_cap, home);
+        assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+        assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+        assert_int_equal(s->state, MQTLS__S_CONNECTED);
+    }
+}
+
+/* The buffer grows for acks only up to its limit (the same as before): there the input waits
+ * for the socket, with nothing more wanted. */
+static void test_session_ack_growth_stops_at_the_limit(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    cfg.receive_maximum = 64; /* a reserve of 384 B, 192 of them in the arena */
+    cfg.sub_store_bytes = 8;
+    cfg.ctrl_bytes = 600;
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(s->ctrl_limit, 600u + 8u + 64u * 6u);
+    assert_true(s->ctrl_home_cap < s->ctrl_limit);
+    connect_ok(s, false, NULL, 0);
+    enum { N = 400 }; /* 1600 B of PUBACKs */
+    size_t len = make_burst(MQTLS_V311, 1, N);
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst, len, g_fx.now, &used, &need), MQTLS_OK);
+    assert_true(used < len);
+    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    assert_int_equal(mem_give(s), 1);
+    size_t off = used;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need), MQTLS_OK);
+    off += used;
+    assert_true(off < len);
+    /* Full at the limit: blocked, nothing to give; writing unblocks it. */
+    assert_int_equal(s->ctrl_cap, s->ctrl_limit);
+    assert_true(s->ctrl_limit - (s->ctrl_wr - s->ctrl_rd) < 6u); /* not one more ack */
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(mqtls__session_ctrl_want(s), 0);
+    assert_false(mqtls__session_input_needs_memory(s));
+    uint16_t next = 1;
+    size_t acks = drain_count(s, MQTLS_PUBACK, &next);
+    assert_int_equal(acks, off / (len / N)); /* one per PUBLISH taken, all of one size */
+    assert_false(mqtls__session_input_blocked(s));
+    for (int guard = 0; guard < 100 && off < len; guard++) {
+        assert_int_equal(
+            mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+            MQTLS_OK);
+        off += used;
+        (void)mem_give(s);
+        acks += drain_count(s, MQTLS_PUBACK, &next);
+    }
+    assert_int_equal(off, len);
+    assert_int_equal(acks, N);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
 }
 
 int main(void)
@@ -3589,6 +3789,9 @@ int main(void)
         cmocka_unit_test(test_session_largest_subscribe_unchanged),
         cmocka_unit_test(test_session_full_store_resubscribed_after_reconnect),
         cmocka_unit_test(test_session_ping_without_room_goes_after_the_queue),
+        cmocka_unit_test(test_session_ack_burst_grows_the_control_buffer),
+        cmocka_unit_test(test_session_ack_burst_without_memory_waits_for_output),
+        cmocka_unit_test(test_session_ack_growth_stops_at_the_limit),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),
