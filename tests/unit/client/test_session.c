@@ -46,100 +46,77 @@ typedef struct fixture {
 static uint8_t g_arena[2u * 1024u * 1024u];
 static fixture_t g_fx;
 
-/* --- id bitmaps, given as the runtime does (malloc there, a static pool here) ------------- */
+/* --- buffers given as the runtime does (malloc there, static pools here) ------------------ */
+
+/* A pool of four buffers of one size; each is handed out poisoned (bytes the session did not
+ * move into it would show) and must come back once. */
+typedef struct pool {
+    uint8_t *buf[4];
+    bool busy[4];
+    size_t size;
+} pool_t;
 
 #define ID_MAPS 4
+#define MEM_BUFS 4
 static uint8_t g_id_map[ID_MAPS][MQTLS__IDSET_MAP_BYTES];
-static bool g_id_map_busy[ID_MAPS];
+static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
+static pool_t g_ids = {
+    {g_id_map[0], g_id_map[1], g_id_map[2], g_id_map[3]}, {false}, sizeof g_id_map[0]};
+static pool_t g_mem = {
+    {g_mem_buf[0], g_mem_buf[1], g_mem_buf[2], g_mem_buf[3]}, {false}, sizeof g_mem_buf[0]};
 static size_t g_id_maps_given;
+static size_t g_ctrl_given;
+static size_t g_subs_given;
 
-/* Give the session every id bitmap it wants. @return how many. */
+static void *pool_take(pool_t *pl, size_t n, uint8_t poison)
+{
+    assert_true(n <= pl->size);
+    size_t b = 0;
+    while (b < ARRAY_LEN(pl->buf) && pl->busy[b]) {
+        b++;
+    }
+    assert_true(b < ARRAY_LEN(pl->buf));
+    memset(pl->buf[b], poison, n);
+    pl->busy[b] = true;
+    return pl->buf[b];
+}
+
+/* A buffer the session handed back: one of @p pl's? */
+static bool pool_give_back(pool_t *pl, void *p)
+{
+    for (size_t i = 0; i < ARRAY_LEN(pl->buf); i++) {
+        if (p == (void *)pl->buf[i]) {
+            assert_true(pl->busy[i]); /* handed back once */
+            pl->busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t pool_busy(const pool_t *pl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_LEN(pl->buf); i++) {
+        n += pl->busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
+/* Give the session every id bitmap it wants (they need not be zeroed). @return how many. */
 static size_t ids_give(mqtls__session_t *s)
 {
     size_t n = 0;
     while (mqtls__session_ids_want(s) > 0) {
-        int b = 0;
-        while (b < ID_MAPS && g_id_map_busy[b]) {
-            b++;
-        }
-        assert_true(b < ID_MAPS);
-        memset(g_id_map[b], 0xA5, sizeof g_id_map[b]); /* need not be zeroed */
-        assert_int_equal(mqtls__session_give_ids_map(s, g_id_map[b], sizeof g_id_map[b]),
-                         MQTLS_OK);
-        g_id_map_busy[b] = true;
+        void *m = pool_take(&g_ids, MQTLS__IDSET_MAP_BYTES, 0xA5);
+        assert_int_equal(mqtls__session_give_ids_map(s, m, MQTLS__IDSET_MAP_BYTES), MQTLS_OK);
         g_id_maps_given++;
         n++;
     }
     return n;
 }
 
-/* A buffer the session handed back: an id bitmap of ours? */
-static bool ids_give_back(void *p)
-{
-    for (int i = 0; i < ID_MAPS; i++) {
-        if (p == (void *)g_id_map[i]) {
-            assert_true(g_id_map_busy[i]); /* handed back once */
-            g_id_map_busy[i] = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-static size_t ids_busy_count(void)
-{
-    size_t n = 0;
-    for (int i = 0; i < ID_MAPS; i++) {
-        n += g_id_map_busy[i] ? 1u : 0u;
-    }
-    return n;
-}
-
-/* --- control buffers and subscription stores, given as the runtime does ------------------- */
-
-#define MEM_BUFS 4
-static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
-static bool g_mem_busy[MEM_BUFS];
-static size_t g_ctrl_given;
-static size_t g_subs_given;
-
 static void grow_give_back(void *p); /* any buffer the session handed back (below) */
-
-/* A buffer the session handed back: a control buffer or store of ours? */
-static bool mem_give_back(void *p)
-{
-    for (int i = 0; i < MEM_BUFS; i++) {
-        if (p == (void *)g_mem_buf[i]) {
-            assert_true(g_mem_busy[i]); /* handed back once */
-            g_mem_busy[i] = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-static size_t mem_busy_count(void)
-{
-    size_t n = 0;
-    for (int i = 0; i < MEM_BUFS; i++) {
-        n += g_mem_busy[i] ? 1u : 0u;
-    }
-    return n;
-}
-
-/* A free buffer of @p n bytes, poisoned (bytes that were not moved into it would show). */
-static void *mem_take(size_t n)
-{
-    assert_true(n <= sizeof g_mem_buf[0]);
-    int b = 0;
-    while (b < MEM_BUFS && g_mem_busy[b]) {
-        b++;
-    }
-    assert_true(b < MEM_BUFS);
-    memset(g_mem_buf[b], 0xEE, n);
-    g_mem_busy[b] = true;
-    return g_mem_buf[b];
-}
 
 /* As the runtime's mqtls__client_give_wanted(): take back what the session handed back, then
  * give every id bitmap, control buffer and store it wants. @return how many were given. */
@@ -153,7 +130,7 @@ static size_t mem_give(mqtls__session_t *s)
     size_t want = mqtls__session_ctrl_want(s);
     if (want > 0) {
         assert_true(want > s->ctrl_cap);
-        assert_int_equal(mqtls__session_give_ctrl(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(mqtls__session_give_ctrl(s, pool_take(&g_mem, want, 0xEE), want), MQTLS_OK);
         assert_int_equal(s->ctrl_cap, want);
         g_ctrl_given++;
         n++;
@@ -161,7 +138,7 @@ static size_t mem_give(mqtls__session_t *s)
     want = mqtls__session_subs_want(s);
     if (want > 0) {
         assert_true(want > s->subs_cap);
-        assert_int_equal(mqtls__session_give_subs(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(mqtls__session_give_subs(s, pool_take(&g_mem, want, 0xEE), want), MQTLS_OK);
         g_subs_given++;
         n++;
     }
@@ -237,9 +214,9 @@ static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
 static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
 {
     memset(&g_fx, 0, sizeof g_fx);
-    memset(g_id_map_busy, 0, sizeof g_id_map_busy); /* the previous session is gone */
+    memset(g_ids.busy, 0, sizeof g_ids.busy); /* the previous session is gone */
     g_id_maps_given = 0;
-    memset(g_mem_busy, 0, sizeof g_mem_busy);
+    memset(g_mem.busy, 0, sizeof g_mem.busy);
     g_ctrl_given = 0;
     g_subs_given = 0;
     g_fx.now = 1000;
@@ -1655,7 +1632,7 @@ static size_t g_grows;
 
 static void grow_give_back(void *p)
 {
-    if (p == NULL || ids_give_back(p) || mem_give_back(p)) {
+    if (p == NULL || pool_give_back(&g_ids, p) || pool_give_back(&g_mem, p)) {
         return;
     }
     for (int i = 0; i < GROW_BUFS; i++) {
@@ -3056,7 +3033,7 @@ static void test_session_outbound_ids_beyond_small_set(void **state)
         if (qos == 2) {
             drain_raw(s, 0);
             assert_int_equal(out_ids(s, MQTLS_PUBREL, sent, ARRAY_LEN(sent)), N);
-            assert_int_equal(ids_busy_count(), 1); /* PUBCOMP still owed: ids in use */
+            assert_int_equal(pool_busy(&g_ids), 1); /* PUBCOMP still owed: ids in use */
             for (size_t k = 0; k < N; k++) {
                 assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, ids[k]), MQTLS_OK);
             }
@@ -3066,9 +3043,9 @@ static void test_session_outbound_ids_beyond_small_set(void **state)
         /* Every id free: the bitmap is handed back, and ids still follow on. */
         void *p = mqtls__session_reclaim(s);
         assert_non_null(p);
-        assert_true(ids_give_back(p));
+        assert_true(pool_give_back(&g_ids, p));
         assert_null(mqtls__session_reclaim(s));
-        assert_int_equal(ids_busy_count(), 0);
+        assert_int_equal(pool_busy(&g_ids), 0);
         uint16_t next = 0;
         assert_int_equal(publish(s, "ids/out", 4, qos, &next), MQTLS_OK);
         assert_int_equal(next, (uint16_t)(ids[N - 1u] + 1u));
@@ -3136,8 +3113,8 @@ static void test_session_inbound_qos2_beyond_small_set_awaits_pubrel(void **stat
     assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
     void *p = mqtls__session_reclaim(s);
     assert_non_null(p);
-    assert_true(ids_give_back(p));
-    assert_int_equal(ids_busy_count(), 0);
+    assert_true(pool_give_back(&g_ids, p));
+    assert_int_equal(pool_busy(&g_ids), 0);
     /* A new message with a reused id is delivered again (the flow ended with PUBREL). */
     assert_int_equal(feed_publish(s, "b/t", 2, 42, false, NULL, 0), MQTLS_OK);
     assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1u);
@@ -3390,7 +3367,7 @@ static void test_session_ctrl_grows_during_a_partial_write(void **state)
         nb++;
     }
     assert_int_equal(nb, 2); /* the grown control buffer, the store's 512 B one it outgrew */
-    assert_int_equal(mem_busy_count(), 1); /* the store keeps its grown buffer */
+    assert_int_equal(pool_busy(&g_mem), 1); /* the store keeps its grown buffer */
     assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
 }
 
@@ -3617,7 +3594,7 @@ static void test_session_ack_burst_grows_the_control_buffer(void **state)
             assert_null(s->ctrl_buf);
             assert_int_equal(s->ctrl_cap, home);
             (void)mem_give(s);
-            assert_int_equal(mem_busy_count(), 0);
+            assert_int_equal(pool_busy(&g_mem), 0);
             /* The input goes on. */
             assert_int_equal(feed_publish(s, "after", qos, 1000, false, NULL, 0), MQTLS_OK);
             assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1);
