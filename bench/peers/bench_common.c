@@ -1,13 +1,17 @@
 /* Shared option parsing, clock and statistics for the client benchmarks (bench_common.h). */
 #include "bench_common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,4 +244,60 @@ void bench_idle_heap(const char *prog)
     struct mallinfo2 mi = mallinfo2();
     printf("IDLEHEAP prog=%s inuse=%zu\n", prog, mi.uordblks);
     fflush(stdout);
+}
+
+int bench_write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+size_t bench_mqtt_connect(uint8_t *out, size_t cap, const char *id, const char *prog)
+{
+    size_t id_len = strlen(id);
+    size_t rem = 10 + 2 + id_len;
+    if (rem > 127 || rem + 2 > cap) {
+        bench_die(prog, "client id too long");
+    }
+    static const uint8_t var[10] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 60};
+    out[0] = 0x10;
+    out[1] = (uint8_t)rem;
+    memcpy(out + 2, var, sizeof(var));
+    out[12] = (uint8_t)(id_len >> 8);
+    out[13] = (uint8_t)(id_len & 0xFF);
+    memcpy(out + 14, id, id_len);
+    return rem + 2;
+}
+
+int bench_tcp_connect(const bench_opts_t *o, bool nodelay, const char *prog)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        bench_die(prog, "socket failed");
+    }
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(o->port);
+    if (inet_pton(AF_INET, o->host, &sa.sin_addr) != 1) {
+        bench_die(prog, "--host must be an IPv4 address");
+    }
+    int one = 1;
+    if (nodelay) {
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        bench_die(prog, "TCP connect failed");
+    }
+    return fd;
 }

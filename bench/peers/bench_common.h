@@ -74,6 +74,19 @@ void bench_cond_wait_ms(void *cv, void *mu, int ms);
 bool bench_wait_received(void *cv, void *mu, const uint32_t *received, uint32_t want,
                          int64_t hard_end_ms);
 
+/* --- the raw floors (tls_floor.c, tls_floor_openssl.c) ---------------------------------- */
+
+/** send() all of @p n bytes (EINTR retried). @return 0, or -1 on an error. */
+int bench_write_all(int fd, const uint8_t *p, size_t n);
+
+/** An MQTT 3.1.1 CONNECT for client id @p id into @p out: clean session, keep alive 60 s
+ *  [MQTT-3.1]. @return its length; exits (bench_die) if @p id does not fit. */
+size_t bench_mqtt_connect(uint8_t *out, size_t cap, const char *id, const char *prog);
+
+/** A TCP connection to --host (an IPv4 address) --port, TCP_NODELAY when @p nodelay.
+ *  @return the socket; exits (bench_die) on failure. */
+int bench_tcp_connect(const bench_opts_t *o, bool nodelay, const char *prog);
+
 /** Print "bench <prog>: <what>" to stderr and exit(1). */
 void bench_die(const char *prog, const char *what);
 

@@ -55,25 +55,9 @@ typedef struct bio {
     uint8_t buf[32768];
 } bio_t;
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int bio_flush(bio_t *b)
 {
-    int rc = write_all(b->fd, b->buf, b->len);
+    int rc = bench_write_all(b->fd, b->buf, b->len);
     b->len = 0;
     return rc;
 }
@@ -82,13 +66,13 @@ static int bio_send(void *ctx, const unsigned char *p, size_t n)
 {
     bio_t *b = ctx;
     if (!b->gather) {
-        return write_all(b->fd, p, n) == 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
+        return bench_write_all(b->fd, p, n) == 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
     }
     if (n > sizeof(b->buf) - b->len && bio_flush(b) != 0) {
         return MBEDTLS_ERR_NET_SEND_FAILED;
     }
     if (n > sizeof(b->buf)) {
-        return write_all(b->fd, p, n) == 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
+        return bench_write_all(b->fd, p, n) == 0 ? (int)n : MBEDTLS_ERR_NET_SEND_FAILED;
     }
     memcpy(b->buf + b->len, p, n);
     b->len += n;
@@ -123,47 +107,6 @@ static void die_tls(const char *what, int rc)
     mbedtls_strerror(rc, err, sizeof(err));
     (void)snprintf(msg, sizeof(msg), "%s: -0x%04X %s", what, (unsigned)-rc, err);
     bench_die(PROG, msg);
-}
-
-/* MQTT 3.1.1 CONNECT: clean session, keep alive 60 s, client id @p id [MQTT-3.1]. */
-static size_t make_connect(uint8_t *out, size_t cap, const char *id)
-{
-    size_t id_len = strlen(id);
-    size_t rem = 10 + 2 + id_len;
-    if (rem > 127 || rem + 2 > cap) {
-        bench_die(PROG, "client id too long");
-    }
-    static const uint8_t var[10] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 60};
-    out[0] = 0x10;
-    out[1] = (uint8_t)rem;
-    memcpy(out + 2, var, sizeof(var));
-    out[12] = (uint8_t)(id_len >> 8);
-    out[13] = (uint8_t)(id_len & 0xFF);
-    memcpy(out + 14, id, id_len);
-    return rem + 2;
-}
-
-static int tcp_connect(const bench_opts_t *o, int nodelay)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        bench_die(PROG, "socket failed");
-    }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(o->port);
-    if (inet_pton(AF_INET, o->host, &sa.sin_addr) != 1) {
-        bench_die(PROG, "--host must be an IPv4 address");
-    }
-    int one = 1;
-    if (nodelay) {
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        bench_die(PROG, "TCP connect failed");
-    }
-    return fd;
 }
 
 typedef struct tls_setup {
@@ -243,14 +186,14 @@ static double one_connect(const bench_opts_t *o, tls_setup_t *t, bio_t *b, unsig
     uint8_t pkt[128];
     uint8_t ack[4];
     (void)snprintf(id, sizeof(id), "floor-%ld-%u", (long)getpid(), n);
-    size_t pkt_len = make_connect(pkt, sizeof(pkt), id);
+    size_t pkt_len = bench_mqtt_connect(pkt, sizeof(pkt), id, PROG);
     int nodelay = o->variant == NULL || strcmp(o->variant, "nagle") != 0;
 
     int64_t t0 = bench_now_ns();
-    b->fd = tcp_connect(o, nodelay);
+    b->fd = bench_tcp_connect(o, nodelay, PROG);
     b->len = 0;
     if (t == NULL) { /* plain TCP */
-        if (write_all(b->fd, pkt, pkt_len) != 0) {
+        if (bench_write_all(b->fd, pkt, pkt_len) != 0) {
             bench_die(PROG, "write CONNECT failed");
         }
         size_t got = 0;
@@ -263,7 +206,7 @@ static double one_connect(const bench_opts_t *o, tls_setup_t *t, bio_t *b, unsig
         }
         int64_t t1 = bench_now_ns();
         static const uint8_t disc[2] = {0xE0, 0x00};
-        (void)write_all(b->fd, disc, sizeof(disc));
+        (void)bench_write_all(b->fd, disc, sizeof(disc));
         close(b->fd);
         return (double)(t1 - t0) / 1e6;
     }

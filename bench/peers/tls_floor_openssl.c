@@ -34,61 +34,6 @@ static void die_ssl(const char *what)
     bench_die(PROG, msg);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* MQTT 3.1.1 CONNECT: clean session, keep alive 60 s, client id @p id [MQTT-3.1]. */
-static size_t make_connect(uint8_t *out, size_t cap, const char *id)
-{
-    size_t id_len = strlen(id);
-    size_t rem = 10 + 2 + id_len;
-    if (rem > 127 || rem + 2 > cap) {
-        bench_die(PROG, "client id too long");
-    }
-    static const uint8_t var[10] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 60};
-    out[0] = 0x10;
-    out[1] = (uint8_t)rem;
-    memcpy(out + 2, var, sizeof var);
-    out[12] = (uint8_t)(id_len >> 8);
-    out[13] = (uint8_t)(id_len & 0xFF);
-    memcpy(out + 14, id, id_len);
-    return rem + 2;
-}
-
-static int tcp_connect(const bench_opts_t *o)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        bench_die(PROG, "socket failed");
-    }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(o->port);
-    if (inet_pton(AF_INET, o->host, &sa.sin_addr) != 1) {
-        bench_die(PROG, "--host must be an IPv4 address");
-    }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        bench_die(PROG, "TCP connect failed");
-    }
-    return fd;
-}
-
 static SSL_CTX *tls_setup(const bench_opts_t *o)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -127,12 +72,12 @@ static double one_connect(const bench_opts_t *o, SSL_CTX *ctx, unsigned n)
     uint8_t pkt[128];
     uint8_t ack[4];
     (void)snprintf(id, sizeof id, "floor-%ld-%u", (long)getpid(), n);
-    size_t pkt_len = make_connect(pkt, sizeof pkt, id);
+    size_t pkt_len = bench_mqtt_connect(pkt, sizeof pkt, id, PROG);
 
     int64_t t0 = bench_now_ns();
-    int fd = tcp_connect(o);
+    int fd = bench_tcp_connect(o, true, PROG);
     if (ctx == NULL) { /* plain TCP */
-        if (write_all(fd, pkt, pkt_len) != 0) {
+        if (bench_write_all(fd, pkt, pkt_len) != 0) {
             bench_die(PROG, "write CONNECT failed");
         }
         size_t got = 0;
@@ -145,7 +90,7 @@ static double one_connect(const bench_opts_t *o, SSL_CTX *ctx, unsigned n)
         }
         int64_t t1 = bench_now_ns();
         static const uint8_t disc[2] = {0xE0, 0x00};
-        (void)write_all(fd, disc, sizeof disc);
+        (void)bench_write_all(fd, disc, sizeof disc);
         close(fd);
         return (double)(t1 - t0) / 1e6;
     }

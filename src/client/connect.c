@@ -241,10 +241,11 @@ bool mqtls__session_connack_wants_ctrl(mqtls__session_t *s, const mqtls_connack_
     }
     size_t bytes = 0;
     resubscribe(s, &bytes);
-    /* Each SUBSCRIBE leaves the acknowledgement reserve free: the last one too. Beyond the
+    /* Each SUBSCRIBE leaves the acknowledgement reserve free: the last one too (in the buffer
+     * as it is, the reserve's part in the arena; within the limit, all of it). Beyond the
      * limit the buffer grows to it, and the resubscribe goes as far as it fits, as when the
      * buffer was fixed at that size. */
-    size_t total = (s->ctrl_wr - s->ctrl_rd) + bytes + s->ack_reserve;
+    size_t total = (s->ctrl_wr - s->ctrl_rd) + bytes + s->ack_keep;
     if (total <= s->ctrl_cap || s->ctrl_cap >= s->ctrl_limit) {
         return false;
     }

@@ -334,6 +334,12 @@ bool mqtls__session_input_blocked(const mqtls__session_t *s)
            (s->ctrl_stalled && s->ctrl_want > 0);
 }
 
+bool mqtls__session_input_needs_memory(const mqtls__session_t *s)
+{
+    return (s->ids_stalled && mqtls__session_ids_want(s) > 0) ||
+           (s->ctrl_stalled && s->ctrl_want > 0);
+}
+
 /* Does taking @p p need memory from the caller first? An id set's bitmap: a QoS 2 PUBLISH
  * with an id not yet awaiting PUBREL when the set is full, a CONNACK whose resubscribe needs
  * more ids; a bigger control buffer: a CONNACK whose resubscribe does not fit it, an AUTH
@@ -401,7 +407,10 @@ mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, s
             break;
         }
         if (needs_ack_room(in[off]) && !mqtls__session_ack_room(s)) {
-            /* Back-pressure: take no packet whose ack we could not queue. */
+            /* Back-pressure: take no packet whose ack we could not queue. Below its limit the
+             * buffer grows (wanted here; the caller gives it and feeds again); at the limit, or
+             * when the caller has no memory, input waits until the queued acks are written. */
+            (void)mqtls__session_ack_wants_ctrl(s);
             s->input_stalled = true;
             break;
         }

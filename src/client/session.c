@@ -205,6 +205,11 @@ bool mqtls__session_ack_room(const mqtls__session_t *s)
     return ctrl_free(s) >= ACK_MAX_LEN;
 }
 
+bool mqtls__session_ack_wants_ctrl(mqtls__session_t *s)
+{
+    return mqtls__session_ctrl_room(s, ACK_MAX_LEN, 0) == MQTLS__ROOM_WANTED;
+}
+
 bool mqtls__session_mem_back(mqtls__session_t *s, void *buf)
 {
     for (size_t i = 0; i < sizeof s->mem_back / sizeof s->mem_back[0]; i++) {
@@ -226,16 +231,33 @@ static bool mem_back_full(const mqtls__session_t *s)
     return true;
 }
 
+/* The bytes of @p keep that must be free in the buffer as it is: at most the reserve's part in
+ * the arena (s->ack_keep). The whole of @p keep is kept within ctrl_limit (ctrl_fits()). */
+static size_t keep_now(const mqtls__session_t *s, size_t keep)
+{
+    return min_size(keep, s->ack_keep);
+}
+
+/* Does a packet of @p len fit now, leaving @p keep free? In the buffer as it is: @p len and
+ * keep_now(); within the limit: @p len and all of @p keep -- so that a buffer grown to its
+ * limit always has the whole acknowledgement reserve free of other packets, as when the reserve
+ * sat in the arena. */
+static bool ctrl_fits(const mqtls__session_t *s, size_t len, size_t keep)
+{
+    size_t used = s->ctrl_wr - s->ctrl_rd;
+    return used + len + keep_now(s, keep) <= s->ctrl_cap && used + len + keep <= s->ctrl_limit;
+}
+
 mqtls__room_t mqtls__session_ctrl_room(mqtls__session_t *s, size_t len, size_t keep)
 {
-    size_t total = (s->ctrl_wr - s->ctrl_rd) + len + keep;
-    if (total <= s->ctrl_cap) {
+    if (ctrl_fits(s, len, keep)) {
         return MQTLS__ROOM_FITS;
     }
-    if (total > s->ctrl_limit) {
+    size_t used = s->ctrl_wr - s->ctrl_rd;
+    if (used + len + keep > s->ctrl_limit) {
         return MQTLS__ROOM_NEVER; /* refused as when the buffer was fixed at its limit */
     }
-    size_t want = mqtls__grow_to(s->ctrl_cap, total, s->ctrl_limit);
+    size_t want = mqtls__grow_to(s->ctrl_cap, used + len + keep_now(s, keep), s->ctrl_limit);
     s->ctrl_want = want > s->ctrl_want ? want : s->ctrl_want;
     return MQTLS__ROOM_WANTED;
 }
@@ -315,9 +337,9 @@ mqtls_status_t mqtls__session_give_subs(mqtls__session_t *s, void *buf, size_t l
     return MQTLS_OK;
 }
 
-/* Encode @p pkt into the control buffer so that at least @p keep bytes stay free. A packet
- * that would fit a grown buffer records the want when @p grow (not for acknowledgements:
- * they wait for room, the reserve is theirs). */
+/* Encode @p pkt into the control buffer so that @p keep bytes stay free (ctrl_fits()). A
+ * packet that would fit a grown buffer records the want when @p grow (not for acknowledgements:
+ * on_bytes() saw to their room before it took the packet they answer). */
 static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt, size_t keep,
                                   bool grow)
 {
@@ -326,7 +348,7 @@ static mqtls_status_t ctrl_encode(mqtls__session_t *s, const mqtls_packet_t *pkt
     if (st != MQTLS_OK) {
         return st;
     }
-    if (need + keep > ctrl_free(s)) {
+    if (!ctrl_fits(s, need, keep)) {
         if (grow) {
             (void)mqtls__session_ctrl_room(s, need, keep);
         }
@@ -425,11 +447,20 @@ static size_t ctrl_size(const mqtls__session_cfg_t *cfg)
 }
 
 /* Room kept for one acknowledgement per message the broker may have in flight to us (our
- * Receive Maximum): a broker that keeps to it never makes the client stop reading. */
+ * Receive Maximum): within the control buffer's limit, never taken by other packets, so that a
+ * broker that keeps to it never makes the client stop reading for good (at most until the
+ * buffer has grown). */
 static size_t ack_reserve(const mqtls__session_cfg_t *cfg)
 {
     size_t n = cfg->receive_maximum != 0 ? cfg->receive_maximum : 65535u;
     return n * ACK_MAX_LEN;
+}
+
+/* The part of the reserve in the arena's buffer: room for a few acknowledgements; more grow the
+ * buffer (on_bytes() stops before the packet until the caller gives it). */
+static size_t ack_keep(const mqtls__session_cfg_t *cfg)
+{
+    return min_size(ack_reserve(cfg), (size_t)MQTLS__CTRL_INITIAL_ACKS * ACK_MAX_LEN);
 }
 
 static size_t subs_size(const mqtls__session_cfg_t *cfg)
@@ -445,10 +476,11 @@ static size_t ctrl_limit(const mqtls__session_cfg_t *cfg)
     return ctrl_size(cfg) + subs_size(cfg) + ack_reserve(cfg);
 }
 
-/* The control buffer in the arena: CONNECT (or an AUTH) and a little more, and the reserve. */
+/* The control buffer in the arena: CONNECT (or an AUTH) and a little more, and room for
+ * MQTLS__CTRL_INITIAL_ACKS acknowledgements (the rest of the reserve is grown into). */
 static size_t ctrl_initial(const mqtls__session_cfg_t *cfg)
 {
-    return min_size(ctrl_limit(cfg), connect_size(cfg) + CTRL_INITIAL_EXTRA + ack_reserve(cfg));
+    return min_size(ctrl_limit(cfg), connect_size(cfg) + CTRL_INITIAL_EXTRA + ack_keep(cfg));
 }
 
 static size_t subs_initial(const mqtls__session_cfg_t *cfg)
@@ -476,7 +508,7 @@ size_t mqtls__session_arena_size(const mqtls__session_cfg_t *cfg)
     }
     size_t n = 0;
     n += mqtls__session_outbox_buf_size(initial_entries(cfg), initial_bytes(cfg));
-    /* acknowledgements have their reserve in ctrl; it and the store grow beyond the arena */
+    /* ctrl holds a few acknowledgements' reserve; it and the store grow beyond the arena */
     n += align8(ctrl_initial(cfg));
     n += align8((size_t)cfg->topic_alias_maximum * sizeof(mqtls__alias_t));
     n += align8((size_t)cfg->outbound_aliases * sizeof(mqtls__alias_t));
@@ -517,6 +549,7 @@ mqtls_status_t mqtls__session_setup(mqtls__session_t *s, const mqtls__session_cf
     s->ctrl = p;
     s->ctrl_home = p;
     s->ack_reserve = ack_reserve(cfg);
+    s->ack_keep = ack_keep(cfg);
     s->ctrl_cap = ctrl_initial(cfg);
     s->ctrl_home_cap = s->ctrl_cap;
     s->ctrl_limit = ctrl_limit(cfg);

@@ -10,9 +10,11 @@
  * session; beyond that they want an 8 KiB bitmap from the caller the same way
  * (mqtls__session_ids_want(), mqtls__session_give_ids_map()), given back when few ids are left.
  * The control packet buffer and the subscription store also start small in the arena (CONNECT
- * room + 512 B + the acknowledgement reserve; 256 B) and grow the same way, doubling up to
- * their configured sizes (mqtls__session_ctrl_want() / _give_ctrl(), mqtls__session_subs_want()
- * / _give_subs()); a grown control buffer goes back once it is empty.
+ * room + 512 B + room for MQTLS__CTRL_INITIAL_ACKS acknowledgements; 256 B) and grow the same
+ * way, doubling up to their configured sizes (mqtls__session_ctrl_want() / _give_ctrl(),
+ * mqtls__session_subs_want() / _give_subs()); the control buffer's limit keeps the whole
+ * acknowledgement reserve (Receive Maximum acks), into which it grows when more acks are queued
+ * than fit; a grown control buffer goes back once it is empty.
  * Events (mqtls_event_t from mqtls/client.h) are delivered synchronously through the callback
  * in the config, from inside the call that caused them. */
 #ifndef MQTLS_CLIENT_SESSION_H
@@ -38,6 +40,9 @@
 /** out_iov() plans publishes until this many bytes: one full TLS record (RFC 8446 5.1,
  *  2^14), or one large writev on plain TCP. Also what a corked session lets out at once. */
 #define MQTLS__OUT_BATCH_BYTES 16384u
+/** Acknowledgements the control buffer in the arena has room for beyond its other packets (at
+ *  most the Receive Maximum's): more grow the buffer, up to the whole reserve. */
+#define MQTLS__CTRL_INITIAL_ACKS 32u
 /** Outbox buffers still holding live packets after the outbox grew (each growth at least
  *  doubles, so 24 covers 1 KiB .. 16 GiB). */
 #define MQTLS__OUTBOX_OLD_MAX 24u
@@ -118,8 +123,9 @@ typedef struct mqtls__session_cfg {
     size_t max_bytes;             /* outbox byte ring (limit) */
     size_t initial_messages;      /* entry slots in the arena; 0 = MQTLS__OUTBOX_INITIAL_ENTRIES */
     size_t initial_bytes;         /* ring bytes in the arena; 0 = MQTLS__OUTBOX_INITIAL_BYTES */
-    uint16_t receive_maximum;     /* announced (MQTT 5); the control buffer keeps room for
-                                     this many acknowledgements. 0 = 65535, not announced */
+    uint16_t receive_maximum;     /* announced (MQTT 5); the control buffer's limit keeps room
+                                     for this many acknowledgements (the arena's buffer for
+                                     MQTLS__CTRL_INITIAL_ACKS). 0 = 65535, not announced */
     uint16_t max_inflight;        /* our cap on QoS>0 in flight; 0 = see window_default() */
     uint32_t max_packet_size;     /* inbound limit, announced (MQTT 5) */
     uint16_t topic_alias_maximum; /* inbound aliases accepted */
@@ -204,8 +210,12 @@ typedef struct mqtls__session {
     size_t ctrl_cap, ctrl_rd, ctrl_wr;
     size_t ctrl_traced; /* on_trace: the control packets before this offset were reported */
     size_t ack_reserve; /* bytes of ctrl only acknowledgements may use (receive_maximum of
-                           them): other packets never take the room acks need */
-    bool input_stalled; /* on_bytes() stopped before a packet whose ack found no room */
+                           them), kept within ctrl_limit: other packets never take the room
+                           acks need */
+    size_t ack_keep;    /* the part of it other packets leave free in ctrl as it is (room for
+                           MQTLS__CTRL_INITIAL_ACKS acks); acks beyond grow the buffer */
+    bool input_stalled; /* on_bytes() stopped before a packet whose ack found no room (and
+                           wants a bigger ctrl, unless it is at its limit) */
     uint8_t *ctrl_home;    /* the arena's control buffer (ctrl_home_cap bytes) */
     size_t ctrl_home_cap;
     size_t ctrl_limit;     /* the most ctrl_cap grows to */
@@ -268,8 +278,9 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
 
 /** Feed received bytes. Processes every complete packet at the front of @p in, except that it
  *  stops before a packet whose acknowledgement would not fit the control buffer (back-pressure:
- *  mqtls__session_input_blocked() is then true until enough output was written; feed the rest
- *  again then), and before a packet that needs an id bitmap (an inbound QoS 2 PUBLISH beyond
+ *  mqtls__session_input_blocked() is then true until a bigger buffer is given -- it is wanted
+ *  (mqtls__session_ctrl_want()) unless the buffer is at its limit -- or enough output was
+ *  written; feed the rest again then), and before a packet that needs an id bitmap (an inbound QoS 2 PUBLISH beyond
  *  MQTLS__IDSET_SMALL awaiting PUBREL, a CONNACK whose resubscribe needs more ids) or a bigger
  *  control buffer (a CONNACK whose resubscribe does not fit it, an AUTH to answer): blocked
  *  until mqtls__session_give_ids_map() / mqtls__session_give_ctrl(). Once our DISCONNECT is
@@ -282,11 +293,18 @@ mqtls_status_t mqtls__session_on_transport_up(mqtls__session_t *s, int64_t now_m
 mqtls_status_t mqtls__session_on_bytes(mqtls__session_t *s, const uint8_t *in, size_t len,
                                        int64_t now_ms, size_t *used, size_t *need);
 
-/** on_bytes() stopped for lack of room for acknowledgements, and there still is none: write
- *  first, and do not read more (back-pressure on the broker, never a refused ack); or it
- *  stopped for an id bitmap or a control buffer not given yet (mqtls__session_ids_want() > 0,
- *  mqtls__session_ctrl_want() > 0): give it, then feed again. */
+/** on_bytes() stopped for lack of room for acknowledgements, and there still is none: give the
+ *  control buffer it wants (mqtls__session_ctrl_want() > 0: below its limit), or, at the limit
+ *  or without the memory, write first and do not read more (back-pressure on the broker, never
+ *  a refused ack); or it stopped for an id bitmap or a control buffer not given yet
+ *  (mqtls__session_ids_want() > 0, mqtls__session_ctrl_want() > 0): give it, then feed again. */
 bool mqtls__session_input_blocked(const mqtls__session_t *s);
+
+/** The input is blocked (mqtls__session_input_blocked()) until memory is given: writing
+ *  alone does not unblock it (an id bitmap, or a control buffer for a CONNACK's resubscribe or
+ *  an AUTH). False when acknowledgements wait for room: a bigger buffer helps, draining the
+ *  output does too. */
+bool mqtls__session_input_needs_memory(const mqtls__session_t *s);
 
 /** The transport is gone (error, close, or after DISCONNECT was flushed). Resets per-connection
  *  state, keeps what the session must keep ([MQTT-4.4.0-1]). Never fails. */
@@ -420,8 +438,9 @@ mqtls_status_t mqtls__session_give_ids_map(mqtls__session_t *s, void *buf, size_
 
 /** Bytes of control buffer the session wants (0: none): after a SUBSCRIBE, UNSUBSCRIBE or
  *  re-authentication refused with MQTLS_ERR_OUTBOX_FULL because it did not fit the buffer as it
- *  is but fits the configured size, or while on_bytes() stops before a CONNACK whose
- *  resubscribe (or an AUTH whose answer) needs more room. PINGREQ, PUBREL and DISCONNECT also
+ *  is but fits the configured size, or while on_bytes() stops before a packet whose
+ *  acknowledgement finds no room, or before a CONNACK whose resubscribe (or an AUTH whose
+ *  answer) needs more room. PINGREQ, PUBREL and DISCONNECT also
  *  record it, and go anyway once the bytes before them are written. A want not given is
  *  dropped when the buffer empties. Give it with mqtls__session_give_ctrl(), then call again. */
 size_t mqtls__session_ctrl_want(const mqtls__session_t *s);

@@ -75,7 +75,8 @@ mqtls_status_t mqtls__session_alloc_id(mqtls__session_t *s, uint16_t *out);
 void mqtls__session_free_id(mqtls__session_t *s, uint16_t id);
 /** Give back the bitmap of a set with few ids left (into s->ids_back, for _reclaim()). */
 void mqtls__session_ids_shrink(mqtls__session_t *s);
-/** Does a control packet of @p len bytes fit now, leaving @p keep bytes free? */
+/** Does a control packet of @p len bytes fit now, leaving @p keep bytes free (within the
+ *  limit; in the buffer as it is, at most s->ack_keep of them)? */
 typedef enum mqtls__room {
     MQTLS__ROOM_FITS = 0, /* it fits the buffer as it is */
     MQTLS__ROOM_WANTED,   /* it fits a grown buffer: ctrl_want records how big */
@@ -99,6 +100,9 @@ mqtls_status_t mqtls__session_ctrl_ack(mqtls__session_t *s, mqtls_packet_type_t 
                                        uint8_t reason);
 /** Room for one more acknowledgement in the control buffer? */
 bool mqtls__session_ack_room(const mqtls__session_t *s);
+/** No room for one more acknowledgement, but in a grown buffer: ctrl_want says how big.
+ *  @return false at the limit (the acks queued must be written first). */
+bool mqtls__session_ack_wants_ctrl(mqtls__session_t *s);
 /** Tell the store (cfg.on_persist, if any) about @p kind for packet @p id.
  *  @return MQTLS_OK (also without a store); the store's status. */
 mqtls_status_t mqtls__session_persist(mqtls__session_t *s, mqtls__persist_kind_t kind, uint16_t id,

@@ -188,9 +188,11 @@ mqtls_status_t mqtls__client_give_wanted(mqtls_client_t *c, size_t *given)
 }
 
 /* Read and process everything available. false: connection gone. Packets whose
- * acknowledgement finds no room wait in the receive buffer while the acks already queued are
- * written; when the socket takes no more, reading stops (back-pressure on the broker) until it
- * does: the client never refuses an acknowledgement and never grows a queue of them. */
+ * acknowledgement finds no room wait in the receive buffer while the control buffer grows (up
+ * to the whole acknowledgement reserve) and the acks already queued are written; when neither
+ * helps (the socket takes no more, the buffer is at its limit or there is no memory), reading
+ * stops (back-pressure on the broker) until the socket takes them: the client never refuses an
+ * acknowledgement and never queues more of them than the reserve. */
 static bool pump_input(mqtls_client_t *c, int64_t now)
 {
     for (int i = 0; i < LOOP_BOUND; i++) {
@@ -199,19 +201,21 @@ static bool pump_input(mqtls_client_t *c, int64_t now)
         }
         if (mqtls__session_input_blocked(&c->s)) {
             /* A packet that needs an id bitmap (a QoS 2 PUBLISH beyond 32 awaiting PUBREL, a
-             * CONNACK whose resubscribe needs ids) or a bigger control buffer (the resubscribe
-             * does not fit, an AUTH to answer): give it, then it is fed again. */
+             * CONNACK whose resubscribe needs ids) or a bigger control buffer (its ack finds no
+             * room, the resubscribe does not fit, an AUTH to answer): give it, then it is fed
+             * again. Acks can also wait for the socket: without memory only the others fail. */
             size_t given = 0;
-            if (mqtls__client_give_wanted(c, &given) != MQTLS_OK) {
+            if (mqtls__client_give_wanted(c, &given) != MQTLS_OK &&
+                mqtls__session_input_needs_memory(&c->s)) {
                 return rx_failed(c, MQTLS_ERR_NOMEM, now);
             }
             if (!flush(c, now) || !feed(c, now)) {
                 return false;
             }
-            if (mqtls__session_input_blocked(&c->s)) {
+            if (mqtls__session_input_blocked(&c->s) && given == 0) {
                 return true; /* the socket is full: wait until it takes our acks */
             }
-            continue;
+            continue; /* more input, or a buffer grown again */
         }
         if (c->rx_len == c->rx_cap && !grow_rx(c, c->rx_cap * 2u)) {
             return rx_failed(c, MQTLS_ERR_PACKET_TOO_LARGE, now);

@@ -33,7 +33,7 @@ typedef struct rec_event {
 
 typedef struct fixture {
     mqtls__session_t s;
-    rec_event_t ev[256];
+    rec_event_t ev[1024];
     size_t ev_count;
     /* our output, decoded */
     uint8_t out[1 << 16];
@@ -46,100 +46,77 @@ typedef struct fixture {
 static uint8_t g_arena[2u * 1024u * 1024u];
 static fixture_t g_fx;
 
-/* --- id bitmaps, given as the runtime does (malloc there, a static pool here) ------------- */
+/* --- buffers given as the runtime does (malloc there, static pools here) ------------------ */
+
+/* A pool of four buffers of one size; each is handed out poisoned (bytes the session did not
+ * move into it would show) and must come back once. */
+typedef struct pool {
+    uint8_t *buf[4];
+    bool busy[4];
+    size_t size;
+} pool_t;
 
 #define ID_MAPS 4
+#define MEM_BUFS 4
 static uint8_t g_id_map[ID_MAPS][MQTLS__IDSET_MAP_BYTES];
-static bool g_id_map_busy[ID_MAPS];
+static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
+static pool_t g_ids = {
+    {g_id_map[0], g_id_map[1], g_id_map[2], g_id_map[3]}, {false}, sizeof g_id_map[0]};
+static pool_t g_mem = {
+    {g_mem_buf[0], g_mem_buf[1], g_mem_buf[2], g_mem_buf[3]}, {false}, sizeof g_mem_buf[0]};
 static size_t g_id_maps_given;
+static size_t g_ctrl_given;
+static size_t g_subs_given;
 
-/* Give the session every id bitmap it wants. @return how many. */
+static void *pool_take(pool_t *pl, size_t n, uint8_t poison)
+{
+    assert_true(n <= pl->size);
+    size_t b = 0;
+    while (b < ARRAY_LEN(pl->buf) && pl->busy[b]) {
+        b++;
+    }
+    assert_true(b < ARRAY_LEN(pl->buf));
+    memset(pl->buf[b], poison, n);
+    pl->busy[b] = true;
+    return pl->buf[b];
+}
+
+/* A buffer the session handed back: one of @p pl's? */
+static bool pool_give_back(pool_t *pl, void *p)
+{
+    for (size_t i = 0; i < ARRAY_LEN(pl->buf); i++) {
+        if (p == (void *)pl->buf[i]) {
+            assert_true(pl->busy[i]); /* handed back once */
+            pl->busy[i] = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t pool_busy(const pool_t *pl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_LEN(pl->buf); i++) {
+        n += pl->busy[i] ? 1u : 0u;
+    }
+    return n;
+}
+
+/* Give the session every id bitmap it wants (they need not be zeroed). @return how many. */
 static size_t ids_give(mqtls__session_t *s)
 {
     size_t n = 0;
     while (mqtls__session_ids_want(s) > 0) {
-        int b = 0;
-        while (b < ID_MAPS && g_id_map_busy[b]) {
-            b++;
-        }
-        assert_true(b < ID_MAPS);
-        memset(g_id_map[b], 0xA5, sizeof g_id_map[b]); /* need not be zeroed */
-        assert_int_equal(mqtls__session_give_ids_map(s, g_id_map[b], sizeof g_id_map[b]),
-                         MQTLS_OK);
-        g_id_map_busy[b] = true;
+        void *m = pool_take(&g_ids, MQTLS__IDSET_MAP_BYTES, 0xA5);
+        assert_int_equal(mqtls__session_give_ids_map(s, m, MQTLS__IDSET_MAP_BYTES), MQTLS_OK);
         g_id_maps_given++;
         n++;
     }
     return n;
 }
 
-/* A buffer the session handed back: an id bitmap of ours? */
-static bool ids_give_back(void *p)
-{
-    for (int i = 0; i < ID_MAPS; i++) {
-        if (p == (void *)g_id_map[i]) {
-            assert_true(g_id_map_busy[i]); /* handed back once */
-            g_id_map_busy[i] = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-static size_t ids_busy_count(void)
-{
-    size_t n = 0;
-    for (int i = 0; i < ID_MAPS; i++) {
-        n += g_id_map_busy[i] ? 1u : 0u;
-    }
-    return n;
-}
-
-/* --- control buffers and subscription stores, given as the runtime does ------------------- */
-
-#define MEM_BUFS 4
-static uint8_t g_mem_buf[MEM_BUFS][1u << 19];
-static bool g_mem_busy[MEM_BUFS];
-static size_t g_ctrl_given;
-static size_t g_subs_given;
-
 static void grow_give_back(void *p); /* any buffer the session handed back (below) */
-
-/* A buffer the session handed back: a control buffer or store of ours? */
-static bool mem_give_back(void *p)
-{
-    for (int i = 0; i < MEM_BUFS; i++) {
-        if (p == (void *)g_mem_buf[i]) {
-            assert_true(g_mem_busy[i]); /* handed back once */
-            g_mem_busy[i] = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-static size_t mem_busy_count(void)
-{
-    size_t n = 0;
-    for (int i = 0; i < MEM_BUFS; i++) {
-        n += g_mem_busy[i] ? 1u : 0u;
-    }
-    return n;
-}
-
-/* A free buffer of @p n bytes, poisoned (bytes that were not moved into it would show). */
-static void *mem_take(size_t n)
-{
-    assert_true(n <= sizeof g_mem_buf[0]);
-    int b = 0;
-    while (b < MEM_BUFS && g_mem_busy[b]) {
-        b++;
-    }
-    assert_true(b < MEM_BUFS);
-    memset(g_mem_buf[b], 0xEE, n);
-    g_mem_busy[b] = true;
-    return g_mem_buf[b];
-}
 
 /* As the runtime's mqtls__client_give_wanted(): take back what the session handed back, then
  * give every id bitmap, control buffer and store it wants. @return how many were given. */
@@ -153,7 +130,7 @@ static size_t mem_give(mqtls__session_t *s)
     size_t want = mqtls__session_ctrl_want(s);
     if (want > 0) {
         assert_true(want > s->ctrl_cap);
-        assert_int_equal(mqtls__session_give_ctrl(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(mqtls__session_give_ctrl(s, pool_take(&g_mem, want, 0xEE), want), MQTLS_OK);
         assert_int_equal(s->ctrl_cap, want);
         g_ctrl_given++;
         n++;
@@ -161,7 +138,7 @@ static size_t mem_give(mqtls__session_t *s)
     want = mqtls__session_subs_want(s);
     if (want > 0) {
         assert_true(want > s->subs_cap);
-        assert_int_equal(mqtls__session_give_subs(s, mem_take(want), want), MQTLS_OK);
+        assert_int_equal(mqtls__session_give_subs(s, pool_take(&g_mem, want, 0xEE), want), MQTLS_OK);
         g_subs_given++;
         n++;
     }
@@ -237,9 +214,9 @@ static mqtls__session_cfg_t base_cfg(mqtls_version_t v)
 static mqtls__session_t *setup_with(const mqtls__session_cfg_t *cfg)
 {
     memset(&g_fx, 0, sizeof g_fx);
-    memset(g_id_map_busy, 0, sizeof g_id_map_busy); /* the previous session is gone */
+    memset(g_ids.busy, 0, sizeof g_ids.busy); /* the previous session is gone */
     g_id_maps_given = 0;
-    memset(g_mem_busy, 0, sizeof g_mem_busy);
+    memset(g_mem.busy, 0, sizeof g_mem.busy);
     g_ctrl_given = 0;
     g_subs_given = 0;
     g_fx.now = 1000;
@@ -1655,7 +1632,7 @@ static size_t g_grows;
 
 static void grow_give_back(void *p)
 {
-    if (p == NULL || ids_give_back(p) || mem_give_back(p)) {
+    if (p == NULL || pool_give_back(&g_ids, p) || pool_give_back(&g_mem, p)) {
         return;
     }
     for (int i = 0; i < GROW_BUFS; i++) {
@@ -3056,7 +3033,7 @@ static void test_session_outbound_ids_beyond_small_set(void **state)
         if (qos == 2) {
             drain_raw(s, 0);
             assert_int_equal(out_ids(s, MQTLS_PUBREL, sent, ARRAY_LEN(sent)), N);
-            assert_int_equal(ids_busy_count(), 1); /* PUBCOMP still owed: ids in use */
+            assert_int_equal(pool_busy(&g_ids), 1); /* PUBCOMP still owed: ids in use */
             for (size_t k = 0; k < N; k++) {
                 assert_int_equal(feed_ack(s, MQTLS_PUBCOMP, ids[k]), MQTLS_OK);
             }
@@ -3066,9 +3043,9 @@ static void test_session_outbound_ids_beyond_small_set(void **state)
         /* Every id free: the bitmap is handed back, and ids still follow on. */
         void *p = mqtls__session_reclaim(s);
         assert_non_null(p);
-        assert_true(ids_give_back(p));
+        assert_true(pool_give_back(&g_ids, p));
         assert_null(mqtls__session_reclaim(s));
-        assert_int_equal(ids_busy_count(), 0);
+        assert_int_equal(pool_busy(&g_ids), 0);
         uint16_t next = 0;
         assert_int_equal(publish(s, "ids/out", 4, qos, &next), MQTLS_OK);
         assert_int_equal(next, (uint16_t)(ids[N - 1u] + 1u));
@@ -3136,8 +3113,8 @@ static void test_session_inbound_qos2_beyond_small_set_awaits_pubrel(void **stat
     assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
     void *p = mqtls__session_reclaim(s);
     assert_non_null(p);
-    assert_true(ids_give_back(p));
-    assert_int_equal(ids_busy_count(), 0);
+    assert_true(pool_give_back(&g_ids, p));
+    assert_int_equal(pool_busy(&g_ids), 0);
     /* A new message with a reused id is delivered again (the flow ended with PUBREL). */
     assert_int_equal(feed_publish(s, "b/t", 2, 42, false, NULL, 0), MQTLS_OK);
     assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1u);
@@ -3289,14 +3266,17 @@ static void test_session_ctrl_and_store_start_small(void **state)
     mqtls__session_cfg_t cfg = small_start_cfg();
     mqtls__session_t *s = setup_with(&cfg);
     /* The limits are the sizes the buffers were fixed at: CONNECT room + 8 KiB + the store's
-     * 4 KiB over the reserve; 4 KiB of store. The arena holds CONNECT room + 512 B. */
+     * 4 KiB over the whole reserve (1024 acks); 4 KiB of store. The arena holds CONNECT room +
+     * 512 B + room for 32 acks. */
     assert_int_equal(s->ack_reserve, 1024u * 6u);
-    assert_int_equal(s->ctrl_limit, s->ctrl_home_cap - 512u + 8192u + 4096u);
+    assert_int_equal(s->ack_keep, MQTLS__CTRL_INITIAL_ACKS * 6u);
+    assert_int_equal(s->ctrl_limit,
+                     s->ctrl_home_cap - s->ack_keep - 512u + 8192u + 4096u + s->ack_reserve);
     assert_int_equal(s->ctrl_cap, s->ctrl_home_cap);
-    assert_true(s->ctrl_home_cap < s->ack_reserve + 1024u);
+    assert_true(s->ctrl_home_cap < 1024u);
     assert_int_equal(s->subs_cap, 256);
     assert_int_equal(s->subs_limit, 4096);
-    assert_true(mqtls__session_arena_size(&cfg) <= 9u * 1024u);
+    assert_true(mqtls__session_arena_size(&cfg) <= 3u * 1024u);
     /* An idle client with a few subscriptions needs nothing more. */
     connect_ok(s, false, NULL, 0);
     mqtls_topic_filter_t f[3] = {{{(const uint8_t *)"a/#", 3}, 1},
@@ -3387,7 +3367,7 @@ static void test_session_ctrl_grows_during_a_partial_write(void **state)
         nb++;
     }
     assert_int_equal(nb, 2); /* the grown control buffer, the store's 512 B one it outgrew */
-    assert_int_equal(mem_busy_count(), 1); /* the store keeps its grown buffer */
+    assert_int_equal(pool_busy(&g_mem), 1); /* the store keeps its grown buffer */
     assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
 }
 
@@ -3408,7 +3388,10 @@ static void test_session_largest_subscribe_unchanged(void **state)
     mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 1};
     uint16_t id = 0;
     assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_ERR_OUTBOX_FULL);
-    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    /* The buffer grows to hold it and the arena's part of the reserve; the rest of the reserve
+     * stays within the limit, free of it. */
+    assert_true(mqtls__session_ctrl_want(s) >= largest + s->ack_keep);
+    assert_true(mqtls__session_ctrl_want(s) <= s->ctrl_limit);
     assert_int_equal(mqtls__session_subs_want(s), 0); /* it never fits the store */
     assert_int_equal(mem_give(s), 1);
     assert_int_equal(mqtls__session_subscribe(s, &f, 1, NULL, &id), MQTLS_OK);
@@ -3498,14 +3481,15 @@ static void test_session_ping_without_room_goes_after_the_queue(void **state)
     mqtls__session_cfg_t cfg = small_start_cfg();
     mqtls__session_t *s = setup_with(&cfg);
     connect_ok(s, false, NULL, 0);
-    /* A SUBSCRIBE that takes all the room but the reserve: no growth, no room for PINGREQ. */
-    size_t flen = s->ctrl_cap - s->ack_reserve - 8u;
+    /* A SUBSCRIBE that takes all the room but the arena's part of the reserve: no growth, no
+     * room for PINGREQ. */
+    size_t flen = s->ctrl_cap - s->ack_keep - 8u;
     static char big[2048];
     assert_true(flen <= sizeof big);
     memset(big, 'p', sizeof big);
     mqtls_topic_filter_t f = {{(const uint8_t *)big, flen}, 0};
     assert_int_equal(subscribe_growing(s, &f, 1, NULL), MQTLS_OK); /* the store grows */
-    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_reserve, s->ctrl_cap);
+    assert_int_equal(s->ctrl_wr - s->ctrl_rd + s->ack_keep, s->ctrl_cap);
     g_fx.now += 10000; /* keepalive 10 s */
     assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
     assert_true(s->ping_owed);
@@ -3522,6 +3506,199 @@ static void test_session_ping_without_room_goes_after_the_queue(void **state)
     g_fx.now += 9000;
     assert_int_equal(mqtls__session_tick(s, g_fx.now), MQTLS_OK);
     assert_int_equal(s->state, MQTLS__S_CONNECTED);
+}
+
+/* @p count PUBRELs with ids from 1, back to back in g_burst. */
+static size_t make_pubrel_burst(mqtls_version_t v, size_t count)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        mqtls_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = MQTLS_PUBREL;
+        p.u.ack.packet_id = (uint16_t)(i + 1u);
+        size_t n = 0;
+        assert_int_equal(mqtls_packet_encode(&p, v, g_burst + len, sizeof g_burst - len, &n),
+                         MQTLS_OK);
+        len += n;
+    }
+    return len;
+}
+
+/* Feed g_burst[0, len) and write nothing: each time the session stops, check why and give what
+ * it wants, as the runtime's pump does. @return how often it stopped for acknowledgements. */
+static size_t feed_burst_growing(mqtls__session_t *s, size_t len)
+{
+    size_t off = 0;
+    size_t ack_stalls = 0;
+    for (int guard = 0; guard < 1000 && off < len; guard++) {
+        size_t used = 0;
+        size_t need = 0;
+        assert_int_equal(
+            mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+            MQTLS_OK);
+        off += used;
+        if (off == len) {
+            break;
+        }
+        assert_true(mqtls__session_input_blocked(s));
+        if (s->input_stalled) {
+            /* An ack found no room: the buffer is to grow (writing would also do). */
+            assert_true(s->ctrl_cap - (s->ctrl_wr - s->ctrl_rd) < 6u); /* no room for one */
+            assert_false(mqtls__session_input_needs_memory(s));
+            assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+            ack_stalls++;
+        }
+        assert_true(mem_give(s) > 0);
+        assert_false(mqtls__session_input_blocked(s));
+    }
+    assert_int_equal(off, len);
+    return ack_stalls;
+}
+
+/* More acknowledgements than the arena's buffer holds, none written yet (the socket takes
+ * nothing): the control buffer grows instead of stopping the input; every ack goes out in
+ * order once the socket takes them, then the grown buffer goes back. */
+static void test_session_ack_burst_grows_the_control_buffer(void **state)
+{
+    (void)state;
+    const mqtls_version_t versions[] = {MQTLS_V311, MQTLS_V5};
+    for (size_t vi = 0; vi < ARRAY_LEN(versions); vi++) {
+        for (uint8_t qos = 1; qos <= 2; qos++) {
+            mqtls_version_t v = versions[vi];
+            mqtls__session_cfg_t cfg = small_start_cfg(); /* Receive Maximum 1024 */
+            cfg.version = v;
+            mqtls__session_t *s = setup_with(&cfg);
+            connect_ok(s, false, NULL, 0);
+            size_t home = s->ctrl_home_cap;
+            enum { N = 300 }; /* far more than the 32 acks the arena's buffer has room for */
+            size_t len = make_burst(v, qos, N);
+            assert_true(feed_burst_growing(s, len) > 0);
+            assert_true(g_ctrl_given > 0);
+            assert_true(s->ctrl_cap > home && s->ctrl_cap <= s->ctrl_limit);
+            assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+            assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+            /* Every ack, in order, none lost. */
+            uint16_t next = 1;
+            assert_int_equal(drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next), N);
+            if (qos == 2) {
+                /* The broker releases them all at once: PUBCOMPs grow the buffer again. */
+                size_t given = g_ctrl_given;
+                len = make_pubrel_burst(v, N);
+                assert_true(feed_burst_growing(s, len) > 0);
+                assert_true(g_ctrl_given > given);
+                next = 1;
+                assert_int_equal(drain_count(s, MQTLS_PUBCOMP, &next), N);
+            }
+            /* Empty again: the arena's buffer serves, the grown one comes back. */
+            assert_null(s->ctrl_buf);
+            assert_int_equal(s->ctrl_cap, home);
+            (void)mem_give(s);
+            assert_int_equal(pool_busy(&g_mem), 0);
+            /* The input goes on. */
+            assert_int_equal(feed_publish(s, "after", qos, 1000, false, NULL, 0), MQTLS_OK);
+            assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N + 1);
+            assert_int_equal(drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, NULL), 1);
+            assert_int_equal(s->state, MQTLS__S_CONNECTED);
+        }
+    }
+}
+
+/* The runtime cannot give the bigger buffer (no memory): the input waits until the socket
+ * takes the acks queued, as when the buffer was fixed; nothing is refused or lost. */
+static void test_session_ack_burst_without_memory_waits_for_output(void **state)
+{
+    (void)state;
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        mqtls__session_cfg_t cfg = small_start_cfg();
+        mqtls__session_t *s = setup_with(&cfg);
+        connect_ok(s, false, NULL, 0);
+        size_t home = s->ctrl_home_cap;
+        enum { N = 300 };
+        size_t len = make_burst(MQTLS_V311, qos, N);
+        size_t off = 0;
+        uint16_t next = 1;
+        size_t acks = 0;
+        size_t stalls = 0;
+        for (int guard = 0; guard < 1000 && off < len; guard++) {
+            size_t used = 0;
+            size_t need = 0;
+            assert_int_equal(
+                mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+                MQTLS_OK);
+            off += used;
+            if (off < len) {
+                assert_true(mqtls__session_input_blocked(s));
+                if (s->input_stalled) {
+                    /* Wanted, not given: writing is what unblocks it. */
+                    assert_true(mqtls__session_ctrl_want(s) > s->ctrl_cap);
+                    assert_false(mqtls__session_input_needs_memory(s));
+                    stalls++;
+                }
+            }
+            acks += drain_count(s, qos == 1 ? MQTLS_PUBACK : MQTLS_PUBREC, &next);
+            assert_int_equal(mqtls__session_ctrl_want(s), 0); /* dropped once empty */
+            (void)ids_give(s); /* QoS 2 beyond 32 awaiting PUBREL: the id bitmap */
+            assert_false(mqtls__session_input_blocked(s));
+        }
+        assert_int_equal(off, len);
+        assert_int_equal(acks, N);
+        assert_true(stalls > 0);
+        assert_int_equal(g_ctrl_given, 0);
+        assert_int_equal(s->ctrl_cap, home);
+        assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
+        assert_int_equal(count_events(MQTLS_EVENT_ERROR), 0);
+        assert_int_equal(s->state, MQTLS__S_CONNECTED);
+    }
+}
+
+/* The buffer grows for acks only up to its limit (the same as before): there the input waits
+ * for the socket, with nothing more wanted. */
+static void test_session_ack_growth_stops_at_the_limit(void **state)
+{
+    (void)state;
+    mqtls__session_cfg_t cfg = small_start_cfg();
+    cfg.receive_maximum = 64; /* a reserve of 384 B, 192 of them in the arena */
+    cfg.sub_store_bytes = 8;
+    cfg.ctrl_bytes = 600;
+    mqtls__session_t *s = setup_with(&cfg);
+    assert_int_equal(s->ctrl_limit, 600u + 8u + 64u * 6u);
+    assert_true(s->ctrl_home_cap < s->ctrl_limit);
+    connect_ok(s, false, NULL, 0);
+    enum { N = 400 }; /* 1600 B of PUBACKs */
+    size_t len = make_burst(MQTLS_V311, 1, N);
+    size_t used = 0;
+    size_t need = 0;
+    assert_int_equal(mqtls__session_on_bytes(s, g_burst, len, g_fx.now, &used, &need), MQTLS_OK);
+    assert_true(used < len);
+    assert_int_equal(mqtls__session_ctrl_want(s), s->ctrl_limit);
+    assert_int_equal(mem_give(s), 1);
+    size_t off = used;
+    assert_int_equal(
+        mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need), MQTLS_OK);
+    off += used;
+    assert_true(off < len);
+    /* Full at the limit: blocked, nothing to give; writing unblocks it. */
+    assert_int_equal(s->ctrl_cap, s->ctrl_limit);
+    assert_true(s->ctrl_limit - (s->ctrl_wr - s->ctrl_rd) < 6u); /* not one more ack */
+    assert_true(mqtls__session_input_blocked(s));
+    assert_int_equal(mqtls__session_ctrl_want(s), 0);
+    assert_false(mqtls__session_input_needs_memory(s));
+    uint16_t next = 1;
+    size_t acks = drain_count(s, MQTLS_PUBACK, &next);
+    assert_int_equal(acks, off / (len / N)); /* one per PUBLISH taken, all of one size */
+    assert_false(mqtls__session_input_blocked(s));
+    for (int guard = 0; guard < 100 && off < len; guard++) {
+        assert_int_equal(
+            mqtls__session_on_bytes(s, g_burst + off, len - off, g_fx.now, &used, &need),
+            MQTLS_OK);
+        off += used;
+        (void)mem_give(s);
+        acks += drain_count(s, MQTLS_PUBACK, &next);
+    }
+    assert_int_equal(off, len);
+    assert_int_equal(acks, N);
+    assert_int_equal(count_events(MQTLS_EVENT_MESSAGE), N);
 }
 
 int main(void)
@@ -3589,6 +3766,9 @@ int main(void)
         cmocka_unit_test(test_session_largest_subscribe_unchanged),
         cmocka_unit_test(test_session_full_store_resubscribed_after_reconnect),
         cmocka_unit_test(test_session_ping_without_room_goes_after_the_queue),
+        cmocka_unit_test(test_session_ack_burst_grows_the_control_buffer),
+        cmocka_unit_test(test_session_ack_burst_without_memory_waits_for_output),
+        cmocka_unit_test(test_session_ack_growth_stops_at_the_limit),
         cmocka_unit_test(test_backoff_full_jitter_bounds),
         cmocka_unit_test(test_uri_parse_table),
         cmocka_unit_test(test_uri_parse_websocket),

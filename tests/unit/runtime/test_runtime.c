@@ -1155,6 +1155,49 @@ static void test_client_inbound_burst_back_pressure(void **state)
     mqtls_client_destroy(c);
 }
 
+/* The same burst with the default Receive Maximum (1024): the arena's control buffer has room
+ * for 32 acknowledgements beyond its other packets; the pump grows it (up to the whole reserve
+ * and the limit it always had) instead of stopping to read, and stops only at the limit. */
+static void test_client_inbound_burst_grows_the_control_buffer(void **state)
+{
+    (void)state;
+    enum { N = 6000, BLOCKED = 40 };
+    static uint8_t burst[N * 7];
+    for (size_t i = 0; i < N; i++) {
+        uint16_t id = (uint16_t)(i + 1u);
+        const uint8_t one[7] = {0x32, 0x05, 0x00, 0x01, 't', (uint8_t)(id >> 8), (uint8_t)id};
+        memcpy(burst + i * 7u, one, 7);
+    }
+    const fake_step_t reads[] = {FAKE_READ(connack_ok, 4), FAKE_READ(burst, sizeof burst)};
+    /* CONNECT, then a socket that takes nothing for a while */
+    fake_step_t writes[1 + BLOCKED];
+    const fake_step_t any = FAKE_WRITE_ANY();
+    const fake_step_t block = FAKE_WOULD_BLOCK();
+    writes[0] = any;
+    for (size_t i = 1; i < ARRAY_LEN(writes); i++) {
+        writes[i] = block;
+    }
+    fake_init(&g_net, reads, ARRAY_LEN(reads), writes, ARRAY_LEN(writes));
+    mqtls_client_t *c = make(MQTLS_V311, true, NULL);
+    assert_int_equal(mqtls_client_connect(c), MQTLS_OK);
+    steps(c, 2);
+    assert_int_equal(g_rec.connected, 1);
+    /* More acks queued than the arena's buffer (or the whole reserve, 1024) holds: it grew.
+     * The buffer fixed in the arena before held 6 808 B: 1 702 PUBACKs. */
+    assert_true(g_rec.messages > 3 * 1024 && g_rec.messages < N);
+    assert_int_equal(mqtls_client_want(c) & MQTLS_WANT_READ, 0u); /* at the limit: back-pressure */
+    assert_false(fake_reads_done(&g_net));
+    assert_int_equal(mqtls_client_state(c), MQTLS_STATE_CONNECTED);
+    for (int i = 0; i < 100 && g_rec.messages < N; i++) {
+        steps(c, 1);
+    }
+    assert_int_equal(g_rec.messages, N);
+    assert_int_equal(g_rec.errors + g_rec.disconnected, 0);
+    assert_int_equal(written_count(MQTLS_V311, MQTLS_PUBACK), N);
+    assert_true((mqtls_client_want(c) & MQTLS_WANT_READ) != 0u);
+    mqtls_client_destroy(c);
+}
+
 /* A CONNACK with reserved flags and a huge remaining length: closed at the first byte, not
  * after the CONNACK timeout or the keepalive [MQTT-2.2.2-2]. */
 static void test_client_garbage_first_byte_closes_at_once(void **state)
@@ -1372,6 +1415,7 @@ int main(void)
         cmocka_unit_test(test_client_subscribe_and_receive),
         cmocka_unit_test(test_client_log_callback_levels_and_no_secrets),
         cmocka_unit_test(test_client_inbound_burst_back_pressure),
+        cmocka_unit_test(test_client_inbound_burst_grows_the_control_buffer),
         cmocka_unit_test(test_client_garbage_first_byte_closes_at_once),
         cmocka_unit_test(test_client_lost_after_connack_is_not_closed_after_connect),
         cmocka_unit_test(test_client_qos2_reconnect_clean_warns_persistent_keeps_exactly_once),
