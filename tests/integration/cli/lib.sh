@@ -92,3 +92,40 @@ finish() {
   echo "# $PASSES passed, $FAILS failed"
   [ "$FAILS" = 0 ]
 }
+
+# --- PKCS#11 (softhsm2) -------------------------------------------------------------------------
+
+# The engine the tests run on: $MQTLS_TLS_ENGINE, else the CLI's default (`mqtls --version`).
+cli_engine() {
+  local e=${MQTLS_TLS_ENGINE:-}
+  [ -n "$e" ] || e=$("$MQTLS" --version 2>/dev/null | sed -n 's/^ *\([a-z0-9]*\) .*(default).*/\1/p')
+  echo "${e:-mbedtls3}"
+}
+
+# p11_token PIN CN_PREFIX: a softhsm2 token "mqtls" under $T (private configuration, exported in
+# SOFTHSM2_CONF) holding an RSA 2048 key "client" (id 01) and an EC P-256 key "client-ec" (id 02),
+# with certificates $T/rsa.crt (CN CN_PREFIX-rsa) and $T/ec.crt (CN CN_PREFIX-ec) from the test CA.
+# The key files are removed: the keys exist on the token only. Exits the test on failure.
+p11_token() {
+  local pin=$1 cn=$2 n
+  mkdir -p "$T/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$T/tokens" > "$T/softhsm2.conf"
+  export SOFTHSM2_CONF=$T/softhsm2.conf
+  softhsm2-util --init-token --free --label mqtls --pin "$pin" --so-pin 5678 >/dev/null ||
+    { echo "FAIL - softhsm2-util --init-token"; exit 1; }
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.key" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ec.key" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' \
+    > "$T/p11.ext"
+  for n in rsa ec; do
+    openssl req -new -key "$T/$n.key" -subj "/CN=$cn-$n" -out "$T/$n.csr" 2>/dev/null &&
+      openssl x509 -req -in "$T/$n.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+        -out "$T/$n.crt" -days 30 -sha256 -extfile "$T/p11.ext" 2>/dev/null ||
+      { echo "FAIL - issuing the token keys' certificates"; exit 1; }
+  done
+  softhsm2-util --import "$T/rsa.key" --token mqtls --label client --id 01 --pin "$pin" >/dev/null &&
+    softhsm2-util --import "$T/ec.key" --token mqtls --label client-ec --id 02 --pin "$pin" >/dev/null ||
+    { echo "FAIL - softhsm2-util --import"; exit 1; }
+  rm -f "$T/rsa.key" "$T/ec.key"
+}

@@ -20,31 +20,11 @@ for tool in softhsm2-util openssl python3; do
 done
 [ -r "$MODULE" ] || { echo "FAIL - $MODULE missing (apt-get install softhsm2)"; exit 1; }
 cli_setup
-ENGINE=${MQTLS_TLS_ENGINE:-}
-[ -n "$ENGINE" ] || ENGINE=$("$MQTLS" --version 2>/dev/null | sed -n 's/^ *\([a-z0-9]*\) .*(default).*/\1/p')
-[ -n "$ENGINE" ] || ENGINE=mbedtls3
+ENGINE=$(cli_engine)
 echo "# engine $ENGINE"
 
-mkdir -p "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-  "$T/tokens" > "$T/softhsm2.conf"
-export SOFTHSM2_CONF=$T/softhsm2.conf
-softhsm2-util --init-token --free --label mqtls --pin 582046 --so-pin 5678 >/dev/null ||
-  { echo "FAIL - softhsm2-util --init-token"; exit 1; }
-issue() { # name cn keyfile
-  openssl req -new -key "$3" -subj "/CN=$2" -out "$T/$1.csr" 2>/dev/null &&
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' > "$T/$1.ext" &&
-  openssl x509 -req -in "$T/$1.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
-    -out "$T/$1.crt" -days 30 -sha256 -extfile "$T/$1.ext" 2>/dev/null
-}
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.key" 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ec.key" 2>/dev/null
-issue rsa doctor-p11-rsa "$T/rsa.key" && issue ec doctor-p11-ec "$T/ec.key" ||
-  { echo "FAIL - issuing the token keys' certificates"; exit 1; }
-softhsm2-util --import "$T/rsa.key" --token mqtls --label client --id 01 --pin 582046 >/dev/null &&
-  softhsm2-util --import "$T/ec.key" --token mqtls --label client-ec --id 02 --pin 582046 >/dev/null ||
-  { echo "FAIL - softhsm2-util --import"; exit 1; }
-rm -f "$T/rsa.key" "$T/ec.key" # the keys exist on the token only
+# The token: private configuration and storage under $T, two keys and their certificates.
+p11_token 582046 doctor-p11
 
 RSA_URI='pkcs11:token=mqtls;object=client;pin-value=582046'
 EC_URI='pkcs11:token=mqtls;object=client-ec;pin-value=582046'

@@ -15,33 +15,10 @@ for tool in softhsm2-util openssl; do
 done
 [ -r "$MODULE" ] || { echo "FAIL - $MODULE missing (apt-get install softhsm2)"; exit 1; }
 cli_setup
-ENGINE=${MQTLS_TLS_ENGINE:-}
-[ -n "$ENGINE" ] || ENGINE=$("$MQTLS" --version 2>/dev/null | sed -n 's/.*default engine: *\([a-z0-9]*\).*/\1/p')
-[ -n "$ENGINE" ] || ENGINE=mbedtls3
+ENGINE=$(cli_engine)
 
-# The token: private configuration and storage under $T.
-mkdir -p "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-  "$T/tokens" > "$T/softhsm2.conf"
-export SOFTHSM2_CONF=$T/softhsm2.conf
-softhsm2-util --init-token --free --label mqtls --pin 735194 --so-pin 5678 >/dev/null ||
-  { echo "FAIL - softhsm2-util --init-token"; exit 1; }
-
-# Keys (PKCS#8, as softhsm2-util imports them) and certificates from the test CA.
-issue() { # name cn keyfile
-  openssl req -new -key "$3" -subj "/CN=$2" -out "$T/$1.csr" 2>/dev/null &&
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' > "$T/$1.ext" &&
-  openssl x509 -req -in "$T/$1.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
-    -out "$T/$1.crt" -days 30 -sha256 -extfile "$T/$1.ext" 2>/dev/null
-}
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.key" 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ec.key" 2>/dev/null
-issue rsa p11-rsa-client "$T/rsa.key" && issue ec p11-ec-client "$T/ec.key" ||
-  { echo "FAIL - issuing the token keys' certificates"; exit 1; }
-softhsm2-util --import "$T/rsa.key" --token mqtls --label client --id 01 --pin 735194 >/dev/null &&
-  softhsm2-util --import "$T/ec.key" --token mqtls --label client-ec --id 02 --pin 735194 >/dev/null ||
-  { echo "FAIL - softhsm2-util --import"; exit 1; }
-rm -f "$T/rsa.key" "$T/ec.key" # from now on the keys exist on the token only
+# The token: private configuration and storage under $T, two keys and their certificates.
+p11_token 735194 p11
 
 base=(-h 127.0.0.1 -p "$MTLS" --cafile "$PKI/ca.crt" -t p11/t -m x)
 pub() { # id cert key [more...]
@@ -56,7 +33,7 @@ connected_as() { # client id, user name (the certificate's CN: use_identity_as_u
 pub rsa1 "$T/rsa.crt" 'pkcs11:token=mqtls;object=client;pin-value=735194' --pkcs11-module "$MODULE" \
   >"$T/o.rsa1" 2>&1; rc=$?
 check "RSA key on the token: mutual TLS with pin-value in the path (exit $rc)" test "$rc" = 0
-check "... the broker saw the token key's certificate" connected_as rsa1 p11-rsa-client
+check "... the broker saw the token key's certificate" connected_as rsa1 p11-rsa
 pub rsa2 "$T/rsa.crt" 'pkcs11:token=mqtls;id=%01?pin-value=735194' --pkcs11-module "$MODULE" \
   >"$T/o.rsa2" 2>&1; rc=$?
 check "RSA key by id=%01, pin-value in the query (RFC 7512) (exit $rc)" test "$rc" = 0
@@ -71,14 +48,14 @@ timeout 20 "$MQTLS" sub "${base[@]:0:6}" -t p11/s -i rsa5 -C 1 -W 3 --cert "$T/r
   --key 'pkcs11:token=mqtls;object=client;pin-value=735194' --pkcs11-module "$MODULE" \
   >"$T/o.rsa5" 2>&1; rc=$?
 check "mqtls sub with the token key connects (exit 27: -W passed, got $rc)" test "$rc" = 27
-check "... the broker saw it" connected_as rsa5 p11-rsa-client
+check "... the broker saw it" connected_as rsa5 p11-rsa
 
 # TLS 1.3 (RSA-PSS by the token): openssl; mbedtls3 signs in TLS 1.2 only, and says so.
 pub rsa13 "$T/rsa.crt" 'pkcs11:token=mqtls;object=client;pin-value=735194' --pkcs11-module "$MODULE" \
   --tls-version tlsv1.3 >"$T/o.rsa13" 2>&1; rc=$?
 case $ENGINE in
   openssl) check "RSA key on the token in TLS 1.3 (exit $rc)" test "$rc" = 0
-           check "... the broker saw it" connected_as rsa13 p11-rsa-client ;;
+           check "... the broker saw it" connected_as rsa13 p11-rsa ;;
   mbedtls3) check "TLS 1.3 with a token key: mbedtls3 refuses (exit 1, got $rc)" test "$rc" = 1
             check "... saying TLS 1.2 only" grep -q "in TLS 1.2 only.*MQTLS_ERR_NOT_SUPPORTED\|MQTLS_ERR_NOT_SUPPORTED.*in TLS 1.2 only" "$T/o.rsa13" ;;
   *) check "TLS 1.3 on $ENGINE: refused as without a token (exit 1, got $rc)" test "$rc" = 1 ;;
@@ -89,7 +66,7 @@ pub ec1 "$T/ec.crt" 'pkcs11:token=mqtls;object=client-ec;pin-value=735194' --pkc
   >"$T/o.ec1" 2>&1; rc=$?
 if [ "$ENGINE" = openssl ]; then
   check "EC key on the token: mutual TLS (exit $rc)" test "$rc" = 0
-  check "... the broker saw the EC token key's certificate" connected_as ec1 p11-ec-client
+  check "... the broker saw the EC token key's certificate" connected_as ec1 p11-ec
 else
   check "EC key on the token: $ENGINE refuses (exit 1, got $rc)" test "$rc" = 1
   check "... MQTLS_ERR_NOT_SUPPORTED, naming the way out" \
