@@ -154,6 +154,54 @@ static bool check_psk(mqtls__diag_ctx_t *c, const mqtls_error_t *e, const mqtls_
     return false;
 }
 
+/* mbedTLS before 3.6.3 takes a handshake message only whole in one record (-0x7080,
+ * MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE, the same number in 2.x and 3.x): the server split one,
+ * most often its Certificate (the chain it sends), sometimes because we asked for short records
+ * (max_fragment_length). The facts say how long that message was and what was agreed. */
+static void handshake_fragmented(mqtls__diag_ctx_t *c, const char *host, unsigned port)
+{
+    const mqtls_tls_facts_t *f = c->in->facts;
+    size_t cert_msg = 0;
+    for (size_t i = 0; i < f->presented_len; i++) {
+        cert_msg += 3u + f->presented[i].der_len; /* RFC 5246 7.4.2 */
+    }
+    char size[160] = "";
+    if (cert_msg > 0) {
+        mqtls__setf(size, sizeof size,
+                    " Its Certificate message (%zu certificate%s) is %zu bytes%s.",
+                    f->presented_len, f->presented_len == 1 ? "" : "s", cert_msg + 7u,
+                    f->max_fragment_len != 0 ? "" : ", more than it puts in one record");
+    }
+    char mfl[160] = "";
+    if (f->max_fragment_len != 0) {
+        mqtls__setf(mfl, sizeof mfl,
+                    " We asked for records of at most %u bytes (max_fragment_length), and the "
+                    "server agreed.",
+                    (unsigned)f->max_fragment_len);
+    }
+    mqtls__diag_add(
+        c, MQTLS__F_HANDSHAKE_FRAGMENTED, host_port(c),
+        f->max_fragment_len != 0
+            ? mqtls__diag_fix(c,
+                              "Ask for longer records, at least the length of the server's "
+                              "Certificate message (mqtls: --tls-max-fragment 1024, 2048 or "
+                              "4096, or leave it off; a device: a "
+                              "larger length to mbedtls_ssl_conf_max_frag_len()), or use mbedTLS "
+                              "3.6.3 or later (mqtls: --tls-engine mbedtls3).")
+            : mqtls__diag_fix(c,
+                              "Have the broker send a shorter chain (mosquitto: certfile with "
+                              "the server certificate alone, the CA in the device's CA file), "
+                              "or use mbedTLS 3.6.3 or later on the device (mqtls: --tls-engine "
+                              "mbedtls3). Which certificates %s:%u sends:\n$ openssl s_client "
+                              "-connect %s:%u -showcerts </dev/null 2>/dev/null | grep -c "
+                              "'BEGIN CERT'",
+                              host, port, host, port),
+        "The server on %s:%u split a TLS handshake message over several records, and this "
+        "mbedTLS (before 3.6.3: ESP-IDF 4.x, and 5.x with an older 3.x) cannot put it back "
+        "together: -0x7080 (feature unavailable).%s%s",
+        host, port, size, mfl);
+}
+
 /* TLS failures with a name of their own: no common TLS version (the broker's alert
  * protocol_version, or mbedTLS's check of the ServerHello), and mbedTLS out of memory. */
 static bool check_tls_version_and_memory(mqtls__diag_ctx_t *c, const mqtls_error_t *e, int alert)
@@ -174,6 +222,11 @@ static bool check_tls_version_and_memory(mqtls__diag_ctx_t *c, const mqtls_error
                         "The broker and this client have no TLS version in common%s (e.g. a "
                         "broker set to TLS 1.3 only, against a TLS 1.2-only mbedTLS).",
                         alert == MQTLS__ALERT_PROTOCOL_VERSION ? " (alert protocol_version)" : "");
+        return true;
+    }
+    if (e->mbedtls_ret == MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE && c->in->facts != NULL &&
+        c->in->facts->server_hello_seen) {
+        handshake_fragmented(c, host, port);
         return true;
     }
     if (e->status == MQTLS_ERR_NOMEM || e->mbedtls_ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ||

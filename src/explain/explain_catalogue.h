@@ -549,6 +549,16 @@ static const explain_text_t catalogue[] = {
      "pkcs11-tool --module MODULE.so --login --list-objects --type privkey   # asks for the PIN\n"
      "mqtls doctor -h HOST -p 8883 --cafile ca.crt --cert client.crt --key "
      "'pkcs11:token=LABEL;object=KEY' --pkcs11-module MODULE.so --keypass-file pin.txt"},
+    [MQTLS__F_HANDSHAKE_FRAGMENTED] = {
+     "mbedTLS before 3.6.3 (ESP-IDF 4.x, and 5.x releases with an older 3.x) reads a TLS "
+     "handshake message only when it arrives in one record: -0x7080 (SSL - The requested "
+     "feature is not available; debug log 'TLS handshake fragmentation not supported'). A "
+     "server splits one when it is longer than the records it writes: a long certificate chain, "
+     "a max_fragment_length the device asked for (mbedtls_ssl_conf_max_frag_len()), or a "
+     "server that always writes small records.",
+     "openssl s_client -connect HOST:8883 -showcerts </dev/null | grep -c 'BEGIN CERT'   # "
+     "certificates the broker sends\n# shorter chain (mosquitto certfile: the server certificate "
+     "alone), a larger or no max_fragment_length, or mbedTLS >= 3.6.3 on the device\n" DOCTOR},
 };
 /* clang-format on */
 

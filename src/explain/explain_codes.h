@@ -41,6 +41,10 @@ static const mbed_entry_t mbed_codes[] = {
     {0x7200, "MBEDTLS_ERR_SSL_INVALID_RECORD", NULL,
      {CAUSE(TLS_RECORD_BUFFER_TOO_SMALL, 2), CAUSE(TLS_ON_PLAIN_PORT, 2)}},
     {0x7100, "MBEDTLS_ERR_SSL_BAD_INPUT_DATA", NULL, {CAUSE(TLS_RECORD_BUFFER_TOO_SMALL, 1)}},
+    /* Same number in 3.x. What devices hit in practice: a handshake message split over
+     * records, which mbedTLS reassembles only since 3.6.3 ("TLS handshake fragmentation not
+     * supported" in its debug log). */
+    {0x7080, "MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE", NULL, {CAUSE(HANDSHAKE_FRAGMENTED, 3)}},
     {0x6800, "MBEDTLS_ERR_SSL_TIMEOUT", NULL, {CAUSE(HANDSHAKE_TIMEOUT, 3)}},
     {0x7380, "MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN", NULL, {CAUSE(NO_SHARED_CIPHER, 3)}},
     {0x6980, "MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE", NULL, {CAUSE(NO_SHARED_CIPHER, 3)}},

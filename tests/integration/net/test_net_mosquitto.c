@@ -21,6 +21,7 @@
 #include "drive.h"
 #include "engine.h"
 #include "harness.h"
+#include "mqtls/diag.h"
 #include "mqtls/error.h"
 #include "mqtls/tls.h"
 #include "net/net.h"
@@ -486,6 +487,53 @@ static void test_max_fragment_4096_moves_16k_qos1_both_ways(void **state)
     move_16k_qos1_both_ways(&cfg, test_engine_is("openssl") ? 0x0304u : 0x0303u, 4096);
 }
 
+/* --tls-max-fragment 512: the broker's Certificate message (its certificate and the CA, which
+ * OpenSSL adds from its cafile) no longer fits one record, so the broker splits it. mbedTLS
+ * 3.6.6 and OpenSSL reassemble it; mbedTLS 2.28 cannot (-0x7080, "TLS handshake fragmentation
+ * not supported": 3.6.3 added it), and the diagnosis names that, not handshake-reset. */
+static void test_max_fragment_512_split_certificate_message(void **state)
+{
+    (void)state;
+    mqtls_tls_cfg_t cfg = mtls_cfg();
+    cfg.max_fragment_len = 512;
+    conn_t c;
+    mqtls_status_t st = tls_open_connack(&c, &cfg, "localhost", broker.port_mtls);
+    if (!test_engine_is("mbedtls2")) {
+        assert_int_equal(st, MQTLS_OK);
+        assert_int_equal(c.facts.max_fragment_len, 512);
+        tls_done(&c);
+        return;
+    }
+    assert_int_not_equal(st, MQTLS_OK);
+    assert_int_equal(c.err.mbedtls_ret, -0x7080);
+    assert_true(c.facts.server_hello_seen);
+    assert_int_equal(c.facts.max_fragment_len, 512);
+    size_t cert_msg = 7;
+    for (size_t i = 0; i < c.facts.presented_len; i++) {
+        cert_msg += 3 + c.facts.presented[i].der_len;
+    }
+    assert_true(cert_msg > 512); /* what the broker had to split */
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    in.host = "localhost";
+    in.port = broker.port_mtls;
+    in.err = &c.err;
+    in.facts = &c.facts;
+    mqtls_findings_t *f = NULL;
+    assert_int_equal(mqtls_findings_create(&f), MQTLS_OK);
+    assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+    mqtls_findings_sort(f);
+    assert_true(mqtls_findings_count(f) > 0);
+    const mqtls_finding_t *top = mqtls_findings_get(f, 0);
+    assert_string_equal(mqtls_finding_id(top), "handshake-fragmented");
+    char want[64];
+    (void)snprintf(want, sizeof want, "is %zu bytes", cert_msg);
+    assert_non_null(strstr(mqtls_finding_message(top), want));
+    mqtls_findings_destroy(f);
+    tls_done(&c);
+}
+
 /* TLS 1.2 without max_fragment_length: the broker sends 16 KiB records. mbedTLS 3.6 with
  * MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH and our asymmetric buffers (OUT 4096) shrinks a TLS 1.2
  * client's input buffer to 4 KiB at the end of the handshake anyway; the engine gives it its
@@ -575,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_large_publish_roundtrip_through_tls),
         cmocka_unit_test(test_max_fragment_4096_moves_16k_qos1_both_ways),
         cmocka_unit_test(test_tls12_without_max_fragment_moves_16k_qos1_both_ways),
+        cmocka_unit_test(test_max_fragment_512_split_certificate_message),
         cmocka_unit_test(test_connect_time_with_and_without_flight_gathering),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -934,6 +934,63 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* -0x7080 after the ServerHello: mbedTLS before 3.6.3 cannot reassemble a handshake message the
+ * server split over records. The finding says how long the server's Certificate message was
+ * and what max_fragment_length was agreed; its fix depends on whether we asked for short
+ * records. (Live: mbedtls2 with --tls-max-fragment 512 against mosquitto, whose chain of two
+ * certificates is an 893-byte Certificate message.) */
+static void test_diag_handshake_fragmented_names_message_and_length(void **state)
+{
+    (void)state;
+    static uint8_t der_leaf[471], der_ca[409];
+    for (int with_mfl = 0; with_mfl < 2; with_mfl++) {
+        mqtls_error_t err;
+        memset(&err, 0, sizeof err);
+        err.layer = MQTLS_LAYER_TLS;
+        err.status = MQTLS_ERR_TLS_HANDSHAKE;
+        err.mbedtls_ret = -0x7080;
+        err.tls_alert = -1;
+        err.connack_reason = -1;
+        err.disconnect_reason = -1;
+        mqtls_tls_facts_t facts;
+        memset(&facts, 0, sizeof facts);
+        facts.alert_received = -1;
+        facts.alert_sent = -1;
+        facts.server_hello_seen = true;
+        facts.presented[0].der = der_leaf;
+        facts.presented[0].der_len = sizeof der_leaf;
+        facts.presented[1].der = der_ca;
+        facts.presented[1].der_len = sizeof der_ca;
+        facts.presented_len = 2;
+        facts.max_fragment_len = with_mfl ? 512 : 0;
+        mqtls_diag_input_t in;
+        mqtls_diag_input_init(&in);
+        in.now_s = (int64_t)time(NULL);
+        in.host = "broker.test";
+        in.port = 8883;
+        in.err = &err;
+        in.facts = &facts;
+        mqtls_findings_t f;
+        mqtls__findings_init(&f);
+        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
+        assert_true(f.count > 0);
+        assert_string_equal(f.items[0].id, "handshake-fragmented");
+        for (size_t i = 0; i < f.count; i++) {
+            assert_string_not_equal(f.items[i].id, "handshake-reset");
+        }
+        assert_non_null(strstr(f.items[0].message, "Certificate message (2 certificates) is 893"));
+        if (with_mfl) {
+            assert_non_null(strstr(f.items[0].message, "at most 512 bytes"));
+            assert_non_null(strstr(f.items[0].fix, "--tls-max-fragment 1024, 2048 or 4096"));
+        } else {
+            assert_null(strstr(f.items[0].message, "max_fragment_length"));
+            assert_non_null(strstr(f.items[0].fix, "\n$ openssl s_client -connect broker.test:8883 "
+                                                   "-showcerts"));
+        }
+        assert_null(fix_is_unsafe(f.items[0].fix));
+    }
+}
+
 /* The pin-mismatch fix is a command to paste (fix_check.sh runs it as printed): an IPv6 literal
  * in brackets and quoted for the shell, then the --pin to add; the message names the server's
  * pin. */
@@ -1409,6 +1466,7 @@ int main(void)
         cmocka_unit_test(test_diag_transport_and_connack_causes),
         cmocka_unit_test(test_diag_each_silence_reset_and_lost_session_has_its_cause),
         cmocka_unit_test(test_diag_pin_mismatch_fix_is_a_command_for_the_host),
+        cmocka_unit_test(test_diag_handshake_fragmented_names_message_and_length),
         cmocka_unit_test(test_diag_not_authorized_asks_for_credentials_first),
         cmocka_unit_test(test_diag_no_verification_option_is_named),
         cmocka_unit_test(test_diag_closed_after_v5_connect_is_mqtt5_not_supported),

@@ -364,6 +364,11 @@ static const explain_case_t cases[] = {
      "E (17826) aws_iot: failed! mbedtls_ssl_handshake returned -0x7200\n"
      "E (17866) subpub: Error(-4) connecting to a1b2.iot.us-west-2.amazonaws.com:8883\n",
      "tls-record-buffer-too-small", {"tls-on-plain-port"}, NULL, NULL},
+    {"-0x7080: a handshake message split over records", true,
+     "E (5432) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7080\n"
+     "E (5438) esp-tls: Failed to open new connection\n"
+     "E (5442) MQTT_CLIENT: Error transport connect\n",
+     "handshake-fragmented", {NULL}, "handshake-reset", "MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE"},
     {"-0x7280 on port 1883", true,
      "I (3834) MQTTmbedtls: Connecting to 192.168.1.90:1883...\n"
      "E (3854) MQTTmbedtls: mbedtls_ssl_handshake returned -0x7280\n",
