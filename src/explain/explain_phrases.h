@@ -91,6 +91,9 @@ static const phrase_entry_t phrases[] = {
     {"requesting more data than fits", NULL, "mbedTLS (debug)",
      "a TLS record is longer than the input buffer (MBEDTLS_SSL_IN_CONTENT_LEN)", PH_NONE, 0,
      {CAUSE(TLS_RECORD_BUFFER_TOO_SMALL, 4)}, NONE},
+    {"tls handshake fragmentation not supported", NULL, "mbedTLS (debug)",
+     "the server split a handshake message over records; mbedTLS before 3.6.3 cannot put it "
+     "back together (-0x7080)", PH_NONE, 0, {CAUSE(HANDSHAKE_FRAGMENTED, 4)}, NONE},
     {"bad message length", NULL, "mbedTLS (debug)",
      "a record header announces more than the input buffer holds (or the bytes are not TLS)",
      PH_NONE, 0,
