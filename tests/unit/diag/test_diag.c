@@ -934,6 +934,40 @@ static void test_diag_transport_and_connack_causes(void **state)
     }
 }
 
+/* A TLS failure after the ServerHello, as the engines leave it: @p err with @p st, @p facts with
+ * no alert either way; the caller adds what the case is about. */
+static void tls_failure_after_hello(mqtls_error_t *err, mqtls_status_t st, mqtls_tls_facts_t *facts)
+{
+    memset(err, 0, sizeof *err);
+    err->layer = MQTLS_LAYER_TLS;
+    err->status = st;
+    err->tls_alert = -1;
+    err->connack_reason = -1;
+    err->disconnect_reason = -1;
+    memset(facts, 0, sizeof *facts);
+    facts->alert_received = -1;
+    facts->alert_sent = -1;
+    facts->server_hello_seen = true;
+}
+
+/* mqtls_diag_run() on a TLS failure with @p host:8883 (@p server_name may be NULL) into @p f:
+ * at least one finding. */
+static void run_tls_diag(const char *host, const char *server_name, const mqtls_error_t *err,
+                         const mqtls_tls_facts_t *facts, mqtls_findings_t *f)
+{
+    mqtls_diag_input_t in;
+    mqtls_diag_input_init(&in);
+    in.now_s = (int64_t)time(NULL);
+    in.host = host;
+    in.server_name = server_name;
+    in.port = 8883;
+    in.err = err;
+    in.facts = facts;
+    mqtls__findings_init(f);
+    assert_int_equal(mqtls_diag_run(&in, f), MQTLS_OK);
+    assert_true(f->count > 0);
+}
+
 /* -0x7080 after the ServerHello: mbedTLS before 3.6.3 cannot reassemble a handshake message the
  * server split over records. The finding says how long the server's Certificate message was
  * and what max_fragment_length was agreed; its fix depends on whether we asked for short
@@ -945,35 +979,17 @@ static void test_diag_handshake_fragmented_names_message_and_length(void **state
     static uint8_t der_leaf[471], der_ca[409];
     for (int with_mfl = 0; with_mfl < 2; with_mfl++) {
         mqtls_error_t err;
-        memset(&err, 0, sizeof err);
-        err.layer = MQTLS_LAYER_TLS;
-        err.status = MQTLS_ERR_TLS_HANDSHAKE;
-        err.mbedtls_ret = -0x7080;
-        err.tls_alert = -1;
-        err.connack_reason = -1;
-        err.disconnect_reason = -1;
         mqtls_tls_facts_t facts;
-        memset(&facts, 0, sizeof facts);
-        facts.alert_received = -1;
-        facts.alert_sent = -1;
-        facts.server_hello_seen = true;
+        tls_failure_after_hello(&err, MQTLS_ERR_TLS_HANDSHAKE, &facts);
+        err.mbedtls_ret = -0x7080;
         facts.presented[0].der = der_leaf;
         facts.presented[0].der_len = sizeof der_leaf;
         facts.presented[1].der = der_ca;
         facts.presented[1].der_len = sizeof der_ca;
         facts.presented_len = 2;
         facts.max_fragment_len = with_mfl ? 512 : 0;
-        mqtls_diag_input_t in;
-        mqtls_diag_input_init(&in);
-        in.now_s = (int64_t)time(NULL);
-        in.host = "broker.test";
-        in.port = 8883;
-        in.err = &err;
-        in.facts = &facts;
         mqtls_findings_t f;
-        mqtls__findings_init(&f);
-        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
-        assert_true(f.count > 0);
+        run_tls_diag("broker.test", NULL, &err, &facts, &f);
         assert_string_equal(f.items[0].id, "handshake-fragmented");
         for (size_t i = 0; i < f.count; i++) {
             assert_string_not_equal(f.items[i].id, "handshake-reset");
@@ -1006,32 +1022,13 @@ static void test_diag_pin_mismatch_fix_is_a_command_for_the_host(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mqtls_error_t err;
-        memset(&err, 0, sizeof err);
-        err.layer = MQTLS_LAYER_TLS;
-        err.status = MQTLS_ERR_TLS_PIN_MISMATCH;
-        err.tls_alert = -1;
-        err.connack_reason = -1;
-        err.disconnect_reason = -1;
         mqtls_tls_facts_t facts;
-        memset(&facts, 0, sizeof facts);
-        facts.alert_received = -1;
-        facts.alert_sent = -1;
-        facts.server_hello_seen = true;
+        tls_failure_after_hello(&err, MQTLS_ERR_TLS_PIN_MISMATCH, &facts);
         facts.pin_mismatch = true;
         snprintf(facts.server_pin, sizeof facts.server_pin, "%s",
                  "sha256//vXVRm8VO5HHuawTmpV9QHwKOu/uS68r5nTtcHlKxmnw=");
-        mqtls_diag_input_t in;
-        mqtls_diag_input_init(&in);
-        in.now_s = (int64_t)time(NULL);
-        in.host = cases[i].host;
-        in.server_name = cases[i].server_name;
-        in.port = 8883;
-        in.err = &err;
-        in.facts = &facts;
         mqtls_findings_t f;
-        mqtls__findings_init(&f);
-        assert_int_equal(mqtls_diag_run(&in, &f), MQTLS_OK);
-        assert_true(f.count > 0);
+        run_tls_diag(cases[i].host, cases[i].server_name, &err, &facts, &f);
         assert_string_equal(f.items[0].id, "pin-mismatch");
         assert_non_null(strstr(f.items[0].message, facts.server_pin));
         const char *cmd = strstr(f.items[0].fix, "\n$ openssl s_client ");
