@@ -6,15 +6,10 @@
  * tickets asked for) + a hand-made MQTT 3.1.1 CONNECT + reading CONNACK, then DISCONNECT +
  * close_notify. Time from connect() to CONNACK. OpenSSL writes each handshake flight with one
  * write of its own; the version is what the broker and OpenSSL agree (TLS 1.3 with mosquitto).
- * Without --cafile it does the same over plain TCP. */
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
+ * --cafile, --cert and --key are required: the plain-TCP floor is tls_floor's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -76,25 +71,6 @@ static double one_connect(const bench_opts_t *o, SSL_CTX *ctx, unsigned n)
 
     int64_t t0 = bench_now_ns();
     int fd = bench_tcp_connect(o, true, PROG);
-    if (ctx == NULL) { /* plain TCP */
-        if (bench_write_all(fd, pkt, pkt_len) != 0) {
-            bench_die(PROG, "write CONNECT failed");
-        }
-        size_t got = 0;
-        while (got < sizeof ack) {
-            ssize_t r = recv(fd, ack + got, sizeof ack - got, 0);
-            if (r <= 0) {
-                bench_die(PROG, "no CONNACK");
-            }
-            got += (size_t)r;
-        }
-        int64_t t1 = bench_now_ns();
-        static const uint8_t disc[2] = {0xE0, 0x00};
-        (void)bench_write_all(fd, disc, sizeof disc);
-        close(fd);
-        return (double)(t1 - t0) / 1e6;
-    }
-
     SSL *ssl = SSL_new(ctx);
     if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
         die_ssl("SSL_new");
@@ -139,7 +115,10 @@ int main(int argc, char **argv)
     if (o.mode != BENCH_MODE_CONNECT) {
         bench_die(PROG, "only --mode connect is implemented (it is a handshake floor)");
     }
-    SSL_CTX *ctx = o.cafile != NULL ? tls_setup(&o) : NULL;
+    if (o.cafile == NULL || o.cert == NULL || o.key == NULL) {
+        bench_die(PROG, "--cafile, --cert and --key are required (plain TCP: tls_floor)");
+    }
+    SSL_CTX *ctx = tls_setup(&o);
     double *ms = calloc(o.count + 1, sizeof *ms);
     if (ms == NULL) {
         bench_die(PROG, "out of memory");

@@ -98,6 +98,17 @@ static void make_records(bytes_t *out, const bytes_t *hs, size_t frag)
     }
 }
 
+/* Parse @p wire in one read into a fresh @p f (the caller frees it): it must be a TLS flight
+ * with a ServerHello. */
+static void parse_flight(mqtls_tls_facts_t *f, const bytes_t *wire)
+{
+    mqtls__tls_facts_init(f);
+    const uint8_t *chunks[1] = {wire->b};
+    size_t lens[1] = {wire->len};
+    assert_true(mqtls__tls_parse_records(f, chunks, lens, 1));
+    assert_true(f->server_hello_seen);
+}
+
 static void test_parser_flight_split_everywhere_records_facts(void **state)
 {
     (void)state;
@@ -184,11 +195,7 @@ static void test_parser_server_hello_max_fragment_echo(void **state)
         for (size_t frag = 5; frag <= 200; frag += 39) { /* the message spans records */
             make_records(&wire, &hs, frag);
             mqtls_tls_facts_t f;
-            mqtls__tls_facts_init(&f);
-            const uint8_t *chunks[1] = {wire.b};
-            size_t lens[1] = {wire.len};
-            assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
-            assert_true(f.server_hello_seen);
+            parse_flight(&f, &wire);
             assert_int_equal(f.max_fragment_len, cases[i].want);
             mqtls__tls_facts_free(&f);
         }
@@ -197,11 +204,7 @@ static void test_parser_server_hello_max_fragment_echo(void **state)
     make_messages(&hs, 100);
     make_records(&wire, &hs, 1000);
     mqtls_tls_facts_t f;
-    mqtls__tls_facts_init(&f);
-    const uint8_t *chunks[1] = {wire.b};
-    size_t lens[1] = {wire.len};
-    assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
-    assert_true(f.server_hello_seen);
+    parse_flight(&f, &wire);
     assert_int_equal(f.max_fragment_len, 0);
     mqtls__tls_facts_free(&f);
 }
@@ -253,11 +256,7 @@ static void test_parser_oversized_message_is_dropped_without_overflow(void **sta
     make_messages(&hs, 20000); /* Certificate message > 16 KiB parser buffer */
     make_records(&wire, &hs, 16384);
     mqtls_tls_facts_t f;
-    mqtls__tls_facts_init(&f);
-    const uint8_t *chunks[1] = {wire.b};
-    size_t lens[1] = {wire.len};
-    assert_true(mqtls__tls_parse_records(&f, chunks, lens, 1));
-    assert_true(f.server_hello_seen);
+    parse_flight(&f, &wire);
     assert_true(f.records_truncated);
     assert_int_equal(f.presented_len, 0);
     mqtls__tls_facts_free(&f);
